@@ -1,0 +1,34 @@
+//! `clv fit RFM -o MODEL.json`
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::data::io::write_text;
+use crate::data::rfm::RfmTable;
+use crate::data::TimeUnit;
+use crate::error::Result;
+use crate::model_file::fit_models;
+use crate::report::fit_report;
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// RFM table from `clv summarize` (CSV or Parquet); the papers' column names
+    /// ID, x, t_x, T, zbar are accepted too
+    pub rfm: PathBuf,
+    /// Where to write the fitted model (JSON)
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Time unit of recency and T, for a table without a time_unit column
+    #[arg(long, value_enum)]
+    pub time_unit: Option<TimeUnit>,
+}
+
+pub fn run(args: FitArgs) -> Result<()> {
+    let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
+    let models = fit_models(&rfm)?;
+    write_text(&args.output, &models.to_json()?)?;
+    print!("{}", fit_report(&models));
+    println!("wrote {}", args.output.display());
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The `clv` command line: one file per subcommand, each an argument struct and a `run`.
+
+pub mod fit;
+pub mod predict;
+pub mod run;
+pub mod summarize;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::transactions::LogSpec;
+use crate::data::TimeUnit;
+use crate::error::Result;
+use crate::predict::ForecastOptions;
+
+/// Customer-lifetime value from a transaction log: BG/NBD purchases, Gamma-Gamma spend.
+#[derive(Debug, Parser)]
+#[command(name = "clv", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a recency/frequency/monetary (RFM) table from a transaction log
+    Summarize(summarize::SummarizeArgs),
+    /// Fit BG/NBD and Gamma-Gamma to an RFM table and write the model as JSON
+    Fit(fit::FitArgs),
+    /// Forecast churn, purchases, spend and CLV for each customer of an RFM table
+    Predict(predict::PredictArgs),
+    /// Summarize, fit and predict in one go, and print the results
+    Run(run::RunArgs),
+}
+
+/// Runs the parsed command, printing its report on standard output.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Summarize(args) => summarize::run(args),
+        Command::Fit(args) => fit::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Run(args) => run::run(args),
+    }
+}
+
+/// Where the columns of a transaction log are and how its dates are written.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Column holding the customer id
+    #[arg(long, default_value = "customer_id")]
+    pub customer_col: String,
+    /// Column holding the purchase date
+    #[arg(long, default_value = "date")]
+    pub date_col: String,
+    /// Column holding the purchase amount [default: "amount" if the log has it; without an
+    /// amount column there is no monetary value, so no spend model and no CLV]
+    #[arg(long)]
+    pub amount_col: Option<String>,
+    /// chrono format of the dates, e.g. %Y%m%d or "%d/%m/%Y %H:%M" [default: ISO date
+    /// YYYY-MM-DD, optionally followed by a time, which is ignored; integer columns: %Y%m%d]
+    #[arg(long)]
+    pub date_format: Option<String>,
+}
+
+impl LogArgs {
+    pub fn spec(&self) -> LogSpec {
+        LogSpec {
+            customer_col: self.customer_col.clone(),
+            date_col: self.date_col.clone(),
+            amount_required: self.amount_col.is_some(),
+            amount_col: Some(self.amount_col.clone().unwrap_or_else(|| "amount".into())),
+            date_format: self.date_format.clone(),
+        }
+    }
+}
+
+/// The periods of a summary.
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    /// Unit of recency, T and every horizon. Times are measured in days and divided by 1, 7 or
+    /// 365.25/12 = 30.4375, so weeks and months are fractional, as in the papers
+    #[arg(long, value_enum, default_value_t = TimeUnit::Weeks)]
+    pub time_unit: TimeUnit,
+    /// Last day observed (YYYY-MM-DD); later purchases are left out and counted [default: the
+    /// last date in the log]
+    #[arg(long)]
+    pub observation_end: Option<NaiveDate>,
+    /// Last day of the calibration period (YYYY-MM-DD); adds frequency_holdout,
+    /// monetary_value_holdout and duration_holdout columns [default: no holdout]
+    #[arg(long)]
+    pub calibration_end: Option<NaiveDate>,
+}
+
+/// What to forecast and how to value it.
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Horizon of expected_purchases, in the data's time unit [default: --clv-months months,
+    /// e.g. 52.18 weeks for 12 months]
+    #[arg(long)]
+    pub horizon: Option<f64>,
+    /// Months of future purchases in the CLV (a month is 365.25/12 days)
+    #[arg(long, default_value_t = 12)]
+    pub clv_months: u32,
+    /// Discount rate per month; month m's purchases are divided by (1 + rate)^m
+    #[arg(long, default_value_t = 0.01)]
+    pub discount_rate: f64,
+    /// Profit margin applied to spend in the CLV (1.0 = revenue)
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+}
+
+impl ForecastArgs {
+    pub fn options(&self, unit: TimeUnit) -> ForecastOptions {
+        ForecastOptions {
+            horizon: self.horizon.unwrap_or(self.clv_months as f64 * unit.per_month()),
+            clv_months: self.clv_months,
+            monthly_discount_rate: self.discount_rate,
+            margin: self.margin,
+        }
+    }
+}
+
+/// `dir/stem_suffix.ext` beside `input`.
+pub(crate) fn sibling_path(input: &Path, suffix: &str, ext: &str) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "clv".into());
+    input.with_file_name(format!("{stem}_{suffix}.{ext}"))
+}

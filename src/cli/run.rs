@@ -1,0 +1,76 @@
+//! `clv run LOG`: summarize, fit and predict in one go.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{sibling_path, ForecastArgs, LogArgs, PeriodArgs};
+use crate::data::io::{write_table, write_text, TableFormat};
+use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
+use crate::data::transactions::Transactions;
+use crate::error::Result;
+use crate::model_file::fit_models;
+use crate::predict::forecast;
+use crate::report::{fit_report, summary_report, top_customers};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Transaction log, CSV or Parquet (by extension): one row per purchase
+    pub log: PathBuf,
+    /// Where to write the predictions (.csv or .parquet) [default: LOG's folder, LOG_predictions.csv]
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Also write the fitted model (JSON) here
+    #[arg(long)]
+    pub model_output: Option<PathBuf>,
+    /// How many of the most valuable customers to print
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    #[command(flatten)]
+    pub log_args: LogArgs,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    #[command(flatten)]
+    pub forecast: ForecastArgs,
+}
+
+pub fn run(args: RunArgs) -> Result<()> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "predictions", "csv"));
+    TableFormat::from_path(&output)?;
+    let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    let summary = summarize(
+        &log,
+        &SummaryOptions {
+            time_unit: args.period.time_unit,
+            observation_end: args.period.observation_end,
+            calibration_end: args.period.calibration_end,
+        },
+    )?;
+    print!("{}", summary_report(&summary));
+    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
+    let models = fit_models(&rfm)?;
+    println!();
+    print!("{}", fit_report(&models));
+    if let Some(path) = &args.model_output {
+        write_text(path, &models.to_json()?)?;
+    }
+    let options = args.forecast.options(rfm.time_unit);
+    let forecasts = forecast(&models, &rfm, &options)?;
+    write_table(&mut forecasts.to_frame(&rfm)?, &output)?;
+    println!();
+    print!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
+    println!(
+        "CLV: {} months at {}% a month, margin {}; expected purchases over {:.4} {}",
+        options.clv_months,
+        options.monthly_discount_rate * 100.0,
+        options.margin,
+        options.horizon,
+        rfm.time_unit
+    );
+    println!("wrote {} predictions to {}", rfm.len(), output.display());
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! `clv summarize LOG -o RFM`
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{LogArgs, PeriodArgs};
+use crate::data::io::{write_table, TableFormat};
+use crate::data::rfm::{summarize, SummaryOptions};
+use crate::data::transactions::Transactions;
+use crate::error::Result;
+use crate::report::summary_report;
+
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    /// Transaction log, CSV or Parquet (by extension): one row per purchase
+    pub log: PathBuf,
+    /// Where to write the RFM table (.csv or .parquet)
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub log_args: LogArgs,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+}
+
+pub fn run(args: SummarizeArgs) -> Result<()> {
+    TableFormat::from_path(&args.output)?;
+    let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    let mut summary = summarize(
+        &log,
+        &SummaryOptions {
+            time_unit: args.period.time_unit,
+            observation_end: args.period.observation_end,
+            calibration_end: args.period.calibration_end,
+        },
+    )?;
+    write_table(&mut summary.frame, &args.output)?;
+    print!("{}", summary_report(&summary));
+    println!("wrote {}", args.output.display());
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Reading and writing tables as CSV or Parquet, chosen by file extension. Every output is
+//! written to a temporary file beside its target and renamed into place only when complete.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{ClvError, PolarsContext, Result};
+
+/// The table formats `clv` reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+}
+
+impl TableFormat {
+    /// By extension, case-insensitive: `.csv`, `.parquet` or `.pq`.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("csv") => Ok(TableFormat::Csv),
+            Some("parquet") | Some("pq") => Ok(TableFormat::Parquet),
+            _ => Err(ClvError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+/// Checks that `path` is a readable, non-empty regular file of a known format.
+pub fn check_input(path: &Path) -> Result<TableFormat> {
+    let meta = std::fs::metadata(path).map_err(|source| ClvError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(ClvError::BadFile {
+            path: path.to_path_buf(),
+            message: "is not a regular file".into(),
+        });
+    }
+    let format = TableFormat::from_path(path)?;
+    if meta.len() == 0 {
+        return Err(ClvError::EmptyInput {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(format)
+}
+
+/// A lazy scan of a table. CSV columns are all read as text, so that every value is parsed
+/// (and any failure reported with its row) by `clv`, not guessed by schema inference.
+pub fn scan_table(path: &Path) -> Result<LazyFrame> {
+    let format = check_input(path)?;
+    let source = PlRefPath::from(path.to_string_lossy().as_ref());
+    let context = || format!("reading {}", path.display());
+    match format {
+        TableFormat::Csv => LazyCsvReader::new(source)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish()
+            .context(context),
+        TableFormat::Parquet => LazyFrame::scan_parquet(source, Default::default()).context(context),
+    }
+}
+
+/// Column names of a scanned table.
+pub fn column_names(lf: &mut LazyFrame, path: &Path) -> Result<Vec<String>> {
+    let schema = lf
+        .collect_schema()
+        .context(|| format!("reading the header of {}", path.display()))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// The column named `wanted`, or an error that lists the columns there are and suggests the
+/// closest name.
+pub fn require_column(path: &Path, available: &[String], wanted: &str) -> Result<String> {
+    if available.iter().any(|c| c == wanted) {
+        return Ok(wanted.to_string());
+    }
+    let suggestion = available
+        .iter()
+        .map(|c| (edit_distance(&c.to_lowercase(), &wanted.to_lowercase()), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone());
+    Err(ClvError::MissingColumn {
+        path: path.to_path_buf(),
+        column: wanted.to_string(),
+        available: available.to_vec(),
+        suggestion,
+    })
+}
+
+/// Levenshtein distance, for "did you mean" suggestions on column names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Writes `df` to `path` (CSV or Parquet by extension) atomically: into a temporary file in the
+/// same folder, renamed over `path` only when complete, so a failed or interrupted write leaves
+/// any previous file intact and no partial one behind.
+pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let format = TableFormat::from_path(path)?;
+    write_atomically(path, |file| {
+        let context = || format!("writing {}", path.display());
+        match format {
+            TableFormat::Csv => CsvWriter::new(file).include_header(true).finish(df).context(context),
+            TableFormat::Parquet => ParquetWriter::new(file).finish(df).map(|_| ()).context(context),
+        }
+    })
+}
+
+/// Writes text (JSON, reports) to `path` atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomically(path, |file| {
+        file.write_all(text.as_bytes()).map_err(|source| ClvError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+    let io_err = |source| ClvError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| ClvError::InvalidArgument(format!("{} is not a file name", path.display())))?;
+    let tmp: PathBuf = path.with_file_name(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut writer = BufWriter::new(File::create(&tmp).map_err(io_err)?);
+        write(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_all().map_err(io_err)?;
+        std::fs::rename(&tmp, path).map_err(io_err)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("amount", "amount"), 0);
+        assert_eq!(edit_distance("amount", "amuont"), 2);
+        assert_eq!(edit_distance("date", "dates"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn missing_column_suggests_the_closest_name() {
+        let cols = vec!["customer_id".to_string(), "date".to_string(), "amount".to_string()];
+        let err = require_column(Path::new("log.csv"), &cols, "ammount").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("no column 'ammount'") && msg.contains("did you mean 'amount'"),
+            "{msg}"
+        );
+        assert!(require_column(Path::new("log.csv"), &cols, "zzzzzzzzzz")
+            .unwrap_err()
+            .to_string()
+            .contains("the columns are: customer_id, date, amount"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Loading and validating a transaction log (one row per purchase: customer, date, amount).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::io::{column_names, require_column, scan_table};
+use crate::error::{ClvError, PolarsContext, Result};
+
+/// Which columns of the log hold what, and how dates are written.
+#[derive(Debug, Clone)]
+pub struct LogSpec {
+    pub customer_col: String,
+    pub date_col: String,
+    /// Without an amount column there is no monetary value (and no spend model).
+    pub amount_col: Option<String>,
+    /// When false, a log without `amount_col` is read without amounts instead of refused.
+    pub amount_required: bool,
+    /// A chrono format such as `%Y%m%d` or `%d/%m/%Y %H:%M`; `None` means an ISO date
+    /// (`YYYY-MM-DD`), optionally followed by a time, which is ignored.
+    pub date_format: Option<String>,
+}
+
+impl Default for LogSpec {
+    fn default() -> Self {
+        Self {
+            customer_col: "customer_id".into(),
+            date_col: "date".into(),
+            amount_col: Some("amount".into()),
+            amount_required: true,
+            date_format: None,
+        }
+    }
+}
+
+/// A validated log: columns `customer_id` (text), `date` (Int32 days since 1970-01-01) and,
+/// when the log has amounts, `amount` (Float64, finite, ≥ 0).
+#[derive(Debug, Clone)]
+pub struct Transactions {
+    pub path: PathBuf,
+    pub frame: DataFrame,
+    pub has_amount: bool,
+}
+
+/// Days since 1970-01-01, the representation of dates in every frame here.
+pub fn epoch_days(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
+
+/// The date `days` after 1970-01-01.
+pub fn from_epoch_days(days: i32) -> NaiveDate {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    epoch
+        .checked_add_signed(chrono::Duration::days(days as i64))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d";
+const DEFAULT_INTEGER_DATE_FORMAT: &str = "%Y%m%d";
+
+impl Transactions {
+    /// Reads the log at `path` (CSV or Parquet), keeping only the three columns, and checks every
+    /// value: a missing column, an empty id, an unparseable date or an amount that is not a
+    /// finite non-negative number is an error naming the file, column and data row.
+    pub fn load(path: &Path, spec: &LogSpec) -> Result<Self> {
+        let mut lf = scan_table(path)?;
+        let available = column_names(&mut lf, path)?;
+        let customer_col = require_column(path, &available, &spec.customer_col)?;
+        let date_col = require_column(path, &available, &spec.date_col)?;
+        let amount_col = match &spec.amount_col {
+            Some(c) if spec.amount_required || available.iter().any(|a| a == c) => {
+                Some(require_column(path, &available, c)?)
+            }
+            _ => None,
+        };
+        let schema = lf
+            .collect_schema()
+            .context(|| format!("reading the header of {}", path.display()))?;
+        let date_dtype = schema.get(date_col.as_str()).cloned().unwrap_or(DataType::String);
+        let date_format = describe_date_format(&date_dtype, spec.date_format.as_deref());
+
+        let mut columns = vec![
+            col("__row"),
+            col(customer_col.as_str()).cast(DataType::String).alias("customer_id"),
+            date_expr(col(date_col.as_str()), &date_dtype, spec.date_format.as_deref())
+                .map_err(|message| ClvError::BadFile {
+                    path: path.to_path_buf(),
+                    message: format!("column '{date_col}': {message}"),
+                })?
+                .alias("date"),
+        ];
+        if let Some(a) = &amount_col {
+            columns.push(col(a.as_str()).cast(DataType::Float64).alias("amount"));
+        }
+        let frame = lf
+            .with_row_index("__row", Some(1))
+            .select(columns)
+            .collect()
+            .context(|| format!("reading {}", path.display()))?;
+        if frame.height() == 0 {
+            return Err(ClvError::EmptyInput {
+                path: path.to_path_buf(),
+            });
+        }
+
+        let bad = |column: &str, row: usize, message: String| ClvError::BadValue {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            row,
+            message,
+        };
+        if let Some(row) = first_row(
+            &frame,
+            col("customer_id")
+                .is_null()
+                .or(col("customer_id").str().strip_chars(lit(NULL)).eq(lit(""))),
+        )? {
+            return Err(bad(&customer_col, row, "empty customer id".into()));
+        }
+        if let Some(row) = first_row(&frame, col("date").is_null())? {
+            let raw = raw_value(path, &date_col, row)?;
+            let message = match raw {
+                Some(v) if !v.trim().is_empty() => format!("cannot parse '{v}' as a date with format {date_format}"),
+                _ => "empty date".into(),
+            };
+            return Err(bad(&date_col, row, message));
+        }
+        if let Some(a) = &amount_col {
+            if let Some(row) = first_row(&frame, col("amount").is_null())? {
+                let message = match raw_value(path, a, row)? {
+                    Some(v) if !v.trim().is_empty() => format!("'{v}' is not a number"),
+                    _ => "empty amount".into(),
+                };
+                return Err(bad(a, row, message));
+            }
+            if let Some(row) = first_row(&frame, col("amount").is_finite().not())? {
+                let v = raw_value(path, a, row)?.unwrap_or_default();
+                return Err(bad(a, row, format!("'{v}' is not a finite amount")));
+            }
+            if let Some(row) = first_row(&frame, col("amount").lt(lit(0.0)))? {
+                let v = raw_value(path, a, row)?.unwrap_or_default();
+                return Err(bad(
+                    a,
+                    row,
+                    format!("negative amount {v} (returns are not supported: remove or net them before running clv)"),
+                ));
+            }
+        }
+        let frame = frame.drop("__row").context(|| "dropping the row index".to_string())?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            frame,
+            has_amount: amount_col.is_some(),
+        })
+    }
+
+    /// First and last purchase dates, as days since 1970-01-01.
+    pub fn date_range(&self) -> Result<(i32, i32)> {
+        let dates = self
+            .frame
+            .column("date")
+            .and_then(|c| c.i32().cloned())
+            .context(|| "reading dates".to_string())?;
+        match (dates.min(), dates.max()) {
+            (Some(lo), Some(hi)) => Ok((lo, hi)),
+            _ => Err(ClvError::EmptyInput {
+                path: self.path.clone(),
+            }),
+        }
+    }
+}
+
+/// Human-readable description of how dates in a column of `dtype` are parsed.
+fn describe_date_format(dtype: &DataType, format: Option<&str>) -> String {
+    match (dtype, format) {
+        (_, Some(f)) => f.to_string(),
+        (dt, None) if dt.is_integer() => DEFAULT_INTEGER_DATE_FORMAT.to_string(),
+        _ => format!("{DEFAULT_DATE_FORMAT} (ISO date, optionally followed by a time)"),
+    }
+}
+
+/// True when a chrono format reads a time of day as well as a date.
+fn has_time_fields(format: &str) -> bool {
+    ["%H", "%I", "%M", "%S", "%T", "%R", "%s", "%p", "%z", "%f", "%.f"]
+        .iter()
+        .any(|f| format.contains(f))
+}
+
+/// An expression turning the date column into Int32 days since 1970-01-01 (null where it does not
+/// parse), whatever its type: text, Date, Datetime or YYYYMMDD integers.
+fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std::result::Result<Expr, String> {
+    let parse = |e: Expr, format: &str| {
+        let options = StrptimeOptions {
+            format: Some(format.into()),
+            strict: false,
+            exact: true,
+            cache: true,
+        };
+        if has_time_fields(format) {
+            e.str()
+                .to_datetime(
+                    Some(polars::prelude::TimeUnit::Milliseconds),
+                    None,
+                    options,
+                    lit("raise"),
+                )
+                .cast(DataType::Date)
+        } else {
+            e.str().to_date(options)
+        }
+    };
+    let days = match dtype {
+        DataType::Date => e,
+        DataType::Datetime(_, _) => e.cast(DataType::Date),
+        DataType::String => match format {
+            Some(f) => parse(e, f),
+            // ISO: the first ten characters are the date; a time after them is ignored.
+            None => parse(e.str().slice(lit(0), lit(10)), DEFAULT_DATE_FORMAT),
+        },
+        dt if dt.is_integer() => parse(e.cast(DataType::String), format.unwrap_or(DEFAULT_INTEGER_DATE_FORMAT)),
+        other => return Err(format!("has type {other}, which is not a date")),
+    };
+    Ok(days.cast(DataType::Int32))
+}
+
+/// The `__row` of the first row of `frame` where `predicate` holds.
+fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usize>> {
+    let hit = frame
+        .clone()
+        .lazy()
+        .filter(predicate)
+        .select([col("__row")])
+        .limit(1)
+        .collect()
+        .context(|| "validating the log".to_string())?;
+    let rows = hit
+        .column("__row")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .context(|| "validating the log".to_string())?;
+    // `ChunkedArray::get` panics out of bounds: go through the iterator.
+    let first = rows.u64().ok().and_then(|c| c.iter().next().flatten());
+    Ok(first.map(|r| r as usize))
+}
+
+/// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
+fn raw_value(path: &Path, column: &str, row: usize) -> Result<Option<String>> {
+    let value = scan_table(path)?
+        .slice(row.saturating_sub(1) as i64, 1)
+        .select([col(column).cast(DataType::String)])
+        .collect()
+        .context(|| format!("reading {}", path.display()))?;
+    let s = value
+        .column(column)
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|s| s.iter().next().flatten().map(str::to_string)));
+    Ok(s)
+}

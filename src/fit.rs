@@ -1,0 +1,359 @@
+//! The maximum-likelihood driver shared by all models.
+//!
+//! argmin's L-BFGS (More–Thuente line search) minimises the *mean* negative log-likelihood over
+//! θ = ln(parameters), so every parameter stays positive and the first step stays small. The
+//! optimum is then polished by Newton steps on a Hessian from central differences of the
+//! analytic gradient, and that Hessian gives the observed-information covariance.
+
+// Small dense matrices: index loops read as the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClvError, Result};
+use crate::models::Likelihood;
+
+/// L-BFGS memory.
+const LBFGS_MEMORY: usize = 7;
+const MAX_ITERATIONS: u64 = 1000;
+/// Largest |∂ mean log-likelihood / ∂θ_i| accepted as a stationary point.
+const GRADIENT_TOLERANCE: f64 = 1e-7;
+/// |θ| beyond this (a parameter below 1e-10 or above 2e10) is a fit running to a boundary.
+const BOUNDARY_LOG: f64 = 23.0;
+/// Step in θ for the finite-difference Hessian (relative step in the parameter).
+const HESSIAN_STEP: f64 = 1e-5;
+
+/// Everything a maximum-likelihood fit reports, with parameters in the model's natural scale.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MleFit {
+    pub parameter_names: Vec<String>,
+    pub params: Vec<f64>,
+    /// Standard errors from the observed information; `None` when it is not positive definite.
+    pub standard_errors: Option<Vec<f64>>,
+    /// Covariance of the natural parameters (inverse observed information, delta method from θ).
+    pub covariance: Option<Vec<Vec<f64>>>,
+    /// Total log-likelihood on the papers' scale (a sum over customers, not a mean).
+    pub log_likelihood: f64,
+    pub aic: f64,
+    pub bic: f64,
+    pub n_customers: f64,
+    /// L-BFGS iterations plus Newton polishing steps.
+    pub iterations: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Fits `model` by maximum likelihood, trying each of its start points until one converges.
+pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str) -> Result<MleFit> {
+    let n = model.n_customers();
+    if n < 1.0 {
+        return Err(ClvError::Model {
+            model: model_name,
+            reason: "no customers to fit".into(),
+        });
+    }
+    let mut failures = Vec::new();
+    for start in model.start_points() {
+        // Later start points are retries, used only when the earlier ones fail.
+        match run_lbfgs(model, &start).and_then(|(theta, iters)| {
+            finish(model, model_name, theta, iters).map_err(|e| format!("start {start:?}: {e}"))
+        }) {
+            Ok(fit) => return Ok(fit),
+            Err(reason) => failures.push(reason),
+        }
+    }
+    Err(ClvError::NotConverged {
+        model: model_name,
+        reason: format!("no start point converged ({})", failures.join("; ")),
+    })
+}
+
+/// Newton polish, convergence check, covariance and information criteria.
+fn finish<M: Likelihood>(
+    model: &M,
+    model_name: &'static str,
+    mut theta: Vec<f64>,
+    mut iterations: u64,
+) -> Result<MleFit> {
+    let n = model.n_customers();
+    let k = theta.len();
+    let (mut ll, mut grad) = log_space(model, &theta);
+    let mut hessian = log_space_hessian(model, &theta);
+    for _ in 0..5 {
+        let Some(step) = solve_negative_definite(&hessian, &grad) else {
+            break;
+        };
+        let candidate: Vec<f64> = theta.iter().zip(&step).map(|(t, s)| t - s).collect();
+        let (ll_new, grad_new) = log_space(model, &candidate);
+        if !(ll_new.is_finite() && ll_new >= ll - 1e-12 * ll.abs()) {
+            break;
+        }
+        let step_size = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+        theta = candidate;
+        ll = ll_new;
+        grad = grad_new;
+        hessian = log_space_hessian(model, &theta);
+        iterations += 1;
+        if step_size < 1e-12 {
+            break;
+        }
+    }
+    let max_grad = grad.iter().fold(0.0f64, |m, g| m.max((g / n).abs()));
+    if !(ll.is_finite() && max_grad <= GRADIENT_TOLERANCE) {
+        return Err(ClvError::NotConverged {
+            model: model_name,
+            reason: format!(
+                "the gradient at the last point is {max_grad:.3e} per customer (tolerance {GRADIENT_TOLERANCE:e})"
+            ),
+        });
+    }
+    let params: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+    let mut warnings = Vec::new();
+    for (name, t) in M::PARAMETER_NAMES.iter().zip(&theta) {
+        if t.abs() > BOUNDARY_LOG {
+            warnings.push(format!(
+                "{name} = {:.3e} is at the edge of the parameter space: the data do not identify it",
+                t.exp()
+            ));
+        }
+    }
+    let (standard_errors, covariance) = match covariance_from_log_hessian(&hessian, &params) {
+        Some(cov) => (Some((0..k).map(|i| cov[i][i].sqrt()).collect()), Some(cov)),
+        None => {
+            warnings.push("the observed information is not positive definite: no standard errors".into());
+            (None, None)
+        }
+    };
+    Ok(MleFit {
+        parameter_names: M::PARAMETER_NAMES.iter().map(|s| s.to_string()).collect(),
+        params,
+        standard_errors,
+        covariance,
+        log_likelihood: ll,
+        aic: 2.0 * k as f64 - 2.0 * ll,
+        bic: k as f64 * n.ln() - 2.0 * ll,
+        n_customers: n,
+        iterations,
+        warnings,
+    })
+}
+
+/// Total log-likelihood and its gradient with respect to θ = ln(params) (chain rule ∂/∂θ = p ∂/∂p).
+fn log_space<M: Likelihood>(model: &M, theta: &[f64]) -> (f64, Vec<f64>) {
+    let params: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+    let (ll, grad) = model.log_likelihood_with_gradient(&params);
+    (ll, grad.iter().zip(&params).map(|(g, p)| g * p).collect())
+}
+
+/// Hessian of the total log-likelihood in θ, by central differences of the analytic gradient,
+/// symmetrised.
+pub(crate) fn log_space_hessian<M: Likelihood>(model: &M, theta: &[f64]) -> Vec<Vec<f64>> {
+    let k = theta.len();
+    let mut h = vec![vec![0.0; k]; k];
+    for j in 0..k {
+        let mut up = theta.to_vec();
+        let mut down = theta.to_vec();
+        up[j] += HESSIAN_STEP;
+        down[j] -= HESSIAN_STEP;
+        let (_, g_up) = log_space(model, &up);
+        let (_, g_down) = log_space(model, &down);
+        for i in 0..k {
+            h[i][j] = (g_up[i] - g_down[i]) / (2.0 * HESSIAN_STEP);
+        }
+    }
+    symmetrize(h)
+}
+
+fn symmetrize(mut h: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    let k = h.len();
+    for i in 0..k {
+        for j in 0..i {
+            let m = 0.5 * (h[i][j] + h[j][i]);
+            h[i][j] = m;
+            h[j][i] = m;
+        }
+    }
+    h
+}
+
+/// Cov(p) from the Hessian of ln L in θ = ln p: Cov(θ) = (−H_θ)⁻¹, then the delta method per
+/// element, Cov(p_i, p_j) = p_i p_j Cov(θ_i, θ_j) (the Jacobian of p = e^θ is diag(p)).
+pub(crate) fn covariance_from_log_hessian(hessian: &[Vec<f64>], params: &[f64]) -> Option<Vec<Vec<f64>>> {
+    let information: Vec<Vec<f64>> = hessian.iter().map(|row| row.iter().map(|h| -h).collect()).collect();
+    let cov_theta = spd_inverse(&information)?;
+    let k = params.len();
+    Some(
+        (0..k)
+            .map(|i| (0..k).map(|j| params[i] * params[j] * cov_theta[i][j]).collect())
+            .collect(),
+    )
+}
+
+/// Cholesky factor L of a symmetric positive-definite matrix (A = L Lᵀ); `None` if not SPD.
+fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let k = a.len();
+    let mut l = vec![vec![0.0; k]; k];
+    for i in 0..k {
+        for j in 0..=i {
+            let s: f64 = a[i][j] - (0..j).map(|m| l[i][m] * l[j][m]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// Solves A x = b given the Cholesky factor of A.
+fn cholesky_solve(l: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
+    let k = l.len();
+    let mut y = vec![0.0; k];
+    for i in 0..k {
+        y[i] = (b[i] - (0..i).map(|m| l[i][m] * y[m]).sum::<f64>()) / l[i][i];
+    }
+    let mut x = vec![0.0; k];
+    for i in (0..k).rev() {
+        x[i] = (y[i] - (i + 1..k).map(|m| l[m][i] * x[m]).sum::<f64>()) / l[i][i];
+    }
+    x
+}
+
+/// Inverse of a small symmetric positive-definite matrix (by Cholesky); `None` if it is not SPD.
+pub fn spd_inverse(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let k = a.len();
+    let l = cholesky(a)?;
+    let columns: Vec<Vec<f64>> = (0..k)
+        .map(|j| cholesky_solve(&l, &(0..k).map(|i| if i == j { 1.0 } else { 0.0 }).collect::<Vec<_>>()))
+        .collect();
+    Some(symmetrize(
+        (0..k).map(|i| (0..k).map(|j| columns[j][i]).collect()).collect(),
+    ))
+}
+
+/// Newton step H⁻¹ g for a negative-definite H (so θ − H⁻¹ g climbs); `None` if H is not.
+fn solve_negative_definite(h: &[Vec<f64>], g: &[f64]) -> Option<Vec<f64>> {
+    let neg: Vec<Vec<f64>> = h.iter().map(|row| row.iter().map(|v| -v).collect()).collect();
+    let l = cholesky(&neg)?;
+    Some(cholesky_solve(&l, g).into_iter().map(|s| -s).collect())
+}
+
+/// (θ, mean negative log-likelihood, its gradient) at one point.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
+/// The argmin problem: mean negative log-likelihood over θ = ln(params).
+struct MeanNegLogLikelihood<'a, M> {
+    model: &'a M,
+    n: f64,
+    /// The last (θ, cost, gradient): argmin asks for cost and gradient at the same point
+    /// separately, and each needs the full pass over the data.
+    last: Mutex<Option<Evaluation>>,
+}
+
+impl<M: Likelihood> MeanNegLogLikelihood<'_, M> {
+    fn evaluate(&self, theta: &Array1<f64>) -> (f64, Vec<f64>) {
+        let theta = theta.to_vec();
+        if let Ok(guard) = self.last.lock() {
+            if let Some((t, c, g)) = guard.as_ref() {
+                if *t == theta {
+                    return (*c, g.clone());
+                }
+            }
+        }
+        let (ll, grad) = if theta.iter().all(|t| t.abs() < 50.0) {
+            log_space(self.model, &theta)
+        } else {
+            (f64::NEG_INFINITY, vec![f64::NAN; theta.len()])
+        };
+        // A non-finite cost is +∞, never NaN: the line search then backs off instead of looping.
+        let cost = if ll.is_finite() { -ll / self.n } else { f64::INFINITY };
+        let grad: Vec<f64> = grad.iter().map(|g| -g / self.n).collect();
+        if let Ok(mut guard) = self.last.lock() {
+            *guard = Some((theta, cost, grad.clone()));
+        }
+        (cost, grad)
+    }
+}
+
+impl<M: Likelihood> CostFunction for MeanNegLogLikelihood<'_, M> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(theta).0)
+    }
+}
+
+impl<M: Likelihood> Gradient for MeanNegLogLikelihood<'_, M> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, theta: &Self::Param) -> std::result::Result<Self::Gradient, argmin::core::Error> {
+        let (_, grad) = self.evaluate(theta);
+        if grad.iter().all(|g| g.is_finite()) {
+            Ok(Array1::from(grad))
+        } else {
+            Err(argmin::core::Error::msg("non-finite gradient"))
+        }
+    }
+}
+
+/// One L-BFGS run from `start` (natural parameters); returns θ and the iteration count,
+/// or why it failed.
+fn run_lbfgs<M: Likelihood>(model: &M, start: &[f64]) -> std::result::Result<(Vec<f64>, u64), String> {
+    let problem = MeanNegLogLikelihood {
+        model,
+        n: model.n_customers(),
+        last: Mutex::new(None),
+    };
+    let init = Array1::from(start.iter().map(|p| p.ln()).collect::<Vec<_>>());
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
+        .with_tolerance_grad(1e-10)
+        .and_then(|s| s.with_tolerance_cost(1e-15))
+        .map_err(|e| e.to_string())?;
+    let result = Executor::new(problem, solver)
+        .configure(|state| state.param(init).max_iters(MAX_ITERATIONS))
+        .run()
+        .map_err(|e| format!("start {start:?}: {e}"))?;
+    let state = result.state();
+    // A line search that breaks down can end with SolverExit and a wrong point: only
+    // SolverConverged counts (shared/DEPS.md, argmin pitfall 2).
+    match state.get_termination_status() {
+        TerminationStatus::Terminated(TerminationReason::SolverConverged) => {}
+        other => return Err(format!("start {start:?}: {other:?}")),
+    }
+    let theta = state
+        .get_best_param()
+        .ok_or_else(|| format!("start {start:?}: no parameters"))?
+        .to_vec();
+    let cost = state.get_best_cost();
+    if !cost.is_finite() {
+        return Err(format!("start {start:?}: non-finite likelihood"));
+    }
+    Ok((theta, state.get_iter()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spd_inverse_inverts() {
+        let a = vec![vec![4.0, 2.0, 0.6], vec![2.0, 5.0, 1.0], vec![0.6, 1.0, 3.0]];
+        let inv = spd_inverse(&a).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let e: f64 = (0..3).map(|m| a[i][m] * inv[m][j]).sum();
+                assert!((e - if i == j { 1.0 } else { 0.0 }).abs() < 1e-14);
+            }
+        }
+        assert!(spd_inverse(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
+    }
+}

@@ -1,0 +1,25 @@
+//! clv: probabilistic customer-lifetime value.
+//!
+//! Data flows one way: a transaction log ([`data::transactions`]) becomes an RFM table
+//! ([`data::rfm`]), on which the BG/NBD and Gamma-Gamma models ([`models`]) are fitted by
+//! maximum likelihood ([`fit`], [`model_file`]), and the fitted models give per-customer
+//! forecasts ([`predict`]).
+
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod fit;
+pub mod model_file;
+pub mod models;
+pub mod predict;
+pub mod report;
+pub mod special;
+
+pub use data::rfm::{summarize, RfmTable, Summary, SummaryOptions};
+pub use data::transactions::{LogSpec, Transactions};
+pub use data::TimeUnit;
+pub use error::{ClvError, Result};
+pub use model_file::{fit_models, FittedModels};
+pub use models::bg_nbd::BgNbdParams;
+pub use models::gamma_gamma::GammaGammaParams;
+pub use predict::{forecast, ForecastOptions, Forecasts};

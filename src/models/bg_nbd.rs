@@ -1,0 +1,344 @@
+//! BG/NBD purchase model: Fader, Hardie & Lee (2005), "'Counting Your Customers' the Easy Way:
+//! An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275–284.
+//!
+//! While alive a customer buys at Poisson rate λ ~ Gamma(r, α); after each purchase she drops
+//! out with probability p ~ Beta(a, b). Data per customer: x repeat purchases, the last at t_x,
+//! observed over (0, T].
+
+use serde::{Deserialize, Serialize};
+
+use super::{count_distinct, parallel_sum, Likelihood};
+use crate::special::{beta_reg, digamma, euler_complement, ln_beta, ln_gamma, log_add_exp, logistic};
+
+/// BG/NBD parameters (r, α, a, b), α in the data's time unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgNbdParams {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+impl BgNbdParams {
+    pub fn to_vec(self) -> Vec<f64> {
+        vec![self.r, self.alpha, self.a, self.b]
+    }
+
+    /// From a vector ordered as `BgNbdData::PARAMETER_NAMES`.
+    pub fn from_slice(p: &[f64]) -> Self {
+        Self {
+            r: p[0],
+            alpha: p[1],
+            a: p[2],
+            b: p[3],
+        }
+    }
+
+    /// One customer's log-likelihood, eq. (6), with its gradient with respect to (r, α, a, b).
+    ///
+    /// ln L = A1 + A2 + ln(e^A3 + δ_{x>0} e^A4), the terms named as in the paper's appendix:
+    /// A1 = ln Γ(r+x) − ln Γ(r) + r ln α, A2 = ln B(a, b+x) − ln B(a, b),
+    /// A3 = −(r+x) ln(α+T), A4 = ln a − ln(b+x−1) − (r+x) ln(α+t_x).
+    pub fn log_likelihood_with_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
+        let Self { r, alpha, a, b } = *self;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
+        let ln_at = (alpha + t).ln();
+        let a3 = -(r + x) * ln_at;
+        let (ll, w, ln_atx) = if x > 0.0 {
+            let ln_atx = (alpha + t_x).ln();
+            let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * ln_atx;
+            // w = share of the likelihood from "dropped out after the last purchase"
+            (a1 + a2 + log_add_exp(a3, a4), logistic(a4 - a3), ln_atx)
+        } else {
+            (a1 + a2 + a3, 0.0, 0.0)
+        };
+        let d_r = digamma(r + x) - digamma(r) + alpha.ln() - (1.0 - w) * ln_at - w * ln_atx;
+        let d_alpha =
+            r / alpha - (1.0 - w) * (r + x) / (alpha + t) - if x > 0.0 { w * (r + x) / (alpha + t_x) } else { 0.0 };
+        let d_ab = digamma(a + b) - digamma(a + b + x);
+        let d_a = d_ab + if x > 0.0 { w / a } else { 0.0 };
+        let d_b = d_ab + digamma(b + x) - digamma(b) - if x > 0.0 { w / (b + x - 1.0) } else { 0.0 };
+        (ll, [d_r, d_alpha, d_a, d_b])
+    }
+
+    /// One customer's log-likelihood, eq. (6).
+    pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        self.log_likelihood_with_gradient(x, t_x, t).0
+    }
+
+    /// P(alive | x, t_x, T) (Fader, Hardie & Lee, "Computing P(alive) using the BG/NBD model", eq. 2):
+    /// 1 / (1 + δ_{x>0} · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)).
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        if x == 0.0 {
+            return 1.0;
+        }
+        let Self { r, alpha, a, b } = *self;
+        let log_odds_dead = a.ln() - (b + x - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
+        logistic(-log_odds_dead)
+    }
+
+    /// E[Y(t) | x, t_x, T]: expected purchases in (T, T+t], eq. (10).
+    ///
+    /// Evaluated as (a+b+x−1) · G · P(alive), with G the Euler-transformed bracket of
+    /// `special::euler_complement`, so it stays finite for large x and at a = 1.
+    /// `None` when the hypergeometric series does not converge.
+    pub fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        if horizon <= 0.0 {
+            return Some(0.0);
+        }
+        let Self { r, alpha, a, b } = *self;
+        let z = horizon / (alpha + t + horizon);
+        let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
+        Some((a + b + x - 1.0) * g * self.p_alive(x, t_x, t))
+    }
+
+    /// E[X(t)]: expected purchases of a new customer in (0, t], eq. (9).
+    pub fn expected_purchases(&self, horizon: f64) -> Option<f64> {
+        if horizon <= 0.0 {
+            return Some(0.0);
+        }
+        let Self { r, alpha, a, b } = *self;
+        let z = horizon / (alpha + horizon);
+        let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)?;
+        Some((a + b - 1.0) * g)
+    }
+
+    /// P(X(t) = n): probability that a new customer makes n purchases in (0, t], eq. (8).
+    ///
+    /// The bracket 1 − (α/(α+t))^r Σ_{j<n} Γ(r+j)/(Γ(r) j!) (t/(α+t))^j is the upper tail of
+    /// a negative binomial, evaluated as the regularized incomplete beta I_z(n, r),
+    /// z = t/(α+t), to avoid the cancellation of 1 − (sum close to 1).
+    pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> f64 {
+        let Self { r, alpha, a, b } = *self;
+        let nf = n as f64;
+        let ln_p = (alpha / (alpha + horizon)).ln();
+        let ln_q = (horizon / (alpha + horizon)).ln();
+        let first = (ln_beta(a, b + nf) - ln_beta(a, b) + ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0)
+            + r * ln_p
+            + if n > 0 { nf * ln_q } else { 0.0 })
+        .exp();
+        if n == 0 {
+            return first;
+        }
+        let tail = beta_reg(nf, r, horizon / (alpha + horizon));
+        first + (ln_beta(a + 1.0, b + nf - 1.0) - ln_beta(a, b)).exp() * tail
+    }
+}
+
+/// BG/NBD data for fitting: distinct (x, t_x, T) rows with the number of customers in each.
+#[derive(Debug, Clone)]
+pub struct BgNbdData {
+    rows: Vec<([f64; 3], f64)>,
+    n_customers: f64,
+    mean_frequency: f64,
+    mean_t: f64,
+}
+
+impl BgNbdData {
+    /// From per-customer frequency (x), recency (t_x) and age (T), all validated upstream.
+    pub fn new(frequency: &[f64], recency: &[f64], age: &[f64]) -> Self {
+        let n = frequency.len() as f64;
+        let rows = count_distinct(frequency.iter().zip(recency).zip(age).map(|((&x, &tx), &t)| [x, tx, t]));
+        Self {
+            rows,
+            n_customers: n,
+            mean_frequency: frequency.iter().sum::<f64>() / n.max(1.0),
+            mean_t: age.iter().sum::<f64>() / n.max(1.0),
+        }
+    }
+
+    /// Number of distinct (x, t_x, T) rows the likelihood is summed over.
+    pub fn n_distinct(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+impl Likelihood for BgNbdData {
+    const PARAMETER_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let model = BgNbdParams::from_slice(params);
+        let (ll, grad) = parallel_sum(&self.rows, |&([x, tx, t], weight)| {
+            let (l, g) = model.log_likelihood_with_gradient(x, tx, t);
+            (weight * l, g.map(|gi| weight * gi))
+        });
+        (ll, grad.to_vec())
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.n_customers
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        // Purchase rate r/α ≈ repeat purchases per unit of time observed; a, b at a modest dropout.
+        let t = self.mean_t.max(1e-3);
+        let rate = (self.mean_frequency / t).max(1e-3 / t);
+        vec![
+            vec![1.0, 1.0 / rate, 1.0, 2.0],
+            vec![0.5, 0.5 / rate, 0.5, 2.0],
+            vec![2.0, 2.0 / rate, 2.0, 5.0],
+            vec![0.1, 0.1 / rate, 0.2, 0.5],
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rounded published estimates (Fader, Hardie & Lee 2005, CDNOW sample).
+    const PAPER: BgNbdParams = BgNbdParams {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    };
+
+    /// Maximum-likelihood estimate on `cdnow_customers_summary.csv` (shared/REFERENCE.md).
+    const MLE: BgNbdParams = BgNbdParams {
+        r: 0.2425929,
+        alpha: 4.4135323,
+        a: 0.7928861,
+        b: 2.4257535,
+    };
+
+    fn assert_close(actual: f64, expected: f64, rel: f64) {
+        let err = ((actual - expected) / expected).abs();
+        assert!(
+            err <= rel,
+            "actual {actual}, expected {expected}, relative error {err:e}"
+        );
+    }
+
+    #[test]
+    fn conditional_expectation_matches_30_digit_reference() {
+        // shared/REFERENCE.md: eq. (10) in 30-digit arithmetic at the rounded parameters.
+        let e = PAPER.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86).unwrap();
+        assert_close(e, 1.226028, 5e-7);
+        let e = PAPER.conditional_expected_purchases(39.0, 26.0, 35.86, 38.86).unwrap();
+        assert_close(e, 15.371832, 5e-8);
+    }
+
+    #[test]
+    fn p_alive_matches_30_digit_reference() {
+        // shared/REFERENCE.md: P(alive | 2, 30.43, 38.86) = 0.726579 at the rounded parameters.
+        assert_close(PAPER.p_alive(2.0, 30.43, 38.86), 0.726579, 1e-6);
+    }
+
+    #[test]
+    fn p_alive_is_one_for_customers_without_repeat_purchases() {
+        assert_eq!(PAPER.p_alive(0.0, 0.0, 38.86), 1.0);
+    }
+
+    #[test]
+    fn p_alive_is_one_when_the_last_purchase_is_at_t() {
+        // t_x = T: P(alive) = 1/(1 + a/(b+x−1)) = (b+x−1)/(a+b+x−1), a closed form.
+        let x = 3.0;
+        let expected = (PAPER.b + x - 1.0) / (PAPER.a + PAPER.b + x - 1.0);
+        assert_close(PAPER.p_alive(x, 20.0, 20.0), expected, 1e-15);
+    }
+
+    #[test]
+    fn unconditional_expectation_agrees_with_eq_9_summed_directly() {
+        // Eq. (9) as printed, (a+b−1)/(a−1) · [1 − (α/(α+t))^r 2F1(r, b; a+b−1; t/(α+t))], with the
+        // plain power series: an evaluation independent of the Euler-transformed one.
+        for t in [1.0 / 7.0, 1.0, 3.0, 223.0 / 7.0, 32.0, 78.0] {
+            let BgNbdParams { r, alpha, a, b } = MLE;
+            let z = t / (alpha + t);
+            let f = crate::special::hyp2f1_series(r, b, a + b - 1.0, z).unwrap();
+            let direct = (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)).powf(r) * f);
+            assert_close(MLE.expected_purchases(t).unwrap(), direct, 1e-12);
+        }
+    }
+
+    #[test]
+    fn probability_of_n_purchases_matches_published_values() {
+        // shared/REFERENCE.md, eq. (8) at the rounded parameters.
+        assert_close(PAPER.probability_of_purchases(2.0, 10), 1.07868964e-7, 1e-8);
+        assert_close(PAPER.probability_of_purchases(39.0, 0), 0.5737863521, 1e-9);
+        let p30 = [
+            0.001999521447,
+            0.00151702363,
+            0.001163315007,
+            0.0009003147896,
+            0.0007023637659,
+            0.0005517902426,
+            0.0004361912809,
+            0.0003467171396,
+            0.0002769612648,
+            0.000222226048,
+        ];
+        for (n, expected) in (11..=20).zip(p30) {
+            assert_close(PAPER.probability_of_purchases(30.0, n), expected, 1e-9);
+        }
+    }
+
+    #[test]
+    fn probabilities_of_n_purchases_sum_to_one() {
+        let total: f64 = (0..2000).map(|n| PAPER.probability_of_purchases(10.0, n)).sum();
+        assert!((total - 1.0).abs() < 1e-10, "Σ P(X(10) = n) = {total}");
+    }
+
+    #[test]
+    fn log_likelihood_is_stable_for_large_frequency() {
+        // Fader & Hardie's note on the spreadsheet overflow: (r, α, a, b) = (0.25, 4, 0.8, 2.5),
+        // T = 40; values from shared/REFERENCE.md.
+        let p = BgNbdParams {
+            r: 0.25,
+            alpha: 4.0,
+            a: 0.8,
+            b: 2.5,
+        };
+        assert_close(p.log_likelihood(200.0, 38.0, 40.0), 100.795693, 1e-8);
+        assert_close(p.log_likelihood(0.0, 0.0, 40.0), -0.59947382, 1e-8);
+        // Far beyond what a spreadsheet survives: finite and a proper (negative) log-probability.
+        let ll = p.log_likelihood(10_000.0, 99_000.0, 100_000.0);
+        assert!(ll.is_finite());
+    }
+
+    #[test]
+    fn gradient_matches_central_differences() {
+        let p = MLE.to_vec();
+        for &(x, tx, t) in &[
+            (0.0, 0.0, 38.86),
+            (2.0, 30.43, 38.86),
+            (26.0, 35.86, 38.86),
+            (1.0, 0.5, 10.0),
+        ] {
+            let (_, grad) = MLE.log_likelihood_with_gradient(x, tx, t);
+            for i in 0..4 {
+                let h = 1e-6 * p[i];
+                let mut up = p.clone();
+                let mut down = p.clone();
+                up[i] += h;
+                down[i] -= h;
+                let fd = (BgNbdParams::from_slice(&up).log_likelihood(x, tx, t)
+                    - BgNbdParams::from_slice(&down).log_likelihood(x, tx, t))
+                    / (2.0 * h);
+                assert!(
+                    (grad[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
+                    "d/d{} at x={x}: analytic {}, finite difference {fd}",
+                    BgNbdData::PARAMETER_NAMES[i],
+                    grad[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn conditional_expectation_of_new_customer_equals_unconditional() {
+        // With x = 0, t_x = 0, T = 0 eq. (10) reduces to eq. (9).
+        let c = MLE.conditional_expected_purchases(20.0, 0.0, 0.0, 0.0).unwrap();
+        assert_close(c, MLE.expected_purchases(20.0).unwrap(), 1e-13);
+    }
+
+    #[test]
+    fn distinct_rows_carry_counts() {
+        let data = BgNbdData::new(&[0.0, 0.0, 1.0], &[0.0, 0.0, 2.0], &[5.0, 5.0, 5.0]);
+        assert_eq!(data.n_distinct(), 2);
+        let (ll, _) = data.log_likelihood_with_gradient(&MLE.to_vec());
+        let direct = 2.0 * MLE.log_likelihood(0.0, 0.0, 5.0) + MLE.log_likelihood(1.0, 2.0, 5.0);
+        assert_close(ll, direct, 1e-14);
+    }
+}

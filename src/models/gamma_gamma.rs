@@ -1,0 +1,218 @@
+//! Gamma-Gamma spend model: Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value"
+//! (and Fader, Hardie & Lee 2005, "RFM and CLV: Using Iso-Value Curves for Customer Base Analysis").
+//!
+//! A customer's transaction values are Gamma(p, ν); across customers ν ~ Gamma(q, γ). Data per
+//! customer: x repeat transactions with mean value z̄. `v` is γ, as `lifetimes` names it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{count_distinct, parallel_sum, Likelihood};
+use crate::special::{digamma, ln_gamma};
+
+/// Gamma-Gamma parameters (p, q, γ = v), v in currency units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GammaGammaParams {
+    pub p: f64,
+    pub q: f64,
+    pub v: f64,
+}
+
+impl GammaGammaParams {
+    pub fn to_vec(self) -> Vec<f64> {
+        vec![self.p, self.q, self.v]
+    }
+
+    /// From a vector ordered as `GammaGammaData::PARAMETER_NAMES`.
+    pub fn from_slice(p: &[f64]) -> Self {
+        Self {
+            p: p[0],
+            q: p[1],
+            v: p[2],
+        }
+    }
+
+    /// One customer's log-likelihood of the mean spend z̄ over x transactions (note eq. 3),
+    /// with its gradient with respect to (p, q, v):
+    /// ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln v + (px−1) ln z̄ + px ln x − (px+q) ln(v + x z̄).
+    pub fn log_likelihood_with_gradient(&self, x: f64, zbar: f64) -> (f64, [f64; 3]) {
+        let Self { p, q, v } = *self;
+        let px = p * x;
+        let ln_vxz = (v + x * zbar).ln();
+        let ll = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * zbar.ln() + px * x.ln()
+            - (px + q) * ln_vxz;
+        let psi_pxq = digamma(px + q);
+        let d_p = x * (psi_pxq - digamma(px) + zbar.ln() + x.ln() - ln_vxz);
+        let d_q = psi_pxq - digamma(q) + v.ln() - ln_vxz;
+        let d_v = q / v - (px + q) / (v + x * zbar);
+        (ll, [d_p, d_q, d_v])
+    }
+
+    /// Population mean spend per transaction, E[Z] = p·v/(q−1); infinite when q ≤ 1.
+    pub fn mean_spend(&self) -> Option<f64> {
+        (self.q > 1.0).then(|| self.p * self.v / (self.q - 1.0))
+    }
+
+    /// E[M | x, z̄]: a customer's expected spend per transaction (note eq. 5):
+    /// (q−1)/(px+q−1) · pv/(q−1) + px/(px+q−1) · z̄ = p(v + x z̄)/(px+q−1).
+    /// `None` when q ≤ 1, where the population mean, and so this weighted mean, is infinite.
+    pub fn conditional_expected_average_spend(&self, x: f64, zbar: f64) -> Option<f64> {
+        let Self { p, q, v } = *self;
+        (q > 1.0).then(|| p * (v + x * zbar) / (p * x + q - 1.0))
+    }
+}
+
+/// Gamma-Gamma data for fitting: distinct (x, z̄) of customers with x > 0 and z̄ > 0, with counts.
+#[derive(Debug, Clone)]
+pub struct GammaGammaData {
+    rows: Vec<([f64; 2], f64)>,
+    n_customers: f64,
+    mean_spend: f64,
+    /// Customers with x > 0 whose mean repeat spend is not positive: left out of the fit.
+    pub excluded_nonpositive_spend: usize,
+}
+
+impl GammaGammaData {
+    /// From per-customer frequency and mean repeat spend; keeps customers with x > 0 and z̄ > 0.
+    pub fn new(frequency: &[f64], monetary_value: &[f64]) -> Self {
+        let repeaters = || frequency.iter().zip(monetary_value).filter(|(&x, _)| x > 0.0);
+        let kept = || repeaters().filter(|(_, &z)| z > 0.0);
+        let excluded = repeaters().count() - kept().count();
+        let rows = count_distinct(kept().map(|(&x, &z)| [x, z]));
+        let n: f64 = rows.iter().map(|r| r.1).sum();
+        let mean_spend = rows.iter().map(|([_, z], w)| z * w).sum::<f64>() / n.max(1.0);
+        Self {
+            rows,
+            n_customers: n,
+            mean_spend,
+            excluded_nonpositive_spend: excluded,
+        }
+    }
+}
+
+impl Likelihood for GammaGammaData {
+    const PARAMETER_NAMES: &'static [&'static str] = &["p", "q", "v"];
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let model = GammaGammaParams::from_slice(params);
+        let (ll, grad) = parallel_sum(&self.rows, |&([x, z], weight)| {
+            let (l, g) = model.log_likelihood_with_gradient(x, z);
+            (weight * l, g.map(|gi| weight * gi))
+        });
+        (ll, grad.to_vec())
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.n_customers
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        // Chosen so that the population mean p·v/(q−1) equals the sample mean spend.
+        let m = self.mean_spend.max(1e-6);
+        vec![
+            vec![2.0, 3.0, m],
+            vec![1.0, 2.0, m],
+            vec![5.0, 4.0, 0.6 * m],
+            vec![0.5, 1.5, 0.5 * m],
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rounded published estimates (Fader & Hardie 2013, CDNOW sample).
+    const PAPER: GammaGammaParams = GammaGammaParams {
+        p: 6.25,
+        q: 3.74,
+        v: 15.44,
+    };
+
+    fn assert_close(actual: f64, expected: f64, rel: f64) {
+        let err = ((actual - expected) / expected).abs();
+        assert!(
+            err <= rel,
+            "actual {actual}, expected {expected}, relative error {err:e}"
+        );
+    }
+
+    #[test]
+    fn conditional_spend_matches_reference_table() {
+        // shared/REFERENCE.md, eq. (5) at the rounded parameters.
+        assert_close(
+            PAPER.conditional_expected_average_spend(2.0, 22.35).unwrap(),
+            24.663714,
+            1e-7,
+        );
+        assert_close(
+            PAPER.conditional_expected_average_spend(1.0, 11.77).unwrap(),
+            18.916852,
+            1e-7,
+        );
+        assert_close(PAPER.mean_spend().unwrap(), 35.218978, 1e-7);
+    }
+
+    #[test]
+    fn conditional_spend_of_a_customer_without_repeat_purchases_is_the_population_mean() {
+        assert_close(
+            PAPER.conditional_expected_average_spend(0.0, 0.0).unwrap(),
+            PAPER.mean_spend().unwrap(),
+            1e-15,
+        );
+    }
+
+    #[test]
+    fn mean_spend_is_refused_when_q_is_at_most_one() {
+        let heavy_tailed = GammaGammaParams { q: 0.9, ..PAPER };
+        assert!(heavy_tailed.mean_spend().is_none());
+        assert!(heavy_tailed.conditional_expected_average_spend(2.0, 10.0).is_none());
+        assert!(GammaGammaParams { q: 1.0, ..PAPER }.mean_spend().is_none());
+    }
+
+    #[test]
+    fn likelihood_integrates_to_one_over_mean_spend() {
+        // The density of z̄ must integrate to 1: trapezoid rule in u = ln z̄ over a wide range.
+        let x = 3.0;
+        let (lo, hi, n) = (-12.0f64, 12.0f64, 200_000);
+        let h = (hi - lo) / n as f64;
+        let total: f64 = (0..=n)
+            .map(|i| {
+                let u = lo + i as f64 * h;
+                let w = if i == 0 || i == n { 0.5 } else { 1.0 };
+                w * (PAPER.log_likelihood_with_gradient(x, u.exp()).0 + u).exp()
+            })
+            .sum::<f64>()
+            * h;
+        assert!((total - 1.0).abs() < 1e-8, "∫ f(z̄) dz̄ = {total}");
+    }
+
+    #[test]
+    fn gradient_matches_central_differences() {
+        let p = PAPER.to_vec();
+        for &(x, z) in &[(1.0, 11.77), (2.0, 22.35), (15.0, 80.0)] {
+            let (_, grad) = PAPER.log_likelihood_with_gradient(x, z);
+            for i in 0..3 {
+                let h = 1e-6 * p[i];
+                let mut up = p.clone();
+                let mut down = p.clone();
+                up[i] += h;
+                down[i] -= h;
+                let fd = (GammaGammaParams::from_slice(&up).log_likelihood_with_gradient(x, z).0
+                    - GammaGammaParams::from_slice(&down).log_likelihood_with_gradient(x, z).0)
+                    / (2.0 * h);
+                assert!(
+                    (grad[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
+                    "d/d{i}: {} vs {fd}",
+                    grad[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn customers_without_positive_spend_are_counted_not_fitted() {
+        let data = GammaGammaData::new(&[0.0, 1.0, 2.0, 3.0], &[0.0, 0.0, 10.0, -5.0]);
+        assert_eq!(data.excluded_nonpositive_spend, 2);
+        assert_eq!(data.n_customers(), 1.0);
+    }
+}

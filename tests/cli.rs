@@ -1,0 +1,469 @@
+//! End-to-end tests of the `clv` binary: the README's main command, the summarize → fit →
+//! predict pipeline, and clear errors (non-zero exit, no output file) on bad input.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{repo, scratch_dir};
+
+struct Outcome {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn clv(args: &[&str]) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_clv")).args(args).output().unwrap();
+    Outcome {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn csv_header_and_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let rows = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+#[test]
+fn run_on_the_bundled_cdnow_sample_prints_the_fit_and_writes_predictions() {
+    let dir = scratch_dir("run");
+    let out = dir.join("predictions.csv");
+    let r = clv(&["run", s(&repo("data/cdnow_sample.csv")), "-o", s(&out)]);
+    assert!(r.success, "{}", r.stderr);
+    for expected in [
+        "BG/NBD",
+        "Gamma-Gamma",
+        "log-likelihood",
+        "Top 10 customers by CLV",
+        "2357 customers",
+    ] {
+        assert!(r.stdout.contains(expected), "missing '{expected}' in:\n{}", r.stdout);
+    }
+    let (header, rows) = csv_header_and_rows(&out);
+    assert_eq!(rows.len(), 2357);
+    let clv_col = column(&header, "clv");
+    let total: f64 = rows.iter().map(|r| r[clv_col].parse::<f64>().unwrap()).sum();
+    assert!(
+        r.stdout.contains(&format!("{total:.2}")),
+        "the printed total CLV must be the file's sum {total:.2}"
+    );
+}
+
+#[test]
+fn summarize_fit_predict_write_every_promised_column() {
+    let dir = scratch_dir("pipeline");
+    let (rfm, model, pred) = (dir.join("rfm.csv"), dir.join("model.json"), dir.join("pred.parquet"));
+    let r = clv(&[
+        "summarize",
+        s(&repo("data/cdnow_sample.csv")),
+        "-o",
+        s(&rfm),
+        "--time-unit",
+        "weeks",
+        "--calibration-end",
+        "1997-09-30",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let (header, rows) = csv_header_and_rows(&rfm);
+    for c in [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "frequency_holdout",
+        "monetary_value_holdout",
+        "duration_holdout",
+        "time_unit",
+    ] {
+        column(&header, c);
+    }
+    assert_eq!(rows.len(), 2357);
+
+    let r = clv(&["fit", s(&rfm), "-o", s(&model)]);
+    assert!(r.success, "{}", r.stderr);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    for key in ["r", "alpha", "a", "b"] {
+        assert!(json["bg_nbd"]["params"][key].is_f64());
+        assert!(json["bg_nbd"]["standard_errors"][key].as_f64().unwrap() > 0.0);
+    }
+    for key in ["p", "q", "v"] {
+        assert!(json["gamma_gamma"]["params"][key].is_f64());
+    }
+    for key in ["log_likelihood", "aic", "bic", "n_customers", "iterations"] {
+        assert!(json["bg_nbd"][key].is_number(), "{key}");
+        assert!(json["gamma_gamma"][key].is_number(), "{key}");
+    }
+    assert_eq!(json["time_unit"], "weeks");
+    assert_eq!(json["bg_nbd"]["n_customers"], 2357);
+    assert_eq!(json["gamma_gamma"]["n_customers"], 946);
+
+    let csv_pred = dir.join("pred.csv");
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model",
+        s(&model),
+        "-o",
+        s(&csv_pred),
+        "--horizon",
+        "39",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let (header, rows) = csv_header_and_rows(&csv_pred);
+    let (p, churn, e) = (
+        column(&header, "p_alive"),
+        column(&header, "churn_probability"),
+        column(&header, "expected_purchases"),
+    );
+    column(&header, "expected_avg_spend");
+    column(&header, "clv");
+    for row in &rows {
+        let (p, c): (f64, f64) = (row[p].parse().unwrap(), row[churn].parse().unwrap());
+        assert!((p + c - 1.0).abs() < 1e-12 && (0.0..=1.0).contains(&p));
+    }
+    // Σ E[Y(39) | x, t_x, T] over the customers is 1653.4233 in 30-digit arithmetic (mpmath) at
+    // the reference MLE on the rounded published summary (tests/published_numbers.rs); fitted on
+    // the exact summary the parameters move in the 5th digit and the sum by about 0.015.
+    let total: f64 = rows.iter().map(|r| r[e].parse::<f64>().unwrap()).sum();
+    assert!((total - 1653.4233).abs() < 0.05, "{total}");
+
+    let r = clv(&["predict", s(&rfm), "--model", s(&model), "-o", s(&pred)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(std::fs::read(&pred).unwrap().starts_with(b"PAR1"));
+}
+
+#[test]
+fn predict_refuses_a_model_fitted_in_another_time_unit() {
+    let dir = scratch_dir("units");
+    let (weeks, days, model, pred) = (
+        dir.join("w.csv"),
+        dir.join("d.csv"),
+        dir.join("m.json"),
+        dir.join("p.csv"),
+    );
+    let log = repo("data/cdnow_sample.csv");
+    assert!(clv(&["summarize", s(&log), "-o", s(&weeks)]).success);
+    assert!(clv(&["summarize", s(&log), "-o", s(&days), "--time-unit", "days"]).success);
+    assert!(clv(&["fit", s(&weeks), "-o", s(&model)]).success);
+    let r = clv(&["predict", s(&days), "--model", s(&model), "-o", s(&pred)]);
+    assert!(!r.success);
+    assert!(
+        r.stderr.contains("fitted on data in weeks") && r.stderr.contains("days"),
+        "{}",
+        r.stderr
+    );
+    assert!(!pred.exists());
+}
+
+#[test]
+fn a_spend_model_with_q_at_most_one_gives_no_clv() {
+    let dir = scratch_dir("q");
+    let (model, pred) = (dir.join("m.json"), dir.join("p.csv"));
+    let rfm = repo("data/cdnow_customers_summary_with_transactions.csv");
+    assert!(clv(&["fit", s(&rfm), "-o", s(&model), "--time-unit", "weeks"]).success);
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    json["gamma_gamma"]["params"]["q"] = serde_json::json!(0.9);
+    std::fs::write(&model, serde_json::to_string(&json).unwrap()).unwrap();
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model",
+        s(&model),
+        "-o",
+        s(&pred),
+        "--time-unit",
+        "weeks",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stderr.contains("no usable spend model"), "{}", r.stderr);
+    let (header, _) = csv_header_and_rows(&pred);
+    assert!(
+        !header.iter().any(|h| h == "clv" || h == "expected_avg_spend"),
+        "{header:?}"
+    );
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs `clv summarize` on `log` and checks it fails with all of `words` in its one-line
+/// message and leaves no output file.
+fn assert_summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]) {
+    let out = dir.join("rfm.csv");
+    let mut args = vec!["summarize", s(log), "-o", s(&out)];
+    args.extend_from_slice(extra);
+    let r = clv(&args);
+    assert!(!r.success, "expected failure, got:\n{}", r.stdout);
+    for w in words {
+        assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+    assert!(!out.exists(), "no output file may be left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn bad_input_gets_a_one_line_error_naming_file_column_and_row() {
+    let dir = scratch_dir("bad");
+    let missing = dir.join("nope.csv");
+    assert_summarize_fails(&dir, &missing, &[], &["nope.csv", "No such file"]);
+
+    let empty = write(&dir, "empty.csv", "");
+    assert_summarize_fails(&dir, &empty, &[], &["empty.csv", "no data rows"]);
+    let header_only = write(&dir, "header.csv", "customer_id,date,amount\n");
+    assert_summarize_fails(&dir, &header_only, &[], &["header.csv", "no data rows"]);
+
+    let typo = write(&dir, "typo.csv", "customer_id,dat,amount\n1,2020-01-01,5\n");
+    assert_summarize_fails(
+        &dir,
+        &typo,
+        &[],
+        &[
+            "typo.csv",
+            "no column 'date'",
+            "did you mean 'dat'",
+            "customer_id, dat, amount",
+        ],
+    );
+
+    let bad_date = write(
+        &dir,
+        "baddate.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n1,2020-13-45,5\n",
+    );
+    assert_summarize_fails(
+        &dir,
+        &bad_date,
+        &[],
+        &["baddate.csv", "column 'date'", "row 2", "'2020-13-45'", "%Y-%m-%d"],
+    );
+
+    let bad_amount = write(
+        &dir,
+        "badamount.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-02,$5\n",
+    );
+    assert_summarize_fails(
+        &dir,
+        &bad_amount,
+        &[],
+        &["column 'amount'", "row 2", "'$5' is not a number"],
+    );
+
+    let negative = write(
+        &dir,
+        "neg.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n2,2020-01-02,-3\n",
+    );
+    assert_summarize_fails(&dir, &negative, &[], &["column 'amount'", "row 2", "negative"]);
+
+    let nan = write(&dir, "nan.csv", "customer_id,date,amount\n1,2020-01-01,NaN\n");
+    assert_summarize_fails(&dir, &nan, &[], &["row 1", "not a finite amount"]);
+
+    let no_id = write(
+        &dir,
+        "noid.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n,2020-01-02,5\n",
+    );
+    assert_summarize_fails(
+        &dir,
+        &no_id,
+        &[],
+        &["column 'customer_id'", "row 2", "empty customer id"],
+    );
+
+    let ok = write(&dir, "ok.txt", "customer_id,date,amount\n1,2020-01-01,5\n");
+    assert_summarize_fails(&dir, &ok, &[], &["ok.txt", "unsupported file type"]);
+
+    assert_summarize_fails(&dir, &dir, &[], &["not a regular file"]);
+
+    let good = write(
+        &dir,
+        "good.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n1,2020-02-01,7\n",
+    );
+    assert_summarize_fails(
+        &dir,
+        &good,
+        &["--calibration-end", "2019-01-01"],
+        &["calibration end 2019-01-01", "before the first purchase"],
+    );
+    assert_summarize_fails(
+        &dir,
+        &good,
+        &["--calibration-end", "2020-03-01", "--observation-end", "2020-02-15"],
+        &["must be before the observation end"],
+    );
+}
+
+#[test]
+fn a_corrupt_or_foreign_model_file_is_refused() {
+    let dir = scratch_dir("model");
+    let rfm = repo("data/cdnow_customers_summary_with_transactions.csv");
+    let pred = dir.join("p.csv");
+    let corrupt = write(&dir, "corrupt.json", "{\"bg_nbd\": ");
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model",
+        s(&corrupt),
+        "-o",
+        s(&pred),
+        "--time-unit",
+        "weeks",
+    ]);
+    assert!(!r.success && r.stderr.contains("not a clv model file"), "{}", r.stderr);
+    let old = write(&dir, "old.json", "{\"format_version\": 0}");
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model",
+        s(&old),
+        "-o",
+        s(&pred),
+        "--time-unit",
+        "weeks",
+    ]);
+    assert!(!r.success && r.stderr.contains("format version 0"), "{}", r.stderr);
+    assert!(!pred.exists());
+}
+
+#[test]
+fn an_rfm_table_without_a_unit_needs_one() {
+    let dir = scratch_dir("nounit");
+    let r = clv(&[
+        "fit",
+        s(&repo("data/cdnow_customers_summary.csv")),
+        "-o",
+        s(&dir.join("m.json")),
+    ]);
+    assert!(!r.success && r.stderr.contains("--time-unit"), "{}", r.stderr);
+}
+
+#[test]
+fn dates_in_other_formats_parse_with_date_format() {
+    let dir = scratch_dir("formats");
+    let log = write(
+        &dir,
+        "log.csv",
+        "cust,when,value\na,01/02/2020 10:30,5\na,15/02/2020 09:00,7\nb,03/02/2020 23:59,1\n",
+    );
+    let out = dir.join("rfm.csv");
+    let r = clv(&[
+        "summarize",
+        s(&log),
+        "-o",
+        s(&out),
+        "--customer-col",
+        "cust",
+        "--date-col",
+        "when",
+        "--amount-col",
+        "value",
+        "--date-format",
+        "%d/%m/%Y %H:%M",
+        "--time-unit",
+        "days",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let (header, rows) = csv_header_and_rows(&out);
+    let (x, tx, t, m) = (
+        column(&header, "frequency"),
+        column(&header, "recency"),
+        column(&header, "T"),
+        column(&header, "monetary_value"),
+    );
+    // a: purchases on Feb 1 and Feb 15, observed to Feb 15 (the log's last date): x = 1, t_x = T = 14 days.
+    assert_eq!(rows[0][0], "a");
+    assert_eq!(
+        (
+            rows[0][x].as_str(),
+            rows[0][tx].parse::<f64>().unwrap(),
+            rows[0][t].parse::<f64>().unwrap()
+        ),
+        ("1", 14.0, 14.0)
+    );
+    assert_eq!(rows[0][m].parse::<f64>().unwrap(), 7.0);
+    // b: one purchase on Feb 3: x = 0, T = 12 days, monetary value 0.
+    assert_eq!(
+        (
+            rows[1][x].as_str(),
+            rows[1][t].parse::<f64>().unwrap(),
+            rows[1][m].parse::<f64>().unwrap()
+        ),
+        ("0", 12.0, 0.0)
+    );
+}
+
+#[test]
+fn same_day_purchases_are_one_transaction() {
+    let dir = scratch_dir("sameday");
+    let log = write(
+        &dir,
+        "log.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-08,3\n1,2020-01-08,4\n1,2020-01-15,10\n",
+    );
+    let out = dir.join("rfm.csv");
+    assert!(clv(&["summarize", s(&log), "-o", s(&out)]).success);
+    let (header, rows) = csv_header_and_rows(&out);
+    // Days 0, 7, 14: x = 2, t_x = T = 2 weeks, repeat spend (3+4 + 10)/2 = 8.5.
+    assert_eq!(rows[0][column(&header, "frequency")], "2");
+    assert_eq!(rows[0][column(&header, "recency")].parse::<f64>().unwrap(), 2.0);
+    assert_eq!(rows[0][column(&header, "monetary_value")].parse::<f64>().unwrap(), 8.5);
+}
+
+#[test]
+fn help_explains_each_option_with_its_default() {
+    let r = clv(&["predict", "--help"]);
+    assert!(r.success);
+    for w in [
+        "--horizon",
+        "--clv-months",
+        "[default: 12]",
+        "--discount-rate",
+        "[default: 0.01]",
+        "--margin",
+        "[default: 1]",
+    ] {
+        assert!(r.stdout.contains(w), "missing '{w}' in:\n{}", r.stdout);
+    }
+    let r = clv(&["summarize", "--help"]);
+    for w in [
+        "--time-unit",
+        "[default: weeks]",
+        "--calibration-end",
+        "--observation-end",
+        "--date-format",
+        "--amount-col",
+    ] {
+        assert!(r.stdout.contains(w), "missing '{w}' in:\n{}", r.stdout);
+    }
+}

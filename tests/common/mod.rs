@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A path inside the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A fresh, empty folder for one test's files.
+pub fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("clv-test-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The published CDNOW calibration summary (ID, x, t_x, T, zbar), as printed (2 decimals).
+pub struct PublishedRow {
+    pub id: String,
+    pub x: f64,
+    pub t_x: f64,
+    pub t: f64,
+    pub zbar: f64,
+}
+
+pub fn published_summary() -> Vec<PublishedRow> {
+    let text = std::fs::read_to_string(repo("data/cdnow_customers_summary_with_transactions.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            PublishedRow {
+                id: f[0].to_string(),
+                x: f[1].parse().unwrap(),
+                t_x: f[2].parse().unwrap(),
+                t: f[3].parse().unwrap(),
+                zbar: f[4].parse().unwrap(),
+            }
+        })
+        .collect()
+}
