@@ -86,7 +86,14 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         .lazy()
         .with_row_index("__order", None)
         .filter(col("date").lt_eq(lit(observation_end)));
-    let rows_after_observation_end = log.frame.height() - observed.clone().collect().context(ctx)?.height();
+    let rows_after_observation_end = log
+        .frame
+        .column("date")
+        .and_then(|c| c.i32().cloned())
+        .context(ctx)?
+        .iter()
+        .filter(|d| d.is_some_and(|d| d > observation_end))
+        .count();
 
     // One transaction per customer and day, amounts summed.
     let mut day_aggs = vec![col("__order").min()];
