@@ -7,7 +7,9 @@
 
 pub mod cli;
 pub mod data;
+pub mod decisions;
 pub mod error;
+pub mod figures;
 pub mod fit;
 pub mod model_file;
 pub mod models;

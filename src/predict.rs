@@ -19,6 +19,8 @@ pub struct ForecastOptions {
     pub monthly_discount_rate: f64,
     /// Fraction of revenue kept as profit.
     pub margin: f64,
+    /// Cost to serve one order, in currency, subtracted from each purchase's profit.
+    pub cost_per_order: f64,
 }
 
 impl Default for ForecastOptions {
@@ -28,6 +30,7 @@ impl Default for ForecastOptions {
             clv_months: 12,
             monthly_discount_rate: 0.01,
             margin: 1.0,
+            cost_per_order: 0.0,
         }
     }
 }
@@ -47,6 +50,12 @@ impl ForecastOptions {
         if !self.margin.is_finite() {
             return bad(format!("the margin must be a finite number, not {}", self.margin));
         }
+        if !(self.cost_per_order.is_finite() && self.cost_per_order >= 0.0) {
+            return bad(format!(
+                "the cost per order must be a number ≥ 0, not {}",
+                self.cost_per_order
+            ));
+        }
         Ok(())
     }
 }
@@ -62,21 +71,21 @@ pub struct Forecasts {
 }
 
 /// Discounted value of future purchases, computed as `lifetimes`' `customer_lifetime_value`:
-/// Σ_{m=1..months} margin · spend · (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m, with u the
-/// time units per month and E[Y(t)] the cumulative expected purchases by t.
+/// Σ_{m=1..months} value · (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m, with u the time units per
+/// month, E[Y(t)] the cumulative expected purchases by t, and `value_per_purchase` the profit of
+/// one purchase (margin · expected spend − cost to serve it).
 pub fn discounted_value(
     cumulative_purchases: impl Fn(f64) -> Option<f64>,
-    spend: f64,
+    value_per_purchase: f64,
     months: u32,
     units_per_month: f64,
     monthly_discount_rate: f64,
-    margin: f64,
 ) -> Option<f64> {
     let mut previous = 0.0;
     let mut value = 0.0;
     for month in 1..=months {
         let cumulative = cumulative_purchases(month as f64 * units_per_month)?;
-        value += margin * spend * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month as i32);
+        value += value_per_purchase * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month as i32);
         previous = cumulative;
     }
     Some(value)
@@ -110,11 +119,10 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
                     let spend = spend_model.conditional_expected_average_spend(x, m[i])?;
                     let clv = discounted_value(
                         |h| purchases.conditional_expected_purchases(h, x, tx, t),
-                        spend,
+                        options.margin * spend - options.cost_per_order,
                         options.clv_months,
                         units_per_month,
                         options.monthly_discount_rate,
-                        options.margin,
                     )?;
                     Some((spend, clv))
                 }
@@ -165,6 +173,12 @@ impl Forecasts {
         if let Some(m) = &rfm.monetary_value {
             columns.push(Column::new("monetary_value".into(), m));
         }
+        if let Some(first) = &rfm.first_purchase {
+            let dates = Column::new("first_purchase".into(), first)
+                .cast(&DataType::Date)
+                .context(|| "building the predictions table".to_string())?;
+            columns.push(dates);
+        }
         columns.push(Column::new("p_alive".into(), &self.p_alive));
         columns.push(Column::new("churn_probability".into(), churn));
         columns.push(Column::new("expected_purchases".into(), &self.expected_purchases));
@@ -184,11 +198,11 @@ mod tests {
     fn discounting_matches_a_hand_computation() {
         // Cumulative purchases E(t) = t, one unit per month, spend 10, three months at 10%:
         // 10·(1/1.1 + 1/1.1² + 1/1.1³) = 10·(0.909090909 + 0.826446281 + 0.751314801) = 24.86851991.
-        let v = discounted_value(Some, 10.0, 3, 1.0, 0.1, 1.0).unwrap();
+        let v = discounted_value(Some, 10.0, 3, 1.0, 0.1).unwrap();
         assert!((v - 24.868519909842).abs() < 1e-9, "{v}");
-        // Margin scales linearly.
-        let half = discounted_value(Some, 10.0, 3, 1.0, 0.1, 0.5).unwrap();
-        assert!((half - 0.5 * v).abs() < 1e-12);
+        // Two purchases a month instead of one: twice the value.
+        let twice = discounted_value(|t| Some(2.0 * t), 10.0, 3, 1.0, 0.1).unwrap();
+        assert!((twice - 2.0 * v).abs() < 1e-12);
     }
 
     #[test]
@@ -202,8 +216,55 @@ mod tests {
         };
         let per_month = crate::data::TimeUnit::Weeks.per_month();
         let e = |h| model.conditional_expected_purchases(h, 2.0, 30.43, 38.86);
-        let v = discounted_value(e, 24.66, 12, per_month, 0.0, 1.0).unwrap();
+        let v = discounted_value(e, 24.66, 12, per_month, 0.0).unwrap();
         let direct = 24.66 * e(12.0 * per_month).unwrap();
         assert!((v - direct).abs() < 1e-12 * direct, "{v} vs {direct}");
+    }
+
+    #[test]
+    fn margin_and_cost_to_serve_set_the_value_of_each_purchase() {
+        // One customer, CDNOW-like: x = 2, t_x = 30.43, T = 38.86 at the published parameters;
+        // spend 24.663714 (Gamma-Gamma eq. 5, shared/REFERENCE.md), margin 30%, $2 to serve an order.
+        // Profit per purchase = 0.3 · 24.663714 − 2 = 5.3991142; with d = 0 the sum telescopes, so
+        // CLV = 5.3991142 · E[Y(12 months)].
+        let models: FittedModels = serde_json::from_str(
+            r#"{"format_version": 1, "clv_version": "test", "time_unit": "weeks",
+              "bg_nbd": {"params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+                         "standard_errors": null, "covariance": null, "parameter_order": ["r","alpha","a","b"],
+                         "log_likelihood": 0, "aic": 0, "bic": 0, "n_customers": 1, "iterations": 0},
+              "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44},
+                         "standard_errors": null, "covariance": null, "parameter_order": ["p","q","v"],
+                         "log_likelihood": 0, "aic": 0, "bic": 0, "n_customers": 1, "iterations": 0,
+                         "excluded_nonpositive_spend": 0, "mean_spend": 35.218978}}"#,
+        )
+        .unwrap();
+        let rfm = RfmTable {
+            customer_id: vec!["c".into()],
+            frequency: vec![2.0],
+            recency: vec![30.43],
+            t: vec![38.86],
+            monetary_value: Some(vec![22.35]),
+            first_purchase: None,
+            time_unit: crate::data::TimeUnit::Weeks,
+        };
+        let options = ForecastOptions {
+            horizon: 39.0,
+            clv_months: 12,
+            monthly_discount_rate: 0.0,
+            margin: 0.3,
+            cost_per_order: 2.0,
+        };
+        let f = forecast(&models, &rfm, &options).unwrap();
+        let twelve_months_in_weeks = 365.25 / 7.0;
+        let e12 = models
+            .bg_nbd
+            .params
+            .conditional_expected_purchases(twelve_months_in_weeks, 2.0, 30.43, 38.86)
+            .unwrap();
+        let expected = (0.3 * 24.663714 - 2.0) * e12;
+        let clv = f.clv.unwrap()[0];
+        assert!((clv - expected).abs() < 1e-7 * expected, "{clv} vs {expected}");
+        assert!((f.expected_avg_spend.unwrap()[0] - 24.663714).abs() < 5e-7);
+        assert!((f.expected_purchases[0] - 1.226028).abs() < 5e-7);
     }
 }

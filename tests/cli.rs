@@ -92,6 +92,7 @@ fn summarize_fit_predict_write_every_promised_column() {
         "frequency_holdout",
         "monetary_value_holdout",
         "duration_holdout",
+        "first_purchase",
         "time_unit",
     ] {
         column(&header, c);
@@ -281,7 +282,7 @@ fn assert_summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]
     let leftovers: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".clv-"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
@@ -521,5 +522,103 @@ fn help_explains_each_option_with_its_default() {
         "--amount-col",
     ] {
         assert!(r.stdout.contains(w), "missing '{w}' in:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn run_writes_a_value_report_whose_totals_reconcile() {
+    let dir = scratch_dir("report");
+    let (pred, report) = (dir.join("pred.csv"), dir.join("report"));
+    let r = clv(&[
+        "run",
+        s(&repo("data/cdnow_sample.csv")),
+        "-o",
+        s(&pred),
+        "--report-dir",
+        s(&report),
+        "--cac",
+        "20",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    for w in [
+        "Value concentration",
+        "Value tiers",
+        "top 1%",
+        "bottom 50%",
+        "Customer status",
+        "CLV:CAC",
+        "Cohorts",
+    ] {
+        assert!(r.stdout.contains(w), "missing '{w}' in:\n{}", r.stdout);
+    }
+    let (header, rows) = csv_header_and_rows(&pred);
+    let (clv_col, tier_col, status_col) = (
+        column(&header, "clv"),
+        column(&header, "value_tier"),
+        column(&header, "status"),
+    );
+    column(&header, "clv_percentile");
+    column(&header, "value_at_stake");
+    let total_clv: f64 = rows.iter().map(|r| r[clv_col].parse::<f64>().unwrap()).sum();
+
+    // Tiers partition the customers, their CLVs add up to the file's total, shares add to 100%.
+    let (th, tiers) = csv_header_and_rows(&report.join("value_tiers.csv"));
+    let (name, customers, clv_c, share) = (
+        column(&th, "tier"),
+        column(&th, "customers"),
+        column(&th, "clv"),
+        column(&th, "share_of_clv"),
+    );
+    let (body, total_row) = tiers.split_at(tiers.len() - 1);
+    assert_eq!(total_row[0][name], "all customers");
+    assert_eq!(
+        body.iter()
+            .map(|t| t[customers].parse::<usize>().unwrap())
+            .sum::<usize>(),
+        2357
+    );
+    let tier_clv: f64 = body.iter().map(|t| t[clv_c].parse::<f64>().unwrap()).sum();
+    assert!(
+        (tier_clv - total_clv).abs() < 1e-6 * total_clv,
+        "{tier_clv} vs {total_clv}"
+    );
+    assert!((total_row[0][clv_c].parse::<f64>().unwrap() - total_clv).abs() < 1e-6 * total_clv);
+    let shares: f64 = body.iter().map(|t| t[share].parse::<f64>().unwrap()).sum();
+    assert!((shares - 100.0).abs() < 1e-9, "{shares}");
+    // CDNOW: 2,357 customers, so the tiers hold round(23.57) = 24, 236 − 24 = 212, 1179 − 236 = 943, 1178.
+    let sizes: Vec<usize> = body.iter().map(|t| t[customers].parse().unwrap()).collect();
+    assert_eq!(sizes, vec![24, 212, 943, 1178]);
+    for (t, size) in body.iter().zip(&sizes) {
+        assert_eq!(rows.iter().filter(|r| r[tier_col] == t[name]).count(), *size);
+    }
+
+    // Every status counted once; the concentration curve ends at 100%.
+    let (sh, statuses) = csv_header_and_rows(&report.join("status.csv"));
+    let counted: usize = statuses
+        .iter()
+        .map(|s| s[column(&sh, "customers")].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, 2357);
+    // Everyone in CDNOW was acquired in Q1 1997, so no one is "new": the customers without repeat
+    // purchases are exactly the "one-time" ones.
+    let x_col = column(&header, "frequency");
+    for row in &rows {
+        assert_eq!(row[status_col] == "one-time", row[x_col] == "0", "{row:?}");
+    }
+    let (_, conc) = csv_header_and_rows(&report.join("value_concentration.csv"));
+    assert_eq!(conc.len(), 100);
+    assert!((conc[99][1].parse::<f64>().unwrap() - 100.0).abs() < 1e-9);
+
+    // CLV:CAC = mean CLV / CAC.
+    let (ah, acq) = csv_header_and_rows(&report.join("acquisition.csv"));
+    let ratio: f64 = acq[0][column(&ah, "clv_to_cac")].parse().unwrap();
+    assert!((ratio - total_clv / 2357.0 / 20.0).abs() < 1e-9 * ratio);
+
+    // Cohorts: the CDNOW cohort was acquired in January–March 1997.
+    let (_, cohorts) = csv_header_and_rows(&report.join("cohorts.csv"));
+    let months: Vec<&str> = cohorts.iter().map(|c| c[0].as_str()).collect();
+    assert_eq!(months, vec!["1997-01", "1997-02", "1997-03"]);
+    for figure in ["value_concentration.png", "value_concentration.svg"] {
+        assert!(std::fs::metadata(report.join(figure)).unwrap().len() > 1000, "{figure}");
     }
 }

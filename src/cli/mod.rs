@@ -2,6 +2,7 @@
 
 pub mod fit;
 pub mod predict;
+pub mod report;
 pub mod run;
 pub mod summarize;
 
@@ -12,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::data::transactions::LogSpec;
 use crate::data::TimeUnit;
+use crate::decisions::DecisionOptions;
 use crate::error::Result;
 use crate::predict::ForecastOptions;
 
@@ -31,8 +33,10 @@ pub enum Command {
     Fit(fit::FitArgs),
     /// Forecast churn, purchases, spend and CLV for each customer of an RFM table
     Predict(predict::PredictArgs),
-    /// Summarize, fit and predict in one go, and print the results
+    /// Summarize, fit and predict in one go, print the results and write the value report
     Run(run::RunArgs),
+    /// Value report from an RFM table and a model: tiers, statuses, concentration, CLV:CAC, cohorts
+    Report(report::ReportArgs),
 }
 
 /// Runs the parsed command, printing its report on standard output.
@@ -42,6 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fit(args) => fit::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Run(args) => run::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 
@@ -106,9 +111,12 @@ pub struct ForecastArgs {
     /// Discount rate per month; month m's purchases are divided by (1 + rate)^m
     #[arg(long, default_value_t = 0.01)]
     pub discount_rate: f64,
-    /// Profit margin applied to spend in the CLV (1.0 = revenue)
+    /// Profit margin applied to spend in the CLV (1.0 = revenue-based CLV)
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
+    /// Cost to serve one order (currency), subtracted from each expected purchase's profit in the CLV
+    #[arg(long, default_value_t = 0.0)]
+    pub cost_per_order: f64,
 }
 
 impl ForecastArgs {
@@ -118,15 +126,54 @@ impl ForecastArgs {
             clv_months: self.clv_months,
             monthly_discount_rate: self.discount_rate,
             margin: self.margin,
+            cost_per_order: self.cost_per_order,
         }
     }
 }
 
-/// `dir/stem_suffix.ext` beside `input`.
-pub(crate) fn sibling_path(input: &Path, suffix: &str, ext: &str) -> PathBuf {
+/// `stem_suffix` beside `input` (e.g. `log_predictions.csv` for `log.csv`).
+pub(crate) fn sibling_path(input: &Path, suffix: &str) -> PathBuf {
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "clv".into());
-    input.with_file_name(format!("{stem}_{suffix}.{ext}"))
+    input.with_file_name(format!("{stem}_{suffix}"))
+}
+
+/// How customers are tiered and labelled (see the README's "Decisions" section).
+#[derive(Debug, Args)]
+pub struct DecisionArgs {
+    /// Value tiers as percentages of customers ranked by CLV, most valuable first; they must add
+    /// up to 100. Named "top 1%", "next 9%", ..., "bottom 50%"
+    #[arg(long, value_delimiter = ',', default_value = "1,9,40,50")]
+    pub tiers: Vec<f64>,
+    /// Status "new": first purchase at most this many days before the end of the period
+    #[arg(long, default_value_t = 30.0)]
+    pub new_within_days: f64,
+    /// Status "lapsed": P(alive) below this
+    #[arg(long, default_value_t = 0.1)]
+    pub lapsed_below: f64,
+    /// Status "at risk" / "at risk high value": P(alive) below this (and not lapsed)
+    #[arg(long, default_value_t = 0.5)]
+    pub at_risk_below: f64,
+    /// "High value" = the top this-percent of customers: by CLV for "active high value", by
+    /// historical repeat revenue (frequency × monetary_value) for "at risk high value"
+    #[arg(long, default_value_t = 10.0)]
+    pub high_value_top: f64,
+    /// Cost to acquire a customer (currency): adds CLV:CAC overall and per tier, and the
+    /// break-even acquisition cost
+    #[arg(long)]
+    pub cac: Option<f64>,
+}
+
+impl DecisionArgs {
+    pub fn options(&self) -> DecisionOptions {
+        DecisionOptions {
+            tiers: self.tiers.clone(),
+            new_within_days: self.new_within_days,
+            lapsed_below: self.lapsed_below,
+            at_risk_below: self.at_risk_below,
+            high_value_top_percent: self.high_value_top,
+        }
+    }
 }

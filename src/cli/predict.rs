@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::ForecastArgs;
+use super::{DecisionArgs, ForecastArgs};
 use crate::data::io::{write_table, TableFormat};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
+use crate::decisions::decide;
 use crate::error::Result;
 use crate::model_file::FittedModels;
 use crate::predict::forecast;
@@ -27,6 +28,8 @@ pub struct PredictArgs {
     pub time_unit: Option<TimeUnit>,
     #[command(flatten)]
     pub forecast: ForecastArgs,
+    #[command(flatten)]
+    pub decisions: DecisionArgs,
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
@@ -35,10 +38,15 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
+    let mut frame = forecasts.to_frame(&rfm)?;
     if forecasts.clv.is_none() {
-        eprintln!("note: no usable spend model or no monetary_value column: no expected_avg_spend or clv columns");
+        eprintln!(
+            "note: no usable spend model or no monetary_value column: no expected_avg_spend, clv or decision columns"
+        );
+    } else {
+        decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
     }
-    write_table(&mut forecasts.to_frame(&rfm)?, &args.output)?;
+    write_table(&mut frame, &args.output)?;
     println!("wrote {} predictions to {}", rfm.len(), args.output.display());
     Ok(())
 }

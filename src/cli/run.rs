@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{sibling_path, ForecastArgs, LogArgs, PeriodArgs};
+use super::{sibling_path, DecisionArgs, ForecastArgs, LogArgs, PeriodArgs};
 use crate::data::io::{write_table, write_text, TableFormat};
 use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
 use crate::data::transactions::Transactions;
+use crate::decisions::decide;
 use crate::error::Result;
 use crate::model_file::fit_models;
 use crate::predict::forecast;
@@ -23,6 +24,9 @@ pub struct RunArgs {
     /// Also write the fitted model (JSON) here
     #[arg(long)]
     pub model_output: Option<PathBuf>,
+    /// Folder for the value report (tables and figure) [default: LOG's folder, LOG_report]
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
     /// How many of the most valuable customers to print
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -32,13 +36,15 @@ pub struct RunArgs {
     pub period: PeriodArgs,
     #[command(flatten)]
     pub forecast: ForecastArgs,
+    #[command(flatten)]
+    pub decisions: DecisionArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| sibling_path(&args.log, "predictions", "csv"));
+        .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
     TableFormat::from_path(&output)?;
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
     let summary = summarize(
@@ -60,7 +66,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
-    write_table(&mut forecasts.to_frame(&rfm)?, &output)?;
+    let mut frame = forecasts.to_frame(&rfm)?;
+    if forecasts.clv.is_some() {
+        decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
+    }
+    write_table(&mut frame, &output)?;
     println!();
     print!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
     println!(
@@ -72,5 +82,13 @@ pub fn run(args: RunArgs) -> Result<()> {
         rfm.time_unit
     );
     println!("wrote {} predictions to {}", rfm.len(), output.display());
+    if forecasts.clv.is_some() {
+        println!();
+        let dir = args
+            .report_dir
+            .clone()
+            .unwrap_or_else(|| sibling_path(&args.log, "report"));
+        super::report::print_and_write(&rfm, &forecasts, &args.decisions, &dir, args.top)?;
+    }
     Ok(())
 }

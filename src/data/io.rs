@@ -141,17 +141,28 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Res
         path: path.to_path_buf(),
         source,
     };
+    with_temp_path(path, |tmp| {
+        let mut writer = BufWriter::new(File::create(tmp).map_err(io_err)?);
+        write(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_all().map_err(io_err)
+    })
+}
+
+/// Runs `write` on a temporary path beside `path` (same folder, same extension, so writers that
+/// go by extension still work), then renames it over `path`; on failure the temporary file is
+/// removed and any previous `path` is left as it was.
+pub fn with_temp_path(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| ClvError::InvalidArgument(format!("{} is not a file name", path.display())))?;
-    let tmp: PathBuf = path.with_file_name(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut writer = BufWriter::new(File::create(&tmp).map_err(io_err)?);
-        write(&mut writer)?;
-        let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)?;
-        std::fs::rename(&tmp, path).map_err(io_err)
-    })();
+    let tmp: PathBuf = path.with_file_name(format!(".clv-{}-{}", std::process::id(), file_name.to_string_lossy()));
+    let result = write(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|source| ClvError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

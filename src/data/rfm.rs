@@ -7,7 +7,8 @@
 //! - monetary_value = mean value of the repeat transactions only (0 when x = 0);
 //! - with a calibration end: customers whose first purchase is later are not in the table;
 //!   frequency_holdout counts transactions in (calibration end, observation end],
-//!   monetary_value_holdout is their mean value (0 when none), duration_holdout the period's length.
+//!   monetary_value_holdout is their mean value (0 when none), duration_holdout the period's length;
+//! - first_purchase is the date of the first transaction (the customer's acquisition cohort).
 
 use std::path::Path;
 
@@ -33,7 +34,7 @@ pub struct SummaryOptions {
 #[derive(Debug, Clone)]
 pub struct Summary {
     /// Columns: customer_id, frequency, recency, T, [monetary_value], [frequency_holdout,
-    /// [monetary_value_holdout], duration_holdout], time_unit.
+    /// [monetary_value_holdout], duration_holdout], first_purchase, time_unit.
     pub frame: DataFrame,
     pub time_unit: TimeUnit,
     pub first_date: NaiveDate,
@@ -126,6 +127,7 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         x,
         ((col("last") - col("first")).cast(DataType::Float64) / lit(unit)).alias("recency"),
         ((lit(period_end) - col("first")).cast(DataType::Float64) / lit(unit)).alias("T"),
+        col("first").alias("first_purchase"),
     ];
     if log.has_amount {
         columns.push(col("repeat_mean").fill_null(lit(0.0)).alias("monetary_value"));
@@ -174,8 +176,11 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     }
     let frame = table
         .sort(["__order"], SortMultipleOptions::default())
-        .drop(by_name(["__order"], true, false))
-        .with_column(lit(options.time_unit.name()).alias("time_unit"))
+        .select([
+            all().exclude_cols(["__order", "first_purchase"]).as_expr(),
+            col("first_purchase").cast(DataType::Date),
+            lit(options.time_unit.name()).alias("time_unit"),
+        ])
         .collect()
         .context(ctx)?;
     Ok(Summary {
@@ -197,6 +202,8 @@ pub struct RfmTable {
     pub recency: Vec<f64>,
     pub t: Vec<f64>,
     pub monetary_value: Option<Vec<f64>>,
+    /// Date of the first purchase, as days since 1970-01-01, when the table has it.
+    pub first_purchase: Option<Vec<i32>>,
     pub time_unit: TimeUnit,
 }
 
@@ -280,6 +287,10 @@ impl RfmTable {
         let recency = numbers(&tx_col)?;
         let t = numbers(&t_col)?;
         let monetary_value = m_col.as_deref().map(numbers).transpose()?;
+        let first_purchase = match available.iter().any(|c| c == "first_purchase") {
+            true => Some(date_column(frame, source, "first_purchase")?),
+            false => None,
+        };
 
         let bad = |column: &str, i: usize, message: String| ClvError::BadValue {
             path: source.to_path_buf(),
@@ -324,6 +335,7 @@ impl RfmTable {
             recency,
             t,
             monetary_value,
+            first_purchase,
             time_unit,
         })
     }
@@ -359,6 +371,42 @@ fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f6
         }
     }
     Ok(out)
+}
+
+/// A column of dates (Date, or ISO text) as days since 1970-01-01; a value that is not a date is
+/// an error naming its row.
+fn date_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i32>> {
+    let ctx = || format!("reading column '{name}' of {}", source.display());
+    let raw = frame.column(name).context(ctx)?;
+    let as_date = match raw.dtype() {
+        DataType::String => col(name).str().to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            ..Default::default()
+        }),
+        _ => col(name).cast(DataType::Date),
+    };
+    let days = frame
+        .clone()
+        .lazy()
+        .select([as_date.cast(DataType::Int32)])
+        .collect()
+        .context(ctx)?;
+    let days = days.column(name).and_then(|c| c.i32().cloned()).context(ctx)?;
+    days.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            d.ok_or_else(|| ClvError::BadValue {
+                path: source.to_path_buf(),
+                column: name.to_string(),
+                row: i + 1,
+                message: format!(
+                    "{} is not a YYYY-MM-DD date",
+                    raw.get(i).map(|v| v.to_string()).unwrap_or_default()
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The single time unit named in a table's `time_unit` column.

@@ -1,0 +1,59 @@
+//! `clv report RFM --model MODEL.json -o DIR`, and the value report `clv run` writes.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{DecisionArgs, ForecastArgs};
+use crate::data::rfm::RfmTable;
+use crate::data::TimeUnit;
+use crate::decisions::{decide, value_report};
+use crate::error::Result;
+use crate::model_file::FittedModels;
+use crate::predict::{forecast, Forecasts};
+use crate::report::{value_report_text, write_value_report};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// RFM table from `clv summarize` (CSV or Parquet)
+    pub rfm: PathBuf,
+    /// Fitted model from `clv fit` (it needs a spend model: the report is about CLV)
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Folder for the report's tables (CSV) and figure (PNG, SVG); created if missing
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Time unit of recency and T, for a table without a time_unit column
+    #[arg(long, value_enum)]
+    pub time_unit: Option<TimeUnit>,
+    /// How many at-risk high-value customers to print
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    #[command(flatten)]
+    pub forecast: ForecastArgs,
+    #[command(flatten)]
+    pub decisions: DecisionArgs,
+}
+
+pub fn run(args: ReportArgs) -> Result<()> {
+    let models = FittedModels::read(&args.model)?;
+    let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
+    let forecasts = forecast(&models, &rfm, &args.forecast.options(rfm.time_unit))?;
+    print_and_write(&rfm, &forecasts, &args.decisions, &args.output, args.top)
+}
+
+/// Prints the value report and writes its files into `dir`.
+pub(crate) fn print_and_write(
+    rfm: &RfmTable,
+    forecasts: &Forecasts,
+    decision_args: &DecisionArgs,
+    dir: &Path,
+    top: usize,
+) -> Result<()> {
+    let decisions = decide(rfm, forecasts, &decision_args.options())?;
+    let report = value_report(rfm, forecasts, &decisions, decision_args.cac)?;
+    print!("{}", value_report_text(rfm, forecasts, &decisions, &report, top));
+    let written = write_value_report(dir, rfm, forecasts, &decisions, &report)?;
+    println!("wrote the value report ({} files) to {}", written.len(), dir.display());
+    Ok(())
+}

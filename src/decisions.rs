@@ -1,0 +1,566 @@
+//! From forecasts to decisions: value tiers, customer status, value concentration, acquisition
+//! economics (CLV:CAC) and cohorts. Pure arithmetic on the per-customer forecasts.
+
+use polars::prelude::{Column, DataFrame};
+
+use crate::data::rfm::RfmTable;
+use crate::data::transactions::from_epoch_days;
+use crate::error::{ClvError, PolarsContext, Result};
+use crate::predict::Forecasts;
+
+/// How customers are tiered and labelled.
+#[derive(Debug, Clone)]
+pub struct DecisionOptions {
+    /// Tier sizes in percent of customers, most valuable first; they must add up to 100.
+    pub tiers: Vec<f64>,
+    /// A customer whose first purchase is at most this many days before the end of the period is `new`.
+    pub new_within_days: f64,
+    /// P(alive) below this is `lapsed`.
+    pub lapsed_below: f64,
+    /// P(alive) below this (and not lapsed) is at risk.
+    pub at_risk_below: f64,
+    /// "High value" is the top this-percent of customers: by CLV for active customers, by
+    /// historical repeat revenue (frequency × monetary_value) for customers at risk.
+    pub high_value_top_percent: f64,
+}
+
+impl Default for DecisionOptions {
+    fn default() -> Self {
+        Self {
+            tiers: vec![1.0, 9.0, 40.0, 50.0],
+            new_within_days: 30.0,
+            lapsed_below: 0.1,
+            at_risk_below: 0.5,
+            high_value_top_percent: 10.0,
+        }
+    }
+}
+
+impl DecisionOptions {
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(ClvError::InvalidArgument(m));
+        if self.tiers.is_empty() || self.tiers.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
+            return bad(format!("tiers must be positive percentages, not {:?}", self.tiers));
+        }
+        let total: f64 = self.tiers.iter().sum();
+        if (total - 100.0).abs() > 1e-9 {
+            return bad(format!("tiers must add up to 100%, not {total}% ({:?})", self.tiers));
+        }
+        if !(0.0..=1.0).contains(&self.lapsed_below)
+            || !(0.0..=1.0).contains(&self.at_risk_below)
+            || self.lapsed_below > self.at_risk_below
+        {
+            return bad(format!(
+                "need 0 ≤ lapsed threshold ({}) ≤ at-risk threshold ({}) ≤ 1",
+                self.lapsed_below, self.at_risk_below
+            ));
+        }
+        if !(self.high_value_top_percent > 0.0 && self.high_value_top_percent <= 100.0) {
+            return bad(format!(
+                "the high-value share must be in (0, 100], not {}",
+                self.high_value_top_percent
+            ));
+        }
+        if !(self.new_within_days.is_finite() && self.new_within_days >= 0.0) {
+            return bad(format!("--new-within-days must be ≥ 0, not {}", self.new_within_days));
+        }
+        Ok(())
+    }
+
+    /// Display names of the tiers: "top 1%", "next 9%", ..., "bottom 50%".
+    pub fn tier_names(&self) -> Vec<String> {
+        let n = self.tiers.len();
+        self.tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match i {
+                0 => format!("top {t}%"),
+                i if i + 1 == n => format!("bottom {t}%"),
+                _ => format!("next {t}%"),
+            })
+            .collect()
+    }
+}
+
+/// A customer's status, from value and churn risk. The first rule that holds, in this order:
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// First purchase within the last `new_within_days` of the period.
+    New,
+    /// No repeat purchase yet (x = 0): BG/NBD gives P(alive) = 1 by construction, so churn risk
+    /// cannot be read from it.
+    OneTime,
+    /// P(alive) < `lapsed_below`.
+    Lapsed,
+    /// P(alive) < `at_risk_below` and historical repeat revenue in the top `high_value_top_percent`.
+    AtRiskHighValue,
+    /// P(alive) < `at_risk_below`.
+    AtRisk,
+    /// CLV in the top `high_value_top_percent`.
+    ActiveHighValue,
+    /// Everyone else.
+    Active,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::OneTime => "one-time",
+            Status::Lapsed => "lapsed",
+            Status::AtRiskHighValue => "at risk high value",
+            Status::AtRisk => "at risk",
+            Status::ActiveHighValue => "active high value",
+            Status::Active => "active",
+        }
+    }
+
+    pub const ALL: [Status; 7] = [
+        Status::ActiveHighValue,
+        Status::Active,
+        Status::AtRiskHighValue,
+        Status::AtRisk,
+        Status::Lapsed,
+        Status::OneTime,
+        Status::New,
+    ];
+}
+
+/// Per-customer decision columns.
+#[derive(Debug, Clone)]
+pub struct CustomerDecisions {
+    pub tier_names: Vec<String>,
+    /// Index into `tier_names` of each customer's value tier.
+    pub tier: Vec<usize>,
+    /// Percent of customers with a strictly lower CLV (0 for the least valuable, near 100 for the most).
+    pub clv_percentile: Vec<f64>,
+    pub status: Vec<Status>,
+    /// CLV × churn probability: the value that would be lost if the customer has churned.
+    pub value_at_stake: Vec<f64>,
+}
+
+impl CustomerDecisions {
+    /// Appends value_tier, clv_percentile, status and value_at_stake to a predictions table.
+    pub fn add_columns(&self, frame: &mut DataFrame) -> Result<()> {
+        let tiers: Vec<&str> = self.tier.iter().map(|&t| self.tier_names[t].as_str()).collect();
+        let status: Vec<&str> = self.status.iter().map(|s| s.as_str()).collect();
+        let columns = [
+            Column::new("value_tier".into(), tiers),
+            Column::new("clv_percentile".into(), &self.clv_percentile),
+            Column::new("status".into(), status),
+            Column::new("value_at_stake".into(), &self.value_at_stake),
+        ];
+        frame
+            .hstack_mut(&columns)
+            .map(|_| ())
+            .context(|| "adding decision columns".to_string())
+    }
+}
+
+/// Customer indices by `key`, largest first; ties keep table order.
+fn descending(key: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..key.len()).collect();
+    order.sort_by(|&i, &j| key[j].total_cmp(&key[i]));
+    order
+}
+
+/// How many of `n` customers the first tiers hold together: round(n · cumulative% / 100).
+fn tier_boundaries(n: usize, tiers: &[f64]) -> Vec<usize> {
+    let mut cumulative = 0.0;
+    let mut bounds: Vec<usize> = tiers
+        .iter()
+        .map(|t| {
+            cumulative += t;
+            ((n as f64) * cumulative / 100.0).round() as usize
+        })
+        .collect();
+    if let Some(last) = bounds.last_mut() {
+        *last = n;
+    }
+    bounds
+}
+
+/// Membership in the top `percent` of customers by `key`: the first round(n · percent/100) in
+/// descending order (at least one when percent > 0 and there are customers).
+fn top_share(key: &[f64], percent: f64) -> Vec<bool> {
+    let n = key.len();
+    let count = (((n as f64) * percent / 100.0).round() as usize).clamp(usize::from(n > 0), n);
+    let mut top = vec![false; n];
+    for &i in descending(key).iter().take(count) {
+        top[i] = true;
+    }
+    top
+}
+
+/// Tiers, percentiles and statuses for every customer; customers need a CLV (a spend model).
+pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) -> Result<CustomerDecisions> {
+    options.validate()?;
+    let clv = forecasts.clv.as_deref().ok_or_else(|| {
+        ClvError::InvalidArgument(
+            "value tiers and statuses need CLV, which needs monetary values and a spend model".into(),
+        )
+    })?;
+    let n = clv.len();
+    let order = descending(clv);
+    let bounds = tier_boundaries(n, &options.tiers);
+    let mut tier = vec![0; n];
+    for (rank, &i) in order.iter().enumerate() {
+        tier[i] = bounds.iter().position(|&b| rank < b).unwrap_or(bounds.len() - 1);
+    }
+
+    // Percentile: customers strictly below, found by binary search in the sorted values.
+    let mut sorted = clv.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let clv_percentile = clv
+        .iter()
+        .map(|v| 100.0 * sorted.partition_point(|s| s.total_cmp(v).is_lt()) as f64 / n as f64)
+        .collect();
+
+    let historical: Vec<f64> = match &rfm.monetary_value {
+        Some(m) => rfm.frequency.iter().zip(m).map(|(x, z)| x * z).collect(),
+        None => vec![0.0; n],
+    };
+    let high_clv = top_share(clv, options.high_value_top_percent);
+    let high_history = top_share(&historical, options.high_value_top_percent);
+    let unit_days = rfm.time_unit.days();
+    let status = (0..n)
+        .map(|i| {
+            let p = forecasts.p_alive[i];
+            if rfm.t[i] * unit_days <= options.new_within_days + 1e-9 {
+                Status::New
+            } else if rfm.frequency[i] == 0.0 {
+                Status::OneTime
+            } else if p < options.lapsed_below {
+                Status::Lapsed
+            } else if p < options.at_risk_below && high_history[i] {
+                Status::AtRiskHighValue
+            } else if p < options.at_risk_below {
+                Status::AtRisk
+            } else if high_clv[i] {
+                Status::ActiveHighValue
+            } else {
+                Status::Active
+            }
+        })
+        .collect();
+    let value_at_stake = clv.iter().zip(&forecasts.p_alive).map(|(c, p)| c * (1.0 - p)).collect();
+    Ok(CustomerDecisions {
+        tier_names: options.tier_names(),
+        tier,
+        clv_percentile,
+        status,
+        value_at_stake,
+    })
+}
+
+/// Totals of one group of customers (a tier, a status or a cohort).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTotals {
+    pub name: String,
+    pub customers: usize,
+    pub expected_purchases: f64,
+    /// Expected purchases × expected spend over the forecast horizon (undiscounted revenue).
+    pub expected_revenue: f64,
+    pub clv: f64,
+}
+
+impl GroupTotals {
+    pub fn mean_clv(&self) -> f64 {
+        if self.customers == 0 {
+            0.0
+        } else {
+            self.clv / self.customers as f64
+        }
+    }
+}
+
+/// Acquisition economics for a given cost to acquire a customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acquisition {
+    pub cac: f64,
+    /// Mean CLV of all customers divided by CAC.
+    pub clv_to_cac: f64,
+    /// The CAC at which a customer like the average one just pays back: the mean CLV.
+    pub break_even_cac: f64,
+    /// Mean CLV / CAC per tier, in tier order.
+    pub clv_to_cac_by_tier: Vec<f64>,
+}
+
+/// The value report: concentration, tiers, at-risk customers, cohorts, acquisition economics.
+#[derive(Debug, Clone)]
+pub struct ValueReport {
+    pub total: GroupTotals,
+    /// (percent of customers, share of total CLV in percent) for the top 1, 2, ..., 100%.
+    pub concentration: Vec<(f64, f64)>,
+    pub tiers: Vec<GroupTotals>,
+    pub statuses: Vec<GroupTotals>,
+    /// Customers with status "at risk high value", largest value at stake first.
+    pub at_risk_high_value: Vec<usize>,
+    /// Customers by month of first purchase (YYYY-MM), in month order; empty without first purchases.
+    pub cohorts: Vec<GroupTotals>,
+    pub acquisition: Option<Acquisition>,
+}
+
+/// Share of the total held by the top `percent` of customers (ranked by CLV), in percent.
+pub fn top_share_of_value(clv: &[f64], percent: f64) -> f64 {
+    let total: f64 = clv.iter().sum();
+    let count = (((clv.len() as f64) * percent / 100.0).round() as usize).min(clv.len());
+    let top: f64 = descending(clv).iter().take(count).map(|&i| clv[i]).sum();
+    if total == 0.0 {
+        0.0
+    } else {
+        100.0 * top / total
+    }
+}
+
+fn totals(name: String, members: impl Iterator<Item = usize>, forecasts: &Forecasts) -> GroupTotals {
+    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let spend = forecasts.expected_avg_spend.as_deref().unwrap_or(&[]);
+    let mut g = GroupTotals {
+        name,
+        customers: 0,
+        expected_purchases: 0.0,
+        expected_revenue: 0.0,
+        clv: 0.0,
+    };
+    for i in members {
+        g.customers += 1;
+        g.expected_purchases += forecasts.expected_purchases[i];
+        g.expected_revenue += forecasts.expected_purchases[i] * spend.get(i).copied().unwrap_or(0.0);
+        g.clv += clv.get(i).copied().unwrap_or(0.0);
+    }
+    g
+}
+
+/// Builds the value report from the decisions; `cac` adds acquisition economics.
+pub fn value_report(
+    rfm: &RfmTable,
+    forecasts: &Forecasts,
+    decisions: &CustomerDecisions,
+    cac: Option<f64>,
+) -> Result<ValueReport> {
+    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let n = clv.len();
+    let total = totals("all customers".into(), 0..n, forecasts);
+    let concentration = (1..=100)
+        .map(|k| (k as f64, top_share_of_value(clv, k as f64)))
+        .collect();
+    let tiers: Vec<GroupTotals> = decisions
+        .tier_names
+        .iter()
+        .enumerate()
+        .map(|(t, name)| totals(name.clone(), (0..n).filter(|&i| decisions.tier[i] == t), forecasts))
+        .collect();
+    let statuses = Status::ALL
+        .iter()
+        .map(|s| {
+            totals(
+                s.as_str().into(),
+                (0..n).filter(|&i| decisions.status[i] == *s),
+                forecasts,
+            )
+        })
+        .collect();
+    let mut at_risk_high_value: Vec<usize> = (0..n)
+        .filter(|&i| decisions.status[i] == Status::AtRiskHighValue)
+        .collect();
+    at_risk_high_value.sort_by(|&i, &j| decisions.value_at_stake[j].total_cmp(&decisions.value_at_stake[i]));
+
+    let cohorts = match &rfm.first_purchase {
+        Some(first) => {
+            let month = |d: i32| from_epoch_days(d).format("%Y-%m").to_string();
+            let mut months: Vec<String> = first.iter().map(|&d| month(d)).collect();
+            let labels = months.clone();
+            months.sort();
+            months.dedup();
+            months
+                .into_iter()
+                .map(|m| {
+                    let members = (0..n).filter(|&i| labels[i] == m);
+                    totals(m.clone(), members, forecasts)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+
+    let acquisition = match cac {
+        None => None,
+        Some(c) if !(c.is_finite() && c > 0.0) => {
+            return Err(ClvError::InvalidArgument(format!(
+                "--cac must be a positive amount, not {c}"
+            )))
+        }
+        Some(c) => Some(Acquisition {
+            cac: c,
+            clv_to_cac: total.mean_clv() / c,
+            break_even_cac: total.mean_clv(),
+            clv_to_cac_by_tier: tiers.iter().map(|t| t.mean_clv() / c).collect(),
+        }),
+    };
+    Ok(ValueReport {
+        total,
+        concentration,
+        tiers,
+        statuses,
+        at_risk_high_value,
+        cohorts,
+        acquisition,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::TimeUnit;
+
+    /// Ten hand-made customers with CLVs 10, 9, ..., 1 (customer i has CLV 10 − i).
+    fn ten_customers() -> (RfmTable, Forecasts) {
+        let n = 10;
+        let rfm = RfmTable {
+            customer_id: (0..n).map(|i| format!("c{i}")).collect(),
+            frequency: vec![3.0, 2.0, 0.0, 5.0, 1.0, 1.0, 8.0, 1.0, 1.0, 1.0],
+            recency: vec![10.0; n],
+            t: vec![20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 3.0],
+            monetary_value: Some(vec![10.0, 10.0, 0.0, 50.0, 10.0, 10.0, 100.0, 10.0, 10.0, 10.0]),
+            first_purchase: Some(vec![0, 0, 31, 31, 31, 31, 59, 59, 59, 130]),
+            time_unit: TimeUnit::Weeks,
+        };
+        let forecasts = Forecasts {
+            p_alive: vec![0.9, 0.8, 1.0, 0.3, 0.05, 0.6, 0.4, 0.9, 0.9, 1.0],
+            expected_purchases: vec![2.0; n],
+            expected_avg_spend: Some(vec![5.0; n]),
+            clv: Some((0..n).map(|i| (10 - i) as f64).collect()),
+        };
+        (rfm, forecasts)
+    }
+
+    #[test]
+    fn tier_boundaries_round_cumulative_shares() {
+        // 2,357 customers (CDNOW): 1% → round(23.57) = 24, 10% → round(235.7) = 236,
+        // 50% → round(1178.5) = 1179 (half away from zero), 100% → 2357.
+        assert_eq!(
+            tier_boundaries(2357, &[1.0, 9.0, 40.0, 50.0]),
+            vec![24, 236, 1179, 2357]
+        );
+        assert_eq!(tier_boundaries(10, &[1.0, 9.0, 40.0, 50.0]), vec![0, 1, 5, 10]);
+    }
+
+    #[test]
+    fn tiers_partition_customers_by_clv_rank() {
+        let (rfm, f) = ten_customers();
+        let options = DecisionOptions {
+            tiers: vec![20.0, 30.0, 50.0],
+            ..Default::default()
+        };
+        let d = decide(&rfm, &f, &options).unwrap();
+        assert_eq!(d.tier, vec![0, 0, 1, 1, 1, 2, 2, 2, 2, 2]);
+        assert_eq!(d.tier_names, vec!["top 20%", "next 30%", "bottom 50%"]);
+        let report = value_report(&rfm, &f, &d, None).unwrap();
+        let members: usize = report.tiers.iter().map(|t| t.customers).sum();
+        assert_eq!(members, 10);
+        assert_eq!(report.tiers[0].clv, 19.0);
+        assert_eq!(report.tiers.iter().map(|t| t.clv).sum::<f64>(), report.total.clv);
+        assert_eq!(report.total.clv, 55.0);
+        // Revenue = purchases × spend = 2 × 5 per customer.
+        assert_eq!(report.tiers[1].expected_revenue, 30.0);
+    }
+
+    #[test]
+    fn percentile_counts_customers_strictly_below() {
+        let (rfm, f) = ten_customers();
+        let d = decide(&rfm, &f, &DecisionOptions::default()).unwrap();
+        // CLV 10 beats 9 of 10 customers; CLV 1 beats none.
+        assert_eq!(d.clv_percentile[0], 90.0);
+        assert_eq!(d.clv_percentile[9], 0.0);
+        assert_eq!(d.clv_percentile[4], 50.0);
+    }
+
+    #[test]
+    fn status_rules_apply_in_order() {
+        let (rfm, f) = ten_customers();
+        let options = DecisionOptions {
+            high_value_top_percent: 20.0,
+            ..Default::default()
+        };
+        let d = decide(&rfm, &f, &options).unwrap();
+        use Status::*;
+        // c0: p 0.9, CLV top 20% → active high value. c1: p 0.8, CLV 9 top-2 → active high value.
+        // c2: x = 0 → one-time. c3: p 0.3, history 5×50 = 250 (2nd) → at risk high value.
+        // c4: p 0.05 → lapsed. c5: p 0.6 → active. c6: p 0.4, history 800 (1st) → at risk high value.
+        // c7, c8: active. c9: T = 3 weeks = 21 days ≤ 30 → new.
+        assert_eq!(
+            d.status,
+            vec![
+                ActiveHighValue,
+                ActiveHighValue,
+                OneTime,
+                AtRiskHighValue,
+                Lapsed,
+                Active,
+                AtRiskHighValue,
+                Active,
+                Active,
+                New
+            ]
+        );
+        // Value at stake = CLV × (1 − P(alive)): c3 7 × 0.7 = 4.9, c6 4 × 0.6 = 2.4.
+        assert!((d.value_at_stake[3] - 4.9).abs() < 1e-12);
+        let report = value_report(&rfm, &f, &d, None).unwrap();
+        assert_eq!(report.at_risk_high_value, vec![3, 6]);
+        assert_eq!(report.statuses.iter().map(|s| s.customers).sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn concentration_shares_are_cumulative_and_reach_100() {
+        let (rfm, f) = ten_customers();
+        let d = decide(&rfm, &f, &DecisionOptions::default()).unwrap();
+        let report = value_report(&rfm, &f, &d, None).unwrap();
+        // Top 10% = 1 customer = 10 of 55; top 20% = 19 of 55.
+        assert!((top_share_of_value(f.clv.as_ref().unwrap(), 10.0) - 1000.0 / 55.0).abs() < 1e-12);
+        assert!((report.concentration[19].1 - 1900.0 / 55.0).abs() < 1e-12);
+        assert!((report.concentration[99].1 - 100.0).abs() < 1e-12);
+        assert!(report.concentration.windows(2).all(|w| w[1].1 >= w[0].1));
+    }
+
+    #[test]
+    fn clv_to_cac_arithmetic() {
+        let (rfm, f) = ten_customers();
+        let options = DecisionOptions {
+            tiers: vec![20.0, 30.0, 50.0],
+            ..Default::default()
+        };
+        let d = decide(&rfm, &f, &options).unwrap();
+        let a = value_report(&rfm, &f, &d, Some(2.0)).unwrap().acquisition.unwrap();
+        // Mean CLV 5.5: CLV:CAC 2.75 and break-even CAC 5.5; tiers: (10+9)/2 = 9.5 → 4.75,
+        // (8+7+6)/3 = 7 → 3.5, (5+4+3+2+1)/5 = 3 → 1.5.
+        assert_eq!(a.clv_to_cac, 2.75);
+        assert_eq!(a.break_even_cac, 5.5);
+        assert_eq!(a.clv_to_cac_by_tier, vec![4.75, 3.5, 1.5]);
+        assert!(value_report(&rfm, &f, &d, Some(0.0)).is_err());
+    }
+
+    #[test]
+    fn cohorts_group_by_month_of_first_purchase() {
+        let (rfm, f) = ten_customers();
+        let d = decide(&rfm, &f, &DecisionOptions::default()).unwrap();
+        let report = value_report(&rfm, &f, &d, None).unwrap();
+        // Days 0 → 1970-01, 31 → 1970-02, 59 → 1970-03, 130 → 1970-05.
+        let names: Vec<&str> = report.cohorts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["1970-01", "1970-02", "1970-03", "1970-05"]);
+        assert_eq!(report.cohorts[1].customers, 4);
+        assert_eq!(report.cohorts[1].clv, 8.0 + 7.0 + 6.0 + 5.0);
+        assert_eq!(report.cohorts[1].mean_clv(), 6.5);
+    }
+
+    #[test]
+    fn tiers_must_add_up_to_100() {
+        let (rfm, f) = ten_customers();
+        let options = DecisionOptions {
+            tiers: vec![10.0, 80.0],
+            ..Default::default()
+        };
+        let err = decide(&rfm, &f, &options).unwrap_err().to_string();
+        assert!(err.contains("add up to 100"), "{err}");
+    }
+}
