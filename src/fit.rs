@@ -26,6 +26,8 @@ const MAX_ITERATIONS: u64 = 1000;
 const GRADIENT_TOLERANCE: f64 = 1e-7;
 /// |θ| beyond this (a parameter below 1e-10 or above 2e10) is a fit running to a boundary.
 const BOUNDARY_LOG: f64 = 23.0;
+/// A standard error above this multiple of the estimate marks a parameter the data do not identify.
+const MAX_RELATIVE_SE: f64 = 5.0;
 /// Step in θ for the finite-difference Hessian (relative step in the parameter).
 const HESSIAN_STEP: f64 = 1e-5;
 
@@ -43,13 +45,61 @@ pub struct MleFit {
     pub aic: f64,
     pub bic: f64,
     pub n_customers: f64,
+    /// The L2 penalty λ the fit used (0: plain maximum likelihood).
+    pub penalizer: f64,
     /// L-BFGS iterations plus Newton polishing steps.
     pub iterations: u64,
     pub warnings: Vec<String>,
 }
 
-/// Fits `model` by maximum likelihood, trying each of its start points until one converges.
-pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str) -> Result<MleFit> {
+/// The objective actually maximised: the log-likelihood minus an optional L2 penalty,
+/// n · λ · Σ p_i² (`lifetimes`' penalizer: λ · Σ p² added to the mean negative log-likelihood),
+/// which pulls parameters towards 0 and keeps fits on small data away from the boundary.
+struct Penalized<'a, M> {
+    model: &'a M,
+    penalizer: f64,
+}
+
+impl<M: Likelihood> Likelihood for Penalized<'_, M> {
+    const PARAMETER_NAMES: &'static [&'static str] = M::PARAMETER_NAMES;
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, mut grad) = self.model.log_likelihood_with_gradient(params);
+        if self.penalizer == 0.0 {
+            return (ll, grad);
+        }
+        let weight = self.penalizer * self.model.n_customers();
+        for (g, p) in grad.iter_mut().zip(params) {
+            *g -= 2.0 * weight * p;
+        }
+        (ll - weight * params.iter().map(|p| p * p).sum::<f64>(), grad)
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.model.n_customers()
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        self.model.start_points()
+    }
+}
+
+impl<M: Likelihood> Penalized<'_, M> {
+    fn data_log_likelihood(&self, params: &[f64]) -> f64 {
+        self.model.log_likelihood_with_gradient(params).0
+    }
+}
+
+/// Fits `model` by maximum likelihood (penalised by `penalizer` ≥ 0, see `Penalized`), trying
+/// each of its start points until one converges.
+pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f64) -> Result<MleFit> {
+    if !(penalizer.is_finite() && penalizer >= 0.0) {
+        return Err(ClvError::InvalidArgument(format!(
+            "the penalizer must be ≥ 0, not {penalizer}"
+        )));
+    }
+    let objective = Penalized { model, penalizer };
+    let model = &objective;
     let n = model.n_customers();
     if n < 1.0 {
         return Err(ClvError::Model {
@@ -69,13 +119,18 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str) -> Result<Ml
     }
     Err(ClvError::NotConverged {
         model: model_name,
-        reason: format!("no start point converged ({})", failures.join("; ")),
+        reason: format!(
+            "no start point converged: {} customers may be too few or too alike to identify the model; \
+             try --penalizer 0.01 (details: {})",
+            model.n_customers(),
+            failures.join("; ")
+        ),
     })
 }
 
 /// Newton polish, convergence check, covariance and information criteria.
 fn finish<M: Likelihood>(
-    model: &M,
+    model: &Penalized<'_, M>,
     model_name: &'static str,
     mut theta: Vec<f64>,
     mut iterations: u64,
@@ -113,19 +168,36 @@ fn finish<M: Likelihood>(
         });
     }
     let params: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+    // The reported log-likelihood (and AIC, BIC) is the data's, without any penalty.
+    let ll = model.data_log_likelihood(&params);
     let mut warnings = Vec::new();
+    const HINT: &str = "the forecasts may still be usable, but try --penalizer 0.01 or more data";
     for (name, t) in M::PARAMETER_NAMES.iter().zip(&theta) {
         if t.abs() > BOUNDARY_LOG {
             warnings.push(format!(
-                "{name} = {:.3e} is at the edge of the parameter space: the data do not identify it",
+                "{name} = {:.3e} is at the edge of the parameter space: the data do not identify it ({HINT})",
                 t.exp()
             ));
         }
     }
     let (standard_errors, covariance) = match covariance_from_log_hessian(&hessian, &params) {
-        Some(cov) => (Some((0..k).map(|i| cov[i][i].sqrt()).collect()), Some(cov)),
+        Some(cov) => {
+            let se: Vec<f64> = (0..k).map(|i| cov[i][i].sqrt()).collect();
+            for ((name, s), p) in M::PARAMETER_NAMES.iter().zip(&se).zip(&params) {
+                // A relative standard error above 5 puts e^±10 in the 95% interval of ln p.
+                if s / p > MAX_RELATIVE_SE {
+                    warnings.push(format!(
+                        "{name} = {p:.4e} is not identified by the data: its standard error is {:.0} times the estimate ({HINT})",
+                        s / p
+                    ));
+                }
+            }
+            (Some(se), Some(cov))
+        }
         None => {
-            warnings.push("the observed information is not positive definite: no standard errors".into());
+            warnings.push(format!(
+                "the observed information is not positive definite, so some parameters are not identified and there are no standard errors ({HINT})"
+            ));
             (None, None)
         }
     };
@@ -138,6 +210,7 @@ fn finish<M: Likelihood>(
         aic: 2.0 * k as f64 - 2.0 * ll,
         bic: k as f64 * n.ln() - 2.0 * ll,
         n_customers: n,
+        penalizer: model.penalizer,
         iterations,
         warnings,
     })

@@ -21,7 +21,7 @@ pub use data::rfm::{summarize, RfmTable, Summary, SummaryOptions};
 pub use data::transactions::{LogSpec, Transactions};
 pub use data::TimeUnit;
 pub use error::{ClvError, Result};
-pub use model_file::{fit_models, FittedModels};
+pub use model_file::{fit_models, fit_models_with, FittedModels};
 pub use models::bg_nbd::BgNbdParams;
 pub use models::gamma_gamma::GammaGammaParams;
 pub use predict::{forecast, ForecastOptions, Forecasts};

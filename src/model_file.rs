@@ -29,6 +29,9 @@ pub struct ModelFit<P> {
     pub aic: f64,
     pub bic: f64,
     pub n_customers: u64,
+    /// L2 penalty of the fit (0 = plain maximum likelihood).
+    #[serde(default)]
+    pub penalizer: f64,
     pub iterations: u64,
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -45,6 +48,7 @@ impl<P> ModelFit<P> {
             aic: fit.aic,
             bic: fit.bic,
             n_customers: fit.n_customers.round() as u64,
+            penalizer: fit.penalizer,
             iterations: fit.iterations,
             warnings: fit.warnings,
         }
@@ -79,6 +83,11 @@ pub struct FittedModels {
 
 /// Fits BG/NBD and Gamma-Gamma on `rfm`, the two fits side by side on rayon's pool.
 pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
+    fit_models_with(rfm, 0.0)
+}
+
+/// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `fit::maximize`).
+pub fn fit_models_with(rfm: &RfmTable, penalizer: f64) -> Result<FittedModels> {
     if rfm.is_empty() {
         return Err(ClvError::Model {
             model: "BG/NBD",
@@ -91,14 +100,16 @@ pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
         .as_ref()
         .map(|m| GammaGammaData::new(&rfm.frequency, m));
     let (bg_nbd, gamma_gamma) = rayon::join(
-        || maximize(&purchase_data, "BG/NBD"),
+        || maximize(&purchase_data, "BG/NBD", penalizer),
         || match &spend_data {
             None => Ok(Err("the RFM table has no monetary_value column".to_string())),
             Some(data) if data.n_customers() < 1.0 => Ok(Err(format!(
                 "no customer has repeat purchases with a positive mean spend ({} with repeat purchases and spend ≤ 0)",
                 data.excluded_nonpositive_spend
             ))),
-            Some(data) => maximize(data, "Gamma-Gamma").map(|fit| Ok((fit, data.excluded_nonpositive_spend))),
+            Some(data) => {
+                maximize(data, "Gamma-Gamma", penalizer).map(|fit| Ok((fit, data.excluded_nonpositive_spend)))
+            }
         },
     );
     let bg_nbd = ModelFit::from_mle(bg_nbd?, BgNbdParams::from_slice);

@@ -7,6 +7,7 @@ use polars::prelude::{Column, DataFrame};
 
 use crate::data::io::write_table;
 use crate::data::rfm::{RfmTable, Summary};
+use crate::data::transactions::NegativeAmounts;
 use crate::decisions::{CustomerDecisions, GroupTotals, ValueReport};
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::model_file::{FittedModels, ModelFit};
@@ -31,6 +32,16 @@ pub fn summary_report(summary: &Summary) -> String {
             "left out: {} log rows dated after the observation end {}",
             summary.rows_after_observation_end, summary.observation_end
         );
+    }
+    if summary.negative_rows > 0 {
+        let _ = match summary.negative_amounts {
+            NegativeAmounts::Drop => writeln!(s, "left out: {} log rows with a negative amount", summary.negative_rows),
+            _ => writeln!(
+                s,
+                "netted: {} log rows with a negative amount; {} customer-days whose net amount was ≤ 0 are not purchases",
+                summary.negative_rows, summary.return_days_dropped
+            ),
+        };
     }
     if summary.customers_after_calibration > 0 {
         let _ = writeln!(
@@ -62,6 +73,13 @@ fn model_table<P: serde::Serialize>(s: &mut String, fit: &ModelFit<P>) {
         "  log-likelihood {:.4}   AIC {:.2}   BIC {:.2}   iterations {}",
         fit.log_likelihood, fit.aic, fit.bic, fit.iterations
     );
+    if fit.penalizer > 0.0 {
+        let _ = writeln!(
+            s,
+            "  penalized fit: λ = {} (the log-likelihood above is the data's, without the penalty)",
+            fit.penalizer
+        );
+    }
     for w in &fit.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-use crate::data::transactions::LogSpec;
+use crate::data::transactions::{LogSpec, NegativeAmounts};
 use crate::data::TimeUnit;
 use crate::decisions::DecisionOptions;
 use crate::error::Result;
@@ -67,6 +67,25 @@ pub struct LogArgs {
     /// YYYY-MM-DD, optionally followed by a time, which is ignored; integer columns: %Y%m%d]
     #[arg(long)]
     pub date_format: Option<String>,
+    /// Field delimiter of a CSV log: one character, e.g. ';' ("tab" for a tab)
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// Negative amounts (returns): error = stop and name the row (the default, because a return
+    /// changes both the purchase count and the spend and the right treatment depends on the
+    /// business); drop = leave those rows out (counted); net = sum them into the customer's
+    /// purchases of that day, a day whose net is ≤ 0 then not being a purchase (counted)
+    #[arg(long, value_enum, default_value_t = NegativeAmounts::Error)]
+    pub negative_amounts: NegativeAmounts,
+}
+
+fn parse_delimiter(s: &str) -> std::result::Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "the delimiter must be one ASCII character (or \"tab\"), not '{s}'"
+        )),
+    }
 }
 
 impl LogArgs {
@@ -77,6 +96,8 @@ impl LogArgs {
             amount_required: self.amount_col.is_some(),
             amount_col: Some(self.amount_col.clone().unwrap_or_else(|| "amount".into())),
             date_format: self.date_format.clone(),
+            delimiter: self.delimiter,
+            negative_amounts: self.negative_amounts,
         }
     }
 }

@@ -17,8 +17,16 @@ pub enum TableFormat {
 }
 
 impl TableFormat {
-    /// By extension, case-insensitive: `.csv`, `.parquet` or `.pq`.
+    /// By extension, case-insensitive: `.csv` (also `.csv.gz`, gzip- or zstd-compressed CSV is
+    /// recognised by its content), `.parquet` or `.pq`.
     pub fn from_path(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".csv.gz") || name.ends_with(".csv.zst") {
+            return Ok(TableFormat::Csv);
+        }
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
@@ -54,9 +62,15 @@ pub fn check_input(path: &Path) -> Result<TableFormat> {
     Ok(format)
 }
 
-/// A lazy scan of a table. CSV columns are all read as text, so that every value is parsed
-/// (and any failure reported with its row) by `clv`, not guessed by schema inference.
+/// A lazy scan of a comma-separated or Parquet table; see `scan_table_with`.
 pub fn scan_table(path: &Path) -> Result<LazyFrame> {
+    scan_table_with(path, b',')
+}
+
+/// A lazy scan of a table. CSV columns are all read as text, so that every value is parsed
+/// (and any failure reported with its row) by `clv`, not guessed by schema inference. A UTF-8
+/// BOM, CRLF line ends, quoted fields and gzip/zstd compression are handled by the reader.
+pub fn scan_table_with(path: &Path, delimiter: u8) -> Result<LazyFrame> {
     let format = check_input(path)?;
     let source = PlRefPath::from(path.to_string_lossy().as_ref());
     let context = || format!("reading {}", path.display());
@@ -64,6 +78,7 @@ pub fn scan_table(path: &Path) -> Result<LazyFrame> {
         TableFormat::Csv => LazyCsvReader::new(source)
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
+            .with_separator(delimiter)
             .finish()
             .context(context),
         TableFormat::Parquet => LazyFrame::scan_parquet(source, Default::default()).context(context),
@@ -156,17 +171,22 @@ pub fn with_temp_path(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> R
     let file_name = path
         .file_name()
         .ok_or_else(|| ClvError::InvalidArgument(format!("{} is not a file name", path.display())))?;
-    let tmp: PathBuf = path.with_file_name(format!(".clv-{}-{}", std::process::id(), file_name.to_string_lossy()));
-    let result = write(&tmp).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|source| ClvError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let tmp = TempFile(path.with_file_name(format!(".clv-{}-{}", std::process::id(), file_name.to_string_lossy())));
+    write(&tmp.0)?;
+    std::fs::rename(&tmp.0, path).map_err(|source| ClvError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A temporary file removed when dropped, also when a write fails or panics; after a successful
+/// rename there is nothing left to remove.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    result
 }
 
 #[cfg(test)]

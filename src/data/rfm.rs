@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::io::{column_names, require_column, scan_table};
-use super::transactions::{epoch_days, from_epoch_days, Transactions};
+use super::transactions::{epoch_days, from_epoch_days, NegativeAmounts, Transactions};
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 
@@ -44,6 +44,12 @@ pub struct Summary {
     pub rows_after_observation_end: usize,
     /// Customers whose first purchase is after the calibration end, not in the table.
     pub customers_after_calibration: usize,
+    /// How negative amounts were handled, and how many log rows had one.
+    pub negative_amounts: NegativeAmounts,
+    pub negative_rows: usize,
+    /// With `NegativeAmounts::Net`: customer-days holding a return whose net amount is ≤ 0,
+    /// which are not counted as purchases.
+    pub return_days_dropped: usize,
 }
 
 /// Builds the RFM summary of `log` with Polars' lazy engine (no loop over rows).
@@ -103,7 +109,26 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     } else {
         day_aggs.push(len().alias("purchases"));
     }
-    let daily = observed.group_by([col("customer_id"), col("date")]).agg(day_aggs);
+    let netting = log.has_amount && log.negative_amounts == NegativeAmounts::Net;
+    if netting {
+        day_aggs.push(col("amount").lt(lit(0.0)).any(true).alias("has_return"));
+    }
+    let mut daily = observed
+        .group_by([col("customer_id"), col("date")])
+        .agg(day_aggs)
+        .collect()
+        .context(ctx)?;
+    let mut return_days_dropped = 0;
+    if netting {
+        let before = daily.height();
+        daily = daily
+            .lazy()
+            .filter(col("has_return").and(col("amount").lt_eq(lit(0.0))).not())
+            .collect()
+            .context(ctx)?;
+        return_days_dropped = before - daily.height();
+    }
+    let daily = daily.lazy();
 
     let mut calibration_aggs = vec![
         col("__order").min(),
@@ -191,6 +216,9 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         calibration_end: calibration_end.map(from_epoch_days),
         rows_after_observation_end,
         customers_after_calibration,
+        negative_amounts: log.negative_amounts,
+        negative_rows: log.negative_rows,
+        return_days_dropped,
     })
 }
 

@@ -5,8 +5,22 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::io::{column_names, require_column, scan_table};
+use super::io::{column_names, require_column, scan_table_with};
 use crate::error::{ClvError, PolarsContext, Result};
+
+/// What to do with negative amounts (returns, refunds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum NegativeAmounts {
+    /// Stop with an error naming the first such row (the default: a return changes both the
+    /// purchase count and the spend, and the right treatment depends on the business).
+    #[default]
+    Error,
+    /// Leave rows with a negative amount out, and count them.
+    Drop,
+    /// Net them into the customer's purchases of the same day; a day whose net amount is ≤ 0 and
+    /// that holds a return is not a purchase (such days are counted).
+    Net,
+}
 
 /// Which columns of the log hold what, and how dates are written.
 #[derive(Debug, Clone)]
@@ -20,6 +34,9 @@ pub struct LogSpec {
     /// A chrono format such as `%Y%m%d` or `%d/%m/%Y %H:%M`; `None` means an ISO date
     /// (`YYYY-MM-DD`), optionally followed by a time, which is ignored.
     pub date_format: Option<String>,
+    /// Field delimiter of a CSV log.
+    pub delimiter: u8,
+    pub negative_amounts: NegativeAmounts,
 }
 
 impl Default for LogSpec {
@@ -30,6 +47,8 @@ impl Default for LogSpec {
             amount_col: Some("amount".into()),
             amount_required: true,
             date_format: None,
+            delimiter: b',',
+            negative_amounts: NegativeAmounts::Error,
         }
     }
 }
@@ -41,6 +60,9 @@ pub struct Transactions {
     pub path: PathBuf,
     pub frame: DataFrame,
     pub has_amount: bool,
+    pub negative_amounts: NegativeAmounts,
+    /// Rows with a negative amount: left out (drop) or kept to be netted (net).
+    pub negative_rows: usize,
 }
 
 /// Days since 1970-01-01, the representation of dates in every frame here.
@@ -65,8 +87,24 @@ impl Transactions {
     /// value: a missing column, an empty id, an unparseable date or an amount that is not a
     /// finite non-negative number is an error naming the file, column and data row.
     pub fn load(path: &Path, spec: &LogSpec) -> Result<Self> {
-        let mut lf = scan_table(path)?;
+        let mut lf = scan_table_with(path, spec.delimiter)?;
         let available = column_names(&mut lf, path)?;
+        if let [only] = available.as_slice() {
+            let other = [b';', b'\t', b'|', b',']
+                .into_iter()
+                .find(|&d| d != spec.delimiter && only.as_bytes().contains(&d));
+            if let Some(d) = other {
+                let shown = if d == b'\t' {
+                    "tab".to_string()
+                } else {
+                    (d as char).to_string()
+                };
+                return Err(ClvError::BadFile {
+                    path: path.to_path_buf(),
+                    message: format!("the header is one column, '{only}': the file looks delimited by '{shown}'; use --delimiter '{shown}'"),
+                });
+            }
+        }
         let customer_col = require_column(path, &available, &spec.customer_col)?;
         let date_col = require_column(path, &available, &spec.date_col)?;
         let amount_col = match &spec.amount_col {
@@ -105,6 +143,7 @@ impl Transactions {
             });
         }
 
+        let delimiter = spec.delimiter;
         let bad = |column: &str, row: usize, message: String| ClvError::BadValue {
             path: path.to_path_buf(),
             column: column.to_string(),
@@ -120,7 +159,7 @@ impl Transactions {
             return Err(bad(&customer_col, row, "empty customer id".into()));
         }
         if let Some(row) = first_row(&frame, col("date").is_null())? {
-            let raw = raw_value(path, &date_col, row)?;
+            let raw = raw_value(path, delimiter, &date_col, row)?;
             let message = match raw {
                 Some(v) if !v.trim().is_empty() => format!("cannot parse '{v}' as a date with format {date_format}"),
                 _ => "empty date".into(),
@@ -129,30 +168,55 @@ impl Transactions {
         }
         if let Some(a) = &amount_col {
             if let Some(row) = first_row(&frame, col("amount").is_null())? {
-                let message = match raw_value(path, a, row)? {
+                let message = match raw_value(path, delimiter, a, row)? {
                     Some(v) if !v.trim().is_empty() => format!("'{v}' is not a number"),
                     _ => "empty amount".into(),
                 };
                 return Err(bad(a, row, message));
             }
             if let Some(row) = first_row(&frame, col("amount").is_finite().not())? {
-                let v = raw_value(path, a, row)?.unwrap_or_default();
+                let v = raw_value(path, delimiter, a, row)?.unwrap_or_default();
                 return Err(bad(a, row, format!("'{v}' is not a finite amount")));
             }
-            if let Some(row) = first_row(&frame, col("amount").lt(lit(0.0)))? {
-                let v = raw_value(path, a, row)?.unwrap_or_default();
-                return Err(bad(
-                    a,
-                    row,
-                    format!("negative amount {v} (returns are not supported: remove or net them before running clv)"),
-                ));
+            if spec.negative_amounts == NegativeAmounts::Error {
+                if let Some(row) = first_row(&frame, col("amount").lt(lit(0.0)))? {
+                    let v = raw_value(path, delimiter, a, row)?.unwrap_or_default();
+                    return Err(bad(
+                        a,
+                        row,
+                        format!("negative amount {v}: if these are returns, choose --negative-amounts drop or net"),
+                    ));
+                }
             }
         }
-        let frame = frame.drop("__row").context(|| "dropping the row index".to_string())?;
+        let mut frame = frame.drop("__row").context(|| "dropping the row index".to_string())?;
+        let mut negative_rows = 0;
+        if amount_col.is_some() {
+            let amounts = frame
+                .column("amount")
+                .and_then(|c| c.f64().cloned())
+                .context(|| "counting negative amounts".to_string())?;
+            negative_rows = amounts.iter().filter(|v| v.is_some_and(|v| v < 0.0)).count();
+            if spec.negative_amounts == NegativeAmounts::Drop && negative_rows > 0 {
+                frame = frame
+                    .lazy()
+                    .filter(col("amount").gt_eq(lit(0.0)))
+                    .collect()
+                    .context(|| "dropping negative amounts".to_string())?;
+                if frame.height() == 0 {
+                    return Err(ClvError::BadFile {
+                        path: path.to_path_buf(),
+                        message: format!("all {negative_rows} rows have negative amounts: no purchases left"),
+                    });
+                }
+            }
+        }
         Ok(Self {
             path: path.to_path_buf(),
             frame,
             has_amount: amount_col.is_some(),
+            negative_amounts: spec.negative_amounts,
+            negative_rows,
         })
     }
 
@@ -245,8 +309,8 @@ fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usize>> {
 }
 
 /// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
-fn raw_value(path: &Path, column: &str, row: usize) -> Result<Option<String>> {
-    let value = scan_table(path)?
+fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) -> Result<Option<String>> {
+    let value = scan_table_with(path, delimiter)?
         .slice(row.saturating_sub(1) as i64, 1)
         .select([col(column).cast(DataType::String)])
         .collect()

@@ -1,0 +1,338 @@
+//! Messy real-world exports: each case either works as documented or fails with one clear line,
+//! a non-zero exit code and no output file.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::scratch_dir;
+
+struct Outcome {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn clv(args: &[&str]) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_clv")).args(args).output().unwrap();
+    Outcome {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// `clv summarize LOG -o out.csv EXTRA...`: the output's lines on success.
+fn summarize_ok(dir: &Path, log: &Path, extra: &[&str]) -> (Vec<String>, String) {
+    let out = dir.join(format!("rfm-{}.csv", log.file_name().unwrap().to_string_lossy()));
+    let mut args = vec!["summarize", s(log), "-o", s(&out), "--time-unit", "days"];
+    args.extend_from_slice(extra);
+    let r = clv(&args);
+    assert!(r.success, "{}", r.stderr);
+    (
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        r.stdout,
+    )
+}
+
+fn summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]) {
+    let out = dir.join("must-not-exist.csv");
+    let mut args = vec!["summarize", s(log), "-o", s(&out)];
+    args.extend_from_slice(extra);
+    let r = clv(&args);
+    assert!(!r.success, "expected a failure:\n{}", r.stdout);
+    for w in words {
+        assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
+    }
+    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+    assert!(!out.exists());
+}
+
+const PLAIN: &[u8] = b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,6\n2,2020-01-02,3\n";
+/// customer 1: days 0 and 4 (x = 1, t_x = 4, T = 4 days, repeat spend 6); customer 2: x = 0, T = 3.
+const PLAIN_RFM: [&str; 3] = [
+    "customer_id,frequency,recency,T,monetary_value,first_purchase,time_unit",
+    "1,1,4.0,4.0,6.0,2020-01-01,days",
+    "2,0,0.0,3.0,0.0,2020-01-02,days",
+];
+
+#[test]
+fn gzip_compressed_csv_reads_like_plain_csv() {
+    let dir = scratch_dir("gzip");
+    let mut gz = Vec::new();
+    {
+        // A gzip member with a stored (uncompressed) deflate block, written by hand so the test
+        // needs no compression crate: header, block, CRC-32 and size trailer.
+        gz.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+        let n = PLAIN.len() as u16;
+        gz.push(1);
+        gz.extend_from_slice(&n.to_le_bytes());
+        gz.extend_from_slice(&(!n).to_le_bytes());
+        gz.extend_from_slice(PLAIN);
+        gz.extend_from_slice(&crc32(PLAIN).to_le_bytes());
+        gz.extend_from_slice(&(PLAIN.len() as u32).to_le_bytes());
+    }
+    for name in ["log.csv.gz", "log_gz_content.csv"] {
+        let log = write(&dir, name, &gz);
+        let (lines, _) = summarize_ok(&dir, &log, &[]);
+        assert_eq!(lines, PLAIN_RFM, "{name}");
+    }
+}
+
+/// CRC-32 (IEEE), bit by bit.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn bom_crlf_and_quoted_fields_are_read() {
+    let dir = scratch_dir("bom");
+    let log = write(
+        &dir,
+        "bom.csv",
+        b"\xef\xbb\xbfcustomer_id,date,amount\r\n\"1\",2020-01-01,\"5\"\r\n1,2020-01-05,6\r\n\"2, Jr.\",2020-01-02,3\r\n",
+    );
+    let (lines, _) = summarize_ok(&dir, &log, &[]);
+    assert_eq!(lines[1], PLAIN_RFM[1]);
+    assert_eq!(lines[2], "\"2, Jr.\",0,0.0,3.0,0.0,2020-01-02,days");
+}
+
+#[test]
+fn semicolon_delimited_files_need_the_delimiter_option() {
+    let dir = scratch_dir("semicolon");
+    let log = write(
+        &dir,
+        "semi.csv",
+        b"customer_id;date;amount\n1;2020-01-01;5\n1;2020-01-05;6\n2;2020-01-02;3\n",
+    );
+    let (lines, _) = summarize_ok(&dir, &log, &["--delimiter", ";"]);
+    assert_eq!(lines, PLAIN_RFM);
+    summarize_fails(&dir, &log, &[], &["semi.csv", "--delimiter ';'"]);
+}
+
+#[test]
+fn negative_amounts_error_by_default_and_can_be_dropped_or_netted() {
+    let dir = scratch_dir("negative");
+    // Customer 1 buys 10 on day 0, buys 8 and returns 3 on day 2, returns 4 on day 5.
+    let log = write(
+        &dir,
+        "returns.csv",
+        b"customer_id,date,amount\n1,2020-01-01,10\n1,2020-01-03,8\n1,2020-01-03,-3\n1,2020-01-06,-4\n2,2020-01-06,1\n",
+    );
+    summarize_fails(
+        &dir,
+        &log,
+        &[],
+        &[
+            "column 'amount'",
+            "row 3",
+            "negative amount -3",
+            "--negative-amounts drop or net",
+        ],
+    );
+    // drop: days 0 and 2, repeat spend 8; T = 5 days (observed to Jan 6).
+    let (lines, out) = summarize_ok(&dir, &log, &["--negative-amounts", "drop"]);
+    assert_eq!(lines[1], "1,1,2.0,5.0,8.0,2020-01-01,days");
+    assert!(out.contains("left out: 2 log rows with a negative amount"), "{out}");
+    // net: day 2 nets to 5 (a purchase), day 5 nets to −4 (not a purchase).
+    let (lines, out) = summarize_ok(&dir, &log, &["--negative-amounts", "net"]);
+    assert_eq!(lines[1], "1,1,2.0,5.0,5.0,2020-01-01,days");
+    assert!(
+        out.contains("netted: 2 log rows") && out.contains("1 customer-days"),
+        "{out}"
+    );
+}
+
+#[test]
+fn zero_amounts_are_purchases_and_zero_spenders_are_left_out_of_the_spend_fit() {
+    // The CDNOW sample (946 customers with repeat purchases, all with positive spend) plus three
+    // customers whose repeat purchases were free.
+    let dir = scratch_dir("zero");
+    let mut text = std::fs::read_to_string(common::repo("data/cdnow_sample.csv")).unwrap();
+    for c in ["z1", "z2", "z3"] {
+        text += &format!("{c},1997-01-05,1,12.00\n{c},1997-02-10,1,0\n{c},1997-03-10,2,0.00\n");
+    }
+    let log = write(&dir, "zero.csv", text.as_bytes());
+    let (rfm, model) = (dir.join("rfm.csv"), dir.join("model.json"));
+    assert!(clv(&["summarize", s(&log), "-o", s(&rfm), "--calibration-end", "1997-09-30"]).success);
+    let r = clv(&["fit", s(&rfm), "-o", s(&model)]);
+    assert!(r.success, "{}", r.stderr);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(json["gamma_gamma"]["excluded_nonpositive_spend"], 3, "{}", r.stdout);
+    assert_eq!(json["gamma_gamma"]["n_customers"], 946);
+    // Their free purchases still count as purchases: 2,360 customers for BG/NBD, and the three
+    // have x = 2.
+    assert_eq!(json["bg_nbd"]["n_customers"], 2360);
+    let table = std::fs::read_to_string(&rfm).unwrap();
+    assert!(table.lines().any(|l| l.starts_with("z1,2,")), "{table}");
+    assert!(r.stdout.contains("3 with mean spend ≤ 0 left out"), "{}", r.stdout);
+}
+
+#[test]
+fn rows_after_the_observation_end_are_left_out_and_counted() {
+    let dir = scratch_dir("after");
+    let log = write(
+        &dir,
+        "after.csv",
+        b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,6\n2,2020-01-02,3\n1,2020-03-01,9\n",
+    );
+    let (lines, out) = summarize_ok(&dir, &log, &["--observation-end", "2020-01-05"]);
+    assert_eq!(lines, PLAIN_RFM);
+    assert!(
+        out.contains("left out: 1 log rows dated after the observation end 2020-01-05"),
+        "{out}"
+    );
+}
+
+#[test]
+fn mixed_date_formats_and_odd_amounts_name_the_row() {
+    let dir = scratch_dir("mixed");
+    let log = write(
+        &dir,
+        "mixed.csv",
+        b"customer_id,date,amount\n1,2020-01-01,5\n1,01/05/2020,6\n",
+    );
+    summarize_fails(&dir, &log, &[], &["column 'date'", "row 2", "'01/05/2020'", "%Y-%m-%d"]);
+    let log = write(
+        &dir,
+        "inf.csv",
+        b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,inf\n",
+    );
+    summarize_fails(&dir, &log, &[], &["column 'amount'", "row 2", "not a finite amount"]);
+    let log = write(&dir, "empty_amount.csv", b"customer_id,date,amount\n1,2020-01-01,\n");
+    summarize_fails(&dir, &log, &[], &["row 1", "empty amount"]);
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_output_intact() {
+    let dir = scratch_dir("intact");
+    let out = dir.join("rfm.csv");
+    std::fs::write(&out, "previous contents\n").unwrap();
+    let bad = write(&dir, "bad.csv", b"customer_id,date,amount\n1,not-a-date,5\n");
+    let r = clv(&["summarize", s(&bad), "-o", s(&out)]);
+    assert!(!r.success);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous contents\n");
+    let leftovers = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".clv-"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn duplicate_rows_are_summed_into_their_day() {
+    // An exact duplicate row cannot add a transaction (same customer, same day); it adds its amount.
+    let dir = scratch_dir("dupes");
+    let log = write(
+        &dir,
+        "dupes.csv",
+        b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,6\n1,2020-01-05,6\n2,2020-01-02,3\n",
+    );
+    let (lines, _) = summarize_ok(&dir, &log, &[]);
+    assert_eq!(lines[1], "1,1,4.0,4.0,12.0,2020-01-01,days");
+}
+
+/// A log where nobody ever comes back.
+fn one_time_buyers(dir: &Path) -> PathBuf {
+    let mut f = std::fs::File::create(dir.join("once.csv")).unwrap();
+    writeln!(f, "customer_id,date,amount").unwrap();
+    for c in 0..200 {
+        writeln!(f, "{c},2020-{:02}-{:02},{}", 1 + c % 6, 1 + c % 28, 5 + c % 11).unwrap();
+    }
+    writeln!(f, "last,2020-12-31,1").unwrap();
+    dir.join("once.csv")
+}
+
+#[test]
+fn without_repeat_purchases_there_is_no_spend_model_but_still_purchase_forecasts() {
+    let dir = scratch_dir("norepeat");
+    let log = one_time_buyers(&dir);
+    let pred = dir.join("pred.csv");
+    let r = clv(&["run", s(&log), "-o", s(&pred)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Gamma-Gamma spend model: not fitted (no customer has repeat purchases"),
+        "{}",
+        r.stdout
+    );
+    // Nobody came back, so BG/NBD cannot tell the purchase rate from the dropout: said loudly.
+    assert!(
+        r.stdout.contains("warning:") && r.stdout.contains("not identified"),
+        "{}",
+        r.stdout
+    );
+    let header = std::fs::read_to_string(&pred)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        header.contains("p_alive") && header.contains("expected_purchases") && !header.contains("clv"),
+        "{header}"
+    );
+}
+
+#[test]
+fn too_few_or_too_alike_customers_fail_clearly_and_fit_with_a_penalizer() {
+    let dir = scratch_dir("degenerate");
+    let single = write(
+        &dir,
+        "single.csv",
+        b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-02-01,6\n1,2020-03-01,7\n",
+    );
+    let mut same = String::from("customer_id,date,amount\n");
+    for c in 0..50 {
+        same += &format!("{c},2020-01-01,5\n{c},2020-02-01,6\n{c},2020-03-01,7\n");
+    }
+    same += "x,2020-05-01,5\n";
+    let same = write(&dir, "same.csv", same.as_bytes());
+    let pred = dir.join("p.csv");
+    for log in [&single, &same] {
+        let r = clv(&["run", s(log), "-o", s(&pred)]);
+        assert!(!r.success);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+        for w in [
+            "BG/NBD fit did not converge",
+            "too few or too alike",
+            "try --penalizer 0.01",
+        ] {
+            assert!(r.stderr.contains(w), "missing '{w}' in {}", r.stderr);
+        }
+        assert!(!pred.exists());
+    }
+    // The remedy the message names works: fifty identical customers fit with a small penalty.
+    let r = clv(&["run", s(&same), "-o", s(&pred), "--penalizer", "0.01"]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stdout.contains("penalized fit: λ = 0.01"), "{}", r.stdout);
+    assert!(pred.exists());
+}
