@@ -4,28 +4,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{repo, scratch_dir};
-
-struct Outcome {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn clv(args: &[&str]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_clv")).args(args).output().unwrap();
-    Outcome {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{clv, repo, s, scratch_dir};
 
 fn csv_header_and_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -272,7 +252,7 @@ fn assert_summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]
     let mut args = vec!["summarize", s(log), "-o", s(&out)];
     args.extend_from_slice(extra);
     let r = clv(&args);
-    assert!(!r.success, "expected failure, got:\n{}", r.stdout);
+    assert_eq!(r.code, Some(1), "expected exit code 1, got:\n{}{}", r.stdout, r.stderr);
     for w in words {
         assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
     }

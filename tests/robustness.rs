@@ -5,28 +5,8 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::scratch_dir;
-
-struct Outcome {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn clv(args: &[&str]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_clv")).args(args).output().unwrap();
-    Outcome {
-        success: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{clv, s, scratch_dir};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -56,7 +36,7 @@ fn summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]) {
     let mut args = vec!["summarize", s(log), "-o", s(&out)];
     args.extend_from_slice(extra);
     let r = clv(&args);
-    assert!(!r.success, "expected a failure:\n{}", r.stdout);
+    assert_eq!(r.code, Some(1), "expected exit code 1, got:\n{}{}", r.stdout, r.stderr);
     for w in words {
         assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
     }
@@ -335,4 +315,52 @@ fn too_few_or_too_alike_customers_fail_clearly_and_fit_with_a_penalizer() {
     assert!(r.success, "{}", r.stderr);
     assert!(r.stdout.contains("penalized fit: λ = 0.01"), "{}", r.stdout);
     assert!(pred.exists());
+}
+
+#[test]
+fn an_rfm_table_with_impossible_rows_is_refused_with_the_row() {
+    let dir = scratch_dir("rfm_rows");
+    let model = dir.join("m.json");
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "customer_id,frequency,recency,T\na,2,0,10\n",
+            &["column 'recency'", "row 1", "recency is 0 but frequency is 2"],
+        ),
+        (
+            "customer_id,frequency,recency,T\na,1,5,4\n",
+            &["row 1", "recency 5 is not between 0 and T = 4"],
+        ),
+        (
+            "customer_id,frequency,recency,T\na,1.5,2,4\n",
+            &["column 'frequency'", "not a whole number"],
+        ),
+        (
+            "customer_id,frequency,recency,T\na,1,2,x\n",
+            &["column 'T'", "row 1", "not a finite number"],
+        ),
+    ];
+    for (text, words) in cases {
+        let rfm = write(&dir, "rfm.csv", text.as_bytes());
+        let r = clv(&["fit", s(&rfm), "-o", s(&model), "--time-unit", "weeks"]);
+        assert_eq!(r.code, Some(1), "{text}: {}", r.stdout);
+        for w in words {
+            assert!(r.stderr.contains(w), "{text}: missing '{w}' in {}", r.stderr);
+        }
+        assert!(!model.exists());
+    }
+}
+
+#[test]
+fn corrupt_compressed_input_is_an_error_not_a_crash() {
+    let dir = scratch_dir("corrupt_gz");
+    let log = write(
+        &dir,
+        "log.csv.gz",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xffnot really deflate data",
+    );
+    let r = clv(&["summarize", s(&log), "-o", s(&dir.join("o.csv"))]);
+    // Exit code 1, an input error: a panic would be exit code 70 ("internal error").
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(!dir.join("o.csv").exists());
 }

@@ -2,6 +2,32 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What a run of the `clv` binary printed and how it ended.
+pub struct Outcome {
+    pub success: bool,
+    /// The exit code: 0 on success, 1 for an error in the input or arguments.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `clv` binary built for these tests.
+pub fn clv(args: &[&str]) -> Outcome {
+    let out = Command::new(env!("CARGO_BIN_EXE_clv")).args(args).output().unwrap();
+    Outcome {
+        success: out.status.success(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A path as the `&str` a command line takes.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
 
 /// A path inside the repository.
 pub fn repo(path: &str) -> PathBuf {
