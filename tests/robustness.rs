@@ -280,6 +280,7 @@ fn without_repeat_purchases_there_is_no_spend_model_but_still_purchase_forecasts
         header.contains("p_alive") && header.contains("expected_purchases") && !header.contains("clv"),
         "{header}"
     );
+    assert!(r.stdout.contains("no value report"), "{}", r.stdout);
 }
 
 #[test]

@@ -93,6 +93,8 @@ pub fn run(args: RunArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
         super::report::print_and_write(&rfm, &forecasts, &args.decisions, &dir, args.top)?;
+    } else {
+        println!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
     }
     Ok(())
 }
