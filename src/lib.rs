@@ -15,6 +15,7 @@ pub mod model_file;
 pub mod models;
 pub mod predict;
 pub mod report;
+pub mod simulate;
 pub mod special;
 
 pub use data::rfm::{summarize, RfmTable, Summary, SummaryOptions};

@@ -4,6 +4,7 @@ pub mod fit;
 pub mod predict;
 pub mod report;
 pub mod run;
+pub mod simulate;
 pub mod summarize;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Value report from an RFM table and a model: tiers, statuses, concentration, CLV:CAC, cohorts
     Report(report::ReportArgs),
+    /// Write a transaction log simulated from BG/NBD purchases and Gamma-Gamma spend
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs the parsed command, printing its report on standard output.
@@ -47,6 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

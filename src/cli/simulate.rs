@@ -1,0 +1,78 @@
+//! `clv simulate --customers N --seed S [-o LOG]`
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::Args;
+
+use crate::data::io::{write_table, TableFormat};
+use crate::data::TimeUnit;
+use crate::error::{ClvError, Result};
+use crate::models::bg_nbd::BgNbdParams;
+use crate::models::gamma_gamma::GammaGammaParams;
+use crate::simulate::{simulate, SimulationOptions};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Number of customers
+    #[arg(long)]
+    pub customers: usize,
+    /// Seed of the random generator: the same seed gives the same log
+    #[arg(long)]
+    pub seed: u64,
+    /// Where to write the log (.csv or .parquet) [default: simulated_N_S.csv]
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Parameters r,alpha,a,b,p,q,v (BG/NBD purchases with alpha per --time-unit, Gamma-Gamma
+    /// spend) [default: the CDNOW estimates 0.243,4.414,0.793,2.426,6.25,3.74,15.44]
+    #[arg(long, value_delimiter = ',')]
+    pub params: Option<Vec<f64>>,
+    /// Time unit of alpha
+    #[arg(long, value_enum, default_value_t = TimeUnit::Weeks)]
+    pub time_unit: TimeUnit,
+    /// Length of the log in days
+    #[arg(long, default_value_t = 546)]
+    pub days: u32,
+    /// First purchases fall uniformly in the first this-many days
+    #[arg(long, default_value_t = 84)]
+    pub acquisition_days: u32,
+    /// First day of the log (YYYY-MM-DD)
+    #[arg(long, default_value = "2020-01-01")]
+    pub start: NaiveDate,
+}
+
+pub fn run(args: SimulateArgs) -> Result<()> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("simulated_{}_{}.csv", args.customers, args.seed)));
+    TableFormat::from_path(&output)?;
+    let mut options = SimulationOptions {
+        customers: args.customers,
+        seed: args.seed,
+        time_unit: args.time_unit,
+        days: args.days,
+        acquisition_days: args.acquisition_days,
+        start: args.start,
+        ..Default::default()
+    };
+    if let Some(p) = &args.params {
+        let [r, alpha, a, b, sp, q, v] = p[..] else {
+            return Err(ClvError::InvalidArgument(format!(
+                "--params takes 7 numbers, not {}",
+                p.len()
+            )));
+        };
+        options.purchases = BgNbdParams { r, alpha, a, b };
+        options.spend = GammaGammaParams { p: sp, q, v };
+    }
+    let mut log = simulate(&options)?;
+    write_table(&mut log, &output)?;
+    println!(
+        "wrote {} transactions of {} customers to {}",
+        log.height(),
+        args.customers,
+        output.display()
+    );
+    Ok(())
+}
