@@ -286,3 +286,24 @@ fn conditional_expectations_summed_over_cdnow_match_a_30_digit_computation() {
         .sum();
     assert!((total - 1653.4232877207206).abs() < 1e-9, "{total}");
 }
+
+#[test]
+fn a_penalized_fit_reports_the_data_log_likelihood_at_its_estimate() {
+    // λ·Σp² pulls the estimate away from the MLE, so the data's log-likelihood there is lower than
+    // at the MLE, and it is what the fit reports (eq. 6 summed at the penalized estimate).
+    let rfm = published_rfm();
+    let mle = fit_models(&rfm).unwrap();
+    let penalized = clv::fit_models_with(&rfm, 0.01).unwrap();
+    let p = penalized.bg_nbd.params;
+    assert_eq!(penalized.bg_nbd.penalizer, 0.01);
+    assert!(
+        p.b < mle.bg_nbd.params.b,
+        "the penalty shrinks b: {} vs {}",
+        p.b,
+        mle.bg_nbd.params.b
+    );
+    let data = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
+    let (ll, _) = data.log_likelihood_with_gradient(&p.to_vec());
+    assert!((penalized.bg_nbd.log_likelihood - ll).abs() < 1e-9 * ll.abs());
+    assert!(ll < mle.bg_nbd.log_likelihood);
+}
