@@ -1,0 +1,96 @@
+//! Criterion benchmarks at 10k, 100k and 1M simulated customers (CDNOW parameters, generated once
+//! per size by the bench, not committed): summarize, each fit, the forecasts, and end to end
+//! (read CSV → RFM → both fits → forecasts written). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
+//! Run: `cargo bench --bench scale`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+use clv::data::io::write_table;
+use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
+use clv::data::transactions::{LogSpec, Transactions};
+use clv::fit::maximize;
+use clv::models::bg_nbd::BgNbdData;
+use clv::models::gamma_gamma::GammaGammaData;
+use clv::simulate::{simulate, SimulationOptions};
+use clv::{fit_models, forecast, ForecastOptions, TimeUnit};
+
+fn sizes() -> Vec<usize> {
+    std::env::var("CLV_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
+}
+
+const SUMMARY: SummaryOptions = SummaryOptions {
+    time_unit: TimeUnit::Weeks,
+    observation_end: None,
+    calibration_end: None,
+};
+
+/// The simulated log of `n` customers, written once to a CSV in the temp folder.
+fn simulated_log(n: usize) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("clv-bench-{n}.csv"));
+    if !path.exists() {
+        let mut log = simulate(&SimulationOptions {
+            customers: n,
+            seed: 42,
+            ..Default::default()
+        })
+        .expect("simulation runs");
+        write_table(&mut log, &path).expect("log written");
+    }
+    path
+}
+
+fn rfm_of(log: &Transactions) -> RfmTable {
+    let summary = summarize(log, &SUMMARY).expect("summary");
+    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    RfmTable::from_frame(&summary.frame, &log.path, &names, None).expect("valid RFM")
+}
+
+fn end_to_end(path: &Path, out: &Path) {
+    let log = Transactions::load(path, &LogSpec::default()).expect("log loads");
+    let rfm = rfm_of(&log);
+    let models = fit_models(&rfm).expect("fit");
+    let forecasts = forecast(&models, &rfm, &ForecastOptions::default()).expect("forecast");
+    write_table(&mut forecasts.to_frame(&rfm).expect("frame"), out).expect("written");
+}
+
+fn benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scale");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    for n in sizes() {
+        let path = simulated_log(n);
+        let log = Transactions::load(&path, &LogSpec::default()).expect("log loads");
+        let rfm = rfm_of(&log);
+        let purchases = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
+        let spend = GammaGammaData::new(&rfm.frequency, rfm.monetary_value.as_deref().expect("amounts"));
+        let models = fit_models(&rfm).expect("fit");
+        let options = ForecastOptions::default();
+        let out = std::env::temp_dir().join(format!("clv-bench-{n}-predictions.csv"));
+
+        group.bench_with_input(BenchmarkId::new("summarize", n), &log, |b, log| {
+            b.iter(|| summarize(black_box(log), &SUMMARY))
+        });
+        group.bench_with_input(BenchmarkId::new("fit_bg_nbd", n), &purchases, |b, d| {
+            b.iter(|| maximize(black_box(d), "BG/NBD", 0.0))
+        });
+        group.bench_with_input(BenchmarkId::new("fit_gamma_gamma", n), &spend, |b, d| {
+            b.iter(|| maximize(black_box(d), "Gamma-Gamma", 0.0))
+        });
+        group.bench_with_input(BenchmarkId::new("forecast_clv", n), &rfm, |b, rfm| {
+            b.iter(|| forecast(&models, black_box(rfm), &options))
+        });
+        group.bench_with_input(BenchmarkId::new("end_to_end", n), &path, |b, path| {
+            b.iter(|| end_to_end(path, &out))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(scale, benches);
+criterion_main!(scale);
