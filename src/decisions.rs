@@ -303,14 +303,30 @@ pub struct ValueReport {
 
 /// Share of the total held by the top `percent` of customers (ranked by CLV), in percent.
 pub fn top_share_of_value(clv: &[f64], percent: f64) -> f64 {
+    concentration_curve(clv, &[percent])[0].1
+}
+
+/// (percent, share of total CLV held by the top `percent` of customers) for each of `percents`,
+/// from one sort and running sums.
+fn concentration_curve(clv: &[f64], percents: &[f64]) -> Vec<(f64, f64)> {
     let total: f64 = clv.iter().sum();
-    let count = (((clv.len() as f64) * percent / 100.0).round() as usize).min(clv.len());
-    let top: f64 = descending(clv).iter().take(count).map(|&i| clv[i]).sum();
-    if total == 0.0 {
-        0.0
-    } else {
-        100.0 * top / total
+    let mut cumulative = Vec::with_capacity(clv.len() + 1);
+    cumulative.push(0.0);
+    for &i in &descending(clv) {
+        cumulative.push(cumulative[cumulative.len() - 1] + clv[i]);
     }
+    percents
+        .iter()
+        .map(|&percent| {
+            let count = (((clv.len() as f64) * percent / 100.0).round() as usize).min(clv.len());
+            let share = if total == 0.0 {
+                0.0
+            } else {
+                100.0 * cumulative[count] / total
+            };
+            (percent, share)
+        })
+        .collect()
 }
 
 fn totals(name: String, members: impl Iterator<Item = usize>, forecasts: &Forecasts) -> GroupTotals {
@@ -342,9 +358,8 @@ pub fn value_report(
     let clv = forecasts.clv.as_deref().unwrap_or(&[]);
     let n = clv.len();
     let total = totals("all customers".into(), 0..n, forecasts);
-    let concentration = (1..=100)
-        .map(|k| (k as f64, top_share_of_value(clv, k as f64)))
-        .collect();
+    let percents: Vec<f64> = (1..=100).map(f64::from).collect();
+    let concentration = concentration_curve(clv, &percents);
     let tiers: Vec<GroupTotals> = decisions
         .tier_names
         .iter()
