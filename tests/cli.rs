@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{clv, repo, s, scratch_dir};
+use common::{assert_summarize_fails, clv, repo, s, scratch_dir};
 
 fn csv_header_and_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -243,28 +243,6 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-/// Runs `clv summarize` on `log` and checks it fails with all of `words` in its one-line
-/// message and leaves no output file.
-fn assert_summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]) {
-    let out = dir.join("rfm.csv");
-    let mut args = vec!["summarize", s(log), "-o", s(&out)];
-    args.extend_from_slice(extra);
-    let r = clv(&args);
-    assert_eq!(r.code, Some(1), "expected exit code 1, got:\n{}{}", r.stdout, r.stderr);
-    for w in words {
-        assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
-    }
-    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
-    assert!(!out.exists(), "no output file may be left behind");
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".clv-"))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{clv, s, scratch_dir};
+use common::{assert_summarize_fails, clv, s, scratch_dir};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -29,19 +29,6 @@ fn summarize_ok(dir: &Path, log: &Path, extra: &[&str]) -> (Vec<String>, String)
             .collect(),
         r.stdout,
     )
-}
-
-fn summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]) {
-    let out = dir.join("must-not-exist.csv");
-    let mut args = vec!["summarize", s(log), "-o", s(&out)];
-    args.extend_from_slice(extra);
-    let r = clv(&args);
-    assert_eq!(r.code, Some(1), "expected exit code 1, got:\n{}{}", r.stdout, r.stderr);
-    for w in words {
-        assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
-    }
-    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
-    assert!(!out.exists());
 }
 
 const PLAIN: &[u8] = b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,6\n2,2020-01-02,3\n";
@@ -114,7 +101,7 @@ fn semicolon_delimited_files_need_the_delimiter_option() {
     );
     let (lines, _) = summarize_ok(&dir, &log, &["--delimiter", ";"]);
     assert_eq!(lines, PLAIN_RFM);
-    summarize_fails(&dir, &log, &[], &["semi.csv", "--delimiter ';'"]);
+    assert_summarize_fails(&dir, &log, &[], &["semi.csv", "--delimiter ';'"]);
 }
 
 #[test]
@@ -126,7 +113,7 @@ fn negative_amounts_error_by_default_and_can_be_dropped_or_netted() {
         "returns.csv",
         b"customer_id,date,amount\n1,2020-01-01,10\n1,2020-01-03,8\n1,2020-01-03,-3\n1,2020-01-06,-4\n2,2020-01-06,1\n",
     );
-    summarize_fails(
+    assert_summarize_fails(
         &dir,
         &log,
         &[],
@@ -199,15 +186,15 @@ fn mixed_date_formats_and_odd_amounts_name_the_row() {
         "mixed.csv",
         b"customer_id,date,amount\n1,2020-01-01,5\n1,01/05/2020,6\n",
     );
-    summarize_fails(&dir, &log, &[], &["column 'date'", "row 2", "'01/05/2020'", "%Y-%m-%d"]);
+    assert_summarize_fails(&dir, &log, &[], &["column 'date'", "row 2", "'01/05/2020'", "%Y-%m-%d"]);
     let log = write(
         &dir,
         "inf.csv",
         b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,inf\n",
     );
-    summarize_fails(&dir, &log, &[], &["column 'amount'", "row 2", "not a finite amount"]);
+    assert_summarize_fails(&dir, &log, &[], &["column 'amount'", "row 2", "not a finite amount"]);
     let log = write(&dir, "empty_amount.csv", b"customer_id,date,amount\n1,2020-01-01,\n");
-    summarize_fails(&dir, &log, &[], &["row 1", "empty amount"]);
+    assert_summarize_fails(&dir, &log, &[], &["row 1", "empty amount"]);
 }
 
 #[test]

@@ -68,3 +68,25 @@ pub fn published_summary() -> Vec<PublishedRow> {
         })
         .collect()
 }
+
+/// Runs `clv summarize` on `log` and checks it fails with all of `words` in its one-line
+/// message and leaves no output file.
+pub fn assert_summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&str]) {
+    let out = dir.join("rfm.csv");
+    let mut args = vec!["summarize", s(log), "-o", s(&out)];
+    args.extend_from_slice(extra);
+    let r = clv(&args);
+    assert_eq!(r.code, Some(1), "expected exit code 1, got:\n{}{}", r.stdout, r.stderr);
+    for w in words {
+        assert!(r.stderr.contains(w), "missing '{w}' in: {}", r.stderr);
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+    assert!(!out.exists(), "no output file may be left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".clv-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
