@@ -10,10 +10,15 @@ use crate::error::{ClvError, Result};
 use crate::fit::{maximize, MleFit};
 use crate::models::bg_nbd::{BgNbdData, BgNbdParams};
 use crate::models::gamma_gamma::{GammaGammaData, GammaGammaParams};
-use crate::models::Likelihood as _;
+use crate::models::mbg_nbd::{MbgNbdData, MbgNbdParams};
+use crate::models::pareto_nbd::{ParetoNbdData, ParetoNbdParams};
+use crate::models::{Likelihood as _, Parameters, PurchaseModel, PurchaseModelKind};
 
-/// Version of the model-file layout; bumped when a field changes meaning.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// Version of the model-file layout; bumped when a field changes meaning. Version 2 names the
+/// purchase model by its key (`bg_nbd`, `pareto_nbd` or `mbg_nbd`); version 1 files, which
+/// always hold `bg_nbd`, read as version 2.
+pub const MODEL_FORMAT_VERSION: u32 = 2;
+const READABLE_FORMAT_VERSIONS: [u64; 2] = [1, 2];
 
 /// One fitted model as stored: parameters by name, their standard errors and covariance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +40,25 @@ pub struct ModelFit<P> {
     pub iterations: u64,
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+impl<P: Parameters> ModelFit<P> {
+    /// The same fit with its parameters as a vector in `parameter_order`, for reports.
+    pub fn erased(&self) -> ModelFit<Vec<f64>> {
+        ModelFit {
+            params: self.params.to_vec(),
+            standard_errors: self.standard_errors.map(P::to_vec),
+            covariance: self.covariance.clone(),
+            parameter_order: self.parameter_order.clone(),
+            log_likelihood: self.log_likelihood,
+            aic: self.aic,
+            bic: self.bic,
+            n_customers: self.n_customers,
+            penalizer: self.penalizer,
+            iterations: self.iterations,
+            warnings: self.warnings.clone(),
+        }
+    }
 }
 
 impl<P> ModelFit<P> {
@@ -67,14 +91,48 @@ pub struct GammaGammaFit {
     pub mean_spend: Option<f64>,
 }
 
-/// The contents of a model file: both fits and the time unit of the data they were fitted on.
+/// A fitted purchase model, stored under its own key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurchaseFit {
+    BgNbd(ModelFit<BgNbdParams>),
+    ParetoNbd(ModelFit<ParetoNbdParams>),
+    MbgNbd(ModelFit<MbgNbdParams>),
+}
+
+impl PurchaseFit {
+    /// The fitted model, for predictions.
+    pub fn model(&self) -> PurchaseModel {
+        match self {
+            Self::BgNbd(f) => PurchaseModel::BgNbd(f.params),
+            Self::ParetoNbd(f) => PurchaseModel::ParetoNbd(f.params),
+            Self::MbgNbd(f) => PurchaseModel::MbgNbd(f.params),
+        }
+    }
+
+    pub fn kind(&self) -> PurchaseModelKind {
+        self.model().kind()
+    }
+
+    /// Estimates, errors and fit statistics with parameters as vectors in `parameter_order`.
+    pub fn erased(&self) -> ModelFit<Vec<f64>> {
+        match self {
+            Self::BgNbd(f) => f.erased(),
+            Self::ParetoNbd(f) => f.erased(),
+            Self::MbgNbd(f) => f.erased(),
+        }
+    }
+}
+
+/// The contents of a model file: the purchase and spend fits and the time unit of the data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FittedModels {
     pub format_version: u32,
     pub clv_version: String,
-    /// Unit of recency, T and α; predictions must use data in the same unit.
+    /// Unit of recency, T and the rate parameters; predictions must use data in the same unit.
     pub time_unit: TimeUnit,
-    pub bg_nbd: ModelFit<BgNbdParams>,
+    #[serde(flatten)]
+    pub purchase: PurchaseFit,
     pub gamma_gamma: Option<GammaGammaFit>,
     /// Why there is no spend model, when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,54 +146,77 @@ pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
 
 /// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `fit::maximize`).
 pub fn fit_models_with(rfm: &RfmTable, penalizer: f64) -> Result<FittedModels> {
-    if rfm.is_empty() {
-        return Err(ClvError::Model {
-            model: "BG/NBD",
-            reason: "the RFM table has no customers".into(),
-        });
-    }
-    let purchase_data = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
-    let spend_data = rfm
-        .monetary_value
-        .as_ref()
-        .map(|m| GammaGammaData::new(&rfm.frequency, m));
-    let (bg_nbd, gamma_gamma) = rayon::join(
-        || maximize(&purchase_data, "BG/NBD", penalizer),
-        || match &spend_data {
-            None => Ok(Err("the RFM table has no monetary_value column".to_string())),
-            Some(data) if data.n_customers() < 1.0 => Ok(Err(format!(
-                "no customer has repeat purchases with a positive mean spend ({} with repeat purchases and spend ≤ 0)",
-                data.excluded_nonpositive_spend
-            ))),
-            Some(data) => {
-                maximize(data, "Gamma-Gamma", penalizer).map(|fit| Ok((fit, data.excluded_nonpositive_spend)))
-            }
-        },
+    fit_models_using(rfm, PurchaseModelKind::BgNbd, penalizer)
+}
+
+/// Fits the purchase model `kind` and Gamma-Gamma on `rfm`, side by side on rayon's pool.
+pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<FittedModels> {
+    let (purchase, spend) = rayon::join(
+        || fit_purchase_model(rfm, kind, penalizer),
+        || fit_spend_model(rfm, penalizer),
     );
-    let bg_nbd = ModelFit::from_mle(bg_nbd?, BgNbdParams::from_slice);
-    let (gamma_gamma, gamma_gamma_skipped) = match gamma_gamma? {
-        Ok((fit, excluded)) => {
-            let fit = ModelFit::from_mle(fit, GammaGammaParams::from_slice);
-            let mean_spend = fit.params.mean_spend();
-            (
-                Some(GammaGammaFit {
-                    fit,
-                    excluded_nonpositive_spend: excluded as u64,
-                    mean_spend,
-                }),
-                None,
-            )
-        }
-        Err(reason) => (None, Some(reason)),
-    };
+    let purchase = purchase?;
+    let (gamma_gamma, gamma_gamma_skipped) = spend?;
     Ok(FittedModels {
         format_version: MODEL_FORMAT_VERSION,
         clv_version: env!("CARGO_PKG_VERSION").to_string(),
         time_unit: rfm.time_unit,
-        bg_nbd,
+        purchase,
         gamma_gamma,
         gamma_gamma_skipped,
     })
+}
+
+/// Fits one purchase model on the frequency, recency and T of `rfm`.
+pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<PurchaseFit> {
+    if rfm.is_empty() {
+        return Err(ClvError::Model {
+            model: kind.label(),
+            reason: "the RFM table has no customers".into(),
+        });
+    }
+    let data = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
+    Ok(match kind {
+        PurchaseModelKind::BgNbd => PurchaseFit::BgNbd(ModelFit::from_mle(
+            maximize(&data, kind.label(), penalizer)?,
+            BgNbdParams::from_slice,
+        )),
+        PurchaseModelKind::ParetoNbd => PurchaseFit::ParetoNbd(ModelFit::from_mle(
+            maximize(&ParetoNbdData(data), kind.label(), penalizer)?,
+            ParetoNbdParams::from_slice,
+        )),
+        PurchaseModelKind::MbgNbd => PurchaseFit::MbgNbd(ModelFit::from_mle(
+            maximize(&MbgNbdData(data), kind.label(), penalizer)?,
+            MbgNbdParams::from_slice,
+        )),
+    })
+}
+
+/// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
+pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGammaFit>, Option<String>)> {
+    let Some(monetary) = rfm.monetary_value.as_ref() else {
+        return Ok((None, Some("the RFM table has no monetary_value column".to_string())));
+    };
+    let data = GammaGammaData::new(&rfm.frequency, monetary);
+    if data.n_customers() < 1.0 {
+        return Ok((
+            None,
+            Some(format!(
+                "no customer has repeat purchases with a positive mean spend ({} with repeat purchases and spend ≤ 0)",
+                data.excluded_nonpositive_spend
+            )),
+        ));
+    }
+    let fit = ModelFit::from_mle(maximize(&data, "Gamma-Gamma", penalizer)?, GammaGammaParams::from_slice);
+    let mean_spend = fit.params.mean_spend();
+    Ok((
+        Some(GammaGammaFit {
+            fit,
+            excluded_nonpositive_spend: data.excluded_nonpositive_spend as u64,
+            mean_spend,
+        }),
+        None,
+    ))
 }
 
 impl FittedModels {
@@ -156,7 +237,7 @@ impl FittedModels {
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| bad(format!("not a clv model file (invalid JSON: {e})")))?;
         match value.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == MODEL_FORMAT_VERSION as u64 => {}
+            Some(v) if READABLE_FORMAT_VERSIONS.contains(&v) => {}
             Some(v) => {
                 return Err(bad(format!(
                     "model format version {v}, but this clv reads version {MODEL_FORMAT_VERSION}: refit with `clv fit`"
@@ -165,6 +246,14 @@ impl FittedModels {
             None => return Err(bad("not a clv model file (no format_version)".into())),
         }
         serde_json::from_value(value).map_err(|e| bad(format!("not a valid clv model file: {e}")))
+    }
+
+    /// The BG/NBD fit, when this file holds BG/NBD.
+    pub fn bg_nbd(&self) -> Option<&ModelFit<BgNbdParams>> {
+        match &self.purchase {
+            PurchaseFit::BgNbd(f) => Some(f),
+            _ => None,
+        }
     }
 
     /// The spend model, if there is one with a finite mean (q > 1).

@@ -6,7 +6,6 @@ use rayon::prelude::*;
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::model_file::FittedModels;
-use crate::models::bg_nbd::BgNbdParams;
 
 /// What to forecast.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +102,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
             models.time_unit, rfm.time_unit, models.time_unit
         )));
     }
-    let purchases: BgNbdParams = models.bg_nbd.params;
+    let purchases = models.purchase.model();
     let spend_model = models.usable_spend_model();
     let monetary = rfm.monetary_value.as_ref().filter(|_| spend_model.is_some());
     let units_per_month = rfm.time_unit.per_month();
@@ -112,7 +111,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         .into_par_iter()
         .map(|i| {
             let (x, tx, t) = (rfm.frequency[i], rfm.recency[i], rfm.t[i]);
-            let p_alive = purchases.p_alive(x, tx, t);
+            let p_alive = purchases.p_alive(x, tx, t)?;
             let expected = purchases.conditional_expected_purchases(options.horizon, x, tx, t)?;
             let value = match (spend_model, monetary) {
                 (Some(spend_model), Some(m)) => {
@@ -140,7 +139,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     };
     for (i, row) in rows.into_iter().enumerate() {
         let (p, e, value) = row.ok_or_else(|| ClvError::Model {
-            model: "BG/NBD",
+            model: purchases.kind().label(),
             reason: format!(
                 "the expected purchases of customer '{}' (x = {}, t_x = {}, T = {}) did not converge",
                 rfm.customer_id[i], rfm.frequency[i], rfm.recency[i], rfm.t[i]
@@ -193,6 +192,7 @@ impl Forecasts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::bg_nbd::BgNbdParams;
 
     #[test]
     fn discounting_matches_a_hand_computation() {
@@ -257,7 +257,8 @@ mod tests {
         let f = forecast(&models, &rfm, &options).unwrap();
         let twelve_months_in_weeks = 365.25 / 7.0;
         let e12 = models
-            .bg_nbd
+            .bg_nbd()
+            .unwrap()
             .params
             .conditional_expected_purchases(twelve_months_in_weeks, 2.0, 30.43, 38.86)
             .unwrap();

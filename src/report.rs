@@ -53,16 +53,9 @@ pub fn summary_report(summary: &Summary) -> String {
     s
 }
 
-fn model_table<P: serde::Serialize>(s: &mut String, fit: &ModelFit<P>) {
-    let values = |p: &P| -> Vec<f64> {
-        let v = serde_json::to_value(p).unwrap_or_default();
-        fit.parameter_order
-            .iter()
-            .map(|name| v.get(name).and_then(|x| x.as_f64()).unwrap_or(f64::NAN))
-            .collect()
-    };
-    let estimates = values(&fit.params);
-    let errors = fit.standard_errors.as_ref().map(values);
+pub(crate) fn model_table(s: &mut String, fit: &ModelFit<Vec<f64>>) {
+    let estimates = &fit.params;
+    let errors = fit.standard_errors.as_ref();
     let _ = writeln!(s, "  {:<10} {:>12} {:>12}", "parameter", "estimate", "std. error");
     for (i, name) in fit.parameter_order.iter().enumerate() {
         let se = errors.as_ref().map_or("—".to_string(), |e| format!("{:.4}", e[i]));
@@ -88,12 +81,15 @@ fn model_table<P: serde::Serialize>(s: &mut String, fit: &ModelFit<P>) {
 /// Both fits: parameters with standard errors, log-likelihood, AIC, BIC.
 pub fn fit_report(models: &FittedModels) -> String {
     let mut s = String::new();
+    let purchase = models.purchase.erased();
     let _ = writeln!(
         s,
-        "BG/NBD purchase model ({} customers, time unit: {})",
-        models.bg_nbd.n_customers, models.time_unit
+        "{} purchase model ({} customers, time unit: {})",
+        models.purchase.kind().label(),
+        purchase.n_customers,
+        models.time_unit
     );
-    model_table(&mut s, &models.bg_nbd);
+    model_table(&mut s, &purchase);
     match (&models.gamma_gamma, &models.gamma_gamma_skipped) {
         (Some(gg), _) => {
             let _ = writeln!(
@@ -101,7 +97,7 @@ pub fn fit_report(models: &FittedModels) -> String {
                 "Gamma-Gamma spend model ({} customers with repeat purchases; {} with mean spend ≤ 0 left out)",
                 gg.fit.n_customers, gg.excluded_nonpositive_spend
             );
-            model_table(&mut s, &gg.fit);
+            model_table(&mut s, &gg.fit.erased());
             match gg.mean_spend {
                 Some(m) => {
                     let _ = writeln!(s, "  population mean spend per transaction p·v/(q−1): {m:.2}");

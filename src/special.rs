@@ -1,7 +1,10 @@
-//! Special functions shared by the models: log-sum-exp and the Gauss hypergeometric series 2F1.
+//! Special functions shared by the models: log-sum-exp, the Gauss hypergeometric function 2F1 in
+//! the forms the models need, and adaptive Gauss–Legendre quadrature.
 //!
 //! statrs supplies ln Γ, ψ and the regularized incomplete beta function; it has no 2F1, so the
-//! series the BG/NBD expectations need are summed here.
+//! series the BG/NBD and Pareto/NBD expressions need are summed here.
+
+use std::sync::OnceLock;
 
 pub use statrs::function::beta::{beta_reg, ln_beta};
 pub use statrs::function::gamma::{digamma, ln_gamma};
@@ -91,6 +94,155 @@ pub fn euler_complement(big_a: f64, eps: f64, c: f64, z: f64) -> Option<f64> {
     }
     let value = head - (eps * log_1mz).exp() * sum;
     value.is_finite().then_some(value)
+}
+
+/// ln 2F1(a, b; a+1; z) for a > 0, b < a + 1 and 0 ≤ z < 1: the hypergeometric function of the
+/// Pareto/NBD likelihood (Fader & Hardie 2005, "A Note on Deriving the Pareto/NBD Model", eq. 22).
+///
+/// Euler's transformation (A&S 15.3.3) gives (1−z)^(1−b) Σ_k (a+1−b)_k / (a+1)_k z^k: every term
+/// is positive and smaller than the one before, so nothing overflows or cancels for large a
+/// (large x) or large b. The term ratio rises towards z, so the tail after a term is at most
+/// term · z/(1−z), which is the stopping rule. Near z = 1 the series needs about 37/(1−z) terms;
+/// past `HYP2F1_SERIES_TERMS` it switches to the integral a ∫₀¹ t^(a−1) (1−zt)^(−b) dt
+/// (A&S 15.3.1), integrated in u = t^a by adaptive Gauss–Legendre quadrature.
+pub fn ln_hyp2f1_c_is_a_plus_1(a: f64, b: f64, z: f64) -> Option<f64> {
+    if !(a > 0.0 && b < a + 1.0 && (0.0..1.0).contains(&z)) {
+        return None;
+    }
+    let p = a + 1.0 - b;
+    let log_1mz = (-z).ln_1p();
+    let tail_factor = z / (1.0 - z);
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for k in 0..HYP2F1_SERIES_TERMS {
+        if term * tail_factor <= 0.5 * f64::EPSILON * sum {
+            return Some((1.0 - b) * log_1mz + sum.ln());
+        }
+        let k = k as f64;
+        term *= (p + k) / (a + 1.0 + k) * z;
+        sum += term;
+    }
+    // The integrand (1 − z u^(1/a))^(−b), scaled by (1−z)^b to stay within [(1−z)^b, 1], is
+    // (1 + z/(1−z) · (1 − u^(1/a)))^(−b), with 1 − u^(1/a) = −expm1(ln(u)/a) free of cancellation.
+    let scaled = integrate(
+        |u| (1.0 - tail_factor * (u.ln() / a).exp_m1()).powf(-b),
+        0.0,
+        1.0,
+        1e-13,
+    )?;
+    Some(scaled.ln() - b * log_1mz)
+}
+
+/// Series terms `ln_hyp2f1_c_is_a_plus_1` sums before it integrates instead (z ≳ 0.9995).
+const HYP2F1_SERIES_TERMS: usize = 60_000;
+
+/// Gauss–Legendre points per panel of `integrate`.
+const GAUSS_POINTS: usize = 20;
+
+/// Nodes and weights of the `GAUSS_POINTS`-point Gauss–Legendre rule on [−1, 1], found once by
+/// Newton's method on the Legendre polynomial (three-term recurrence), to machine precision.
+fn gauss_legendre() -> &'static [(f64, f64)] {
+    static RULE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    RULE.get_or_init(|| {
+        let n = GAUSS_POINTS;
+        (1..=n)
+            .map(|i| {
+                let mut x = (std::f64::consts::PI * (i as f64 - 0.25) / (n as f64 + 0.5)).cos();
+                let mut derivative = 1.0;
+                for _ in 0..100 {
+                    let (mut p0, mut p1) = (1.0, x);
+                    for k in 2..=n {
+                        let k = k as f64;
+                        (p0, p1) = (p1, ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k);
+                    }
+                    derivative = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+                    let step = p1 / derivative;
+                    x -= step;
+                    if step.abs() < 1e-16 {
+                        break;
+                    }
+                }
+                (x, 2.0 / ((1.0 - x * x) * derivative * derivative))
+            })
+            .collect()
+    })
+}
+
+fn gauss_panel(f: &impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+    half * gauss_legendre()
+        .iter()
+        .map(|&(x, w)| w * f(mid + half * x))
+        .sum::<f64>()
+}
+
+/// A panel of `integrate`: its halves' values, their sum and the error estimate |sum − coarse|.
+struct Panel {
+    lo: f64,
+    hi: f64,
+    left: f64,
+    right: f64,
+    value: f64,
+    error: f64,
+}
+
+impl PartialEq for Panel {
+    fn eq(&self, other: &Self) -> bool {
+        self.error.total_cmp(&other.error).is_eq()
+    }
+}
+impl Eq for Panel {}
+impl PartialOrd for Panel {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Panel {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.error.total_cmp(&other.error)
+    }
+}
+
+/// A panel's value from its two halves, and the error estimate against `coarse`.
+fn refine(f: &impl Fn(f64) -> f64, lo: f64, hi: f64, coarse: f64) -> Panel {
+    let mid = 0.5 * (lo + hi);
+    let (left, right) = (gauss_panel(f, lo, mid), gauss_panel(f, mid, hi));
+    Panel {
+        lo,
+        hi,
+        left,
+        right,
+        value: left + right,
+        error: (left + right - coarse).abs(),
+    }
+}
+
+/// Most panels `integrate` splits the interval into before giving up.
+const MAX_PANELS: usize = 2000;
+
+/// ∫_lo^hi f by globally adaptive Gauss–Legendre quadrature (as QUADPACK's QAG): the panel with
+/// the largest error estimate is halved until the summed estimates are within `rel_tol` of the
+/// integral. `None` if the integrand is not finite or `MAX_PANELS` do not reach the tolerance.
+pub fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64) -> Option<f64> {
+    let first = refine(&f, lo, hi, gauss_panel(&f, lo, hi));
+    let mut panels = std::collections::BinaryHeap::from([first]);
+    loop {
+        let (total, error) = panels.iter().fold((0.0, 0.0), |(v, e), p| (v + p.value, e + p.error));
+        if !total.is_finite() || !error.is_finite() {
+            return None;
+        }
+        // Below 1e-300 relative precision runs out in the subnormal range: the value is 0.
+        if error <= rel_tol * total.abs() || error <= 1e8 * f64::MIN_POSITIVE {
+            return Some(total);
+        }
+        if panels.len() >= MAX_PANELS {
+            return None;
+        }
+        let worst = panels.pop()?;
+        let mid = 0.5 * (worst.lo + worst.hi);
+        panels.push(refine(&f, worst.lo, mid, worst.left));
+        panels.push(refine(&f, mid, worst.hi, worst.right));
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::data::io::write_text;
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::Result;
-use crate::model_file::fit_models_with;
+use crate::model_file::fit_models_using;
+use crate::models::PurchaseModelKind;
 use crate::report::fit_report;
 
 #[derive(Debug, Args)]
@@ -26,11 +27,14 @@ pub struct FitArgs {
     /// log-likelihood. Try 0.001–0.1 when a small data set runs a parameter to 0 or infinity
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
+    /// Purchase model to fit (Gamma-Gamma is fitted for spend whatever this is)
+    #[arg(long, value_enum, default_value_t = PurchaseModelKind::BgNbd)]
+    pub model: PurchaseModelKind,
 }
 
 pub fn run(args: FitArgs) -> Result<()> {
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
-    let models = fit_models_with(&rfm, args.penalizer)?;
+    let models = fit_models_using(&rfm, args.model, args.penalizer)?;
     write_text(&args.output, &models.to_json()?)?;
     print!("{}", fit_report(&models));
     println!("wrote {}", args.output.display());

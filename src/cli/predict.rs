@@ -10,16 +10,22 @@ use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::decisions::decide;
 use crate::error::Result;
-use crate::model_file::FittedModels;
+use crate::model_file::{fit_models_using, FittedModels};
+use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
+use crate::report::fit_report;
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// RFM table from `clv summarize` (CSV or Parquet)
     pub rfm: PathBuf,
-    /// Fitted model from `clv fit`
+    /// A model file from `clv fit`, or the name of a purchase model (bg-nbd, pareto-nbd,
+    /// mbg-nbd) to fit on this table, with Gamma-Gamma, before predicting
     #[arg(long)]
     pub model: PathBuf,
+    /// L2 penalty of the fit when --model names a model
+    #[arg(long, default_value_t = 0.0)]
+    pub penalizer: f64,
     /// Where to write the predictions (.csv or .parquet), one row per customer
     #[arg(short, long)]
     pub output: PathBuf,
@@ -34,8 +40,21 @@ pub struct PredictArgs {
 
 pub fn run(args: PredictArgs) -> Result<()> {
     TableFormat::from_path(&args.output)?;
-    let models = FittedModels::read(&args.model)?;
-    let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
+    let named = PurchaseModelKind::ALL
+        .into_iter()
+        .find(|k| args.model.as_os_str() == k.cli_name() && !args.model.exists());
+    let (models, rfm) = match named {
+        Some(kind) => {
+            let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
+            let models = fit_models_using(&rfm, kind, args.penalizer)?;
+            print!("{}", fit_report(&models));
+            (models, rfm)
+        }
+        None => (
+            FittedModels::read(&args.model)?,
+            RfmTable::read(&args.rfm, args.time_unit)?,
+        ),
+    };
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
     let mut frame = forecasts.to_frame(&rfm)?;

@@ -10,7 +10,8 @@ use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::decisions::decide;
 use crate::error::Result;
-use crate::model_file::fit_models_with;
+use crate::model_file::fit_models_using;
+use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
 use crate::report::{fit_report, summary_report, top_customers};
 
@@ -34,6 +35,9 @@ pub struct RunArgs {
     /// log-likelihood. Try 0.001–0.1 when a small data set runs a parameter to 0 or infinity
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
+    /// Purchase model: bg-nbd, pareto-nbd or mbg-nbd (compare them with `clv evaluate`)
+    #[arg(long, value_enum, default_value_t = PurchaseModelKind::BgNbd)]
+    pub model: PurchaseModelKind,
     #[command(flatten)]
     pub log_args: LogArgs,
     #[command(flatten)]
@@ -62,7 +66,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     print!("{}", summary_report(&summary));
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
-    let models = fit_models_with(&rfm, args.penalizer)?;
+    let models = fit_models_using(&rfm, args.model, args.penalizer)?;
     println!();
     print!("{}", fit_report(&models));
     if let Some(path) = &args.model_output {

@@ -35,31 +35,8 @@ impl BgNbdParams {
     }
 
     /// One customer's log-likelihood, eq. (6), with its gradient with respect to (r, α, a, b).
-    ///
-    /// ln L = A1 + A2 + ln(e^A3 + δ_{x>0} e^A4), the terms named as in the paper's appendix:
-    /// A1 = ln Γ(r+x) − ln Γ(r) + r ln α, A2 = ln B(a, b+x) − ln B(a, b),
-    /// A3 = −(r+x) ln(α+T), A4 = ln a − ln(b+x−1) − (r+x) ln(α+t_x).
     pub fn log_likelihood_with_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
-        let Self { r, alpha, a, b } = *self;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_gamma(a + b) + ln_gamma(b + x) - ln_gamma(b) - ln_gamma(a + b + x);
-        let ln_at = (alpha + t).ln();
-        let a3 = -(r + x) * ln_at;
-        let (ll, w, ln_atx) = if x > 0.0 {
-            let ln_atx = (alpha + t_x).ln();
-            let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * ln_atx;
-            // w = share of the likelihood from "dropped out after the last purchase"
-            (a1 + a2 + log_add_exp(a3, a4), logistic(a4 - a3), ln_atx)
-        } else {
-            (a1 + a2 + a3, 0.0, 0.0)
-        };
-        let d_r = digamma(r + x) - digamma(r) + alpha.ln() - (1.0 - w) * ln_at - w * ln_atx;
-        let d_alpha =
-            r / alpha - (1.0 - w) * (r + x) / (alpha + t) - if x > 0.0 { w * (r + x) / (alpha + t_x) } else { 0.0 };
-        let d_ab = digamma(a + b) - digamma(a + b + x);
-        let d_a = d_ab + if x > 0.0 { w / a } else { 0.0 };
-        let d_b = d_ab + digamma(b + x) - digamma(b) - if x > 0.0 { w / (b + x - 1.0) } else { 0.0 };
-        (ll, [d_r, d_alpha, d_a, d_b])
+        family_log_likelihood(self, Dropout::AfterRepeatPurchases, x, t_x, t)
     }
 
     /// One customer's log-likelihood, eq. (6).
@@ -70,12 +47,7 @@ impl BgNbdParams {
     /// P(alive | x, t_x, T) (Fader, Hardie & Lee, "Computing P(alive) using the BG/NBD model", eq. 2):
     /// 1 / (1 + δ_{x>0} · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)).
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        if x == 0.0 {
-            return 1.0;
-        }
-        let Self { r, alpha, a, b } = *self;
-        let log_odds_dead = a.ln() - (b + x - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
-        logistic(-log_odds_dead)
+        family_p_alive(self, Dropout::AfterRepeatPurchases, x, t_x, t)
     }
 
     /// E[Y(t) | x, t_x, T]: expected purchases in (T, T+t], eq. (10).
@@ -84,24 +56,12 @@ impl BgNbdParams {
     /// `special::euler_complement`, so it stays finite for large x and at a = 1.
     /// `None` when the hypergeometric series does not converge.
     pub fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
-        if horizon <= 0.0 {
-            return Some(0.0);
-        }
-        let Self { r, alpha, a, b } = *self;
-        let z = horizon / (alpha + t + horizon);
-        let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
-        Some((a + b + x - 1.0) * g * self.p_alive(x, t_x, t))
+        family_conditional_expected_purchases(self, Dropout::AfterRepeatPurchases, horizon, x, t_x, t)
     }
 
     /// E[X(t)]: expected purchases of a new customer in (0, t], eq. (9).
     pub fn expected_purchases(&self, horizon: f64) -> Option<f64> {
-        if horizon <= 0.0 {
-            return Some(0.0);
-        }
-        let Self { r, alpha, a, b } = *self;
-        let z = horizon / (alpha + horizon);
-        let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b - 1.0, z)?;
-        Some((a + b - 1.0) * g)
+        family_expected_purchases(self, Dropout::AfterRepeatPurchases, horizon)
     }
 
     /// P(X(t) = n): probability that a new customer makes n purchases in (0, t], eq. (8).
@@ -110,20 +70,154 @@ impl BgNbdParams {
     /// a negative binomial, evaluated as the regularized incomplete beta I_z(n, r),
     /// z = t/(α+t), to avoid the cancellation of 1 − (sum close to 1).
     pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> f64 {
-        let Self { r, alpha, a, b } = *self;
-        let nf = n as f64;
-        let ln_p = (alpha / (alpha + horizon)).ln();
-        let ln_q = (horizon / (alpha + horizon)).ln();
-        let first = (ln_beta(a, b + nf) - ln_beta(a, b) + ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0)
-            + r * ln_p
-            + if n > 0 { nf * ln_q } else { 0.0 })
-        .exp();
-        if n == 0 {
-            return first;
-        }
-        let tail = beta_reg(nf, r, horizon / (alpha + horizon));
-        first + (ln_beta(a + 1.0, b + nf - 1.0) - ln_beta(a, b)).exp() * tail
+        family_probability_of_purchases(self, Dropout::AfterRepeatPurchases, horizon, n)
     }
+
+    /// P(Y(t) = 0 | x, t_x, T): no purchase in (T, T+t]. A customer alive at T has
+    /// λ ~ Gamma(r+x, α+T) a posteriori and drops out only after a purchase, so
+    /// P = 1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^(r+x).
+    pub fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        family_probability_of_no_purchase(self, Dropout::AfterRepeatPurchases, horizon, x, t_x, t)
+    }
+}
+
+/// When a BG-type customer may drop out: BG/NBD after each repeat purchase; MBG/NBD also right
+/// after the first purchase. With δ = 1 for the latter, every MBG/NBD expression is the BG/NBD one
+/// with x + δ dropout opportunities in place of x (see `super::mbg_nbd`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Dropout {
+    AfterRepeatPurchases,
+    AlsoAtFirstPurchase,
+}
+
+impl Dropout {
+    fn shift(self) -> f64 {
+        match self {
+            Dropout::AfterRepeatPurchases => 0.0,
+            Dropout::AlsoAtFirstPurchase => 1.0,
+        }
+    }
+}
+
+/// ln L = A1 + A2 + ln(e^A3 + δ_{x+δ>0} e^A4), the terms named as in the BG/NBD paper's appendix
+/// (eq. 6) and, with δ = 1, the MBG/NBD likelihood as BTYDplus and lifetimes evaluate it:
+/// A1 = ln Γ(r+x) − ln Γ(r) + r ln α, A2 = ln B(a, b+x+δ) − ln B(a, b),
+/// A3 = −(r+x) ln(α+T), A4 = ln a − ln(b+x+δ−1) − (r+x) ln(α+t_x); and the gradient.
+pub(crate) fn family_log_likelihood(p: &BgNbdParams, dropout: Dropout, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let chances = x + dropout.shift();
+    let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+    let a2 = ln_gamma(a + b) + ln_gamma(b + chances) - ln_gamma(b) - ln_gamma(a + b + chances);
+    let ln_at = (alpha + t).ln();
+    let a3 = -(r + x) * ln_at;
+    let can_have_dropped = chances > 0.0;
+    let (ll, w, ln_atx) = if can_have_dropped {
+        let ln_atx = (alpha + t_x).ln();
+        let a4 = a.ln() - (b + chances - 1.0).ln() - (r + x) * ln_atx;
+        // w = share of the likelihood from "dropped out after the last purchase"
+        (a1 + a2 + log_add_exp(a3, a4), logistic(a4 - a3), ln_atx)
+    } else {
+        (a1 + a2 + a3, 0.0, 0.0)
+    };
+    let d_r = digamma(r + x) - digamma(r) + alpha.ln() - (1.0 - w) * ln_at - w * ln_atx;
+    let d_alpha = r / alpha
+        - (1.0 - w) * (r + x) / (alpha + t)
+        - if can_have_dropped {
+            w * (r + x) / (alpha + t_x)
+        } else {
+            0.0
+        };
+    let d_ab = digamma(a + b) - digamma(a + b + chances);
+    let d_a = d_ab + if can_have_dropped { w / a } else { 0.0 };
+    let d_b = d_ab + digamma(b + chances) - digamma(b) - if can_have_dropped { w / (b + chances - 1.0) } else { 0.0 };
+    (ll, [d_r, d_alpha, d_a, d_b])
+}
+
+/// 1 / (1 + δ_{x+δ>0} · a/(b+x+δ−1) · ((α+T)/(α+t_x))^(r+x)).
+pub(crate) fn family_p_alive(p: &BgNbdParams, dropout: Dropout, x: f64, t_x: f64, t: f64) -> f64 {
+    let chances = x + dropout.shift();
+    if chances == 0.0 {
+        return 1.0;
+    }
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let log_odds_dead = a.ln() - (b + chances - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
+    logistic(-log_odds_dead)
+}
+
+/// An alive customer's future is the same in both models, but her dropout probability has the
+/// posterior Beta(a, b+x+δ): eq. (10) with b + δ in place of b, times P(alive).
+pub(crate) fn family_conditional_expected_purchases(
+    p: &BgNbdParams,
+    dropout: Dropout,
+    horizon: f64,
+    x: f64,
+    t_x: f64,
+    t: f64,
+) -> Option<f64> {
+    if horizon <= 0.0 {
+        return Some(0.0);
+    }
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let b = b + dropout.shift();
+    let z = horizon / (alpha + t + horizon);
+    let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
+    Some((a + b + x - 1.0) * g * family_p_alive(p, dropout, x, t_x, t))
+}
+
+/// Eq. (9); with δ = 1 the customer first survives the drop-out chance at her first purchase
+/// (probability b/(a+b)) and then behaves as a BG/NBD customer with b + 1:
+/// b/(a−1) · [1 − (α/(α+t))^r 2F1(r, b+1; a+b; t/(α+t))].
+pub(crate) fn family_expected_purchases(p: &BgNbdParams, dropout: Dropout, horizon: f64) -> Option<f64> {
+    if horizon <= 0.0 {
+        return Some(0.0);
+    }
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let shifted = b + dropout.shift();
+    let z = horizon / (alpha + horizon);
+    let g = euler_complement(a + shifted - 1.0 - r, a - 1.0, a + shifted - 1.0, z)?;
+    let survive_first = if dropout == Dropout::AlsoAtFirstPurchase {
+        b / (a + b)
+    } else {
+        1.0
+    };
+    Some(survive_first * (a + shifted - 1.0) * g)
+}
+
+/// Eq. (8), and with δ = 1 its MBG/NBD form: B(a, b+n+δ)/B(a, b) · NB(n) +
+/// δ_{n+δ>0} B(a+1, b+n+δ−1)/B(a, b) · I_z(n, r), where I_z(0, r) = 1.
+pub(crate) fn family_probability_of_purchases(p: &BgNbdParams, dropout: Dropout, horizon: f64, n: u64) -> f64 {
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let nf = n as f64;
+    let chances = nf + dropout.shift();
+    let ln_p = (alpha / (alpha + horizon)).ln();
+    let ln_q = (horizon / (alpha + horizon)).ln();
+    let first = (ln_beta(a, b + chances) - ln_beta(a, b) + ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0)
+        + r * ln_p
+        + if n > 0 { nf * ln_q } else { 0.0 })
+    .exp();
+    if chances == 0.0 {
+        return first;
+    }
+    let tail = if n == 0 {
+        1.0
+    } else {
+        beta_reg(nf, r, horizon / (alpha + horizon))
+    };
+    first + (ln_beta(a + 1.0, b + chances - 1.0) - ln_beta(a, b)).exp() * tail
+}
+
+pub(crate) fn family_probability_of_no_purchase(
+    p: &BgNbdParams,
+    dropout: Dropout,
+    horizon: f64,
+    x: f64,
+    t_x: f64,
+    t: f64,
+) -> f64 {
+    let BgNbdParams { r, alpha, .. } = *p;
+    let p_alive = family_p_alive(p, dropout, x, t_x, t);
+    let no_purchase_if_alive = ((r + x) * ((alpha + t) / (alpha + t + horizon.max(0.0))).ln()).exp();
+    1.0 - p_alive + p_alive * no_purchase_if_alive
 }
 
 /// BG/NBD data for fitting: distinct (x, t_x, T) rows with the number of customers in each.
@@ -148,6 +242,20 @@ impl BgNbdData {
         }
     }
 
+    /// Σ over customers of a per-customer (log-likelihood, gradient), over the distinct rows.
+    pub(crate) fn weighted_sum(&self, term: impl Fn(f64, f64, f64) -> (f64, [f64; 4]) + Sync) -> (f64, Vec<f64>) {
+        let (ll, grad) = parallel_sum(&self.rows, |&([x, tx, t], weight)| {
+            let (l, g) = term(x, tx, t);
+            (weight * l, g.map(|gi| weight * gi))
+        });
+        (ll, grad.to_vec())
+    }
+
+    /// Mean frequency and mean T over customers, for start points.
+    pub(crate) fn means(&self) -> (f64, f64) {
+        (self.mean_frequency, self.mean_t)
+    }
+
     /// Number of distinct (x, t_x, T) rows the likelihood is summed over.
     pub fn n_distinct(&self) -> usize {
         self.rows.len()
@@ -159,11 +267,7 @@ impl Likelihood for BgNbdData {
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let model = BgNbdParams::from_slice(params);
-        let (ll, grad) = parallel_sum(&self.rows, |&([x, tx, t], weight)| {
-            let (l, g) = model.log_likelihood_with_gradient(x, tx, t);
-            (weight * l, g.map(|gi| weight * gi))
-        });
-        (ll, grad.to_vec())
+        self.weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(x, tx, t))
     }
 
     fn n_customers(&self) -> f64 {

@@ -2,8 +2,133 @@
 
 pub mod bg_nbd;
 pub mod gamma_gamma;
+pub mod mbg_nbd;
+pub mod pareto_nbd;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use bg_nbd::BgNbdParams;
+use gamma_gamma::GammaGammaParams;
+use mbg_nbd::MbgNbdParams;
+use pareto_nbd::ParetoNbdParams;
+
+/// A model's parameter struct: named fields, convertible to and from the optimiser's vector.
+pub trait Parameters: Copy + Serialize {
+    fn to_vec(self) -> Vec<f64>;
+    fn from_slice(p: &[f64]) -> Self;
+}
+
+macro_rules! parameters {
+    ($($t:ty),*) => {$(
+        impl Parameters for $t {
+            fn to_vec(self) -> Vec<f64> {
+                <$t>::to_vec(self)
+            }
+            fn from_slice(p: &[f64]) -> Self {
+                <$t>::from_slice(p)
+            }
+        }
+    )*};
+}
+parameters!(BgNbdParams, ParetoNbdParams, MbgNbdParams, GammaGammaParams);
+
+/// The purchase models `clv` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PurchaseModelKind {
+    /// BG/NBD (Fader, Hardie & Lee 2005)
+    BgNbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987)
+    ParetoNbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007)
+    MbgNbd,
+}
+
+impl PurchaseModelKind {
+    pub const ALL: [PurchaseModelKind; 3] = [Self::BgNbd, Self::ParetoNbd, Self::MbgNbd];
+
+    /// The name the papers use, e.g. "BG/NBD".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::BgNbd => "BG/NBD",
+            Self::ParetoNbd => "Pareto/NBD",
+            Self::MbgNbd => "MBG/NBD",
+        }
+    }
+
+    /// The command-line spelling, e.g. "bg-nbd".
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Self::BgNbd => "bg-nbd",
+            Self::ParetoNbd => "pareto-nbd",
+            Self::MbgNbd => "mbg-nbd",
+        }
+    }
+}
+
+/// A fitted purchase model: the predictions every model offers, whatever the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PurchaseModel {
+    BgNbd(BgNbdParams),
+    ParetoNbd(ParetoNbdParams),
+    MbgNbd(MbgNbdParams),
+}
+
+impl PurchaseModel {
+    pub fn kind(&self) -> PurchaseModelKind {
+        match self {
+            Self::BgNbd(_) => PurchaseModelKind::BgNbd,
+            Self::ParetoNbd(_) => PurchaseModelKind::ParetoNbd,
+            Self::MbgNbd(_) => PurchaseModelKind::MbgNbd,
+        }
+    }
+
+    /// P(alive | x, t_x, T); `None` only if Pareto/NBD's 2F1 cannot be evaluated.
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        match self {
+            Self::BgNbd(p) => Some(p.p_alive(x, t_x, t)),
+            Self::ParetoNbd(p) => p.p_alive(x, t_x, t),
+            Self::MbgNbd(p) => Some(p.p_alive(x, t_x, t)),
+        }
+    }
+
+    /// E[Y(t) | x, t_x, T]: expected purchases in (T, T+t].
+    pub fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        match self {
+            Self::BgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
+            Self::ParetoNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
+            Self::MbgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
+        }
+    }
+
+    /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
+    pub fn expected_purchases(&self, horizon: f64) -> Option<f64> {
+        match self {
+            Self::BgNbd(p) => p.expected_purchases(horizon),
+            Self::ParetoNbd(p) => Some(p.expected_purchases(horizon)),
+            Self::MbgNbd(p) => p.expected_purchases(horizon),
+        }
+    }
+
+    /// P(X(t) = n): a new customer makes n repeat purchases in (0, t].
+    pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
+        match self {
+            Self::BgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
+            Self::ParetoNbd(p) => p.probability_of_purchases(horizon, n),
+            Self::MbgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
+        }
+    }
+
+    /// P(Y(t) = 0 | x, t_x, T): no purchase in (T, T+t].
+    pub fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        match self {
+            Self::BgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
+            Self::ParetoNbd(p) => p.probability_of_no_purchase(horizon, x, t_x, t),
+            Self::MbgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
+        }
+    }
+}
 
 /// A model whose parameters are found by maximum likelihood over (weighted) customers.
 ///
