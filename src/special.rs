@@ -106,12 +106,18 @@ pub fn euler_complement(big_a: f64, eps: f64, c: f64, z: f64) -> Option<f64> {
 /// past `HYP2F1_SERIES_TERMS` it switches to the integral a ∫₀¹ t^(a−1) (1−zt)^(−b) dt
 /// (A&S 15.3.1), integrated in u = t^a by adaptive Gauss–Legendre quadrature.
 pub fn ln_hyp2f1_c_is_a_plus_1(a: f64, b: f64, z: f64) -> Option<f64> {
-    if !(a > 0.0 && b < a + 1.0 && (0.0..1.0).contains(&z)) {
+    ln_hyp2f1_c_is_a_plus_1_near_one(a, b, z, 1.0 - z)
+}
+
+/// As `ln_hyp2f1_c_is_a_plus_1`, given 1 − z as well: near z = 1 the caller can often form 1 − z
+/// without the cancellation of subtracting z from 1, and the result depends on ln(1−z).
+pub fn ln_hyp2f1_c_is_a_plus_1_near_one(a: f64, b: f64, z: f64, one_minus_z: f64) -> Option<f64> {
+    if !(a > 0.0 && b < a + 1.0 && (0.0..1.0).contains(&z) && one_minus_z > 0.0) {
         return None;
     }
     let p = a + 1.0 - b;
-    let log_1mz = (-z).ln_1p();
-    let tail_factor = z / (1.0 - z);
+    let log_1mz = one_minus_z.ln();
+    let tail_factor = z / one_minus_z;
     let mut term = 1.0;
     let mut sum = 1.0;
     for k in 0..HYP2F1_SERIES_TERMS {

@@ -1,11 +1,13 @@
 //! BG/NBD likelihood, P(alive), conditional expectations and the hypergeometric bracket against
 //! 40-digit mpmath values (tests/data/generate_high_precision.py), including extreme but legal
-//! data: x up to 10,000, T up to 100,000 days, t_x = T, z up to 0.999.
+//! data: x up to 10,000, T up to 100,000 days, t_x = T, z up to 0.999; and the same for
+//! Pareto/NBD and its 2F1, with z up to 1 − 1e−6 and α/β from 1e−6 to 1e6.
 
 use std::path::Path;
 
 use clv::models::bg_nbd::BgNbdParams;
-use clv::special::euler_complement;
+use clv::models::pareto_nbd::ParetoNbdParams;
+use clv::special::{euler_complement, ln_hyp2f1_c_is_a_plus_1};
 
 fn table(name: &str) -> Vec<Vec<f64>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
@@ -58,6 +60,45 @@ fn hypergeometric_bracket_matches_40_digit_values_up_to_z_0_999() {
         assert!(
             e < 1e-12,
             "A = {big_a}, ε = {eps}, c = {c}, z = {z}: {ours} vs {value}, relative error {e:e}"
+        );
+    }
+}
+
+#[test]
+fn pareto_nbd_hypergeometric_function_matches_40_digit_values_up_to_z_one_minus_1e_6() {
+    let rows = table("hyp2f1_high_precision.csv");
+    assert_eq!(rows.len(), 64);
+    for row in rows {
+        let [a, b, z, value] = row[..] else { panic!("{row:?}") };
+        let ours = ln_hyp2f1_c_is_a_plus_1(a, b, z).unwrap();
+        // Absolute error of the logarithm = relative error of 2F1.
+        let e = (ours - value).abs();
+        assert!(
+            e < 1e-12 * value.abs().max(1.0),
+            "ln 2F1({a}, {b}; a+1; {z}): {ours} vs {value}, error {e:e}"
+        );
+    }
+}
+
+#[test]
+fn pareto_nbd_matches_40_digit_values_in_extreme_regions() {
+    let rows = table("pareto_nbd_high_precision.csv");
+    assert_eq!(rows.len(), 40);
+    for row in rows {
+        let [r, alpha, s, beta, x, t_x, t, horizon, ll, p_alive, expected] = row[..] else {
+            panic!("{row:?}")
+        };
+        let p = ParetoNbdParams { r, alpha, s, beta };
+        let what = format!("(r, α, s, β) = ({r}, {alpha}, {s}, {beta}), x = {x}, t_x = {t_x}, T = {t}");
+        let e = rel_err(p.log_likelihood(x, t_x, t), ll, 1.0);
+        assert!(e < 1e-11, "log-likelihood {what}: relative error {e:e}");
+        let e = rel_err(p.p_alive(x, t_x, t).unwrap(), p_alive, 1e-300);
+        assert!(e < 1e-10, "P(alive) {what}: relative error {e:e}");
+        let ours = p.conditional_expected_purchases(horizon, x, t_x, t).unwrap();
+        let e = rel_err(ours, expected, 1e-300);
+        assert!(
+            e < 1e-10,
+            "E[Y({horizon})] {what}: {ours} vs {expected}, relative error {e:e}"
         );
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bg_nbd::BgNbdData;
 use super::Likelihood;
-use crate::special::{integrate, ln_gamma, ln_hyp2f1_c_is_a_plus_1, log_add_exp, logistic};
+use crate::special::{integrate, ln_gamma, ln_hyp2f1_c_is_a_plus_1_near_one, log_add_exp, logistic};
 
 /// Pareto/NBD parameters (r, α, s, β), α and β in the data's time unit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -46,8 +46,10 @@ impl ParetoNbdParams {
         let Self { r, alpha, s, beta } = *self;
         let (m, b) = if alpha >= beta { (alpha, s + 1.0) } else { (beta, r + x) };
         let a = r + s + x;
+        // 1 − z = (min(α, β) + τ)/(m + τ), formed without cancelling when z is near 1.
         let z = (alpha - beta).abs() / (m + tau);
-        Some(ln_hyp2f1_c_is_a_plus_1(a, b, z)? - a * (m + tau).ln())
+        let one_minus_z = (alpha.min(beta) + tau) / (m + tau);
+        Some(ln_hyp2f1_c_is_a_plus_1_near_one(a, b, z, one_minus_z)? - a * (m + tau).ln())
     }
 
     /// The two log-terms of the likelihood after the common factor Γ(r+x)α^r β^s / Γ(r) (§3):

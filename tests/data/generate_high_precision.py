@@ -9,6 +9,12 @@ with mpmath's own 2F1 (no transformation shared with clv's code), and printed to
   t_x = T.
 - euler_complement_high_precision.csv: [1 - (1-z)^e 2F1(A, e; c; z)] / e, the bracket clv evaluates
   for eqs. 9 and 10, for z up to 0.999 and c up to 10,000.
+- hyp2f1_high_precision.csv: ln 2F1(a, b; a+1; z), the function of the Pareto/NBD likelihood, at the
+  (a, b) the likelihood uses (a = r+s+x, b = s+1 or r+x) for x up to 10,000 and z up to 1 - 1e-6
+  (z is a double, converted exactly).
+- pareto_nbd_high_precision.csv: per-customer Pareto/NBD log-likelihood, P(alive) and
+  E[Y(t) | x, t_x, T] (Fader & Hardie 2005 note, sections 3, 5 and 6), with the untransformed 2F1s
+  of the note, for the CDNOW estimates in weeks and days and for alpha >> beta and alpha << beta.
 """
 import csv
 import os
@@ -82,4 +88,47 @@ with open(os.path.join(HERE, "euler_complement_high_precision.csv"), "w", newlin
             else:
                 val = (1 - (1 - zv) ** ev * hyp2f1(Av, ev, cv, zv)) / ev
             w.writerow([A, e, c, z, fmt(val)])
+
+
+def pnbd(r, al, s, be, x, tx, T, t):
+    a = r + s + x
+    if al >= be:
+        F = lambda tau: hyp2f1(a, s + 1, a + 1, (al - be) / (al + tau)) / (al + tau) ** a
+    else:
+        F = lambda tau: hyp2f1(a, r + x, a + 1, (be - al) / (be + tau)) / (be + tau) ** a
+    died = s / (r + s + x) * (F(tx) - F(T))
+    alive = 1 / ((al + T) ** (r + x) * (be + T) ** s)
+    ll = loggamma(r + x) - loggamma(r) + r * log(al) + s * log(be) + log(alive + died)
+    p = alive / (alive + died)
+    ey = (r + x) * (be + T) / ((al + T) * (s - 1)) * (1 - ((be + T) / (be + T + t)) ** (s - 1)) * p
+    return ll, p, ey
+
+
+PNBD_PARAMS = [
+    ("0.553", "10.578", "0.606", "11.669"),
+    ("0.553", "74.046", "0.606", "81.683"),
+    ("0.553", "10000", "0.606", "0.01"),
+    ("2.5", "0.01", "1.3", "5000"),
+]
+with open(os.path.join(HERE, "pareto_nbd_high_precision.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["r", "alpha", "s", "beta", "x", "t_x", "T", "horizon", "log_likelihood", "p_alive", "conditional_expected_purchases"])
+    for r, al, s_, be in PNBD_PARAMS:
+        R, AL, S, BE = map(mpf, (r, al, s_, be))
+        for x, tx, T, t in CUSTOMERS:
+            X, TX, TT, H = map(mpf, (str(x), str(tx), str(T), str(t)))
+            ll, p, ey = pnbd(R, AL, S, BE, X, TX, TT, H)
+            w.writerow([r, al, s_, be, x, tx, T, t, fmt(ll), fmt(p), fmt(ey)])
+
+with open(os.path.join(HERE, "hyp2f1_high_precision.csv"), "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["a", "b", "z", "ln_value"])
+    r, s_ = mpf("0.553"), mpf("0.606")
+    for x in [0, 2, 100, 10000]:
+        for b in [s_ + 1, r + x]:
+            a = r + s_ + x
+            for z in [0.0, 0.05, 0.5, 0.9, 0.99, 0.999, 0.9999, 0.999999]:
+                # a and b as the doubles clv will hold, so both sides see the same arguments.
+                av, bv = float(a), float(b)
+                w.writerow([repr(av), repr(bv), repr(z), fmt(log(hyp2f1(mpf(av), mpf(bv), mpf(av) + 1, mpf(z), maxterms=10**7)))])
 print("written")
