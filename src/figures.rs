@@ -94,3 +94,173 @@ fn draw_concentration<DB: DrawingBackend>(
         .map_err(e)?;
     root.present().map_err(e)
 }
+
+/// Colours of the series: actual data first (black), then one per model.
+const PALETTE: [RGBColor; 4] = [
+    RGBColor(0, 0, 0),
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+];
+
+/// One labelled series of a figure: (x, y) points.
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// What a figure shows and how its axes read.
+pub struct Figure<'a> {
+    pub title: &'a str,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    /// Names of integer x positions 0, 1, …, for a categorical axis (bars).
+    pub categories: Option<&'a [String]>,
+    /// A vertical dashed line at this x, with its label.
+    pub marker: Option<(f64, &'a str)>,
+    /// Legend in the upper left corner (else upper right), wherever the data leave room.
+    pub legend_left: bool,
+    pub series: Vec<Series>,
+}
+
+/// Draws `figure` to `png` and `svg`: grouped bars when it has categories, lines otherwise.
+pub fn draw_figure(figure: &Figure, png: &Path, svg: &Path) -> Result<()> {
+    for path in [png, svg] {
+        with_temp_path(path, |tmp| {
+            let drawn = if path == png {
+                draw(BitMapBackend::new(tmp, (1000, 650)).into_drawing_area(), figure)
+            } else {
+                draw(SVGBackend::new(tmp, (1000, 650)).into_drawing_area(), figure)
+            };
+            drawn.map_err(|message| ClvError::BadFile {
+                path: path.to_path_buf(),
+                message: format!("drawing the figure: {message}"),
+            })
+        })?;
+    }
+    Ok(())
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> std::result::Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let all = || {
+        figure
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.1.is_finite())
+    };
+    let y_max = all().map(|p| p.1).fold(0.0f64, f64::max) * 1.08;
+    let y_max = if y_max > 0.0 { y_max } else { 1.0 };
+    let (x_min, x_max) = match figure.categories {
+        Some(c) => (-0.5, c.len() as f64 - 0.5),
+        None => (
+            all().map(|p| p.0).fold(f64::INFINITY, f64::min).min(0.0),
+            all().map(|p| p.0).fold(0.0f64, f64::max),
+        ),
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(figure.title, ("sans-serif", 24))
+        .margin(20)
+        .x_label_area_size(55)
+        .y_label_area_size(75)
+        .build_cartesian_2d(x_min..x_max, 0.0..y_max)
+        .map_err(e)?;
+    let categories = figure.categories;
+    let category_label = move |x: &f64| match categories {
+        Some(c) if (x - x.round()).abs() < 1e-9 && *x >= 0.0 => c.get(x.round() as usize).cloned().unwrap_or_default(),
+        Some(_) => String::new(),
+        None => format!("{x}"),
+    };
+    let value_label = |y: &f64| {
+        if y_max > 20.0 {
+            format!("{y:.0}")
+        } else {
+            format!("{y:.1}")
+        }
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(WHITE)
+        .x_desc(figure.x_desc)
+        .y_desc(figure.y_desc)
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 15))
+        .x_label_formatter(&category_label)
+        .y_label_formatter(&value_label);
+    if let Some(c) = categories {
+        mesh.x_labels(c.len() * 2 + 1);
+    }
+    mesh.draw().map_err(e)?;
+
+    let n_series = figure.series.len().max(1) as f64;
+    for (j, series) in figure.series.iter().enumerate() {
+        let color = PALETTE[j % PALETTE.len()];
+        let legend_color = color;
+        if categories.is_some() {
+            let width = 0.8 / n_series;
+            let bars = series.points.iter().map(move |&(x, y)| {
+                let left = x - 0.4 + j as f64 * width;
+                Rectangle::new([(left, 0.0), (left + width * 0.95, y)], color.mix(0.85).filled())
+            });
+            chart
+                .draw_series(bars)
+                .map_err(e)?
+                .label(series.label.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], legend_color.filled()));
+        } else {
+            let style = if j == 0 {
+                color.stroke_width(3)
+            } else {
+                color.stroke_width(2)
+            };
+            chart
+                .draw_series(LineSeries::new(
+                    series.points.iter().copied().filter(|p| p.1.is_finite()),
+                    style,
+                ))
+                .map_err(e)?
+                .label(series.label.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 25, y)], legend_color.stroke_width(3)));
+            if series.points.len() <= 20 {
+                chart
+                    .draw_series(
+                        series
+                            .points
+                            .iter()
+                            .filter(|p| p.1.is_finite())
+                            .map(move |&p| Circle::new(p, 4, color.filled())),
+                    )
+                    .map_err(e)?;
+            }
+        }
+    }
+    if let Some((x, label)) = figure.marker {
+        let grey = BLACK.mix(0.5);
+        let dashes = (0..40).map(|k| {
+            let (a, b) = (k as f64 / 40.0 * y_max, (k as f64 + 0.5) / 40.0 * y_max);
+            PathElement::new(vec![(x, a), (x, b)], grey.stroke_width(1))
+        });
+        chart.draw_series(dashes).map_err(e)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.to_string(),
+                (x + (x_max - x_min) * 0.01, y_max * 0.97),
+                ("sans-serif", 15).into_font().color(&grey),
+            )))
+            .map_err(e)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(if figure.legend_left {
+            SeriesLabelPosition::UpperLeft
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
+        .label_font(("sans-serif", 16))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(e)?;
+    root.present().map_err(e)
+}

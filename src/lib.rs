@@ -9,6 +9,7 @@ pub mod cli;
 pub mod data;
 pub mod decisions;
 pub mod error;
+pub mod evaluate;
 pub mod figures;
 pub mod fit;
 pub mod model_file;

@@ -1,5 +1,6 @@
 //! The `clv` command line: one file per subcommand, each an argument struct and a `run`.
 
+pub mod evaluate;
 pub mod fit;
 pub mod predict;
 pub mod report;
@@ -18,7 +19,8 @@ use crate::decisions::DecisionOptions;
 use crate::error::Result;
 use crate::predict::ForecastOptions;
 
-/// Customer-lifetime value from a transaction log: BG/NBD purchases, Gamma-Gamma spend.
+/// Customer-lifetime value from a transaction log: BG/NBD, Pareto/NBD or MBG/NBD purchases,
+/// Gamma-Gamma spend.
 #[derive(Debug, Parser)]
 #[command(name = "clv", version, about, long_about = None)]
 pub struct Cli {
@@ -36,6 +38,8 @@ pub enum Command {
     Predict(predict::PredictArgs),
     /// Summarize, fit and predict in one go, print the results and write the value report
     Run(run::RunArgs),
+    /// Fit on a calibration period, check the holdout, compare BG/NBD, Pareto/NBD and MBG/NBD
+    Evaluate(evaluate::EvaluateArgs),
     /// Value report from an RFM table and a model: tiers, statuses, concentration, CLV:CAC, cohorts
     Report(report::ReportArgs),
     /// Write a transaction log simulated from BG/NBD purchases and Gamma-Gamma spend
@@ -50,6 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

@@ -87,48 +87,7 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     let unit = options.time_unit.days();
     let ctx = || format!("summarizing {}", log.path.display());
 
-    let observed = log
-        .frame
-        .clone()
-        .lazy()
-        .with_row_index("__order", None)
-        .filter(col("date").lt_eq(lit(observation_end)));
-    let rows_after_observation_end = log
-        .frame
-        .column("date")
-        .and_then(|c| c.i32().cloned())
-        .context(ctx)?
-        .iter()
-        .filter(|d| d.is_some_and(|d| d > observation_end))
-        .count();
-
-    // One transaction per customer and day, amounts summed.
-    let mut day_aggs = vec![col("__order").min()];
-    if log.has_amount {
-        day_aggs.push(col("amount").sum());
-    } else {
-        day_aggs.push(len().alias("purchases"));
-    }
-    let netting = log.has_amount && log.negative_amounts == NegativeAmounts::Net;
-    if netting {
-        day_aggs.push(col("amount").lt(lit(0.0)).any(true).alias("has_return"));
-    }
-    let mut daily = observed
-        .group_by([col("customer_id"), col("date")])
-        .agg(day_aggs)
-        .collect()
-        .context(ctx)?;
-    let mut return_days_dropped = 0;
-    if netting {
-        let before = daily.height();
-        daily = daily
-            .lazy()
-            .filter(col("has_return").and(col("amount").lt_eq(lit(0.0))).not())
-            .collect()
-            .context(ctx)?;
-        return_days_dropped = before - daily.height();
-    }
-    let daily = daily.lazy();
+    let (daily, rows_after_observation_end, return_days_dropped) = daily_purchases(log, observation_end)?;
 
     let mut calibration_aggs = vec![
         col("__order").min(),
@@ -220,6 +179,86 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         negative_rows: log.negative_rows,
         return_days_dropped,
     })
+}
+
+/// The log as purchases: one row per customer and day up to `observation_end`, amounts summed
+/// (and, with `NegativeAmounts::Net`, days whose net is ≤ 0 removed). Also returns the number
+/// of log rows after the observation end and of removed return days.
+fn daily_purchases(log: &Transactions, observation_end: i32) -> Result<(LazyFrame, usize, usize)> {
+    let ctx = || format!("summarizing {}", log.path.display());
+    let observed = log
+        .frame
+        .clone()
+        .lazy()
+        .with_row_index("__order", None)
+        .filter(col("date").lt_eq(lit(observation_end)));
+    let rows_after_observation_end = log
+        .frame
+        .column("date")
+        .and_then(|c| c.i32().cloned())
+        .context(ctx)?
+        .iter()
+        .filter(|d| d.is_some_and(|d| d > observation_end))
+        .count();
+
+    // One transaction per customer and day, amounts summed.
+    let mut day_aggs = vec![col("__order").min()];
+    if log.has_amount {
+        day_aggs.push(col("amount").sum());
+    } else {
+        day_aggs.push(len().alias("purchases"));
+    }
+    let netting = log.has_amount && log.negative_amounts == NegativeAmounts::Net;
+    if netting {
+        day_aggs.push(col("amount").lt(lit(0.0)).any(true).alias("has_return"));
+    }
+    let mut daily = observed
+        .group_by([col("customer_id"), col("date")])
+        .agg(day_aggs)
+        .collect()
+        .context(ctx)?;
+    let mut return_days_dropped = 0;
+    if netting {
+        let before = daily.height();
+        daily = daily
+            .lazy()
+            .filter(col("has_return").and(col("amount").lt_eq(lit(0.0))).not())
+            .collect()
+            .context(ctx)?;
+        return_days_dropped = before - daily.height();
+    }
+    Ok((daily.lazy(), rows_after_observation_end, return_days_dropped))
+}
+
+/// Repeat transactions per day (same-day purchases merged, as in `summarize`) of the customers
+/// `summary` holds, i.e. those whose first purchase is by the end of its calibration period,
+/// up to its observation end: (day as days since 1970-01-01, transactions), in day order.
+pub fn repeat_transactions_by_day(log: &Transactions, summary: &Summary) -> Result<Vec<(i32, u64)>> {
+    let observation_end = epoch_days(summary.observation_end);
+    let period_end = epoch_days(summary.calibration_end.unwrap_or(summary.observation_end));
+    let (daily, _, _) = daily_purchases(log, observation_end)?;
+    let firsts = daily
+        .clone()
+        .group_by([col("customer_id")])
+        .agg([col("date").min().alias("first")]);
+    let per_day = daily
+        .inner_join(firsts, col("customer_id"), col("customer_id"))
+        .filter(col("date").gt(col("first")).and(col("first").lt_eq(lit(period_end))))
+        .group_by([col("date")])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .sort(["date"], SortMultipleOptions::default())
+        .collect()
+        .context(|| format!("counting repeat transactions in {}", log.path.display()))?;
+    let (days, counts) = per_day
+        .column("date")
+        .and_then(|c| c.i32().cloned())
+        .and_then(|d| per_day.column("n").and_then(|c| c.u64().cloned()).map(|n| (d, n)))
+        .context(|| format!("counting repeat transactions in {}", log.path.display()))?;
+    Ok(days
+        .iter()
+        .zip(counts.iter())
+        .filter_map(|(d, n)| Some((d?, n?)))
+        .collect())
 }
 
 /// Per-customer RFM data, validated, as the models consume it.

@@ -1,0 +1,85 @@
+//! `clv evaluate LOG --calibration-end DATE [--model ...|all]`: fit on the calibration period,
+//! check against the holdout, compare models.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{sibling_path, LogArgs, PeriodArgs};
+use crate::data::rfm::{summarize, SummaryOptions};
+use crate::data::transactions::Transactions;
+use crate::error::{ClvError, Result};
+use crate::evaluate::evaluate;
+use crate::models::PurchaseModelKind;
+use crate::report::{evaluation_report, summary_report, write_evaluation};
+
+/// A purchase model to evaluate, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelChoice {
+    BgNbd,
+    ParetoNbd,
+    MbgNbd,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Transaction log, CSV or Parquet (by extension): one row per purchase
+    pub log: PathBuf,
+    /// Purchase models to fit and compare (repeat the option or separate with commas)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub model: Vec<ModelChoice>,
+    /// Folder for evaluation.json, evaluation.txt, holdout_predictions.csv and the figures (PNG,
+    /// SVG) [default: LOG's folder, LOG_evaluation]
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// L2 penalty λ on the parameters (see `clv fit --help`)
+    #[arg(long, default_value_t = 0.0)]
+    pub penalizer: f64,
+    #[command(flatten)]
+    pub log_args: LogArgs,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+}
+
+pub fn run(args: EvaluateArgs) -> Result<()> {
+    let Some(calibration_end) = args.period.calibration_end else {
+        return Err(ClvError::InvalidArgument(
+            "clv evaluate needs --calibration-end DATE: the models are fitted before it and checked after it".into(),
+        ));
+    };
+    let mut kinds: Vec<PurchaseModelKind> = Vec::new();
+    for choice in &args.model {
+        let add: &[PurchaseModelKind] = match choice {
+            ModelChoice::BgNbd => &[PurchaseModelKind::BgNbd],
+            ModelChoice::ParetoNbd => &[PurchaseModelKind::ParetoNbd],
+            ModelChoice::MbgNbd => &[PurchaseModelKind::MbgNbd],
+            ModelChoice::All => &PurchaseModelKind::ALL,
+        };
+        for k in add {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+    }
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
+    let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    let summary = summarize(
+        &log,
+        &SummaryOptions {
+            time_unit: args.period.time_unit,
+            observation_end: args.period.observation_end,
+            calibration_end: Some(calibration_end),
+        },
+    )?;
+    print!("{}", summary_report(&summary));
+    let evaluation = evaluate(&log, &summary, &kinds, args.penalizer)?;
+    println!();
+    print!("{}", evaluation_report(&evaluation));
+    let written = write_evaluation(&dir, &evaluation)?;
+    println!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
+    Ok(())
+}

@@ -1,0 +1,626 @@
+//! Holdout evaluation: fit on the calibration period, predict the holdout, and set the
+//! predictions beside what happened — the diagnostics of Fader, Hardie & Lee (2005), §4 and
+//! figures 1–4, for each purchase model, and the spend model's holdout check.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use crate::data::rfm::{repeat_transactions_by_day, RfmTable, Summary};
+use crate::data::transactions::{epoch_days, Transactions};
+use crate::data::TimeUnit;
+use crate::error::{ClvError, PolarsContext, Result};
+use crate::model_file::{fit_purchase_model, fit_spend_model, GammaGammaFit, ModelFit, PurchaseFit};
+use crate::models::{PurchaseModel, PurchaseModelKind};
+
+/// Calibration frequencies are grouped 0, 1, …, 6 and "7+" in the histogram and the conditional
+/// expectations, as in the paper's figures 1 and 4.
+pub const FREQUENCY_GROUPS: usize = 8;
+/// z of a two-sided 95% normal interval.
+const Z_95: f64 = 1.959963984540054;
+
+/// An estimate with its standard error and 95% interval. The interval is the normal one for
+/// ln(parameter), the scale the fit works in, mapped back: p · exp(±1.96 · SE/p). It stays
+/// positive, as the parameter does.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParameterEstimate {
+    pub name: String,
+    pub estimate: f64,
+    pub standard_error: Option<f64>,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+}
+
+fn estimates(fit: &ModelFit<Vec<f64>>) -> Vec<ParameterEstimate> {
+    fit.parameter_order
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let estimate = fit.params[i];
+            let se = fit.standard_errors.as_ref().map(|s| s[i]);
+            let spread = se.map(|se| (Z_95 * se / estimate).exp());
+            ParameterEstimate {
+                name: name.clone(),
+                estimate,
+                standard_error: se,
+                ci95_low: spread.map(|f| estimate / f),
+                ci95_high: spread.map(|f| estimate * f),
+            }
+        })
+        .collect()
+}
+
+/// The fit statistics every model reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitSummary {
+    pub parameters: Vec<ParameterEstimate>,
+    pub log_likelihood: f64,
+    pub aic: f64,
+    pub bic: f64,
+    pub n_customers: u64,
+    pub iterations: u64,
+    pub warnings: Vec<String>,
+}
+
+impl FitSummary {
+    fn new(fit: &ModelFit<Vec<f64>>) -> Self {
+        Self {
+            parameters: estimates(fit),
+            log_likelihood: fit.log_likelihood,
+            aic: fit.aic,
+            bic: fit.bic,
+            n_customers: fit.n_customers,
+            iterations: fit.iterations,
+            warnings: fit.warnings.clone(),
+        }
+    }
+}
+
+/// Figure 1: customers by number of repeat transactions in the calibration period.
+#[derive(Debug, Clone, Serialize)]
+pub struct FrequencyFit {
+    /// Σ over customers of P(X(T_i) = n), and for "7+" the rest.
+    pub expected: Vec<f64>,
+    /// Σ (actual − expected)² / expected over the groups.
+    pub chi_square: f64,
+    /// Groups − 1 − parameters.
+    pub degrees_of_freedom: u32,
+    pub p_value: f64,
+}
+
+/// Per-customer holdout accuracy of E[Y(holdout) | x, t_x, T] against the holdout transactions.
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldoutAccuracy {
+    pub predicted_transactions: f64,
+    /// Σ over customers of 1 − P(Y(holdout) = 0 | x, t_x, T).
+    pub predicted_customers_with_purchases: f64,
+    pub mean_absolute_error: f64,
+    pub root_mean_squared_error: f64,
+    /// Pearson correlation of predicted and actual holdout transactions.
+    pub correlation: f64,
+}
+
+/// Everything measured for one purchase model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelEvaluation {
+    pub model: PurchaseModelKind,
+    pub label: &'static str,
+    pub fit: FitSummary,
+    /// Σ over customers of E[X(T_i)]: the calibration repeat transactions the model implies.
+    pub predicted_calibration_repeat_transactions: f64,
+    pub frequency: FrequencyFit,
+    pub holdout: HoldoutAccuracy,
+    /// Figure 4: mean predicted holdout transactions by calibration frequency group.
+    pub conditional_predicted_mean: Vec<f64>,
+    /// Figures 2 and 3: expected repeat transactions of the calibration customers, per week
+    /// and cumulative, over calibration and holdout.
+    pub expected_weekly: Vec<f64>,
+    pub expected_cumulative: Vec<f64>,
+}
+
+/// The spend model's holdout check: Gamma-Gamma fitted on the calibration period, its
+/// E[M | x, z̄] against the mean spend per transaction in the holdout.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpendEvaluation {
+    pub fit: FitSummary,
+    /// Customers with at least one holdout transaction (and a positive holdout spend).
+    pub customers: u64,
+    /// Mean over those customers of their mean holdout spend per transaction.
+    pub actual_mean_spend: f64,
+    /// Mean over the same customers of E[M | x, z̄] from the calibration period.
+    pub predicted_mean_spend: f64,
+    pub mean_absolute_error: f64,
+    /// The same for the holdout buyers who also made repeat purchases in calibration (whose
+    /// prediction uses their own spend, not only the population mean).
+    pub repeat_customers: u64,
+    pub repeat_actual_mean_spend: f64,
+    pub repeat_predicted_mean_spend: f64,
+}
+
+/// What the data say, model-free.
+#[derive(Debug, Clone, Serialize)]
+pub struct Actuals {
+    pub customers: u64,
+    pub calibration_repeat_transactions: u64,
+    pub holdout_transactions: u64,
+    pub holdout_customers_with_purchases: u64,
+    /// Customers by calibration frequency group 0..6, 7+.
+    pub frequency: Vec<u64>,
+    /// Mean holdout transactions by calibration frequency group.
+    pub conditional_mean: Vec<f64>,
+    /// Repeat transactions of the calibration customers per week since the first date, and cumulative.
+    pub weekly: Vec<u64>,
+    pub cumulative: Vec<u64>,
+}
+
+/// Which model the data prefer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preferred {
+    /// Lowest BIC: the likelihood, penalised for parameters (all models here have four).
+    pub by_bic: PurchaseModelKind,
+    /// Lowest per-customer mean absolute error in the holdout.
+    pub by_holdout_error: PurchaseModelKind,
+}
+
+/// A holdout evaluation of one or more purchase models and the spend model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub log: String,
+    pub time_unit: TimeUnit,
+    pub first_date: String,
+    pub calibration_end: String,
+    pub observation_end: String,
+    /// Length of the holdout period in the time unit.
+    pub holdout_length: f64,
+    /// Weeks from the first date to the end of the calibration period (where the figures mark it).
+    pub calibration_weeks: f64,
+    pub frequency_groups: Vec<String>,
+    pub actual: Actuals,
+    pub models: Vec<ModelEvaluation>,
+    pub spend: Option<SpendEvaluation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spend_skipped: Option<String>,
+    pub preferred: Option<Preferred>,
+    #[serde(skip)]
+    pub holdout_predictions: Vec<(PurchaseModelKind, Vec<f64>)>,
+    #[serde(skip)]
+    pub rfm: Option<RfmTable>,
+    #[serde(skip)]
+    pub frequency_holdout: Vec<f64>,
+}
+
+fn group_of(x: f64) -> usize {
+    (x.max(0.0) as usize).min(FREQUENCY_GROUPS - 1)
+}
+
+fn float_column(frame: &DataFrame, name: &str, source: &Path) -> Result<Vec<f64>> {
+    let column = frame
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .context(|| format!("reading column {name} of the summary of {}", source.display()))?;
+    let values = column
+        .f64()
+        .context(|| format!("reading column {name} of the summary of {}", source.display()))?;
+    Ok(values.iter().map(|v| v.unwrap_or(0.0)).collect())
+}
+
+/// Fits each of `kinds` (and Gamma-Gamma) on the calibration part of `summary`, which must have
+/// been built with a calibration end from `log`, and evaluates them on the holdout.
+pub fn evaluate(
+    log: &Transactions,
+    summary: &Summary,
+    kinds: &[PurchaseModelKind],
+    penalizer: f64,
+) -> Result<Evaluation> {
+    let calibration_end = summary.calibration_end.ok_or_else(|| {
+        ClvError::InvalidArgument("an evaluation needs a calibration end (--calibration-end DATE)".into())
+    })?;
+    let source = log.path.as_path();
+    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let rfm = RfmTable::from_frame(&summary.frame, source, &names, Some(summary.time_unit))?;
+    let frequency_holdout = float_column(&summary.frame, "frequency_holdout", source)?;
+    let holdout_length = float_column(&summary.frame, "duration_holdout", source)?
+        .first()
+        .copied()
+        .unwrap_or(0.0);
+    let spend_holdout = match names.iter().any(|n| n == "monetary_value_holdout") {
+        true => Some(float_column(&summary.frame, "monetary_value_holdout", source)?),
+        false => None,
+    };
+
+    let (purchase_fits, spend_fit) = rayon::join(
+        || {
+            kinds
+                .par_iter()
+                .map(|&kind| fit_purchase_model(&rfm, kind, penalizer))
+                .collect::<Result<Vec<PurchaseFit>>>()
+        },
+        || fit_spend_model(&rfm, penalizer),
+    );
+    let purchase_fits = purchase_fits?;
+    let (spend_fit, spend_skipped) = spend_fit?;
+
+    let unit_days = summary.time_unit.days();
+    let first_day = epoch_days(summary.first_date);
+    let observation_end = epoch_days(summary.observation_end);
+    let n_weeks = ((observation_end - first_day + 1) as usize).div_ceil(7);
+    // The last day of each week. As in the RFM summary, a purchase on day d is at time d − (first
+    // purchase day), so the expected purchases through day d are E[X((d − first)/unit)].
+    let week_ends: Vec<f64> = (1..=n_weeks)
+        .map(|k| (first_day + 7 * k as i32 - 1).min(observation_end) as f64)
+        .collect();
+
+    let actual = actuals(log, summary, &rfm, &frequency_holdout, first_day, n_weeks)?;
+    let firsts = rfm
+        .first_purchase
+        .as_ref()
+        .ok_or_else(|| ClvError::InvalidArgument("the summary has no first_purchase column".into()))?;
+    let mut cohorts: BTreeMap<i32, f64> = BTreeMap::new();
+    for &day in firsts {
+        *cohorts.entry(day).or_default() += 1.0;
+    }
+    let mut ages: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
+    for &t in &rfm.t {
+        ages.entry(t.to_bits()).or_insert((t, 0.0)).1 += 1.0;
+    }
+
+    let mut models = Vec::with_capacity(purchase_fits.len());
+    let mut holdout_predictions = Vec::with_capacity(purchase_fits.len());
+    for fit in &purchase_fits {
+        let model = fit.model();
+        let erased = fit.erased();
+        let (evaluation, predictions) = evaluate_model(
+            model,
+            &erased,
+            &rfm,
+            &frequency_holdout,
+            holdout_length,
+            &actual,
+            &ages,
+            &cohorts,
+            &week_ends,
+            unit_days,
+        )?;
+        models.push(evaluation);
+        holdout_predictions.push((model.kind(), predictions));
+    }
+
+    let spend = match (&spend_fit, &spend_holdout, &rfm.monetary_value) {
+        (Some(gg), Some(holdout), Some(calibration)) => {
+            evaluate_spend(gg, &rfm.frequency, calibration, &frequency_holdout, holdout)
+        }
+        _ => None,
+    };
+    let spend_skipped = match (&spend_fit, &spend) {
+        (Some(_), None) => Some("the spend model has q ≤ 1 (infinite mean spend) or the log has no amounts".into()),
+        _ => spend_skipped,
+    };
+
+    let preferred = (!models.is_empty()).then(|| Preferred {
+        by_bic: models
+            .iter()
+            .min_by(|a, b| a.fit.bic.total_cmp(&b.fit.bic))
+            .map(|m| m.model)
+            .unwrap_or(PurchaseModelKind::BgNbd),
+        by_holdout_error: models
+            .iter()
+            .min_by(|a, b| a.holdout.mean_absolute_error.total_cmp(&b.holdout.mean_absolute_error))
+            .map(|m| m.model)
+            .unwrap_or(PurchaseModelKind::BgNbd),
+    });
+
+    Ok(Evaluation {
+        log: source.display().to_string(),
+        time_unit: summary.time_unit,
+        first_date: summary.first_date.to_string(),
+        calibration_end: calibration_end.to_string(),
+        observation_end: summary.observation_end.to_string(),
+        holdout_length,
+        calibration_weeks: (epoch_days(calibration_end) + 1 - first_day) as f64 / 7.0,
+        frequency_groups: (0..FREQUENCY_GROUPS)
+            .map(|g| {
+                if g + 1 == FREQUENCY_GROUPS {
+                    format!("{g}+")
+                } else {
+                    g.to_string()
+                }
+            })
+            .collect(),
+        actual,
+        models,
+        spend,
+        spend_skipped,
+        preferred,
+        holdout_predictions,
+        rfm: Some(rfm),
+        frequency_holdout,
+    })
+}
+
+fn actuals(
+    log: &Transactions,
+    summary: &Summary,
+    rfm: &RfmTable,
+    frequency_holdout: &[f64],
+    first_day: i32,
+    n_weeks: usize,
+) -> Result<Actuals> {
+    let mut frequency = vec![0u64; FREQUENCY_GROUPS];
+    let mut holdout_sum = [0.0; FREQUENCY_GROUPS];
+    for (&x, &y) in rfm.frequency.iter().zip(frequency_holdout) {
+        frequency[group_of(x)] += 1;
+        holdout_sum[group_of(x)] += y;
+    }
+    let mut weekly = vec![0u64; n_weeks];
+    for (day, n) in repeat_transactions_by_day(log, summary)? {
+        let week = ((day - first_day) / 7) as usize;
+        if let Some(w) = weekly.get_mut(week) {
+            *w += n;
+        }
+    }
+    let cumulative = weekly
+        .iter()
+        .scan(0u64, |total, &w| {
+            *total += w;
+            Some(*total)
+        })
+        .collect();
+    Ok(Actuals {
+        customers: rfm.len() as u64,
+        calibration_repeat_transactions: rfm.frequency.iter().sum::<f64>() as u64,
+        holdout_transactions: frequency_holdout.iter().sum::<f64>() as u64,
+        holdout_customers_with_purchases: frequency_holdout.iter().filter(|&&y| y > 0.0).count() as u64,
+        conditional_mean: holdout_sum
+            .iter()
+            .zip(&frequency)
+            .map(|(s, &n)| if n > 0 { s / n as f64 } else { f64::NAN })
+            .collect(),
+        frequency,
+        weekly,
+        cumulative,
+    })
+}
+
+fn not_converged(model: PurchaseModel, what: &str) -> ClvError {
+    ClvError::Model {
+        model: model.kind().label(),
+        reason: format!("{what} could not be evaluated at the fitted parameters"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_model(
+    model: PurchaseModel,
+    fit: &ModelFit<Vec<f64>>,
+    rfm: &RfmTable,
+    frequency_holdout: &[f64],
+    holdout_length: f64,
+    actual: &Actuals,
+    ages: &BTreeMap<u64, (f64, f64)>,
+    cohorts: &BTreeMap<i32, f64>,
+    week_ends: &[f64],
+    unit_days: f64,
+) -> Result<(ModelEvaluation, Vec<f64>)> {
+    // Per customer: E[Y(holdout)] and P(Y(holdout) = 0).
+    let per_customer: Option<Vec<(f64, f64)>> = (0..rfm.len())
+        .into_par_iter()
+        .map(|i| {
+            let (x, tx, t) = (rfm.frequency[i], rfm.recency[i], rfm.t[i]);
+            Some((
+                model.conditional_expected_purchases(holdout_length, x, tx, t)?,
+                model.probability_of_no_purchase(holdout_length, x, tx, t)?,
+            ))
+        })
+        .collect();
+    let per_customer = per_customer.ok_or_else(|| not_converged(model, "a holdout expectation"))?;
+    let predicted: Vec<f64> = per_customer.iter().map(|p| p.0).collect();
+    let n = predicted.len() as f64;
+    let (mut abs, mut sq) = (0.0, 0.0);
+    for (p, y) in predicted.iter().zip(frequency_holdout) {
+        abs += (p - y).abs();
+        sq += (p - y) * (p - y);
+    }
+    let holdout = HoldoutAccuracy {
+        predicted_transactions: predicted.iter().sum(),
+        predicted_customers_with_purchases: per_customer.iter().map(|p| 1.0 - p.1).sum(),
+        mean_absolute_error: abs / n,
+        root_mean_squared_error: (sq / n).sqrt(),
+        correlation: pearson(&predicted, frequency_holdout),
+    };
+
+    let mut conditional_sum = [0.0; FREQUENCY_GROUPS];
+    for (&x, p) in rfm.frequency.iter().zip(&predicted) {
+        conditional_sum[group_of(x)] += p;
+    }
+    let conditional_predicted_mean = conditional_sum
+        .iter()
+        .zip(&actual.frequency)
+        .map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN })
+        .collect();
+
+    // Figure 1 and the implied calibration repeat transactions, over distinct ages T.
+    let mut expected = vec![0.0; FREQUENCY_GROUPS];
+    let mut predicted_calibration = 0.0;
+    for &(t, count) in ages.values() {
+        let mut below = 0.0;
+        for (g, e) in expected.iter_mut().take(FREQUENCY_GROUPS - 1).enumerate() {
+            let p = model
+                .probability_of_purchases(t, g as u64)
+                .ok_or_else(|| not_converged(model, "P(X(t) = n)"))?;
+            *e += count * p;
+            below += p;
+        }
+        expected[FREQUENCY_GROUPS - 1] += count * (1.0 - below).max(0.0);
+        predicted_calibration += count
+            * model
+                .expected_purchases(t)
+                .ok_or_else(|| not_converged(model, "E[X(t)]"))?;
+    }
+    let chi_square: f64 = expected
+        .iter()
+        .zip(&actual.frequency)
+        .map(|(e, &o)| (o as f64 - e).powi(2) / e)
+        .sum();
+    let degrees_of_freedom = (FREQUENCY_GROUPS - 1).saturating_sub(fit.params.len()).max(1) as u32;
+    let p_value = ChiSquared::new(degrees_of_freedom as f64)
+        .map(|d| d.sf(chi_square))
+        .unwrap_or(f64::NAN);
+
+    // Figures 2 and 3: each acquisition-day cohort's E[X(age)] at the end of each week.
+    let expected_cumulative: Option<Vec<f64>> = week_ends
+        .par_iter()
+        .map(|&end| {
+            cohorts
+                .iter()
+                .map(|(&first, &count)| {
+                    let age = (end - first as f64).max(0.0) / unit_days;
+                    model.expected_purchases(age).map(|e| count * e)
+                })
+                .sum()
+        })
+        .collect();
+    let expected_cumulative = expected_cumulative.ok_or_else(|| not_converged(model, "E[X(t)]"))?;
+    let expected_weekly = expected_cumulative
+        .iter()
+        .scan(0.0, |previous, &c| {
+            let week = c - *previous;
+            *previous = c;
+            Some(week)
+        })
+        .collect();
+
+    Ok((
+        ModelEvaluation {
+            model: model.kind(),
+            label: model.kind().label(),
+            fit: FitSummary::new(fit),
+            predicted_calibration_repeat_transactions: predicted_calibration,
+            frequency: FrequencyFit {
+                expected,
+                chi_square,
+                degrees_of_freedom,
+                p_value,
+            },
+            holdout,
+            conditional_predicted_mean,
+            expected_weekly,
+            expected_cumulative,
+        },
+        predicted,
+    ))
+}
+
+fn evaluate_spend(
+    gg: &GammaGammaFit,
+    frequency: &[f64],
+    calibration_spend: &[f64],
+    frequency_holdout: &[f64],
+    holdout_spend: &[f64],
+) -> Option<SpendEvaluation> {
+    let params = gg.fit.params;
+    params.mean_spend()?;
+    let mut all = (0u64, 0.0, 0.0, 0.0);
+    let mut repeat = (0u64, 0.0, 0.0);
+    for i in 0..frequency.len() {
+        if frequency_holdout[i] <= 0.0 || holdout_spend[i] <= 0.0 {
+            continue;
+        }
+        let x = frequency[i];
+        let zbar = if x > 0.0 { calibration_spend[i] } else { 0.0 };
+        let predicted = params.conditional_expected_average_spend(x, zbar)?;
+        all = (
+            all.0 + 1,
+            all.1 + holdout_spend[i],
+            all.2 + predicted,
+            all.3 + (predicted - holdout_spend[i]).abs(),
+        );
+        if x > 0.0 {
+            repeat = (repeat.0 + 1, repeat.1 + holdout_spend[i], repeat.2 + predicted);
+        }
+    }
+    let mean = |s: f64, n: u64| if n > 0 { s / n as f64 } else { f64::NAN };
+    Some(SpendEvaluation {
+        fit: FitSummary::new(&gg.fit.erased()),
+        customers: all.0,
+        actual_mean_spend: mean(all.1, all.0),
+        predicted_mean_spend: mean(all.2, all.0),
+        mean_absolute_error: mean(all.3, all.0),
+        repeat_customers: repeat.0,
+        repeat_actual_mean_spend: mean(repeat.1, repeat.0),
+        repeat_predicted_mean_spend: mean(repeat.2, repeat.0),
+    })
+}
+
+/// Pearson correlation; NaN when either side is constant.
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+impl Evaluation {
+    /// Per customer: calibration frequency, holdout transactions, and each model's prediction.
+    pub fn holdout_frame(&self) -> Result<DataFrame> {
+        let ctx = || "building the holdout predictions table".to_string();
+        let Some(rfm) = &self.rfm else {
+            return Err(ClvError::InvalidArgument("no customers".into()));
+        };
+        let mut columns = vec![
+            Column::new("customer_id".into(), &rfm.customer_id),
+            Column::new("frequency".into(), &rfm.frequency),
+            Column::new("recency".into(), &rfm.recency),
+            Column::new("T".into(), &rfm.t),
+            Column::new("frequency_holdout".into(), &self.frequency_holdout),
+        ];
+        for (kind, predicted) in &self.holdout_predictions {
+            let name = format!("predicted_holdout_{}", kind.cli_name().replace('-', "_"));
+            columns.push(Column::new(name.into(), predicted));
+        }
+        DataFrame::new_infer_height(columns).context(ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pearson_correlation_of_a_line_is_one_and_of_its_mirror_minus_one() {
+        let a = [1.0, 2.0, 3.0, 4.0];
+        assert!((pearson(&a, &[2.0, 4.0, 6.0, 8.0]) - 1.0).abs() < 1e-15);
+        assert!((pearson(&a, &[8.0, 6.0, 4.0, 2.0]) + 1.0).abs() < 1e-15);
+        // By hand: a = (1,2,3,4), b = (1,3,2,4): Σ(a−ā)(b−b̄) = 4, Σ(a−ā)² = Σ(b−b̄)² = 5 → 0.8.
+        assert!((pearson(&a, &[1.0, 3.0, 2.0, 4.0]) - 0.8).abs() < 1e-15);
+    }
+
+    #[test]
+    fn interval_is_symmetric_in_the_log_parameter() {
+        let fit = ModelFit {
+            params: vec![2.0],
+            standard_errors: Some(vec![0.5]),
+            covariance: None,
+            parameter_order: vec!["r".into()],
+            log_likelihood: 0.0,
+            aic: 0.0,
+            bic: 0.0,
+            n_customers: 1,
+            penalizer: 0.0,
+            iterations: 0,
+            warnings: vec![],
+        };
+        let e = &estimates(&fit)[0];
+        // 2 · exp(±1.96 · 0.25) = 2 · e^(±0.48999) = 3.2646…, 1.2253…
+        assert!((e.ci95_high.unwrap() - 2.0 * (Z_95 * 0.25f64).exp()).abs() < 1e-15);
+        assert!((e.ci95_low.unwrap() * e.ci95_high.unwrap() - 4.0).abs() < 1e-12);
+    }
+}
