@@ -61,14 +61,25 @@ impl GammaGammaParams {
     }
 }
 
-/// Gamma-Gamma data for fitting: distinct (x, z̄) of customers with x > 0 and z̄ > 0, with counts.
+/// Gamma-Gamma data for fitting: distinct (x, z̄) of customers with x > 0 and z̄ > 0, with counts,
+/// x as an index into a table of distinct x (ln Γ and ψ are then taken once per x and
+/// evaluation) and ln z̄ computed once.
 #[derive(Debug, Clone)]
 pub struct GammaGammaData {
-    rows: Vec<([f64; 2], f64)>,
+    xs: Vec<f64>,
+    rows: Vec<SpendRow>,
     n_customers: f64,
     mean_spend: f64,
     /// Customers with x > 0 whose mean repeat spend is not positive: left out of the fit.
     pub excluded_nonpositive_spend: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SpendRow {
+    x: u32,
+    zbar: f64,
+    ln_zbar: f64,
+    weight: f64,
 }
 
 impl GammaGammaData {
@@ -77,10 +88,25 @@ impl GammaGammaData {
         let repeaters = || frequency.iter().zip(monetary_value).filter(|(&x, _)| x > 0.0);
         let kept = || repeaters().filter(|(_, &z)| z > 0.0);
         let excluded = repeaters().count() - kept().count();
-        let rows = count_distinct(kept().map(|(&x, &z)| [x, z]));
-        let n: f64 = rows.iter().map(|r| r.1).sum();
-        let mean_spend = rows.iter().map(|([_, z], w)| z * w).sum::<f64>() / n.max(1.0);
+        let distinct = count_distinct(kept().map(|(&x, &z)| [x, z]));
+        let n: f64 = distinct.iter().map(|r| r.1).sum();
+        let mean_spend = distinct.iter().map(|([_, z], w)| z * w).sum::<f64>() / n.max(1.0);
+        let mut xs: Vec<f64> = Vec::new();
+        let mut index: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        let rows = distinct
+            .into_iter()
+            .map(|([x, zbar], weight)| SpendRow {
+                x: *index.entry(x.to_bits()).or_insert_with(|| {
+                    xs.push(x);
+                    (xs.len() - 1) as u32
+                }),
+                zbar,
+                ln_zbar: zbar.ln(),
+                weight,
+            })
+            .collect();
         Self {
+            xs,
             rows,
             n_customers: n,
             mean_spend,
@@ -92,11 +118,38 @@ impl GammaGammaData {
 impl Likelihood for GammaGammaData {
     const PARAMETER_NAMES: &'static [&'static str] = &["p", "q", "v"];
 
+    /// Σ of `GammaGammaParams::log_likelihood_with_gradient` over customers, the terms in x alone
+    /// taken once per distinct x: per customer one logarithm remains.
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
-        let model = GammaGammaParams::from_slice(params);
-        let (ll, grad) = parallel_sum(&self.rows, |&([x, z], weight)| {
-            let (l, g) = model.log_likelihood_with_gradient(x, z);
-            (weight * l, g.map(|gi| weight * gi))
+        let GammaGammaParams { p, q, v } = GammaGammaParams::from_slice(params);
+        let (ln_v, lg_q, psi_q) = (v.ln(), ln_gamma(q), digamma(q));
+        // Per x: (ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln v + px ln x, ψ(px+q), ψ(px), ln x).
+        let per_x: Vec<[f64; 4]> = self
+            .xs
+            .iter()
+            .map(|&x| {
+                let px = p * x;
+                [
+                    ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + px * x.ln(),
+                    digamma(px + q),
+                    digamma(px),
+                    x.ln(),
+                ]
+            })
+            .collect();
+        let (ll, grad) = parallel_sum(&self.rows, |row| {
+            let x = self.xs[row.x as usize];
+            let [constant, psi_pxq, psi_px, ln_x] = per_x[row.x as usize];
+            let px = p * x;
+            let v_xz = v + x * row.zbar;
+            let ln_vxz = v_xz.ln();
+            let ll = constant + (px - 1.0) * row.ln_zbar - (px + q) * ln_vxz;
+            let g = [
+                x * (psi_pxq - psi_px + row.ln_zbar + ln_x - ln_vxz),
+                psi_pxq - psi_q + ln_v - ln_vxz,
+                q / v - (px + q) / v_xz,
+            ];
+            (row.weight * ll, g.map(|gi| row.weight * gi))
         });
         (ll, grad.to_vec())
     }
@@ -134,6 +187,29 @@ mod tests {
             err <= rel,
             "actual {actual}, expected {expected}, relative error {err:e}"
         );
+    }
+
+    #[test]
+    fn data_total_equals_the_per_customer_sum() {
+        let x: Vec<f64> = (0..200).map(|i| (i % 9 + 1) as f64).collect();
+        let z: Vec<f64> = (0..200).map(|i| 5.0 + (i * 37 % 101) as f64 / 3.0).collect();
+        let data = GammaGammaData::new(&x, &z);
+        let (ll, grad) = data.log_likelihood_with_gradient(&PAPER.to_vec());
+        let mut direct = (0.0, [0.0; 3]);
+        for (&xi, &zi) in x.iter().zip(&z) {
+            let (l, g) = PAPER.log_likelihood_with_gradient(xi, zi);
+            direct.0 += l;
+            for (sum, gk) in direct.1.iter_mut().zip(g) {
+                *sum += gk;
+            }
+        }
+        assert_close(ll, direct.0, 1e-13);
+        for (ours, expected) in grad.iter().zip(direct.1) {
+            assert!(
+                (ours - expected).abs() <= 1e-11 * (1.0 + expected.abs()),
+                "{ours} vs {expected}"
+            );
+        }
     }
 
     #[test]
