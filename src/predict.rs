@@ -1,5 +1,7 @@
 //! Per-customer forecasts: P(alive), churn, expected purchases, expected spend and discounted CLV.
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -93,6 +95,9 @@ pub fn discounted_value(
 /// (P(alive), expected purchases, (expected spend, CLV) when there is a spend model).
 type CustomerForecast = (f64, f64, Option<(f64, f64)>);
 
+/// (P(alive), expected purchases, discounted purchases per unit of value when CLV is wanted).
+type HistoryForecast = (f64, f64, Option<f64>);
+
 /// Forecasts for each customer of `rfm` from `models`; the data must be in the models' time unit.
 pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions) -> Result<Forecasts> {
     options.validate()?;
@@ -107,23 +112,48 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let monetary = rfm.monetary_value.as_ref().filter(|_| spend_model.is_some());
     let units_per_month = rfm.time_unit.per_month();
 
+    // Customers with the same (x, t_x, T) have the same purchase forecasts (every one-time buyer
+    // of a day, for one): those are computed once per distinct history. The discounted purchases
+    // Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are too; each customer's CLV is her value per
+    // purchase times them, as `discounted_value` with a constant value per purchase.
+    let mut index: HashMap<[u64; 3], u32> = HashMap::new();
+    let mut histories: Vec<[f64; 3]> = Vec::new();
+    let history_of: Vec<u32> = (0..rfm.len())
+        .map(|i| {
+            let key = [rfm.frequency[i], rfm.recency[i], rfm.t[i]];
+            *index.entry(key.map(f64::to_bits)).or_insert_with(|| {
+                histories.push(key);
+                (histories.len() - 1) as u32
+            })
+        })
+        .collect();
+    let with_value = monetary.is_some();
+    let per_history: Vec<Option<HistoryForecast>> = histories
+        .par_iter()
+        .map(|&[x, tx, t]| {
+            let p_alive = purchases.p_alive(x, tx, t)?;
+            let expected = purchases.conditional_expected_purchases(options.horizon, x, tx, t)?;
+            let discounted = match with_value {
+                true => Some(discounted_value(
+                    |h| purchases.conditional_expected_purchases(h, x, tx, t),
+                    1.0,
+                    options.clv_months,
+                    units_per_month,
+                    options.monthly_discount_rate,
+                )?),
+                false => None,
+            };
+            Some((p_alive, expected, discounted))
+        })
+        .collect();
     let rows: Vec<Option<CustomerForecast>> = (0..rfm.len())
         .into_par_iter()
         .map(|i| {
-            let (x, tx, t) = (rfm.frequency[i], rfm.recency[i], rfm.t[i]);
-            let p_alive = purchases.p_alive(x, tx, t)?;
-            let expected = purchases.conditional_expected_purchases(options.horizon, x, tx, t)?;
-            let value = match (spend_model, monetary) {
-                (Some(spend_model), Some(m)) => {
-                    let spend = spend_model.conditional_expected_average_spend(x, m[i])?;
-                    let clv = discounted_value(
-                        |h| purchases.conditional_expected_purchases(h, x, tx, t),
-                        options.margin * spend - options.cost_per_order,
-                        options.clv_months,
-                        units_per_month,
-                        options.monthly_discount_rate,
-                    )?;
-                    Some((spend, clv))
+            let (p_alive, expected, discounted) = per_history[history_of[i] as usize]?;
+            let value = match (spend_model, monetary, discounted) {
+                (Some(spend_model), Some(m), Some(discounted)) => {
+                    let spend = spend_model.conditional_expected_average_spend(rfm.frequency[i], m[i])?;
+                    Some((spend, (options.margin * spend - options.cost_per_order) * discounted))
                 }
                 _ => None,
             };
