@@ -1,6 +1,7 @@
 //! `clv run LOG`: summarize, fit and predict in one go.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::Args;
 
@@ -38,6 +39,10 @@ pub struct RunArgs {
     /// Purchase model: bg-nbd, pareto-nbd or mbg-nbd (compare them with `clv evaluate`)
     #[arg(long, value_enum, default_value_t = PurchaseModelKind::BgNbd)]
     pub model: PurchaseModelKind,
+    /// Print the wall-clock time of each step (read, summarize, fit, forecast, write, report)
+    /// on standard error
+    #[arg(long)]
+    pub timings: bool,
     #[command(flatten)]
     pub log_args: LogArgs,
     #[command(flatten)]
@@ -49,12 +54,22 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut step_started = started;
+    let mut timing = |step: &str| {
+        if args.timings {
+            let now = Instant::now();
+            eprintln!("timing: {step:<10} {:>8.3} s", (now - step_started).as_secs_f64());
+            step_started = now;
+        }
+    };
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
     TableFormat::from_path(&output)?;
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    timing("read");
     let summary = summarize(
         &log,
         &SummaryOptions {
@@ -63,10 +78,12 @@ pub fn run(args: RunArgs) -> Result<()> {
             calibration_end: args.period.calibration_end,
         },
     )?;
+    timing("summarize");
     print!("{}", summary_report(&summary));
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
     let models = fit_models_using(&rfm, args.model, args.penalizer)?;
+    timing("fit");
     println!();
     print!("{}", fit_report(&models));
     if let Some(path) = &args.model_output {
@@ -74,11 +91,13 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
+    timing("forecast");
     let mut frame = forecasts.to_frame(&rfm)?;
     if forecasts.clv.is_some() {
         decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
     }
     write_table(&mut frame, &output)?;
+    timing("write");
     println!();
     print!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
     println!(
@@ -99,6 +118,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         super::report::print_and_write(&rfm, &forecasts, &args.decisions, &dir, args.top)?;
     } else {
         println!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
+    }
+    timing("report");
+    if args.timings {
+        eprintln!("timing: {:<10} {:>8.3} s", "total", started.elapsed().as_secs_f64());
     }
     Ok(())
 }
