@@ -8,23 +8,34 @@ use plotters::prelude::*;
 use crate::data::io::with_temp_path;
 use crate::error::{ClvError, Result};
 
+/// Draws `$body` (with `$area` a drawing area of the given size) once to a PNG and once to an SVG
+/// file, each written atomically; a drawing error names the file. A macro, because the two
+/// backends are different types.
+macro_rules! png_and_svg {
+    ($png:expr, $svg:expr, $size:expr, |$area:ident| $body:expr) => {{
+        for path in [$png, $svg] {
+            with_temp_path(path, |tmp| {
+                let drawn = if path == $png {
+                    let $area = BitMapBackend::new(tmp, $size).into_drawing_area();
+                    $body
+                } else {
+                    let $area = SVGBackend::new(tmp, $size).into_drawing_area();
+                    $body
+                };
+                drawn.map_err(|message| ClvError::BadFile {
+                    path: path.to_path_buf(),
+                    message: format!("drawing the figure: {message}"),
+                })
+            })?;
+        }
+        Ok(())
+    }};
+}
+
 /// Draws the value concentration (Pareto) curve: share of total CLV held by the top k% of
 /// customers, with the line of equal shares and the top 1/10/20% marked, to `png` and `svg`.
 pub fn value_concentration(concentration: &[(f64, f64)], png: &Path, svg: &Path) -> Result<()> {
-    for path in [png, svg] {
-        with_temp_path(path, |tmp| {
-            let drawn = if path == png {
-                draw_concentration(BitMapBackend::new(tmp, (900, 650)).into_drawing_area(), concentration)
-            } else {
-                draw_concentration(SVGBackend::new(tmp, (900, 650)).into_drawing_area(), concentration)
-            };
-            drawn.map_err(|message| ClvError::BadFile {
-                path: path.to_path_buf(),
-                message: format!("drawing the figure: {message}"),
-            })
-        })?;
-    }
-    Ok(())
+    png_and_svg!(png, svg, (900, 650), |area| draw_concentration(area, concentration))
 }
 
 fn draw_concentration<DB: DrawingBackend>(
@@ -125,20 +136,7 @@ pub struct Figure<'a> {
 
 /// Draws `figure` to `png` and `svg`: grouped bars when it has categories, lines otherwise.
 pub fn draw_figure(figure: &Figure, png: &Path, svg: &Path) -> Result<()> {
-    for path in [png, svg] {
-        with_temp_path(path, |tmp| {
-            let drawn = if path == png {
-                draw(BitMapBackend::new(tmp, (1000, 650)).into_drawing_area(), figure)
-            } else {
-                draw(SVGBackend::new(tmp, (1000, 650)).into_drawing_area(), figure)
-            };
-            drawn.map_err(|message| ClvError::BadFile {
-                path: path.to_path_buf(),
-                message: format!("drawing the figure: {message}"),
-            })
-        })?;
-    }
-    Ok(())
+    png_and_svg!(png, svg, (1000, 650), |area| draw(area, figure))
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> std::result::Result<(), String> {

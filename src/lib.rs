@@ -18,6 +18,8 @@ pub mod predict;
 pub mod report;
 pub mod simulate;
 pub mod special;
+#[cfg(test)]
+mod test_support;
 
 pub use data::rfm::{summarize, RfmTable, Summary, SummaryOptions};
 pub use data::transactions::{LogSpec, Transactions};

@@ -254,14 +254,7 @@ pub fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, rel: f64) {
-        let err = ((actual - expected) / expected).abs();
-        assert!(
-            err <= rel,
-            "actual {actual}, expected {expected}, relative error {err:e}"
-        );
-    }
+    use crate::test_support::*;
 
     #[test]
     fn log_add_exp_matches_direct_sum_and_survives_huge_arguments() {

@@ -402,6 +402,7 @@ impl Likelihood for BgNbdData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::*;
 
     /// Rounded published estimates (Fader, Hardie & Lee 2005, CDNOW sample).
     const PAPER: BgNbdParams = BgNbdParams {
@@ -418,14 +419,6 @@ mod tests {
         a: 0.7928861,
         b: 2.4257535,
     };
-
-    fn assert_close(actual: f64, expected: f64, rel: f64) {
-        let err = ((actual - expected) / expected).abs();
-        assert!(
-            err <= rel,
-            "actual {actual}, expected {expected}, relative error {err:e}"
-        );
-    }
 
     #[test]
     fn conditional_expectation_matches_30_digit_reference() {
@@ -515,7 +508,6 @@ mod tests {
 
     #[test]
     fn gradient_matches_central_differences() {
-        let p = MLE.to_vec();
         for &(x, tx, t) in &[
             (0.0, 0.0, 38.86),
             (2.0, 30.43, 38.86),
@@ -523,22 +515,8 @@ mod tests {
             (1.0, 0.5, 10.0),
         ] {
             let (_, grad) = MLE.log_likelihood_with_gradient(x, tx, t);
-            for i in 0..4 {
-                let h = 1e-6 * p[i];
-                let mut up = p.clone();
-                let mut down = p.clone();
-                up[i] += h;
-                down[i] -= h;
-                let fd = (BgNbdParams::from_slice(&up).log_likelihood(x, tx, t)
-                    - BgNbdParams::from_slice(&down).log_likelihood(x, tx, t))
-                    / (2.0 * h);
-                assert!(
-                    (grad[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
-                    "d/d{} at x={x}: analytic {}, finite difference {fd}",
-                    BgNbdData::PARAMETER_NAMES[i],
-                    grad[i]
-                );
-            }
+            let ll = |p: &[f64]| BgNbdParams::from_slice(p).log_likelihood(x, tx, t);
+            assert_gradient_matches(ll, &MLE.to_vec(), &grad);
         }
     }
 

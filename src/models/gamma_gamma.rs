@@ -173,6 +173,7 @@ impl Likelihood for GammaGammaData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::*;
 
     /// Rounded published estimates (Fader & Hardie 2013, CDNOW sample).
     const PAPER: GammaGammaParams = GammaGammaParams {
@@ -180,14 +181,6 @@ mod tests {
         q: 3.74,
         v: 15.44,
     };
-
-    fn assert_close(actual: f64, expected: f64, rel: f64) {
-        let err = ((actual - expected) / expected).abs();
-        assert!(
-            err <= rel,
-            "actual {actual}, expected {expected}, relative error {err:e}"
-        );
-    }
 
     #[test]
     fn data_total_equals_the_per_customer_sum() {

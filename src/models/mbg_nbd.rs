@@ -114,6 +114,7 @@ impl Likelihood for MbgNbdData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::*;
 
     /// R's BTYDplus estimate on CDNOW (shared/REFERENCE.md).
     const CDNOW: MbgNbdParams = MbgNbdParams {
@@ -122,14 +123,6 @@ mod tests {
         a: 0.891,
         b: 1.614,
     };
-
-    fn assert_close(actual: f64, expected: f64, rel: f64) {
-        let err = ((actual - expected) / expected).abs();
-        assert!(
-            err <= rel,
-            "actual {actual}, expected {expected}, relative error {err:e}"
-        );
-    }
 
     #[test]
     fn likelihood_of_a_customer_without_repeat_purchases_has_a_closed_form() {
@@ -146,11 +139,8 @@ mod tests {
     #[test]
     fn probabilities_of_n_purchases_sum_to_one_and_have_the_model_mean() {
         for t in [1.0, 39.0, 78.0] {
-            let probabilities: Vec<f64> = (0..3000).map(|n| CDNOW.probability_of_purchases(t, n)).collect();
-            let total: f64 = probabilities.iter().sum();
-            let mean: f64 = probabilities.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-            assert!((total - 1.0).abs() < 1e-10, "Σ P(X({t}) = n) = {total}");
-            assert_close(mean, CDNOW.expected_purchases(t).unwrap(), 1e-9);
+            let mean = CDNOW.expected_purchases(t).unwrap();
+            assert_pmf_sums_to_one_with_mean(|n| CDNOW.probability_of_purchases(t, n), mean);
         }
     }
 
@@ -177,24 +167,10 @@ mod tests {
 
     #[test]
     fn gradient_matches_central_differences() {
-        let p = CDNOW.to_vec();
         for &(x, tx, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (26.0, 35.86, 38.86)] {
             let (_, grad) = CDNOW.log_likelihood_with_gradient(x, tx, t);
-            for i in 0..4 {
-                let h = 1e-6 * p[i];
-                let mut up = p.clone();
-                let mut down = p.clone();
-                up[i] += h;
-                down[i] -= h;
-                let fd = (MbgNbdParams::from_slice(&up).log_likelihood(x, tx, t)
-                    - MbgNbdParams::from_slice(&down).log_likelihood(x, tx, t))
-                    / (2.0 * h);
-                assert!(
-                    (grad[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
-                    "{i}: {} vs {fd}",
-                    grad[i]
-                );
-            }
+            let ll = |p: &[f64]| MbgNbdParams::from_slice(p).log_likelihood(x, tx, t);
+            assert_gradient_matches(ll, &CDNOW.to_vec(), &grad);
         }
     }
 }

@@ -228,6 +228,7 @@ impl Likelihood for ParetoNbdData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::*;
 
     /// Rounded published estimates (Fader, Hardie & Lee 2005, CDNOW sample).
     const PAPER: ParetoNbdParams = ParetoNbdParams {
@@ -236,14 +237,6 @@ mod tests {
         s: 0.606,
         beta: 11.669,
     };
-
-    fn assert_close(actual: f64, expected: f64, rel: f64) {
-        let err = ((actual - expected) / expected).abs();
-        assert!(
-            err <= rel,
-            "actual {actual}, expected {expected}, relative error {err:e}"
-        );
-    }
 
     #[test]
     fn likelihood_without_repeat_purchases_has_a_closed_form() {
@@ -279,13 +272,8 @@ mod tests {
         // Σ_n P(X(t) = n) = 1 and Σ_n n P(X(t) = n) = E[X(t)] of §4: the quadrature against the
         // closed-form mean, two independent evaluations.
         for t in [1.0, 39.0, 78.0] {
-            let probabilities: Vec<f64> = (0..3000)
-                .map(|n| PAPER.probability_of_purchases(t, n).unwrap())
-                .collect();
-            let total: f64 = probabilities.iter().sum();
-            let mean: f64 = probabilities.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-            assert!((total - 1.0).abs() < 1e-10, "Σ P(X({t}) = n) = {total}");
-            assert_close(mean, PAPER.expected_purchases(t), 1e-9);
+            let pmf = |n| PAPER.probability_of_purchases(t, n).unwrap();
+            assert_pmf_sums_to_one_with_mean(pmf, PAPER.expected_purchases(t));
         }
     }
 

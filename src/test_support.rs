@@ -1,0 +1,35 @@
+//! Assertions shared by the unit tests of the models and special functions.
+
+/// |actual − expected| ≤ rel · |expected|.
+pub(crate) fn assert_close(actual: f64, expected: f64, rel: f64) {
+    let err = ((actual - expected) / expected).abs();
+    assert!(
+        err <= rel,
+        "actual {actual}, expected {expected}, relative error {err:e}"
+    );
+}
+
+/// A distribution of purchase counts sums to one and has the given mean (counts up to 3,000).
+pub(crate) fn assert_pmf_sums_to_one_with_mean(pmf: impl Fn(u64) -> f64, mean: f64) {
+    let probabilities: Vec<f64> = (0..3000).map(pmf).collect();
+    let total: f64 = probabilities.iter().sum();
+    let first_moment: f64 = probabilities.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+    assert!((total - 1.0).abs() < 1e-10, "Σ P(X = n) = {total}");
+    assert_close(first_moment, mean, 1e-9);
+}
+
+/// An analytic gradient agrees with central differences (relative step 1e-6) of `log_likelihood`.
+pub(crate) fn assert_gradient_matches(log_likelihood: impl Fn(&[f64]) -> f64, params: &[f64], gradient: &[f64]) {
+    for (i, analytic) in gradient.iter().enumerate() {
+        let h = 1e-6 * params[i];
+        let mut up = params.to_vec();
+        let mut down = params.to_vec();
+        up[i] += h;
+        down[i] -= h;
+        let fd = (log_likelihood(&up) - log_likelihood(&down)) / (2.0 * h);
+        assert!(
+            (analytic - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
+            "parameter {i}: analytic {analytic}, finite difference {fd}"
+        );
+    }
+}
