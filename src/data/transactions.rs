@@ -53,7 +53,7 @@ impl Default for LogSpec {
     }
 }
 
-/// A validated log: columns `customer_id` (text), `date` (Int32 days since 1970-01-01) and,
+/// A validated log: columns `customer_id` (integer if the file's ids are, else text), `date` (Int32 days since 1970-01-01) and,
 /// when the log has amounts, `amount` (Float64, finite, ≥ 0).
 #[derive(Debug, Clone)]
 pub struct Transactions {
@@ -119,9 +119,17 @@ impl Transactions {
         let date_dtype = schema.get(date_col.as_str()).cloned().unwrap_or(DataType::String);
         let date_format = describe_date_format(&date_dtype, spec.date_format.as_deref());
 
+        // Integer ids stay integers (grouping by them is several times faster than by text);
+        // anything else is read as text.
+        let id_dtype = schema.get(customer_col.as_str()).cloned().unwrap_or(DataType::String);
+        let integer_ids = id_dtype.is_integer();
+        let id = match integer_ids {
+            true => col(customer_col.as_str()),
+            false => col(customer_col.as_str()).cast(DataType::String),
+        };
         let mut columns = vec![
             col("__row"),
-            col(customer_col.as_str()).cast(DataType::String).alias("customer_id"),
+            id.alias("customer_id"),
             date_expr(col(date_col.as_str()), &date_dtype, spec.date_format.as_deref())
                 .map_err(|message| ClvError::BadFile {
                     path: path.to_path_buf(),
@@ -150,12 +158,13 @@ impl Transactions {
             row,
             message,
         };
-        if let Some(row) = first_row(
-            &frame,
-            col("customer_id")
+        let missing_id = match integer_ids {
+            true => col("customer_id").is_null(),
+            false => col("customer_id")
                 .is_null()
                 .or(col("customer_id").str().strip_chars(lit(NULL)).eq(lit(""))),
-        )? {
+        };
+        if let Some(row) = first_row(&frame, missing_id)? {
             return Err(bad(&customer_col, row, "empty customer id".into()));
         }
         if let Some(row) = first_row(&frame, col("date").is_null())? {
