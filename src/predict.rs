@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::model_file::FittedModels;
+use crate::models::table_index;
 
 /// What to forecast.
 #[derive(Debug, Clone, Copy)]
@@ -121,10 +122,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let history_of: Vec<u32> = (0..rfm.len())
         .map(|i| {
             let key = [rfm.frequency[i], rfm.recency[i], rfm.t[i]];
-            *index.entry(key.map(f64::to_bits)).or_insert_with(|| {
-                histories.push(key);
-                (histories.len() - 1) as u32
-            })
+            table_index(&mut index, &mut histories, key, key.map(f64::to_bits))
         })
         .collect();
     let with_value = monetary.is_some();

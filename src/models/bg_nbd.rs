@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
 
-use super::{count_distinct, parallel_sum, Likelihood};
+use super::{count_distinct, parallel_sum, table_index, Likelihood};
 use crate::special::{beta_reg, digamma, euler_complement, ln_beta, ln_gamma, log_add_exp, logistic};
 
 /// BG/NBD parameters (r, α, a, b), α in the data's time unit.
@@ -247,14 +247,6 @@ struct IndexedRow {
     weight: f64,
 }
 
-/// Index of `value` in `values`, added if new.
-fn table_index(index: &mut HashMap<u64, u32>, values: &mut Vec<f64>, value: f64) -> u32 {
-    *index.entry(value.to_bits()).or_insert_with(|| {
-        values.push(value);
-        (values.len() - 1) as u32
-    })
-}
-
 /// What the likelihood needs of one distinct x (with δ extra dropout chances, see `Dropout`).
 struct PerFrequency {
     /// A1 + A2 of eq. (6).
@@ -278,9 +270,9 @@ impl BgNbdData {
         let rows = distinct
             .into_iter()
             .map(|([x, tx, t], weight)| IndexedRow {
-                x: table_index(&mut x_index, &mut xs, x),
-                recency: table_index(&mut recency_index, &mut recencies, tx),
-                age: table_index(&mut age_index, &mut ages, t),
+                x: table_index(&mut x_index, &mut xs, x, x.to_bits()),
+                recency: table_index(&mut recency_index, &mut recencies, tx, tx.to_bits()),
+                age: table_index(&mut age_index, &mut ages, t, t.to_bits()),
                 weight,
             })
             .collect();

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{count_distinct, parallel_sum, Likelihood};
+use super::{count_distinct, parallel_sum, table_index, Likelihood};
 use crate::special::{digamma, ln_gamma};
 
 /// Gamma-Gamma parameters (p, q, γ = v), v in currency units.
@@ -96,10 +96,7 @@ impl GammaGammaData {
         let rows = distinct
             .into_iter()
             .map(|([x, zbar], weight)| SpendRow {
-                x: *index.entry(x.to_bits()).or_insert_with(|| {
-                    xs.push(x);
-                    (xs.len() - 1) as u32
-                }),
+                x: table_index(&mut index, &mut xs, x, x.to_bits()),
                 zbar,
                 ln_zbar: zbar.ln(),
                 weight,

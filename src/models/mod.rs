@@ -177,6 +177,21 @@ pub(crate) fn parallel_sum<R: Sync, const N: usize>(
     })
 }
 
+/// Index of `value` in `values`, appended if new; `bits` is its exact identity (f64 bit patterns,
+/// so that the lookup is by value without float hashing). Builds the tables of distinct values
+/// the likelihoods and forecasts are computed over.
+pub(crate) fn table_index<T, B: std::hash::Hash + Eq>(
+    index: &mut std::collections::HashMap<B, u32>,
+    values: &mut Vec<T>,
+    value: T,
+    bits: B,
+) -> u32 {
+    *index.entry(bits).or_insert_with(|| {
+        values.push(value);
+        (values.len() - 1) as u32
+    })
+}
+
 /// Collapses rows with identical keys into one row with a count, keeping first-seen order.
 /// Customers repeat a lot (every one-time buyer of the same day has the same (x, t_x, T)),
 /// so likelihoods are summed over far fewer rows.
