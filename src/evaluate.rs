@@ -188,7 +188,7 @@ pub struct Evaluation {
     #[serde(skip)]
     pub holdout_predictions: Vec<(PurchaseModelKind, Vec<f64>)>,
     #[serde(skip)]
-    pub rfm: Option<RfmTable>,
+    pub rfm: RfmTable,
     #[serde(skip)]
     pub frequency_holdout: Vec<f64>,
 }
@@ -300,18 +300,14 @@ pub fn evaluate(
         _ => spend_skipped,
     };
 
-    let preferred = (!models.is_empty()).then(|| Preferred {
-        by_bic: models
-            .iter()
-            .min_by(|a, b| a.fit.bic.total_cmp(&b.fit.bic))
-            .map(|m| m.model)
-            .unwrap_or(PurchaseModelKind::BgNbd),
-        by_holdout_error: models
-            .iter()
-            .min_by(|a, b| a.holdout.mean_absolute_error.total_cmp(&b.holdout.mean_absolute_error))
-            .map(|m| m.model)
-            .unwrap_or(PurchaseModelKind::BgNbd),
-    });
+    let lowest =
+        |key: fn(&ModelEvaluation) -> f64| models.iter().min_by(|a, b| key(a).total_cmp(&key(b))).map(|m| m.model);
+    let preferred = lowest(|m| m.fit.bic)
+        .zip(lowest(|m| m.holdout.mean_absolute_error))
+        .map(|(by_bic, by_holdout_error)| Preferred {
+            by_bic,
+            by_holdout_error,
+        });
 
     Ok(Evaluation {
         log: source.display().to_string(),
@@ -336,7 +332,7 @@ pub fn evaluate(
         spend_skipped,
         preferred,
         holdout_predictions,
-        rfm: Some(rfm),
+        rfm,
         frequency_holdout,
     })
 }
@@ -572,9 +568,7 @@ impl Evaluation {
     /// Per customer: calibration frequency, holdout transactions, and each model's prediction.
     pub fn holdout_frame(&self) -> Result<DataFrame> {
         let ctx = || "building the holdout predictions table".to_string();
-        let Some(rfm) = &self.rfm else {
-            return Err(ClvError::InvalidArgument("no customers".into()));
-        };
+        let rfm = &self.rfm;
         let mut columns = vec![
             Column::new("customer_id".into(), &rfm.customer_id),
             Column::new("frequency".into(), &rfm.frequency),
