@@ -89,11 +89,12 @@ impl ParetoNbdParams {
     /// about 1e-10 relative): the 2F1 has no convenient closed-form derivative in its parameters.
     pub fn log_likelihood_with_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
         const STEP: f64 = 1e-5;
-        let center = self.to_vec();
+        // A fixed-size array: this runs 8 times per customer and likelihood evaluation.
+        let center = [self.r, self.alpha, self.s, self.beta];
         let mut gradient = [0.0; 4];
         for (i, g) in gradient.iter_mut().enumerate() {
             let at = |sign: f64| {
-                let mut p = center.clone();
+                let mut p = center;
                 p[i] *= (sign * STEP).exp();
                 Self::from_slice(&p).log_likelihood(x, t_x, t)
             };
