@@ -580,3 +580,40 @@ fn run_writes_a_value_report_whose_totals_reconcile() {
         assert!(std::fs::metadata(report.join(figure)).unwrap().len() > 1000, "{figure}");
     }
 }
+
+#[test]
+fn run_with_timings_prints_each_step_on_standard_error_only() {
+    let dir = scratch_dir("timings");
+    let out = dir.join("predictions.csv");
+    let r = clv(&[
+        "run",
+        s(&repo("data/cdnow_sample.csv")),
+        "--timings",
+        "-o",
+        s(&out),
+        "--report-dir",
+        s(&dir.join("report")),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let steps: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("timing: "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["read", "summarize", "fit", "forecast", "write", "report", "total"]
+    );
+    assert!(!r.stdout.contains("timing:"));
+    // Without the flag, nothing is printed about timings.
+    let quiet = clv(&[
+        "run",
+        s(&repo("data/cdnow_sample.csv")),
+        "-o",
+        s(&out),
+        "--report-dir",
+        s(&dir.join("report")),
+    ]);
+    assert!(quiet.success && !quiet.stderr.contains("timing:"), "{}", quiet.stderr);
+}
