@@ -1,7 +1,9 @@
 //! From forecasts to decisions: value tiers, customer status, value concentration, acquisition
 //! economics (CLV:CAC) and cohorts. Pure arithmetic on the per-customer forecasts.
 
+use chrono::Datelike;
 use polars::prelude::{Column, DataFrame};
+use rayon::slice::ParallelSliceMut;
 
 use crate::data::rfm::RfmTable;
 use crate::data::transactions::from_epoch_days;
@@ -157,10 +159,10 @@ impl CustomerDecisions {
     }
 }
 
-/// Customer indices by `key`, largest first; ties keep table order.
+/// Customer indices by `key`, largest first; ties keep table order (a parallel stable sort).
 fn descending(key: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..key.len()).collect();
-    order.sort_by(|&i, &j| key[j].total_cmp(&key[i]));
+    order.par_sort_by(|&i, &j| key[j].total_cmp(&key[i]));
     order
 }
 
@@ -180,16 +182,35 @@ fn tier_boundaries(n: usize, tiers: &[f64]) -> Vec<usize> {
     bounds
 }
 
-/// Membership in the top `percent` of customers by `key`: the first round(n · percent/100) in
-/// descending order (at least one when percent > 0 and there are customers).
+/// How many of `n` customers the top `percent` are: round(n · percent/100), at least one when
+/// percent > 0 and there are customers.
+fn top_count(n: usize, percent: f64) -> usize {
+    (((n as f64) * percent / 100.0).round() as usize).clamp(usize::from(n > 0), n)
+}
+
+/// Membership in the top `percent` of customers by `key`: the first `top_count` in descending
+/// order, ties in table order. Found without sorting: the cut-off value is selected in linear
+/// time, everyone above it is in, and of those equal to it the first ones in table order.
 fn top_share(key: &[f64], percent: f64) -> Vec<bool> {
     let n = key.len();
-    let count = (((n as f64) * percent / 100.0).round() as usize).clamp(usize::from(n > 0), n);
-    let mut top = vec![false; n];
-    for &i in descending(key).iter().take(count) {
-        top[i] = true;
+    let count = top_count(n, percent);
+    if count == 0 {
+        return vec![false; n];
     }
-    top
+    let mut values = key.to_vec();
+    let (_, &mut cutoff, _) = values.select_nth_unstable_by(count - 1, |a, b| b.total_cmp(a));
+    let above = key.iter().filter(|v| v.total_cmp(&cutoff).is_gt()).count();
+    let mut ties_left = count - above;
+    key.iter()
+        .map(|v| match v.total_cmp(&cutoff) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal if ties_left > 0 => {
+                ties_left -= 1;
+                true
+            }
+            _ => false,
+        })
+        .collect()
 }
 
 /// Tiers, percentiles and statuses for every customer; customers need a CLV (a spend model).
@@ -201,26 +222,38 @@ pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) 
         )
     })?;
     let n = clv.len();
+    // One sort by CLV gives the tiers, the percentiles and the high-CLV share.
     let order = descending(clv);
     let bounds = tier_boundaries(n, &options.tiers);
     let mut tier = vec![0; n];
+    let mut current = 0;
     for (rank, &i) in order.iter().enumerate() {
-        tier[i] = bounds.iter().position(|&b| rank < b).unwrap_or(bounds.len() - 1);
+        while current + 1 < bounds.len() && rank >= bounds[current] {
+            current += 1;
+        }
+        tier[i] = current;
     }
-
-    // Percentile: customers strictly below, found by binary search in the sorted values.
-    let mut sorted = clv.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let clv_percentile = clv
-        .iter()
-        .map(|v| 100.0 * sorted.partition_point(|s| s.total_cmp(v).is_lt()) as f64 / n as f64)
-        .collect();
+    // Percentile: the customers strictly below, i.e. those after the run of equal CLVs.
+    let mut clv_percentile = vec![0.0; n];
+    let mut start = 0;
+    while start < n {
+        let value = clv[order[start]];
+        let end = start + order[start..].partition_point(|&i| clv[i].total_cmp(&value).is_eq());
+        let below = 100.0 * (n - end) as f64 / n as f64;
+        for &i in &order[start..end] {
+            clv_percentile[i] = below;
+        }
+        start = end;
+    }
+    let mut high_clv = vec![false; n];
+    for &i in order.iter().take(top_count(n, options.high_value_top_percent)) {
+        high_clv[i] = true;
+    }
 
     let historical: Vec<f64> = match &rfm.monetary_value {
         Some(m) => rfm.frequency.iter().zip(m).map(|(x, z)| x * z).collect(),
         None => vec![0.0; n],
     };
-    let high_clv = top_share(clv, options.high_value_top_percent);
     let high_history = top_share(&historical, options.high_value_top_percent);
     let unit_days = rfm.time_unit.days();
     let status = (0..n)
@@ -310,10 +343,12 @@ pub fn top_share_of_value(clv: &[f64], percent: f64) -> f64 {
 /// from one sort and running sums.
 fn concentration_curve(clv: &[f64], percents: &[f64]) -> Vec<(f64, f64)> {
     let total: f64 = clv.iter().sum();
+    let mut sorted = clv.to_vec();
+    sorted.par_sort_unstable_by(|a, b| b.total_cmp(a));
     let mut cumulative = Vec::with_capacity(clv.len() + 1);
     cumulative.push(0.0);
-    for &i in &descending(clv) {
-        cumulative.push(cumulative[cumulative.len() - 1] + clv[i]);
+    for v in sorted {
+        cumulative.push(cumulative[cumulative.len() - 1] + v);
     }
     percents
         .iter()
@@ -329,23 +364,45 @@ fn concentration_curve(clv: &[f64], percents: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn totals(name: String, members: impl Iterator<Item = usize>, forecasts: &Forecasts) -> GroupTotals {
-    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
-    let spend = forecasts.expected_avg_spend.as_deref().unwrap_or(&[]);
-    let mut g = GroupTotals {
-        name,
-        customers: 0,
-        expected_purchases: 0.0,
-        expected_revenue: 0.0,
-        clv: 0.0,
-    };
-    for i in members {
-        g.customers += 1;
-        g.expected_purchases += forecasts.expected_purchases[i];
-        g.expected_revenue += forecasts.expected_purchases[i] * spend.get(i).copied().unwrap_or(0.0);
-        g.clv += clv.get(i).copied().unwrap_or(0.0);
+impl GroupTotals {
+    fn empty(name: String) -> Self {
+        GroupTotals {
+            name,
+            customers: 0,
+            expected_purchases: 0.0,
+            expected_revenue: 0.0,
+            clv: 0.0,
+        }
     }
-    g
+
+    fn add(&mut self, i: usize, forecasts: &Forecasts) {
+        let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+        let spend = forecasts.expected_avg_spend.as_deref().unwrap_or(&[]);
+        self.customers += 1;
+        self.expected_purchases += forecasts.expected_purchases[i];
+        self.expected_revenue += forecasts.expected_purchases[i] * spend.get(i).copied().unwrap_or(0.0);
+        self.clv += clv.get(i).copied().unwrap_or(0.0);
+    }
+}
+
+/// Totals of the groups `group_of` puts each customer in (one pass over the customers).
+fn group_totals(
+    names: Vec<String>,
+    group_of: impl Fn(usize) -> usize,
+    n: usize,
+    forecasts: &Forecasts,
+) -> Vec<GroupTotals> {
+    let mut groups: Vec<GroupTotals> = names.into_iter().map(GroupTotals::empty).collect();
+    for i in 0..n {
+        groups[group_of(i)].add(i, forecasts);
+    }
+    groups
+}
+
+/// Months since year 0 (year · 12 + month − 1) of a day given as days since 1970-01-01.
+fn month_number(day: i32) -> i32 {
+    let date = from_epoch_days(day);
+    date.year() * 12 + date.month0() as i32
 }
 
 /// Builds the value report from the decisions; `cac` adds acquisition economics.
@@ -357,46 +414,36 @@ pub fn value_report(
 ) -> Result<ValueReport> {
     let clv = forecasts.clv.as_deref().unwrap_or(&[]);
     let n = clv.len();
-    let total = totals("all customers".into(), 0..n, forecasts);
+    let total = group_totals(vec!["all customers".into()], |_| 0, n, forecasts).remove(0);
     let percents: Vec<f64> = (1..=100).map(f64::from).collect();
     let concentration = concentration_curve(clv, &percents);
-    let tiers: Vec<GroupTotals> = decisions
-        .tier_names
-        .iter()
-        .enumerate()
-        .map(|(t, name)| totals(name.clone(), (0..n).filter(|&i| decisions.tier[i] == t), forecasts))
-        .collect();
-    let statuses = Status::ALL
-        .iter()
-        .map(|s| {
-            totals(
-                s.as_str().into(),
-                (0..n).filter(|&i| decisions.status[i] == *s),
-                forecasts,
-            )
-        })
-        .collect();
+    let tiers = group_totals(decisions.tier_names.clone(), |i| decisions.tier[i], n, forecasts);
+    let status_position = |s: Status| Status::ALL.iter().position(|&t| t == s).unwrap_or(0);
+    let statuses = group_totals(
+        Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+        |i| status_position(decisions.status[i]),
+        n,
+        forecasts,
+    );
     let mut at_risk_high_value: Vec<usize> = (0..n)
         .filter(|&i| decisions.status[i] == Status::AtRiskHighValue)
         .collect();
     at_risk_high_value.sort_by(|&i, &j| decisions.value_at_stake[j].total_cmp(&decisions.value_at_stake[i]));
 
+    // Cohorts by month of first purchase: month numbers are a short contiguous range.
     let cohorts = match &rfm.first_purchase {
-        Some(first) => {
-            let month = |d: i32| from_epoch_days(d).format("%Y-%m").to_string();
-            let mut months: Vec<String> = first.iter().map(|&d| month(d)).collect();
-            let labels = months.clone();
-            months.sort();
-            months.dedup();
-            months
-                .into_iter()
-                .map(|m| {
-                    let members = (0..n).filter(|&i| labels[i] == m);
-                    totals(m.clone(), members, forecasts)
-                })
-                .collect()
+        Some(first) if !first.is_empty() => {
+            let months: Vec<i32> = first.iter().map(|&d| month_number(d)).collect();
+            let lowest = months.iter().copied().min().unwrap_or(0);
+            let highest = months.iter().copied().max().unwrap_or(0);
+            let names = (lowest..=highest)
+                .map(|m| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1))
+                .collect();
+            let mut cohorts = group_totals(names, |i| (months[i] - lowest) as usize, n, forecasts);
+            cohorts.retain(|c| c.customers > 0);
+            cohorts
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
 
     let acquisition = match cac {
@@ -566,6 +613,39 @@ mod tests {
         assert_eq!(report.cohorts[1].customers, 4);
         assert_eq!(report.cohorts[1].clv, 8.0 + 7.0 + 6.0 + 5.0);
         assert_eq!(report.cohorts[1].mean_clv(), 6.5);
+    }
+
+    #[test]
+    fn top_share_takes_ties_in_table_order() {
+        // Values 5, 7, 7, 1, 7, 3: the top 50% is 3 customers. Sorted descending with ties in
+        // table order: 7 (1), 7 (2), 7 (4), 5 (0), ... → customers 1, 2 and 4. At 33.3%
+        // (round(1.998) = 2): customers 1 and 2, the first two sevens.
+        let key = [5.0, 7.0, 7.0, 1.0, 7.0, 3.0];
+        assert_eq!(top_share(&key, 50.0), vec![false, true, true, false, true, false]);
+        assert_eq!(top_share(&key, 33.3), vec![false, true, true, false, false, false]);
+        // 4 customers: 7, 7, 7 and then 5 (customer 0).
+        assert_eq!(top_share(&key, 66.7), vec![true, true, true, false, true, false]);
+        assert_eq!(top_share(&key, 100.0), vec![true; 6]);
+        assert_eq!(top_share(&[], 10.0), Vec::<bool>::new());
+    }
+
+    #[test]
+    fn percentile_and_tiers_with_tied_clv() {
+        let (rfm, mut f) = ten_customers();
+        // CLVs 4, 4, 4, 2, 2, 9, 1, 1, 1, 1: a customer at 4 has the six at 2 and 1 below (60%),
+        // at 2 the four at 1 (40%), at 1 nobody, at 9 everybody else (90%).
+        f.clv = Some(vec![4.0, 4.0, 4.0, 2.0, 2.0, 9.0, 1.0, 1.0, 1.0, 1.0]);
+        let options = DecisionOptions {
+            tiers: vec![20.0, 30.0, 50.0],
+            ..Default::default()
+        };
+        let d = decide(&rfm, &f, &options).unwrap();
+        assert_eq!(
+            d.clv_percentile,
+            vec![60.0, 60.0, 60.0, 40.0, 40.0, 90.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        // Ranks: 9 (5), 4 (0) | 4 (1), 4 (2), 2 (3) | 2 (4) and the 1s: ties split in table order.
+        assert_eq!(d.tier, vec![0, 1, 1, 1, 2, 0, 2, 2, 2, 2]);
     }
 
     #[test]

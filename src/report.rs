@@ -125,8 +125,16 @@ pub fn fit_report(models: &FittedModels) -> String {
 /// The `n` customers with the highest CLV (or, without a spend model, expected purchases).
 pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
     let key: &[f64] = forecasts.clv.as_deref().unwrap_or(&forecasts.expected_purchases);
+    // Only the first n are needed in order: select them, then sort those (ties in table order).
+    let by_key = |i: &usize, j: &usize| key[*j].total_cmp(&key[*i]).then(i.cmp(j));
     let mut order: Vec<usize> = (0..rfm.len()).collect();
-    order.sort_by(|&i, &j| key[j].total_cmp(&key[i]));
+    if n < order.len() {
+        if n > 0 {
+            order.select_nth_unstable_by(n - 1, by_key);
+        }
+        order.truncate(n);
+    }
+    order.sort_by(by_key);
     let mut s = String::new();
     let by = if forecasts.clv.is_some() {
         "CLV"

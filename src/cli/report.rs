@@ -7,7 +7,7 @@ use clap::Args;
 use super::{DecisionArgs, ForecastArgs};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
-use crate::decisions::{decide, value_report};
+use crate::decisions::{decide, value_report, CustomerDecisions};
 use crate::error::Result;
 use crate::model_file::FittedModels;
 use crate::predict::{forecast, Forecasts};
@@ -39,21 +39,22 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let models = FittedModels::read(&args.model)?;
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
     let forecasts = forecast(&models, &rfm, &args.forecast.options(rfm.time_unit))?;
-    print_and_write(&rfm, &forecasts, &args.decisions, &args.output, args.top)
+    let decisions = decide(&rfm, &forecasts, &args.decisions.options())?;
+    print_and_write(&rfm, &forecasts, &decisions, args.decisions.cac, &args.output, args.top)
 }
 
 /// Prints the value report and writes its files into `dir`.
 pub(crate) fn print_and_write(
     rfm: &RfmTable,
     forecasts: &Forecasts,
-    decision_args: &DecisionArgs,
+    decisions: &CustomerDecisions,
+    cac: Option<f64>,
     dir: &Path,
     top: usize,
 ) -> Result<()> {
-    let decisions = decide(rfm, forecasts, &decision_args.options())?;
-    let report = value_report(rfm, forecasts, &decisions, decision_args.cac)?;
-    print!("{}", value_report_text(rfm, forecasts, &decisions, &report, top));
-    let written = write_value_report(dir, rfm, forecasts, &decisions, &report)?;
+    let report = value_report(rfm, forecasts, decisions, cac)?;
+    print!("{}", value_report_text(rfm, forecasts, decisions, &report, top));
+    let written = write_value_report(dir, rfm, forecasts, decisions, &report)?;
     println!("wrote the value report ({} files) to {}", written.len(), dir.display());
     Ok(())
 }

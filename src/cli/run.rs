@@ -93,8 +93,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     let forecasts = forecast(&models, &rfm, &options)?;
     timing("forecast");
     let mut frame = forecasts.to_frame(&rfm)?;
-    if forecasts.clv.is_some() {
-        decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
+    let decisions = match forecasts.clv {
+        Some(_) => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
+        None => None,
+    };
+    if let Some(decisions) = &decisions {
+        decisions.add_columns(&mut frame)?;
     }
     write_table(&mut frame, &output)?;
     timing("write");
@@ -109,13 +113,13 @@ pub fn run(args: RunArgs) -> Result<()> {
         rfm.time_unit
     );
     println!("wrote {} predictions to {}", rfm.len(), output.display());
-    if forecasts.clv.is_some() {
+    if let Some(decisions) = &decisions {
         println!();
         let dir = args
             .report_dir
             .clone()
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
-        super::report::print_and_write(&rfm, &forecasts, &args.decisions, &dir, args.top)?;
+        super::report::print_and_write(&rfm, &forecasts, decisions, args.decisions.cac, &dir, args.top)?;
     } else {
         println!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
     }
