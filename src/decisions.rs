@@ -159,11 +159,12 @@ impl CustomerDecisions {
     }
 }
 
-/// Customer indices by `key`, largest first; ties keep table order (a parallel stable sort).
+/// Customer indices by `key`, largest first; ties keep table order. The (key, index) pairs are
+/// sorted in parallel, contiguous in memory rather than looked up through the indices.
 fn descending(key: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..key.len()).collect();
-    order.par_sort_by(|&i, &j| key[j].total_cmp(&key[i]));
-    order
+    let mut pairs: Vec<(f64, usize)> = key.iter().copied().zip(0..).collect();
+    pairs.par_sort_unstable_by(|(a, i), (b, j)| b.total_cmp(a).then(i.cmp(j)));
+    pairs.into_iter().map(|(_, i)| i).collect()
 }
 
 /// How many of `n` customers the first tiers hold together: round(n · cumulative% / 100).
@@ -238,7 +239,10 @@ pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) 
     let mut start = 0;
     while start < n {
         let value = clv[order[start]];
-        let end = start + order[start..].partition_point(|&i| clv[i].total_cmp(&value).is_eq());
+        let mut end = start + 1;
+        while end < n && clv[order[end]].total_cmp(&value).is_eq() {
+            end += 1;
+        }
         let below = 100.0 * (n - end) as f64 / n as f64;
         for &i in &order[start..end] {
             clv_percentile[i] = below;
