@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use clv::data::rfm::{summarize, SummaryOptions};
-use clv::data::transactions::{LogSpec, Transactions};
+use clv::data::transactions::{LogSpec, NegativeAmounts, Transactions};
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::gamma_gamma::GammaGammaParams;
 use clv::predict::discounted_value;
@@ -169,5 +169,132 @@ proptest! {
     #[test]
     fn summarize_never_panics_on_csv_like_text(bytes in csv_like()) {
         summarize_bytes(&bytes);
+    }
+}
+
+/// One log row: (customer 0..5, day of January 2020 1..=28, whole amount, possibly a return).
+type LogRow = (u8, i32, i32);
+
+/// The RFM summary of `rows`, computed the plain way from the conventions (one map per customer
+/// and day): what `summarize` must reproduce. Amounts are whole numbers, so sums are exact.
+/// Rows: customer_id, x, recency, T, monetary_value, x_holdout, monetary_value_holdout.
+fn reference_summary(
+    rows: &[LogRow],
+    unit: f64,
+    net: bool,
+    cal: Option<i32>,
+    obs: i32,
+) -> Vec<(u8, i64, f64, f64, f64, i64, f64)> {
+    use std::collections::BTreeMap;
+    let mut order: Vec<u8> = Vec::new();
+    let mut days: BTreeMap<u8, BTreeMap<i32, (f64, bool)>> = BTreeMap::new();
+    for &(c, d, a) in rows {
+        if !net && a < 0 {
+            continue; // --negative-amounts drop: the row is not in the log
+        }
+        if !order.contains(&c) {
+            order.push(c);
+        }
+        if d <= obs {
+            let day = days.entry(c).or_default().entry(d).or_insert((0.0, false));
+            day.0 += f64::from(a);
+            day.1 |= a < 0;
+        }
+    }
+    let period_end = cal.unwrap_or(obs);
+    let mut out = Vec::new();
+    for c in order {
+        let kept: Vec<(i32, f64)> = days
+            .get(&c)
+            .into_iter()
+            .flatten()
+            .filter(|(_, &(amount, has_return))| !(net && has_return && amount <= 0.0))
+            .map(|(&d, &(amount, _))| (d, amount))
+            .collect();
+        let calibration: Vec<&(i32, f64)> = kept.iter().filter(|(d, _)| *d <= period_end).collect();
+        let holdout: Vec<&(i32, f64)> = kept.iter().filter(|(d, _)| *d > period_end).collect();
+        let Some(&&(first, _)) = calibration.first() else {
+            continue;
+        };
+        let last = calibration[calibration.len() - 1].0;
+        let x = calibration.len() as i64 - 1;
+        let repeat: f64 = calibration[1..].iter().map(|(_, a)| a).sum();
+        let m = if x > 0 { repeat / x as f64 } else { 0.0 };
+        let holdout_total: f64 = holdout.iter().map(|(_, a)| a).sum();
+        let mh = if holdout.is_empty() {
+            0.0
+        } else {
+            holdout_total / holdout.len() as f64
+        };
+        out.push((
+            c,
+            x,
+            f64::from(last - first) / unit,
+            f64::from(period_end - first) / unit,
+            m,
+            holdout.len() as i64,
+            mh,
+        ));
+    }
+    out
+}
+
+fn log_rows() -> impl Strategy<Value = Vec<LogRow>> {
+    prop::collection::vec((0u8..5, 1i32..=28, -6i32..20), 1..40)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn summaries_match_a_plain_reference(
+        rows in log_rows(),
+        net in any::<bool>(),
+        weeks in any::<bool>(),
+        cal in prop::option::of(5i32..20),
+        obs in 20i32..=28,
+    ) {
+        let mut text = String::from("customer_id,date,amount\n");
+        for (c, d, a) in &rows {
+            text += &format!("c{c},2020-01-{d:02},{a}\n");
+        }
+        let path = fuzz_file(text.as_bytes());
+        let spec = LogSpec {
+            negative_amounts: if net { NegativeAmounts::Net } else { NegativeAmounts::Drop },
+            ..LogSpec::default()
+        };
+        let Ok(log) = Transactions::load(&path, &spec) else {
+            // Only a log whose every row is a dropped return is refused.
+            prop_assert!(!net && rows.iter().all(|r| r.2 < 0));
+            return Ok(());
+        };
+        let january = |d: i32| chrono::NaiveDate::from_ymd_opt(2020, 1, d as u32).unwrap();
+        let unit = if weeks { TimeUnit::Weeks } else { TimeUnit::Days };
+        let options = SummaryOptions {
+            time_unit: unit,
+            observation_end: Some(january(obs)),
+            calibration_end: cal.map(january),
+        };
+        let expected = reference_summary(&rows, unit.days(), net, cal, obs);
+        let summary = match summarize(&log, &options) {
+            Ok(s) => s,
+            Err(e) => {
+                prop_assert!(expected.is_empty(), "{e}");
+                return Ok(());
+            }
+        };
+        let f = &summary.frame;
+        let ints = |name: &str| f.column(name).unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>();
+        let floats = |name: &str| f.column(name).unwrap().f64().unwrap().into_no_null_iter().collect::<Vec<_>>();
+        let ids: Vec<String> = f.column("customer_id").unwrap().str().unwrap().iter().map(|s| s.unwrap_or_default().to_string()).collect();
+        prop_assert_eq!(ids, expected.iter().map(|e| format!("c{}", e.0)).collect::<Vec<_>>());
+        prop_assert_eq!(ints("frequency"), expected.iter().map(|e| e.1).collect::<Vec<_>>());
+        prop_assert_eq!(floats("recency"), expected.iter().map(|e| e.2).collect::<Vec<_>>());
+        prop_assert_eq!(floats("T"), expected.iter().map(|e| e.3).collect::<Vec<_>>());
+        prop_assert_eq!(floats("monetary_value"), expected.iter().map(|e| e.4).collect::<Vec<_>>());
+        if cal.is_some() {
+            prop_assert_eq!(ints("frequency_holdout"), expected.iter().map(|e| e.5).collect::<Vec<_>>());
+            prop_assert_eq!(floats("monetary_value_holdout"), expected.iter().map(|e| e.6).collect::<Vec<_>>());
+        }
     }
 }

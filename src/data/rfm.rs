@@ -14,6 +14,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::io::{column_names, require_column, scan_table};
 use super::transactions::{epoch_days, from_epoch_days, NegativeAmounts, Transactions};
@@ -52,7 +53,8 @@ pub struct Summary {
     pub return_days_dropped: usize,
 }
 
-/// Builds the RFM summary of `log` with Polars' lazy engine (no loop over rows).
+/// Builds the RFM summary of `log`: Polars groups the rows by customer, then each customer's
+/// rows are sorted by day and summarised in one pass, customers in parallel.
 pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary> {
     let (first_day, last_day) = log.date_range()?;
     let observation_end = options.observation_end.map(epoch_days).unwrap_or(last_day);
@@ -87,104 +89,124 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     let unit = options.time_unit.days();
     let ctx = || format!("summarizing {}", log.path.display());
 
-    // Same-day purchases are one transaction: counts are of distinct days and mean spend is the
-    // total over the days' count, so the rows need not be merged by day first (a two-key
-    // group-by, the slowest step on millions of rows) — except to net returns day by day.
-    let (daily, rows_after_observation_end, return_days_dropped) = purchases(log, observation_end, false)?;
+    // Polars groups the rows by customer (in parallel, groups in order of their first row in the
+    // log); each customer's few rows are then summarised in one pass, customers in parallel.
+    let dates = log.frame.column("date").and_then(|c| c.i32()).context(ctx)?.rechunk();
+    let amounts = match log.has_amount {
+        true => Some(log.frame.column("amount").and_then(|c| c.f64()).context(ctx)?.rechunk()),
+        false => None,
+    };
+    let rows = LogRows {
+        date: dates.cont_slice().context(ctx)?,
+        amount: amounts.as_ref().map(|a| a.cont_slice()).transpose().context(ctx)?,
+    };
+    let groups = log.frame.group_by_stable(["customer_id"]).context(ctx)?;
+    let rules = DayRules {
+        observation_end,
+        period_end,
+        net_returns: log.has_amount && log.negative_amounts == NegativeAmounts::Net,
+    };
+    let n_groups = groups.get_groups().len();
+    let histories: Vec<Option<(IdxSize, CustomerDays)>> = match &**groups.get_groups() {
+        GroupsType::Idx(idx) => (0..n_groups)
+            .into_par_iter()
+            .map_init(Vec::new, |buffer, g| {
+                let members = idx.all()[g].iter().map(|&r| r as usize);
+                rules.summarise(&rows, members, buffer).map(|c| (idx.first()[g], c))
+            })
+            .collect(),
+        GroupsType::Slice { groups, .. } => groups
+            .par_iter()
+            .map_init(Vec::new, |buffer, &[first, len]| {
+                let members = (first as usize)..(first + len) as usize;
+                rules.summarise(&rows, members, buffer).map(|c| (first, c))
+            })
+            .collect(),
+    };
+    drop(groups);
 
-    let mut calibration_aggs = vec![
-        col("__order").min(),
-        col("date").n_unique().alias("n_days"),
-        col("date").min().alias("first"),
-        col("date").max().alias("last"),
-    ];
-    if log.has_amount {
-        // Repeat spend summed directly over the repeat days (not total minus first, which leaves
-        // float residue): the first day's amounts are masked before grouping (a filter inside the
-        // aggregation is evaluated group by group, several times slower on a million customers).
-        calibration_aggs.push(col("repeat_amount").sum().alias("repeat_total"));
+    let rows_after_observation_end = rows.date.iter().filter(|&&d| d > observation_end).count();
+    let return_days_dropped = histories.iter().flatten().map(|(_, c)| c.return_days_dropped).sum();
+    // Customers with a purchase by the observation end, and of those, the ones in the table.
+    let observed = histories.iter().flatten().count();
+    let customers: Vec<(IdxSize, CustomerDays)> = histories
+        .into_iter()
+        .flatten()
+        .filter(|(_, c)| c.calibration_days > 0)
+        .collect();
+    let customers_after_calibration = observed - customers.len();
+    if customers.is_empty() {
+        return Err(ClvError::EmptyInput { path: log.path.clone() });
     }
-    let x = (col("n_days").cast(DataType::Int64) - lit(1i64)).alias("frequency");
-    let mut columns = vec![
-        col("__order"),
-        col("customer_id"),
-        x,
-        ((col("last") - col("first")).cast(DataType::Float64) / lit(unit)).alias("recency"),
-        ((lit(period_end) - col("first")).cast(DataType::Float64) / lit(unit)).alias("T"),
-        col("first").alias("first_purchase"),
-    ];
-    if log.has_amount {
-        columns.push(
-            when(col("n_days").gt(lit(1)))
-                .then(col("repeat_total") / (col("n_days").cast(DataType::Float64) - lit(1.0)))
-                .otherwise(lit(0.0))
-                .alias("monetary_value"),
-        );
-    }
-    // Customers come out in the order of their first row in the log.
-    let mut calibration = daily.clone().filter(col("date").lt_eq(lit(period_end)));
-    if log.has_amount {
-        let first_day = col("date")
-            .min()
-            .over([col("customer_id")])
-            .context(|| format!("summarizing {}", log.path.display()))?;
-        calibration = calibration.with_column(
-            when(col("date").gt(first_day))
-                .then(col("amount"))
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("repeat_amount"),
-        );
-    }
-    let mut table = calibration
-        .group_by([col("customer_id")])
-        .agg(calibration_aggs)
-        .select(columns);
 
-    let mut customers_after_calibration = 0;
-    if let Some(cal) = calibration_end {
-        let holdout_days = col("date").n_unique();
-        let mut holdout_aggs = vec![holdout_days.clone().cast(DataType::Int64).alias("frequency_holdout")];
-        if log.has_amount {
-            holdout_aggs
-                .push((col("amount").sum() / holdout_days.cast(DataType::Float64)).alias("monetary_value_holdout"));
-        }
-        let holdout = daily
-            .clone()
-            .filter(col("date").gt(lit(cal)))
-            .group_by([col("customer_id")])
-            .agg(holdout_aggs);
-        let mut fill = vec![col("frequency_holdout").fill_null(lit(0i64))];
-        if log.has_amount {
-            fill.push(col("monetary_value_holdout").fill_null(lit(0.0)));
-        }
-        fill.push(lit((observation_end - cal) as f64 / unit).alias("duration_holdout"));
-        table = table
-            .left_join(holdout, col("customer_id"), col("customer_id"))
-            .with_columns(fill);
-
-        let all_customers = daily
-            .select([col("customer_id").n_unique().alias("n")])
-            .collect()
-            .context(ctx)?;
-        let n_all = all_customers
-            .column("n")
-            .and_then(|c| c.cast(&DataType::UInt64))
-            .ok()
-            .and_then(|c| c.u64().ok().and_then(|c| c.iter().next().flatten()))
-            .unwrap_or(0) as usize;
-        let frame = table.collect().context(ctx)?;
-        customers_after_calibration = n_all.saturating_sub(frame.height());
-        table = frame.lazy();
-    }
-    let frame = table
-        .sort(["__order"], SortMultipleOptions::default())
-        .select([
-            all().exclude_cols(["__order", "first_purchase"]).as_expr(),
-            col("first_purchase").cast(DataType::Date),
-            lit(options.time_unit.name()).alias("time_unit"),
-        ])
-        .collect()
+    let first_rows: Vec<IdxSize> = customers.iter().map(|(r, _)| *r).collect();
+    let ids = log
+        .frame
+        .column("customer_id")
+        .and_then(|c| c.take_slice(&first_rows))
         .context(ctx)?;
+    let days = |f: fn(&CustomerDays) -> f64| -> Vec<f64> { customers.iter().map(|(_, c)| f(c)).collect() };
+    let mut columns = vec![
+        ids,
+        Column::new(
+            "frequency".into(),
+            customers
+                .iter()
+                .map(|(_, c)| i64::from(c.calibration_days) - 1)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "recency".into(),
+            customers
+                .iter()
+                .map(|(_, c)| f64::from(c.last - c.first) / unit)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "T".into(),
+            customers
+                .iter()
+                .map(|(_, c)| f64::from(period_end - c.first) / unit)
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    if log.has_amount {
+        columns.push(Column::new("monetary_value".into(), days(CustomerDays::monetary_value)));
+    }
+    if let Some(cal) = calibration_end {
+        columns.push(Column::new(
+            "frequency_holdout".into(),
+            customers
+                .iter()
+                .map(|(_, c)| i64::from(c.holdout_days))
+                .collect::<Vec<_>>(),
+        ));
+        if log.has_amount {
+            columns.push(Column::new(
+                "monetary_value_holdout".into(),
+                days(CustomerDays::monetary_value_holdout),
+            ));
+        }
+        columns.push(Column::new_scalar(
+            "duration_holdout".into(),
+            Scalar::from(f64::from(observation_end - cal) / unit),
+            customers.len(),
+        ));
+    }
+    columns.push(
+        Column::new(
+            "first_purchase".into(),
+            customers.iter().map(|(_, c)| c.first).collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Date)
+        .context(ctx)?,
+    );
+    columns.push(Column::new_scalar(
+        "time_unit".into(),
+        Scalar::from(PlSmallStr::from_static(options.time_unit.name())),
+        customers.len(),
+    ));
+    let frame = DataFrame::new_infer_height(columns).context(ctx)?;
     Ok(Summary {
         frame,
         time_unit: options.time_unit,
@@ -199,11 +221,106 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     })
 }
 
-/// The log's purchases up to `observation_end` (columns customer_id, date, __order, [amount]):
-/// with `merge_days`, or to net returns (`NegativeAmounts::Net`, where days whose net is ≤ 0 are
-/// removed), one row per customer and day, amounts summed; otherwise the log's rows as they are.
-/// Also returns the number of log rows after the observation end and of removed return days.
-fn purchases(log: &Transactions, observation_end: i32, merge_days: bool) -> Result<(LazyFrame, usize, usize)> {
+/// The log's dates and amounts as plain slices (a log without amounts has none).
+struct LogRows<'a> {
+    date: &'a [i32],
+    amount: Option<&'a [f64]>,
+}
+
+/// Which days of a customer's history count, and where (calibration or holdout).
+struct DayRules {
+    observation_end: i32,
+    period_end: i32,
+    /// Net same-day returns into the day's amount; a day with a return and a net ≤ 0 is dropped.
+    net_returns: bool,
+}
+
+/// One customer's purchase days (same-day rows merged), split at the calibration end.
+#[derive(Debug, Clone, Copy, Default)]
+struct CustomerDays {
+    /// First and last purchase day in the calibration period.
+    first: i32,
+    last: i32,
+    calibration_days: u32,
+    /// Spend on calibration days after the first (the repeat transactions).
+    repeat_total: f64,
+    holdout_days: u32,
+    holdout_total: f64,
+    return_days_dropped: usize,
+}
+
+impl CustomerDays {
+    fn monetary_value(&self) -> f64 {
+        match self.calibration_days {
+            0 | 1 => 0.0,
+            n => self.repeat_total / f64::from(n - 1),
+        }
+    }
+
+    fn monetary_value_holdout(&self) -> f64 {
+        match self.holdout_days {
+            0 => 0.0,
+            n => self.holdout_total / f64::from(n),
+        }
+    }
+}
+
+impl DayRules {
+    /// Summarises the customer whose log rows are `members`; `None` when none of them is a
+    /// purchase by the observation end. `buffer` is scratch space reused across customers.
+    fn summarise(
+        &self,
+        rows: &LogRows,
+        members: impl Iterator<Item = usize>,
+        buffer: &mut Vec<(i32, f64)>,
+    ) -> Option<CustomerDays> {
+        buffer.clear();
+        for r in members {
+            let day = rows.date[r];
+            if day <= self.observation_end {
+                buffer.push((day, rows.amount.map_or(0.0, |a| a[r])));
+            }
+        }
+        if buffer.is_empty() {
+            return None;
+        }
+        // Stable: same-day amounts are added in log order, so sums do not depend on threads.
+        buffer.sort_by_key(|&(day, _)| day);
+        let mut c = CustomerDays::default();
+        let mut start = 0;
+        while start < buffer.len() {
+            let day = buffer[start].0;
+            let mut end = start;
+            let (mut amount, mut has_return) = (0.0, false);
+            while end < buffer.len() && buffer[end].0 == day {
+                amount += buffer[end].1;
+                has_return |= buffer[end].1 < 0.0;
+                end += 1;
+            }
+            start = end;
+            if self.net_returns && has_return && amount <= 0.0 {
+                c.return_days_dropped += 1;
+            } else if day > self.period_end {
+                c.holdout_days += 1;
+                c.holdout_total += amount;
+            } else if c.calibration_days == 0 {
+                (c.first, c.last, c.calibration_days) = (day, day, 1);
+            } else {
+                c.last = day;
+                c.calibration_days += 1;
+                c.repeat_total += amount;
+            }
+        }
+        // Every purchase day netted away: the customer made no purchase.
+        (c.calibration_days + c.holdout_days > 0).then_some(c)
+    }
+}
+
+/// The log's purchases up to `observation_end`, one row per customer and day (columns
+/// customer_id, date, __order, [amount] summed); with `NegativeAmounts::Net`, days holding a
+/// return whose net is ≤ 0 are removed. Also returns the number of log rows after the
+/// observation end and of removed return days.
+fn purchases(log: &Transactions, observation_end: i32) -> Result<(LazyFrame, usize, usize)> {
     let ctx = || format!("summarizing {}", log.path.display());
     let observed = log
         .frame
@@ -221,9 +338,6 @@ fn purchases(log: &Transactions, observation_end: i32, merge_days: bool) -> Resu
         .count();
 
     let netting = log.has_amount && log.negative_amounts == NegativeAmounts::Net;
-    if !(merge_days || netting) {
-        return Ok((observed, rows_after_observation_end, 0));
-    }
     // One transaction per customer and day, amounts summed.
     let mut day_aggs = vec![col("__order").min()];
     if log.has_amount {
@@ -258,7 +372,7 @@ fn purchases(log: &Transactions, observation_end: i32, merge_days: bool) -> Resu
 pub fn repeat_transactions_by_day(log: &Transactions, summary: &Summary) -> Result<Vec<(i32, u64)>> {
     let observation_end = epoch_days(summary.observation_end);
     let period_end = epoch_days(summary.calibration_end.unwrap_or(summary.observation_end));
-    let (daily, _, _) = purchases(log, observation_end, true)?;
+    let (daily, _, _) = purchases(log, observation_end)?;
     let firsts = daily
         .clone()
         .group_by([col("customer_id")])
