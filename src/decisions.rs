@@ -478,13 +478,14 @@ pub fn value_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::rfm::CustomerIds;
     use crate::data::TimeUnit;
 
     /// Ten hand-made customers with CLVs 10, 9, ..., 1 (customer i has CLV 10 − i).
     fn ten_customers() -> (RfmTable, Forecasts) {
         let n = 10;
         let rfm = RfmTable {
-            customer_id: (0..n).map(|i| format!("c{i}")).collect(),
+            customer_id: CustomerIds::from_labels(&(0..n).map(|i| format!("c{i}")).collect::<Vec<_>>()),
             frequency: vec![3.0, 2.0, 0.0, 5.0, 1.0, 1.0, 8.0, 1.0, 1.0, 1.0],
             recency: vec![10.0; n],
             t: vec![20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, 3.0],

@@ -570,7 +570,7 @@ impl Evaluation {
         let ctx = || "building the holdout predictions table".to_string();
         let rfm = &self.rfm;
         let mut columns = vec![
-            Column::new("customer_id".into(), &rfm.customer_id),
+            rfm.customer_id.column(),
             Column::new("frequency".into(), &rfm.frequency),
             Column::new("recency".into(), &rfm.recency),
             Column::new("T".into(), &rfm.t),

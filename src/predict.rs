@@ -170,7 +170,10 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
             model: purchases.kind().label(),
             reason: format!(
                 "the expected purchases of customer '{}' (x = {}, t_x = {}, T = {}) did not converge",
-                rfm.customer_id[i], rfm.frequency[i], rfm.recency[i], rfm.t[i]
+                rfm.customer_id.label(i),
+                rfm.frequency[i],
+                rfm.recency[i],
+                rfm.t[i]
             ),
         })?;
         out.p_alive.push(p);
@@ -189,7 +192,7 @@ impl Forecasts {
     pub fn to_frame(&self, rfm: &RfmTable) -> Result<DataFrame> {
         let churn: Vec<f64> = self.p_alive.iter().map(|p| 1.0 - p).collect();
         let mut columns: Vec<Column> = vec![
-            Column::new("customer_id".into(), &rfm.customer_id),
+            rfm.customer_id.column(),
             Column::new(
                 "frequency".into(),
                 rfm.frequency.iter().map(|&x| x as i64).collect::<Vec<_>>(),
@@ -220,6 +223,7 @@ impl Forecasts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::rfm::CustomerIds;
     use crate::models::bg_nbd::BgNbdParams;
 
     #[test]
@@ -267,7 +271,7 @@ mod tests {
         )
         .unwrap();
         let rfm = RfmTable {
-            customer_id: vec!["c".into()],
+            customer_id: CustomerIds::from_labels(&["c"]),
             frequency: vec![2.0],
             recency: vec![30.43],
             t: vec![38.86],

@@ -163,7 +163,7 @@ pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usi
         let _ = writeln!(
             s,
             "  {:<14} {:>5} {:>9.2} {:>9.2} {:>8.4} {:>12.4} {:>10} {:>10}",
-            rfm.customer_id[i],
+            rfm.customer_id.label(i),
             rfm.frequency[i],
             rfm.recency[i],
             rfm.t[i],
@@ -256,7 +256,10 @@ pub fn value_report_text(
             let _ = writeln!(
                 s,
                 "  {:<14} {:>8.4} {:>10.2} {:>15.2}",
-                rfm.customer_id[i], forecasts.p_alive[i], clv[i], decisions.value_at_stake[i]
+                rfm.customer_id.label(i),
+                forecasts.p_alive[i],
+                clv[i],
+                decisions.value_at_stake[i]
             );
         }
     }
@@ -389,10 +392,9 @@ pub fn write_value_report(
     let at_risk = &report.at_risk_high_value;
     let pick = |v: &[f64]| at_risk.iter().map(|&i| v[i]).collect::<Vec<_>>();
     let at_risk_frame = DataFrame::new_infer_height(vec![
-        Column::new(
-            "customer_id".into(),
-            at_risk.iter().map(|&i| rfm.customer_id[i].as_str()).collect::<Vec<_>>(),
-        ),
+        rfm.customer_id
+            .column_of(at_risk)
+            .context(|| "building the at-risk table".to_string())?,
         Column::new("frequency".into(), pick(&rfm.frequency)),
         Column::new(
             "historical_repeat_revenue".into(),

@@ -397,10 +397,70 @@ pub fn repeat_transactions_by_day(log: &Transactions, summary: &Summary) -> Resu
         .collect())
 }
 
+/// Customer ids as they were read, integers or text, in one Polars column: a million customers
+/// are not a million strings.
+#[derive(Debug, Clone)]
+pub struct CustomerIds(Series);
+
+impl CustomerIds {
+    /// Integer ids stay integers; anything else becomes text.
+    pub fn from_column(column: &Column) -> PolarsResult<Self> {
+        let series = column.as_materialized_series();
+        let series = match series.dtype().is_integer() {
+            true => series.clone(),
+            false => series.cast(&DataType::String)?,
+        };
+        Ok(Self(series.with_name("customer_id".into())))
+    }
+
+    /// Text ids, for tables built by hand.
+    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Self {
+        let labels: Vec<&str> = labels.iter().map(|s| s.as_ref()).collect();
+        Self(Series::new("customer_id".into(), labels))
+    }
+
+    /// Index of the first id that is missing or blank.
+    fn first_missing(&self) -> Option<usize> {
+        match self.0.str() {
+            Ok(text) => text.iter().position(|s| s.is_none_or(|s| s.trim().is_empty())),
+            Err(_) => (self.0.null_count() > 0).then(|| self.0.iter().position(|v| v.is_null()).unwrap_or(0)),
+        }
+    }
+
+    /// The id of customer `i`, as text.
+    pub fn label(&self, i: usize) -> String {
+        match self.0.get(i) {
+            Ok(AnyValue::String(s)) => s.to_string(),
+            Ok(AnyValue::StringOwned(s)) => s.to_string(),
+            Ok(AnyValue::Null) | Err(_) => String::new(),
+            Ok(v) => v.to_string(),
+        }
+    }
+
+    /// The ids as a `customer_id` column.
+    pub fn column(&self) -> Column {
+        self.0.clone().into_column()
+    }
+
+    /// The ids of the customers at `rows`, as a `customer_id` column.
+    pub fn column_of(&self, rows: &[usize]) -> PolarsResult<Column> {
+        let rows: Vec<IdxSize> = rows.iter().map(|&i| i as IdxSize).collect();
+        self.0.take_slice(&rows).map(|s| s.into_column())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Per-customer RFM data, validated, as the models consume it.
 #[derive(Debug, Clone)]
 pub struct RfmTable {
-    pub customer_id: Vec<String>,
+    pub customer_id: CustomerIds,
     pub frequency: Vec<f64>,
     pub recency: Vec<f64>,
     pub t: Vec<f64>,
@@ -476,15 +536,20 @@ impl RfmTable {
             }
         };
 
-        let customer_id: Vec<String> = frame
-            .column(&id_col)
-            .and_then(|c| c.cast(&DataType::String))
-            .context(|| format!("reading {}", source.display()))?
-            .str()
-            .context(|| format!("reading {}", source.display()))?
-            .iter()
-            .map(|s| s.unwrap_or_default().to_string())
-            .collect();
+        let customer_id = CustomerIds::from_column(
+            frame
+                .column(&id_col)
+                .context(|| format!("reading {}", source.display()))?,
+        )
+        .context(|| format!("reading {}", source.display()))?;
+        if let Some(i) = customer_id.first_missing() {
+            return Err(ClvError::BadValue {
+                path: source.to_path_buf(),
+                column: id_col,
+                row: i + 1,
+                message: "empty customer id".into(),
+            });
+        }
         let numbers = |name: &str| numeric_column(frame, source, name);
         let frequency = numbers(&x_col)?;
         let recency = numbers(&tx_col)?;
@@ -503,9 +568,6 @@ impl RfmTable {
         };
         for i in 0..frame.height() {
             let (x, tx, age) = (frequency[i], recency[i], t[i]);
-            if customer_id[i].trim().is_empty() {
-                return Err(bad(&id_col, i, "empty customer id".into()));
-            }
             if x < 0.0 || x.fract() != 0.0 {
                 return Err(bad(&x_col, i, format!("frequency {x} is not a whole number ≥ 0")));
             }
@@ -619,6 +681,18 @@ fn table_time_unit(frame: &DataFrame, source: &Path) -> Result<TimeUnit> {
         .column("time_unit")
         .and_then(|c| c.cast(&DataType::String))
         .context(ctx)?;
+    // One distinct valid value (the common case, and a constant column from `summarize`) needs
+    // no scan; otherwise the scan finds the first offending row.
+    let distinct = column.unique().context(ctx)?;
+    if let [Some(unit)] = distinct
+        .str()
+        .context(ctx)?
+        .iter()
+        .map(|v| v.and_then(TimeUnit::parse))
+        .collect::<Vec<_>>()[..]
+    {
+        return Ok(unit);
+    }
     let mut found: Option<TimeUnit> = None;
     for (i, v) in column.str().context(ctx)?.iter().enumerate() {
         let bad = |message: String| ClvError::BadValue {
