@@ -111,10 +111,26 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
         });
     }
     let mut failures = Vec::new();
+    // Many customers: fit a systematic sample first, then take Newton steps on all customers from
+    // its maximum with its Hessian (each step one evaluation), instead of the whole L-BFGS run on
+    // all of them. The same convergence check applies; if it fails, the full fit below runs.
+    if let Some(sample) = objective.model.warm_start_sample() {
+        let sample = Penalized {
+            model: &sample,
+            penalizer,
+        };
+        if let Some((theta, iters)) = sample.start_points().iter().find_map(|s| run_lbfgs(&sample, s).ok()) {
+            let hessian = log_space_hessian(&sample, &theta);
+            match finish(model, model_name, theta, iters, Some(hessian)) {
+                Ok(fit) => return Ok(fit),
+                Err(e) => failures.push(format!("from a sample's maximum: {e}")),
+            }
+        }
+    }
     for start in model.start_points() {
         // Later start points are retries, used only when the earlier ones fail.
         match run_lbfgs(model, &start).and_then(|(theta, iters)| {
-            finish(model, model_name, theta, iters).map_err(|e| format!("start {start:?}: {e}"))
+            finish(model, model_name, theta, iters, None).map_err(|e| format!("start {start:?}: {e}"))
         }) {
             Ok(fit) => return Ok(fit),
             Err(reason) => failures.push(reason),
@@ -131,20 +147,27 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
     })
 }
 
-/// Newton polish, convergence check, covariance and information criteria.
+/// Newton polish, convergence check, covariance and information criteria. `sample_hessian`:
+/// the Hessian of a warm-start sample at `theta`, used for the Newton steps.
 fn finish<M: Likelihood>(
     model: &Penalized<'_, M>,
     model_name: &'static str,
     mut theta: Vec<f64>,
     mut iterations: u64,
+    sample_hessian: Option<Vec<Vec<f64>>>,
 ) -> Result<MleFit> {
     let n = model.n_customers();
     let k = theta.len();
     let (mut ll, mut grad) = log_space(model, &theta);
     // Newton steps on one Hessian, taken where L-BFGS stopped: near the optimum the Hessian
     // changes little, and each step then costs one gradient instead of 2k more. It is taken
-    // again at the end when the polish moved θ by more than `HESSIAN_REUSE` (for the covariance).
-    let mut hessian = log_space_hessian(model, &theta);
+    // again at the end when the polish moved θ by more than `HESSIAN_REUSE`, or came from a
+    // sample (the covariance is the full data's).
+    let from_sample = sample_hessian.is_some();
+    let mut hessian = match sample_hessian {
+        Some(h) => h,
+        None => log_space_hessian(model, &theta),
+    };
     let mut moved = 0.0f64;
     for _ in 0..8 {
         let Some(step) = solve_negative_definite(&hessian, &grad) else {
@@ -165,7 +188,7 @@ fn finish<M: Likelihood>(
             break;
         }
     }
-    if moved > HESSIAN_REUSE {
+    if from_sample || moved > HESSIAN_REUSE {
         hessian = log_space_hessian(model, &theta);
     }
     let max_grad = grad.iter().fold(0.0f64, |m, g| m.max((g / n).abs()));

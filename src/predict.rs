@@ -1,14 +1,12 @@
 //! Per-customer forecasts: P(alive), churn, expected purchases, expected spend and discounted CLV.
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::model_file::FittedModels;
-use crate::models::table_index;
+use crate::models::{table_index, BitsMap};
 
 /// What to forecast.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +115,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     // of a day, for one): those are computed once per distinct history. The discounted purchases
     // Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are too; each customer's CLV is her value per
     // purchase times them, as `discounted_value` with a constant value per purchase.
-    let mut index: HashMap<[u64; 3], u32> = HashMap::new();
+    let mut index: BitsMap<[u64; 3], u32> = BitsMap::default();
     let mut histories: Vec<[f64; 3]> = Vec::new();
     let history_of: Vec<u32> = (0..rfm.len())
         .map(|i| {

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
+use clv::data::rfm::{summarize, CustomerIds, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
 use clv::fit::spd_inverse;
 use clv::model_file::{fit_purchase_model, PurchaseFit};
@@ -180,6 +180,59 @@ fn gamma_gamma_fit_reproduces_fader_hardie_2013() {
     assert_eq!(gg.fit.n_customers, 946);
     assert_eq!(gg.excluded_nonpositive_spend, 0);
     assert!((gg.mean_spend.unwrap() - p.p * p.v / (p.q - 1.0)).abs() < 1e-12);
+}
+
+/// Each CDNOW customer `copies` times over.
+fn repeated(rfm: &RfmTable, copies: usize) -> RfmTable {
+    let times = |v: &[f64]| {
+        v.iter()
+            .flat_map(|&x| std::iter::repeat_n(x, copies))
+            .collect::<Vec<_>>()
+    };
+    let ids: Vec<String> = (0..rfm.len() * copies).map(|i| i.to_string()).collect();
+    RfmTable {
+        customer_id: CustomerIds::from_labels(&ids),
+        frequency: times(&rfm.frequency),
+        recency: times(&rfm.recency),
+        t: times(&rfm.t),
+        monetary_value: rfm.monetary_value.as_deref().map(times),
+        first_purchase: None,
+        time_unit: rfm.time_unit,
+    }
+}
+
+#[test]
+fn fits_through_a_warm_start_sample_find_the_same_maximum() {
+    // 250 copies of each customer (589,250, of whom 236,500 with repeat purchases: both fits
+    // start from a sample's maximum, above 200,000 customers): the likelihood is the CDNOW one
+    // times 250, so the estimates are the same, the log-likelihood is 250 times as large and the
+    // standard errors are √250 times smaller.
+    let one = fit_models(&own_rfm()).unwrap();
+    let copies = fit_models(&repeated(&own_rfm(), 250)).unwrap();
+    let (a, b) = (one.bg_nbd().unwrap(), copies.bg_nbd().unwrap());
+    assert_eq!(b.n_customers, 589_250);
+    let (pa, pb) = (a.params, b.params);
+    let (sa, sb) = (a.standard_errors.unwrap(), b.standard_errors.unwrap());
+    for ((x, y), (se_x, se_y)) in [(pa.r, pb.r), (pa.alpha, pb.alpha), (pa.a, pb.a), (pa.b, pb.b)]
+        .into_iter()
+        .zip([(sa.r, sb.r), (sa.alpha, sb.alpha), (sa.a, sb.a), (sa.b, sb.b)])
+    {
+        assert!((x - y).abs() <= 1e-6 * x, "{x} vs {y}");
+        assert!(
+            (se_x / 250f64.sqrt() - se_y).abs() <= 1e-4 * se_y,
+            "{se_x} / √250 vs {se_y}"
+        );
+    }
+    assert!((b.log_likelihood - 250.0 * a.log_likelihood).abs() <= 1e-9 * b.log_likelihood.abs());
+    let (ga, gb) = (&one.gamma_gamma.unwrap().fit, &copies.gamma_gamma.unwrap().fit);
+    assert_eq!(gb.n_customers, 236_500);
+    for (x, y) in [
+        (ga.params.p, gb.params.p),
+        (ga.params.q, gb.params.q),
+        (ga.params.v, gb.params.v),
+    ] {
+        assert!((x - y).abs() <= 1e-6 * x, "{x} vs {y}");
+    }
 }
 
 /// Hessian of the total log-likelihood in the natural parameters, by central differences of the

@@ -7,9 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::HashMap;
-
-use super::{count_distinct, parallel_sum, table_index, Likelihood};
+use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap, Likelihood};
 use crate::special::{beta_reg, digamma, euler_complement, ln_beta, ln_gamma, log_add_exp, logistic};
 
 /// BG/NBD parameters (r, α, a, b), α in the data's time unit.
@@ -266,7 +264,8 @@ impl BgNbdData {
         let n = frequency.len() as f64;
         let distinct = count_distinct(frequency.iter().zip(recency).zip(age).map(|((&x, &tx), &t)| [x, tx, t]));
         let (mut xs, mut recencies, mut ages) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut x_index, mut recency_index, mut age_index) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let (mut x_index, mut recency_index, mut age_index) =
+            (BitsMap::default(), BitsMap::default(), BitsMap::default());
         let rows = distinct
             .into_iter()
             .map(|([x, tx, t], weight)| IndexedRow {
@@ -376,6 +375,16 @@ impl Likelihood for BgNbdData {
 
     fn n_customers(&self) -> f64 {
         self.n_customers
+    }
+
+    fn warm_start_sample(&self) -> Option<Self> {
+        Some(Self {
+            xs: self.xs.clone(),
+            recencies: self.recencies.clone(),
+            ages: self.ages.clone(),
+            rows: sample_rows(&self.rows, |r| r.weight, |r, weight| IndexedRow { weight, ..r })?,
+            ..*self
+        })
     }
 
     fn start_points(&self) -> Vec<Vec<f64>> {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{count_distinct, parallel_sum, table_index, Likelihood};
+use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap, Likelihood};
 use crate::special::{digamma, ln_gamma};
 
 /// Gamma-Gamma parameters (p, q, γ = v), v in currency units.
@@ -92,7 +92,7 @@ impl GammaGammaData {
         let n: f64 = distinct.iter().map(|r| r.1).sum();
         let mean_spend = distinct.iter().map(|([_, z], w)| z * w).sum::<f64>() / n.max(1.0);
         let mut xs: Vec<f64> = Vec::new();
-        let mut index: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
+        let mut index: BitsMap<u64, u32> = BitsMap::default();
         let rows = distinct
             .into_iter()
             .map(|([x, zbar], weight)| SpendRow {
@@ -153,6 +153,14 @@ impl Likelihood for GammaGammaData {
 
     fn n_customers(&self) -> f64 {
         self.n_customers
+    }
+
+    fn warm_start_sample(&self) -> Option<Self> {
+        Some(Self {
+            xs: self.xs.clone(),
+            rows: sample_rows(&self.rows, |r| r.weight, |r, weight| SpendRow { weight, ..r })?,
+            ..*self
+        })
     }
 
     fn start_points(&self) -> Vec<Vec<f64>> {

@@ -106,6 +106,10 @@ impl Likelihood for MbgNbdData {
         self.0.n_customers()
     }
 
+    fn warm_start_sample(&self) -> Option<Self> {
+        self.0.warm_start_sample().map(MbgNbdData)
+    }
+
     fn start_points(&self) -> Vec<Vec<f64>> {
         self.0.start_points()
     }

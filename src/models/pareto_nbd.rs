@@ -212,6 +212,10 @@ impl Likelihood for ParetoNbdData {
         self.0.n_customers()
     }
 
+    fn warm_start_sample(&self) -> Option<Self> {
+        self.0.warm_start_sample().map(ParetoNbdData)
+    }
+
     fn start_points(&self) -> Vec<Vec<f64>> {
         // Purchase rate r/α ≈ repeat purchases per unit of time; mean lifetime β/(s−1) ~ the span observed.
         let (mean_frequency, mean_t) = self.0.means();
