@@ -111,27 +111,33 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let monetary = rfm.monetary_value.as_ref().filter(|_| spend_model.is_some());
     let units_per_month = rfm.time_unit.per_month();
 
-    // Customers with the same (x, t_x, T) have the same purchase forecasts (every one-time buyer
-    // of a day, for one): those are computed once per distinct history. The discounted purchases
-    // Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are too; each customer's CLV is her value per
-    // purchase times them, as `discounted_value` with a constant value per purchase.
-    let mut index: BitsMap<[u64; 3], u32> = BitsMap::default();
+    // E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive] in every model, and the
+    // second factor, where the hypergeometric series are, depends on (x, T) only: it and its
+    // discounted sum Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are computed once per distinct
+    // (x, T), P(alive) once per distinct (x, t_x, T). Each customer's CLV is her value per
+    // purchase times the discounted purchases, as `discounted_value` with a constant value.
+    let mut history_index: BitsMap<[u64; 3], u32> = BitsMap::default();
     let mut histories: Vec<[f64; 3]> = Vec::new();
     let history_of: Vec<u32> = (0..rfm.len())
         .map(|i| {
             let key = [rfm.frequency[i], rfm.recency[i], rfm.t[i]];
-            table_index(&mut index, &mut histories, key, key.map(f64::to_bits))
+            table_index(&mut history_index, &mut histories, key, key.map(f64::to_bits))
         })
         .collect();
+    let mut pair_index: BitsMap<[u64; 2], u32> = BitsMap::default();
+    let mut pairs: Vec<[f64; 2]> = Vec::new();
+    let pair_of: Vec<u32> = histories
+        .iter()
+        .map(|&[x, _, t]| table_index(&mut pair_index, &mut pairs, [x, t], [x.to_bits(), t.to_bits()]))
+        .collect();
     let with_value = monetary.is_some();
-    let per_history: Vec<Option<HistoryForecast>> = histories
+    let if_alive: Vec<Option<(f64, Option<f64>)>> = pairs
         .par_iter()
-        .map(|&[x, tx, t]| {
-            let p_alive = purchases.p_alive(x, tx, t)?;
-            let expected = purchases.conditional_expected_purchases(options.horizon, x, tx, t)?;
+        .map(|&[x, t]| {
+            let expected = purchases.expected_purchases_if_alive(options.horizon, x, t)?;
             let discounted = match with_value {
                 true => Some(discounted_value(
-                    |h| purchases.conditional_expected_purchases(h, x, tx, t),
+                    |h| purchases.expected_purchases_if_alive(h, x, t),
                     1.0,
                     options.clv_months,
                     units_per_month,
@@ -139,7 +145,16 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
                 )?),
                 false => None,
             };
-            Some((p_alive, expected, discounted))
+            Some((expected, discounted))
+        })
+        .collect();
+    let per_history: Vec<Option<HistoryForecast>> = histories
+        .par_iter()
+        .zip(&pair_of)
+        .map(|(&[x, tx, t], &pair)| {
+            let p_alive = purchases.p_alive(x, tx, t)?;
+            let (expected, discounted) = if_alive[pair as usize]?;
+            Some((p_alive, p_alive * expected, discounted.map(|d| p_alive * d)))
         })
         .collect();
     let rows: Vec<Option<CustomerForecast>> = (0..rfm.len())
@@ -297,5 +312,88 @@ mod tests {
         assert!((clv - expected).abs() < 1e-7 * expected, "{clv} vs {expected}");
         assert!((f.expected_avg_spend.unwrap()[0] - 24.663714).abs() < 5e-7);
         assert!((f.expected_purchases[0] - 1.226028).abs() < 5e-7);
+    }
+
+    #[test]
+    fn forecasts_per_distinct_history_equal_the_direct_per_customer_formulas() {
+        // Customers sharing (x, T) with different t_x, and repeated histories: the forecast
+        // factors E[Y] into P(alive) and the alive customer's expectation and computes each once
+        // per distinct value; it must give each customer what the formulas give her directly.
+        let customers = [
+            (0.0, 0.0, 38.86, 0.0),
+            (2.0, 30.43, 38.86, 22.35),
+            (2.0, 10.0, 38.86, 40.0),
+            (2.0, 30.43, 38.86, 22.35),
+            (7.0, 36.0, 52.0, 15.0),
+            (7.0, 5.0, 52.0, 15.0),
+            (0.0, 0.0, 38.86, 0.0),
+        ];
+        let rfm = RfmTable {
+            customer_id: CustomerIds::from_labels(&["a", "b", "c", "d", "e", "f", "g"]),
+            frequency: customers.iter().map(|c| c.0).collect(),
+            recency: customers.iter().map(|c| c.1).collect(),
+            t: customers.iter().map(|c| c.2).collect(),
+            monetary_value: Some(customers.iter().map(|c| c.3).collect()),
+            first_purchase: None,
+            time_unit: crate::data::TimeUnit::Weeks,
+        };
+        let options = ForecastOptions {
+            horizon: 39.0,
+            clv_months: 12,
+            monthly_discount_rate: 0.01,
+            margin: 0.3,
+            cost_per_order: 2.0,
+        };
+        let fit = |params: &str| {
+            format!(
+                r#"{{"params": {{{params}}}, "standard_errors": null, "covariance": null, "parameter_order": [],
+                    "log_likelihood": 0, "aic": 0, "bic": 0, "n_customers": 1, "iterations": 0}}"#
+            )
+        };
+        for (key, params) in [
+            ("bg_nbd", r#""r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426"#),
+            ("mbg_nbd", r#""r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614"#),
+            (
+                "pareto_nbd",
+                r#""r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669"#,
+            ),
+        ] {
+            let json = format!(
+                r#"{{"format_version": 2, "clv_version": "test", "time_unit": "weeks", "{key}": {},
+                    "gamma_gamma": {}}}"#,
+                fit(params),
+                fit(r#""p": 6.25, "q": 3.74, "v": 15.44"#).replace(
+                    r#""iterations": 0}"#,
+                    r#""iterations": 0, "excluded_nonpositive_spend": 0, "mean_spend": 35.2}"#
+                )
+            );
+            let models: FittedModels = serde_json::from_str(&json).unwrap();
+            let f = forecast(&models, &rfm, &options).unwrap();
+            let model = models.purchase.model();
+            let spend_model = models.usable_spend_model().unwrap();
+            for (i, &(x, tx, t, m)) in customers.iter().enumerate() {
+                let close = |ours: f64, direct: f64| {
+                    assert!(
+                        (ours - direct).abs() <= 1e-13 * direct.abs().max(1e-300),
+                        "{key} {i}: {ours} vs {direct}"
+                    )
+                };
+                close(f.p_alive[i], model.p_alive(x, tx, t).unwrap());
+                close(
+                    f.expected_purchases[i],
+                    model.conditional_expected_purchases(39.0, x, tx, t).unwrap(),
+                );
+                let spend = spend_model.conditional_expected_average_spend(x, m).unwrap();
+                let direct_clv = discounted_value(
+                    |h| model.conditional_expected_purchases(h, x, tx, t),
+                    0.3 * spend - 2.0,
+                    12,
+                    crate::data::TimeUnit::Weeks.per_month(),
+                    0.01,
+                )
+                .unwrap();
+                close(f.clv.as_ref().unwrap()[i], direct_clv);
+            }
+        }
     }
 }

@@ -59,6 +59,12 @@ impl BgNbdParams {
         family_conditional_expected_purchases(self, Dropout::AfterRepeatPurchases, horizon, x, t_x, t)
     }
 
+    /// E[Y(t) | x, T, alive at T]: eq. (10) divided by P(alive), (a+b+x−1) · G; it does not
+    /// depend on t_x.
+    pub fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        family_expected_purchases_if_alive(self, Dropout::AfterRepeatPurchases, horizon, x, t)
+    }
+
     /// E[X(t)]: expected purchases of a new customer in (0, t], eq. (9).
     pub fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         family_expected_purchases(self, Dropout::AfterRepeatPurchases, horizon)
@@ -145,13 +151,13 @@ pub(crate) fn family_p_alive(p: &BgNbdParams, dropout: Dropout, x: f64, t_x: f64
 }
 
 /// An alive customer's future is the same in both models, but her dropout probability has the
-/// posterior Beta(a, b+x+δ): eq. (10) with b + δ in place of b, times P(alive).
-pub(crate) fn family_conditional_expected_purchases(
+/// posterior Beta(a, b+x+δ): eq. (10) with b + δ in place of b is this times P(alive).
+/// It depends on x and T, not on t_x, so forecasts compute it once per distinct (x, T).
+pub(crate) fn family_expected_purchases_if_alive(
     p: &BgNbdParams,
     dropout: Dropout,
     horizon: f64,
     x: f64,
-    t_x: f64,
     t: f64,
 ) -> Option<f64> {
     if horizon <= 0.0 {
@@ -161,7 +167,19 @@ pub(crate) fn family_conditional_expected_purchases(
     let b = b + dropout.shift();
     let z = horizon / (alpha + t + horizon);
     let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
-    Some((a + b + x - 1.0) * g * family_p_alive(p, dropout, x, t_x, t))
+    Some((a + b + x - 1.0) * g)
+}
+
+/// Eq. (10) (with b + δ in place of b): the alive customer's expectation times P(alive).
+pub(crate) fn family_conditional_expected_purchases(
+    p: &BgNbdParams,
+    dropout: Dropout,
+    horizon: f64,
+    x: f64,
+    t_x: f64,
+    t: f64,
+) -> Option<f64> {
+    Some(family_expected_purchases_if_alive(p, dropout, horizon, x, t)? * family_p_alive(p, dropout, x, t_x, t))
 }
 
 /// Eq. (9); with δ = 1 the customer first survives the drop-out chance at her first purchase

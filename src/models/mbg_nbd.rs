@@ -10,8 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_nbd::{
-    family_conditional_expected_purchases, family_expected_purchases, family_log_likelihood, family_p_alive,
-    family_probability_of_no_purchase, family_probability_of_purchases, BgNbdData, BgNbdParams, Dropout,
+    family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
+    family_log_likelihood, family_p_alive, family_probability_of_no_purchase, family_probability_of_purchases,
+    BgNbdData, BgNbdParams, Dropout,
 };
 use super::Likelihood;
 
@@ -70,6 +71,11 @@ impl MbgNbdParams {
     /// 2F1(r+x, b+x+1; a+b+x; t/(α+T+t))] · P(alive), via the Euler-transformed bracket.
     pub fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
         family_conditional_expected_purchases(&self.same_numbers(), DROPOUT, horizon, x, t_x, t)
+    }
+
+    /// E[Y(t) | x, T, alive at T]: the above divided by P(alive); it does not depend on t_x.
+    pub fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        family_expected_purchases_if_alive(&self.same_numbers(), DROPOUT, horizon, x, t)
     }
 
     /// E[X(t)] (BG/NBD eq. 9 after surviving the first chance): b/(a−1) · [1 − (α/(α+t))^r 2F1(r, b+1; a+b; t/(α+t))].

@@ -102,6 +102,16 @@ impl PurchaseModel {
         }
     }
 
+    /// E[Y(t) | x, T, alive at T]: E[Y(t) | x, t_x, T] is this times P(alive | x, t_x, T) in
+    /// every model here, and this does not depend on t_x.
+    pub fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        match self {
+            Self::BgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
+            Self::ParetoNbd(p) => Some(p.expected_purchases_if_alive(horizon, x, t)),
+            Self::MbgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
+        }
+    }
+
     /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
     pub fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         match self {

@@ -114,12 +114,17 @@ impl ParetoNbdParams {
     /// with the bracket over (s−1) written as −expm1(−(s−1)L)/(s−1), L = ln((β+T+t)/(β+T)),
     /// which is L itself at s = 1.
     pub fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        Some(self.expected_purchases_if_alive(horizon, x, t) * self.p_alive(x, t_x, t)?)
+    }
+
+    /// E[Y(t) | x, T, alive at T]: the above without its P(alive) factor; it does not depend on t_x.
+    pub fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         if horizon <= 0.0 {
-            return Some(0.0);
+            return 0.0;
         }
         let Self { r, alpha, s, beta } = *self;
         let bracket = expm1_ratio(s - 1.0, (horizon / (beta + t)).ln_1p());
-        Some((r + x) * (beta + t) / (alpha + t) * bracket * self.p_alive(x, t_x, t)?)
+        (r + x) * (beta + t) / (alpha + t) * bracket
     }
 
     /// E[X(t)], expected purchases of a new customer in (0, t] (§4):
