@@ -52,14 +52,15 @@ fn summary_of_the_cdnow_sample_reproduces_the_papers_table() {
     let summary = cdnow_summary();
     let published = published_summary();
     assert_eq!(summary.frame.height(), 2357);
+    // The sample's ids are canonical integers, so they are read as integers.
     let ids: Vec<String> = summary
         .frame
         .column("customer_id")
         .unwrap()
-        .str()
+        .i64()
         .unwrap()
         .no_null_iter()
-        .map(str::to_string)
+        .map(|id| id.to_string())
         .collect();
     let (x, tx, t, m) = (
         column(&summary, "frequency"),

@@ -105,6 +105,37 @@ fn semicolon_delimited_files_need_the_delimiter_option() {
 }
 
 #[test]
+fn ids_are_integers_only_when_every_id_is_written_as_one() {
+    let dir = scratch_dir("ids");
+    // "007" and "7" are different customers; so are "-3" and "3". Read as integers they would
+    // merge, so with "007" in the file every id stays text.
+    let log = write(
+        &dir,
+        "ids.csv",
+        b"customer_id,date,amount\n007,2020-01-01,5\n7,2020-01-02,6\n-3,2020-01-03,1\n3,2020-01-04,2\n7,2020-01-05,4\n",
+    );
+    let (lines, _) = summarize_ok(&dir, &log, &[]);
+    let ids: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids, ["007", "7", "-3", "3"]);
+    assert!(lines[2].starts_with("7,1,3.0,"), "{}", lines[2]);
+    // All canonical: integers (the same text comes back out), negative and zero included.
+    let log = write(
+        &dir,
+        "int_ids.csv",
+        b"customer_id,date,amount\n0,2020-01-01,5\n-3,2020-01-02,6\n123456789012345678,2020-01-03,1\n",
+    );
+    let (lines, _) = summarize_ok(&dir, &log, &[]);
+    let ids: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids, ["0", "-3", "123456789012345678"]);
+    let dtype = |path: &Path| {
+        let log = clv::data::transactions::Transactions::load(path, &Default::default()).unwrap();
+        log.frame.column("customer_id").unwrap().dtype().clone()
+    };
+    assert_eq!(dtype(&log), polars::prelude::DataType::Int64);
+    assert_eq!(dtype(&dir.join("ids.csv")), polars::prelude::DataType::String);
+}
+
+#[test]
 fn negative_amounts_error_by_default_and_can_be_dropped_or_netted() {
     let dir = scratch_dir("negative");
     // Customer 1 buys 10 on day 0, buys 8 and returns 3 on day 2, returns 4 on day 5.

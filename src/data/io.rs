@@ -159,8 +159,9 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Res
     with_temp_path(path, |tmp| {
         let mut writer = BufWriter::new(File::create(tmp).map_err(io_err)?);
         write(&mut writer)?;
-        let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)
+        // Flushed, not synced: the rename keeps a failed run from leaving a partial file, and
+        // an fsync (which guards only against the machine crashing) took 0.1 s per 170 MB here.
+        writer.into_inner().map(|_| ()).map_err(|e| io_err(e.into_error()))
     })
 }
 

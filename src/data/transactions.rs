@@ -140,7 +140,7 @@ impl Transactions {
         if let Some(a) = &amount_col {
             columns.push(col(a.as_str()).cast(DataType::Float64).alias("amount"));
         }
-        let frame = lf
+        let mut frame = lf
             .with_row_index("__row", Some(1))
             .select(columns)
             .collect()
@@ -149,6 +149,18 @@ impl Transactions {
             return Err(ClvError::EmptyInput {
                 path: path.to_path_buf(),
             });
+        }
+        // Text ids that are all canonical integers (CSV is read as text) become integers: the
+        // same ids, grouped several times faster. "007" is not "7", so any other text stays text.
+        let integer_ids = integer_ids || integer_text(&frame)?;
+        if integer_ids && !id_dtype.is_integer() {
+            let ids = frame
+                .column("customer_id")
+                .and_then(|c| c.cast(&DataType::Int64))
+                .context(|| format!("reading {}", path.display()))?;
+            frame
+                .with_column(ids)
+                .context(|| format!("reading {}", path.display()))?;
         }
 
         let delimiter = spec.delimiter;
@@ -296,6 +308,25 @@ fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std::result::Re
         other => return Err(format!("has type {other}, which is not a date")),
     };
     Ok(days.cast(DataType::Int32))
+}
+
+/// True when every `customer_id` is the canonical decimal text of an i64 below 10^18: digits,
+/// an optional leading minus, no leading zero, no sign or space, nothing empty or missing.
+fn integer_text(frame: &DataFrame) -> Result<bool> {
+    let ids = frame
+        .column("customer_id")
+        .and_then(|c| c.str())
+        .context(|| "reading customer ids".to_string())?;
+    let canonical = |s: &str| {
+        let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
+        match digits {
+            [] => false,
+            [b'0'] => s == "0",
+            [b'0', ..] => false,
+            _ => digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit),
+        }
+    };
+    Ok(ids.null_count() == 0 && ids.downcast_iter().all(|chunk| chunk.values_iter().all(canonical)))
 }
 
 /// The `__row` of the first row of `frame` where `predicate` holds.
