@@ -79,9 +79,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         },
     )?;
     timing("summarize");
+    // Each table is dropped once the next is built: at 10M customers they are gigabytes.
+    drop(log);
     print!("{}", summary_report(&summary));
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
+    drop(summary);
     let models = fit_models_using(&rfm, args.model, args.penalizer)?;
     timing("fit");
     println!();
