@@ -2,7 +2,7 @@
 //! economics (CLV:CAC) and cohorts. Pure arithmetic on the per-customer forecasts.
 
 use chrono::Datelike;
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::{Column, DataFrame, Float64Chunked, IntoColumn};
 use rayon::slice::ParallelSliceMut;
 
 use crate::data::rfm::RfmTable;
@@ -142,15 +142,16 @@ pub struct CustomerDecisions {
 }
 
 impl CustomerDecisions {
-    /// Appends value_tier, clv_percentile, status and value_at_stake to a predictions table.
-    pub fn add_columns(&self, frame: &mut DataFrame) -> Result<()> {
+    /// Appends value_tier, clv_percentile, status and value_at_stake to a predictions table
+    /// (the numbers are moved into it, not copied).
+    pub fn add_columns(self, frame: &mut DataFrame) -> Result<()> {
         let tiers: Vec<&str> = self.tier.iter().map(|&t| self.tier_names[t].as_str()).collect();
         let status: Vec<&str> = self.status.iter().map(|s| s.as_str()).collect();
         let columns = [
             Column::new("value_tier".into(), tiers),
-            Column::new("clv_percentile".into(), &self.clv_percentile),
+            Float64Chunked::from_vec("clv_percentile".into(), self.clv_percentile).into_column(),
             Column::new("status".into(), status),
-            Column::new("value_at_stake".into(), &self.value_at_stake),
+            Float64Chunked::from_vec("value_at_stake".into(), self.value_at_stake).into_column(),
         ];
         frame
             .hstack_mut(&columns)

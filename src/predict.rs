@@ -203,33 +203,40 @@ impl Forecasts {
     /// The predictions table: the RFM inputs, then p_alive, churn_probability,
     /// expected_purchases and, with a spend model, expected_avg_spend and clv.
     pub fn to_frame(&self, rfm: &RfmTable) -> Result<DataFrame> {
+        self.clone().into_frame(rfm.clone())
+    }
+
+    /// As `to_frame`, moving the columns into the table instead of copying them (at 10M
+    /// customers the copies were a gigabyte).
+    pub fn into_frame(self, rfm: RfmTable) -> Result<DataFrame> {
+        let ctx = || "building the predictions table".to_string();
+        let floats = |name: &str, v: Vec<f64>| Float64Chunked::from_vec(name.into(), v).into_column();
         let churn: Vec<f64> = self.p_alive.iter().map(|p| 1.0 - p).collect();
+        let frequency: Vec<i64> = rfm.frequency.iter().map(|&x| x as i64).collect();
         let mut columns: Vec<Column> = vec![
             rfm.customer_id.column(),
-            Column::new(
-                "frequency".into(),
-                rfm.frequency.iter().map(|&x| x as i64).collect::<Vec<_>>(),
-            ),
-            Column::new("recency".into(), &rfm.recency),
-            Column::new("T".into(), &rfm.t),
+            Int64Chunked::from_vec("frequency".into(), frequency).into_column(),
+            floats("recency", rfm.recency),
+            floats("T", rfm.t),
         ];
-        if let Some(m) = &rfm.monetary_value {
-            columns.push(Column::new("monetary_value".into(), m));
+        if let Some(m) = rfm.monetary_value {
+            columns.push(floats("monetary_value", m));
         }
-        if let Some(first) = &rfm.first_purchase {
-            let dates = Column::new("first_purchase".into(), first)
+        if let Some(first) = rfm.first_purchase {
+            let dates = Int32Chunked::from_vec("first_purchase".into(), first)
+                .into_column()
                 .cast(&DataType::Date)
-                .context(|| "building the predictions table".to_string())?;
+                .context(ctx)?;
             columns.push(dates);
         }
-        columns.push(Column::new("p_alive".into(), &self.p_alive));
-        columns.push(Column::new("churn_probability".into(), churn));
-        columns.push(Column::new("expected_purchases".into(), &self.expected_purchases));
-        if let (Some(s), Some(c)) = (&self.expected_avg_spend, &self.clv) {
-            columns.push(Column::new("expected_avg_spend".into(), s));
-            columns.push(Column::new("clv".into(), c));
+        columns.push(floats("p_alive", self.p_alive));
+        columns.push(floats("churn_probability", churn));
+        columns.push(floats("expected_purchases", self.expected_purchases));
+        if let (Some(s), Some(c)) = (self.expected_avg_spend, self.clv) {
+            columns.push(floats("expected_avg_spend", s));
+            columns.push(floats("clv", c));
         }
-        DataFrame::new_infer_height(columns).context(|| "building the predictions table".to_string())
+        DataFrame::new_infer_height(columns).context(ctx)
     }
 }
 

@@ -603,7 +603,7 @@ fn run_with_timings_prints_each_step_on_standard_error_only() {
         .collect();
     assert_eq!(
         steps,
-        ["read", "summarize", "fit", "forecast", "write", "report", "total"]
+        ["read", "summarize", "fit", "forecast", "report", "write", "total"]
     );
     assert!(!r.stdout.contains("timing:"));
     // Without the flag, nothing is printed about timings.

@@ -39,7 +39,7 @@ pub struct RunArgs {
     /// Purchase model: bg-nbd, pareto-nbd or mbg-nbd (compare them with `clv evaluate`)
     #[arg(long, value_enum, default_value_t = PurchaseModelKind::BgNbd)]
     pub model: PurchaseModelKind,
-    /// Print the wall-clock time of each step (read, summarize, fit, forecast, write, report)
+    /// Print the wall-clock time of each step (read, summarize, fit, forecast, report, write)
     /// on standard error
     #[arg(long)]
     pub timings: bool,
@@ -95,16 +95,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
     timing("forecast");
-    let mut frame = forecasts.to_frame(&rfm)?;
     let decisions = match forecasts.clv {
         Some(_) => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
         None => None,
     };
-    if let Some(decisions) = &decisions {
-        decisions.add_columns(&mut frame)?;
-    }
-    write_table(&mut frame, &output)?;
-    timing("write");
     println!();
     print!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
     println!(
@@ -115,9 +109,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         options.horizon,
         rfm.time_unit
     );
-    println!("wrote {} predictions to {}", rfm.len(), output.display());
+    println!();
     if let Some(decisions) = &decisions {
-        println!();
         let dir = args
             .report_dir
             .clone()
@@ -127,6 +120,16 @@ pub fn run(args: RunArgs) -> Result<()> {
         println!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
     }
     timing("report");
+    // The report is done with the tables: they move into the predictions table, not copied.
+    let customers = rfm.len();
+    let mut frame = forecasts.into_frame(rfm)?;
+    if let Some(decisions) = decisions {
+        decisions.add_columns(&mut frame)?;
+    }
+    write_table(&mut frame, &output)?;
+    drop(frame);
+    timing("write");
+    println!("wrote {customers} predictions to {}", output.display());
     if args.timings {
         eprintln!("timing: {:<10} {:>8.3} s", "total", started.elapsed().as_secs_f64());
     }
