@@ -62,8 +62,8 @@ fn evaluate_all_models_on_cdnow_reports_the_holdout_facts_and_writes_the_figures
     assert_eq!(a["holdout_customers_with_purchases"], 684);
     assert_eq!(a["calibration_repeat_transactions"], 2457);
     assert_eq!(a["customers"], 2357);
-    // The weekly counts of figures 2–3 come from the log by another path (a per-day group-by):
-    // 39 calibration weeks add up to 2,457 and all 78 weeks to 2,457 + 1,882.
+    // The weekly counts of figures 2–3, counted day by day from the log: 39 calibration weeks add
+    // up to the papers' 2,457 and all 78 weeks to 2,457 + the 1,882 recounted above.
     let cumulative: Vec<u64> = a["cumulative"]
         .as_array()
         .unwrap()

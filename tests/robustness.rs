@@ -166,6 +166,18 @@ fn negative_amounts_error_by_default_and_can_be_dropped_or_netted() {
         out.contains("netted: 2 log rows") && out.contains("1 customer-days"),
         "{out}"
     );
+    // A customer whose only day is a return has no purchase, and that day is counted too.
+    let log = write(
+        &dir,
+        "only_returns.csv",
+        b"customer_id,date,amount\n1,2020-01-01,10\n1,2020-01-06,-4\n2,2020-01-06,1\n3,2020-01-04,-2\n",
+    );
+    let (lines, out) = summarize_ok(&dir, &log, &["--negative-amounts", "net"]);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        out.contains("netted: 2 log rows") && out.contains("2 customer-days"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -89,46 +89,24 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     let unit = options.time_unit.days();
     let ctx = || format!("summarizing {}", log.path.display());
 
-    // Polars groups the rows by customer (in parallel, groups in order of their first row in the
-    // log); each customer's few rows are then summarised in one pass, customers in parallel.
-    let dates = log.frame.column("date").and_then(|c| c.i32()).context(ctx)?.rechunk();
-    let amounts = match log.has_amount {
-        true => Some(log.frame.column("amount").and_then(|c| c.f64()).context(ctx)?.rechunk()),
-        false => None,
-    };
-    let rows = LogRows {
-        date: dates.cont_slice().context(ctx)?,
-        amount: amounts.as_ref().map(|a| a.cont_slice()).transpose().context(ctx)?,
-    };
-    let groups = log.frame.group_by_stable(["customer_id"]).context(ctx)?;
-    let rules = DayRules {
-        observation_end,
-        period_end,
-        net_returns: log.has_amount && log.negative_amounts == NegativeAmounts::Net,
-    };
-    let n_groups = groups.get_groups().len();
-    let histories: Vec<Option<(IdxSize, CustomerDays)>> = match &**groups.get_groups() {
-        GroupsType::Idx(idx) => (0..n_groups)
-            .into_par_iter()
-            .map_init(Vec::new, |buffer, g| {
-                let members = idx.all()[g].iter().map(|&r| r as usize);
-                rules.summarise(&rows, members, buffer).map(|c| (idx.first()[g], c))
-            })
-            .collect(),
-        GroupsType::Slice { groups, .. } => groups
-            .par_iter()
-            .map_init(Vec::new, |buffer, &[first, len]| {
-                let members = (first as usize)..(first + len) as usize;
-                rules.summarise(&rows, members, buffer).map(|c| (first, c))
-            })
-            .collect(),
-    };
-    drop(groups);
-
-    let rows_after_observation_end = rows.date.iter().filter(|&&d| d > observation_end).count();
+    let histories = per_customer(log, observation_end, |first_row, days, returns_dropped| {
+        (first_row, CustomerDays::of(days, returns_dropped, period_end))
+    })?;
+    let rows_after_observation_end = log
+        .frame
+        .column("date")
+        .and_then(|c| c.i32())
+        .context(ctx)?
+        .iter()
+        .filter(|d| d.is_some_and(|d| d > observation_end))
+        .count();
     let return_days_dropped = histories.iter().flatten().map(|(_, c)| c.return_days_dropped).sum();
     // Customers with a purchase by the observation end, and of those, the ones in the table.
-    let observed = histories.iter().flatten().count();
+    let observed = histories
+        .iter()
+        .flatten()
+        .filter(|(_, c)| c.calibration_days + c.holdout_days > 0)
+        .count();
     let customers: Vec<(IdxSize, CustomerDays)> = histories
         .into_iter()
         .flatten()
@@ -221,21 +199,98 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     })
 }
 
-/// The log's dates and amounts as plain slices (a log without amounts has none).
+/// `visit(first row, purchase days, return days dropped)` for each customer with a log row by
+/// `observation_end`, customers in parallel and in the order of their first row in the log
+/// (`None` for the others). Polars groups the rows by customer; `purchase_days` makes each
+/// customer's days. The summary and the repeat transactions per day both go through here, so
+/// they count the same purchases.
+fn per_customer<T: Send>(
+    log: &Transactions,
+    observation_end: i32,
+    visit: impl Fn(IdxSize, &[(i32, f64)], usize) -> T + Sync,
+) -> Result<Vec<Option<T>>> {
+    let ctx = || format!("summarizing {}", log.path.display());
+    let dates = log.frame.column("date").and_then(|c| c.i32()).context(ctx)?.rechunk();
+    let amounts = match log.has_amount {
+        true => Some(log.frame.column("amount").and_then(|c| c.f64()).context(ctx)?.rechunk()),
+        false => None,
+    };
+    let rows = LogRows {
+        date: dates.cont_slice().context(ctx)?,
+        amount: amounts.as_ref().map(|a| a.cont_slice()).transpose().context(ctx)?,
+        observation_end,
+        net_returns: log.has_amount && log.negative_amounts == NegativeAmounts::Net,
+    };
+    let groups = log.frame.group_by_stable(["customer_id"]).context(ctx)?;
+    let n_groups = groups.get_groups().len();
+    let scratch = || (Vec::new(), Vec::new());
+    Ok(match &**groups.get_groups() {
+        GroupsType::Idx(idx) => (0..n_groups)
+            .into_par_iter()
+            .map_init(scratch, |(buffer, days), g| {
+                let members = idx.all()[g].iter().map(|&r| r as usize);
+                let dropped = rows.purchase_days(members, buffer, days)?;
+                Some(visit(idx.first()[g], days, dropped))
+            })
+            .collect(),
+        GroupsType::Slice { groups, .. } => groups
+            .par_iter()
+            .map_init(scratch, |(buffer, days), &[first, len]| {
+                let members = (first as usize)..(first + len) as usize;
+                let dropped = rows.purchase_days(members, buffer, days)?;
+                Some(visit(first, days, dropped))
+            })
+            .collect(),
+    })
+}
+
+/// The log's dates and amounts as plain slices (a log without amounts has none), and which of
+/// its rows are purchases.
 struct LogRows<'a> {
     date: &'a [i32],
     amount: Option<&'a [f64]>,
-}
-
-/// Which days of a customer's history count, and where (calibration or holdout).
-struct DayRules {
     observation_end: i32,
-    period_end: i32,
     /// Net same-day returns into the day's amount; a day with a return and a net ≤ 0 is dropped.
     net_returns: bool,
 }
 
-/// One customer's purchase days (same-day rows merged), split at the calibration end.
+impl LogRows<'_> {
+    /// One customer's purchase days up to the observation end into `days`, in day order, same-day
+    /// rows merged (amounts summed in log order, so sums do not depend on threads) and, when
+    /// netting, days holding a return whose net is ≤ 0 left out: returns how many were left
+    /// out, or `None` when none of `members` is by the observation end. `buffer` is scratch.
+    fn purchase_days(
+        &self,
+        members: impl Iterator<Item = usize>,
+        buffer: &mut Vec<(i32, f64)>,
+        days: &mut Vec<(i32, f64)>,
+    ) -> Option<usize> {
+        buffer.clear();
+        days.clear();
+        for r in members {
+            let day = self.date[r];
+            if day <= self.observation_end {
+                buffer.push((day, self.amount.map_or(0.0, |a| a[r])));
+            }
+        }
+        if buffer.is_empty() {
+            return None;
+        }
+        buffer.sort_by_key(|&(day, _)| day);
+        let mut dropped = 0;
+        for run in buffer.chunk_by(|a, b| a.0 == b.0) {
+            let amount: f64 = run.iter().map(|&(_, a)| a).sum();
+            if self.net_returns && amount <= 0.0 && run.iter().any(|&(_, a)| a < 0.0) {
+                dropped += 1;
+            } else {
+                days.push((run[0].0, amount));
+            }
+        }
+        Some(dropped)
+    }
+}
+
+/// One customer's purchase days, split at the calibration end.
 #[derive(Debug, Clone, Copy, Default)]
 struct CustomerDays {
     /// First and last purchase day in the calibration period.
@@ -250,6 +305,27 @@ struct CustomerDays {
 }
 
 impl CustomerDays {
+    /// From the customer's purchase days (in day order) and the period's end.
+    fn of(days: &[(i32, f64)], return_days_dropped: usize, period_end: i32) -> Self {
+        let mut c = CustomerDays {
+            return_days_dropped,
+            ..Default::default()
+        };
+        for &(day, amount) in days {
+            if day > period_end {
+                c.holdout_days += 1;
+                c.holdout_total += amount;
+            } else if c.calibration_days == 0 {
+                (c.first, c.last, c.calibration_days) = (day, day, 1);
+            } else {
+                c.last = day;
+                c.calibration_days += 1;
+                c.repeat_total += amount;
+            }
+        }
+        c
+    }
+
     fn monetary_value(&self) -> f64 {
         match self.calibration_days {
             0 | 1 => 0.0,
@@ -265,136 +341,21 @@ impl CustomerDays {
     }
 }
 
-impl DayRules {
-    /// Summarises the customer whose log rows are `members`; `None` when none of them is a
-    /// purchase by the observation end. `buffer` is scratch space reused across customers.
-    fn summarise(
-        &self,
-        rows: &LogRows,
-        members: impl Iterator<Item = usize>,
-        buffer: &mut Vec<(i32, f64)>,
-    ) -> Option<CustomerDays> {
-        buffer.clear();
-        for r in members {
-            let day = rows.date[r];
-            if day <= self.observation_end {
-                buffer.push((day, rows.amount.map_or(0.0, |a| a[r])));
-            }
-        }
-        if buffer.is_empty() {
-            return None;
-        }
-        // Stable: same-day amounts are added in log order, so sums do not depend on threads.
-        buffer.sort_by_key(|&(day, _)| day);
-        let mut c = CustomerDays::default();
-        let mut start = 0;
-        while start < buffer.len() {
-            let day = buffer[start].0;
-            let mut end = start;
-            let (mut amount, mut has_return) = (0.0, false);
-            while end < buffer.len() && buffer[end].0 == day {
-                amount += buffer[end].1;
-                has_return |= buffer[end].1 < 0.0;
-                end += 1;
-            }
-            start = end;
-            if self.net_returns && has_return && amount <= 0.0 {
-                c.return_days_dropped += 1;
-            } else if day > self.period_end {
-                c.holdout_days += 1;
-                c.holdout_total += amount;
-            } else if c.calibration_days == 0 {
-                (c.first, c.last, c.calibration_days) = (day, day, 1);
-            } else {
-                c.last = day;
-                c.calibration_days += 1;
-                c.repeat_total += amount;
-            }
-        }
-        // Every purchase day netted away: the customer made no purchase.
-        (c.calibration_days + c.holdout_days > 0).then_some(c)
-    }
-}
-
-/// The log's purchases up to `observation_end`, one row per customer and day (columns
-/// customer_id, date, __order, [amount] summed); with `NegativeAmounts::Net`, days holding a
-/// return whose net is ≤ 0 are removed. Also returns the number of log rows after the
-/// observation end and of removed return days.
-fn purchases(log: &Transactions, observation_end: i32) -> Result<(LazyFrame, usize, usize)> {
-    let ctx = || format!("summarizing {}", log.path.display());
-    let observed = log
-        .frame
-        .clone()
-        .lazy()
-        .with_row_index("__order", None)
-        .filter(col("date").lt_eq(lit(observation_end)));
-    let rows_after_observation_end = log
-        .frame
-        .column("date")
-        .and_then(|c| c.i32().cloned())
-        .context(ctx)?
-        .iter()
-        .filter(|d| d.is_some_and(|d| d > observation_end))
-        .count();
-
-    let netting = log.has_amount && log.negative_amounts == NegativeAmounts::Net;
-    // One transaction per customer and day, amounts summed.
-    let mut day_aggs = vec![col("__order").min()];
-    if log.has_amount {
-        day_aggs.push(col("amount").sum());
-    } else {
-        day_aggs.push(len().alias("purchases"));
-    }
-    if netting {
-        day_aggs.push(col("amount").lt(lit(0.0)).any(true).alias("has_return"));
-    }
-    let mut daily = observed
-        .group_by([col("customer_id"), col("date")])
-        .agg(day_aggs)
-        .collect()
-        .context(ctx)?;
-    let mut return_days_dropped = 0;
-    if netting {
-        let before = daily.height();
-        daily = daily
-            .lazy()
-            .filter(col("has_return").and(col("amount").lt_eq(lit(0.0))).not())
-            .collect()
-            .context(ctx)?;
-        return_days_dropped = before - daily.height();
-    }
-    Ok((daily.lazy(), rows_after_observation_end, return_days_dropped))
-}
-
 /// Repeat transactions per day (same-day purchases merged, as in `summarize`) of the customers
 /// `summary` holds, i.e. those whose first purchase is by the end of its calibration period,
 /// up to its observation end: (day as days since 1970-01-01, transactions), in day order.
 pub fn repeat_transactions_by_day(log: &Transactions, summary: &Summary) -> Result<Vec<(i32, u64)>> {
     let observation_end = epoch_days(summary.observation_end);
     let period_end = epoch_days(summary.calibration_end.unwrap_or(summary.observation_end));
-    let (daily, _, _) = purchases(log, observation_end)?;
-    let firsts = daily
-        .clone()
-        .group_by([col("customer_id")])
-        .agg([col("date").min().alias("first")]);
-    let per_day = daily
-        .inner_join(firsts, col("customer_id"), col("customer_id"))
-        .filter(col("date").gt(col("first")).and(col("first").lt_eq(lit(period_end))))
-        .group_by([col("date")])
-        .agg([len().cast(DataType::UInt64).alias("n")])
-        .sort(["date"], SortMultipleOptions::default())
-        .collect()
-        .context(|| format!("counting repeat transactions in {}", log.path.display()))?;
-    let (days, counts) = per_day
-        .column("date")
-        .and_then(|c| c.i32().cloned())
-        .and_then(|d| per_day.column("n").and_then(|c| c.u64().cloned()).map(|n| (d, n)))
-        .context(|| format!("counting repeat transactions in {}", log.path.display()))?;
-    Ok(days
-        .iter()
-        .zip(counts.iter())
-        .filter_map(|(d, n)| Some((d?, n?)))
-        .collect())
+    let repeat_days = per_customer(log, observation_end, |_, days, _| match days.first() {
+        Some(&(first, _)) if first <= period_end => days[1..].iter().map(|&(day, _)| day).collect(),
+        _ => Vec::new(),
+    })?;
+    let mut per_day = std::collections::BTreeMap::<i32, u64>::new();
+    for day in repeat_days.into_iter().flatten().flatten() {
+        *per_day.entry(day).or_default() += 1;
+    }
+    Ok(per_day.into_iter().collect())
 }
 
 /// Customer ids as they were read, integers or text, in one Polars column: a million customers
