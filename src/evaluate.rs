@@ -611,6 +611,7 @@ mod tests {
             penalizer: 0.0,
             iterations: 0,
             warnings: vec![],
+            limit: None,
         };
         let e = &estimates(&fit)[0];
         // 2 · exp(±1.96 · 0.25) = 2 · e^(±0.48999) = 3.2646…, 1.2253…

@@ -64,7 +64,9 @@ struct Penalized<'a, M> {
 }
 
 impl<M: Likelihood> Likelihood for Penalized<'_, M> {
-    const PARAMETER_NAMES: &'static [&'static str] = M::PARAMETER_NAMES;
+    fn parameter_names(&self) -> &'static [&'static str] {
+        self.model.parameter_names()
+    }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let (ll, mut grad) = self.model.log_likelihood_with_gradient(params);
@@ -205,7 +207,7 @@ fn finish<M: Likelihood>(
     let ll = model.data_log_likelihood(&params);
     let mut warnings = Vec::new();
     const HINT: &str = "the forecasts may still be usable, but try --penalizer 0.01 or more data";
-    for (name, t) in M::PARAMETER_NAMES.iter().zip(&theta) {
+    for (name, t) in model.parameter_names().iter().zip(&theta) {
         if t.abs() > BOUNDARY_LOG {
             warnings.push(format!(
                 "{name} = {:.3e} is at the edge of the parameter space: the data do not identify it ({HINT})",
@@ -216,7 +218,7 @@ fn finish<M: Likelihood>(
     let (standard_errors, covariance) = match covariance_from_log_hessian(&hessian, &params) {
         Some(cov) => {
             let se: Vec<f64> = (0..k).map(|i| cov[i][i].sqrt()).collect();
-            for ((name, s), p) in M::PARAMETER_NAMES.iter().zip(&se).zip(&params) {
+            for ((name, s), p) in model.parameter_names().iter().zip(&se).zip(&params) {
                 // A relative standard error above 5 puts e^±10 in the 95% interval of ln p.
                 if s / p > MAX_RELATIVE_SE {
                     warnings.push(format!(
@@ -235,7 +237,7 @@ fn finish<M: Likelihood>(
         }
     };
     Ok(MleFit {
-        parameter_names: M::PARAMETER_NAMES.iter().map(|s| s.to_string()).collect(),
+        parameter_names: model.parameter_names().iter().map(|s| s.to_string()).collect(),
         params,
         standard_errors,
         covariance,

@@ -5,6 +5,7 @@
 //! maximum likelihood ([`fit`], [`model_file`]), and the fitted models give per-customer
 //! forecasts ([`predict`]).
 
+pub mod boundary;
 pub mod cli;
 pub mod data;
 pub mod decisions;

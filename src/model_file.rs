@@ -4,13 +4,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::boundary::{fit_bg_family, identifiable, BgFamilyFit};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::fit::{maximize, MleFit};
-use crate::models::bg_nbd::{BgNbdData, BgNbdParams};
+use crate::models::bg_limits::BgFamilyLimit;
+use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
 use crate::models::gamma_gamma::{GammaGammaData, GammaGammaParams};
-use crate::models::mbg_nbd::{MbgNbdData, MbgNbdParams};
+use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::pareto_nbd::{ParetoNbdData, ParetoNbdParams};
 use crate::models::{Likelihood as _, Parameters, PurchaseModel, PurchaseModelKind};
 
@@ -40,6 +42,10 @@ pub struct ModelFit<P> {
     pub iterations: u64,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// For a limiting model (a fit whose maximum lies at a boundary of the parameter space):
+    /// which heterogeneity went to its limit, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 impl<P: Parameters> ModelFit<P> {
@@ -57,12 +63,13 @@ impl<P: Parameters> ModelFit<P> {
             penalizer: self.penalizer,
             iterations: self.iterations,
             warnings: self.warnings.clone(),
+            limit: self.limit.clone(),
         }
     }
 }
 
 impl<P> ModelFit<P> {
-    fn from_mle(fit: MleFit, to_params: impl Fn(&[f64]) -> P) -> Self {
+    pub(crate) fn from_mle(fit: MleFit, to_params: impl Fn(&[f64]) -> P) -> Self {
         Self {
             params: to_params(&fit.params),
             standard_errors: fit.standard_errors.as_deref().map(&to_params),
@@ -75,6 +82,7 @@ impl<P> ModelFit<P> {
             penalizer: fit.penalizer,
             iterations: fit.iterations,
             warnings: fit.warnings,
+            limit: None,
         }
     }
 }
@@ -98,6 +106,10 @@ pub enum PurchaseFit {
     BgNbd(ModelFit<BgNbdParams>),
     ParetoNbd(ModelFit<ParetoNbdParams>),
     MbgNbd(ModelFit<MbgNbdParams>),
+    /// BG/NBD at a limit of its heterogeneity (see `models::bg_limits`).
+    BgNbdLimit(ModelFit<BgFamilyLimit>),
+    /// MBG/NBD at a limit of its heterogeneity.
+    MbgNbdLimit(ModelFit<BgFamilyLimit>),
 }
 
 impl PurchaseFit {
@@ -107,6 +119,8 @@ impl PurchaseFit {
             Self::BgNbd(f) => PurchaseModel::BgNbd(f.params),
             Self::ParetoNbd(f) => PurchaseModel::ParetoNbd(f.params),
             Self::MbgNbd(f) => PurchaseModel::MbgNbd(f.params),
+            Self::BgNbdLimit(f) => PurchaseModel::BgNbdLimit(f.params),
+            Self::MbgNbdLimit(f) => PurchaseModel::MbgNbdLimit(f.params),
         }
     }
 
@@ -120,6 +134,7 @@ impl PurchaseFit {
             Self::BgNbd(f) => f.erased(),
             Self::ParetoNbd(f) => f.erased(),
             Self::MbgNbd(f) => f.erased(),
+            Self::BgNbdLimit(f) | Self::MbgNbdLimit(f) => f.erased(),
         }
     }
 }
@@ -175,20 +190,23 @@ pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f6
             reason: "the RFM table has no customers".into(),
         });
     }
+    identifiable(rfm, kind)?;
     let data = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
     Ok(match kind {
-        PurchaseModelKind::BgNbd => PurchaseFit::BgNbd(ModelFit::from_mle(
-            maximize(&data, kind.label(), penalizer)?,
-            BgNbdParams::from_slice,
-        )),
+        PurchaseModelKind::BgNbd => match fit_bg_family(&data, Dropout::AfterRepeatPurchases, kind.label(), penalizer)?
+        {
+            BgFamilyFit::Interior(fit) => PurchaseFit::BgNbd(ModelFit::from_mle(fit, BgNbdParams::from_slice)),
+            BgFamilyFit::Limit(fit) => PurchaseFit::BgNbdLimit(fit),
+        },
         PurchaseModelKind::ParetoNbd => PurchaseFit::ParetoNbd(ModelFit::from_mle(
             maximize(&ParetoNbdData(data), kind.label(), penalizer)?,
             ParetoNbdParams::from_slice,
         )),
-        PurchaseModelKind::MbgNbd => PurchaseFit::MbgNbd(ModelFit::from_mle(
-            maximize(&MbgNbdData(data), kind.label(), penalizer)?,
-            MbgNbdParams::from_slice,
-        )),
+        PurchaseModelKind::MbgNbd => match fit_bg_family(&data, Dropout::AlsoAtFirstPurchase, kind.label(), penalizer)?
+        {
+            BgFamilyFit::Interior(fit) => PurchaseFit::MbgNbd(ModelFit::from_mle(fit, MbgNbdParams::from_slice)),
+            BgFamilyFit::Limit(fit) => PurchaseFit::MbgNbdLimit(fit),
+        },
     })
 }
 
@@ -206,6 +224,9 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
                 data.excluded_nonpositive_spend
             )),
         ));
+    }
+    if let Some(reason) = data.unidentifiable() {
+        return Ok((None, Some(reason)));
     }
     let fit = ModelFit::from_mle(maximize(&data, "Gamma-Gamma", penalizer)?, GammaGammaParams::from_slice);
     let mean_spend = fit.params.mean_spend();

@@ -54,6 +54,9 @@ pub fn summary_report(summary: &Summary) -> String {
 }
 
 pub(crate) fn model_table(s: &mut String, fit: &ModelFit<Vec<f64>>) {
+    if let Some(limit) = &fit.limit {
+        let _ = writeln!(s, "  limiting model, {limit}");
+    }
     let estimates = &fit.params;
     let errors = fit.standard_errors.as_ref();
     let _ = writeln!(s, "  {:<10} {:>12} {:>12}", "parameter", "estimate", "std. error");

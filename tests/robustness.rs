@@ -282,69 +282,92 @@ fn one_time_buyers(dir: &Path) -> PathBuf {
 }
 
 #[test]
-fn without_repeat_purchases_there_is_no_spend_model_but_still_purchase_forecasts() {
+fn a_log_without_repeat_purchases_is_refused_in_terms_of_the_data() {
+    // Nobody came back, so the most likely purchase rate is 0: there is nothing to forecast from,
+    // and a fit would only report its start values.
     let dir = scratch_dir("norepeat");
     let log = one_time_buyers(&dir);
     let pred = dir.join("pred.csv");
     let r = clv(&["run", s(&log), "-o", s(&pred)]);
-    assert!(r.success, "{}", r.stderr);
+    assert!(!r.success);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
     assert!(
-        r.stdout
-            .contains("Gamma-Gamma spend model: not fitted (no customer has repeat purchases"),
+        r.stderr.contains("none of the 201 customers made a repeat purchase"),
         "{}",
-        r.stdout
+        r.stderr
     );
-    // Nobody came back, so BG/NBD cannot tell the purchase rate from the dropout: said loudly.
-    assert!(
-        r.stdout.contains("warning:") && r.stdout.contains("not identified"),
-        "{}",
-        r.stdout
-    );
-    let header = std::fs::read_to_string(&pred)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(
-        header.contains("p_alive") && header.contains("expected_purchases") && !header.contains("clv"),
-        "{header}"
-    );
-    assert!(r.stdout.contains("no value report"), "{}", r.stdout);
+    assert!(!r.stderr.contains("penalizer"), "{}", r.stderr);
+    assert!(!pred.exists());
 }
 
 #[test]
-fn too_few_or_too_alike_customers_fail_clearly_and_fit_with_a_penalizer() {
+fn a_log_where_every_customer_bought_on_one_day_is_refused_in_terms_of_the_data() {
+    // Case 3 of the trust-at-the-edges issue: every customer's T is 0. It used to "fit" in 0
+    // iterations and forecast 6.10 purchases a year for everyone from the start values.
+    let dir = scratch_dir("oneday");
+    let mut log = String::from("customer_id,date,amount\n");
+    for c in 0..300 {
+        log += &format!("{c},2020-03-01,{}\n", 5 + c % 7);
+    }
+    let log = write(&dir, "oneday.csv", log.as_bytes());
+    let pred = dir.join("pred.csv");
+    let r = clv(&["run", s(&log), "-o", s(&pred)]);
+    assert!(!r.success);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("every customer's observation window is 0 weeks"),
+        "{}",
+        r.stderr
+    );
+    assert!(!pred.exists());
+}
+
+#[test]
+fn too_few_customers_are_refused_and_identical_ones_fit_the_limiting_model() {
     let dir = scratch_dir("degenerate");
     let single = write(
         &dir,
         "single.csv",
         b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-02-01,6\n1,2020-03-01,7\n",
     );
+    let pred = dir.join("p.csv");
+    let r = clv(&["run", s(&single), "-o", s(&pred)]);
+    assert!(!r.success);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("1 customer cannot identify a model of 4 parameters"),
+        "{}",
+        r.stderr
+    );
+    assert!(!pred.exists());
+    // Fifty customers with the same history (and one newcomer): no heterogeneity to estimate, so
+    // the fit is the limiting model with one purchase rate and one dropout probability, said so.
     let mut same = String::from("customer_id,date,amount\n");
     for c in 0..50 {
         same += &format!("{c},2020-01-01,5\n{c},2020-02-01,6\n{c},2020-03-01,7\n");
     }
     same += "x,2020-05-01,5\n";
     let same = write(&dir, "same.csv", same.as_bytes());
-    let pred = dir.join("p.csv");
-    for log in [&single, &same] {
-        let r = clv(&["run", s(log), "-o", s(&pred)]);
-        assert!(!r.success);
-        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
-        for w in [
-            "BG/NBD fit did not converge",
-            "too few or too alike",
-            "try --penalizer 0.01",
-        ] {
-            assert!(r.stderr.contains(w), "missing '{w}' in {}", r.stderr);
-        }
-        assert!(!pred.exists());
-    }
-    // The remedy the message names works: fifty identical customers fit with a small penalty.
-    let r = clv(&["run", s(&same), "-o", s(&pred), "--penalizer", "0.01"]);
+    let r = clv(&["run", s(&same), "-o", s(&pred)]);
     assert!(r.success, "{}", r.stderr);
-    assert!(r.stdout.contains("penalized fit: λ = 0.01"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("limiting model, homogeneous purchase rate and dropout"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  lambda ") && r.stdout.contains("  p "),
+        "{}",
+        r.stdout
+    );
+    // Their mean spends are all 6.5: no spend model, and the reason is given.
+    assert!(
+        r.stdout
+            .contains("every customer with repeat purchases has the same mean repeat spend"),
+        "{}",
+        r.stdout
+    );
     assert!(pred.exists());
 }
 

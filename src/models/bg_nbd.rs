@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap, Likelihood};
-use crate::special::{beta_reg, digamma, euler_complement, ln_beta, ln_gamma, log_add_exp, logistic};
+use crate::special::{beta_expectation, beta_reg, digamma, euler_complement, ln_beta, ln_gamma, log_add_exp, logistic};
 
 /// BG/NBD parameters (r, α, a, b), α in the data's time unit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -20,11 +20,11 @@ pub struct BgNbdParams {
 }
 
 impl BgNbdParams {
-    pub fn to_vec(self) -> Vec<f64> {
+    pub fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.a, self.b]
     }
 
-    /// From a vector ordered as `BgNbdData::PARAMETER_NAMES`.
+    /// From a vector ordered as `BgNbdData::parameter_names`.
     pub fn from_slice(p: &[f64]) -> Self {
         Self {
             r: p[0],
@@ -91,13 +91,13 @@ impl BgNbdParams {
 /// after the first purchase. With δ = 1 for the latter, every MBG/NBD expression is the BG/NBD one
 /// with x + δ dropout opportunities in place of x (see `super::mbg_nbd`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Dropout {
+pub enum Dropout {
     AfterRepeatPurchases,
     AlsoAtFirstPurchase,
 }
 
 impl Dropout {
-    fn shift(self) -> f64 {
+    pub(crate) fn shift(self) -> f64 {
         match self {
             Dropout::AfterRepeatPurchases => 0.0,
             Dropout::AlsoAtFirstPurchase => 1.0,
@@ -166,9 +166,25 @@ pub(crate) fn family_expected_purchases_if_alive(
     let BgNbdParams { r, alpha, a, b } = *p;
     let b = b + dropout.shift();
     let z = horizon / (alpha + t + horizon);
-    let g = euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)?;
-    Some((a + b + x - 1.0) * g)
+    match euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z) {
+        Some(g) => Some((a + b + x - 1.0) * g),
+        None => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
+    }
 }
+
+/// E[(1 − e^(−λpt))/p] for λ ~ Gamma(shape, rate) and p ~ Beta(a, b): the purchases in (0, t] of
+/// a customer who buys at rate λ and drops out with probability p after each purchase (she buys
+/// at rate λ until the first of her purchases that is her last, an exponential time of rate λp).
+/// Averaged over λ in closed form, E_λ[e^(−λpt)] = (1 + pt/rate)^(−shape), and over p by
+/// quadrature: every term is positive, so this holds its accuracy where the Euler-transformed
+/// series of eq. (10) alternates (shape ≫ a + b) or needs too many terms (t ≫ rate).
+pub(crate) fn gamma_rate_beta_dropout_expectation(shape: f64, rate: f64, a: f64, b: f64, horizon: f64) -> Option<f64> {
+    let u = horizon / rate;
+    beta_expectation(a, b, |p| -(-shape * (p * u).ln_1p()).exp_m1() / p, QUADRATURE_TOLERANCE)
+}
+
+/// Relative accuracy asked of the quadratures that stand in for the hypergeometric series.
+pub(crate) const QUADRATURE_TOLERANCE: f64 = 1e-12;
 
 /// Eq. (10) (with b + δ in place of b): the alive customer's expectation times P(alive).
 pub(crate) fn family_conditional_expected_purchases(
@@ -192,13 +208,15 @@ pub(crate) fn family_expected_purchases(p: &BgNbdParams, dropout: Dropout, horiz
     let BgNbdParams { r, alpha, a, b } = *p;
     let shifted = b + dropout.shift();
     let z = horizon / (alpha + horizon);
-    let g = euler_complement(a + shifted - 1.0 - r, a - 1.0, a + shifted - 1.0, z)?;
     let survive_first = if dropout == Dropout::AlsoAtFirstPurchase {
         b / (a + b)
     } else {
         1.0
     };
-    Some(survive_first * (a + shifted - 1.0) * g)
+    match euler_complement(a + shifted - 1.0 - r, a - 1.0, a + shifted - 1.0, z) {
+        Some(g) => Some(survive_first * (a + shifted - 1.0) * g),
+        None => Some(survive_first * gamma_rate_beta_dropout_expectation(r, alpha, a, shifted, horizon)?),
+    }
 }
 
 /// Eq. (8), and with δ = 1 its MBG/NBD form: B(a, b+n+δ)/B(a, b) · NB(n) +
@@ -305,7 +323,10 @@ impl BgNbdData {
     }
 
     /// Σ over customers of a per-customer (log-likelihood, gradient), over the distinct rows.
-    pub(crate) fn weighted_sum(&self, term: impl Fn(f64, f64, f64) -> (f64, [f64; 4]) + Sync) -> (f64, Vec<f64>) {
+    pub(crate) fn weighted_sum<const N: usize>(
+        &self,
+        term: impl Fn(f64, f64, f64) -> (f64, [f64; N]) + Sync,
+    ) -> (f64, Vec<f64>) {
         let (ll, grad) = parallel_sum(&self.rows, |row| {
             let (l, g) = term(
                 self.xs[row.x as usize],
@@ -385,7 +406,9 @@ impl BgNbdData {
 }
 
 impl Likelihood for BgNbdData {
-    const PARAMETER_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["r", "alpha", "a", "b"]
+    }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         self.family_total(&BgNbdParams::from_slice(params), Dropout::AfterRepeatPurchases)

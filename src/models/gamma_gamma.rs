@@ -18,11 +18,11 @@ pub struct GammaGammaParams {
 }
 
 impl GammaGammaParams {
-    pub fn to_vec(self) -> Vec<f64> {
+    pub fn to_vec(&self) -> Vec<f64> {
         vec![self.p, self.q, self.v]
     }
 
-    /// From a vector ordered as `GammaGammaData::PARAMETER_NAMES`.
+    /// From a vector ordered as `GammaGammaData::parameter_names`.
     pub fn from_slice(p: &[f64]) -> Self {
         Self {
             p: p[0],
@@ -113,7 +113,9 @@ impl GammaGammaData {
 }
 
 impl Likelihood for GammaGammaData {
-    const PARAMETER_NAMES: &'static [&'static str] = &["p", "q", "v"];
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["p", "q", "v"]
+    }
 
     /// Σ of `GammaGammaParams::log_likelihood_with_gradient` over customers, the terms in x alone
     /// taken once per distinct x: per customer one logarithm remains.
@@ -153,6 +155,18 @@ impl Likelihood for GammaGammaData {
 
     fn n_customers(&self) -> f64 {
         self.n_customers
+    }
+
+    /// Why the data cannot identify the spend model, in terms of the data, when that is so.
+    fn unidentifiable(&self) -> Option<String> {
+        let first = self.rows.first()?.zbar;
+        if self.rows.iter().all(|row| row.zbar == first) {
+            return Some(format!(
+                "every customer with repeat purchases has the same mean repeat spend ({first}): \
+                 how spend varies across customers cannot be estimated from that"
+            ));
+        }
+        None
     }
 
     fn warm_start_sample(&self) -> Option<Self> {

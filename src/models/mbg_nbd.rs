@@ -28,11 +28,11 @@ pub struct MbgNbdParams {
 }
 
 impl MbgNbdParams {
-    pub fn to_vec(self) -> Vec<f64> {
+    pub fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.a, self.b]
     }
 
-    /// From a vector ordered as `MbgNbdData::PARAMETER_NAMES`.
+    /// From a vector ordered as `MbgNbdData::parameter_names`.
     pub fn from_slice(p: &[f64]) -> Self {
         Self {
             r: p[0],
@@ -100,7 +100,9 @@ impl MbgNbdParams {
 pub struct MbgNbdData(pub BgNbdData);
 
 impl Likelihood for MbgNbdData {
-    const PARAMETER_NAMES: &'static [&'static str] = &["r", "alpha", "a", "b"];
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["r", "alpha", "a", "b"]
+    }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let model = MbgNbdParams::from_slice(params);

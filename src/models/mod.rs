@@ -1,5 +1,6 @@
 //! The models: each file holds one model's likelihood and predictions, math first.
 
+pub mod bg_limits;
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod mbg_nbd;
@@ -8,30 +9,33 @@ pub mod pareto_nbd;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use bg_nbd::BgNbdParams;
+use bg_limits::BgFamilyLimit;
+use bg_nbd::{BgNbdParams, Dropout};
 use gamma_gamma::GammaGammaParams;
 use mbg_nbd::MbgNbdParams;
 use pareto_nbd::ParetoNbdParams;
 
-/// A model's parameter struct: named fields, convertible to and from the optimiser's vector.
+/// A model's parameter struct: named fields, convertible to the optimiser's vector.
 pub trait Parameters: Copy + Serialize {
     fn to_vec(self) -> Vec<f64>;
-    fn from_slice(p: &[f64]) -> Self;
 }
 
 macro_rules! parameters {
     ($($t:ty),*) => {$(
         impl Parameters for $t {
             fn to_vec(self) -> Vec<f64> {
-                <$t>::to_vec(self)
-            }
-            fn from_slice(p: &[f64]) -> Self {
-                <$t>::from_slice(p)
+                <$t>::to_vec(&self)
             }
         }
     )*};
 }
-parameters!(BgNbdParams, ParetoNbdParams, MbgNbdParams, GammaGammaParams);
+parameters!(
+    BgNbdParams,
+    ParetoNbdParams,
+    MbgNbdParams,
+    GammaGammaParams,
+    BgFamilyLimit
+);
 
 /// The purchase models `clv` fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -73,6 +77,10 @@ pub enum PurchaseModel {
     BgNbd(BgNbdParams),
     ParetoNbd(ParetoNbdParams),
     MbgNbd(MbgNbdParams),
+    /// BG/NBD at a limit of its heterogeneity (see `bg_limits`).
+    BgNbdLimit(BgFamilyLimit),
+    /// MBG/NBD at a limit of its heterogeneity.
+    MbgNbdLimit(BgFamilyLimit),
 }
 
 impl PurchaseModel {
@@ -81,6 +89,8 @@ impl PurchaseModel {
             Self::BgNbd(_) => PurchaseModelKind::BgNbd,
             Self::ParetoNbd(_) => PurchaseModelKind::ParetoNbd,
             Self::MbgNbd(_) => PurchaseModelKind::MbgNbd,
+            Self::BgNbdLimit(_) => PurchaseModelKind::BgNbd,
+            Self::MbgNbdLimit(_) => PurchaseModelKind::MbgNbd,
         }
     }
 
@@ -90,6 +100,8 @@ impl PurchaseModel {
             Self::BgNbd(p) => Some(p.p_alive(x, t_x, t)),
             Self::ParetoNbd(p) => p.p_alive(x, t_x, t),
             Self::MbgNbd(p) => Some(p.p_alive(x, t_x, t)),
+            Self::BgNbdLimit(m) => Some(m.p_alive(Dropout::AfterRepeatPurchases, x, t_x, t)),
+            Self::MbgNbdLimit(m) => Some(m.p_alive(Dropout::AlsoAtFirstPurchase, x, t_x, t)),
         }
     }
 
@@ -99,6 +111,8 @@ impl PurchaseModel {
             Self::BgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
             Self::ParetoNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
             Self::MbgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
+            Self::BgNbdLimit(m) => m.conditional_expected_purchases(Dropout::AfterRepeatPurchases, horizon, x, t_x, t),
+            Self::MbgNbdLimit(m) => m.conditional_expected_purchases(Dropout::AlsoAtFirstPurchase, horizon, x, t_x, t),
         }
     }
 
@@ -109,6 +123,8 @@ impl PurchaseModel {
             Self::BgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
             Self::ParetoNbd(p) => Some(p.expected_purchases_if_alive(horizon, x, t)),
             Self::MbgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
+            Self::BgNbdLimit(m) => m.expected_purchases_if_alive(Dropout::AfterRepeatPurchases, horizon, x, t),
+            Self::MbgNbdLimit(m) => m.expected_purchases_if_alive(Dropout::AlsoAtFirstPurchase, horizon, x, t),
         }
     }
 
@@ -118,6 +134,8 @@ impl PurchaseModel {
             Self::BgNbd(p) => p.expected_purchases(horizon),
             Self::ParetoNbd(p) => Some(p.expected_purchases(horizon)),
             Self::MbgNbd(p) => p.expected_purchases(horizon),
+            Self::BgNbdLimit(m) => m.expected_purchases(Dropout::AfterRepeatPurchases, horizon),
+            Self::MbgNbdLimit(m) => m.expected_purchases(Dropout::AlsoAtFirstPurchase, horizon),
         }
     }
 
@@ -127,6 +145,8 @@ impl PurchaseModel {
             Self::BgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
             Self::ParetoNbd(p) => p.probability_of_purchases(horizon, n),
             Self::MbgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
+            Self::BgNbdLimit(m) => Some(m.probability_of_purchases(Dropout::AfterRepeatPurchases, horizon, n)),
+            Self::MbgNbdLimit(m) => Some(m.probability_of_purchases(Dropout::AlsoAtFirstPurchase, horizon, n)),
         }
     }
 
@@ -136,6 +156,12 @@ impl PurchaseModel {
             Self::BgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
             Self::ParetoNbd(p) => p.probability_of_no_purchase(horizon, x, t_x, t),
             Self::MbgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
+            Self::BgNbdLimit(m) => {
+                Some(m.probability_of_no_purchase(Dropout::AfterRepeatPurchases, horizon, x, t_x, t))
+            }
+            Self::MbgNbdLimit(m) => {
+                Some(m.probability_of_no_purchase(Dropout::AlsoAtFirstPurchase, horizon, x, t_x, t))
+            }
         }
     }
 }
@@ -145,7 +171,7 @@ impl PurchaseModel {
 /// The fit driver (`crate::fit`) works on this trait alone: it never sees the data layout.
 pub trait Likelihood: Sync {
     /// Parameter names, in the order of every parameter vector.
-    const PARAMETER_NAMES: &'static [&'static str];
+    fn parameter_names(&self) -> &'static [&'static str];
 
     /// Total log-likelihood over all customers and its gradient with respect to the
     /// natural (positive) parameters.
@@ -153,6 +179,12 @@ pub trait Likelihood: Sync {
 
     /// Number of customers the likelihood sums over.
     fn n_customers(&self) -> f64;
+
+    /// Why these data cannot identify the model, in terms of the data (checked before fitting);
+    /// `None` when nothing rules a fit out.
+    fn unidentifiable(&self) -> Option<String> {
+        None
+    }
 
     /// Starting points for the optimiser, data-driven first; later ones are retries.
     fn start_points(&self) -> Vec<Vec<f64>>;

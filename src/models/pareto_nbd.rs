@@ -26,11 +26,11 @@ pub struct ParetoNbdParams {
 const QUADRATURE_TOLERANCE: f64 = 1e-12;
 
 impl ParetoNbdParams {
-    pub fn to_vec(self) -> Vec<f64> {
+    pub fn to_vec(&self) -> Vec<f64> {
         vec![self.r, self.alpha, self.s, self.beta]
     }
 
-    /// From a vector ordered as `ParetoNbdData::PARAMETER_NAMES`.
+    /// From a vector ordered as `ParetoNbdData::parameter_names`.
     pub fn from_slice(p: &[f64]) -> Self {
         Self {
             r: p[0],
@@ -205,7 +205,9 @@ fn expm1_ratio(eps: f64, l: f64) -> f64 {
 pub struct ParetoNbdData(pub BgNbdData);
 
 impl Likelihood for ParetoNbdData {
-    const PARAMETER_NAMES: &'static [&'static str] = &["r", "alpha", "s", "beta"];
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["r", "alpha", "s", "beta"]
+    }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let model = ParetoNbdParams::from_slice(params);

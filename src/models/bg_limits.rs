@@ -1,0 +1,638 @@
+//! The BG family's limiting models: BG/NBD and MBG/NBD when a heterogeneity goes to its limit.
+//!
+//! In BG/NBD (Fader, Hardie & Lee 2005) the purchase rate λ ~ Gamma(r, α) and the dropout
+//! probability p ~ Beta(a, b). When every customer has (nearly) the same dropout probability the
+//! likelihood rises towards a, b → ∞ with a/(a+b) = p fixed and has no maximum inside the
+//! parameter space; likewise r, α → ∞ with r/α = λ when every customer buys at the same rate.
+//! The supremum is then attained by the *limiting model*, in which that quantity is one number:
+//! B(a, b+c)/B(a, b) → (1−p)^c, B(a+1, b+c−1)/B(a, b) → p(1−p)^(c−1), and
+//! Γ(r+x)/Γ(r) · α^r/(α+τ)^(r+x) → λ^x e^(−λτ). Those limits, term by term in eq. (6), give the
+//! likelihoods below; the forecasts follow from the same customer story (see `expected_purchases_if_alive`).
+//!
+//! The general case (both heterogeneities) is here too, written with stable ln Γ ratios
+//! (`special::ln_rising`), so that points next to a limit (a + b = 10⁶) can be compared with it.
+
+use serde::{Deserialize, Serialize};
+
+use super::bg_nbd::{gamma_rate_beta_dropout_expectation, BgNbdData, Dropout, QUADRATURE_TOLERANCE};
+use super::Likelihood;
+use crate::special::{beta_expectation, beta_reg, digamma, ln_gamma, ln_rising, log_add_exp, logistic};
+
+/// A log-likelihood term with its gradient in (up to) two parameters.
+type Term = (f64, [f64; 2]);
+
+/// How the purchase rate varies across customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PurchaseRate {
+    /// λ ~ Gamma(r, α), α in the data's time unit.
+    Gamma { r: f64, alpha: f64 },
+    /// Every customer buys at rate λ while alive (the limit r, α → ∞, r/α = λ).
+    Common { lambda: f64 },
+}
+
+/// How the dropout probability varies across customers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DropoutProbability {
+    /// p ~ Beta(a, b).
+    Beta { a: f64, b: f64 },
+    /// Every customer drops out with probability p at each chance (the limit a, b → ∞, a/(a+b) = p).
+    Common { p: f64 },
+}
+
+/// A BG-family model in which either heterogeneity may be at its limit. Serialised with the
+/// parameters by name: `{"r", "alpha", "p"}`, `{"lambda", "a", "b"}` or `{"lambda", "p"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgFamilyLimit {
+    #[serde(flatten)]
+    pub rate: PurchaseRate,
+    #[serde(flatten)]
+    pub dropout: DropoutProbability,
+}
+
+/// Which heterogeneity a limiting model has taken to its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    HomogeneousDropout,
+    HomogeneousRate,
+    Homogeneous,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 3] = [Limit::HomogeneousDropout, Limit::HomogeneousRate, Limit::Homogeneous];
+
+    pub fn parameter_names(self) -> &'static [&'static str] {
+        match self {
+            Limit::HomogeneousDropout => &["r", "alpha", "p"],
+            Limit::HomogeneousRate => &["lambda", "a", "b"],
+            Limit::Homogeneous => &["lambda", "p"],
+        }
+    }
+
+    /// The model from its parameters in `parameter_names` order.
+    pub fn model(self, v: &[f64]) -> BgFamilyLimit {
+        match self {
+            Limit::HomogeneousDropout => BgFamilyLimit {
+                rate: PurchaseRate::Gamma { r: v[0], alpha: v[1] },
+                dropout: DropoutProbability::Common { p: v[2] },
+            },
+            Limit::HomogeneousRate => BgFamilyLimit {
+                rate: PurchaseRate::Common { lambda: v[0] },
+                dropout: DropoutProbability::Beta { a: v[1], b: v[2] },
+            },
+            Limit::Homogeneous => BgFamilyLimit {
+                rate: PurchaseRate::Common { lambda: v[0] },
+                dropout: DropoutProbability::Common { p: v[1] },
+            },
+        }
+    }
+}
+
+impl BgFamilyLimit {
+    /// Which limit this is; `None` for the general model (both heterogeneities).
+    pub fn limit(&self) -> Option<Limit> {
+        match (self.rate, self.dropout) {
+            (PurchaseRate::Gamma { .. }, DropoutProbability::Common { .. }) => Some(Limit::HomogeneousDropout),
+            (PurchaseRate::Common { .. }, DropoutProbability::Beta { .. }) => Some(Limit::HomogeneousRate),
+            (PurchaseRate::Common { .. }, DropoutProbability::Common { .. }) => Some(Limit::Homogeneous),
+            (PurchaseRate::Gamma { .. }, DropoutProbability::Beta { .. }) => None,
+        }
+    }
+
+    /// The parameters in the order of `Limit::parameter_names` (r, α, a, b for the general model).
+    pub fn to_vec(&self) -> Vec<f64> {
+        let mut v = match self.rate {
+            PurchaseRate::Gamma { r, alpha } => vec![r, alpha],
+            PurchaseRate::Common { lambda } => vec![lambda],
+        };
+        match self.dropout {
+            DropoutProbability::Beta { a, b } => v.extend([a, b]),
+            DropoutProbability::Common { p } => v.push(p),
+        }
+        v
+    }
+
+    /// Every parameter finite and positive, and p < 1.
+    pub fn is_valid(&self) -> bool {
+        let dropout_ok = match self.dropout {
+            DropoutProbability::Common { p } => p < 1.0,
+            DropoutProbability::Beta { .. } => true,
+        };
+        dropout_ok && self.to_vec().iter().all(|v| v.is_finite() && *v > 0.0)
+    }
+
+    /// ln of the purchase part of eq. (6) for a customer observed to τ (τ = T if alive at T, t_x if
+    /// she dropped out after her last purchase): ln[Γ(r+x)/Γ(r) α^r (α+τ)^−(r+x)], or x ln λ − λτ
+    /// at the limit; with its gradient in the rate's parameters.
+    fn rate_term(&self, x: f64, tau: f64) -> (f64, [f64; 2]) {
+        match self.rate {
+            PurchaseRate::Gamma { r, alpha } => {
+                // r ln α − (r+x) ln(α+τ) = −r ln(1 + τ/α) − x ln(α+τ): no cancellation for large r, α.
+                let value = ln_rising(r, x) - r * (tau / alpha).ln_1p() - x * (alpha + tau).ln();
+                let d_r = digamma_difference(r, x) - (tau / alpha).ln_1p();
+                let d_alpha = r / alpha - (r + x) / (alpha + tau);
+                (value, [d_r, d_alpha])
+            }
+            PurchaseRate::Common { lambda } => (x * lambda.ln() - lambda * tau, [x / lambda - tau, 0.0]),
+        }
+    }
+
+    /// ln of the dropout part of eq. (6) with c dropout chances passed: survived all c,
+    /// ln B(a, b+c)/B(a, b) or c ln(1−p); and (when c > 0) survived c − 1 and dropped at the last,
+    /// ln B(a+1, b+c−1)/B(a, b) or ln p + (c−1) ln(1−p); each with its gradient.
+    fn dropout_terms(&self, c: f64) -> (Term, Option<Term>) {
+        match self.dropout {
+            DropoutProbability::Beta { a, b } => {
+                let survived = ln_rising(b, c) - ln_rising(a + b, c);
+                let d_ab = -digamma_difference(a + b, c);
+                let d_survived = [d_ab, d_ab + digamma_difference(b, c)];
+                let dropped = (c > 0.0).then(|| {
+                    let ratio = a.ln() - (b + c - 1.0).ln();
+                    (
+                        survived + ratio,
+                        [d_survived[0] + 1.0 / a, d_survived[1] - 1.0 / (b + c - 1.0)],
+                    )
+                });
+                ((survived, d_survived), dropped)
+            }
+            DropoutProbability::Common { p } => {
+                let ln_q = (-p).ln_1p();
+                let survived = (c * ln_q, [-c / (1.0 - p), 0.0]);
+                let dropped = (c > 0.0).then(|| (p.ln() + (c - 1.0) * ln_q, [1.0 / p - (c - 1.0) / (1.0 - p), 0.0]));
+                (survived, dropped)
+            }
+        }
+    }
+
+    /// One customer's log-likelihood, eq. (6) at this model's limits, with its gradient in the
+    /// order of `to_vec` (p, not a transform of it).
+    pub fn log_likelihood_with_gradient(&self, dropout: Dropout, x: f64, t_x: f64, t: f64) -> (f64, Vec<f64>) {
+        let chances = x + dropout.shift();
+        let (alive_rate, d_alive_rate) = self.rate_term(x, t);
+        let ((alive_drop, d_alive_drop), dropped) = self.dropout_terms(chances);
+        let alive = alive_rate + alive_drop;
+        let (ll, w, d_dead_rate, d_dead_drop) = match dropped {
+            Some((dead_drop, d_dead_drop)) => {
+                let (dead_rate, d_dead_rate) = self.rate_term(x, t_x);
+                let dead = dead_rate + dead_drop;
+                (
+                    log_add_exp(alive, dead),
+                    logistic(dead - alive),
+                    d_dead_rate,
+                    d_dead_drop,
+                )
+            }
+            None => (alive, 0.0, [0.0; 2], [0.0; 2]),
+        };
+        let mix = |a: f64, d: f64| (1.0 - w) * a + w * d;
+        let mut gradient = match self.rate {
+            PurchaseRate::Gamma { .. } => vec![
+                mix(d_alive_rate[0], d_dead_rate[0]),
+                mix(d_alive_rate[1], d_dead_rate[1]),
+            ],
+            PurchaseRate::Common { .. } => vec![mix(d_alive_rate[0], d_dead_rate[0])],
+        };
+        match self.dropout {
+            DropoutProbability::Beta { .. } => gradient.extend([
+                mix(d_alive_drop[0], d_dead_drop[0]),
+                mix(d_alive_drop[1], d_dead_drop[1]),
+            ]),
+            DropoutProbability::Common { .. } => gradient.push(mix(d_alive_drop[0], d_dead_drop[0])),
+        }
+        (ll, gradient)
+    }
+
+    /// P(alive | x, t_x, T): the "alive at T" share of the likelihood (as eq. 2 of Fader, Hardie &
+    /// Lee's P(alive) note): 1 / (1 + δ_{c>0} e^(dead − alive)).
+    pub fn p_alive(&self, dropout: Dropout, x: f64, t_x: f64, t: f64) -> f64 {
+        let chances = x + dropout.shift();
+        let ((alive_drop, _), dropped) = self.dropout_terms(chances);
+        match dropped {
+            None => 1.0,
+            Some((dead_drop, _)) => {
+                let alive = self.rate_term(x, t).0 + alive_drop;
+                let dead = self.rate_term(x, t_x).0 + dead_drop;
+                logistic(alive - dead)
+            }
+        }
+    }
+
+    /// E[Y(t) | x, T, alive at T]. An alive customer buys at rate λ until the purchase after which
+    /// she drops out, an exponential time of rate λp, so she makes (1 − e^(−λpt))/p purchases in t
+    /// on average; λ and p have their posteriors given x purchases by T: Gamma(r+x, α+T) (or λ),
+    /// Beta(a, b+x+δ) (or p). With both common this is (1 − e^(−λpt))/p; with a common p,
+    /// [1 − (1 + pt/(α+T))^−(r+x)]/p; with a beta p, a one-dimensional integral over p.
+    pub fn expected_purchases_if_alive(&self, dropout: Dropout, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        if horizon <= 0.0 {
+            return Some(0.0);
+        }
+        let chances = x + dropout.shift();
+        match (self.rate, self.dropout) {
+            (PurchaseRate::Common { lambda }, DropoutProbability::Common { p }) => {
+                Some(-(-lambda * p * horizon).exp_m1() / p)
+            }
+            (PurchaseRate::Gamma { r, alpha }, DropoutProbability::Common { p }) => {
+                Some(-(-(r + x) * (p * horizon / (alpha + t)).ln_1p()).exp_m1() / p)
+            }
+            (PurchaseRate::Common { lambda }, DropoutProbability::Beta { a, b }) => beta_expectation(
+                a,
+                b + chances,
+                |p| -(-lambda * p * horizon).exp_m1() / p,
+                QUADRATURE_TOLERANCE,
+            ),
+            (PurchaseRate::Gamma { r, alpha }, DropoutProbability::Beta { a, b }) => {
+                gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + chances, horizon)
+            }
+        }
+    }
+
+    /// E[Y(t) | x, t_x, T] = P(alive) · E[Y(t) | x, T, alive] (eq. 10 at the limit).
+    pub fn conditional_expected_purchases(
+        &self,
+        dropout: Dropout,
+        horizon: f64,
+        x: f64,
+        t_x: f64,
+        t: f64,
+    ) -> Option<f64> {
+        Some(self.expected_purchases_if_alive(dropout, horizon, x, t)? * self.p_alive(dropout, x, t_x, t))
+    }
+
+    /// E[X(t)] for a new customer (eq. 9 at the limit): she survives the first dropout chance
+    /// (MBG/NBD only; probability 1 − p or b/(a+b)) and then is an alive customer with x = 0, T = 0.
+    pub fn expected_purchases(&self, dropout: Dropout, horizon: f64) -> Option<f64> {
+        let survive_first = match (dropout, self.dropout) {
+            (Dropout::AfterRepeatPurchases, _) => 1.0,
+            (Dropout::AlsoAtFirstPurchase, DropoutProbability::Common { p }) => 1.0 - p,
+            (Dropout::AlsoAtFirstPurchase, DropoutProbability::Beta { a, b }) => b / (a + b),
+        };
+        let shifted = match (dropout, self.dropout) {
+            (Dropout::AlsoAtFirstPurchase, DropoutProbability::Beta { a, b }) => BgFamilyLimit {
+                dropout: DropoutProbability::Beta { a, b: b + 1.0 },
+                ..*self
+            },
+            _ => *self,
+        };
+        Some(survive_first * shifted.expected_purchases_if_alive(Dropout::AfterRepeatPurchases, horizon, 0.0, 0.0)?)
+    }
+
+    /// P(X(t) = n) for a new customer (eq. 8 at the limit): survived all n + δ dropout chances
+    /// and bought exactly n times, or dropped out at the last of them after at least n purchases
+    /// could have happened: S(n+δ) · P(N(t) = n) + δ_{n+δ>0} D(n+δ) · P(N(t) ≥ n), with S and D
+    /// the dropout terms and N(t) the purchases of an immortal customer (NBD, or Poisson at the limit).
+    pub fn probability_of_purchases(&self, dropout: Dropout, horizon: f64, n: u64) -> f64 {
+        let nf = n as f64;
+        let chances = nf + dropout.shift();
+        let ((survived, _), dropped) = self.dropout_terms(chances);
+        let (ln_exactly, at_least) = match self.rate {
+            PurchaseRate::Gamma { r, alpha } => {
+                let ln_q = (horizon / (alpha + horizon)).ln();
+                let exactly = ln_rising(r, nf) - ln_gamma(nf + 1.0) - r * (horizon / alpha).ln_1p()
+                    + if n > 0 { nf * ln_q } else { 0.0 };
+                let tail = if n == 0 {
+                    1.0
+                } else {
+                    beta_reg(nf, r, horizon / (alpha + horizon))
+                };
+                (exactly, tail)
+            }
+            PurchaseRate::Common { lambda } => {
+                let mean = lambda * horizon;
+                let exactly = if n > 0 { nf * mean.ln() } else { 0.0 } - mean - ln_gamma(nf + 1.0);
+                // P(Poisson(m) ≥ n) = P(Gamma(n, 1) ≤ m), the regularized lower incomplete gamma.
+                let tail = if n == 0 {
+                    1.0
+                } else {
+                    statrs::function::gamma::gamma_lr(nf, mean)
+                };
+                (exactly, tail)
+            }
+        };
+        let first = (survived + ln_exactly).exp();
+        match dropped {
+            Some((dead, _)) => first + dead.exp() * at_least,
+            None => first,
+        }
+    }
+
+    /// P(Y(t) = 0 | x, t_x, T) = 1 − P(alive) + P(alive) · P(no purchase in t | alive), the last
+    /// ((α+T)/(α+T+t))^(r+x), or e^(−λt) at the limit: an alive customer drops out only after a purchase.
+    pub fn probability_of_no_purchase(&self, dropout: Dropout, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        let p_alive = self.p_alive(dropout, x, t_x, t);
+        let horizon = horizon.max(0.0);
+        let none_if_alive = match self.rate {
+            PurchaseRate::Gamma { r, alpha } => (-(r + x) * (horizon / (alpha + t)).ln_1p()).exp(),
+            PurchaseRate::Common { lambda } => (-lambda * horizon).exp(),
+        };
+        1.0 - p_alive + p_alive * none_if_alive
+    }
+}
+
+/// ψ(z + n) − ψ(z), without the cancellation of two large digammas (ψ(z) ≈ ln z; for z ≥ 1000
+/// ln(1 + n/z) plus the asymptotic series' difference, A&S 6.3.18).
+fn digamma_difference(z: f64, n: f64) -> f64 {
+    if n == 0.0 {
+        return 0.0;
+    }
+    if z < 1000.0 {
+        return digamma(z + n) - digamma(z);
+    }
+    let tail = |w: f64| {
+        let inv2 = 1.0 / (w * w);
+        -0.5 / w - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 / 252.0))
+    };
+    (n / z).ln_1p() + tail(z + n) - tail(z)
+}
+
+/// A limiting model's likelihood over the BG/NBD fit data. The optimiser works on positive
+/// parameters (it fits their logarithms), so p enters as its odds p/(1−p); `to_model` converts.
+pub struct LimitData<'a> {
+    pub data: &'a BgNbdData,
+    pub limit: Limit,
+    pub dropout: Dropout,
+}
+
+impl LimitData<'_> {
+    /// The model from the optimiser's vector (odds in place of p).
+    pub fn to_model(&self, v: &[f64]) -> BgFamilyLimit {
+        let mut natural = v.to_vec();
+        if let Some(last) = natural.last_mut() {
+            if self.has_common_p() {
+                *last /= 1.0 + *last;
+            }
+        }
+        self.limit.model(&natural)
+    }
+
+    fn has_common_p(&self) -> bool {
+        matches!(self.limit, Limit::HomogeneousDropout | Limit::Homogeneous)
+    }
+
+    /// d p / d odds at the optimiser's vector, for the last parameter (1 when it is not p).
+    pub fn p_per_odds(&self, v: &[f64]) -> f64 {
+        match (self.has_common_p(), v.last()) {
+            (true, Some(o)) => 1.0 / ((1.0 + o) * (1.0 + o)),
+            _ => 1.0,
+        }
+    }
+}
+
+impl Likelihood for LimitData<'_> {
+    fn parameter_names(&self) -> &'static [&'static str] {
+        self.limit.parameter_names()
+    }
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let model = self.to_model(params);
+        if !model.is_valid() {
+            return (f64::NEG_INFINITY, vec![f64::NAN; params.len()]);
+        }
+        let dropout = self.dropout;
+        let (ll, mut gradient) = match self.limit {
+            Limit::Homogeneous => self.data.weighted_sum(|x, tx, t| {
+                let (l, g) = model.log_likelihood_with_gradient(dropout, x, tx, t);
+                (l, [g[0], g[1]])
+            }),
+            _ => self.data.weighted_sum(|x, tx, t| {
+                let (l, g) = model.log_likelihood_with_gradient(dropout, x, tx, t);
+                (l, [g[0], g[1], g[2]])
+            }),
+        };
+        let chain = self.p_per_odds(params);
+        if let Some(last) = gradient.last_mut() {
+            *last *= chain;
+        }
+        (ll, gradient)
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.data.n_customers()
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        let (mean_frequency, mean_t) = self.data.means();
+        let t = mean_t.max(1e-3);
+        let rate = (mean_frequency / t).max(1e-3 / t);
+        // Dropout odds: p = 0.1, 0.3, 0.02.
+        let odds = [1.0 / 9.0, 3.0 / 7.0, 0.02 / 0.98];
+        match self.limit {
+            Limit::HomogeneousDropout => vec![
+                vec![1.0, 1.0 / rate, odds[0]],
+                vec![0.5, 0.5 / rate, odds[1]],
+                vec![2.0, 2.0 / rate, odds[2]],
+            ],
+            Limit::HomogeneousRate => vec![
+                vec![rate, 1.0, 2.0],
+                vec![2.0 * rate, 0.5, 2.0],
+                vec![0.5 * rate, 2.0, 5.0],
+            ],
+            Limit::Homogeneous => vec![
+                vec![rate, odds[0]],
+                vec![2.0 * rate, odds[1]],
+                vec![0.5 * rate, odds[2]],
+            ],
+        }
+    }
+}
+
+/// Σ over customers of the log-likelihood of any BG-family model (limiting or general).
+pub fn total_log_likelihood(data: &BgNbdData, model: &BgFamilyLimit, dropout: Dropout) -> f64 {
+    data.weighted_sum(|x, tx, t| (model.log_likelihood_with_gradient(dropout, x, tx, t).0, [0.0; 0]))
+        .0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::bg_nbd::{family_log_likelihood, BgNbdParams};
+    use crate::test_support::*;
+
+    const AFTER: Dropout = Dropout::AfterRepeatPurchases;
+    const ALSO: Dropout = Dropout::AlsoAtFirstPurchase;
+
+    /// The CDNOW maximum-likelihood estimate (shared/REFERENCE.md).
+    const MLE: BgNbdParams = BgNbdParams {
+        r: 0.2425929,
+        alpha: 4.4135323,
+        a: 0.7928861,
+        b: 2.4257535,
+    };
+
+    fn general(p: BgNbdParams) -> BgFamilyLimit {
+        BgFamilyLimit {
+            rate: PurchaseRate::Gamma { r: p.r, alpha: p.alpha },
+            dropout: DropoutProbability::Beta { a: p.a, b: p.b },
+        }
+    }
+
+    const CUSTOMERS: [(f64, f64, f64); 5] = [
+        (0.0, 0.0, 38.86),
+        (1.0, 0.5, 10.0),
+        (2.0, 30.43, 38.86),
+        (26.0, 35.86, 38.86),
+        (200.0, 38.0, 40.0),
+    ];
+
+    #[test]
+    fn the_general_case_is_eq_6_for_both_dropout_rules() {
+        for dropout in [AFTER, ALSO] {
+            for (x, tx, t) in CUSTOMERS {
+                let (ll, g) = general(MLE).log_likelihood_with_gradient(dropout, x, tx, t);
+                let (expected, expected_g) = family_log_likelihood(&MLE, dropout, x, tx, t);
+                assert_close(ll, expected, 1e-13);
+                for (ours, theirs) in g.iter().zip(expected_g) {
+                    assert!(
+                        (ours - theirs).abs() <= 1e-10 * (1.0 + theirs.abs()),
+                        "{ours} vs {theirs}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn limiting_gradients_match_central_differences() {
+        for limit in Limit::ALL {
+            let v: &[f64] = match limit {
+                Limit::HomogeneousDropout => &[0.3, 5.0, 0.15],
+                Limit::HomogeneousRate => &[0.06, 0.8, 2.4],
+                Limit::Homogeneous => &[0.06, 0.15],
+            };
+            for dropout in [AFTER, ALSO] {
+                for (x, tx, t) in CUSTOMERS {
+                    let (_, g) = limit.model(v).log_likelihood_with_gradient(dropout, x, tx, t);
+                    let ll = |p: &[f64]| limit.model(p).log_likelihood_with_gradient(dropout, x, tx, t).0;
+                    assert_gradient_matches(ll, v, &g);
+                }
+            }
+        }
+    }
+
+    /// The general model at distance h from a limit: 1/(a+b+1) = h and/or 1/r = h.
+    fn near(limit: BgFamilyLimit, h: f64) -> BgFamilyLimit {
+        let rate = match limit.rate {
+            PurchaseRate::Common { lambda } => PurchaseRate::Gamma {
+                r: 1.0 / h,
+                alpha: 1.0 / (h * lambda),
+            },
+            gamma => gamma,
+        };
+        let dropout = match limit.dropout {
+            DropoutProbability::Common { p } => DropoutProbability::Beta {
+                a: p * (1.0 / h - 1.0),
+                b: (1.0 - p) * (1.0 / h - 1.0),
+            },
+            beta => beta,
+        };
+        BgFamilyLimit { rate, dropout }
+    }
+
+    fn limits() -> [BgFamilyLimit; 3] {
+        [
+            Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15]),
+            Limit::HomogeneousRate.model(&[0.06, 0.8, 2.4]),
+            Limit::Homogeneous.model(&[0.06, 0.15]),
+        ]
+    }
+
+    /// f at the general model 1e-5 and 1e-6 from the limit, and at the limit: the distance to the
+    /// limit's value must shrink tenfold (first order in h), down to rounding.
+    fn approaches(what: &str, f: impl Fn(&BgFamilyLimit) -> f64, limit: BgFamilyLimit) {
+        let at = f(&limit);
+        let far = (f(&near(limit, 1e-5)) - at).abs();
+        let close = (f(&near(limit, 1e-6)) - at).abs();
+        assert!(
+            close <= 0.15 * far + 1e-11 * at.abs().max(1e-300),
+            "{what}: {far:e} at h = 1e-5, {close:e} at h = 1e-6 (limit {at})"
+        );
+    }
+
+    #[test]
+    fn every_prediction_next_to_a_limit_approaches_the_limit() {
+        for limit in limits() {
+            for dropout in [AFTER, ALSO] {
+                for (x, tx, t) in CUSTOMERS {
+                    let what = |name: &str| format!("{name} {limit:?} {dropout:?} ({x}, {tx}, {t})");
+                    approaches(
+                        &what("log-likelihood"),
+                        |m| m.log_likelihood_with_gradient(dropout, x, tx, t).0,
+                        limit,
+                    );
+                    approaches(&what("P(alive)"), |m| m.p_alive(dropout, x, tx, t), limit);
+                    for horizon in [1.0, 52.0, 520.0] {
+                        approaches(
+                            &what("E[Y]"),
+                            |m| m.conditional_expected_purchases(dropout, horizon, x, tx, t).unwrap(),
+                            limit,
+                        );
+                        approaches(
+                            &what("P(Y = 0)"),
+                            |m| m.probability_of_no_purchase(dropout, horizon, x, tx, t),
+                            limit,
+                        );
+                    }
+                }
+                approaches("E[X]", |m| m.expected_purchases(dropout, 52.0).unwrap(), limit);
+                for n in [0, 1, 5] {
+                    approaches("P(X = n)", |m| m.probability_of_purchases(dropout, 52.0, n), limit);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_homogeneous_limit_is_geometric_dropout_with_poisson_purchases() {
+        // λ = 0.06, p = 0.15: an immortal customer's purchases in t are Poisson(λt); the k-th happens
+        // if at least k occur and the k−1 before it were survived, so E[X(t)] = Σ_k (1−p)^(k−1)
+        // P(Poisson(λt) ≥ k) — summed here term by term, against the closed form (1 − e^(−λpt))/p.
+        let (lambda, p) = (0.06, 0.15);
+        let model = Limit::Homogeneous.model(&[lambda, p]);
+        for t in [1.0, 52.0, 520.0] {
+            let m: f64 = lambda * t;
+            let mut pmf = (-m).exp();
+            let mut at_least = 1.0 - pmf;
+            let mut sum = 0.0;
+            for k in 1..2000 {
+                sum += (1.0 - p).powi(k - 1) * at_least;
+                pmf *= m / k as f64;
+                at_least -= pmf;
+            }
+            assert_close(model.expected_purchases(AFTER, t).unwrap(), sum, 1e-12);
+            // MBG/NBD: the first purchase is a dropout chance too.
+            assert_close(model.expected_purchases(ALSO, t).unwrap(), (1.0 - p) * sum, 1e-12);
+        }
+        // P(alive) by Bayes: alive at T has likelihood λ^x e^(−λT) (1−p)^x; dropped at t_x,
+        // λ^x e^(−λ t_x) p (1−p)^(x−1).
+        let (x, tx, t) = (3.0, 20.0, 40.0);
+        let alive = (1.0 - p).powf(x) * (-lambda * t).exp();
+        let dead = p * (1.0 - p).powf(x - 1.0) * (-lambda * tx).exp();
+        assert_close(model.p_alive(AFTER, x, tx, t), alive / (alive + dead), 1e-14);
+    }
+
+    #[test]
+    fn limiting_purchase_distributions_sum_to_one_with_their_means() {
+        for limit in limits() {
+            for dropout in [AFTER, ALSO] {
+                let mean = limit.expected_purchases(dropout, 39.0).unwrap();
+                assert_pmf_sums_to_one_with_mean(|n| limit.probability_of_purchases(dropout, 39.0, n), mean);
+            }
+        }
+    }
+
+    #[test]
+    fn homogeneous_dropout_expectation_is_the_gamma_average_of_the_fixed_rate_one() {
+        // With p fixed, E[Y(t) | alive] = E_λ[(1 − e^(−λpt))/p], λ ~ Gamma(r+x, α+T): the closed
+        // form against a quadrature of the fixed-rate expression over the gamma density.
+        let model = Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15]);
+        let (shape, rate, p, horizon) = (0.3 + 4.0, 5.0 + 30.0, 0.15, 52.0);
+        let ln_norm = shape * f64::ln(rate) - ln_gamma(shape);
+        let integrand = |l: f64| -(-l * p * horizon).exp_m1() / p * (ln_norm + (shape - 1.0) * l.ln() - rate * l).exp();
+        let expected = crate::special::integrate(integrand, 0.0, 10.0, 1e-13).unwrap();
+        assert_close(
+            model.expected_purchases_if_alive(AFTER, horizon, 4.0, 30.0).unwrap(),
+            expected,
+            1e-10,
+        );
+    }
+}
