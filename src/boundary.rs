@@ -91,6 +91,7 @@ pub fn fit_bg_family(data: &BgNbdData, dropout: Dropout, label: &'static str, pe
     let mut rejected: Vec<String> = Vec::new();
     // (log-likelihood, number of parameters, fit)
     let mut candidates: Vec<(f64, usize, BgFamilyFit)> = Vec::new();
+    let mut restarts: Vec<Vec<f64>> = Vec::new();
     for limit in Limit::ALL {
         let face = LimitData { data, limit, dropout };
         let fit = match maximize(&face, label, 0.0) {
@@ -107,6 +108,13 @@ pub fn fit_bg_family(data: &BgNbdData, dropout: Dropout, label: &'static str, pe
             .map(|inside| total_log_likelihood(data, &inside, dropout))
             .find(|&inside_ll| inside_ll > ll + tolerance);
         if let Some(inside_ll) = inside_better {
+            // The maximum lies inside, near this limit: a start for the full model from there.
+            restarts.extend(
+                steps_inside(&model)
+                    .into_iter()
+                    .filter(|m| m.limit().is_none())
+                    .map(|m| m.to_vec()),
+            );
             rejected.push(format!(
                 "{}: not a maximum (log-likelihood {ll:.4}; a point inside has {inside_ll:.4})",
                 limit_name(limit)
@@ -116,8 +124,29 @@ pub fn fit_bg_family(data: &BgNbdData, dropout: Dropout, label: &'static str, pe
         let k = fit.params.len();
         candidates.push((ll, k, BgFamilyFit::Limit(limit_fit(&face, fit, model))));
     }
+    let interior = match interior {
+        Err(_) if !restarts.is_empty() => match dropout {
+            Dropout::AfterRepeatPurchases => refit_near_limit(data, restarts, label),
+            Dropout::AlsoAtFirstPurchase => refit_near_limit(&MbgNbdData(data.clone()), restarts, label),
+        },
+        other => other,
+    };
     if let Ok(fit) = interior.as_ref() {
-        candidates.push((fit.log_likelihood, fit.params.len(), BgFamilyFit::Interior(fit.clone())));
+        // Compared in the stable form the limits use: near a limit (a + b = 10⁷) the ln Γ
+        // differences of the fast likelihood carry ~1e-8 per customer of rounding, enough to
+        // make a point that merely approaches a limit look better than the limit itself.
+        let [r, alpha, a, b] = fit.params[..] else {
+            return Err(ClvError::NotConverged {
+                model: label,
+                reason: "the fit returned the wrong number of parameters".into(),
+            });
+        };
+        let general = BgFamilyLimit {
+            rate: PurchaseRate::Gamma { r, alpha },
+            dropout: DropoutProbability::Beta { a, b },
+        };
+        let ll = total_log_likelihood(data, &general, dropout);
+        candidates.push((ll, fit.params.len(), BgFamilyFit::Interior(fit.clone())));
     }
     let Some(best) = candidates.iter().map(|c| c.0).reduce(f64::max) else {
         let interior_error = interior.err().map(|e| e.to_string()).unwrap_or_default();
@@ -234,4 +263,91 @@ fn limit_fit(face: &LimitData<'_>, mut fit: MleFit, model: BgFamilyLimit) -> Mod
     stored.standard_errors = standard_errors;
     stored.limit = Some(limit_description(face.limit));
     stored
+}
+
+/// A likelihood with other start points: the points next to a limit where the full model was
+/// found to rise, when the usual starts failed.
+struct Restarted<'a, M> {
+    model: &'a M,
+    starts: Vec<Vec<f64>>,
+}
+
+impl<M: Likelihood> Likelihood for Restarted<'_, M> {
+    fn parameter_names(&self) -> &'static [&'static str] {
+        self.model.parameter_names()
+    }
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        self.model.log_likelihood_with_gradient(params)
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.model.n_customers()
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        self.starts.clone()
+    }
+}
+
+/// The interior maximum next to a limit, where the likelihood is nearly flat along a + b and
+/// L-BFGS in (ln a, ln b) stalls in the curved valley: fitted in (r, α, p̄/(1−p̄), a + b),
+/// p̄ = a/(a+b), where that valley is one axis, from `starts`; then taken as the start of the
+/// usual fit, which confirms the maximum and gives the covariance of (r, α, a, b).
+fn refit_near_limit<M: Likelihood>(model: &M, starts: Vec<Vec<f64>>, label: &'static str) -> Result<MleFit> {
+    let reparameterised = MeanAndTotal { model, starts };
+    let fit = maximize(&reparameterised, label, 0.0)?;
+    let natural = MeanAndTotal::<M>::natural(&fit.params);
+    maximize(
+        &Restarted {
+            model,
+            starts: vec![natural],
+        },
+        label,
+        0.0,
+    )
+}
+
+/// A BG-family likelihood over (r, α, odds, c) with a = c·p̄, b = c·(1−p̄), p̄ = odds/(1+odds).
+struct MeanAndTotal<'a, M> {
+    model: &'a M,
+    starts: Vec<Vec<f64>>,
+}
+
+impl<M> MeanAndTotal<'_, M> {
+    fn natural(v: &[f64]) -> Vec<f64> {
+        let (odds, total) = (v[2], v[3]);
+        let mean = odds / (1.0 + odds);
+        vec![v[0], v[1], total * mean, total * (1.0 - mean)]
+    }
+}
+
+impl<M: Likelihood> Likelihood for MeanAndTotal<'_, M> {
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["r", "alpha", "dropout_odds", "a_plus_b"]
+    }
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let (ll, g) = self.model.log_likelihood_with_gradient(&Self::natural(params));
+        let (odds, total) = (params[2], params[3]);
+        let mean = odds / (1.0 + odds);
+        let d_mean_d_odds = 1.0 / ((1.0 + odds) * (1.0 + odds));
+        let d_odds = total * (g[2] - g[3]) * d_mean_d_odds;
+        let d_total = mean * g[2] + (1.0 - mean) * g[3];
+        (ll, vec![g[0], g[1], d_odds, d_total])
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.model.n_customers()
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        self.starts
+            .iter()
+            .map(|s| {
+                let (a, b) = (s[2], s[3]);
+                vec![s[0], s[1], a / b, a + b]
+            })
+            .collect()
+    }
 }

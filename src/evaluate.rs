@@ -64,6 +64,9 @@ pub struct FitSummary {
     pub n_customers: u64,
     pub iterations: u64,
     pub warnings: Vec<String>,
+    /// For a limiting model: which heterogeneity went to its limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 impl FitSummary {
@@ -76,6 +79,7 @@ impl FitSummary {
             n_customers: fit.n_customers,
             iterations: fit.iterations,
             warnings: fit.warnings.clone(),
+            limit: fit.limit.clone(),
         }
     }
 }
@@ -157,6 +161,14 @@ pub struct Actuals {
     pub cumulative: Vec<u64>,
 }
 
+/// A model the evaluation could not fit or evaluate, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotFitted {
+    pub model: PurchaseModelKind,
+    pub label: &'static str,
+    pub reason: String,
+}
+
 /// Which model the data prefer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preferred {
@@ -181,6 +193,9 @@ pub struct Evaluation {
     pub frequency_groups: Vec<String>,
     pub actual: Actuals,
     pub models: Vec<ModelEvaluation>,
+    /// Models that could not be fitted or evaluated on these data, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_fitted: Vec<NotFitted>,
     pub spend: Option<SpendEvaluation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_skipped: Option<String>,
@@ -236,12 +251,32 @@ pub fn evaluate(
         || {
             kinds
                 .par_iter()
-                .map(|&kind| fit_purchase_model(&rfm, kind, penalizer))
-                .collect::<Result<Vec<PurchaseFit>>>()
+                .map(|&kind| (kind, fit_purchase_model(&rfm, kind, penalizer)))
+                .collect::<Vec<(PurchaseModelKind, Result<PurchaseFit>)>>()
         },
         || fit_spend_model(&rfm, penalizer),
     );
-    let purchase_fits = purchase_fits?;
+    // One model that cannot be fitted does not hide the others; only when none can is it an error.
+    let mut not_fitted = Vec::new();
+    let mut fitted = Vec::new();
+    for (kind, fit) in purchase_fits {
+        match fit {
+            Ok(fit) => fitted.push(fit),
+            Err(e) => not_fitted.push(NotFitted {
+                model: kind,
+                label: kind.label(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    if fitted.is_empty() {
+        let reasons: Vec<String> = not_fitted.iter().map(|n| n.reason.clone()).collect();
+        return Err(ClvError::Model {
+            model: "evaluation",
+            reason: format!("no purchase model could be fitted: {}", reasons.join("; ")),
+        });
+    }
+    let purchase_fits = fitted;
     let (spend_fit, spend_skipped) = spend_fit?;
 
     let unit_days = summary.time_unit.days();
@@ -273,7 +308,7 @@ pub fn evaluate(
     for fit in &purchase_fits {
         let model = fit.model();
         let erased = fit.erased();
-        let (evaluation, predictions) = evaluate_model(
+        let evaluated = evaluate_model(
             model,
             &erased,
             &rfm,
@@ -284,9 +319,18 @@ pub fn evaluate(
             &cohorts,
             &week_ends,
             unit_days,
-        )?;
-        models.push(evaluation);
-        holdout_predictions.push((model.kind(), predictions));
+        );
+        match evaluated {
+            Ok((evaluation, predictions)) => {
+                models.push(evaluation);
+                holdout_predictions.push((model.kind(), predictions));
+            }
+            Err(e) => not_fitted.push(NotFitted {
+                model: model.kind(),
+                label: model.kind().label(),
+                reason: e.to_string(),
+            }),
+        }
     }
 
     let spend = match (&spend_fit, &spend_holdout, &rfm.monetary_value) {
@@ -328,6 +372,7 @@ pub fn evaluate(
             .collect(),
         actual,
         models,
+        not_fitted,
         spend,
         spend_skipped,
         preferred,

@@ -141,8 +141,7 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
     Err(ClvError::NotConverged {
         model: model_name,
         reason: format!(
-            "no start point converged: {} customers may be too few or too alike to identify the model; \
-             try --penalizer 0.01 (details: {})",
+            "no start point converged for {} customers (details: {})",
             model.n_customers(),
             failures.join("; ")
         ),
@@ -206,7 +205,8 @@ fn finish<M: Likelihood>(
     // The reported log-likelihood (and AIC, BIC) is the data's, without any penalty.
     let ll = model.data_log_likelihood(&params);
     let mut warnings = Vec::new();
-    const HINT: &str = "the forecasts may still be usable, but try --penalizer 0.01 or more data";
+    const HINT: &str =
+        "the forecasts may still be usable; more customers or a longer calibration period would pin it down";
     for (name, t) in model.parameter_names().iter().zip(&theta) {
         if t.abs() > BOUNDARY_LOG {
             warnings.push(format!(

@@ -460,6 +460,9 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
     );
     for m in &ev.models {
         let _ = writeln!(s, "\n{} ({} customers)", m.label, m.fit.n_customers);
+        if let Some(limit) = &m.fit.limit {
+            let _ = writeln!(s, "  limiting model, {limit}");
+        }
         let _ = writeln!(
             s,
             "  {:<10} {:>10} {:>10} 95% interval (log scale)",
@@ -570,6 +573,9 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
                 reason.as_deref().unwrap_or("no amounts")
             );
         }
+    }
+    for n in &ev.not_fitted {
+        let _ = writeln!(s, "\n{}: not fitted: {}", n.label, n.reason);
     }
     if ev.models.len() > 1 {
         let _ = writeln!(s, "\nComparison");

@@ -141,10 +141,12 @@ fn stirling_correction(w: f64) -> f64 {
 
 /// E[h(p)] for p ~ Beta(a, b), by adaptive Gauss–Legendre quadrature of h against the
 /// unnormalised density, divided by the same quadrature of the density: so no ln B(a, b) of
-/// large arguments enters. The interval is cut at the mode and at multiples of the standard
-/// deviation around it, so a density concentrated in a sliver (a + b = 10⁶) is found, and an
-/// endpoint where the density is infinite (a < 1 or b < 1) is integrated in p^a (or (1−p)^b),
-/// where it is finite. `None` if the quadrature does not reach `rel_tol` within its panel budget.
+/// large arguments enters. The interval is cut at the mode, at multiples of the standard
+/// deviation around it and at multiples of 1/(a+b) from either end, so a density concentrated in
+/// a sliver (a + b = 10⁶) or against an end (a = 10⁻³, b = 10⁶) is found, and an endpoint where
+/// the density is infinite (a < 1 or b < 1) is integrated in p^a (or (1−p)^b), where it is finite.
+/// Each piece is accurate to `rel_tol` of the whole integral (estimated by a coarse first pass).
+/// `None` if the quadrature does not reach `rel_tol` within its panel budget.
 pub fn beta_expectation(a: f64, b: f64, h: impl Fn(f64) -> f64, rel_tol: f64) -> Option<f64> {
     if !(a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
         return None;
@@ -155,59 +157,78 @@ pub fn beta_expectation(a: f64, b: f64, h: impl Fn(f64) -> f64, rel_tol: f64) ->
         a / (a + b)
     };
     let sd = (a * b / ((a + b) * (a + b) * (a + b + 1.0))).sqrt();
-    let log_density_at = |p: f64| (a - 1.0) * p.ln() + (b - 1.0) * (-p).ln_1p();
-    // The density is scaled by its value at the centre, where the main branch measures from.
-    let shift = log_density_at(centre);
     let mut cuts = vec![0.0, centre, 1.0];
     for k in [1.0, 3.0, 10.0, 30.0, 100.0] {
         cuts.push(centre - k * sd);
         cuts.push(centre + k * sd);
     }
+    // With a ≪ 1 (or b ≪ 1) the mass lies within ~1/(a+b) of an end, far beyond a few standard
+    // deviations (sd ≈ √a/b): cut there too, so that no panel's nodes step over it.
+    for k in [1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0] {
+        cuts.push(k / (a + b));
+        cuts.push(1.0 - k / (a + b));
+    }
     cuts.retain(|c| (0.0..=1.0).contains(c));
     cuts.sort_by(f64::total_cmp);
     cuts.dedup();
-    let (mut numerator, mut denominator) = (0.0, 0.0);
-    for window in cuts.windows(2) {
-        let (lo, hi) = (window[0], window[1]);
-        if hi <= lo {
-            continue;
-        }
-        // ∫ f(p) p^(a−1) (1−p)^(b−1) dp on [lo, hi], in the variable that keeps it finite.
-        let piece = |f: &dyn Fn(f64) -> f64| -> Option<f64> {
-            if lo == 0.0 && a < 1.0 {
-                // p = v^(1/a): p^(a−1) dp = dv / a.
-                integrate(
-                    |v| {
-                        let p = v.powf(1.0 / a);
-                        f(p) * ((b - 1.0) * (-p).ln_1p() - shift).exp() / a
-                    },
-                    0.0,
-                    hi.powf(a),
-                    rel_tol,
-                )
-            } else if hi == 1.0 && b < 1.0 {
-                // 1 − p = w^(1/b): (1−p)^(b−1) dp = dw / b.
-                integrate(
-                    |w| {
-                        let q = w.powf(1.0 / b);
-                        f(1.0 - q) * ((a - 1.0) * (-q).ln_1p() - shift).exp() / b
-                    },
-                    0.0,
-                    (1.0 - lo).powf(b),
-                    rel_tol,
-                )
-            } else {
-                // In d = p − centre, the log-density relative to the centre has no cancellation of
-                // large terms: at a + b = 10⁶ the plain one would carry 1e-11 of noise.
-                let relative = |d: f64| (a - 1.0) * (d / centre).ln_1p() + (b - 1.0) * (-d / (1.0 - centre)).ln_1p();
-                integrate(|d| f(centre + d) * relative(d).exp(), lo - centre, hi - centre, rel_tol)
-            }
-        };
-        numerator += piece(&h)?;
-        denominator += piece(&|_| 1.0)?;
-    }
+    let density = BetaDensity { a, b, centre };
+    let whole = |f: &dyn Fn(f64) -> f64, tolerance: f64, floor: f64| -> Option<f64> {
+        let pieces: Vec<(f64, f64)> = cuts.windows(2).filter(|w| w[1] > w[0]).map(|w| (w[0], w[1])).collect();
+        let per_piece = floor / pieces.len().max(1) as f64;
+        pieces
+            .into_iter()
+            .map(|(lo, hi)| density.integrate(f, lo, hi, tolerance, per_piece))
+            .sum()
+    };
+    // A piece far in a tail is refined to rel_tol of the whole, not to the last digit of its own
+    // tiny value (which it may never reach): the whole comes from a coarse first pass.
+    let numerator_scale = whole(&|p| h(p).abs(), 1e-3, 0.0)?;
+    let denominator_scale = whole(&|_| 1.0, 1e-3, 0.0)?;
+    let numerator = whole(&h, rel_tol, rel_tol * numerator_scale)?;
+    let denominator = whole(&|_| 1.0, rel_tol, rel_tol * denominator_scale)?;
     let value = numerator / denominator;
     (value.is_finite() && denominator > 0.0).then_some(value)
+}
+
+/// The Beta(a, b) density divided by its value at `centre`, for `beta_expectation`.
+struct BetaDensity {
+    a: f64,
+    b: f64,
+    centre: f64,
+}
+
+impl BetaDensity {
+    /// ∫ f(p) · density(p) dp on [lo, hi], in the variable that keeps the integrand finite.
+    fn integrate(&self, f: &dyn Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64, abs_tol: f64) -> Option<f64> {
+        let Self { a, b, centre } = *self;
+        let shift = (a - 1.0) * centre.ln() + (b - 1.0) * (-centre).ln_1p();
+        if lo == 0.0 && a < 1.0 {
+            // p = v^(1/a): p^(a−1) dp = dv / a.
+            let g = |v: f64| {
+                let p = v.powf(1.0 / a);
+                f(p) * ((b - 1.0) * (-p).ln_1p() - shift).exp() / a
+            };
+            integrate_to(g, 0.0, hi.powf(a), rel_tol, abs_tol)
+        } else if hi == 1.0 && b < 1.0 {
+            // 1 − p = w^(1/b): (1−p)^(b−1) dp = dw / b.
+            let g = |w: f64| {
+                let q = w.powf(1.0 / b);
+                f(1.0 - q) * ((a - 1.0) * (-q).ln_1p() - shift).exp() / b
+            };
+            integrate_to(g, 0.0, (1.0 - lo).powf(b), rel_tol, abs_tol)
+        } else {
+            // In d = p − centre, the log-density relative to the centre has no cancellation of
+            // large terms: at a + b = 10⁶ the plain one would carry 1e-11 of noise.
+            let relative = |d: f64| (a - 1.0) * (d / centre).ln_1p() + (b - 1.0) * (-d / (1.0 - centre)).ln_1p();
+            integrate_to(
+                |d| f(centre + d) * relative(d).exp(),
+                lo - centre,
+                hi - centre,
+                rel_tol,
+                abs_tol,
+            )
+        }
+    }
 }
 
 /// ln 2F1(a, b; a+1; z) for a > 0, b < a + 1 and 0 ≤ z < 1: the hypergeometric function of the
@@ -344,6 +365,12 @@ const MAX_PANELS: usize = 2000;
 /// the largest error estimate is halved until the summed estimates are within `rel_tol` of the
 /// integral. `None` if the integrand is not finite or `MAX_PANELS` do not reach the tolerance.
 pub fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64) -> Option<f64> {
+    integrate_to(f, lo, hi, rel_tol, 0.0)
+}
+
+/// As `integrate`, also done when the error estimate is below `abs_tol`: for one piece of a larger
+/// integral, whose accuracy is measured against the whole.
+pub fn integrate_to(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64, abs_tol: f64) -> Option<f64> {
     let first = refine(&f, lo, hi, gauss_panel(&f, lo, hi));
     let mut panels = std::collections::BinaryHeap::from([first]);
     loop {
@@ -352,7 +379,7 @@ pub fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64) -> Opti
             return None;
         }
         // Below 1e-300 relative precision runs out in the subnormal range: the value is 0.
-        if error <= rel_tol * total.abs() || error <= 1e8 * f64::MIN_POSITIVE {
+        if error <= rel_tol * total.abs() || error <= abs_tol || error <= 1e8 * f64::MIN_POSITIVE {
             return Some(total);
         }
         if panels.len() >= MAX_PANELS {
@@ -405,6 +432,60 @@ mod tests {
             let transformed = euler_complement(a + b - 1.0 - r, a - 1.0, c, z).unwrap();
             assert_close(transformed, direct, 1e-12);
         }
+    }
+
+    #[test]
+    fn beta_expectation_gives_the_beta_moments_however_lopsided_or_peaked() {
+        // E[p^k] = a(a+1)…(a+k−1) / ((a+b)(a+b+1)…(a+b+k−1)) for k = 1, 2, 3, for Beta(a, b)
+        // with ends where the density is infinite
+        // (a or b = 1e-3), mass within 1/(a+b) of an end (a = 1e-3, b = 10⁶), and a sliver
+        // (a + b = 10⁶).
+        for (a, b) in [
+            (0.8, 2.4),
+            (1e-3, 1e-3),
+            (1e-3, 0.8),
+            (0.8, 1e-3),
+            (1e-3, 1e6),
+            (1e6, 1e-3),
+            (1.5e5, 8.5e5),
+            (0.8, 1e6),
+        ] {
+            let mean = beta_expectation(a, b, |p| p, 1e-12).unwrap();
+            assert_close(mean, a / (a + b), 1e-12);
+            let second = beta_expectation(a, b, |p| p * p, 1e-12).unwrap();
+            assert_close(second, a * (a + 1.0) / ((a + b) * (a + b + 1.0)), 1e-12);
+            let cube = beta_expectation(a, b, |p| p.powi(3), 1e-12).unwrap();
+            let expected = a * (a + 1.0) * (a + 2.0) / ((a + b) * (a + b + 1.0) * (a + b + 2.0));
+            assert_close(cube, expected, 1e-12);
+        }
+    }
+
+    #[test]
+    fn ln_rising_matches_ln_gamma_differences_and_stirling_beyond() {
+        // Below 1000 it is the plain difference; above, Stirling's series must agree with the
+        // difference where the latter still has digits (z = 1000..5000, n ≤ 50: |ln Γ| < 4e4,
+        // so the plain difference is good to ~1e-11 absolute) and with Σ ln(z+j) for integer n.
+        for z in [1000.0, 1234.5, 5000.0] {
+            for n in [1.0, 7.0, 50.0] {
+                let plain = ln_gamma(z + n) - ln_gamma(z);
+                assert!((ln_rising(z, n) - plain).abs() < 1e-10, "{z} {n}");
+            }
+        }
+        for z in [1e4, 1e6, 1e9] {
+            let n = 25.0;
+            let sum: f64 = (0..25).map(|j| (z + j as f64).ln()).sum();
+            assert_close(ln_rising(z, n), sum, 1e-15);
+        }
+        assert_eq!(ln_rising(3.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn euler_complement_declines_what_it_cannot_sum_accurately() {
+        // A = a+b−1−r with r = 10⁴ ≫ a+b: the terms alternate and cancel to ~1e-4000 of their
+        // size; the series must say so rather than return a number (it returned 22.39 for 10.87).
+        assert!(euler_complement(2.3 - 1e4, -0.2, 2.3, 52.0 / 10062.0).is_none());
+        // z within 1e-7 of 1 would need ~4·10⁸ terms: declined before summing.
+        assert!(euler_complement(1.0, -0.2, 2.3, 1.0 - 1e-7).is_none());
     }
 
     #[test]

@@ -230,7 +230,7 @@ impl BgFamilyLimit {
         let chances = x + dropout.shift();
         match (self.rate, self.dropout) {
             (PurchaseRate::Common { lambda }, DropoutProbability::Common { p }) => {
-                Some(-(-lambda * p * horizon).exp_m1() / p)
+                Some(fixed_rate_purchases_until_dropout(lambda * horizon, p))
             }
             (PurchaseRate::Gamma { r, alpha }, DropoutProbability::Common { p }) => {
                 Some(-(-(r + x) * (p * horizon / (alpha + t)).ln_1p()).exp_m1() / p)
@@ -238,7 +238,7 @@ impl BgFamilyLimit {
             (PurchaseRate::Common { lambda }, DropoutProbability::Beta { a, b }) => beta_expectation(
                 a,
                 b + chances,
-                |p| -(-lambda * p * horizon).exp_m1() / p,
+                |p| fixed_rate_purchases_until_dropout(lambda * horizon, p),
                 QUADRATURE_TOLERANCE,
             ),
             (PurchaseRate::Gamma { r, alpha }, DropoutProbability::Beta { a, b }) => {
@@ -326,6 +326,18 @@ impl BgFamilyLimit {
             PurchaseRate::Common { lambda } => (-lambda * horizon).exp(),
         };
         1.0 - p_alive + p_alive * none_if_alive
+    }
+}
+
+/// (1 − e^(−mp))/p: the purchases of a customer who buys m times on average in the period if she
+/// stays, and drops out with probability p at each purchase. Below mp = 1e-8, m(1 − mp/2), as
+/// the direct form would divide subnormal numbers for a p that underflows.
+fn fixed_rate_purchases_until_dropout(mean: f64, p: f64) -> f64 {
+    let mp = mean * p;
+    if mp < 1e-8 {
+        mean * (1.0 - 0.5 * mp)
+    } else {
+        -(-mp).exp_m1() / p
     }
 }
 

@@ -146,7 +146,14 @@ pub(crate) fn family_p_alive(p: &BgNbdParams, dropout: Dropout, x: f64, t_x: f64
         return 1.0;
     }
     let BgNbdParams { r, alpha, a, b } = *p;
-    let log_odds_dead = a.ln() - (b + chances - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
+    // ln((α+T)/(α+t_x)); for α ≫ T − t_x as ln(1 + (T−t_x)/(α+t_x)), where the difference of
+    // two close logarithms would lose digits that (r+x) (large with α) then multiplies.
+    let gap = if t - t_x < 1e-3 * (alpha + t_x) {
+        ((t - t_x) / (alpha + t_x)).ln_1p()
+    } else {
+        (alpha + t).ln() - (alpha + t_x).ln()
+    };
+    let log_odds_dead = a.ln() - (b + chances - 1.0).ln() + (r + x) * gap;
     logistic(-log_odds_dead)
 }
 
@@ -180,7 +187,24 @@ pub(crate) fn family_expected_purchases_if_alive(
 /// series of eq. (10) alternates (shape ≫ a + b) or needs too many terms (t ≫ rate).
 pub(crate) fn gamma_rate_beta_dropout_expectation(shape: f64, rate: f64, a: f64, b: f64, horizon: f64) -> Option<f64> {
     let u = horizon / rate;
-    beta_expectation(a, b, |p| -(-shape * (p * u).ln_1p()).exp_m1() / p, QUADRATURE_TOLERANCE)
+    beta_expectation(
+        a,
+        b,
+        |p| purchases_until_dropout(shape, p * u) * u,
+        QUADRATURE_TOLERANCE,
+    )
+}
+
+/// [1 − (1 + w)^(−shape)] / w, w = p·t/rate: the purchases until dropout of
+/// `gamma_rate_beta_dropout_expectation` per unit of t/rate. For (shape + 1)·w below 1e-8 the
+/// first two terms of the binomial series, shape · (1 − (shape+1) w/2): there the direct form
+/// would divide subnormal numbers (p = v^(1/a) underflows for small a).
+pub(crate) fn purchases_until_dropout(shape: f64, w: f64) -> f64 {
+    if (shape + 1.0) * w < 1e-8 {
+        shape * (1.0 - 0.5 * (shape + 1.0) * w)
+    } else {
+        -(-shape * w.ln_1p()).exp_m1() / w
+    }
 }
 
 /// Relative accuracy asked of the quadratures that stand in for the hypergeometric series.
