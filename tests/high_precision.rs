@@ -102,3 +102,37 @@ fn pareto_nbd_matches_40_digit_values_in_extreme_regions() {
         );
     }
 }
+
+#[test]
+fn bg_nbd_forecasts_hold_their_accuracy_over_a_grid_of_extreme_parameters() {
+    // tests/data/generate_extreme_grid.py: r, α, a, b each in {1e-3, order 1, 1e6}, x up to 10,000,
+    // horizons up to 3,650 days, 60-digit mpmath values of eq. (10) and P(alive). Where r ≫ a + b
+    // the Euler-transformed series alternates; where t ≫ α it needs millions of terms: both must
+    // either hold the accuracy (by the quadrature over the beta dropout) or say they cannot.
+    let rows = table("bg_nbd_extreme_grid.csv");
+    assert_eq!(
+        rows.len(),
+        407,
+        "the generator leaves out 79 points mpmath cannot sum in 10 s"
+    );
+    let mut worst = (0.0, String::new());
+    for row in rows {
+        let [r, alpha, a, b, x, t_x, t, horizon, p_alive, expected] = row[..] else {
+            panic!("{row:?}")
+        };
+        let p = BgNbdParams { r, alpha, a, b };
+        let what = format!("(r, α, a, b) = ({r}, {alpha}, {a}, {b}), x = {x}, t_x = {t_x}, T = {t}, t = {horizon}");
+        let e = rel_err(p.p_alive(x, t_x, t), p_alive, 1e-300);
+        assert!(e < 1e-11, "P(alive) {what}: relative error {e:e}");
+        let ours = p
+            .conditional_expected_purchases(horizon, x, t_x, t)
+            .unwrap_or_else(|| panic!("E[Y] {what}: no value"));
+        // An absolute floor of 1e-290: expectations of order 1e-300 (P(alive) underflowing) are 0.
+        let e = rel_err(ours, expected, 1e-290);
+        if e > worst.0 {
+            worst = (e, what.clone());
+        }
+        assert!(e < 1e-9, "E[Y] {what}: {ours} vs {expected}, relative error {e:e}");
+    }
+    eprintln!("largest relative error of E[Y]: {:e} at {}", worst.0, worst.1);
+}
