@@ -137,7 +137,10 @@ pub struct CustomerDecisions {
     /// Percent of customers with a strictly lower CLV (0 for the least valuable, near 100 for the most).
     pub clv_percentile: Vec<f64>,
     pub status: Vec<Status>,
-    /// CLV × churn probability: the value that would be lost if the customer has churned.
+    /// E[CLV | alive] × (1 − P(alive)): the value the customer is worth if she is still a
+    /// customer, times the chance that she is not — what winning her back would recover. (CLV
+    /// itself already contains P(alive), so CLV × (1 − P(alive)) would vanish for exactly the
+    /// customers most likely lost.)
     pub value_at_stake: Vec<f64>,
 }
 
@@ -281,7 +284,15 @@ pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) 
             }
         })
         .collect();
-    let value_at_stake = clv.iter().zip(&forecasts.p_alive).map(|(c, p)| c * (1.0 - p)).collect();
+    let if_alive = forecasts
+        .clv_if_alive
+        .as_deref()
+        .ok_or_else(|| ClvError::InvalidArgument("decisions need the CLV of each customer if alive".into()))?;
+    let value_at_stake = if_alive
+        .iter()
+        .zip(&forecasts.p_alive)
+        .map(|(v, p)| v * (1.0 - p))
+        .collect();
     Ok(CustomerDecisions {
         tier_names: options.tier_names(),
         tier,
@@ -499,6 +510,12 @@ mod tests {
             expected_purchases: vec![2.0; n],
             expected_avg_spend: Some(vec![5.0; n]),
             clv: Some((0..n).map(|i| (10 - i) as f64).collect()),
+            clv_if_alive: None,
+        };
+        let clv_if_alive = (0..n).map(|i| (10 - i) as f64 / forecasts.p_alive[i]).collect();
+        let forecasts = Forecasts {
+            clv_if_alive: Some(clv_if_alive),
+            ..forecasts
         };
         (rfm, forecasts)
     }
@@ -572,8 +589,11 @@ mod tests {
                 New
             ]
         );
-        // Value at stake = CLV × (1 − P(alive)): c3 7 × 0.7 = 4.9, c6 4 × 0.6 = 2.4.
-        assert!((d.value_at_stake[3] - 4.9).abs() < 1e-12);
+        // Value at stake = E[CLV | alive] × (1 − P(alive)) = CLV/P(alive) × (1 − P(alive)):
+        // c3 7/0.3 × 0.7 = 16.333…, c6 4/0.4 × 0.6 = 6; c4, nearly lost: 6/0.05 × 0.95 = 114.
+        assert!((d.value_at_stake[3] - 49.0 / 3.0).abs() < 1e-12);
+        assert!((d.value_at_stake[6] - 6.0).abs() < 1e-12);
+        assert!((d.value_at_stake[4] - 114.0).abs() < 1e-12);
         let report = value_report(&rfm, &f, &d, None).unwrap();
         assert_eq!(report.at_risk_high_value, vec![3, 6]);
         assert_eq!(report.statuses.iter().map(|s| s.customers).sum::<usize>(), 10);

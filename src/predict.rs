@@ -68,6 +68,9 @@ pub struct Forecasts {
     /// E[M | x, z̄] of the Gamma-Gamma model; absent without a usable spend model.
     pub expected_avg_spend: Option<Vec<f64>>,
     pub clv: Option<Vec<f64>>,
+    /// E[CLV | alive at T]: the CLV of the customer if she is still a customer (CLV / P(alive),
+    /// computed without the division, so also where P(alive) = 0). Present with `clv`.
+    pub clv_if_alive: Option<Vec<f64>>,
 }
 
 /// Discounted value of future purchases, computed as `lifetimes`' `customer_lifetime_value`:
@@ -91,11 +94,12 @@ pub fn discounted_value(
     Some(value)
 }
 
-/// (P(alive), expected purchases, (expected spend, CLV) when there is a spend model).
-type CustomerForecast = (f64, f64, Option<(f64, f64)>);
+/// (P(alive), expected purchases, (expected spend, CLV, CLV if alive) when there is a spend model).
+type CustomerForecast = (f64, f64, Option<(f64, f64, f64)>);
 
-/// (P(alive), expected purchases, discounted purchases per unit of value when CLV is wanted).
-type HistoryForecast = (f64, f64, Option<f64>);
+/// (P(alive), expected purchases, discounted purchases per unit of value (overall and if alive)
+/// when CLV is wanted).
+type HistoryForecast = (f64, f64, Option<(f64, f64)>);
 
 /// Forecasts for each customer of `rfm` from `models`; the data must be in the models' time unit.
 pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions) -> Result<Forecasts> {
@@ -154,7 +158,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         .map(|(&[x, tx, t], &pair)| {
             let p_alive = purchases.p_alive(x, tx, t)?;
             let (expected, discounted) = if_alive[pair as usize]?;
-            Some((p_alive, p_alive * expected, discounted.map(|d| p_alive * d)))
+            Some((p_alive, p_alive * expected, discounted.map(|d| (p_alive * d, d))))
         })
         .collect();
     let rows: Vec<Option<CustomerForecast>> = (0..rfm.len())
@@ -162,9 +166,10 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         .map(|i| {
             let (p_alive, expected, discounted) = per_history[history_of[i] as usize]?;
             let value = match (spend_model, monetary, discounted) {
-                (Some(spend_model), Some(m), Some(discounted)) => {
+                (Some(spend_model), Some(m), Some((discounted, discounted_if_alive))) => {
                     let spend = spend_model.conditional_expected_average_spend(rfm.frequency[i], m[i])?;
-                    Some((spend, (options.margin * spend - options.cost_per_order) * discounted))
+                    let per_purchase = options.margin * spend - options.cost_per_order;
+                    Some((spend, per_purchase * discounted, per_purchase * discounted_if_alive))
                 }
                 _ => None,
             };
@@ -177,6 +182,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         expected_purchases: Vec::with_capacity(rows.len()),
         expected_avg_spend: monetary.map(|_| Vec::with_capacity(rows.len())),
         clv: monetary.map(|_| Vec::with_capacity(rows.len())),
+        clv_if_alive: monetary.map(|_| Vec::with_capacity(rows.len())),
     };
     for (i, row) in rows.into_iter().enumerate() {
         let (p, e, value) = row.ok_or_else(|| ClvError::Model {
@@ -191,9 +197,15 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         })?;
         out.p_alive.push(p);
         out.expected_purchases.push(e);
-        if let (Some(spends), Some(clvs), Some((s, c))) = (out.expected_avg_spend.as_mut(), out.clv.as_mut(), value) {
+        if let (Some(spends), Some(clvs), Some(if_alive), Some((s, c, a))) = (
+            out.expected_avg_spend.as_mut(),
+            out.clv.as_mut(),
+            out.clv_if_alive.as_mut(),
+            value,
+        ) {
             spends.push(s);
             clvs.push(c);
+            if_alive.push(a);
         }
     }
     Ok(out)
@@ -400,6 +412,16 @@ mod tests {
                 )
                 .unwrap();
                 close(f.clv.as_ref().unwrap()[i], direct_clv);
+                // E[CLV | alive]: the same sum over the alive customer's expectations.
+                let direct_if_alive = discounted_value(
+                    |h| model.expected_purchases_if_alive(h, x, t),
+                    0.3 * spend - 2.0,
+                    12,
+                    crate::data::TimeUnit::Weeks.per_month(),
+                    0.01,
+                )
+                .unwrap();
+                close(f.clv_if_alive.as_ref().unwrap()[i], direct_if_alive);
             }
         }
     }
