@@ -246,7 +246,7 @@ pub fn value_report_text(
     let clv = forecasts.clv.as_deref().unwrap_or(&[]);
     let _ = writeln!(
         s,
-        "At-risk high-value customers: {}; by value at stake (CLV × churn probability):",
+        "At-risk high-value customers: {}; by value at stake (CLV if still a customer × churn probability):",
         report.at_risk_high_value.len()
     );
     if !report.at_risk_high_value.is_empty() {

@@ -75,11 +75,11 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             calibration_end: Some(calibration_end),
         },
     )?;
-    print!("{}", summary_report(&summary));
+    say_part!("{}", summary_report(&summary));
     let evaluation = evaluate(&log, &summary, &kinds, args.penalizer)?;
-    println!();
-    print!("{}", evaluation_report(&evaluation));
+    say!();
+    say_part!("{}", evaluation_report(&evaluation));
     let written = write_evaluation(&dir, &evaluation)?;
-    println!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
+    say!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(args: FitArgs) -> Result<()> {
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
     let models = fit_models_using(&rfm, args.model, args.penalizer)?;
     write_text(&args.output, &models.to_json()?)?;
-    print!("{}", fit_report(&models));
-    println!("wrote {}", args.output.display());
+    say_part!("{}", fit_report(&models));
+    say!("wrote {}", args.output.display());
     Ok(())
 }

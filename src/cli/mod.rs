@@ -1,5 +1,23 @@
 //! The `clv` command line: one file per subcommand, each an argument struct and a `run`.
 
+/// Prints a line on standard output, as `println!`, but a closed pipe (`clv run … | head -2`)
+/// only stops the printing: the command's files are still written and it still exits 0.
+macro_rules! say {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// As `say!`, without the newline (`print!`).
+macro_rules! say_part {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
 pub mod evaluate;
 pub mod fit;
 pub mod predict;
@@ -8,7 +26,9 @@ pub mod run;
 pub mod simulate;
 pub mod summarize;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
@@ -35,12 +55,21 @@ pub enum Command {
     /// Fit BG/NBD and Gamma-Gamma to an RFM table and write the model as JSON
     Fit(fit::FitArgs),
     /// Forecast churn, purchases, spend and CLV for each customer of an RFM table
+    ///
+    /// value_at_stake = E[CLV | alive] × (1 − P(alive)): what the customer is worth if she is still
+    /// a customer, times the chance that she is not (CLV itself already includes P(alive)).
     Predict(predict::PredictArgs),
     /// Summarize, fit and predict in one go, print the results and write the value report
+    ///
+    /// value_at_stake = E[CLV | alive] × (1 − P(alive)): what the customer is worth if she is still
+    /// a customer, times the chance that she is not (CLV itself already includes P(alive)).
     Run(run::RunArgs),
     /// Fit on a calibration period, check the holdout, compare BG/NBD, Pareto/NBD and MBG/NBD
     Evaluate(evaluate::EvaluateArgs),
     /// Value report from an RFM table and a model: tiers, statuses, concentration, CLV:CAC, cohorts
+    ///
+    /// value_at_stake = E[CLV | alive] × (1 − P(alive)): what the customer is worth if she is still
+    /// a customer, times the chance that she is not (CLV itself already includes P(alive)).
     Report(report::ReportArgs),
     /// Write a transaction log simulated from BG/NBD purchases and Gamma-Gamma spend
     Simulate(simulate::SimulateArgs),
@@ -205,5 +234,21 @@ impl DecisionArgs {
             at_risk_below: self.at_risk_below,
             high_value_top_percent: self.high_value_top,
         }
+    }
+}
+
+/// Set once standard output refused a write (a reader that closed the pipe): nothing more is printed.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output; once a write fails (the reader has gone, as `head` does after its
+/// lines), the rest of the output is dropped quietly, as ripgrep and xsv do: a closed pipe is not
+/// an error of the run, whose files are written all the same.
+pub(crate) fn write_stdout(text: std::fmt::Arguments<'_>) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if out.write_fmt(text).and_then(|()| out.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
     }
 }

@@ -47,7 +47,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
         Some(kind) => {
             let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
             let models = fit_models_using(&rfm, kind, args.penalizer)?;
-            print!("{}", fit_report(&models));
+            say_part!("{}", fit_report(&models));
             (models, rfm)
         }
         None => (
@@ -66,6 +66,6 @@ pub fn run(args: PredictArgs) -> Result<()> {
         decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
     }
     write_table(&mut frame, &args.output)?;
-    println!("wrote {} predictions to {}", rfm.len(), args.output.display());
+    say!("wrote {} predictions to {}", rfm.len(), args.output.display());
     Ok(())
 }

@@ -53,8 +53,8 @@ pub(crate) fn print_and_write(
     top: usize,
 ) -> Result<()> {
     let report = value_report(rfm, forecasts, decisions, cac)?;
-    print!("{}", value_report_text(rfm, forecasts, decisions, &report, top));
+    say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, top));
     let written = write_value_report(dir, rfm, forecasts, decisions, &report)?;
-    println!("wrote the value report ({} files) to {}", written.len(), dir.display());
+    say!("wrote the value report ({} files) to {}", written.len(), dir.display());
     Ok(())
 }

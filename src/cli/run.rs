@@ -81,14 +81,14 @@ pub fn run(args: RunArgs) -> Result<()> {
     timing("summarize");
     // Each table is dropped once the next is built: at 10M customers they are gigabytes.
     drop(log);
-    print!("{}", summary_report(&summary));
+    say_part!("{}", summary_report(&summary));
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
     drop(summary);
     let models = fit_models_using(&rfm, args.model, args.penalizer)?;
     timing("fit");
-    println!();
-    print!("{}", fit_report(&models));
+    say!();
+    say_part!("{}", fit_report(&models));
     if let Some(path) = &args.model_output {
         write_text(path, &models.to_json()?)?;
     }
@@ -99,9 +99,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         Some(_) => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
         None => None,
     };
-    println!();
-    print!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
-    println!(
+    say!();
+    say_part!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
+    say!(
         "CLV: {} months at {}% a month, margin {}; expected purchases over {:.4} {}",
         options.clv_months,
         options.monthly_discount_rate * 100.0,
@@ -109,7 +109,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         options.horizon,
         rfm.time_unit
     );
-    println!();
+    say!();
     if let Some(decisions) = &decisions {
         let dir = args
             .report_dir
@@ -117,7 +117,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
         super::report::print_and_write(&rfm, &forecasts, decisions, args.decisions.cac, &dir, args.top)?;
     } else {
-        println!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
+        say!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
     }
     timing("report");
     // The report is done with the tables: they move into the predictions table, not copied.
@@ -129,7 +129,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     write_table(&mut frame, &output)?;
     drop(frame);
     timing("write");
-    println!("wrote {customers} predictions to {}", output.display());
+    say!("wrote {customers} predictions to {}", output.display());
     if args.timings {
         eprintln!("timing: {:<10} {:>8.3} s", "total", started.elapsed().as_secs_f64());
     }

@@ -68,7 +68,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     }
     let mut log = simulate(&options)?;
     write_table(&mut log, &output)?;
-    println!(
+    say!(
         "wrote {} transactions of {} customers to {}",
         log.height(),
         args.customers,

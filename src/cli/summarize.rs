@@ -36,7 +36,7 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
         },
     )?;
     write_table(&mut summary.frame, &args.output)?;
-    print!("{}", summary_report(&summary));
-    println!("wrote {}", args.output.display());
+    say_part!("{}", summary_report(&summary));
+    say!("wrote {}", args.output.display());
     Ok(())
 }
