@@ -240,6 +240,38 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
     ))
 }
 
+/// Every model's parameters in a model file are positive numbers, and a limiting model's dropout
+/// probability p is below 1: a hand-edited file with b = −2.4 would otherwise forecast NaN.
+fn check_parameters(value: &serde_json::Value) -> std::result::Result<(), String> {
+    let Some(entries) = value.as_object() else {
+        return Ok(());
+    };
+    for (key, entry) in entries {
+        let Some(params) = entry.get("params").and_then(|p| p.as_object()) else {
+            continue;
+        };
+        for (name, v) in params {
+            let number = v.as_f64().filter(|x| x.is_finite());
+            let ok = match number {
+                Some(x) if key.ends_with("_limit") && name == "p" => x > 0.0 && x < 1.0,
+                Some(x) => x > 0.0,
+                None => false,
+            };
+            if !ok {
+                let range = if key.ends_with("_limit") && name == "p" {
+                    "a probability between 0 and 1"
+                } else {
+                    "a positive number"
+                };
+                return Err(format!(
+                    "{key}: {name} = {v} is not a valid parameter (it must be {range})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl FittedModels {
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| ClvError::InvalidArgument(format!("serializing the model: {e}")))
@@ -266,6 +298,7 @@ impl FittedModels {
             }
             None => return Err(bad("not a clv model file (no format_version)".into())),
         }
+        check_parameters(&value).map_err(bad)?;
         serde_json::from_value(value).map_err(|e| bad(format!("not a valid clv model file: {e}")))
     }
 

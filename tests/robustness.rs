@@ -375,10 +375,14 @@ fn too_few_customers_are_refused_and_identical_ones_fit_the_limiting_model() {
 fn an_rfm_table_with_impossible_rows_is_refused_with_the_row() {
     let dir = scratch_dir("rfm_rows");
     let model = dir.join("m.json");
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         (
             "customer_id,frequency,recency,T\na,2,0,10\n",
             &["column 'recency'", "row 1", "recency is 0 but frequency is 2"],
+        ),
+        (
+            "customer_id,frequency,recency,T\na,1,3,10\nb,0,4,10\n",
+            &["column 'recency'", "row 2", "recency is 4 but frequency is 0"],
         ),
         (
             "customer_id,frequency,recency,T\na,1,5,4\n",
@@ -417,4 +421,71 @@ fn corrupt_compressed_input_is_an_error_not_a_crash() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
     assert!(!dir.join("o.csv").exists());
+}
+
+#[test]
+fn a_closed_standard_output_stops_the_printing_not_the_run() {
+    // `clv run log.csv -o x.csv | head -1`: the reader goes away; the predictions must still be
+    // written and the run end with exit 0, not "internal error … this is a bug" (exit 70).
+    use std::process::{Command, Stdio};
+    let dir = scratch_dir("closed_pipe");
+    let pred = dir.join("pred.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clv"))
+        .args(["run", s(&common::repo("data/cdnow_sample.csv")), "-o", s(&pred)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&pred).unwrap().lines().count(), 2358);
+}
+
+#[test]
+fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
+    // A hand-edited b = -2.4 (or p = 1.5) used to give NaN forecasts for every customer.
+    let dir = scratch_dir("bad_model");
+    let rfm = write(
+        &dir,
+        "rfm.csv",
+        b"customer_id,frequency,recency,T\na,1,3,10\nb,0,0,10\n",
+    );
+    let base = r#"{"format_version": 2, "clv_version": "test", "time_unit": "weeks", KEY: {"params": PARAMS,
+        "standard_errors": null, "covariance": null, "parameter_order": [], "log_likelihood": 0, "aic": 0,
+        "bic": 0, "n_customers": 2, "iterations": 0}, "gamma_gamma": null}"#;
+    for (key, params, words) in [
+        (
+            r#""bg_nbd""#,
+            r#"{"r": 0.24, "alpha": 4.4, "a": 0.79, "b": -2.4}"#,
+            "b = -2.4",
+        ),
+        (r#""bg_nbd_limit""#, r#"{"r": 0.24, "alpha": 4.4, "p": 1.5}"#, "p = 1.5"),
+        (
+            r#""pareto_nbd""#,
+            r#"{"r": 0.55, "alpha": 0, "s": 0.6, "beta": 11.7}"#,
+            "alpha = 0",
+        ),
+    ] {
+        let model = write(
+            &dir,
+            "m.json",
+            base.replace("KEY", key).replace("PARAMS", params).as_bytes(),
+        );
+        let pred = dir.join("p.csv");
+        let r = clv(&[
+            "predict",
+            s(&rfm),
+            "--model",
+            s(&model),
+            "-o",
+            s(&pred),
+            "--time-unit",
+            "weeks",
+        ]);
+        assert_eq!(r.code, Some(1), "{}", r.stdout);
+        assert!(r.stderr.contains("m.json") && r.stderr.contains(words), "{}", r.stderr);
+        assert!(!pred.exists());
+    }
 }

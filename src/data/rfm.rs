@@ -545,6 +545,14 @@ impl RfmTable {
                     format!("recency is 0 but frequency is {x}: repeat purchases must come after the first"),
                 ));
             }
+            if x == 0.0 && tx > 0.0 {
+                // Pareto/NBD would read it as a customer known to be alive at t_x.
+                return Err(bad(
+                    &tx_col,
+                    i,
+                    format!("recency is {tx} but frequency is 0: recency is the time of the last repeat purchase, 0 without one"),
+                ));
+            }
             if let Some(m) = &monetary_value {
                 if m[i] < 0.0 {
                     return Err(bad(

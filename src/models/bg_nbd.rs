@@ -384,7 +384,9 @@ impl BgNbdData {
                     d_b: d_ab + digamma(b + chances) - psi_b,
                     r_plus_x: r + x,
                     ln_odds: (chances > 0.0).then(|| a.ln() - (b + chances - 1.0).ln()),
-                    inv_b: 1.0 / (b + chances - 1.0),
+                    // Used only with the dropped-out share w, which is 0 without a dropout chance
+                    // (and 0 × 1/(b−1) would be NaN at b = 1).
+                    inv_b: if chances > 0.0 { 1.0 / (b + chances - 1.0) } else { 0.0 },
                 }
             })
             .collect();
@@ -629,6 +631,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_likelihood_is_finite_at_b_equal_one() {
+        // Customers without repeat purchases cannot have dropped out: the 1/(b−1) of the
+        // "dropped out" term must not reach them (0 × ∞ was NaN at b = 1 exactly).
+        let p = BgNbdParams { b: 1.0, ..MLE };
+        let data = BgNbdData::new(&[0.0, 2.0], &[0.0, 5.0], &[10.0, 10.0]);
+        let (ll, grad) = data.log_likelihood_with_gradient(&p.to_vec());
+        assert!(ll.is_finite() && grad.iter().all(|g| g.is_finite()), "{ll} {grad:?}");
+        let direct = p.log_likelihood(0.0, 0.0, 10.0) + p.log_likelihood(2.0, 5.0, 10.0);
+        assert_close(ll, direct, 1e-14);
     }
 
     #[test]
