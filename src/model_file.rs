@@ -228,8 +228,16 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
     if let Some(reason) = data.unidentifiable() {
         return Ok((None, Some(reason)));
     }
-    let fit = ModelFit::from_mle(maximize(&data, "Gamma-Gamma", penalizer)?, GammaGammaParams::from_slice);
+    let mut fit = ModelFit::from_mle(maximize(&data, "Gamma-Gamma", penalizer)?, GammaGammaParams::from_slice);
     let mean_spend = fit.params.mean_spend();
+    if let (Some(mean), true) = (mean_spend, fit.params.q < 2.0) {
+        fit.warnings.push(format!(
+            "q = {:.4} < 2: spend per customer has infinite variance across customers, and customers without \
+             repeat purchases are forecast the population mean p·v/(q−1) = {mean:.2}, which a q nearer 1 would inflate \
+             without bound",
+            fit.params.q
+        ));
+    }
     Ok((
         Some(GammaGammaFit {
             fit,

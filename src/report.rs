@@ -125,6 +125,30 @@ pub fn fit_report(models: &FittedModels) -> String {
     s
 }
 
+/// With a heavy-tailed spend model (q < 2) the share of the forecast CLV held by customers without
+/// repeat purchases, whose spend forecast is the population mean that q drives: a line to print.
+pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Forecasts) -> Option<String> {
+    let q = models.usable_spend_model()?.q;
+    let clv = forecasts.clv.as_ref()?;
+    if q >= 2.0 {
+        return None;
+    }
+    let total: f64 = clv.iter().sum();
+    let one_time: f64 = clv
+        .iter()
+        .zip(&rfm.frequency)
+        .filter(|(_, &x)| x == 0.0)
+        .map(|(c, _)| c)
+        .sum();
+    (total > 0.0).then(|| {
+        format!(
+            "note: the spend model has q = {q:.4} < 2: customers without repeat purchases, valued at the population \
+             mean spend, hold {:.1}% of the forecast CLV",
+            100.0 * one_time / total
+        )
+    })
+}
+
 /// The `n` customers with the highest CLV (or, without a spend model, expected purchases).
 pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
     let key: &[f64] = forecasts.clv.as_deref().unwrap_or(&forecasts.expected_purchases);

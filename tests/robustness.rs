@@ -489,3 +489,48 @@ fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
         assert!(!pred.exists());
     }
 }
+
+#[test]
+fn a_heavy_tailed_spend_model_says_how_much_of_the_clv_rests_on_it() {
+    // Spend ν ~ Gamma(q = 1.5, ·): q < 2, infinite variance across customers. The fit warns, and
+    // the run says which share of the forecast CLV sits with customers without repeat purchases
+    // (valued at p·v/(q−1)) — checked here against the predictions file itself.
+    let dir = scratch_dir("heavy_spend");
+    let log = dir.join("log.csv");
+    let pred = dir.join("pred.csv");
+    let params = "0.243,4.414,0.793,2.426,2,1.5,10";
+    let r = clv(&[
+        "simulate",
+        "--customers",
+        "3000",
+        "--seed",
+        "5",
+        "--params",
+        params,
+        "-o",
+        s(&log),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["run", s(&log), "-o", s(&pred)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("warning: q = ") && r.stdout.contains("< 2: spend"),
+        "{}",
+        r.stdout
+    );
+    let text = std::fs::read_to_string(&pred).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (x, clv_col) = (col("frequency"), col("clv"));
+    let (mut total, mut one_time) = (0.0, 0.0);
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let value: f64 = f[clv_col].parse().unwrap();
+        total += value;
+        if f[x] == "0" {
+            one_time += value;
+        }
+    }
+    let share = format!("hold {:.1}% of the forecast CLV", 100.0 * one_time / total);
+    assert!(r.stdout.contains(&share), "{share} not in {}", r.stdout);
+}

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model_file::{fit_models_using, FittedModels};
 use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
-use crate::report::fit_report;
+use crate::report::{fit_report, spend_tail_note};
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
@@ -64,6 +64,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
         );
     } else {
         decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
+    }
+    if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
+        say!("{note}");
     }
     write_table(&mut frame, &args.output)?;
     say!("wrote {} predictions to {}", rfm.len(), args.output.display());

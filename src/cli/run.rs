@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::model_file::fit_models_using;
 use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
-use crate::report::{fit_report, summary_report, top_customers};
+use crate::report::{fit_report, spend_tail_note, summary_report, top_customers};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -109,6 +109,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         options.horizon,
         rfm.time_unit
     );
+    if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
+        say!("{note}");
+    }
     say!();
     if let Some(decisions) = &decisions {
         let dir = args
