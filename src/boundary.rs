@@ -17,6 +17,8 @@ use crate::models::bg_limits::{
 };
 use crate::models::bg_nbd::{BgNbdData, Dropout};
 use crate::models::mbg_nbd::MbgNbdData;
+use crate::models::pareto_limits::{ParetoDropoutLimit, ParetoLimitData};
+use crate::models::pareto_nbd::{ParetoNbdData, ParetoNbdParams, MAX_SHAPE};
 use crate::models::{Likelihood, PurchaseModelKind};
 
 /// The result of a BG-family fit: an interior maximum, or a limiting model.
@@ -349,5 +351,75 @@ impl<M: Likelihood> Likelihood for MeanAndTotal<'_, M> {
                 vec![s[0], s[1], a / b, a + b]
             })
             .collect()
+    }
+}
+
+/// The result of a Pareto/NBD fit: an interior maximum, or the homogeneous-dropout limit.
+#[derive(Debug)]
+pub enum ParetoFit {
+    Interior(MleFit),
+    Limit(ModelFit<ParetoDropoutLimit>),
+}
+
+/// Fits Pareto/NBD: the interior maximum when there is one, else the homogeneous-dropout limit
+/// (s, β → ∞ with s/β = μ) when it is a maximum (the checks of the module notes; the full model
+/// is evaluated at 1/s = 1e-2 and 1e-3, since nearer the limit its 2F1 costs seconds).
+pub fn fit_pareto(data: BgNbdData, label: &'static str, penalizer: f64) -> Result<ParetoFit> {
+    let full = ParetoNbdData(data);
+    let interior = maximize(&full, label, penalizer);
+    let heading_for_limit = match &interior {
+        Ok(fit) => !fit.warnings.is_empty() || fit.params.get(2).is_some_and(|&s| s > 1.0 / NEAR_LIMIT),
+        Err(_) => true,
+    };
+    if !heading_for_limit || penalizer > 0.0 {
+        return interior.map(ParetoFit::Interior);
+    }
+    let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * full.n_customers();
+    let face = ParetoLimitData(&full.0);
+    let limit = maximize(&face, label, 0.0).and_then(|fit| {
+        let model = ParetoDropoutLimit::from_slice(&fit.params);
+        let ll = fit.log_likelihood;
+        for h in [1e-2, 1.0 / MAX_SHAPE] {
+            let inside = ParetoNbdParams {
+                r: model.r,
+                alpha: model.alpha,
+                s: 1.0 / h,
+                beta: 1.0 / (h * model.mu),
+            };
+            let inside_ll = full.log_likelihood_with_gradient(&inside.to_vec()).0;
+            if inside_ll > ll + tolerance {
+                return Err(ClvError::NotConverged {
+                    model: label,
+                    reason: format!(
+                        "homogeneous dropout is not a maximum (log-likelihood {ll:.4}; at s = {:.0} it is {inside_ll:.4})",
+                        1.0 / h
+                    ),
+                });
+            }
+        }
+        Ok((ll, fit, model))
+    });
+    let limit_ll = limit.as_ref().map(|l| l.0).unwrap_or(f64::NEG_INFINITY);
+    match (interior, limit) {
+        (Ok(fit), _) if fit.log_likelihood > limit_ll + tolerance => Ok(ParetoFit::Interior(fit)),
+        (_, Ok((_, fit, model))) => {
+            let standard_errors = fit.standard_errors.as_deref().map(ParetoDropoutLimit::from_slice);
+            let mut stored = ModelFit::from_mle(fit, |_| model);
+            stored.standard_errors = standard_errors;
+            stored.limit = Some(
+                "homogeneous dropout: every customer's lifetime is exponential with the same rate mu (the limit s, beta → ∞ \
+                 with s/beta = mu); the data's likelihood is highest there, so this limiting model is the maximum-likelihood fit"
+                    .to_string(),
+            );
+            Ok(ParetoFit::Limit(stored))
+        }
+        (Ok(fit), Err(_)) => Ok(ParetoFit::Interior(fit)),
+        (Err(interior), Err(limit)) => Err(ClvError::NotConverged {
+            model: label,
+            reason: format!(
+                "neither the model nor its homogeneous-dropout limit reached a maximum ({interior}; {limit}); \
+                 a limit of homogeneous purchase rates (r → ∞) is not fitted for Pareto/NBD yet: BG/NBD fits it"
+            ),
+        }),
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::boundary::{fit_bg_family, identifiable, BgFamilyFit};
+use crate::boundary::{fit_bg_family, fit_pareto, identifiable, BgFamilyFit, ParetoFit};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
@@ -13,7 +13,8 @@ use crate::models::bg_limits::BgFamilyLimit;
 use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
 use crate::models::gamma_gamma::{GammaGammaData, GammaGammaParams};
 use crate::models::mbg_nbd::MbgNbdParams;
-use crate::models::pareto_nbd::{ParetoNbdData, ParetoNbdParams};
+use crate::models::pareto_limits::ParetoDropoutLimit;
+use crate::models::pareto_nbd::ParetoNbdParams;
 use crate::models::{Likelihood as _, Parameters, PurchaseModel, PurchaseModelKind};
 
 /// Version of the model-file layout; bumped when a field changes meaning. Version 2 names the
@@ -110,6 +111,8 @@ pub enum PurchaseFit {
     BgNbdLimit(ModelFit<BgFamilyLimit>),
     /// MBG/NBD at a limit of its heterogeneity.
     MbgNbdLimit(ModelFit<BgFamilyLimit>),
+    /// Pareto/NBD with one dropout rate (see `models::pareto_limits`).
+    ParetoNbdLimit(ModelFit<ParetoDropoutLimit>),
 }
 
 impl PurchaseFit {
@@ -121,6 +124,7 @@ impl PurchaseFit {
             Self::MbgNbd(f) => PurchaseModel::MbgNbd(f.params),
             Self::BgNbdLimit(f) => PurchaseModel::BgNbdLimit(f.params),
             Self::MbgNbdLimit(f) => PurchaseModel::MbgNbdLimit(f.params),
+            Self::ParetoNbdLimit(f) => PurchaseModel::ParetoNbdLimit(f.params),
         }
     }
 
@@ -135,6 +139,7 @@ impl PurchaseFit {
             Self::ParetoNbd(f) => f.erased(),
             Self::MbgNbd(f) => f.erased(),
             Self::BgNbdLimit(f) | Self::MbgNbdLimit(f) => f.erased(),
+            Self::ParetoNbdLimit(f) => f.erased(),
         }
     }
 }
@@ -198,10 +203,10 @@ pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f6
             BgFamilyFit::Interior(fit) => PurchaseFit::BgNbd(ModelFit::from_mle(fit, BgNbdParams::from_slice)),
             BgFamilyFit::Limit(fit) => PurchaseFit::BgNbdLimit(fit),
         },
-        PurchaseModelKind::ParetoNbd => PurchaseFit::ParetoNbd(ModelFit::from_mle(
-            maximize(&ParetoNbdData(data), kind.label(), penalizer)?,
-            ParetoNbdParams::from_slice,
-        )),
+        PurchaseModelKind::ParetoNbd => match fit_pareto(data, kind.label(), penalizer)? {
+            ParetoFit::Interior(fit) => PurchaseFit::ParetoNbd(ModelFit::from_mle(fit, ParetoNbdParams::from_slice)),
+            ParetoFit::Limit(fit) => PurchaseFit::ParetoNbdLimit(fit),
+        },
         PurchaseModelKind::MbgNbd => match fit_bg_family(&data, Dropout::AlsoAtFirstPurchase, kind.label(), penalizer)?
         {
             BgFamilyFit::Interior(fit) => PurchaseFit::MbgNbd(ModelFit::from_mle(fit, MbgNbdParams::from_slice)),

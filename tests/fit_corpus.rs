@@ -29,10 +29,17 @@ fn fit(dir: &Path, rfm: &Path, model: &str) -> (String, Value, String) {
     let r = clv(&["fit", s(rfm), "--model", model, "-o", s(&out)]);
     assert!(r.success, "{model}: {}", r.stderr);
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let key = ["bg_nbd", "mbg_nbd", "pareto_nbd", "bg_nbd_limit", "mbg_nbd_limit"]
-        .into_iter()
-        .find(|k| json.get(*k).is_some())
-        .unwrap();
+    let key = [
+        "bg_nbd",
+        "mbg_nbd",
+        "pareto_nbd",
+        "bg_nbd_limit",
+        "mbg_nbd_limit",
+        "pareto_nbd_limit",
+    ]
+    .into_iter()
+    .find(|k| json.get(*k).is_some())
+    .unwrap();
     (key.to_string(), json[key].clone(), r.stdout)
 }
 
@@ -89,6 +96,16 @@ fn a_single_cohort_whose_dropout_looks_homogeneous_fits_the_limiting_model() {
             assert!(fields[expected].is_finite() && fields[expected] >= 0.0, "{line}");
         }
     }
+    // Pareto/NBD on the same log: it ran for minutes (its 2F1 near z = 1 as s, β grew) and then
+    // failed; its maximum is the exponential-lifetime limit with one dropout rate μ.
+    let (found, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(found, "pareto_nbd_limit", "{stdout}");
+    assert_eq!(entry["parameter_order"], serde_json::json!(["r", "alpha", "mu"]));
+    let mu = entry["params"]["mu"].as_f64().unwrap();
+    assert!(
+        mu > 0.0 && entry["standard_errors"]["mu"].as_f64().unwrap() < mu,
+        "{entry}"
+    );
     // Another seed of the same shape has an interior maximum, and keeps it.
     let rfm = simulated_rfm(
         &dir,
@@ -105,6 +122,7 @@ fn a_single_cohort_whose_dropout_looks_homogeneous_fits_the_limiting_model() {
         ],
     );
     assert_eq!(fit(&dir, &rfm, "bg-nbd").0, "bg_nbd");
+    assert_eq!(fit(&dir, &rfm, "pareto-nbd").0, "pareto_nbd");
 }
 
 #[test]

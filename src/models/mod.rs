@@ -4,6 +4,7 @@ pub mod bg_limits;
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod mbg_nbd;
+pub mod pareto_limits;
 pub mod pareto_nbd;
 
 use rayon::prelude::*;
@@ -13,6 +14,7 @@ use bg_limits::BgFamilyLimit;
 use bg_nbd::{BgNbdParams, Dropout};
 use gamma_gamma::GammaGammaParams;
 use mbg_nbd::MbgNbdParams;
+use pareto_limits::ParetoDropoutLimit;
 use pareto_nbd::ParetoNbdParams;
 
 /// A model's parameter struct: named fields, convertible to the optimiser's vector.
@@ -34,7 +36,8 @@ parameters!(
     ParetoNbdParams,
     MbgNbdParams,
     GammaGammaParams,
-    BgFamilyLimit
+    BgFamilyLimit,
+    ParetoDropoutLimit
 );
 
 /// The purchase models `clv` fits.
@@ -81,6 +84,8 @@ pub enum PurchaseModel {
     BgNbdLimit(BgFamilyLimit),
     /// MBG/NBD at a limit of its heterogeneity.
     MbgNbdLimit(BgFamilyLimit),
+    /// Pareto/NBD with one dropout rate for every customer (see `pareto_limits`).
+    ParetoNbdLimit(ParetoDropoutLimit),
 }
 
 impl PurchaseModel {
@@ -91,6 +96,7 @@ impl PurchaseModel {
             Self::MbgNbd(_) => PurchaseModelKind::MbgNbd,
             Self::BgNbdLimit(_) => PurchaseModelKind::BgNbd,
             Self::MbgNbdLimit(_) => PurchaseModelKind::MbgNbd,
+            Self::ParetoNbdLimit(_) => PurchaseModelKind::ParetoNbd,
         }
     }
 
@@ -99,6 +105,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(p) => Some(p.p_alive(x, t_x, t)),
             Self::ParetoNbd(p) => p.p_alive(x, t_x, t),
+            Self::ParetoNbdLimit(p) => p.p_alive(x, t_x, t),
             Self::MbgNbd(p) => Some(p.p_alive(x, t_x, t)),
             Self::BgNbdLimit(m) => Some(m.p_alive(Dropout::AfterRepeatPurchases, x, t_x, t)),
             Self::MbgNbdLimit(m) => Some(m.p_alive(Dropout::AlsoAtFirstPurchase, x, t_x, t)),
@@ -110,6 +117,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
             Self::ParetoNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
+            Self::ParetoNbdLimit(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
             Self::MbgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
             Self::BgNbdLimit(m) => m.conditional_expected_purchases(Dropout::AfterRepeatPurchases, horizon, x, t_x, t),
             Self::MbgNbdLimit(m) => m.conditional_expected_purchases(Dropout::AlsoAtFirstPurchase, horizon, x, t_x, t),
@@ -122,6 +130,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
             Self::ParetoNbd(p) => Some(p.expected_purchases_if_alive(horizon, x, t)),
+            Self::ParetoNbdLimit(p) => Some(p.expected_purchases_if_alive(horizon, x, t)),
             Self::MbgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
             Self::BgNbdLimit(m) => m.expected_purchases_if_alive(Dropout::AfterRepeatPurchases, horizon, x, t),
             Self::MbgNbdLimit(m) => m.expected_purchases_if_alive(Dropout::AlsoAtFirstPurchase, horizon, x, t),
@@ -133,6 +142,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(p) => p.expected_purchases(horizon),
             Self::ParetoNbd(p) => Some(p.expected_purchases(horizon)),
+            Self::ParetoNbdLimit(p) => Some(p.expected_purchases(horizon)),
             Self::MbgNbd(p) => p.expected_purchases(horizon),
             Self::BgNbdLimit(m) => m.expected_purchases(Dropout::AfterRepeatPurchases, horizon),
             Self::MbgNbdLimit(m) => m.expected_purchases(Dropout::AlsoAtFirstPurchase, horizon),
@@ -144,6 +154,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
             Self::ParetoNbd(p) => p.probability_of_purchases(horizon, n),
+            Self::ParetoNbdLimit(p) => p.probability_of_purchases(horizon, n),
             Self::MbgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
             Self::BgNbdLimit(m) => Some(m.probability_of_purchases(Dropout::AfterRepeatPurchases, horizon, n)),
             Self::MbgNbdLimit(m) => Some(m.probability_of_purchases(Dropout::AlsoAtFirstPurchase, horizon, n)),
@@ -155,6 +166,7 @@ impl PurchaseModel {
         match self {
             Self::BgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
             Self::ParetoNbd(p) => p.probability_of_no_purchase(horizon, x, t_x, t),
+            Self::ParetoNbdLimit(p) => p.probability_of_no_purchase(horizon, x, t_x, t),
             Self::MbgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
             Self::BgNbdLimit(m) => {
                 Some(m.probability_of_no_purchase(Dropout::AfterRepeatPurchases, horizon, x, t_x, t))

@@ -200,6 +200,9 @@ fn expm1_ratio(eps: f64, l: f64) -> f64 {
     }
 }
 
+/// Largest r and s a Pareto/NBD fit explores (1/r, 1/s below 1e-3: a heterogeneity at its limit).
+pub const MAX_SHAPE: f64 = 1e3;
+
 /// Pareto/NBD data for fitting: the same distinct (x, t_x, T) rows as BG/NBD.
 #[derive(Debug, Clone)]
 pub struct ParetoNbdData(pub BgNbdData);
@@ -211,6 +214,12 @@ impl Likelihood for ParetoNbdData {
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let model = ParetoNbdParams::from_slice(params);
+        // Beyond these shapes a heterogeneity has all but vanished, and the 2F1 of the likelihood
+        // sits so close to z = 1 that one evaluation takes seconds: a fit heading there is stopped
+        // at the edge (the line search backs off from −∞) instead of being waited for.
+        if model.r > MAX_SHAPE || model.s > MAX_SHAPE {
+            return (f64::NEG_INFINITY, vec![f64::NAN; 4]);
+        }
         self.0
             .weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(x, tx, t))
     }
