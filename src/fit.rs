@@ -55,12 +55,26 @@ pub struct MleFit {
     pub warnings: Vec<String>,
 }
 
-/// The objective actually maximised: the log-likelihood minus an optional L2 penalty,
-/// n · λ · Σ p_i² (`lifetimes`' penalizer: λ · Σ p² added to the mean negative log-likelihood),
-/// which pulls parameters towards 0 and keeps fits on small data away from the boundary.
+/// The objective actually maximised: the log-likelihood minus an optional penalty
+/// n · λ · Σ ln²(p_i / c_i), c_i the model's `penalty_centres` (1 for shapes, the data's time or
+/// money scale for parameters in those units). On log-parameters and centred in the data's units,
+/// it pulls the same however time and money are measured — unlike `lifetimes`' λ · Σ p², whose
+/// pull depends on whether α is in days or weeks and v in cents or dollars — and it keeps fits
+/// on small data away from the boundary.
 struct Penalized<'a, M> {
     model: &'a M,
     penalizer: f64,
+    centres: Vec<f64>,
+}
+
+impl<'a, M: Likelihood> Penalized<'a, M> {
+    fn new(model: &'a M, penalizer: f64) -> Self {
+        Self {
+            model,
+            penalizer,
+            centres: model.penalty_centres(),
+        }
+    }
 }
 
 impl<M: Likelihood> Likelihood for Penalized<'_, M> {
@@ -74,10 +88,13 @@ impl<M: Likelihood> Likelihood for Penalized<'_, M> {
             return (ll, grad);
         }
         let weight = self.penalizer * self.model.n_customers();
-        for (g, p) in grad.iter_mut().zip(params) {
-            *g -= 2.0 * weight * p;
+        let mut penalty = 0.0;
+        for ((g, p), c) in grad.iter_mut().zip(params).zip(&self.centres) {
+            let distance = (p / c).ln();
+            penalty += distance * distance;
+            *g -= 2.0 * weight * distance / p;
         }
-        (ll - weight * params.iter().map(|p| p * p).sum::<f64>(), grad)
+        (ll - weight * penalty, grad)
     }
 
     fn n_customers(&self) -> f64 {
@@ -103,7 +120,7 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
             "the penalizer must be ≥ 0, not {penalizer}"
         )));
     }
-    let objective = Penalized { model, penalizer };
+    let objective = Penalized::new(model, penalizer);
     let model = &objective;
     let n = model.n_customers();
     if n < 1.0 {
@@ -120,6 +137,7 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
         let sample = Penalized {
             model: &sample,
             penalizer,
+            centres: objective.centres.clone(),
         };
         if let Some((theta, iters)) = sample.start_points().iter().find_map(|s| run_lbfgs(&sample, s).ok()) {
             let hessian = log_space_hessian(&sample, &theta);

@@ -409,3 +409,76 @@ fn mbg_nbd_fit_reproduces_btydplus_on_cdnow() {
         "0.525 6.183 0.891 1.614"
     );
 }
+
+#[test]
+fn the_penalty_pulls_the_same_in_days_or_weeks_and_in_cents_or_dollars() {
+    // The penalizer is λ·Σ ln²(p/c) with c the data's own scale for α (mean T) and v (mean
+    // spend): measuring time in days instead of weeks must multiply α by 7 and change nothing
+    // else, and amounts in cents must multiply v (and every spend forecast) by 100. With
+    // lifetimes' λ·Σp² the penalty on α would be 49 times larger in days.
+    let weeks = published_rfm();
+    let mut days = weeks.clone();
+    days.recency.iter_mut().for_each(|v| *v *= 7.0);
+    days.t.iter_mut().for_each(|v| *v *= 7.0);
+    days.time_unit = TimeUnit::Days;
+    let mut cents = weeks.clone();
+    if let Some(m) = cents.monetary_value.as_mut() {
+        m.iter_mut().for_each(|v| *v *= 100.0);
+    }
+    let lambda = 0.05;
+    let in_weeks = clv::fit_models_with(&weeks, lambda).unwrap();
+    let in_days = clv::fit_models_with(&days, lambda).unwrap();
+    let in_cents = clv::fit_models_with(&cents, lambda).unwrap();
+    let (w, d) = (in_weeks.bg_nbd().unwrap().params, in_days.bg_nbd().unwrap().params);
+    let close = |a: f64, b: f64, what: &str| assert!((a - b).abs() <= 1e-6 * b.abs(), "{what}: {a} vs {b}");
+    close(d.r, w.r, "r");
+    close(d.alpha, 7.0 * w.alpha, "alpha");
+    close(d.a, w.a, "a");
+    close(d.b, w.b, "b");
+    // And the penalty does pull: the penalized estimate is not the MLE.
+    let mle = fit_models(&weeks).unwrap().bg_nbd().unwrap().params;
+    assert!((w.b - mle.b).abs() > 1e-3, "{} vs {}", w.b, mle.b);
+    let spend = |m: &clv::FittedModels| m.gamma_gamma.as_ref().unwrap().fit.params;
+    let (dollars, cents_fit) = (spend(&in_weeks), spend(&in_cents));
+    close(cents_fit.p, dollars.p, "p");
+    close(cents_fit.q, dollars.q, "q");
+    close(cents_fit.v, 100.0 * dollars.v, "v");
+    // The penalized forecasts: P(alive) and E[Y(52 weeks)] the same in days, spend × 100 in cents.
+    let options = clv::ForecastOptions::default();
+    let by_week = clv::forecast(
+        &in_weeks,
+        &weeks,
+        &clv::ForecastOptions {
+            horizon: 52.0,
+            ..options
+        },
+    )
+    .unwrap();
+    let by_day = clv::forecast(
+        &in_days,
+        &days,
+        &clv::ForecastOptions {
+            horizon: 364.0,
+            ..options
+        },
+    )
+    .unwrap();
+    let by_cent = clv::forecast(
+        &in_cents,
+        &cents,
+        &clv::ForecastOptions {
+            horizon: 52.0,
+            ..options
+        },
+    )
+    .unwrap();
+    for i in (0..weeks.len()).step_by(97) {
+        close(by_day.p_alive[i], by_week.p_alive[i], "P(alive)");
+        close(by_day.expected_purchases[i], by_week.expected_purchases[i], "E[Y]");
+        let (s_d, s_c) = (
+            by_week.expected_avg_spend.as_ref().unwrap()[i],
+            by_cent.expected_avg_spend.as_ref().unwrap()[i],
+        );
+        close(s_c, 100.0 * s_d, "E[M]");
+    }
+}

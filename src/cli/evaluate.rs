@@ -33,7 +33,7 @@ pub struct EvaluateArgs {
     /// SVG) [default: LOG's folder, LOG_evaluation]
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// L2 penalty λ on the parameters (see `clv fit --help`)
+    /// Penalty λ on the log-parameters (see `clv fit --help`)
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     #[command(flatten)]

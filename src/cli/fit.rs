@@ -23,8 +23,10 @@ pub struct FitArgs {
     /// Time unit of recency and T, for a table without a time_unit column
     #[arg(long, value_enum)]
     pub time_unit: Option<TimeUnit>,
-    /// L2 penalty λ on the parameters, as in lifetimes: λ·Σ p² is added to the mean negative
-    /// log-likelihood. Try 0.001–0.1 when a small data set runs a parameter to 0 or infinity
+    /// Penalty λ on the log-parameters: λ·Σ ln²(p/c) is added to the mean negative log-likelihood,
+    /// c = 1 for shapes and the data's own scale (mean T, mean spend) for parameters in time or
+    /// money units, so it pulls the same in days or weeks, cents or dollars. A fit that reaches a
+    /// limit needs no penalty (the limiting model is reported); use it to shrink on purpose
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     /// Purchase model to fit (Gamma-Gamma is fitted for spend whatever this is)

@@ -23,7 +23,7 @@ pub struct PredictArgs {
     /// mbg-nbd) to fit on this table, with Gamma-Gamma, before predicting
     #[arg(long)]
     pub model: PathBuf,
-    /// L2 penalty of the fit when --model names a model
+    /// Penalty of the fit when --model names a model (see `clv fit --help`)
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     /// Where to write the predictions (.csv or .parquet), one row per customer

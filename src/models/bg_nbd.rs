@@ -454,6 +454,11 @@ impl Likelihood for BgNbdData {
         })
     }
 
+    fn penalty_centres(&self) -> Vec<f64> {
+        // α is in the data's time unit: centred on the mean observation window.
+        vec![1.0, self.mean_t.max(f64::MIN_POSITIVE), 1.0, 1.0]
+    }
+
     fn start_points(&self) -> Vec<Vec<f64>> {
         // Purchase rate r/α ≈ repeat purchases per unit of time observed; a, b at a modest dropout.
         let t = self.mean_t.max(1e-3);

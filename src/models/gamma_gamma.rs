@@ -177,6 +177,11 @@ impl Likelihood for GammaGammaData {
         })
     }
 
+    fn penalty_centres(&self) -> Vec<f64> {
+        // v is in money (the mean spend is p·v/(q−1)): centred on the mean repeat spend.
+        vec![1.0, 1.0, self.mean_spend.max(f64::MIN_POSITIVE)]
+    }
+
     fn start_points(&self) -> Vec<Vec<f64>> {
         // Chosen so that the population mean p·v/(q−1) equals the sample mean spend.
         let m = self.mean_spend.max(1e-6);

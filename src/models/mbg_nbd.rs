@@ -118,6 +118,10 @@ impl Likelihood for MbgNbdData {
         self.0.warm_start_sample().map(MbgNbdData)
     }
 
+    fn penalty_centres(&self) -> Vec<f64> {
+        self.0.penalty_centres()
+    }
+
     fn start_points(&self) -> Vec<Vec<f64>> {
         self.0.start_points()
     }

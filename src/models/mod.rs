@@ -198,6 +198,13 @@ pub trait Likelihood: Sync {
         None
     }
 
+    /// Where the penalizer centres each parameter, in the parameter's own units: 1 for a unit-free
+    /// shape, the data's own time or money scale (mean T, mean spend) for a parameter measured in
+    /// time or money. The penalty on ln(p/centre) then pulls the same whatever the units.
+    fn penalty_centres(&self) -> Vec<f64> {
+        vec![1.0; self.parameter_names().len()]
+    }
+
     /// Starting points for the optimiser, data-driven first; later ones are retries.
     fn start_points(&self) -> Vec<Vec<f64>>;
 

@@ -232,6 +232,12 @@ impl Likelihood for ParetoNbdData {
         self.0.warm_start_sample().map(ParetoNbdData)
     }
 
+    fn penalty_centres(&self) -> Vec<f64> {
+        // α and β are in the data's time unit: centred on the mean observation window.
+        let t = self.0.means().1.max(f64::MIN_POSITIVE);
+        vec![1.0, t, 1.0, t]
+    }
+
     fn start_points(&self) -> Vec<Vec<f64>> {
         // Purchase rate r/α ≈ repeat purchases per unit of time; mean lifetime β/(s−1) ~ the span observed.
         let (mean_frequency, mean_t) = self.0.means();
