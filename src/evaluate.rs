@@ -193,6 +193,10 @@ pub struct Evaluation {
     pub frequency_groups: Vec<String>,
     pub actual: Actuals,
     pub models: Vec<ModelEvaluation>,
+    /// Why a number of the evaluation is missing (written as null in the JSON): a statistic that
+    /// is undefined on these data.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Models that could not be fitted or evaluated on these data, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_fitted: Vec<NotFitted>,
@@ -353,7 +357,9 @@ pub fn evaluate(
             by_holdout_error,
         });
 
+    let notes = undefined_statistics(&models, spend.as_ref());
     Ok(Evaluation {
+        notes,
         log: source.display().to_string(),
         time_unit: summary.time_unit,
         first_date: summary.first_date.to_string(),
@@ -594,6 +600,49 @@ fn evaluate_spend(
         repeat_actual_mean_spend: mean(repeat.1, repeat.0),
         repeat_predicted_mean_spend: mean(repeat.2, repeat.0),
     })
+}
+
+/// A line for each statistic that came out NaN or infinite, saying why, so that the null the
+/// JSON holds for it is explained and nothing undefined reaches a file unannounced.
+fn undefined_statistics(models: &[ModelEvaluation], spend: Option<&SpendEvaluation>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(spend) = spend {
+        if spend.customers == 0 {
+            notes.push(
+                "spend: no customer bought in the holdout, so there is no holdout spend to check the spend model against"
+                    .to_string(),
+            );
+        } else if spend.repeat_customers == 0 {
+            notes.push(
+                "spend: none of the holdout buyers made repeat purchases in calibration, so the check of their own-spend forecasts is empty"
+                    .to_string(),
+            );
+        }
+    }
+    for m in models {
+        if !m.frequency.chi_square.is_finite() || !m.frequency.p_value.is_finite() {
+            notes.push(format!(
+                "{}: the chi-square of the frequency histogram is undefined (a group the model expects no customers in has some)",
+                m.label
+            ));
+        }
+        if !m.holdout.correlation.is_finite() {
+            notes.push(format!(
+                "{}: the correlation of predicted and actual holdout transactions is undefined (one of them is the same for every customer)",
+                m.label
+            ));
+        }
+        for e in &m.fit.parameters {
+            let interval = [e.standard_error, e.ci95_low, e.ci95_high];
+            if interval.iter().any(|v| v.is_some_and(|v| !v.is_finite())) {
+                notes.push(format!(
+                    "{}: the standard error or interval of {} is not finite (the observed information is singular in it)",
+                    m.label, e.name
+                ));
+            }
+        }
+    }
+    notes
 }
 
 /// Pearson correlation; NaN when either side is constant.

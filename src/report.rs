@@ -598,6 +598,9 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             );
         }
     }
+    for note in &ev.notes {
+        let _ = writeln!(s, "\nnote: {note}");
+    }
     for n in &ev.not_fitted {
         let _ = writeln!(s, "\n{}: not fitted: {}", n.label, n.reason);
     }

@@ -251,3 +251,65 @@ fn every_purchase_model_fits_predicts_and_runs_from_the_command_line() {
         f[x] == "0" && f[p].parse::<f64>().unwrap() < 1.0
     }));
 }
+
+#[test]
+fn undefined_statistics_are_explained_and_every_model_that_fits_is_reported() {
+    // A holdout in which nobody buys: the correlation of predicted and actual holdout
+    // transactions and the holdout spend check are undefined. They are written as null in the
+    // JSON, and each is explained in a note there and in the text, never left unannounced.
+    let dir = scratch_dir("eval_undefined");
+    let log = dir.join("log.csv");
+    let r = clv(&[
+        "simulate",
+        "--customers",
+        "500",
+        "--seed",
+        "3",
+        "--days",
+        "200",
+        "-o",
+        s(&log),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let out = dir.join("eval");
+    let r = clv(&[
+        "evaluate",
+        s(&log),
+        "--calibration-end",
+        "2020-07-18",
+        "--observation-end",
+        "2020-12-31",
+        "--model",
+        "all",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap()).unwrap();
+    let notes: Vec<&str> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for model in ["BG/NBD", "Pareto/NBD", "MBG/NBD"] {
+        let m = json["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["label"] == model)
+            .unwrap();
+        assert!(m["holdout"]["correlation"].is_null());
+        let expected = format!("{model}: the correlation of predicted and actual holdout transactions is undefined");
+        assert!(notes.iter().any(|n| n.starts_with(&expected)), "{notes:?}");
+        assert!(r.stdout.contains(&format!("note: {expected}")), "{}", r.stdout);
+    }
+    assert!(json["spend"]["actual_mean_spend"].is_null());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("spend: no customer bought in the holdout")),
+        "{notes:?}"
+    );
+}
