@@ -363,7 +363,7 @@ pub enum ParetoFit {
 
 /// Fits Pareto/NBD: the interior maximum when there is one, else the homogeneous-dropout limit
 /// (s, β → ∞ with s/β = μ) when it is a maximum (the checks of the module notes; the full model
-/// is evaluated at 1/s = 1e-2 and 1e-3, since nearer the limit its 2F1 costs seconds).
+/// is evaluated at 1/s = 0.1 and 0.01, since nearer the limit its 2F1 costs seconds).
 pub fn fit_pareto(data: BgNbdData, label: &'static str, penalizer: f64) -> Result<ParetoFit> {
     let full = ParetoNbdData(data);
     let interior = maximize(&full, label, penalizer);
@@ -379,7 +379,7 @@ pub fn fit_pareto(data: BgNbdData, label: &'static str, penalizer: f64) -> Resul
     let limit = maximize(&face, label, 0.0).and_then(|fit| {
         let model = ParetoDropoutLimit::from_slice(&fit.params);
         let ll = fit.log_likelihood;
-        for h in [1e-2, 1.0 / MAX_SHAPE] {
+        for h in [1e-1, 1.0 / MAX_SHAPE] {
             let inside = ParetoNbdParams {
                 r: model.r,
                 alpha: model.alpha,

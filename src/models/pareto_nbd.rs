@@ -200,8 +200,9 @@ fn expm1_ratio(eps: f64, l: f64) -> f64 {
     }
 }
 
-/// Largest r and s a Pareto/NBD fit explores (1/r, 1/s below 1e-3: a heterogeneity at its limit).
-pub const MAX_SHAPE: f64 = 1e3;
+/// Largest r and s a Pareto/NBD fit explores (1/r, 1/s below 1e-2: a heterogeneity all but at its
+/// limit, which the limiting model then describes).
+pub const MAX_SHAPE: f64 = 1e2;
 
 /// Pareto/NBD data for fitting: the same distinct (x, t_x, T) rows as BG/NBD.
 #[derive(Debug, Clone)]
