@@ -264,14 +264,15 @@ fn check_parameters(value: &serde_json::Value) -> std::result::Result<(), String
             continue;
         };
         for (name, v) in params {
-            let number = v.as_f64().filter(|x| x.is_finite());
-            let ok = match number {
-                Some(x) if key.ends_with("_limit") && name == "p" => x > 0.0 && x < 1.0,
+            // A limiting BG model's p is a probability (Gamma-Gamma's p is a shape).
+            let is_probability = key.ends_with("_limit") && name == "p";
+            let ok = match v.as_f64().filter(|x| x.is_finite()) {
+                Some(x) if is_probability => x > 0.0 && x < 1.0,
                 Some(x) => x > 0.0,
                 None => false,
             };
             if !ok {
-                let range = if key.ends_with("_limit") && name == "p" {
+                let range = if is_probability {
                     "a probability between 0 and 1"
                 } else {
                     "a positive number"

@@ -171,7 +171,12 @@ pub fn beta_expectation(a: f64, b: f64, h: impl Fn(f64) -> f64, rel_tol: f64) ->
     cuts.retain(|c| (0.0..=1.0).contains(c));
     cuts.sort_by(f64::total_cmp);
     cuts.dedup();
-    let density = BetaDensity { a, b, centre };
+    let density = BetaDensity {
+        a,
+        b,
+        centre,
+        ln_at_centre: (a - 1.0) * centre.ln() + (b - 1.0) * (-centre).ln_1p(),
+    };
     let whole = |f: &dyn Fn(f64) -> f64, tolerance: f64, floor: f64| -> Option<f64> {
         let pieces: Vec<(f64, f64)> = cuts.windows(2).filter(|w| w[1] > w[0]).map(|w| (w[0], w[1])).collect();
         let per_piece = floor / pieces.len().max(1) as f64;
@@ -195,13 +200,19 @@ struct BetaDensity {
     a: f64,
     b: f64,
     centre: f64,
+    /// ln of the unnormalised density at `centre`, (a−1) ln c + (b−1) ln(1−c).
+    ln_at_centre: f64,
 }
 
 impl BetaDensity {
     /// ∫ f(p) · density(p) dp on [lo, hi], in the variable that keeps the integrand finite.
     fn integrate(&self, f: &dyn Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64, abs_tol: f64) -> Option<f64> {
-        let Self { a, b, centre } = *self;
-        let shift = (a - 1.0) * centre.ln() + (b - 1.0) * (-centre).ln_1p();
+        let Self {
+            a,
+            b,
+            centre,
+            ln_at_centre: shift,
+        } = *self;
         if lo == 0.0 && a < 1.0 {
             // p = v^(1/a): p^(a−1) dp = dv / a.
             let g = |v: f64| {

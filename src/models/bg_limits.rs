@@ -14,7 +14,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_nbd::{gamma_rate_beta_dropout_expectation, BgNbdData, Dropout, QUADRATURE_TOLERANCE};
+use super::bg_nbd::{
+    gamma_rate_beta_dropout_expectation, purchases_until_dropout, BgNbdData, Dropout, QUADRATURE_TOLERANCE,
+};
 use super::Likelihood;
 use crate::special::{beta_expectation, beta_reg, digamma, ln_gamma, ln_rising, log_add_exp, logistic};
 
@@ -166,8 +168,9 @@ impl BgFamilyLimit {
     }
 
     /// One customer's log-likelihood, eq. (6) at this model's limits, with its gradient in the
-    /// order of `to_vec` (p, not a transform of it).
-    pub fn log_likelihood_with_gradient(&self, dropout: Dropout, x: f64, t_x: f64, t: f64) -> (f64, Vec<f64>) {
+    /// order of `to_vec` (p, not a transform of it) in the first `to_vec().len()` entries, zeros
+    /// after: an array, as this runs once per distinct customer and evaluation.
+    pub fn log_likelihood_with_gradient(&self, dropout: Dropout, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
         let chances = x + dropout.shift();
         let (alive_rate, d_alive_rate) = self.rate_term(x, t);
         let ((alive_drop, d_alive_drop), dropped) = self.dropout_terms(chances);
@@ -186,20 +189,16 @@ impl BgFamilyLimit {
             None => (alive, 0.0, [0.0; 2], [0.0; 2]),
         };
         let mix = |a: f64, d: f64| (1.0 - w) * a + w * d;
-        let mut gradient = match self.rate {
-            PurchaseRate::Gamma { .. } => vec![
-                mix(d_alive_rate[0], d_dead_rate[0]),
-                mix(d_alive_rate[1], d_dead_rate[1]),
-            ],
-            PurchaseRate::Common { .. } => vec![mix(d_alive_rate[0], d_dead_rate[0])],
+        let rate_gradient = [0, 1].map(|i| mix(d_alive_rate[i], d_dead_rate[i]));
+        let dropout_gradient = [0, 1].map(|i| mix(d_alive_drop[i], d_dead_drop[i]));
+        let rate_parameters = match self.rate {
+            PurchaseRate::Gamma { .. } => 2,
+            PurchaseRate::Common { .. } => 1,
         };
-        match self.dropout {
-            DropoutProbability::Beta { .. } => gradient.extend([
-                mix(d_alive_drop[0], d_dead_drop[0]),
-                mix(d_alive_drop[1], d_dead_drop[1]),
-            ]),
-            DropoutProbability::Common { .. } => gradient.push(mix(d_alive_drop[0], d_dead_drop[0])),
-        }
+        let mut gradient = [0.0; 4];
+        gradient[..2].copy_from_slice(&rate_gradient);
+        // The dropout's entries follow the rate's (a common rate's second entry is 0, overwritten).
+        gradient[rate_parameters..rate_parameters + 2].copy_from_slice(&dropout_gradient);
         (ll, gradient)
     }
 
@@ -233,7 +232,8 @@ impl BgFamilyLimit {
                 Some(fixed_rate_purchases_until_dropout(lambda * horizon, p))
             }
             (PurchaseRate::Gamma { r, alpha }, DropoutProbability::Common { p }) => {
-                Some(-(-(r + x) * (p * horizon / (alpha + t)).ln_1p()).exp_m1() / p)
+                let u = horizon / (alpha + t);
+                Some(purchases_until_dropout(r + x, p * u) * u)
             }
             (PurchaseRate::Common { lambda }, DropoutProbability::Beta { a, b }) => beta_expectation(
                 a,
@@ -401,16 +401,10 @@ impl Likelihood for LimitData<'_> {
             return (f64::NEG_INFINITY, vec![f64::NAN; params.len()]);
         }
         let dropout = self.dropout;
-        let (ll, mut gradient) = match self.limit {
-            Limit::Homogeneous => self.data.weighted_sum(|x, tx, t| {
-                let (l, g) = model.log_likelihood_with_gradient(dropout, x, tx, t);
-                (l, [g[0], g[1]])
-            }),
-            _ => self.data.weighted_sum(|x, tx, t| {
-                let (l, g) = model.log_likelihood_with_gradient(dropout, x, tx, t);
-                (l, [g[0], g[1], g[2]])
-            }),
-        };
+        let (ll, mut gradient) = self
+            .data
+            .weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(dropout, x, tx, t));
+        gradient.truncate(params.len());
         let chain = self.p_per_odds(params);
         if let Some(last) = gradient.last_mut() {
             *last *= chain;
@@ -515,7 +509,8 @@ mod tests {
                 for (x, tx, t) in CUSTOMERS {
                     let (_, g) = limit.model(v).log_likelihood_with_gradient(dropout, x, tx, t);
                     let ll = |p: &[f64]| limit.model(p).log_likelihood_with_gradient(dropout, x, tx, t).0;
-                    assert_gradient_matches(ll, v, &g);
+                    assert_gradient_matches(ll, v, &g[..v.len()]);
+                    assert!(g[v.len()..].iter().all(|&gi| gi == 0.0), "{g:?}");
                 }
             }
         }

@@ -9,8 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_nbd::BgNbdData;
+use super::pareto_nbd::purchases_over_a_lifetime;
 use super::Likelihood;
-use crate::special::{integrate, ln_gamma, ln_rising, log_add_exp, logistic};
+use crate::special::{integrate, ln_rising, log_add_exp, logistic};
 
 /// Relative accuracy of the quadratures over the lifetime.
 const QUADRATURE_TOLERANCE: f64 = 1e-12;
@@ -95,26 +96,8 @@ impl ParetoDropoutLimit {
     /// purchases in τ (the lifetime argument of `ParetoNbdParams::probability_of_purchases`).
     pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
         let Self { r, alpha, mu } = *self;
-        let nf = n as f64;
-        let ln_coefficient = ln_rising(r, nf) - ln_gamma(nf + 1.0);
-        let nbd = |tau: f64| {
-            if tau <= 0.0 {
-                return if n == 0 { 1.0 } else { 0.0 };
-            }
-            let ln_tail = if n == 0 { 0.0 } else { nf * (tau / (alpha + tau)).ln() };
-            (ln_coefficient - r * (tau / alpha).ln_1p() + ln_tail).exp()
-        };
-        let survived = (-mu * horizon).exp() * nbd(horizon);
-        if horizon <= 0.0 {
-            return Some(survived);
-        }
-        let died = integrate(
-            |tau| mu * (-mu * tau).exp() * nbd(tau),
-            0.0,
-            horizon,
-            QUADRATURE_TOLERANCE,
-        )?;
-        Some(survived + died)
+        let survival = |tau: f64| (-mu * tau).exp();
+        purchases_over_a_lifetime(r, alpha, n, horizon, survival, |tau| mu * survival(tau))
     }
 
     /// P(Y(t) = 0 | x, t_x, T) = 1 − P(alive) + P(alive) · [A(t)e^(−μt) + ∫₀ᵗ μe^(−μτ)A(τ) dτ],

@@ -144,26 +144,8 @@ impl ParetoNbdParams {
     /// Γ(r+n)/(Γ(r) n!) (α/(α+τ))^r (τ/(α+τ))^n of n purchases while alive for τ.
     pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
         let Self { r, alpha, s, beta } = *self;
-        let nf = n as f64;
-        let ln_coefficient = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
-        let nbd = |tau: f64| {
-            if tau <= 0.0 {
-                return if n == 0 { 1.0 } else { 0.0 };
-            }
-            let ln_tail = if n == 0 { 0.0 } else { nf * (tau / (alpha + tau)).ln() };
-            (ln_coefficient + r * (alpha / (alpha + tau)).ln() + ln_tail).exp()
-        };
-        let survived = (s * (beta / (beta + horizon)).ln()).exp() * nbd(horizon);
-        if horizon <= 0.0 {
-            return Some(survived);
-        }
-        let died = integrate(
-            |tau| s / (beta + tau) * (s * (beta / (beta + tau)).ln()).exp() * nbd(tau),
-            0.0,
-            horizon,
-            QUADRATURE_TOLERANCE,
-        )?;
-        Some(survived + died)
+        let survival = |tau: f64| (s * (beta / (beta + tau)).ln()).exp();
+        purchases_over_a_lifetime(r, alpha, n, horizon, survival, |tau| s / (beta + tau) * survival(tau))
     }
 
     /// P(Y(t) = 0 | x, t_x, T): no purchase in (T, T+t]. Dead customers buy nothing; an alive one,
@@ -189,6 +171,37 @@ impl ParetoNbdParams {
         };
         Some(1.0 - p_alive + p_alive * (survival(horizon.max(0.0)) + died_first))
     }
+}
+
+/// P(X(t) = n) for a new customer who buys at a Gamma(r, α)-distributed rate while alive and
+/// whose lifetime has survival function `survival` and density `death_density`:
+/// S(t) NB(n; t) + ∫₀ᵗ f(τ) NB(n; τ) dτ, NB(n; τ) = Γ(r+n)/(Γ(r) n!) (α/(α+τ))^r (τ/(α+τ))^n the
+/// NBD probability of n purchases while alive for τ (Fader & Hardie 2006, "Deriving an Expression
+/// for P(X(t) = x) Under the Pareto/NBD Model", §3). Pareto/NBD and its homogeneous-dropout
+/// limit differ only in the lifetime.
+pub(crate) fn purchases_over_a_lifetime(
+    r: f64,
+    alpha: f64,
+    n: u64,
+    horizon: f64,
+    survival: impl Fn(f64) -> f64,
+    death_density: impl Fn(f64) -> f64,
+) -> Option<f64> {
+    let nf = n as f64;
+    let ln_coefficient = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
+    let nbd = |tau: f64| {
+        if tau <= 0.0 {
+            return if n == 0 { 1.0 } else { 0.0 };
+        }
+        let ln_tail = if n == 0 { 0.0 } else { nf * (tau / (alpha + tau)).ln() };
+        (ln_coefficient + r * (alpha / (alpha + tau)).ln() + ln_tail).exp()
+    };
+    let survived = survival(horizon) * nbd(horizon);
+    if horizon <= 0.0 {
+        return Some(survived);
+    }
+    let died = integrate(|tau| death_density(tau) * nbd(tau), 0.0, horizon, QUADRATURE_TOLERANCE)?;
+    Some(survived + died)
 }
 
 /// [1 − e^(−εL)] / ε, and its limit L at ε = 0.
