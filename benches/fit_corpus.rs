@@ -12,7 +12,7 @@ use clv::data::transactions::{LogSpec, Transactions};
 use clv::model_file::fit_purchase_model;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::PurchaseModelKind;
-use clv::simulate::{simulate, SimulationOptions};
+use clv::simulate::{simulate, PurchaseProcess, SimulationOptions};
 use clv::TimeUnit;
 
 /// (name, customers, seed, (r, α, a, b), days, acquisition days)
@@ -34,7 +34,7 @@ fn rfm_of(case: &Case) -> RfmTable {
     let mut log = simulate(&SimulationOptions {
         customers,
         seed,
-        purchases: BgNbdParams { r, alpha, a, b },
+        purchases: PurchaseProcess::BgNbd(BgNbdParams { r, alpha, a, b }),
         days,
         acquisition_days,
         ..Default::default()

@@ -1,11 +1,13 @@
-//! Simulated transaction logs: BG/NBD purchases (Fader, Hardie & Lee 2005, section 2) and
-//! Gamma-Gamma spend (Fader & Hardie 2013), for what-if studies, power checks, tests and benchmarks.
+//! Simulated transaction logs: BG/NBD purchases (Fader, Hardie & Lee 2005, section 2) or
+//! Pareto/NBD purchases (Schmittlein, Morrison & Colombo 1987), and Gamma-Gamma spend (Fader &
+//! Hardie 2013), for what-if studies, power checks, tests and benchmarks.
 //!
 //! Each customer enters on a day drawn uniformly from the acquisition window and buys then; while
-//! alive she buys at Poisson rate λ ~ Gamma(r, α) per time unit, and after each *repeat* purchase
-//! drops out with probability p ~ Beta(a, b) (no dropout at the first purchase, as in the BG/NBD
-//! likelihood). Every purchase's value is Gamma(p, ν) with ν ~ Gamma(q, γ) per customer. Purchase
-//! times are recorded as days, so the log looks like an export.
+//! alive she buys at Poisson rate λ ~ Gamma(r, α) per time unit. Under BG/NBD she drops out after
+//! each *repeat* purchase with probability p ~ Beta(a, b) (no dropout at the first purchase, as in
+//! the BG/NBD likelihood); under Pareto/NBD she leaves after an exponential lifetime of rate
+//! μ ~ Gamma(s, β) from her first purchase. Every purchase's value is Gamma(p, ν) with
+//! ν ~ Gamma(q, γ) per customer. Purchase times are recorded as days, so the log looks like an export.
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -20,14 +22,15 @@ use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::GammaGammaParams;
+use crate::models::pareto_nbd::ParetoNbdParams;
 
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct SimulationOptions {
     pub customers: usize,
     pub seed: u64,
-    /// BG/NBD parameters, α per `time_unit`.
-    pub purchases: BgNbdParams,
+    /// How customers buy and leave, α (and β) per `time_unit`.
+    pub purchases: PurchaseProcess,
     pub spend: GammaGammaParams,
     pub time_unit: TimeUnit,
     /// Length of the whole log in days, from `start`.
@@ -43,12 +46,12 @@ impl Default for SimulationOptions {
         Self {
             customers: 10_000,
             seed: 1,
-            purchases: BgNbdParams {
+            purchases: PurchaseProcess::BgNbd(BgNbdParams {
                 r: 0.243,
                 alpha: 4.414,
                 a: 0.793,
                 b: 2.426,
-            },
+            }),
             spend: GammaGammaParams {
                 p: 6.25,
                 q: 3.74,
@@ -62,6 +65,15 @@ impl Default for SimulationOptions {
     }
 }
 
+/// The purchase model a log is simulated from.
+#[derive(Debug, Clone, Copy)]
+pub enum PurchaseProcess {
+    /// Dropout with probability p ~ Beta(a, b) after each repeat purchase.
+    BgNbd(BgNbdParams),
+    /// An exponential lifetime of rate μ ~ Gamma(s, β) from the first purchase.
+    ParetoNbd(ParetoNbdParams),
+}
+
 /// One customer's purchases as (day offset from `start`, amount).
 fn customer_purchases(i: usize, o: &SimulationOptions, dists: &Distributions) -> Vec<(u32, f64)> {
     // One generator per customer, seeded from (seed, customer): the log does not depend on how
@@ -71,20 +83,28 @@ fn customer_purchases(i: usize, o: &SimulationOptions, dists: &Distributions) ->
     let last_day = o.days - 1 - entry;
     let unit_days = o.time_unit.days();
     let rate = dists.rate.sample(&mut rng);
-    let dropout = dists.dropout.sample(&mut rng);
+    // Exponential waiting time by inversion; 1 − U is in (0, 1].
+    let exponential = |rng: &mut StdRng, rate: f64| -(1.0 - rng.random::<f64>()).ln() / rate;
+    // (dropout probability after each repeat purchase, lifetime in time units)
+    let (dropout, lifetime) = match &dists.leaving {
+        Leaving::AfterPurchase(beta) => (beta.sample(&mut rng), f64::INFINITY),
+        Leaving::Lifetime(gamma) => {
+            let mu = gamma.sample(&mut rng);
+            (0.0, exponential(&mut rng, mu))
+        }
+    };
     let value = Gamma::new(o.spend.p, dists.spend_scale.sample(&mut rng)).ok();
     let amount = |rng: &mut StdRng| value.as_ref().map_or(0.0, |g| g.sample(rng));
     let mut out = vec![(entry, amount(&mut rng))];
     let mut t = 0.0;
     loop {
-        // Exponential waiting time by inversion; 1 − U is in (0, 1].
-        t += -(1.0 - rng.random::<f64>()).ln() / rate;
+        t += exponential(&mut rng, rate);
         let day = t * unit_days;
-        if day > last_day as f64 {
+        if day > last_day as f64 || t > lifetime {
             break;
         }
         out.push((entry + day as u32, amount(&mut rng)));
-        if rng.random::<f64>() < dropout {
+        if matches!(dists.leaving, Leaving::AfterPurchase(_)) && rng.random::<f64>() < dropout {
             break;
         }
     }
@@ -93,8 +113,14 @@ fn customer_purchases(i: usize, o: &SimulationOptions, dists: &Distributions) ->
 
 struct Distributions {
     rate: Gamma,
-    dropout: Beta,
+    leaving: Leaving,
     spend_scale: Gamma,
+}
+
+/// How customers leave: the distribution of p (BG/NBD) or of μ (Pareto/NBD).
+enum Leaving {
+    AfterPurchase(Beta),
+    Lifetime(Gamma),
 }
 
 /// A simulated log with columns customer_id (integer), date (Date) and amount, in customer order.
@@ -109,11 +135,20 @@ pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
             o.acquisition_days, o.days
         ));
     }
-    let BgNbdParams { r, alpha, a, b } = o.purchases;
     let dist_err = |e: String| ClvError::InvalidArgument(format!("simulation parameters: {e}"));
+    let ((r, alpha), leaving) = match o.purchases {
+        PurchaseProcess::BgNbd(BgNbdParams { r, alpha, a, b }) => (
+            (r, alpha),
+            Leaving::AfterPurchase(Beta::new(a, b).map_err(|e| dist_err(e.to_string()))?),
+        ),
+        PurchaseProcess::ParetoNbd(ParetoNbdParams { r, alpha, s, beta }) => (
+            (r, alpha),
+            Leaving::Lifetime(Gamma::new(s, beta).map_err(|e| dist_err(e.to_string()))?),
+        ),
+    };
     let dists = Distributions {
         rate: Gamma::new(r, alpha).map_err(|e| dist_err(e.to_string()))?,
-        dropout: Beta::new(a, b).map_err(|e| dist_err(e.to_string()))?,
+        leaving,
         spend_scale: Gamma::new(o.spend.q, o.spend.v).map_err(|e| dist_err(e.to_string()))?,
     };
     Gamma::new(o.spend.p, 1.0).map_err(|e| dist_err(e.to_string()))?;

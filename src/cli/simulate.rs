@@ -10,7 +10,8 @@ use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::GammaGammaParams;
-use crate::simulate::{simulate, SimulationOptions};
+use crate::models::pareto_nbd::ParetoNbdParams;
+use crate::simulate::{simulate, PurchaseProcess, SimulationOptions};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -24,9 +25,14 @@ pub struct SimulateArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Parameters r,alpha,a,b,p,q,v (BG/NBD purchases with alpha per --time-unit, Gamma-Gamma
-    /// spend) [default: the CDNOW estimates 0.243,4.414,0.793,2.426,6.25,3.74,15.44]
+    /// spend), or r,alpha,s,beta,p,q,v with --model pareto-nbd (alpha and beta per --time-unit)
+    /// [default: the CDNOW estimates 0.243,4.414,0.793,2.426,6.25,3.74,15.44 for BG/NBD;
+    /// 0.553,10.578,0.606,11.669,6.25,3.74,15.44 for Pareto/NBD]
     #[arg(long, value_delimiter = ',')]
     pub params: Option<Vec<f64>>,
+    /// The purchase model to simulate from: bg-nbd or pareto-nbd
+    #[arg(long, default_value = "bg-nbd", value_parser = ["bg-nbd", "pareto-nbd"])]
+    pub model: String,
     /// Time unit of alpha
     #[arg(long, value_enum, default_value_t = TimeUnit::Weeks)]
     pub time_unit: TimeUnit,
@@ -56,14 +62,33 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         start: args.start,
         ..Default::default()
     };
+    let pareto = args.model == "pareto-nbd";
+    if pareto {
+        // Fader, Hardie & Lee's (2005) CDNOW estimates.
+        options.purchases = PurchaseProcess::ParetoNbd(ParetoNbdParams {
+            r: 0.553,
+            alpha: 10.578,
+            s: 0.606,
+            beta: 11.669,
+        });
+    }
     if let Some(p) = &args.params {
-        let [r, alpha, a, b, sp, q, v] = p[..] else {
+        let [r, alpha, c, d, sp, q, v] = p[..] else {
             return Err(ClvError::InvalidArgument(format!(
                 "--params takes 7 numbers, not {}",
                 p.len()
             )));
         };
-        options.purchases = BgNbdParams { r, alpha, a, b };
+        options.purchases = if pareto {
+            PurchaseProcess::ParetoNbd(ParetoNbdParams {
+                r,
+                alpha,
+                s: c,
+                beta: d,
+            })
+        } else {
+            PurchaseProcess::BgNbd(BgNbdParams { r, alpha, a: c, b: d })
+        };
         options.spend = GammaGammaParams { p: sp, q, v };
     }
     let mut log = simulate(&options)?;
