@@ -104,6 +104,10 @@ impl<M: Likelihood> Likelihood for Penalized<'_, M> {
     fn start_points(&self) -> Vec<Vec<f64>> {
         self.model.start_points()
     }
+
+    fn search_gradient_tolerance(&self) -> f64 {
+        self.model.search_gradient_tolerance()
+    }
 }
 
 impl<M: Likelihood> Penalized<'_, M> {
@@ -441,7 +445,7 @@ fn run_lbfgs<M: Likelihood>(model: &M, start: &[f64]) -> std::result::Result<(Ve
     };
     let init = Array1::from(start.iter().map(|p| p.ln()).collect::<Vec<_>>());
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
-        .with_tolerance_grad(1e-10)
+        .with_tolerance_grad(model.search_gradient_tolerance())
         .and_then(|s| s.with_tolerance_cost(1e-15))
         .map_err(|e| e.to_string())?;
     let result = Executor::new(problem, solver)

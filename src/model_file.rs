@@ -13,7 +13,7 @@ use crate::models::bg_limits::BgFamilyLimit;
 use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
 use crate::models::gamma_gamma::{GammaGammaData, GammaGammaParams};
 use crate::models::mbg_nbd::MbgNbdParams;
-use crate::models::pareto_limits::ParetoDropoutLimit;
+use crate::models::pareto_limits::ParetoFamilyLimit;
 use crate::models::pareto_nbd::ParetoNbdParams;
 use crate::models::{Likelihood as _, Parameters, PurchaseModel, PurchaseModelKind};
 
@@ -111,8 +111,8 @@ pub enum PurchaseFit {
     BgNbdLimit(ModelFit<BgFamilyLimit>),
     /// MBG/NBD at a limit of its heterogeneity.
     MbgNbdLimit(ModelFit<BgFamilyLimit>),
-    /// Pareto/NBD with one dropout rate (see `models::pareto_limits`).
-    ParetoNbdLimit(ModelFit<ParetoDropoutLimit>),
+    /// Pareto/NBD at a limit: one dropout rate, one purchase rate, or both (see `models::pareto_limits`).
+    ParetoNbdLimit(ModelFit<ParetoFamilyLimit>),
 }
 
 impl PurchaseFit {

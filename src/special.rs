@@ -320,52 +320,59 @@ fn gauss_legendre() -> &'static [(f64, f64)] {
     })
 }
 
-fn gauss_panel(f: &impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+/// One Gauss–Legendre panel of a vector of integrands.
+fn gauss_panel<const N: usize>(f: &impl Fn(f64) -> [f64; N], lo: f64, hi: f64) -> [f64; N] {
     let (mid, half) = (0.5 * (lo + hi), 0.5 * (hi - lo));
-    half * gauss_legendre()
-        .iter()
-        .map(|&(x, w)| w * f(mid + half * x))
-        .sum::<f64>()
+    let mut sum = [0.0; N];
+    for &(x, w) in gauss_legendre() {
+        let values = f(mid + half * x);
+        for (s, v) in sum.iter_mut().zip(values) {
+            *s += w * v;
+        }
+    }
+    sum.map(|s| half * s)
 }
 
-/// A panel of `integrate`: its halves' values, their sum and the error estimate |sum − coarse|.
-struct Panel {
+/// A panel of `integrate`: its halves' values, their sum and the error estimate |sum − coarse|
+/// of the first integrand.
+struct Panel<const N: usize> {
     lo: f64,
     hi: f64,
-    left: f64,
-    right: f64,
-    value: f64,
+    left: [f64; N],
+    right: [f64; N],
+    value: [f64; N],
     error: f64,
 }
 
-impl PartialEq for Panel {
+impl<const N: usize> PartialEq for Panel<N> {
     fn eq(&self, other: &Self) -> bool {
         self.error.total_cmp(&other.error).is_eq()
     }
 }
-impl Eq for Panel {}
-impl PartialOrd for Panel {
+impl<const N: usize> Eq for Panel<N> {}
+impl<const N: usize> PartialOrd for Panel<N> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Panel {
+impl<const N: usize> Ord for Panel<N> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.error.total_cmp(&other.error)
     }
 }
 
 /// A panel's value from its two halves, and the error estimate against `coarse`.
-fn refine(f: &impl Fn(f64) -> f64, lo: f64, hi: f64, coarse: f64) -> Panel {
+fn refine<const N: usize>(f: &impl Fn(f64) -> [f64; N], lo: f64, hi: f64, coarse: [f64; N]) -> Panel<N> {
     let mid = 0.5 * (lo + hi);
     let (left, right) = (gauss_panel(f, lo, mid), gauss_panel(f, mid, hi));
+    let value = std::array::from_fn(|i| left[i] + right[i]);
     Panel {
         lo,
         hi,
         left,
         right,
-        value: left + right,
-        error: (left + right - coarse).abs(),
+        value,
+        error: (value[0] - coarse[0]).abs(),
     }
 }
 
@@ -382,15 +389,35 @@ pub fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64) -> Opti
 /// As `integrate`, also done when the error estimate is below `abs_tol`: for one piece of a larger
 /// integral, whose accuracy is measured against the whole.
 pub fn integrate_to(f: impl Fn(f64) -> f64, lo: f64, hi: f64, rel_tol: f64, abs_tol: f64) -> Option<f64> {
+    integrate_with(|u| [f(u)], lo, hi, rel_tol, abs_tol).map(|[v]| v)
+}
+
+/// As `integrate_to` for a vector of integrands on the same panels, the panels chosen for the
+/// first: an integral with its derivatives in parameters (differentiated under the integral),
+/// at the cost of one set of nodes.
+pub fn integrate_with<const N: usize>(
+    f: impl Fn(f64) -> [f64; N],
+    lo: f64,
+    hi: f64,
+    rel_tol: f64,
+    abs_tol: f64,
+) -> Option<[f64; N]> {
     let first = refine(&f, lo, hi, gauss_panel(&f, lo, hi));
     let mut panels = std::collections::BinaryHeap::from([first]);
     loop {
-        let (total, error) = panels.iter().fold((0.0, 0.0), |(v, e), p| (v + p.value, e + p.error));
-        if !total.is_finite() || !error.is_finite() {
+        let mut total = [0.0; N];
+        let mut error = 0.0;
+        for p in &panels {
+            for (t, v) in total.iter_mut().zip(p.value) {
+                *t += v;
+            }
+            error += p.error;
+        }
+        if !total.iter().all(|t| t.is_finite()) || !error.is_finite() {
             return None;
         }
         // Below 1e-300 relative precision runs out in the subnormal range: the value is 0.
-        if error <= rel_tol * total.abs() || error <= abs_tol || error <= 1e8 * f64::MIN_POSITIVE {
+        if error <= rel_tol * total[0].abs() || error <= abs_tol || error <= 1e8 * f64::MIN_POSITIVE {
             return Some(total);
         }
         if panels.len() >= MAX_PANELS {

@@ -43,6 +43,30 @@ fn fit(dir: &Path, rfm: &Path, model: &str) -> (String, Value, String) {
     (key.to_string(), json[key].clone(), r.stdout)
 }
 
+/// Forecasts from the model file `fit` wrote for `model`: every P(alive) in [0, 1], every
+/// expectation finite and non-negative.
+fn assert_forecasts_are_sane(dir: &Path, rfm: &Path, model: &str) {
+    let pred = dir.join(format!("{model}_pred.csv"));
+    let r = clv(&[
+        "predict",
+        s(rfm),
+        "--model",
+        s(&dir.join(format!("{model}.json"))),
+        "-o",
+        s(&pred),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let text = std::fs::read_to_string(&pred).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (alive, expected) = (column("p_alive"), column("expected_purchases"));
+    for line in text.lines().skip(1) {
+        let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap_or(0.0)).collect();
+        assert!((0.0..=1.0).contains(&fields[alive]), "{line}");
+        assert!(fields[expected].is_finite() && fields[expected] >= 0.0, "{line}");
+    }
+}
+
 #[test]
 fn a_single_cohort_whose_dropout_looks_homogeneous_fits_the_limiting_model() {
     // 400 customers who all bought first on one day, 40 weeks observed (the CLVTools tutorial
@@ -75,26 +99,7 @@ fn a_single_cohort_whose_dropout_looks_homogeneous_fits_the_limiting_model() {
         let se = entry["standard_errors"]["p"].as_f64().unwrap();
         assert!(p > 0.0 && p < 1.0 && se > 0.0 && se < p, "p = {p} ± {se}");
         assert!(stdout.contains("limiting model, homogeneous dropout"), "{stdout}");
-        // Forecasts from the limiting model: every P(alive) in [0, 1], every expectation finite.
-        let pred = dir.join(format!("{model}_pred.csv"));
-        let r = clv(&[
-            "predict",
-            s(&rfm),
-            "--model",
-            s(&dir.join(format!("{model}.json"))),
-            "-o",
-            s(&pred),
-        ]);
-        assert!(r.success, "{}", r.stderr);
-        let text = std::fs::read_to_string(&pred).unwrap();
-        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
-        let (alive, expected) = (column("p_alive"), column("expected_purchases"));
-        for line in text.lines().skip(1) {
-            let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap_or(0.0)).collect();
-            assert!((0.0..=1.0).contains(&fields[alive]), "{line}");
-            assert!(fields[expected].is_finite() && fields[expected] >= 0.0, "{line}");
-        }
+        assert_forecasts_are_sane(&dir, &rfm, model);
     }
     // Pareto/NBD on the same log: it ran for minutes (its 2F1 near z = 1 as s, β grew) and then
     // failed; its maximum is the exponential-lifetime limit with one dropout rate μ.
@@ -156,10 +161,92 @@ fn homogeneous_purchase_rates_fit_the_limiting_model_or_an_interior_point_with_a
     let (key, entry, _) = fit(&dir, &rfm, "bg-nbd");
     assert_eq!(key, "bg_nbd");
     assert!(entry["params"]["r"].as_f64().unwrap() > 10.0, "{entry}");
+    // Pareto/NBD on the seed-3 log (BG/NBD's geometric dropout, so not its own model) goes to
+    // both limits: one purchase rate and one exponential lifetime. It was refused before its
+    // homogeneous-rate limits existed.
+    let rfm = dir.join("rate3_rfm.csv");
+    let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(key, "pareto_nbd_limit", "{stdout}");
+    assert_eq!(entry["parameter_order"], serde_json::json!(["lambda", "mu"]));
+    assert!(
+        entry["limit"]
+            .as_str()
+            .unwrap()
+            .starts_with("homogeneous purchase and dropout rates:"),
+        "{entry}"
+    );
+    assert_forecasts_are_sane(&dir, &rfm, "pareto-nbd");
 }
 
 #[test]
-fn fifty_customers_with_one_to_four_purchases_fit_a_limiting_model() {
+fn pareto_nbd_logs_with_one_purchase_rate_fit_that_limit_or_a_large_r() {
+    // Simulated from Pareto/NBD itself with r = 10⁴, α = 10⁵ (every customer buys at 0.1 a week
+    // while alive) and lifetimes of rate μ ~ Gamma(1, 20). Seed 2: the maximum is the limit
+    // (λ, s, β), λ within 3 standard errors of 0.1 (same-day purchases merge in the summary, so
+    // a shade below); seed 1: a finite r beyond 100, found by the search in (r, r/α, s, s/β)
+    // next to the limit after the usual one stops at r = 1000.
+    let dir = scratch_dir("corpus_pareto_rate");
+    let params = "10000,100000,1,20,6.25,3.74,15.44";
+    let simulate = |seed: &str| {
+        simulated_rfm(
+            &dir,
+            &format!("rate{seed}"),
+            &[
+                "--model",
+                "pareto-nbd",
+                "--customers",
+                "2000",
+                "--seed",
+                seed,
+                "--params",
+                params,
+            ],
+        )
+    };
+    let rfm = simulate("2");
+    let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(key, "pareto_nbd_limit", "{stdout}");
+    assert_eq!(entry["parameter_order"], serde_json::json!(["lambda", "s", "beta"]));
+    let lambda = entry["params"]["lambda"].as_f64().unwrap();
+    let se = entry["standard_errors"]["lambda"].as_f64().unwrap();
+    assert!((lambda - 0.1).abs() < 3.0 * se, "λ = {lambda} ± {se}");
+    assert!(stdout.contains("limiting model, homogeneous purchase rate"), "{stdout}");
+    assert_forecasts_are_sane(&dir, &rfm, "pareto-nbd");
+    let rfm = simulate("1");
+    let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(key, "pareto_nbd", "{stdout}");
+    assert!(entry["params"]["r"].as_f64().unwrap() > 100.0, "{entry}");
+}
+
+#[test]
+fn pareto_nbd_logs_with_one_dropout_rate_fit_that_limit() {
+    // Simulated from Pareto/NBD with s = 10⁷, β = s/0.03: every lifetime is exponential with
+    // μ = 0.03 a week. Seed 1 fits the limit (r, α, μ) with μ within 3 standard errors of 0.03.
+    let dir = scratch_dir("corpus_pareto_dropout");
+    let rfm = simulated_rfm(
+        &dir,
+        "dropout1",
+        &[
+            "--model",
+            "pareto-nbd",
+            "--customers",
+            "2000",
+            "--seed",
+            "1",
+            "--params",
+            "0.5,5,10000000,333333333,6.25,3.74,15.44",
+        ],
+    );
+    let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(key, "pareto_nbd_limit", "{stdout}");
+    let mu = entry["params"]["mu"].as_f64().unwrap();
+    let se = entry["standard_errors"]["mu"].as_f64().unwrap();
+    assert!((mu - 0.03).abs() < 3.0 * se, "μ = {mu} ± {se}");
+    assert_forecasts_are_sane(&dir, &rfm, "pareto-nbd");
+}
+
+#[test]
+fn fifty_customers_with_one_to_four_purchases_fit_a_limiting_model_with_every_model() {
     // Case 4 of the issue: a bare failure at every start point before.
     let dir = scratch_dir("corpus_few");
     let mut log = String::from("customer_id,date,amount\n");
@@ -178,6 +265,15 @@ fn fifty_customers_with_one_to_four_purchases_fit_a_limiting_model() {
         assert_eq!(found, key, "{stdout}");
         assert!(entry["params"]["lambda"].as_f64().unwrap() > 0.0, "{entry}");
     }
+    // Pareto/NBD: both limits, with μ at its own boundary 0 (no dropout seen), said in a warning,
+    // as BG/NBD's p.
+    let (found, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(found, "pareto_nbd_limit", "{stdout}");
+    assert!(entry["params"]["lambda"].as_f64().unwrap() > 0.0, "{entry}");
+    assert!(
+        stdout.contains("mu = ") && stdout.contains("is at the edge"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -33,6 +33,67 @@ pub enum PurchaseRate {
     Common { lambda: f64 },
 }
 
+impl PurchaseRate {
+    /// ln E_λ[λ^x e^(−λτ)]: the purchase part of a likelihood for x purchases by a customer alive
+    /// for τ, ln[Γ(r+x)/Γ(r) α^r (α+τ)^−(r+x)] (eq. 6's first factor), or x ln λ − λτ at the limit.
+    pub fn ln_purchases_while_alive(&self, x: f64, tau: f64) -> f64 {
+        match *self {
+            // r ln α − (r+x) ln(α+τ) = −r ln(1 + τ/α) − x ln(α+τ): no cancellation for large r, α.
+            Self::Gamma { r, alpha } => ln_rising(r, x) - r * (tau / alpha).ln_1p() - x * (alpha + tau).ln(),
+            Self::Common { lambda } => x * lambda.ln() - lambda * tau,
+        }
+    }
+
+    /// `ln_purchases_while_alive` with its gradient in the rate's parameters, (r, α) or (λ, 0).
+    pub(crate) fn ln_purchases_while_alive_with_gradient(&self, x: f64, tau: f64) -> (f64, [f64; 2]) {
+        let value = self.ln_purchases_while_alive(x, tau);
+        match *self {
+            Self::Gamma { r, alpha } => {
+                let d_r = digamma_difference(r, x) - (tau / alpha).ln_1p();
+                let d_alpha = r / alpha - (r + x) / (alpha + tau);
+                (value, [d_r, d_alpha])
+            }
+            Self::Common { lambda } => (value, [x / lambda - tau, 0.0]),
+        }
+    }
+
+    /// E[λ | x purchases in T]: (r+x)/(α+T), the Gamma(r+x, α+T) posterior's mean, or λ.
+    pub fn mean_if_alive(&self, x: f64, t: f64) -> f64 {
+        match *self {
+            Self::Gamma { r, alpha } => (r + x) / (alpha + t),
+            Self::Common { lambda } => lambda,
+        }
+    }
+
+    /// ln P(no purchase in the next τ | x purchases in T, alive throughout):
+    /// −(r+x) ln(1 + τ/(α+T)), or −λτ.
+    pub fn ln_none_while_alive(&self, x: f64, t: f64, tau: f64) -> f64 {
+        match *self {
+            Self::Gamma { r, alpha } => -(r + x) * (tau / (alpha + t)).ln_1p(),
+            Self::Common { lambda } => -lambda * tau,
+        }
+    }
+
+    /// ln P(N(τ) = n) for a new customer alive throughout τ: the NBD probability
+    /// Γ(r+n)/(Γ(r) n!) (α/(α+τ))^r (τ/(α+τ))^n, or the Poisson probability of mean λτ.
+    pub fn ln_purchases_in(&self, n: f64, tau: f64) -> f64 {
+        if tau <= 0.0 {
+            return if n == 0.0 { 0.0 } else { f64::NEG_INFINITY };
+        }
+        let ln_coefficient = -ln_gamma(n + 1.0);
+        match *self {
+            Self::Gamma { r, alpha } => {
+                let tail = if n == 0.0 { 0.0 } else { n * (tau / (alpha + tau)).ln() };
+                ln_coefficient + ln_rising(r, n) - r * (tau / alpha).ln_1p() + tail
+            }
+            Self::Common { lambda } => {
+                let mean = lambda * tau;
+                ln_coefficient + if n == 0.0 { 0.0 } else { n * mean.ln() } - mean
+            }
+        }
+    }
+}
+
 /// How the dropout probability varies across customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -128,16 +189,7 @@ impl BgFamilyLimit {
     /// she dropped out after her last purchase): ln[Γ(r+x)/Γ(r) α^r (α+τ)^−(r+x)], or x ln λ − λτ
     /// at the limit; with its gradient in the rate's parameters.
     fn rate_term(&self, x: f64, tau: f64) -> (f64, [f64; 2]) {
-        match self.rate {
-            PurchaseRate::Gamma { r, alpha } => {
-                // r ln α − (r+x) ln(α+τ) = −r ln(1 + τ/α) − x ln(α+τ): no cancellation for large r, α.
-                let value = ln_rising(r, x) - r * (tau / alpha).ln_1p() - x * (alpha + tau).ln();
-                let d_r = digamma_difference(r, x) - (tau / alpha).ln_1p();
-                let d_alpha = r / alpha - (r + x) / (alpha + tau);
-                (value, [d_r, d_alpha])
-            }
-            PurchaseRate::Common { lambda } => (x * lambda.ln() - lambda * tau, [x / lambda - tau, 0.0]),
-        }
+        self.rate.ln_purchases_while_alive_with_gradient(x, tau)
     }
 
     /// ln of the dropout part of eq. (6) with c dropout chances passed: survived all c,
@@ -285,29 +337,12 @@ impl BgFamilyLimit {
         let nf = n as f64;
         let chances = nf + dropout.shift();
         let ((survived, _), dropped) = self.dropout_terms(chances);
-        let (ln_exactly, at_least) = match self.rate {
-            PurchaseRate::Gamma { r, alpha } => {
-                let ln_q = (horizon / (alpha + horizon)).ln();
-                let exactly = ln_rising(r, nf) - ln_gamma(nf + 1.0) - r * (horizon / alpha).ln_1p()
-                    + if n > 0 { nf * ln_q } else { 0.0 };
-                let tail = if n == 0 {
-                    1.0
-                } else {
-                    beta_reg(nf, r, horizon / (alpha + horizon))
-                };
-                (exactly, tail)
-            }
-            PurchaseRate::Common { lambda } => {
-                let mean = lambda * horizon;
-                let exactly = if n > 0 { nf * mean.ln() } else { 0.0 } - mean - ln_gamma(nf + 1.0);
-                // P(Poisson(m) ≥ n) = P(Gamma(n, 1) ≤ m), the regularized lower incomplete gamma.
-                let tail = if n == 0 {
-                    1.0
-                } else {
-                    statrs::function::gamma::gamma_lr(nf, mean)
-                };
-                (exactly, tail)
-            }
+        let ln_exactly = self.rate.ln_purchases_in(nf, horizon);
+        let at_least = match self.rate {
+            _ if n == 0 => 1.0,
+            PurchaseRate::Gamma { r, alpha } => beta_reg(nf, r, horizon / (alpha + horizon)),
+            // P(Poisson(m) ≥ n) = P(Gamma(n, 1) ≤ m), the regularized lower incomplete gamma.
+            PurchaseRate::Common { lambda } => statrs::function::gamma::gamma_lr(nf, lambda * horizon),
         };
         let first = (survived + ln_exactly).exp();
         match dropped {

@@ -14,7 +14,7 @@ use bg_limits::BgFamilyLimit;
 use bg_nbd::{BgNbdParams, Dropout};
 use gamma_gamma::GammaGammaParams;
 use mbg_nbd::MbgNbdParams;
-use pareto_limits::ParetoDropoutLimit;
+use pareto_limits::ParetoFamilyLimit;
 use pareto_nbd::ParetoNbdParams;
 
 /// A model's parameter struct: named fields, convertible to the optimiser's vector.
@@ -37,7 +37,7 @@ parameters!(
     MbgNbdParams,
     GammaGammaParams,
     BgFamilyLimit,
-    ParetoDropoutLimit
+    ParetoFamilyLimit
 );
 
 /// The purchase models `clv` fits.
@@ -84,8 +84,8 @@ pub enum PurchaseModel {
     BgNbdLimit(BgFamilyLimit),
     /// MBG/NBD at a limit of its heterogeneity.
     MbgNbdLimit(BgFamilyLimit),
-    /// Pareto/NBD with one dropout rate for every customer (see `pareto_limits`).
-    ParetoNbdLimit(ParetoDropoutLimit),
+    /// Pareto/NBD at a limit: one dropout rate, one purchase rate, or both (see `pareto_limits`).
+    ParetoNbdLimit(ParetoFamilyLimit),
 }
 
 impl PurchaseModel {
@@ -203,6 +203,14 @@ pub trait Likelihood: Sync {
     /// time or money. The penalty on ln(p/centre) then pulls the same whatever the units.
     fn penalty_centres(&self) -> Vec<f64> {
         vec![1.0; self.parameter_names().len()]
+    }
+
+    /// The mean gradient (per customer, in log-parameters) at which the L-BFGS search stops and
+    /// Newton steps take over (`fit::finish`, which checks the maximum to its own tolerance). A
+    /// likelihood computed by quadrature is smooth only to ~1e-13 relative, and a search asked
+    /// to go below the gradient that resolves spends its line searches on rounding.
+    fn search_gradient_tolerance(&self) -> f64 {
+        1e-10
     }
 
     /// Starting points for the optimiser, data-driven first; later ones are retries.

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_nbd::BgNbdData;
+use super::pareto_limits::ParetoFamilyLimit;
 use super::Likelihood;
 use crate::special::{integrate, ln_gamma, ln_hyp2f1_c_is_a_plus_1_near_one, log_add_exp, logistic};
 
@@ -72,9 +73,23 @@ impl ParetoNbdParams {
         Some((alive, s.ln() - (r + s + x).ln() + ln_a0))
     }
 
+    /// Whether this customer's likelihood is better taken in the note's integral form before the
+    /// integral is taken (`ParetoFamilyLimit::log_likelihood_by_quadrature`) than as the 2F1:
+    /// when the 2F1 series would need more than a few hundred terms, about 37/(1−z) at τ = t_x
+    /// with 1 − z = (min(α, β) + t_x)/(max(α, β) + t_x), as when α and β drift apart on the way
+    /// to a limit; and when r or s is large, where the closed form's ln Γ(r+x) − ln Γ(r) and
+    /// r ln α − (r+x) ln(α+T) cancel, and the integral form's stable ln Γ ratios do not.
+    fn integral_form_is_better(&self, t_x: f64) -> bool {
+        let (lo, hi) = (self.alpha.min(self.beta), self.alpha.max(self.beta));
+        (hi + t_x) > LONG_SERIES_RATIO * (lo + t_x) || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
+    }
+
     /// One customer's log-likelihood (§3): ln[Γ(r+x)α^r β^s/Γ(r)] + ln(e^alive + e^died).
     /// NaN when the hypergeometric function cannot be evaluated (never seen for finite input).
     pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        if t_x < t && self.integral_form_is_better(t_x) {
+            return ParetoFamilyLimit::general(*self).log_likelihood_by_quadrature(x, t_x, t);
+        }
         let Self { r, alpha, s, beta } = *self;
         match self.log_terms(x, t_x, t) {
             Some((alive, died)) => {
@@ -89,6 +104,13 @@ impl ParetoNbdParams {
     /// about 1e-10 relative): the 2F1 has no convenient closed-form derivative in its parameters.
     pub fn log_likelihood_with_gradient(&self, x: f64, t_x: f64, t: f64) -> (f64, [f64; 4]) {
         const STEP: f64 = 1e-5;
+        // Where the series is long the integral form gives the gradient analytically, for the
+        // cost of one likelihood.
+        if t_x < t && self.integral_form_is_better(t_x) {
+            return ParetoFamilyLimit::general(*self)
+                .log_likelihood_with_gradient(x, t_x, t)
+                .unwrap_or((f64::NAN, [f64::NAN; 4]));
+        }
         // A fixed-size array: this runs 8 times per customer and likelihood evaluation.
         let center = [self.r, self.alpha, self.s, self.beta];
         let mut gradient = [0.0; 4];
@@ -105,6 +127,9 @@ impl ParetoNbdParams {
 
     /// P(alive | x, t_x, T) (§5): the "alive at T" share of the likelihood, 1 / (1 + e^(died − alive)).
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        if t_x < t && self.integral_form_is_better(t_x) {
+            return ParetoFamilyLimit::general(*self).p_alive_by_quadrature(x, t_x, t);
+        }
         let (alive, died) = self.log_terms(x, t_x, t)?;
         Some(logistic(alive - died))
     }
@@ -144,8 +169,17 @@ impl ParetoNbdParams {
     /// Γ(r+n)/(Γ(r) n!) (α/(α+τ))^r (τ/(α+τ))^n of n purchases while alive for τ.
     pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
         let Self { r, alpha, s, beta } = *self;
+        let nf = n as f64;
+        let ln_coefficient = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
+        let nbd = |tau: f64| {
+            if tau <= 0.0 {
+                return if n == 0 { 1.0 } else { 0.0 };
+            }
+            let ln_tail = if n == 0 { 0.0 } else { nf * (tau / (alpha + tau)).ln() };
+            (ln_coefficient + r * (alpha / (alpha + tau)).ln() + ln_tail).exp()
+        };
         let survival = |tau: f64| (s * (beta / (beta + tau)).ln()).exp();
-        purchases_over_a_lifetime(r, alpha, n, horizon, survival, |tau| s / (beta + tau) * survival(tau))
+        purchases_over_a_lifetime(horizon, nbd, survival, |tau| s / (beta + tau) * survival(tau))
     }
 
     /// P(Y(t) = 0 | x, t_x, T): no purchase in (T, T+t]. Dead customers buy nothing; an alive one,
@@ -173,39 +207,32 @@ impl ParetoNbdParams {
     }
 }
 
-/// P(X(t) = n) for a new customer who buys at a Gamma(r, α)-distributed rate while alive and
-/// whose lifetime has survival function `survival` and density `death_density`:
-/// S(t) NB(n; t) + ∫₀ᵗ f(τ) NB(n; τ) dτ, NB(n; τ) = Γ(r+n)/(Γ(r) n!) (α/(α+τ))^r (τ/(α+τ))^n the
-/// NBD probability of n purchases while alive for τ (Fader & Hardie 2006, "Deriving an Expression
-/// for P(X(t) = x) Under the Pareto/NBD Model", §3). Pareto/NBD and its homogeneous-dropout
-/// limit differ only in the lifetime.
+/// P(X(t) = n) for a new customer who makes n purchases in τ alive with probability
+/// `purchases_while_alive(τ)` and whose lifetime has survival function `survival` and density
+/// `death_density`: S(t) P(N(t) = n) + ∫₀ᵗ f(τ) P(N(τ) = n) dτ (Fader & Hardie 2006, "Deriving an
+/// Expression for P(X(t) = x) Under the Pareto/NBD Model", §3). Pareto/NBD and its limits differ
+/// only in these three functions.
 pub(crate) fn purchases_over_a_lifetime(
-    r: f64,
-    alpha: f64,
-    n: u64,
     horizon: f64,
+    purchases_while_alive: impl Fn(f64) -> f64,
     survival: impl Fn(f64) -> f64,
     death_density: impl Fn(f64) -> f64,
 ) -> Option<f64> {
-    let nf = n as f64;
-    let ln_coefficient = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0);
-    let nbd = |tau: f64| {
-        if tau <= 0.0 {
-            return if n == 0 { 1.0 } else { 0.0 };
-        }
-        let ln_tail = if n == 0 { 0.0 } else { nf * (tau / (alpha + tau)).ln() };
-        (ln_coefficient + r * (alpha / (alpha + tau)).ln() + ln_tail).exp()
-    };
-    let survived = survival(horizon) * nbd(horizon);
+    let survived = survival(horizon) * purchases_while_alive(horizon);
     if horizon <= 0.0 {
         return Some(survived);
     }
-    let died = integrate(|tau| death_density(tau) * nbd(tau), 0.0, horizon, QUADRATURE_TOLERANCE)?;
+    let died = integrate(
+        |tau| death_density(tau) * purchases_while_alive(tau),
+        0.0,
+        horizon,
+        QUADRATURE_TOLERANCE,
+    )?;
     Some(survived + died)
 }
 
 /// [1 − e^(−εL)] / ε, and its limit L at ε = 0.
-fn expm1_ratio(eps: f64, l: f64) -> f64 {
+pub(crate) fn expm1_ratio(eps: f64, l: f64) -> f64 {
     if eps == 0.0 {
         l
     } else {
@@ -213,9 +240,16 @@ fn expm1_ratio(eps: f64, l: f64) -> f64 {
     }
 }
 
-/// Largest r and s a Pareto/NBD fit explores (1/r, 1/s below 1e-2: a heterogeneity all but at its
+/// max(α, β)/min(α, β) (at τ = t_x) beyond which the likelihood is integrated rather than summed
+/// as a 2F1 series of about 37·ratio terms: past ~700 terms, 60 points of quadrature cost less.
+const LONG_SERIES_RATIO: f64 = 4.0;
+
+/// r or s beyond which the likelihood is taken in its integral form (`integral_form_is_better`).
+const LARGE_SHAPE: f64 = 1e2;
+
+/// Largest r and s a Pareto/NBD fit explores (1/r, 1/s below 1e-3: a heterogeneity all but at its
 /// limit, which the limiting model then describes).
-pub const MAX_SHAPE: f64 = 1e2;
+pub const MAX_SHAPE: f64 = 1e3;
 
 /// Pareto/NBD data for fitting: the same distinct (x, t_x, T) rows as BG/NBD.
 #[derive(Debug, Clone)]
@@ -228,9 +262,9 @@ impl Likelihood for ParetoNbdData {
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let model = ParetoNbdParams::from_slice(params);
-        // Beyond these shapes a heterogeneity has all but vanished, and the 2F1 of the likelihood
-        // sits so close to z = 1 that one evaluation takes seconds: a fit heading there is stopped
-        // at the edge (the line search backs off from −∞) instead of being waited for.
+        // Beyond these shapes a heterogeneity has all but vanished and the likelihood is all but
+        // flat: a fit heading there is stopped at the edge (the line search backs off from −∞)
+        // instead of crawling on, and the limits are fitted (`boundary::fit_pareto`).
         if model.r > MAX_SHAPE || model.s > MAX_SHAPE {
             return (f64::NEG_INFINITY, vec![f64::NAN; 4]);
         }
