@@ -11,30 +11,55 @@ use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
 use clv::model_file::fit_purchase_model;
 use clv::models::bg_nbd::BgNbdParams;
+use clv::models::pareto_nbd::ParetoNbdParams;
 use clv::models::PurchaseModelKind;
 use clv::simulate::{simulate, PurchaseProcess, SimulationOptions};
 use clv::TimeUnit;
 
-/// (name, customers, seed, (r, α, a, b), days, acquisition days)
-type Case = (&'static str, usize, u64, [f64; 4], u32, u32);
+/// (name, customers, seed, purchase process, days, acquisition days)
+type Case = (&'static str, usize, u64, PurchaseProcess, u32, u32);
 
-const CDNOW: [f64; 4] = [0.243, 4.414, 0.793, 2.426];
-const CASES: [Case; 6] = [
+const fn bg(r: f64, alpha: f64, a: f64, b: f64) -> PurchaseProcess {
+    PurchaseProcess::BgNbd(BgNbdParams { r, alpha, a, b })
+}
+
+const fn pareto(r: f64, alpha: f64, s: f64, beta: f64) -> PurchaseProcess {
+    PurchaseProcess::ParetoNbd(ParetoNbdParams { r, alpha, s, beta })
+}
+
+const CDNOW: PurchaseProcess = bg(0.243, 4.414, 0.793, 2.426);
+const CASES: [Case; 8] = [
     ("single cohort, 40 weeks", 400, 4, CDNOW, 280, 1),
     ("single cohort, 60 weeks", 1_000, 1, CDNOW, 420, 1),
     ("single cohort, 40 weeks", 10_000, 7, CDNOW, 280, 1),
-    ("homogeneous purchase rate", 2_000, 3, [1e4, 1e5, 0.8, 2.5], 546, 84),
-    ("homogeneous dropout", 2_000, 1, [0.5, 5.0, 1.5e7, 8.5e7], 546, 84),
+    ("homogeneous purchase rate", 2_000, 3, bg(1e4, 1e5, 0.8, 2.5), 546, 84),
+    ("homogeneous dropout", 2_000, 1, bg(0.5, 5.0, 1.5e7, 8.5e7), 546, 84),
+    (
+        "Pareto/NBD, one purchase rate",
+        2_000,
+        2,
+        pareto(1e4, 1e5, 1.0, 20.0),
+        546,
+        84,
+    ),
+    (
+        "Pareto/NBD, one dropout rate",
+        2_000,
+        1,
+        pareto(0.5, 5.0, 1e7, 1e7 / 0.03),
+        546,
+        84,
+    ),
     ("CDNOW parameters", 10_000, 42, CDNOW, 546, 84),
 ];
 
 fn rfm_of(case: &Case) -> RfmTable {
-    let (_, customers, seed, [r, alpha, a, b], days, acquisition_days) = *case;
-    let path: PathBuf = std::env::temp_dir().join(format!("clv-corpus-{customers}-{seed}-{days}.csv"));
+    let (_, customers, seed, purchases, days, acquisition_days) = *case;
+    let path: PathBuf = std::env::temp_dir().join(format!("clv-corpus-{customers}-{seed}-{days}-{}.csv", case.0.len()));
     let mut log = simulate(&SimulationOptions {
         customers,
         seed,
-        purchases: PurchaseProcess::BgNbd(BgNbdParams { r, alpha, a, b }),
+        purchases,
         days,
         acquisition_days,
         ..Default::default()
@@ -55,7 +80,7 @@ fn rfm_of(case: &Case) -> RfmTable {
 fn main() {
     let mut slowest: (Duration, String) = (Duration::ZERO, String::new());
     println!(
-        "{:<28} {:>9} {:<11} {:>9}  outcome",
+        "{:<30} {:>9} {:<11} {:>9}  outcome",
         "log", "customers", "model", "seconds"
     );
     for case in &CASES {
@@ -74,7 +99,7 @@ fn main() {
                     Err(e) => format!("refused: {e}"),
                 };
             }
-            let what = format!("{:<28} {:>9} {:<11}", case.0, case.1, kind.label());
+            let what = format!("{:<30} {:>9} {:<11}", case.0, case.1, kind.label());
             println!("{what} {:>9.3}  {outcome}", best.as_secs_f64());
             if best > slowest.0 {
                 slowest = (best, what);

@@ -242,7 +242,7 @@ pub(crate) fn expm1_ratio(eps: f64, l: f64) -> f64 {
 
 /// max(α, β)/min(α, β) (at τ = t_x) beyond which the likelihood is integrated rather than summed
 /// as a 2F1 series of about 37·ratio terms: past ~700 terms, 60 points of quadrature cost less.
-const LONG_SERIES_RATIO: f64 = 4.0;
+const LONG_SERIES_RATIO: f64 = 20.0;
 
 /// r or s beyond which the likelihood is taken in its integral form (`integral_form_is_better`).
 const LARGE_SHAPE: f64 = 1e2;
