@@ -136,3 +136,33 @@ fn bg_nbd_forecasts_hold_their_accuracy_over_a_grid_of_extreme_parameters() {
     }
     eprintln!("largest relative error of E[Y]: {:e} at {}", worst.0, worst.1);
 }
+
+#[test]
+fn pareto_nbd_matches_40_digit_values_over_an_extreme_grid() {
+    // tests/data/generate_pareto_grid.py: r, α, s, β in {1e-3, order 1, 1e6}, x up to 10,000,
+    // horizons up to 3,650, P(alive) from mpmath's quadrature of the note's integral at 40 digits.
+    // clv takes the 2F1 where its series is short and the integral form (Gauss–Legendre, 1e-12)
+    // where it is long or a shape is large; both must hold.
+    let rows = table("pareto_nbd_extreme_grid.csv");
+    assert_eq!(rows.len(), 486);
+    let mut worst = (0.0f64, 0.0f64);
+    for row in rows {
+        let [r, alpha, s, beta, x, t_x, t, horizon, p_alive, expected] = row[..] else {
+            panic!("{row:?}")
+        };
+        let p = ParetoNbdParams { r, alpha, s, beta };
+        let what = format!("(r, α, s, β) = ({r}, {alpha}, {s}, {beta}), x = {x}, t_x = {t_x}, T = {t}");
+        let ours = p.p_alive(x, t_x, t).unwrap();
+        let e = rel_err(ours, p_alive, 1e-300);
+        worst.0 = worst.0.max(e);
+        assert!(e < 1e-10, "P(alive) {what}: {ours} vs {p_alive}, relative error {e:e}");
+        let ours = p.conditional_expected_purchases(horizon, x, t_x, t).unwrap();
+        let e = rel_err(ours, expected, 1e-300);
+        worst.1 = worst.1.max(e);
+        assert!(
+            e < 1e-10,
+            "E[Y({horizon})] {what}: {ours} vs {expected}, relative error {e:e}"
+        );
+    }
+    eprintln!("worst relative errors: P(alive) {:e}, E[Y] {:e}", worst.0, worst.1);
+}

@@ -21,7 +21,7 @@ use super::bg_limits::{Limit, PurchaseRate};
 use super::bg_nbd::BgNbdData;
 use super::pareto_nbd::{expm1_ratio, purchases_over_a_lifetime, ParetoNbdParams, MAX_SHAPE};
 use super::Likelihood;
-use crate::special::{integrate, integrate_with, log_add_exp, logistic};
+use crate::special::{integrate_decreasing_with, log_add_exp, logistic};
 
 /// Relative accuracy of the quadratures over the lifetime.
 const QUADRATURE_TOLERANCE: f64 = 1e-12;
@@ -163,23 +163,13 @@ impl ParetoFamilyLimit {
         }
     }
 
-    /// ∫₀ᵈ f(u) e^(ln S(u)) P(no purchase in u) du for a customer alive at `from` with x purchases:
-    /// the chance that she dies within d before buying again, f and S her remaining lifetime's.
-    /// In closed form, μ/(λ+μ) · (1 − e^(−(λ+μ)d)), when both rates are common.
+    /// ∫₀ᵈ f(u) P(no purchase in u) du for a customer alive at `from` with x purchases: the
+    /// chance that she dies within d before buying again, f her remaining lifetime's density.
     fn dies_before_buying(&self, x: f64, from: f64, d: f64) -> Option<f64> {
         if d <= 0.0 {
             return Some(0.0);
         }
-        let remaining = self.lifetime.alive_at(from);
-        if let (PurchaseRate::Common { lambda }, Lifetime::Exponential { mu }) = (self.rate, remaining) {
-            return Some(mu / (lambda + mu) * -(-(lambda + mu) * d).exp_m1());
-        }
-        integrate(
-            |u| remaining.hazard(u) * (remaining.ln_survival(u) + self.rate.ln_none_while_alive(x, from, u)).exp(),
-            0.0,
-            d,
-            QUADRATURE_TOLERANCE,
-        )
+        Some(self.dies_before_buying_with_gradient(x, from, d)?.0)
     }
 
     /// `dies_before_buying` with its gradient in the parameters, rate's first (r, α or λ, 0), then
@@ -195,7 +185,16 @@ impl ParetoFamilyLimit {
             return Some((value, [value * shared, 0.0, value * (1.0 / mu + shared), 0.0]));
         }
         let rate = self.rate;
-        let [value, d_rate_0, d_rate_1, d_life_0, d_life_1] = integrate_with(
+        // The integrand falls off from u = 0 at the rate d ln g/du: (s+1)/(β+from) or μ, plus
+        // (r+x)/(α+from) or λ; its mass can lie far inside [0, d].
+        let decay = match remaining {
+            Lifetime::Pareto { s, beta } => (s + 1.0) / beta,
+            Lifetime::Exponential { mu } => mu,
+        } + match rate {
+            PurchaseRate::Gamma { r, alpha } => (r + x) / (alpha + from),
+            PurchaseRate::Common { lambda } => lambda,
+        };
+        let [value, d_rate_0, d_rate_1, d_life_0, d_life_1] = integrate_decreasing_with(
             |u| {
                 let (ln_none, d_rate) = match rate {
                     PurchaseRate::Gamma { r, alpha } => {
@@ -217,10 +216,9 @@ impl ParetoFamilyLimit {
                 let g = hazard * (ln_none + ln_survival).exp();
                 [g, g * d_rate[0], g * d_rate[1], g * d_life[0], g * d_life[1]]
             },
-            0.0,
             d,
+            1.0 / decay,
             QUADRATURE_TOLERANCE,
-            0.0,
         )?;
         Some((value, [d_rate_0, d_rate_1, d_life_0, d_life_1]))
     }

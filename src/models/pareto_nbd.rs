@@ -188,6 +188,10 @@ impl ParetoNbdParams {
     /// 1 − P(alive) + P(alive)·[A(t)B(t) + ∫₀ᵗ s/(β+T+τ) B(τ)A(τ) dτ],
     /// A(τ) = ((α+T)/(α+T+τ))^(r+x), B(τ) = ((β+T)/(β+T+τ))^s.
     pub fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        if self.r > LARGE_SHAPE || self.s > LARGE_SHAPE {
+            // The integrand can fall off within 1/(s+r+x) of 0: the form that looks for its mass.
+            return ParetoFamilyLimit::general(*self).probability_of_no_purchase(horizon, x, t_x, t);
+        }
         let Self { r, alpha, s, beta } = *self;
         let p_alive = self.p_alive(x, t_x, t)?;
         let survival = |tau: f64| {
