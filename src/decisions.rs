@@ -226,6 +226,13 @@ pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) 
             "value tiers and statuses need CLV, which needs monetary values and a spend model".into(),
         )
     })?;
+    let unvalued = forecasts.unvalued();
+    if unvalued > 0 {
+        return Err(ClvError::InvalidArgument(format!(
+            "value tiers and statuses need a CLV for every customer, and {unvalued} customers have none \
+             (no repeat purchase, and the spend model's q ≤ 1 makes their expected spend infinite)"
+        )));
+    }
     let n = clv.len();
     // One sort by CLV gives the tiers, the percentiles and the high-CLV share.
     let order = descending(clv);

@@ -143,6 +143,14 @@ pub struct SpendEvaluation {
     pub repeat_customers: u64,
     pub repeat_actual_mean_spend: f64,
     pub repeat_predicted_mean_spend: f64,
+    /// Holdout buyers left out of the above for want of a forecast: without repeat purchases in
+    /// calibration under a spend model with q ≤ 1 (an infinite expected spend).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub without_forecast: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What the data say, model-free.
@@ -344,7 +352,7 @@ pub fn evaluate(
         _ => None,
     };
     let spend_skipped = match (&spend_fit, &spend) {
-        (Some(_), None) => Some("the spend model has q ≤ 1 (infinite mean spend) or the log has no amounts".into()),
+        (Some(_), None) => Some("the log has no amounts".into()),
         _ => spend_skipped,
     };
 
@@ -569,7 +577,7 @@ fn evaluate_spend(
     holdout_spend: &[f64],
 ) -> Option<SpendEvaluation> {
     let params = gg.fit.params;
-    params.mean_spend()?;
+    let mut without_forecast = 0;
     let mut all = (0u64, 0.0, 0.0, 0.0);
     let mut repeat = (0u64, 0.0, 0.0);
     for i in 0..frequency.len() {
@@ -578,7 +586,10 @@ fn evaluate_spend(
         }
         let x = frequency[i];
         let zbar = if x > 0.0 { calibration_spend[i] } else { 0.0 };
-        let predicted = params.conditional_expected_average_spend(x, zbar)?;
+        let Some(predicted) = params.conditional_expected_average_spend(x, zbar) else {
+            without_forecast += 1;
+            continue;
+        };
         all = (
             all.0 + 1,
             all.1 + holdout_spend[i],
@@ -599,6 +610,7 @@ fn evaluate_spend(
         repeat_customers: repeat.0,
         repeat_actual_mean_spend: mean(repeat.1, repeat.0),
         repeat_predicted_mean_spend: mean(repeat.2, repeat.0),
+        without_forecast,
     })
 }
 
@@ -607,6 +619,13 @@ fn evaluate_spend(
 fn undefined_statistics(models: &[ModelEvaluation], spend: Option<&SpendEvaluation>) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(spend) = spend {
+        if spend.without_forecast > 0 {
+            notes.push(format!(
+                "spend: {} holdout buyers without repeat purchases in calibration are left out of the spend check: \
+                 with q ≤ 1 their expected spend is infinite",
+                spend.without_forecast
+            ));
+        }
         if spend.customers == 0 {
             notes.push(
                 "spend: no customer bought in the holdout, so there is no holdout spend to check the spend model against"

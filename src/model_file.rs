@@ -235,6 +235,14 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
     }
     let mut fit = ModelFit::from_mle(maximize(&data, "Gamma-Gamma", penalizer)?, GammaGammaParams::from_slice);
     let mean_spend = fit.params.mean_spend();
+    if mean_spend.is_none() {
+        fit.warnings.push(format!(
+            "q = {:.4} ≤ 1: the population mean spend p·v/(q−1) is infinite, so customers without repeat purchases \
+             get no spend or CLV forecast (left empty); customers with x repeat purchases get E[M | x, z̄] = \
+             p(v + x·z̄)/(p·x + q − 1) wherever p·x + q > 1",
+            fit.params.q
+        ));
+    }
     if let (Some(mean), true) = (mean_spend, fit.params.q < 2.0) {
         fit.warnings.push(format!(
             "q = {:.4} < 2: spend per customer has infinite variance across customers, and customers without \
@@ -324,11 +332,9 @@ impl FittedModels {
         }
     }
 
-    /// The spend model, if there is one with a finite mean (q > 1).
-    pub fn usable_spend_model(&self) -> Option<GammaGammaParams> {
-        self.gamma_gamma
-            .as_ref()
-            .map(|g| g.fit.params)
-            .filter(|p| p.mean_spend().is_some())
+    /// The spend model, if one was fitted. With q ≤ 1 it forecasts the spend of customers with
+    /// repeat purchases only (`GammaGammaParams::conditional_expected_average_spend`).
+    pub fn spend_model(&self) -> Option<GammaGammaParams> {
+        self.gamma_gamma.as_ref().map(|g| g.fit.params)
     }
 }

@@ -65,8 +65,10 @@ impl ForecastOptions {
 pub struct Forecasts {
     pub p_alive: Vec<f64>,
     pub expected_purchases: Vec<f64>,
-    /// E[M | x, z̄] of the Gamma-Gamma model; absent without a usable spend model.
+    /// E[M | x, z̄] of the Gamma-Gamma model; absent without a spend model. NaN (written as
+    /// empty) for a customer whose expected spend is infinite: no repeat purchase under q ≤ 1.
     pub expected_avg_spend: Option<Vec<f64>>,
+    /// Discounted CLV; NaN where the expected spend is.
     pub clv: Option<Vec<f64>>,
     /// E[CLV | alive at T]: the CLV of the customer if she is still a customer (CLV / P(alive),
     /// computed without the division, so also where P(alive) = 0). Present with `clv`.
@@ -111,7 +113,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         )));
     }
     let purchases = models.purchase.model();
-    let spend_model = models.usable_spend_model();
+    let spend_model = models.spend_model();
     let monetary = rfm.monetary_value.as_ref().filter(|_| spend_model.is_some());
     let units_per_month = rfm.time_unit.per_month();
 
@@ -167,7 +169,10 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
             let (p_alive, expected, discounted) = per_history[history_of[i] as usize]?;
             let value = match (spend_model, monetary, discounted) {
                 (Some(spend_model), Some(m), Some((discounted, discounted_if_alive))) => {
-                    let spend = spend_model.conditional_expected_average_spend(rfm.frequency[i], m[i])?;
+                    // Infinite (q ≤ 1, no repeat purchase): no forecast, NaN, written empty.
+                    let spend = spend_model
+                        .conditional_expected_average_spend(rfm.frequency[i], m[i])
+                        .unwrap_or(f64::NAN);
                     let per_purchase = options.margin * spend - options.cost_per_order;
                     Some((spend, per_purchase * discounted, per_purchase * discounted_if_alive))
                 }
@@ -212,6 +217,12 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
 }
 
 impl Forecasts {
+    /// Customers without a spend or CLV forecast: no repeat purchase under a spend model with an
+    /// infinite population mean (q ≤ 1).
+    pub fn unvalued(&self) -> usize {
+        self.clv.as_ref().map_or(0, |c| c.iter().filter(|v| v.is_nan()).count())
+    }
+
     /// The predictions table: the RFM inputs, then p_alive, churn_probability,
     /// expected_purchases and, with a spend model, expected_avg_spend and clv.
     pub fn to_frame(&self, rfm: &RfmTable) -> Result<DataFrame> {
@@ -223,6 +234,11 @@ impl Forecasts {
     pub fn into_frame(self, rfm: RfmTable) -> Result<DataFrame> {
         let ctx = || "building the predictions table".to_string();
         let floats = |name: &str, v: Vec<f64>| Float64Chunked::from_vec(name.into(), v).into_column();
+        // NaN marks a forecast that does not exist (an infinite expected spend): written empty.
+        let optional_floats = |name: &str, v: Vec<f64>| {
+            Float64Chunked::from_iter_options(name.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
+                .into_column()
+        };
         let churn: Vec<f64> = self.p_alive.iter().map(|p| 1.0 - p).collect();
         let frequency: Vec<i64> = rfm.frequency.iter().map(|&x| x as i64).collect();
         let mut columns: Vec<Column> = vec![
@@ -245,8 +261,8 @@ impl Forecasts {
         columns.push(floats("churn_probability", churn));
         columns.push(floats("expected_purchases", self.expected_purchases));
         if let (Some(s), Some(c)) = (self.expected_avg_spend, self.clv) {
-            columns.push(floats("expected_avg_spend", s));
-            columns.push(floats("clv", c));
+            columns.push(optional_floats("expected_avg_spend", s));
+            columns.push(optional_floats("clv", c));
         }
         DataFrame::new_infer_height(columns).context(ctx)
     }
@@ -389,7 +405,7 @@ mod tests {
             let models: FittedModels = serde_json::from_str(&json).unwrap();
             let f = forecast(&models, &rfm, &options).unwrap();
             let model = models.purchase.model();
-            let spend_model = models.usable_spend_model().unwrap();
+            let spend_model = models.spend_model().unwrap();
             for (i, &(x, tx, t, m)) in customers.iter().enumerate() {
                 let close = |ours: f64, direct: f64| {
                     assert!(

@@ -106,11 +106,7 @@ pub fn fit_report(models: &FittedModels) -> String {
                     let _ = writeln!(s, "  population mean spend per transaction p·v/(q−1): {m:.2}");
                 }
                 None => {
-                    let _ = writeln!(
-                        s,
-                        "  warning: q = {:.4} ≤ 1, so the mean spend is infinite: no spend or CLV forecasts from this fit",
-                        gg.fit.params.q
-                    );
+                    let _ = writeln!(s, "  population mean spend per transaction: infinite (q ≤ 1)");
                 }
             }
         }
@@ -126,12 +122,20 @@ pub fn fit_report(models: &FittedModels) -> String {
 }
 
 /// With a heavy-tailed spend model (q < 2) the share of the forecast CLV held by customers without
-/// repeat purchases, whose spend forecast is the population mean that q drives: a line to print.
+/// repeat purchases, whose spend forecast is the population mean that q drives; with q ≤ 1, how
+/// many customers have no forecast at all: a line to print.
 pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Forecasts) -> Option<String> {
-    let q = models.usable_spend_model()?.q;
+    let q = models.spend_model()?.q;
     let clv = forecasts.clv.as_ref()?;
     if q >= 2.0 {
         return None;
+    }
+    let unvalued = forecasts.unvalued();
+    if unvalued > 0 {
+        return Some(format!(
+            "note: the spend model has q = {q:.4} ≤ 1, an infinite population mean spend: {unvalued} customers \
+             without repeat purchases have no spend or CLV forecast (left empty), and totals leave them out"
+        ));
     }
     let total: f64 = clv.iter().sum();
     let one_time: f64 = clv
@@ -153,7 +157,9 @@ pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Foreca
 pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
     let key: &[f64] = forecasts.clv.as_deref().unwrap_or(&forecasts.expected_purchases);
     // Only the first n are needed in order: select them, then sort those (ties in table order).
-    let by_key = |i: &usize, j: &usize| key[*j].total_cmp(&key[*i]).then(i.cmp(j));
+    // A customer without a CLV (NaN) ranks last.
+    let rank = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+    let by_key = |i: &usize, j: &usize| rank(key[*j]).total_cmp(&rank(key[*i])).then(i.cmp(j));
     let mut order: Vec<usize> = (0..rfm.len()).collect();
     if n < order.len() {
         if n > 0 {
@@ -185,8 +191,8 @@ pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usi
         let spend = forecasts
             .expected_avg_spend
             .as_ref()
-            .map_or("—".into(), |v| format!("{:.2}", v[i]));
-        let clv = forecasts.clv.as_ref().map_or("—".into(), |v| format!("{:.2}", v[i]));
+            .map_or("—".into(), |v| money(v[i]));
+        let clv = forecasts.clv.as_ref().map_or("—".into(), |v| money(v[i]));
         let _ = writeln!(
             s,
             "  {:<14} {:>5} {:>9.2} {:>9.2} {:>8.4} {:>12.4} {:>10} {:>10}",
@@ -201,10 +207,25 @@ pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usi
         );
     }
     if let Some(clv) = &forecasts.clv {
-        let total: f64 = clv.iter().sum();
-        let _ = writeln!(s, "Total CLV of all {} customers: {total:.2}", rfm.len());
+        let total: f64 = clv.iter().filter(|v| !v.is_nan()).sum();
+        let unvalued = forecasts.unvalued();
+        if unvalued > 0 {
+            let valued = rfm.len() - unvalued;
+            let _ = writeln!(s, "Total CLV of the {valued} customers with one: {total:.2}");
+        } else {
+            let _ = writeln!(s, "Total CLV of all {} customers: {total:.2}", rfm.len());
+        }
     }
     s
+}
+
+/// An amount to two decimals, or "—" where there is none (NaN).
+fn money(v: f64) -> String {
+    if v.is_nan() {
+        "—".into()
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// The decision summary: value concentration, tiers, statuses, at-risk high-value customers,

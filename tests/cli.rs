@@ -212,7 +212,7 @@ fn predict_refuses_a_model_fitted_in_another_time_unit() {
 }
 
 #[test]
-fn a_spend_model_with_q_at_most_one_gives_no_clv() {
+fn a_spend_model_with_q_at_most_one_values_only_customers_with_repeat_purchases() {
     let dir = scratch_dir("q");
     let (model, pred) = (dir.join("m.json"), dir.join("p.csv"));
     let rfm = repo("data/cdnow_customers_summary_with_transactions.csv");
@@ -231,12 +231,23 @@ fn a_spend_model_with_q_at_most_one_gives_no_clv() {
         "weeks",
     ]);
     assert!(r.success, "{}", r.stderr);
-    assert!(r.stderr.contains("no usable spend model"), "{}", r.stderr);
-    let (header, _) = csv_header_and_rows(&pred);
     assert!(
-        !header.iter().any(|h| h == "clv" || h == "expected_avg_spend"),
-        "{header:?}"
+        r.stderr.contains("have no CLV") && r.stdout.contains("have no spend or CLV forecast"),
+        "{}{}",
+        r.stdout,
+        r.stderr
     );
+    // An empty spend and CLV for the customers without repeat purchases, values for the rest,
+    // and no decision columns (they need every customer's CLV).
+    let (header, rows) = csv_header_and_rows(&pred);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (x, spend, clv_col) = (col("frequency"), col("expected_avg_spend"), col("clv"));
+    assert!(!header.iter().any(|h| h == "value_tier"), "{header:?}");
+    for row in &rows {
+        let one_time = row[x] == "0";
+        assert_eq!(row[spend].is_empty(), one_time, "{row:?}");
+        assert_eq!(row[clv_col].is_empty(), one_time, "{row:?}");
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {

@@ -491,6 +491,89 @@ fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
 }
 
 #[test]
+fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_rest_empty() {
+    // Spend ν ~ Gamma(q = 0.8, ·): the population mean p·v/(q−1) is infinite. Customers with repeat
+    // purchases still have E[M | x, z̄] = p(v + x z̄)/(px + q − 1) (checked here against the
+    // model file's parameters); those without get an empty spend and CLV, the run says so, and
+    // the value report, which needs every customer's CLV, is not written.
+    let dir = scratch_dir("spend_q_below_one");
+    let log = dir.join("log.csv");
+    let pred = dir.join("pred.csv");
+    let model = dir.join("model.json");
+    let params = "0.243,4.414,0.793,2.426,6.25,0.8,15.44";
+    let r = clv(&[
+        "simulate",
+        "--customers",
+        "3000",
+        "--seed",
+        "5",
+        "--params",
+        params,
+        "-o",
+        s(&log),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["run", s(&log), "-o", s(&pred), "--model-output", s(&model)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("≤ 1: the population mean spend p·v/(q−1) is infinite"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("no value report"), "{}", r.stdout);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let gg = &json["gamma_gamma"]["params"];
+    let (p, q, v) = (
+        gg["p"].as_f64().unwrap(),
+        gg["q"].as_f64().unwrap(),
+        gg["v"].as_f64().unwrap(),
+    );
+    assert!(q < 1.0, "q = {q}");
+    let text = std::fs::read_to_string(&pred).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (x_col, m_col, spend_col, clv_col) = (
+        col("frequency"),
+        col("monetary_value"),
+        col("expected_avg_spend"),
+        col("clv"),
+    );
+    let (mut empty, mut valued) = (0, 0);
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let x: f64 = f[x_col].parse().unwrap();
+        if x == 0.0 {
+            assert!(f[spend_col].is_empty() && f[clv_col].is_empty(), "{line}");
+            empty += 1;
+        } else {
+            let zbar: f64 = f[m_col].parse().unwrap();
+            let expected = p * (v + x * zbar) / (p * x + q - 1.0);
+            let spend: f64 = f[spend_col].parse().unwrap();
+            assert!(
+                (spend - expected).abs() <= 1e-9 * expected,
+                "{line}: {spend} vs {expected}"
+            );
+            assert!(f[clv_col].parse::<f64>().unwrap().is_finite(), "{line}");
+            valued += 1;
+        }
+    }
+    assert!(empty > 0 && valued > 0);
+    assert!(
+        r.stdout.contains(&format!(
+            "{empty} customers without repeat purchases have no spend or CLV"
+        )),
+        "{}",
+        r.stdout
+    );
+    // The holdout evaluation checks the spend of the buyers it can forecast and says who is left out.
+    let out = dir.join("eval");
+    let r = clv(&["evaluate", s(&log), "--calibration-end", "2020-12-31", "-o", s(&out)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stdout.contains("are left out of the spend check"), "{}", r.stdout);
+}
+
+#[test]
 fn a_heavy_tailed_spend_model_says_how_much_of_the_clv_rests_on_it() {
     // Spend ν ~ Gamma(q = 1.5, ·): q < 2, infinite variance across customers. The fit warns, and
     // the run says which share of the forecast CLV sits with customers without repeat purchases

@@ -59,8 +59,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let forecasts = forecast(&models, &rfm, &options)?;
     let mut frame = forecasts.to_frame(&rfm)?;
     if forecasts.clv.is_none() {
+        eprintln!("note: no spend model or no monetary_value column: no expected_avg_spend, clv or decision columns");
+    } else if forecasts.unvalued() > 0 {
         eprintln!(
-            "note: no usable spend model or no monetary_value column: no expected_avg_spend, clv or decision columns"
+            "note: {} customers have no CLV (see below), so there are no decision columns",
+            forecasts.unvalued()
         );
     } else {
         decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;

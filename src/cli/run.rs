@@ -98,8 +98,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     let forecasts = forecast(&models, &rfm, &options)?;
     timing("forecast");
     let decisions = match forecasts.clv {
-        Some(_) => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
-        None => None,
+        Some(_) if forecasts.unvalued() == 0 => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
+        _ => None,
     };
     say!();
     say_part!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
@@ -121,8 +121,13 @@ pub fn run(args: RunArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
         super::report::print_and_write(&rfm, &forecasts, decisions, args.decisions.cac, &dir, args.top)?;
+    } else if forecasts.unvalued() > 0 {
+        say!(
+            "no value report: tiers, statuses and CLV:CAC need a CLV for every customer, and {} have none",
+            forecasts.unvalued()
+        );
     } else {
-        say!("no value report: tiers, statuses and CLV:CAC need CLV, and so a usable spend model");
+        say!("no value report: tiers, statuses and CLV:CAC need CLV, and so a spend model");
     }
     timing("report");
     // The report is done with the tables: they move into the predictions table, not copied.

@@ -53,11 +53,13 @@ impl GammaGammaParams {
     }
 
     /// E[M | x, z̄]: a customer's expected spend per transaction (note eq. 5):
-    /// (q−1)/(px+q−1) · pv/(q−1) + px/(px+q−1) · z̄ = p(v + x z̄)/(px+q−1).
-    /// `None` when q ≤ 1, where the population mean, and so this weighted mean, is infinite.
+    /// (q−1)/(px+q−1) · pv/(q−1) + px/(px+q−1) · z̄ = p(v + x z̄)/(px+q−1), the mean of
+    /// p·ν over ν's posterior Gamma(px+q, v + x z̄) (rate), finite wherever px + q > 1 — for every
+    /// customer with repeat purchases once px > 1 − q, even when q ≤ 1 makes the population mean
+    /// infinite. `None` where it is infinite: x = 0 (no spend seen) with q ≤ 1.
     pub fn conditional_expected_average_spend(&self, x: f64, zbar: f64) -> Option<f64> {
         let Self { p, q, v } = *self;
-        (q > 1.0).then(|| p * (v + x * zbar) / (p * x + q - 1.0))
+        (p * x + q > 1.0).then(|| p * (v + x * zbar) / (p * x + q - 1.0))
     }
 }
 
@@ -255,11 +257,24 @@ mod tests {
     }
 
     #[test]
-    fn mean_spend_is_refused_when_q_is_at_most_one() {
+    fn with_q_at_most_one_only_customers_with_repeat_purchases_have_an_expected_spend() {
         let heavy_tailed = GammaGammaParams { q: 0.9, ..PAPER };
         assert!(heavy_tailed.mean_spend().is_none());
-        assert!(heavy_tailed.conditional_expected_average_spend(2.0, 10.0).is_none());
         assert!(GammaGammaParams { q: 1.0, ..PAPER }.mean_spend().is_none());
+        // x = 2, z̄ = 10: ν | data ~ Gamma(px + q, v + x z̄) = Gamma(13.4, 35.44) (rate), and
+        // E[M] = E[p/ν] = p · 35.44 / 12.4 = 6.25 · 35.44 / 12.4 = 17.862903225806452.
+        assert_close(
+            heavy_tailed.conditional_expected_average_spend(2.0, 10.0).unwrap(),
+            17.862903225806452,
+            1e-15,
+        );
+        // No repeat purchase: the prior's mean, infinite; nor where px + q ≤ 1 (0.05·2 + 0.9 = 1).
+        assert!(heavy_tailed.conditional_expected_average_spend(0.0, 0.0).is_none());
+        let thin = GammaGammaParams {
+            p: 0.05,
+            ..heavy_tailed
+        };
+        assert!(thin.conditional_expected_average_spend(2.0, 10.0).is_none());
     }
 
     #[test]
