@@ -4,14 +4,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::boundary::{fit_bg_family, fit_pareto, identifiable, BgFamilyFit, ParetoFit};
+use crate::boundary::{fit_bg_family, fit_pareto, fit_spend, identifiable, BgFamilyFit, ParetoFit};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
-use crate::fit::{maximize, MleFit};
+use crate::fit::MleFit;
 use crate::models::bg_limits::BgFamilyLimit;
 use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
-use crate::models::gamma_gamma::{GammaGammaData, GammaGammaParams};
+use crate::models::gamma_gamma::{GammaGammaData, SpendParams};
 use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::pareto_limits::ParetoFamilyLimit;
 use crate::models::pareto_nbd::ParetoNbdParams;
@@ -92,11 +92,11 @@ impl<P> ModelFit<P> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GammaGammaFit {
     #[serde(flatten)]
-    pub fit: ModelFit<GammaGammaParams>,
+    pub fit: ModelFit<SpendParams>,
     /// Customers with repeat purchases whose mean repeat spend is not positive, left out of the fit.
     pub excluded_nonpositive_spend: u64,
-    /// Population mean spend per transaction p·v/(q−1); absent when q ≤ 1 (infinite mean),
-    /// in which case no spend or CLV forecasts are made from this fit.
+    /// Population mean spend per transaction, p·v/(q−1) or p/nu at the homogeneous limit; absent
+    /// when q ≤ 1 (infinite mean), when customers without repeat purchases get no spend forecast.
     pub mean_spend: Option<f64>,
 }
 
@@ -233,22 +233,21 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
     if let Some(reason) = data.unidentifiable() {
         return Ok((None, Some(reason)));
     }
-    let mut fit = ModelFit::from_mle(maximize(&data, "Gamma-Gamma", penalizer)?, GammaGammaParams::from_slice);
+    let mut fit = fit_spend(&data, penalizer)?;
     let mean_spend = fit.params.mean_spend();
+    let q = fit.params.q().unwrap_or(f64::INFINITY);
     if mean_spend.is_none() {
         fit.warnings.push(format!(
-            "q = {:.4} ≤ 1: the population mean spend p·v/(q−1) is infinite, so customers without repeat purchases \
+            "q = {q:.4} ≤ 1: the population mean spend p·v/(q−1) is infinite, so customers without repeat purchases \
              get no spend or CLV forecast (left empty); customers with x repeat purchases get E[M | x, z̄] = \
-             p(v + x·z̄)/(p·x + q − 1) wherever p·x + q > 1",
-            fit.params.q
+             p(v + x·z̄)/(p·x + q − 1) wherever p·x + q > 1"
         ));
     }
-    if let (Some(mean), true) = (mean_spend, fit.params.q < 2.0) {
+    if let (Some(mean), true) = (mean_spend, q < 2.0) {
         fit.warnings.push(format!(
-            "q = {:.4} < 2: spend per customer has infinite variance across customers, and customers without \
+            "q = {q:.4} < 2: spend per customer has infinite variance across customers, and customers without \
              repeat purchases are forecast the population mean p·v/(q−1) = {mean:.2}, which a q nearer 1 would inflate \
-             without bound",
-            fit.params.q
+             without bound"
         ));
     }
     Ok((
@@ -334,7 +333,7 @@ impl FittedModels {
 
     /// The spend model, if one was fitted. With q ≤ 1 it forecasts the spend of customers with
     /// repeat purchases only (`GammaGammaParams::conditional_expected_average_spend`).
-    pub fn spend_model(&self) -> Option<GammaGammaParams> {
+    pub fn spend_model(&self) -> Option<SpendParams> {
         self.gamma_gamma.as_ref().map(|g| g.fit.params)
     }
 }

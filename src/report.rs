@@ -103,7 +103,11 @@ pub fn fit_report(models: &FittedModels) -> String {
             model_table(&mut s, &gg.fit.erased());
             match gg.mean_spend {
                 Some(m) => {
-                    let _ = writeln!(s, "  population mean spend per transaction p·v/(q−1): {m:.2}");
+                    let formula = match gg.fit.params.q() {
+                        Some(_) => "p·v/(q−1)",
+                        None => "p/nu",
+                    };
+                    let _ = writeln!(s, "  population mean spend per transaction {formula}: {m:.2}");
                 }
                 None => {
                     let _ = writeln!(s, "  population mean spend per transaction: infinite (q ≤ 1)");
@@ -125,7 +129,7 @@ pub fn fit_report(models: &FittedModels) -> String {
 /// repeat purchases, whose spend forecast is the population mean that q drives; with q ≤ 1, how
 /// many customers have no forecast at all: a line to print.
 pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Forecasts) -> Option<String> {
-    let q = models.spend_model()?.q;
+    let q = models.spend_model()?.q()?;
     let clv = forecasts.clv.as_ref()?;
     if q >= 2.0 {
         return None;

@@ -324,3 +324,52 @@ fn homogeneous_dropout_is_recovered_in_twenty_simulated_logs() {
     assert!(limits >= 5, "only {limits} of 20 fits reached the limit");
     assert!(within_two >= 18, "{within_two} of 20 within 2 standard errors");
 }
+
+#[test]
+fn spend_with_one_rate_for_every_customer_fits_the_homogeneous_limit_or_a_large_q() {
+    // Transaction values Gamma(6.25, ν) with ν ~ Gamma(q = 10⁶, 5·10⁶): every customer's ν is
+    // 0.2 (mean spend 31.25). The run used to abort with a bare Gamma-Gamma failure on some
+    // seeds. Seed 2: the maximum is inside, at a finite q, found by the search in (p, q, q/v)
+    // after the usual one failed; seed 4: the limit (p, ν), p/ν within 3 standard errors of
+    // 31.25; seed 1 stays an interior fit.
+    let dir = scratch_dir("corpus_spend");
+    let params = "0.243,4.414,0.793,2.426,6.25,1000000,5000000";
+    let spend_entry = |seed: &str| {
+        let rfm = simulated_rfm(
+            &dir,
+            &format!("spend{seed}"),
+            &["--customers", "3000", "--seed", seed, "--params", params],
+        );
+        let out = dir.join(format!("spend{seed}.json"));
+        let r = clv(&["fit", s(&rfm), "-o", s(&out)]);
+        assert!(r.success, "{}", r.stderr);
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        (json["gamma_gamma"].clone(), r.stdout)
+    };
+    let (entry, stdout) = spend_entry("4");
+    assert!(
+        entry["limit"].as_str().unwrap().starts_with("homogeneous spend:"),
+        "{stdout}"
+    );
+    assert_eq!(entry["parameter_order"], serde_json::json!(["p", "nu"]));
+    let (p, nu) = (
+        entry["params"]["p"].as_f64().unwrap(),
+        entry["params"]["nu"].as_f64().unwrap(),
+    );
+    let cov = |i: usize, j: usize| entry["covariance"][i][j].as_f64().unwrap();
+    let mean = p / nu;
+    // Var(p/ν) by the delta method with the fit's covariance: p and ν move together along the
+    // ridge p/ν = the mean spend, so their covariance matters.
+    let variance = cov(0, 0) / (nu * nu) + cov(1, 1) * p * p / nu.powi(4) - 2.0 * cov(0, 1) * p / nu.powi(3);
+    let se = variance.sqrt();
+    assert!((mean - 31.25).abs() < 3.0 * se, "p/ν = {mean} ± {se}");
+    assert_eq!(entry["mean_spend"].as_f64().unwrap(), mean);
+    let (entry, stdout) = spend_entry("2");
+    assert!(entry["limit"].is_null(), "{stdout}");
+    assert!(entry["params"]["q"].as_f64().unwrap() > 100.0, "{stdout}");
+    let (entry, stdout) = spend_entry("1");
+    assert!(
+        entry["limit"].is_null() && entry["params"]["q"].as_f64().is_some(),
+        "{stdout}"
+    );
+}

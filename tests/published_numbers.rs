@@ -176,7 +176,7 @@ fn gamma_gamma_fit_reproduces_fader_hardie_2013() {
     // to cents; fitted on that, v comes out at 15.4477, which prints as 15.45.)
     let models = fit_models(&own_rfm()).unwrap();
     let gg = models.gamma_gamma.as_ref().unwrap();
-    let p = gg.fit.params;
+    let p = gg.fit.params.gamma_gamma().unwrap();
     assert_eq!(format!("{:.2} {:.2} {:.2}", p.p, p.q, p.v), "6.25 3.74 15.44");
     assert_eq!(gg.fit.n_customers, 946);
     assert_eq!(gg.excluded_nonpositive_spend, 0);
@@ -227,11 +227,8 @@ fn fits_through_a_warm_start_sample_find_the_same_maximum() {
     assert!((b.log_likelihood - 250.0 * a.log_likelihood).abs() <= 1e-9 * b.log_likelihood.abs());
     let (ga, gb) = (&one.gamma_gamma.unwrap().fit, &copies.gamma_gamma.unwrap().fit);
     assert_eq!(gb.n_customers, 236_500);
-    for (x, y) in [
-        (ga.params.p, gb.params.p),
-        (ga.params.q, gb.params.q),
-        (ga.params.v, gb.params.v),
-    ] {
+    let (ga, gb) = (ga.params.gamma_gamma().unwrap(), gb.params.gamma_gamma().unwrap());
+    for (x, y) in [(ga.p, gb.p), (ga.q, gb.q), (ga.v, gb.v)] {
         assert!((x - y).abs() <= 1e-6 * x, "{x} vs {y}");
     }
 }
@@ -438,7 +435,7 @@ fn the_penalty_pulls_the_same_in_days_or_weeks_and_in_cents_or_dollars() {
     // And the penalty does pull: the penalized estimate is not the MLE.
     let mle = fit_models(&weeks).unwrap().bg_nbd().unwrap().params;
     assert!((w.b - mle.b).abs() > 1e-3, "{} vs {}", w.b, mle.b);
-    let spend = |m: &clv::FittedModels| m.gamma_gamma.as_ref().unwrap().fit.params;
+    let spend = |m: &clv::FittedModels| m.gamma_gamma.as_ref().unwrap().fit.params.gamma_gamma().unwrap();
     let (dollars, cents_fit) = (spend(&in_weeks), spend(&in_cents));
     close(cents_fit.p, dollars.p, "p");
     close(cents_fit.q, dollars.q, "q");

@@ -11,9 +11,11 @@
 
 mod bg_family;
 mod pareto;
+mod spend;
 
 pub use bg_family::{fit_bg_family, limit_description, BgFamilyFit};
 pub use pareto::{fit_pareto, pareto_limit_description, ParetoFit};
+pub use spend::fit_spend;
 
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};

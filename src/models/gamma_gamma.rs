@@ -63,6 +63,115 @@ impl GammaGammaParams {
     }
 }
 
+/// Gamma-Gamma at its homogeneous limit: every customer's transaction values are Gamma(p, ν) with
+/// the same ν (q, v → ∞ with q/v = ν), so a customer's mean z̄ of x values is Gamma(px, xν) and
+/// E[M] = p/ν whatever her history. The note's eq. (3) tends to it: ln Γ(px+q) − ln Γ(q) ≈ px ln q
+/// and q ln v − (px+q) ln(v + x z̄) ≈ −px ln v − x z̄ q/v.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HomogeneousSpend {
+    pub p: f64,
+    /// The common rate ν of the transaction values' gamma distribution (per currency unit).
+    pub nu: f64,
+}
+
+impl HomogeneousSpend {
+    pub fn to_vec(&self) -> Vec<f64> {
+        vec![self.p, self.nu]
+    }
+
+    /// ln of the Gamma(px, xν) density of z̄, with its gradient in (p, ν):
+    /// px ln(xν) − ln Γ(px) + (px−1) ln z̄ − xνz̄.
+    pub fn log_likelihood_with_gradient(&self, x: f64, zbar: f64) -> (f64, [f64; 2]) {
+        let Self { p, nu } = *self;
+        let px = p * x;
+        let ln_rate = (x * nu).ln();
+        let ll = px * ln_rate - ln_gamma(px) + (px - 1.0) * zbar.ln() - x * nu * zbar;
+        (ll, [x * (ln_rate - digamma(px) + zbar.ln()), px / nu - x * zbar])
+    }
+}
+
+/// A fitted spend model: Gamma-Gamma, or its homogeneous limit. Serialised by its parameters'
+/// names, `{"p", "q", "v"}` or `{"p", "nu"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SpendParams {
+    GammaGamma(GammaGammaParams),
+    Homogeneous(HomogeneousSpend),
+}
+
+impl SpendParams {
+    pub fn to_vec(&self) -> Vec<f64> {
+        match self {
+            Self::GammaGamma(g) => g.to_vec(),
+            Self::Homogeneous(h) => h.to_vec(),
+        }
+    }
+
+    /// E[M | x, z̄] (see `GammaGammaParams::conditional_expected_average_spend`); p/ν at the limit.
+    pub fn conditional_expected_average_spend(&self, x: f64, zbar: f64) -> Option<f64> {
+        match self {
+            Self::GammaGamma(g) => g.conditional_expected_average_spend(x, zbar),
+            Self::Homogeneous(h) => Some(h.p / h.nu),
+        }
+    }
+
+    /// The population mean spend per transaction: p·v/(q−1) (none when q ≤ 1), or p/ν.
+    pub fn mean_spend(&self) -> Option<f64> {
+        match self {
+            Self::GammaGamma(g) => g.mean_spend(),
+            Self::Homogeneous(h) => Some(h.p / h.nu),
+        }
+    }
+
+    /// The Gamma-Gamma parameters, unless this is the homogeneous limit.
+    pub fn gamma_gamma(&self) -> Option<GammaGammaParams> {
+        match self {
+            Self::GammaGamma(g) => Some(*g),
+            Self::Homogeneous(_) => None,
+        }
+    }
+
+    /// q, the tail of spend across customers; none at the homogeneous limit (no tail).
+    pub fn q(&self) -> Option<f64> {
+        match self {
+            Self::GammaGamma(g) => Some(g.q),
+            Self::Homogeneous(_) => None,
+        }
+    }
+}
+
+/// The homogeneous-spend limit's likelihood over the Gamma-Gamma fit data, in (p, ν).
+pub struct HomogeneousSpendData<'a>(pub &'a GammaGammaData);
+
+impl Likelihood for HomogeneousSpendData<'_> {
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["p", "nu"]
+    }
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let model = HomogeneousSpend {
+            p: params[0],
+            nu: params[1],
+        };
+        let data = self.0;
+        let (ll, grad) = parallel_sum(&data.rows, |row| {
+            let (l, g) = model.log_likelihood_with_gradient(data.xs[row.x as usize], row.zbar);
+            (row.weight * l, g.map(|gi| row.weight * gi))
+        });
+        (ll, grad.to_vec())
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.0.n_customers
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        // p/ν at the sample mean spend.
+        let m = self.0.mean_spend.max(1e-6);
+        vec![vec![2.0, 2.0 / m], vec![1.0, 1.0 / m], vec![5.0, 5.0 / m]]
+    }
+}
+
 /// Gamma-Gamma data for fitting: distinct (x, z̄) of customers with x > 0 and z̄ > 0, with counts,
 /// x as an index into a table of distinct x (ln Γ and ψ are then taken once per x and
 /// evaluation) and ln z̄ computed once.
@@ -254,6 +363,44 @@ mod tests {
             PAPER.mean_spend().unwrap(),
             1e-15,
         );
+    }
+
+    #[test]
+    fn the_homogeneous_limit_is_the_models_limit_and_its_gradient_the_derivative() {
+        // q, v → ∞ with q/v = ν: eq. (3) approaches the Gamma(px, xν) density to first order in
+        // 1/q (its distance shrinks 100-fold from q = 10⁵ to 10⁷), and the gradient is that
+        // density's derivative (central differences, relative step 1e-6).
+        let limit = HomogeneousSpend { p: 6.25, nu: 0.2 };
+        for (x, zbar) in [(1.0, 31.0), (4.0, 12.5), (40.0, 80.0)] {
+            let (ll, gradient) = limit.log_likelihood_with_gradient(x, zbar);
+            let distance = |q: f64| {
+                let near = GammaGammaParams { p: 6.25, q, v: q / 0.2 };
+                (near.log_likelihood_with_gradient(x, zbar).0 - ll).abs()
+            };
+            let (far, close) = (distance(1e5), distance(1e7));
+            assert!(
+                close < 0.02 * far,
+                "({x}, {zbar}): {far:e} at q = 1e5, {close:e} at 1e7"
+            );
+            let v = limit.to_vec();
+            for i in 0..2 {
+                let at = |sign: f64| {
+                    let mut w = v.clone();
+                    w[i] *= 1.0 + sign * 1e-6;
+                    HomogeneousSpend { p: w[0], nu: w[1] }
+                        .log_likelihood_with_gradient(x, zbar)
+                        .0
+                };
+                assert_close(gradient[i], (at(1.0) - at(-1.0)) / (2e-6 * v[i]), 1e-7);
+            }
+        }
+        let spend = SpendParams::Homogeneous(limit);
+        assert_eq!(spend.conditional_expected_average_spend(3.0, 100.0), Some(31.25));
+        assert_eq!(spend.mean_spend(), Some(31.25));
+        let read: SpendParams = serde_json::from_str(r#"{"p": 6.25, "nu": 0.2}"#).unwrap();
+        assert_eq!(read, spend);
+        let read: SpendParams = serde_json::from_str(r#"{"p": 6.25, "q": 3.74, "v": 15.44}"#).unwrap();
+        assert_eq!(read, SpendParams::GammaGamma(PAPER));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use bg_limits::BgFamilyLimit;
 use bg_nbd::{BgNbdParams, Dropout};
-use gamma_gamma::GammaGammaParams;
+use gamma_gamma::{GammaGammaParams, SpendParams};
 use mbg_nbd::MbgNbdParams;
 use pareto_limits::ParetoFamilyLimit;
 use pareto_nbd::ParetoNbdParams;
@@ -36,6 +36,7 @@ parameters!(
     ParetoNbdParams,
     MbgNbdParams,
     GammaGammaParams,
+    SpendParams,
     BgFamilyLimit,
     ParetoFamilyLimit
 );

@@ -1,0 +1,137 @@
+//! The spend model at its boundary: Gamma-Gamma, or its limit in which every customer's
+//! transaction values have the same gamma rate ν (q, v → ∞ with q/v = ν), checked as the
+//! purchase models' limits are (module notes).
+
+use super::{brief, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
+use crate::error::Result;
+use crate::fit::{maximize, MleFit};
+use crate::model_file::ModelFit;
+use crate::models::gamma_gamma::{
+    GammaGammaData, GammaGammaParams, HomogeneousSpend, HomogeneousSpendData, SpendParams,
+};
+use crate::models::Likelihood;
+
+const LABEL: &str = "Gamma-Gamma";
+
+/// What the homogeneous limit means, for the terminal, the model file and the evaluation.
+const HOMOGENEOUS_SPEND: &str =
+    "homogeneous spend: every customer's transaction values are Gamma(p, nu) with the same \
+    rate nu (the limit q, v → ∞ with q/v = nu), so every customer is forecast the same spend p/nu; the data's \
+    likelihood is highest there, so this limiting model is the maximum-likelihood fit";
+
+/// Fits the spend model: Gamma-Gamma's interior maximum when there is one, else its homogeneous
+/// limit when that is a maximum.
+pub fn fit_spend(data: &GammaGammaData, penalizer: f64) -> Result<ModelFit<SpendParams>> {
+    let interior = maximize(data, LABEL, penalizer);
+    let heading_for_limit = match &interior {
+        Ok(fit) => !fit.warnings.is_empty() || 1.0 / fit.params[1] < NEAR_LIMIT,
+        Err(_) => true,
+    };
+    let to_interior =
+        |fit: MleFit| ModelFit::from_mle(fit, |v| SpendParams::GammaGamma(GammaGammaParams::from_slice(v)));
+    if !heading_for_limit || penalizer > 0.0 {
+        return interior.map(to_interior);
+    }
+    let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * data.n_customers();
+    let mut candidates = Vec::new();
+    let mut rejected = Vec::new();
+    let mut restart = None;
+    match maximize(&HomogeneousSpendData(data), LABEL, 0.0) {
+        Err(e) => rejected.push(format!("homogeneous spend: {}", brief(&e))),
+        Ok(fit) => {
+            let (p, nu, ll) = (fit.params[0], fit.params[1], fit.log_likelihood);
+            // The full model just inside the limit, at q = 1/h with the same q/v.
+            let better_inside = STEPS_INSIDE
+                .iter()
+                .map(|&h| {
+                    (
+                        1.0 / h,
+                        data.log_likelihood_with_gradient(&[p, 1.0 / h, 1.0 / (h * nu)]).0,
+                    )
+                })
+                .find(|(_, inside_ll)| *inside_ll > ll + tolerance);
+            match better_inside {
+                Some((q, inside_ll)) => {
+                    // The maximum lies inside, near the limit: a start for the full model there.
+                    restart = Some(vec![p, q, q / nu]);
+                    rejected.push(format!(
+                        "homogeneous spend: not a maximum (log-likelihood {ll:.4}; at q = {q:.0} it is {inside_ll:.4})"
+                    ))
+                }
+                None => {
+                    let mut stored = ModelFit::from_mle(fit, |v| {
+                        SpendParams::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] })
+                    });
+                    stored.limit = Some(HOMOGENEOUS_SPEND.to_string());
+                    candidates.push((ll, 2, stored));
+                }
+            }
+        }
+    }
+    let interior = match (interior, restart) {
+        (Err(_), Some(start)) => refit_near_limit(data, start),
+        (interior, _) => interior,
+    };
+    let interior_error = match interior {
+        Ok(fit) => {
+            candidates.push((fit.log_likelihood, 3, to_interior(fit)));
+            None
+        }
+        Err(e) => Some(e),
+    };
+    simplest_of_the_best(candidates, tolerance, LABEL, interior_error, &rejected)
+}
+
+/// The interior maximum next to the limit, where the likelihood is nearly flat along q with q/v
+/// fixed and L-BFGS in (ln p, ln q, ln v) stalls in the curved valley: fitted in (p, q, ν = q/v),
+/// where the valley is one axis, from `start`; then confirmed in (p, q, v), which gives the
+/// covariance.
+fn refit_near_limit(data: &GammaGammaData, start: Vec<f64>) -> Result<MleFit> {
+    let fit = maximize(
+        &ShapeAndMeanRate {
+            data,
+            start: start.clone(),
+        },
+        LABEL,
+        0.0,
+    )?;
+    let [p, q, nu] = [fit.params[0], fit.params[1], fit.params[2]];
+    maximize(
+        &Restarted {
+            model: data,
+            starts: vec![vec![p, q, q / nu]],
+            search_tolerance: data.search_gradient_tolerance(),
+        },
+        LABEL,
+        0.0,
+    )
+}
+
+/// Gamma-Gamma's likelihood over (p, q, ν) with v = q/ν, ν the mean rate of the values' gamma.
+struct ShapeAndMeanRate<'a> {
+    data: &'a GammaGammaData,
+    /// (p, q, v)
+    start: Vec<f64>,
+}
+
+impl Likelihood for ShapeAndMeanRate<'_> {
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["p", "q", "nu"]
+    }
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let [p, q, nu] = [params[0], params[1], params[2]];
+        let (ll, g) = self.data.log_likelihood_with_gradient(&[p, q, q / nu]);
+        // v = q/ν: ∂/∂q = ∂/∂q + (1/ν) ∂/∂v, ∂/∂ν = −(q/ν²) ∂/∂v.
+        (ll, vec![g[0], g[1] + g[2] / nu, -g[2] * q / (nu * nu)])
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.data.n_customers()
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        let [p, q, v] = [self.start[0], self.start[1], self.start[2]];
+        vec![vec![p, q, q / v]]
+    }
+}
