@@ -1,0 +1,372 @@
+//! The forecasts' value: the top customers, the spend-tail note, and the value report's text and files.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{Column, DataFrame};
+
+use crate::data::io::write_table;
+use crate::data::rfm::RfmTable;
+use crate::decisions::{CustomerDecisions, GroupTotals, ValueReport};
+use crate::error::{ClvError, PolarsContext, Result};
+use crate::model_file::FittedModels;
+use crate::predict::Forecasts;
+
+/// With a heavy-tailed spend model (q < 2) the share of the forecast CLV held by customers without
+/// repeat purchases, whose spend forecast is the population mean that q drives; with q ≤ 1, how
+/// many customers have no forecast at all: a line to print.
+pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Forecasts) -> Option<String> {
+    let q = models.spend_model()?.q()?;
+    let clv = forecasts.clv.as_ref()?;
+    if q >= 2.0 {
+        return None;
+    }
+    let unvalued = forecasts.unvalued();
+    if unvalued > 0 {
+        return Some(format!(
+            "note: the spend model has q = {q:.4} ≤ 1, an infinite population mean spend: {unvalued} customers \
+             without repeat purchases have no spend or CLV forecast (left empty), and totals leave them out"
+        ));
+    }
+    let total: f64 = clv.iter().sum();
+    let one_time: f64 = clv
+        .iter()
+        .zip(&rfm.frequency)
+        .filter(|(_, &x)| x == 0.0)
+        .map(|(c, _)| c)
+        .sum();
+    (total > 0.0).then(|| {
+        format!(
+            "note: the spend model has q = {q:.4} < 2: customers without repeat purchases, valued at the population \
+             mean spend, hold {:.1}% of the forecast CLV",
+            100.0 * one_time / total
+        )
+    })
+}
+
+/// The `n` customers with the highest CLV (or, without a spend model, expected purchases).
+pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
+    let key: &[f64] = forecasts.clv.as_deref().unwrap_or(&forecasts.expected_purchases);
+    // Only the first n are needed in order: select them, then sort those (ties in table order).
+    // A customer without a CLV (NaN) ranks last.
+    let rank = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+    let by_key = |i: &usize, j: &usize| rank(key[*j]).total_cmp(&rank(key[*i])).then(i.cmp(j));
+    let mut order: Vec<usize> = (0..rfm.len()).collect();
+    if n < order.len() {
+        if n > 0 {
+            order.select_nth_unstable_by(n - 1, by_key);
+        }
+        order.truncate(n);
+    }
+    order.sort_by(by_key);
+    let mut s = String::new();
+    let by = if forecasts.clv.is_some() {
+        "CLV"
+    } else {
+        "expected purchases"
+    };
+    let _ = writeln!(s, "Top {} customers by {by}:", n.min(order.len()));
+    let _ = writeln!(
+        s,
+        "  {:<14} {:>5} {:>9} {:>9} {:>8} {:>12} {:>10} {:>10}",
+        "customer_id",
+        "x",
+        "recency",
+        "T",
+        "p_alive",
+        format!("E[Y({horizon:.4})]"),
+        "E[spend]",
+        "CLV"
+    );
+    for &i in order.iter().take(n) {
+        let spend = forecasts
+            .expected_avg_spend
+            .as_ref()
+            .map_or("—".into(), |v| money(v[i]));
+        let clv = forecasts.clv.as_ref().map_or("—".into(), |v| money(v[i]));
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>5} {:>9.2} {:>9.2} {:>8.4} {:>12.4} {:>10} {:>10}",
+            rfm.customer_id.label(i),
+            rfm.frequency[i],
+            rfm.recency[i],
+            rfm.t[i],
+            forecasts.p_alive[i],
+            forecasts.expected_purchases[i],
+            spend,
+            clv
+        );
+    }
+    if let Some(clv) = &forecasts.clv {
+        let total: f64 = clv.iter().filter(|v| !v.is_nan()).sum();
+        let unvalued = forecasts.unvalued();
+        if unvalued > 0 {
+            let valued = rfm.len() - unvalued;
+            let _ = writeln!(s, "Total CLV of the {valued} customers with one: {total:.2}");
+        } else {
+            let _ = writeln!(s, "Total CLV of all {} customers: {total:.2}", rfm.len());
+        }
+    }
+    s
+}
+
+/// An amount to two decimals, or "—" where there is none (NaN).
+fn money(v: f64) -> String {
+    if v.is_nan() {
+        "—".into()
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The decision summary: value concentration, tiers, statuses, at-risk high-value customers,
+/// acquisition economics and cohorts.
+pub fn value_report_text(
+    rfm: &RfmTable,
+    forecasts: &Forecasts,
+    decisions: &CustomerDecisions,
+    report: &ValueReport,
+    top: usize,
+) -> String {
+    let mut s = String::new();
+    let share = |k: usize| report.concentration.get(k - 1).map_or(f64::NAN, |c| c.1);
+    let _ = writeln!(
+        s,
+        "Value concentration: the top 1% of customers hold {:.1}% of forecast CLV, the top 10% {:.1}%, the top 20% {:.1}%.",
+        share(1),
+        share(10),
+        share(20)
+    );
+    let total_clv = report.total.clv;
+    let cac_header = if report.acquisition.is_some() { "   CLV:CAC" } else { "" };
+    let _ = writeln!(s, "Value tiers (customers ranked by CLV):");
+    let _ = writeln!(
+        s,
+        "  {:<12} {:>9} {:>12} {:>13} {:>12} {:>9} {:>10}{cac_header}",
+        "tier", "customers", "E[purchases]", "E[revenue]", "CLV", "% of CLV", "mean CLV"
+    );
+    let row = |s: &mut String, g: &GroupTotals, ratio: Option<f64>| {
+        let pct = if total_clv == 0.0 {
+            0.0
+        } else {
+            100.0 * g.clv / total_clv
+        };
+        let _ = write!(
+            s,
+            "  {:<12} {:>9} {:>12.1} {:>13.2} {:>12.2} {:>9.1} {:>10.2}",
+            g.name,
+            g.customers,
+            g.expected_purchases,
+            g.expected_revenue,
+            g.clv,
+            pct,
+            g.mean_clv()
+        );
+        if let Some(r) = ratio {
+            let _ = write!(s, " {r:>9.2}");
+        }
+        s.push('\n');
+    };
+    for (i, tier) in report.tiers.iter().enumerate() {
+        row(
+            &mut s,
+            tier,
+            report.acquisition.as_ref().map(|a| a.clv_to_cac_by_tier[i]),
+        );
+    }
+    row(&mut s, &report.total, report.acquisition.as_ref().map(|a| a.clv_to_cac));
+    let _ = writeln!(s, "Customer status:");
+    for g in report.statuses.iter().filter(|g| g.customers > 0) {
+        let _ = writeln!(s, "  {:<18} {:>9} customers   CLV {:>12.2}", g.name, g.customers, g.clv);
+    }
+    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let _ = writeln!(
+        s,
+        "At-risk high-value customers: {}; by value at stake (CLV if still a customer × churn probability):",
+        report.at_risk_high_value.len()
+    );
+    if !report.at_risk_high_value.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>8} {:>10} {:>15}",
+            "customer_id", "p_alive", "CLV", "value at stake"
+        );
+        for &i in report.at_risk_high_value.iter().take(top) {
+            let _ = writeln!(
+                s,
+                "  {:<14} {:>8.4} {:>10.2} {:>15.2}",
+                rfm.customer_id.label(i),
+                forecasts.p_alive[i],
+                clv[i],
+                decisions.value_at_stake[i]
+            );
+        }
+    }
+    if let Some(a) = &report.acquisition {
+        let _ = writeln!(
+            s,
+            "Acquisition at CAC {:.2}: CLV:CAC {:.2}; break-even CAC (mean CLV) {:.2}",
+            a.cac, a.clv_to_cac, a.break_even_cac
+        );
+    }
+    if !report.cohorts.is_empty() {
+        let _ = writeln!(s, "Cohorts (month of first purchase):");
+        let _ = writeln!(
+            s,
+            "  {:<8} {:>9} {:>10} {:>12}",
+            "cohort", "customers", "mean CLV", "CLV"
+        );
+        for c in &report.cohorts {
+            let _ = writeln!(
+                s,
+                "  {:<8} {:>9} {:>10.2} {:>12.2}",
+                c.name,
+                c.customers,
+                c.mean_clv(),
+                c.clv
+            );
+        }
+    }
+    s
+}
+
+/// One row per group; shares are of `total` (all customers).
+fn groups_frame(groups: &[GroupTotals], label: &str, total: &GroupTotals, ratios: Option<&[f64]>) -> Result<DataFrame> {
+    let (n, total_clv) = (total.customers, total.clv);
+    let mut columns = vec![
+        Column::new(label.into(), groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "customers".into(),
+            groups.iter().map(|g| g.customers as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "share_of_customers".into(),
+            groups
+                .iter()
+                .map(|g| 100.0 * g.customers as f64 / n.max(1) as f64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected_purchases".into(),
+            groups.iter().map(|g| g.expected_purchases).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected_revenue".into(),
+            groups.iter().map(|g| g.expected_revenue).collect::<Vec<_>>(),
+        ),
+        Column::new("clv".into(), groups.iter().map(|g| g.clv).collect::<Vec<_>>()),
+        Column::new(
+            "share_of_clv".into(),
+            groups
+                .iter()
+                .map(|g| {
+                    if total_clv == 0.0 {
+                        0.0
+                    } else {
+                        100.0 * g.clv / total_clv
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "mean_clv".into(),
+            groups.iter().map(GroupTotals::mean_clv).collect::<Vec<_>>(),
+        ),
+    ];
+    if let Some(r) = ratios {
+        columns.push(Column::new("clv_to_cac".into(), r));
+    }
+    DataFrame::new_infer_height(columns).context(|| format!("building the {label} table"))
+}
+
+/// Writes the value report into `dir`: value_tiers.csv, status.csv, value_concentration.csv,
+/// at_risk_high_value.csv, cohorts.csv (with first purchases), acquisition.csv (with a CAC) and
+/// the value_concentration figure as PNG and SVG. Returns the paths written.
+pub fn write_value_report(
+    dir: &Path,
+    rfm: &RfmTable,
+    forecasts: &Forecasts,
+    decisions: &CustomerDecisions,
+    report: &ValueReport,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| ClvError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let mut save = |name: &str, mut frame: DataFrame| -> Result<()> {
+        let path = dir.join(name);
+        write_table(&mut frame, &path)?;
+        written.push(path);
+        Ok(())
+    };
+    let mut tiers = report.tiers.clone();
+    tiers.push(report.total.clone());
+    let tier_ratios: Option<Vec<f64>> = report.acquisition.as_ref().map(|a| {
+        let mut r = a.clv_to_cac_by_tier.clone();
+        r.push(a.clv_to_cac);
+        r
+    });
+    save(
+        "value_tiers.csv",
+        groups_frame(&tiers, "tier", &report.total, tier_ratios.as_deref())?,
+    )?;
+    save(
+        "status.csv",
+        groups_frame(&report.statuses, "status", &report.total, None)?,
+    )?;
+    let concentration = DataFrame::new_infer_height(vec![
+        Column::new(
+            "top_percent_of_customers".into(),
+            report.concentration.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "share_of_clv".into(),
+            report.concentration.iter().map(|c| c.1).collect::<Vec<_>>(),
+        ),
+    ])
+    .context(|| "building the concentration table".to_string())?;
+    save("value_concentration.csv", concentration)?;
+    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let at_risk = &report.at_risk_high_value;
+    let pick = |v: &[f64]| at_risk.iter().map(|&i| v[i]).collect::<Vec<_>>();
+    let at_risk_frame = DataFrame::new_infer_height(vec![
+        rfm.customer_id
+            .column_of(at_risk)
+            .context(|| "building the at-risk table".to_string())?,
+        Column::new("frequency".into(), pick(&rfm.frequency)),
+        Column::new(
+            "historical_repeat_revenue".into(),
+            at_risk
+                .iter()
+                .map(|&i| rfm.frequency[i] * rfm.monetary_value.as_ref().map_or(0.0, |m| m[i]))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("p_alive".into(), pick(&forecasts.p_alive)),
+        Column::new("clv".into(), pick(clv)),
+        Column::new("value_at_stake".into(), pick(&decisions.value_at_stake)),
+    ])
+    .context(|| "building the at-risk table".to_string())?;
+    save("at_risk_high_value.csv", at_risk_frame)?;
+    if !report.cohorts.is_empty() {
+        save(
+            "cohorts.csv",
+            groups_frame(&report.cohorts, "cohort", &report.total, None)?,
+        )?;
+    }
+    if let Some(a) = &report.acquisition {
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("cac".into(), [a.cac]),
+            Column::new("mean_clv".into(), [report.total.mean_clv()]),
+            Column::new("clv_to_cac".into(), [a.clv_to_cac]),
+            Column::new("break_even_cac".into(), [a.break_even_cac]),
+        ])
+        .context(|| "building the acquisition table".to_string())?;
+        save("acquisition.csv", frame)?;
+    }
+    let (png, svg) = (dir.join("value_concentration.png"), dir.join("value_concentration.svg"));
+    crate::figures::value_concentration(&report.concentration, &png, &svg)?;
+    written.push(png);
+    written.push(svg);
+    Ok(written)
+}
