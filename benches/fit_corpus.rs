@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clv::data::io::write_table;
 use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
-use clv::model_file::fit_purchase_model;
+use clv::fitting::fit_purchase_model;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::pareto_nbd::ParetoNbdParams;
 use clv::models::PurchaseModelKind;

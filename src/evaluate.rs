@@ -14,7 +14,8 @@ use crate::data::rfm::{repeat_transactions_by_day, RfmTable, Summary};
 use crate::data::transactions::{epoch_days, Transactions};
 use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::model_file::{fit_purchase_model, fit_spend_model, GammaGammaFit, ModelFit, PurchaseFit};
+use crate::fitting::{fit_purchase_model, fit_spend_model};
+use crate::model_file::{GammaGammaFit, ModelFit, PurchaseFit};
 use crate::models::{PurchaseModel, PurchaseModelKind};
 
 /// Calibration frequencies are grouped 0, 1, …, 6 and "7+" in the histogram and the conditional

@@ -1,21 +1,19 @@
-//! Fitting both models on an RFM table, and the JSON model file `clv fit` writes.
+//! The JSON model file `clv fit` writes and `predict` reads: the fitted models, their format and checks.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::boundary::{fit_bg_family, fit_pareto, fit_spend, identifiable, BgFamilyFit, ParetoFit};
-use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::fit::MleFit;
 use crate::models::bg_limits::BgFamilyLimit;
-use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
-use crate::models::gamma_gamma::{GammaGammaData, SpendParams};
+use crate::models::bg_nbd::BgNbdParams;
+use crate::models::gamma_gamma::SpendParams;
 use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::pareto_limits::ParetoFamilyLimit;
 use crate::models::pareto_nbd::ParetoNbdParams;
-use crate::models::{Likelihood as _, Parameters, PurchaseModel, PurchaseModelKind};
+use crate::models::{Parameters, PurchaseModel, PurchaseModelKind};
 
 /// Version of the model-file layout; bumped when a field changes meaning. Version 2 names the
 /// purchase model by its key (`bg_nbd`, `pareto_nbd` or `mbg_nbd`); version 1 files, which
@@ -157,107 +155,6 @@ pub struct FittedModels {
     /// Why there is no spend model, when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gamma_gamma_skipped: Option<String>,
-}
-
-/// Fits BG/NBD and Gamma-Gamma on `rfm`, the two fits side by side on rayon's pool.
-pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
-    fit_models_with(rfm, 0.0)
-}
-
-/// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `fit::maximize`).
-pub fn fit_models_with(rfm: &RfmTable, penalizer: f64) -> Result<FittedModels> {
-    fit_models_using(rfm, PurchaseModelKind::BgNbd, penalizer)
-}
-
-/// Fits the purchase model `kind` and Gamma-Gamma on `rfm`, side by side on rayon's pool.
-pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<FittedModels> {
-    let (purchase, spend) = rayon::join(
-        || fit_purchase_model(rfm, kind, penalizer),
-        || fit_spend_model(rfm, penalizer),
-    );
-    let purchase = purchase?;
-    let (gamma_gamma, gamma_gamma_skipped) = spend?;
-    Ok(FittedModels {
-        format_version: MODEL_FORMAT_VERSION,
-        clv_version: env!("CARGO_PKG_VERSION").to_string(),
-        time_unit: rfm.time_unit,
-        purchase,
-        gamma_gamma,
-        gamma_gamma_skipped,
-    })
-}
-
-/// Fits one purchase model on the frequency, recency and T of `rfm`.
-pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<PurchaseFit> {
-    if rfm.is_empty() {
-        return Err(ClvError::Model {
-            model: kind.label(),
-            reason: "the RFM table has no customers".into(),
-        });
-    }
-    identifiable(rfm, kind)?;
-    let data = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
-    Ok(match kind {
-        PurchaseModelKind::BgNbd => match fit_bg_family(&data, Dropout::AfterRepeatPurchases, kind.label(), penalizer)?
-        {
-            BgFamilyFit::Interior(fit) => PurchaseFit::BgNbd(ModelFit::from_mle(fit, BgNbdParams::from_slice)),
-            BgFamilyFit::Limit(fit) => PurchaseFit::BgNbdLimit(fit),
-        },
-        PurchaseModelKind::ParetoNbd => match fit_pareto(data, kind.label(), penalizer)? {
-            ParetoFit::Interior(fit) => PurchaseFit::ParetoNbd(ModelFit::from_mle(fit, ParetoNbdParams::from_slice)),
-            ParetoFit::Limit(fit) => PurchaseFit::ParetoNbdLimit(fit),
-        },
-        PurchaseModelKind::MbgNbd => match fit_bg_family(&data, Dropout::AlsoAtFirstPurchase, kind.label(), penalizer)?
-        {
-            BgFamilyFit::Interior(fit) => PurchaseFit::MbgNbd(ModelFit::from_mle(fit, MbgNbdParams::from_slice)),
-            BgFamilyFit::Limit(fit) => PurchaseFit::MbgNbdLimit(fit),
-        },
-    })
-}
-
-/// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
-pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGammaFit>, Option<String>)> {
-    let Some(monetary) = rfm.monetary_value.as_ref() else {
-        return Ok((None, Some("the RFM table has no monetary_value column".to_string())));
-    };
-    let data = GammaGammaData::new(&rfm.frequency, monetary);
-    if data.n_customers() < 1.0 {
-        return Ok((
-            None,
-            Some(format!(
-                "no customer has repeat purchases with a positive mean spend ({} with repeat purchases and spend ≤ 0)",
-                data.excluded_nonpositive_spend
-            )),
-        ));
-    }
-    if let Some(reason) = data.unidentifiable() {
-        return Ok((None, Some(reason)));
-    }
-    let mut fit = fit_spend(&data, penalizer)?;
-    let mean_spend = fit.params.mean_spend();
-    let q = fit.params.q().unwrap_or(f64::INFINITY);
-    if mean_spend.is_none() {
-        fit.warnings.push(format!(
-            "q = {q:.4} ≤ 1: the population mean spend p·v/(q−1) is infinite, so customers without repeat purchases \
-             get no spend or CLV forecast (left empty); customers with x repeat purchases get E[M | x, z̄] = \
-             p(v + x·z̄)/(p·x + q − 1) wherever p·x + q > 1"
-        ));
-    }
-    if let (Some(mean), true) = (mean_spend, q < 2.0) {
-        fit.warnings.push(format!(
-            "q = {q:.4} < 2: spend per customer has infinite variance across customers, and customers without \
-             repeat purchases are forecast the population mean p·v/(q−1) = {mean:.2}, which a q nearer 1 would inflate \
-             without bound"
-        ));
-    }
-    Ok((
-        Some(GammaGammaFit {
-            fit,
-            excluded_nonpositive_spend: data.excluded_nonpositive_spend as u64,
-            mean_spend,
-        }),
-        None,
-    ))
 }
 
 /// Every model's parameters in a model file are positive numbers, and a limiting model's dropout

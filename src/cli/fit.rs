@@ -8,7 +8,7 @@ use crate::data::io::write_text;
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::Result;
-use crate::model_file::fit_models_using;
+use crate::fitting::fit_models_using;
 use crate::models::PurchaseModelKind;
 use crate::report::fit_report;
 

@@ -11,7 +11,7 @@ use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::decisions::decide;
 use crate::error::Result;
-use crate::model_file::fit_models_using;
+use crate::fitting::fit_models_using;
 use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
 use crate::report::{fit_report, spend_tail_note, summary_report, top_customers};
