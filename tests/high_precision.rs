@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use clv::models::bg_nbd::BgNbdParams;
+use clv::models::mbg_nbd::MbgNbdParams;
 use clv::models::pareto_nbd::ParetoNbdParams;
 use clv::special::{euler_complement, ln_hyp2f1_c_is_a_plus_1};
 
@@ -165,4 +166,34 @@ fn pareto_nbd_matches_40_digit_values_over_an_extreme_grid() {
         );
     }
     eprintln!("worst relative errors: P(alive) {:e}, E[Y] {:e}", worst.0, worst.1);
+}
+
+#[test]
+fn mbg_nbd_matches_40_digit_values_over_an_extreme_grid() {
+    // tests/data/generate_mbg_grid.py: the BG/NBD grid's r, α, a, b in {1e-3, order 1, 1e6}, x up
+    // to 10,000, horizons up to 3,650, with MBG/NBD's P(alive) (Batislam et al. 2007) and
+    // E[Y | alive] from mpmath's quadrature over the Beta(a, b+x+1) dropout at 40 digits (the
+    // generator checks that form against the paper's 2F1 where mpmath can sum it).
+    let rows = table("mbg_nbd_extreme_grid.csv");
+    assert_eq!(rows.len(), 486);
+    let mut worst = (0.0f64, String::new());
+    for row in rows {
+        let [r, alpha, a, b, x, t_x, t, horizon, p_alive, expected] = row[..] else {
+            panic!("{row:?}")
+        };
+        let p = MbgNbdParams { r, alpha, a, b };
+        let what = format!("(r, α, a, b) = ({r}, {alpha}, {a}, {b}), x = {x}, t_x = {t_x}, T = {t}, t = {horizon}");
+        let e = rel_err(p.p_alive(x, t_x, t), p_alive, 1e-300);
+        assert!(e < 1e-11, "P(alive) {what}: relative error {e:e}");
+        let ours = p
+            .conditional_expected_purchases(horizon, x, t_x, t)
+            .unwrap_or_else(|| panic!("E[Y] {what}: no value"));
+        // An absolute floor of 1e-290: expectations of order 1e-300 (P(alive) underflowing) are 0.
+        let e = rel_err(ours, expected, 1e-290);
+        if e > worst.0 {
+            worst = (e, what.clone());
+        }
+        assert!(e < 1e-9, "E[Y] {what}: {ours} vs {expected}, relative error {e:e}");
+    }
+    eprintln!("largest relative error of E[Y]: {:e} at {}", worst.0, worst.1);
 }
