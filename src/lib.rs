@@ -6,11 +6,13 @@
 //! forecasts ([`predict`]).
 
 pub mod boundary;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
 pub mod decisions;
 pub mod error;
 pub mod evaluate;
+#[cfg(feature = "figures")]
 pub mod figures;
 pub mod fit;
 pub mod fitting;

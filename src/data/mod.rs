@@ -13,7 +13,8 @@ pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
 /// The unit in which recency, T, horizons and the rate parameter α are measured.
 /// Times are always measured at daily resolution and divided by the unit's length in days,
 /// so weeks are fractional (days/7), as in the papers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnit {
     Days,

@@ -9,7 +9,8 @@ use super::io::{column_names, require_column, scan_table_with};
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// What to do with negative amounts (returns, refunds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum NegativeAmounts {
     /// Stop with an error naming the first such row (the default: a return changes both the
     /// purchase count and the spend, and the right treatment depends on the business).

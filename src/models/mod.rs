@@ -42,7 +42,8 @@ parameters!(
 );
 
 /// The purchase models `clv` fits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum PurchaseModelKind {
     /// BG/NBD (Fader, Hardie & Lee 2005)

@@ -193,7 +193,6 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
 /// printed report), `holdout_predictions.csv` (per customer) and the four figures of Fader,
 /// Hardie & Lee (2005) as PNG and SVG. Returns the files written.
 pub fn write_evaluation(dir: &Path, ev: &crate::evaluate::Evaluation) -> Result<Vec<PathBuf>> {
-    use crate::figures::{draw_figure, Figure, Series};
     std::fs::create_dir_all(dir).map_err(|source| ClvError::Io {
         path: dir.to_path_buf(),
         source,
@@ -211,6 +210,16 @@ pub fn write_evaluation(dir: &Path, ev: &crate::evaluate::Evaluation) -> Result<
     write_table(&mut ev.holdout_frame()?, &path)?;
     written.push(path);
 
+    // The figures need plotters (the `figures` feature, on with the command line).
+    #[cfg(feature = "figures")]
+    write_figures(dir, ev, &mut written)?;
+    Ok(written)
+}
+
+/// The four figures of Fader, Hardie & Lee (2005), as PNG and SVG, added to `written`.
+#[cfg(feature = "figures")]
+fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec<PathBuf>) -> Result<()> {
+    use crate::figures::{draw_figure, Figure, Series};
     let a = &ev.actual;
     let groups: Vec<(f64, usize)> = (0..ev.frequency_groups.len()).map(|g| (g as f64, g)).collect();
     let weeks =
@@ -310,5 +319,5 @@ pub fn write_evaluation(dir: &Path, ev: &crate::evaluate::Evaluation) -> Result<
         written.push(png);
         written.push(svg);
     }
-    Ok(written)
+    Ok(())
 }

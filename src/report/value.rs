@@ -364,9 +364,13 @@ pub fn write_value_report(
         .context(|| "building the acquisition table".to_string())?;
         save("acquisition.csv", frame)?;
     }
-    let (png, svg) = (dir.join("value_concentration.png"), dir.join("value_concentration.svg"));
-    crate::figures::value_concentration(&report.concentration, &png, &svg)?;
-    written.push(png);
-    written.push(svg);
+    // The figure needs plotters (the `figures` feature, on with the command line).
+    #[cfg(feature = "figures")]
+    {
+        let (png, svg) = (dir.join("value_concentration.png"), dir.join("value_concentration.svg"));
+        crate::figures::value_concentration(&report.concentration, &png, &svg)?;
+        written.push(png);
+        written.push(svg);
+    }
     Ok(written)
 }
