@@ -1,7 +1,9 @@
 //! The BG family (BG/NBD, MBG/NBD) at its boundaries: the interior fit, the three limiting models
 //! of `models::bg_limits`, and the refit next to a limit in mean-and-total coordinates.
 
-use super::{brief, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
+use super::{
+    brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
+};
 use crate::error::{ClvError, Result};
 use crate::fit::{maximize, MleFit};
 use crate::model_file::ModelFit;
@@ -123,10 +125,7 @@ pub fn limit_description(limit: Limit) -> String {
             "every customer buys at the same rate lambda and has the same dropout probability p (r, alpha, a, b → ∞)"
         }
     };
-    format!(
-        "{}: {what}; the data's likelihood is highest there, so this limiting model is the maximum-likelihood fit",
-        limit_name(limit)
-    )
+    limit_text(limit_name(limit), what)
 }
 
 /// Points of the full model (or of a larger limiting model) next to `model`, one per direction
@@ -134,13 +133,7 @@ pub fn limit_description(limit: Limit) -> String {
 fn steps_inside(model: &BgFamilyLimit) -> Vec<BgFamilyLimit> {
     let mut points = Vec::new();
     for h in STEPS_INSIDE {
-        let rate = match model.rate {
-            PurchaseRate::Common { lambda } => Some(PurchaseRate::Gamma {
-                r: 1.0 / h,
-                alpha: 1.0 / (h * lambda),
-            }),
-            PurchaseRate::Gamma { .. } => None,
-        };
+        let rate = model.rate.step_inside(h);
         let dropout = match model.dropout {
             DropoutProbability::Common { p } => {
                 let total = 1.0 / h - 1.0;

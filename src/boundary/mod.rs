@@ -99,6 +99,14 @@ fn simplest_of_the_best<T>(
         })
 }
 
+/// A limit as the terminal, the model file and the evaluation state it: its name, what it means,
+/// and why it is the fit.
+fn limit_text(name: &str, what: &str) -> String {
+    format!(
+        "{name}: {what}; the data's likelihood is highest there, so this limiting model is the maximum-likelihood fit"
+    )
+}
+
 /// An error without the optimiser's trace of every start point (`fit::maximize`'s "details"),
 /// which says nothing to an analyst reading why a limit was not reported.
 fn brief(error: &ClvError) -> String {

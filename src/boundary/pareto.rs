@@ -1,7 +1,7 @@
 //! Pareto/NBD at its boundaries: the interior fit, the three limiting models of
 //! `models::pareto_limits`, and the refit next to a limit in (r, r/α, s, s/β).
 
-use super::{brief, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
+use super::{brief, limit_text, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
 use crate::error::Result;
 use crate::fit::{maximize, MleFit};
 use crate::model_file::ModelFit;
@@ -120,10 +120,7 @@ pub fn pareto_limit_description(limit: Limit) -> String {
             "every customer buys at the same rate lambda and has the same dropout rate mu (r, alpha, s, beta → ∞)"
         }
     };
-    format!(
-        "{}: {what}; the data's likelihood is highest there, so this limiting model is the maximum-likelihood fit",
-        pareto_limit_name(limit)
-    )
+    limit_text(pareto_limit_name(limit), what)
 }
 
 /// Points of the full model (or of a larger limiting model) next to `model`, one per direction
@@ -131,13 +128,7 @@ pub fn pareto_limit_description(limit: Limit) -> String {
 fn pareto_steps_inside(model: &ParetoFamilyLimit) -> Vec<ParetoFamilyLimit> {
     let mut points = Vec::new();
     for h in STEPS_INSIDE {
-        let rate = match model.rate {
-            PurchaseRate::Common { lambda } => Some(PurchaseRate::Gamma {
-                r: 1.0 / h,
-                alpha: 1.0 / (h * lambda),
-            }),
-            PurchaseRate::Gamma { .. } => None,
-        };
+        let rate = model.rate.step_inside(h);
         let lifetime = match model.lifetime {
             Lifetime::Exponential { mu } => Some(Lifetime::Pareto {
                 s: 1.0 / h,

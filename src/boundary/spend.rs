@@ -2,7 +2,9 @@
 //! transaction values have the same gamma rate ν (q, v → ∞ with q/v = ν), checked as the
 //! purchase models' limits are (module notes).
 
-use super::{brief, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
+use super::{
+    brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
+};
 use crate::error::Result;
 use crate::fit::{maximize, MleFit};
 use crate::model_file::ModelFit;
@@ -12,12 +14,6 @@ use crate::models::gamma_gamma::{
 use crate::models::Likelihood;
 
 const LABEL: &str = "Gamma-Gamma";
-
-/// What the homogeneous limit means, for the terminal, the model file and the evaluation.
-const HOMOGENEOUS_SPEND: &str =
-    "homogeneous spend: every customer's transaction values are Gamma(p, nu) with the same \
-    rate nu (the limit q, v → ∞ with q/v = nu), so every customer is forecast the same spend p/nu; the data's \
-    likelihood is highest there, so this limiting model is the maximum-likelihood fit";
 
 /// Fits the spend model: Gamma-Gamma's interior maximum when there is one, else its homogeneous
 /// limit when that is a maximum.
@@ -62,7 +58,11 @@ pub fn fit_spend(data: &GammaGammaData, penalizer: f64) -> Result<ModelFit<Spend
                     let mut stored = ModelFit::from_mle(fit, |v| {
                         SpendParams::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] })
                     });
-                    stored.limit = Some(HOMOGENEOUS_SPEND.to_string());
+                    stored.limit = Some(limit_text(
+                        "homogeneous spend",
+                        "every customer's transaction values are Gamma(p, nu) with the same rate nu (the limit q, v → ∞ \
+                         with q/v = nu), so every customer is forecast the same spend p/nu",
+                    ));
                     candidates.push((ll, 2, stored));
                 }
             }

@@ -57,6 +57,18 @@ impl PurchaseRate {
         }
     }
 
+    /// The gamma rate with the same mean 1/h away from this common rate (r = 1/h, α = r/λ): a
+    /// step inside the full model from the limit; `None` for a gamma rate.
+    pub fn step_inside(&self, h: f64) -> Option<PurchaseRate> {
+        match *self {
+            Self::Common { lambda } => Some(Self::Gamma {
+                r: 1.0 / h,
+                alpha: 1.0 / (h * lambda),
+            }),
+            Self::Gamma { .. } => None,
+        }
+    }
+
     /// E[λ | x purchases in T]: (r+x)/(α+T), the Gamma(r+x, α+T) posterior's mean, or λ.
     pub fn mean_if_alive(&self, x: f64, t: f64) -> f64 {
         match *self {
