@@ -116,19 +116,29 @@ fn bg_nbd_forecasts_hold_their_accuracy_over_a_grid_of_extreme_parameters() {
         407,
         "the generator leaves out 79 points mpmath cannot sum in 10 s"
     );
+    assert_bg_family_grid(rows, |[r, alpha, a, b], horizon, x, t_x, t| {
+        let p = BgNbdParams { r, alpha, a, b };
+        (
+            p.p_alive(x, t_x, t),
+            p.conditional_expected_purchases(horizon, x, t_x, t),
+        )
+    });
+}
+
+/// Rows (r, α, a, b, x, t_x, T, horizon, P(alive), E[Y]) against `model`'s P(alive) and E[Y]:
+/// P(alive) within 1e-11, E[Y] within 1e-9 relative, with an absolute floor of 1e-290 (an
+/// expectation of order 1e-300, where P(alive) underflows, is 0).
+fn assert_bg_family_grid(rows: Vec<Vec<f64>>, model: impl Fn([f64; 4], f64, f64, f64, f64) -> (f64, Option<f64>)) {
     let mut worst = (0.0, String::new());
     for row in rows {
         let [r, alpha, a, b, x, t_x, t, horizon, p_alive, expected] = row[..] else {
             panic!("{row:?}")
         };
-        let p = BgNbdParams { r, alpha, a, b };
         let what = format!("(r, α, a, b) = ({r}, {alpha}, {a}, {b}), x = {x}, t_x = {t_x}, T = {t}, t = {horizon}");
-        let e = rel_err(p.p_alive(x, t_x, t), p_alive, 1e-300);
+        let (ours_p_alive, ours) = model([r, alpha, a, b], horizon, x, t_x, t);
+        let e = rel_err(ours_p_alive, p_alive, 1e-300);
         assert!(e < 1e-11, "P(alive) {what}: relative error {e:e}");
-        let ours = p
-            .conditional_expected_purchases(horizon, x, t_x, t)
-            .unwrap_or_else(|| panic!("E[Y] {what}: no value"));
-        // An absolute floor of 1e-290: expectations of order 1e-300 (P(alive) underflowing) are 0.
+        let ours = ours.unwrap_or_else(|| panic!("E[Y] {what}: no value"));
         let e = rel_err(ours, expected, 1e-290);
         if e > worst.0 {
             worst = (e, what.clone());
@@ -176,24 +186,11 @@ fn mbg_nbd_matches_40_digit_values_over_an_extreme_grid() {
     // generator checks that form against the paper's 2F1 where mpmath can sum it).
     let rows = table("mbg_nbd_extreme_grid.csv");
     assert_eq!(rows.len(), 486);
-    let mut worst = (0.0f64, String::new());
-    for row in rows {
-        let [r, alpha, a, b, x, t_x, t, horizon, p_alive, expected] = row[..] else {
-            panic!("{row:?}")
-        };
+    assert_bg_family_grid(rows, |[r, alpha, a, b], horizon, x, t_x, t| {
         let p = MbgNbdParams { r, alpha, a, b };
-        let what = format!("(r, α, a, b) = ({r}, {alpha}, {a}, {b}), x = {x}, t_x = {t_x}, T = {t}, t = {horizon}");
-        let e = rel_err(p.p_alive(x, t_x, t), p_alive, 1e-300);
-        assert!(e < 1e-11, "P(alive) {what}: relative error {e:e}");
-        let ours = p
-            .conditional_expected_purchases(horizon, x, t_x, t)
-            .unwrap_or_else(|| panic!("E[Y] {what}: no value"));
-        // An absolute floor of 1e-290: expectations of order 1e-300 (P(alive) underflowing) are 0.
-        let e = rel_err(ours, expected, 1e-290);
-        if e > worst.0 {
-            worst = (e, what.clone());
-        }
-        assert!(e < 1e-9, "E[Y] {what}: {ours} vs {expected}, relative error {e:e}");
-    }
-    eprintln!("largest relative error of E[Y]: {:e} at {}", worst.0, worst.1);
+        (
+            p.p_alive(x, t_x, t),
+            p.conditional_expected_purchases(horizon, x, t_x, t),
+        )
+    });
 }
