@@ -81,6 +81,10 @@ pub fn fit_pareto(data: BgNbdData, label: &'static str, penalizer: f64) -> Resul
         stored.limit = Some(pareto_limit_description(limit));
         candidates.push((ll, k, ParetoFit::Limit(stored)));
     }
+    // A start inside is worth a search only if it beats every limit accepted: from anything lower
+    // the search would climb for seconds towards at best another local maximum.
+    let best_limit = candidates.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+    restarts.retain(|(inside_ll, _)| *inside_ll > best_limit + tolerance);
     let interior = match interior {
         Err(_) if !restarts.is_empty() => {
             restarts.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -73,21 +73,24 @@ impl ParetoNbdParams {
         Some((alive, s.ln() - (r + s + x).ln() + ln_a0))
     }
 
-    /// Whether this customer's likelihood is better taken in the note's integral form before the
-    /// integral is taken (`ParetoFamilyLimit::log_likelihood_by_quadrature`) than as the 2F1:
-    /// when the 2F1 series would need more than a few hundred terms, about 37/(1−z) at τ = t_x
-    /// with 1 − z = (min(α, β) + t_x)/(max(α, β) + t_x), as when α and β drift apart on the way
-    /// to a limit; and when r or s is large, where the closed form's ln Γ(r+x) − ln Γ(r) and
-    /// r ln α − (r+x) ln(α+T) cancel, and the integral form's stable ln Γ ratios do not.
-    fn integral_form_is_better(&self, t_x: f64) -> bool {
+    /// Whether the likelihood is better taken in the note's integral form before the integral is
+    /// taken (`ParetoFamilyLimit::log_likelihood_by_quadrature`, with an analytic gradient) than
+    /// as the 2F1: when its series would need more than a few hundred terms, about 37/(1−z) with
+    /// 1 − z = (min(α, β) + t_x)/(max(α, β) + t_x), largest at t_x = 0, as when α and β drift
+    /// apart on the way to a limit; and when r or s is large, where the closed form's
+    /// ln Γ(r+x) − ln Γ(r) and r ln α − (r+x) ln(α+T) cancel and the integral form's stable ln Γ
+    /// ratios do not. Decided for the parameters, not per customer: a likelihood summed from both
+    /// forms would carry the finite-difference gradient's bias (~1e-8 per customer) on some
+    /// customers and not others, and a search stalls on it.
+    fn integral_form_is_better(&self) -> bool {
         let (lo, hi) = (self.alpha.min(self.beta), self.alpha.max(self.beta));
-        (hi + t_x) > LONG_SERIES_RATIO * (lo + t_x) || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
+        hi > LONG_SERIES_RATIO * lo || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
     }
 
     /// One customer's log-likelihood (§3): ln[Γ(r+x)α^r β^s/Γ(r)] + ln(e^alive + e^died).
     /// NaN when the hypergeometric function cannot be evaluated (never seen for finite input).
     pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        if t_x < t && self.integral_form_is_better(t_x) {
+        if t_x < t && self.integral_form_is_better() {
             return ParetoFamilyLimit::general(*self).log_likelihood_by_quadrature(x, t_x, t);
         }
         let Self { r, alpha, s, beta } = *self;
@@ -106,7 +109,7 @@ impl ParetoNbdParams {
         const STEP: f64 = 1e-5;
         // Where the series is long the integral form gives the gradient analytically, for the
         // cost of one likelihood.
-        if t_x < t && self.integral_form_is_better(t_x) {
+        if t_x < t && self.integral_form_is_better() {
             return ParetoFamilyLimit::general(*self)
                 .log_likelihood_with_gradient(x, t_x, t)
                 .unwrap_or((f64::NAN, [f64::NAN; 4]));
@@ -127,7 +130,7 @@ impl ParetoNbdParams {
 
     /// P(alive | x, t_x, T) (§5): the "alive at T" share of the likelihood, 1 / (1 + e^(died − alive)).
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
-        if t_x < t && self.integral_form_is_better(t_x) {
+        if t_x < t && self.integral_form_is_better() {
             return ParetoFamilyLimit::general(*self).p_alive_by_quadrature(x, t_x, t);
         }
         let (alive, died) = self.log_terms(x, t_x, t)?;
@@ -244,8 +247,8 @@ pub(crate) fn expm1_ratio(eps: f64, l: f64) -> f64 {
     }
 }
 
-/// max(α, β)/min(α, β) (at τ = t_x) beyond which the likelihood is integrated rather than summed
-/// as a 2F1 series of about 37·ratio terms: past ~700 terms, 60 points of quadrature cost less.
+/// max(α, β)/min(α, β) beyond which the likelihood is integrated rather than summed as a 2F1
+/// series of up to about 37·ratio terms: past ~700 terms, 60 points of quadrature cost less.
 const LONG_SERIES_RATIO: f64 = 20.0;
 
 /// r or s beyond which the likelihood is taken in its integral form (`integral_form_is_better`).
