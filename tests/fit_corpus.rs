@@ -373,3 +373,24 @@ fn spend_with_one_rate_for_every_customer_fits_the_homogeneous_limit_or_a_large_
         "{stdout}"
     );
 }
+
+#[test]
+fn the_cdnow_master_log_has_an_interior_maximum_for_every_model() {
+    // The full cohort (23,570 customers, 78 weeks); the sample's maxima are pinned to the papers'
+    // digits in published_numbers.rs. Every model: an interior maximum, without warnings.
+    let dir = scratch_dir("corpus_master");
+    let rfm = dir.join("master_rfm.csv");
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cdnow_master.csv");
+    let r = clv(&["summarize", s(&log), "-o", s(&rfm)]);
+    assert!(r.success, "{}", r.stderr);
+    for (model, key) in [
+        ("bg-nbd", "bg_nbd"),
+        ("pareto-nbd", "pareto_nbd"),
+        ("mbg-nbd", "mbg_nbd"),
+    ] {
+        let (found, entry, stdout) = fit(&dir, &rfm, model);
+        assert_eq!(found, key, "{stdout}");
+        assert_eq!(entry["n_customers"].as_f64().unwrap(), 23_570.0, "{entry}");
+        assert!(entry["warnings"].as_array().unwrap().is_empty(), "{stdout}");
+    }
+}
