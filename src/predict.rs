@@ -392,6 +392,11 @@ mod tests {
                 "pareto_nbd",
                 r#""r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669"#,
             ),
+            // The limiting models go through the same engine.
+            ("bg_nbd_limit", r#""r": 0.243, "alpha": 4.414, "p": 0.25"#),
+            ("mbg_nbd_limit", r#""lambda": 0.05, "a": 0.891, "b": 1.614"#),
+            ("pareto_nbd_limit", r#""lambda": 0.06, "s": 0.606, "beta": 11.669"#),
+            ("pareto_nbd_limit", r#""lambda": 0.06, "mu": 0.05"#),
         ] {
             let json = format!(
                 r#"{{"format_version": 2, "clv_version": "test", "time_unit": "weeks", "{key}": {},
@@ -440,5 +445,59 @@ mod tests {
                 close(f.clv_if_alive.as_ref().unwrap()[i], direct_if_alive);
             }
         }
+    }
+
+    #[test]
+    fn clv_at_pareto_nbds_double_limit_has_a_closed_form() {
+        // One purchase rate λ and one dropout rate μ: E[Y(t) | alive] = λ(1 − e^(−μt))/μ, so the
+        // increase in month m is (λ/μ) e^(−μ(m−1)u)(1 − e^(−μu)) with u weeks a month, and
+        // CLV = P(alive) · value · (λ/μ)(1 − e^(−μu)) Σ_{m=1..M} e^(−μ(m−1)u)/(1+d)^m
+        //     = P(alive) · value · (λ/μ)(1 − e^(−μu)) · (1 − ρ^M)/((1+d)(1 − ρ)), ρ = e^(−μu)/(1+d);
+        // P(alive) = e^(−kT)/(e^(−kT) + μ/k (e^(−k t_x) − e^(−kT))), k = λ + μ (x purchases cancel).
+        let (lambda, mu, d, months) = (0.06f64, 0.05f64, 0.01f64, 12);
+        let (x, tx, t, m) = (3.0, 20.0, 40.0, 22.0);
+        let json = r#"{"format_version": 2, "clv_version": "test", "time_unit": "weeks",
+            "pareto_nbd_limit": {"params": {"lambda": 0.06, "mu": 0.05}, "standard_errors": null,
+                "covariance": null, "parameter_order": [], "log_likelihood": 0, "aic": 0, "bic": 0,
+                "n_customers": 1, "iterations": 0},
+            "gamma_gamma": {"params": {"p": 6.25, "nu": 0.25}, "standard_errors": null, "covariance": null,
+                "parameter_order": [], "log_likelihood": 0, "aic": 0, "bic": 0, "n_customers": 1,
+                "iterations": 0, "excluded_nonpositive_spend": 0, "mean_spend": 25.0}}"#;
+        let models: FittedModels = serde_json::from_str(json).unwrap();
+        let rfm = RfmTable {
+            customer_id: CustomerIds::from_labels(&["a"]),
+            frequency: vec![x],
+            recency: vec![tx],
+            t: vec![t],
+            monetary_value: Some(vec![m]),
+            first_purchase: None,
+            time_unit: crate::data::TimeUnit::Weeks,
+        };
+        let options = ForecastOptions {
+            horizon: 39.0,
+            clv_months: months,
+            monthly_discount_rate: d,
+            margin: 0.3,
+            cost_per_order: 2.0,
+        };
+        let f = forecast(&models, &rfm, &options).unwrap();
+        let k = lambda + mu;
+        let p_alive = (-k * t).exp() / ((-k * t).exp() + mu / k * ((-k * tx).exp() - (-k * t).exp()));
+        // The homogeneous spend limit: every customer spends p/ν = 25.
+        let value = 0.3 * 25.0 - 2.0;
+        let u = crate::data::TimeUnit::Weeks.per_month();
+        let rho = (-mu * u).exp() / (1.0 + d);
+        let sum = (1.0 - rho.powi(months as i32)) / ((1.0 + d) * (1.0 - rho));
+        let clv = p_alive * value * lambda / mu * (1.0 - (-mu * u).exp()) * sum;
+        let close =
+            |ours: f64, expected: f64| assert!((ours - expected).abs() <= 1e-12 * expected, "{ours} vs {expected}");
+        close(f.p_alive[0], p_alive);
+        close(f.expected_avg_spend.as_ref().unwrap()[0], 25.0);
+        close(f.clv.as_ref().unwrap()[0], clv);
+        close(f.clv_if_alive.as_ref().unwrap()[0], clv / p_alive);
+        close(
+            f.expected_purchases[0],
+            p_alive * lambda * (1.0 - (-mu * 39.0).exp()) / mu,
+        );
     }
 }
