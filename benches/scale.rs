@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use clv::data::io::write_table;
 use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
-use clv::fit::maximize;
+use clv::mle::maximize;
 use clv::models::bg_nbd::BgNbdData;
 use clv::models::gamma_gamma::GammaGammaData;
 use clv::simulate::{simulate, SimulationOptions};

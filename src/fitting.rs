@@ -16,7 +16,7 @@ pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
     fit_models_with(rfm, 0.0)
 }
 
-/// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `fit::maximize`).
+/// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `mle::maximize`).
 pub fn fit_models_with(rfm: &RfmTable, penalizer: f64) -> Result<FittedModels> {
     fit_models_using(rfm, PurchaseModelKind::BgNbd, penalizer)
 }

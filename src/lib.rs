@@ -14,8 +14,8 @@ pub mod error;
 pub mod evaluate;
 #[cfg(feature = "figures")]
 pub mod figures;
-pub mod fit;
 pub mod fitting;
+pub mod mle;
 pub mod model_file;
 pub mod models;
 pub mod predict;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
-use crate::fit::MleFit;
+use crate::mle::MleFit;
 use crate::models::bg_limits::BgFamilyLimit;
 use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::SpendParams;

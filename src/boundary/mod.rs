@@ -107,7 +107,7 @@ fn limit_text(name: &str, what: &str) -> String {
     )
 }
 
-/// An error without the optimiser's trace of every start point (`fit::maximize`'s "details"),
+/// An error without the optimiser's trace of every start point (`mle::maximize`'s "details"),
 /// which says nothing to an analyst reading why a limit was not reported.
 fn brief(error: &ClvError) -> String {
     let message = error.to_string();

@@ -3,7 +3,7 @@
 
 use super::{brief, limit_text, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
 use crate::error::Result;
-use crate::fit::{maximize, MleFit};
+use crate::mle::{maximize, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::bg_limits::{Limit, PurchaseRate};
 use crate::models::bg_nbd::BgNbdData;

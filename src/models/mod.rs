@@ -208,7 +208,7 @@ pub trait Likelihood: Sync {
     }
 
     /// The mean gradient (per customer, in log-parameters) at which the L-BFGS search stops and
-    /// Newton steps take over (`fit::finish`, which checks the maximum to its own tolerance). A
+    /// Newton steps take over (`mle::finish`, which checks the maximum to its own tolerance). A
     /// likelihood computed by quadrature is smooth only to ~1e-13 relative, and a search asked
     /// to go below the gradient that resolves spends its line searches on rounding.
     fn search_gradient_tolerance(&self) -> f64 {
