@@ -326,6 +326,32 @@ fn bad_input_gets_a_one_line_error_naming_file_column_and_row() {
         &["column 'customer_id'", "row 2", "empty customer id"],
     );
 
+    // A blank line (or one of empty fields) is skipped and counted, wherever it is; an empty id
+    // in a row with other fields is still an error, with the row counted past the blank lines.
+    let blank = write(
+        &dir,
+        "blank.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n\n1,2020-02-01,7\n,,\n\n",
+    );
+    let rfm = dir.join("blank_rfm.csv");
+    let r = clv(&["summarize", s(&blank), "-o", s(&rfm)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stdout.contains("skipped: 3 blank log rows"), "{}", r.stdout);
+    let (_, rows) = csv_header_and_rows(&rfm);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][1], "1", "one repeat purchase: {rows:?}");
+    let blank_then_no_id = write(
+        &dir,
+        "blank_noid.csv",
+        "customer_id,date,amount\n1,2020-01-01,5\n\n,2020-01-02,5\n",
+    );
+    assert_summarize_fails(
+        &dir,
+        &blank_then_no_id,
+        &[],
+        &["column 'customer_id'", "row 3", "empty customer id"],
+    );
+
     let ok = write(&dir, "ok.txt", "customer_id,date,amount\n1,2020-01-01,5\n");
     assert_summarize_fails(&dir, &ok, &[], &["ok.txt", "unsupported file type"]);
 

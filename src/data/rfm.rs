@@ -48,6 +48,8 @@ pub struct Summary {
     /// How negative amounts were handled, and how many log rows had one.
     pub negative_amounts: NegativeAmounts,
     pub negative_rows: usize,
+    /// Blank log rows skipped.
+    pub blank_rows: usize,
     /// With `NegativeAmounts::Net`: customer-days holding a return whose net amount is ≤ 0,
     /// which are not counted as purchases.
     pub return_days_dropped: usize,
@@ -195,6 +197,7 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         customers_after_calibration,
         negative_amounts: log.negative_amounts,
         negative_rows: log.negative_rows,
+        blank_rows: log.blank_rows,
         return_days_dropped,
     })
 }

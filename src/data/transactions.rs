@@ -64,6 +64,8 @@ pub struct Transactions {
     pub negative_amounts: NegativeAmounts,
     /// Rows with a negative amount: left out (drop) or kept to be netted (net).
     pub negative_rows: usize,
+    /// Blank rows (every field empty, as an extra newline at the end of an export), skipped.
+    pub blank_rows: usize,
 }
 
 /// Days since 1970-01-01, the representation of dates in every frame here.
@@ -141,10 +143,29 @@ impl Transactions {
         if let Some(a) = &amount_col {
             columns.push(col(a.as_str()).cast(DataType::Float64).alias("amount"));
         }
-        let mut frame = lf
+        // A blank line (every field of the log empty) is no transaction: skipped and counted, as
+        // every CSV reader analysts use does. Row numbers still count it.
+        let blank = [Some(&customer_col), Some(&date_col), amount_col.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|c| col(c.as_str()).is_null())
+            .reduce(|a, b| a.and(b))
+            .unwrap_or(lit(false));
+        columns.push(blank.alias("__blank"));
+        let frame = lf
             .with_row_index("__row", Some(1))
             .select(columns)
             .collect()
+            .context(|| format!("reading {}", path.display()))?;
+        let blank_rows = frame
+            .column("__blank")
+            .and_then(|c| c.bool().map(|b| b.sum().unwrap_or(0) as usize))
+            .context(|| format!("reading {}", path.display()))?;
+        let mut frame = frame
+            .lazy()
+            .filter(col("__blank").not())
+            .collect()
+            .and_then(|f| f.drop("__blank"))
             .context(|| format!("reading {}", path.display()))?;
         if frame.height() == 0 {
             return Err(ClvError::EmptyInput {
@@ -239,6 +260,7 @@ impl Transactions {
             has_amount: amount_col.is_some(),
             negative_amounts: spec.negative_amounts,
             negative_rows,
+            blank_rows,
         })
     }
 

@@ -26,6 +26,9 @@ pub fn summary_report(summary: &Summary) -> String {
             summary.rows_after_observation_end, summary.observation_end
         );
     }
+    if summary.blank_rows > 0 {
+        let _ = writeln!(s, "skipped: {} blank log rows", summary.blank_rows);
+    }
     if summary.negative_rows > 0 {
         let _ = match summary.negative_amounts {
             NegativeAmounts::Drop => writeln!(s, "left out: {} log rows with a negative amount", summary.negative_rows),
