@@ -654,3 +654,52 @@ fn run_with_timings_prints_each_step_on_standard_error_only() {
     ]);
     assert!(quiet.success && !quiet.stderr.contains("timing:"), "{}", quiet.stderr);
 }
+
+#[test]
+fn an_output_onto_an_input_is_refused_before_anything_is_read() {
+    // `clv summarize log.csv -o log.csv` used to replace the analyst's export with its RFM table.
+    // The same file under another name (a symlink, a hard link, ./) is refused too, and the
+    // input is left as it was.
+    let dir = scratch_dir("output_onto_input");
+    let text = "customer_id,date,amount\n1,2020-01-01,5\n1,2020-02-01,7\n2,2020-01-03,4\n";
+    let log = write(&dir, "log.csv", text);
+    let linked = dir.join("linked.csv");
+    let hard = dir.join("hard.csv");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&log, &linked).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&log, &linked).unwrap();
+    std::fs::hard_link(&log, &hard).unwrap();
+    let dotted = dir.join(".").join("log.csv");
+    let mut attempts = vec![
+        vec!["summarize", s(&log), "-o", s(&log)],
+        vec!["summarize", s(&log), "-o", s(&dotted)],
+        vec!["summarize", s(&log), "-o", s(&hard)],
+        vec!["run", s(&log), "-o", s(&log)],
+        vec!["run", s(&log), "-o", s(&hard)],
+    ];
+    if cfg!(unix) {
+        attempts.push(vec!["summarize", s(&log), "-o", s(&linked)]);
+    }
+    for args in attempts {
+        let r = clv(&args);
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("would destroy the input") && r.stderr.lines().count() == 1,
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), text, "{args:?}");
+    }
+    // fit and predict: the RFM table and the model file are inputs too.
+    let rfm = dir.join("rfm.csv");
+    assert!(clv(&["summarize", s(&log), "-o", s(&rfm)]).success);
+    let rfm_text = std::fs::read_to_string(&rfm).unwrap();
+    let r = clv(&["fit", s(&rfm), "-o", s(&rfm)]);
+    assert!(
+        !r.success && r.stderr.contains("would destroy the input"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&rfm).unwrap(), rfm_text);
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::data::io::write_text;
+use crate::data::io::{refuse_output_onto_input, write_text};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::Result;
@@ -35,6 +35,7 @@ pub struct FitArgs {
 }
 
 pub fn run(args: FitArgs) -> Result<()> {
+    refuse_output_onto_input(&args.output, &[&args.rfm])?;
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
     let models = fit_models_using(&rfm, args.model, args.penalizer)?;
     write_text(&args.output, &models.to_json()?)?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{DecisionArgs, ForecastArgs};
-use crate::data::io::{write_table, TableFormat};
+use crate::data::io::{refuse_output_onto_input, write_table, TableFormat};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::decisions::decide;
@@ -41,6 +41,7 @@ pub struct PredictArgs {
 
 pub fn run(args: PredictArgs) -> Result<()> {
     TableFormat::from_path(&args.output)?;
+    refuse_output_onto_input(&args.output, &[&args.rfm, &args.model])?;
     let named = PurchaseModelKind::ALL
         .into_iter()
         .find(|k| args.model.as_os_str() == k.cli_name() && !args.model.exists());

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{sibling_path, DecisionArgs, ForecastArgs, LogArgs, PeriodArgs};
-use crate::data::io::{write_table, write_text, TableFormat};
+use crate::data::io::{refuse_output_onto_input, write_table, write_text, TableFormat};
 use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::decisions::decide;
@@ -70,6 +70,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
     TableFormat::from_path(&output)?;
+    refuse_output_onto_input(&output, &[&args.log])?;
+    if let Some(model_output) = &args.model_output {
+        refuse_output_onto_input(model_output, &[&args.log])?;
+    }
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
     timing("read");
     let summary = summarize(

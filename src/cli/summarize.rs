@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{LogArgs, PeriodArgs};
-use crate::data::io::{write_table, TableFormat};
+use crate::data::io::{refuse_output_onto_input, write_table, TableFormat};
 use crate::data::rfm::{summarize, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::error::Result;
@@ -26,6 +26,7 @@ pub struct SummarizeArgs {
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
     TableFormat::from_path(&args.output)?;
+    refuse_output_onto_input(&args.output, &[&args.log])?;
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
     let mut summary = summarize(
         &log,

@@ -42,6 +42,41 @@ impl TableFormat {
 }
 
 /// Checks that `path` is a readable, non-empty regular file of a known format.
+/// Refuses an output path that is one of the command's inputs, also through a symlink or a hard
+/// link: writing it would replace the analyst's data (a log summarised onto itself is gone).
+/// Checked before anything is read; an output that does not exist yet is no input.
+pub fn refuse_output_onto_input(output: &Path, inputs: &[&Path]) -> Result<()> {
+    let Ok(written) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    for input in inputs {
+        let Ok(read) = std::fs::metadata(input) else {
+            continue;
+        };
+        if same_file(output, &written, input, &read) {
+            return Err(ClvError::InvalidArgument(format!(
+                "the output {} is the input {}: writing it would destroy the input; choose another output path",
+                output.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One file behind two paths: the same device and inode (a hard link or a symlink to it).
+#[cfg(unix)]
+fn same_file(_: &Path, a: &std::fs::Metadata, _: &Path, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// One file behind two paths, as far as their canonical forms tell (symlinks; not hard links).
+#[cfg(not(unix))]
+fn same_file(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadata) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 pub fn check_input(path: &Path) -> Result<TableFormat> {
     let meta = std::fs::metadata(path).map_err(|source| ClvError::Io {
         path: path.to_path_buf(),
