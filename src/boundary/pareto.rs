@@ -10,7 +10,7 @@ use crate::models::bg_nbd::BgNbdData;
 use crate::models::pareto_limits::{
     total_log_likelihood as pareto_total_log_likelihood, Lifetime, ParetoFamilyLimit, ParetoLimitData,
 };
-use crate::models::pareto_nbd::{ParetoNbdData, ParetoNbdParams};
+use crate::models::pareto_nbd::ParetoNbdData;
 use crate::models::Likelihood;
 
 /// The result of a Pareto/NBD fit: an interior maximum, or a limiting model.
@@ -203,13 +203,7 @@ impl Likelihood for WideParetoNbd<'_> {
     }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
-        let model = ParetoNbdParams::from_slice(params);
-        if model.r > NEAR_LIMIT_MAX_SHAPE || model.s > NEAR_LIMIT_MAX_SHAPE {
-            return (f64::NEG_INFINITY, vec![f64::NAN; 4]);
-        }
-        self.0
-             .0
-            .weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(x, tx, t))
+        self.0.log_likelihood_with_shapes_up_to(params, NEAR_LIMIT_MAX_SHAPE)
     }
 
     fn n_customers(&self) -> f64 {

@@ -93,6 +93,11 @@ impl ParetoNbdParams {
         if t_x < t && self.integral_form_is_better() {
             return ParetoFamilyLimit::general(*self).log_likelihood_by_quadrature(x, t_x, t);
         }
+        self.closed_form_log_likelihood(x, t_x, t)
+    }
+
+    /// The log-likelihood in the note's closed form (the 2F1), whatever the parameters.
+    fn closed_form_log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let Self { r, alpha, s, beta } = *self;
         match self.log_terms(x, t_x, t) {
             Some((alive, died)) => {
@@ -114,18 +119,20 @@ impl ParetoNbdParams {
                 .log_likelihood_with_gradient(x, t_x, t)
                 .unwrap_or((f64::NAN, [f64::NAN; 4]));
         }
-        // A fixed-size array: this runs 8 times per customer and likelihood evaluation.
+        // A fixed-size array: this runs 8 times per customer and likelihood evaluation. Every
+        // point of the stencil in the closed form: one next to the switch to the integral form
+        // must not difference two forms.
         let center = [self.r, self.alpha, self.s, self.beta];
         let mut gradient = [0.0; 4];
         for (i, g) in gradient.iter_mut().enumerate() {
             let at = |sign: f64| {
                 let mut p = center;
                 p[i] *= (sign * STEP).exp();
-                Self::from_slice(&p).log_likelihood(x, t_x, t)
+                Self::from_slice(&p).closed_form_log_likelihood(x, t_x, t)
             };
             *g = (at(1.0) - at(-1.0)) / (2.0 * STEP) / center[i];
         }
-        (self.log_likelihood(x, t_x, t), gradient)
+        (self.closed_form_log_likelihood(x, t_x, t), gradient)
     }
 
     /// P(alive | x, t_x, T) (§5): the "alive at T" share of the likelihood, 1 / (1 + e^(died − alive)).
@@ -262,21 +269,28 @@ pub const MAX_SHAPE: f64 = 1e3;
 #[derive(Debug, Clone)]
 pub struct ParetoNbdData(pub BgNbdData);
 
+impl ParetoNbdData {
+    /// The total log-likelihood and gradient in (r, α, s, β), −∞ where r or s exceeds `max_shape`.
+    pub(crate) fn log_likelihood_with_shapes_up_to(&self, params: &[f64], max_shape: f64) -> (f64, Vec<f64>) {
+        let model = ParetoNbdParams::from_slice(params);
+        if model.r > max_shape || model.s > max_shape {
+            return (f64::NEG_INFINITY, vec![f64::NAN; 4]);
+        }
+        self.0
+            .weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(x, tx, t))
+    }
+}
+
 impl Likelihood for ParetoNbdData {
     fn parameter_names(&self) -> &'static [&'static str] {
         &["r", "alpha", "s", "beta"]
     }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
-        let model = ParetoNbdParams::from_slice(params);
         // Beyond these shapes a heterogeneity has all but vanished and the likelihood is all but
         // flat: a fit heading there is stopped at the edge (the line search backs off from −∞)
         // instead of crawling on, and the limits are fitted (`boundary::fit_pareto`).
-        if model.r > MAX_SHAPE || model.s > MAX_SHAPE {
-            return (f64::NEG_INFINITY, vec![f64::NAN; 4]);
-        }
-        self.0
-            .weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(x, tx, t))
+        self.log_likelihood_with_shapes_up_to(params, MAX_SHAPE)
     }
 
     fn n_customers(&self) -> f64 {
