@@ -1,5 +1,15 @@
 //! Assertions shared by the unit tests of the models and special functions.
 
+use crate::models::pareto_nbd::ParetoNbdParams;
+
+/// Pareto/NBD's published CDNOW estimates, rounded (Fader, Hardie & Lee 2005).
+pub(crate) const PARETO_NBD_PAPER: ParetoNbdParams = ParetoNbdParams {
+    r: 0.553,
+    alpha: 10.578,
+    s: 0.606,
+    beta: 11.669,
+};
+
 /// |actual − expected| ≤ rel · |expected|.
 pub(crate) fn assert_close(actual: f64, expected: f64, rel: f64) {
     let err = ((actual - expected) / expected).abs();

@@ -5,22 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_summarize_fails, clv, repo, s, scratch_dir};
-
-fn csv_header_and_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap().split(',').map(str::to_string).collect();
-    let rows = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
-    (header, rows)
-}
-
-fn column(header: &[String], name: &str) -> usize {
-    header
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
-}
+use common::{assert_summarize_fails, clv, column, csv_header_and_rows, repo, s, scratch_dir};
 
 #[test]
 fn run_on_the_bundled_cdnow_sample_prints_the_fit_and_writes_predictions() {

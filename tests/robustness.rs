@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::{assert_summarize_fails, clv, s, scratch_dir};
+use common::{assert_summarize_fails, clv, column, csv_header_and_rows, s, scratch_dir, Outcome};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -490,17 +490,10 @@ fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
     }
 }
 
-#[test]
-fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_rest_empty() {
-    // Spend ν ~ Gamma(q = 0.8, ·): the population mean p·v/(q−1) is infinite. Customers with repeat
-    // purchases still have E[M | x, z̄] = p(v + x z̄)/(px + q − 1) (checked here against the
-    // model file's parameters); those without get an empty spend and CLV, the run says so, and
-    // the value report, which needs every customer's CLV, is not written.
-    let dir = scratch_dir("spend_q_below_one");
-    let log = dir.join("log.csv");
-    let pred = dir.join("pred.csv");
-    let model = dir.join("model.json");
-    let params = "0.243,4.414,0.793,2.426,6.25,0.8,15.44";
+/// `clv simulate` of 3,000 customers (seed 5) with `params` into `dir/log.csv`, then `clv run` on
+/// it (with `extra` arguments): its outcome, and the predictions' header and rows.
+fn simulated_run(dir: &Path, params: &str, extra: &[&str]) -> (Outcome, Vec<String>, Vec<Vec<String>>) {
+    let (log, pred) = (dir.join("log.csv"), dir.join("pred.csv"));
     let r = clv(&[
         "simulate",
         "--customers",
@@ -513,8 +506,27 @@ fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_res
         s(&log),
     ]);
     assert!(r.success, "{}", r.stderr);
-    let r = clv(&["run", s(&log), "-o", s(&pred), "--model-output", s(&model)]);
+    let mut args = vec!["run", s(&log), "-o", s(&pred)];
+    args.extend_from_slice(extra);
+    let r = clv(&args);
     assert!(r.success, "{}", r.stderr);
+    let (header, rows) = csv_header_and_rows(&pred);
+    (r, header, rows)
+}
+
+#[test]
+fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_rest_empty() {
+    // Spend ν ~ Gamma(q = 0.8, ·): the population mean p·v/(q−1) is infinite. Customers with repeat
+    // purchases still have E[M | x, z̄] = p(v + x z̄)/(px + q − 1) (checked here against the
+    // model file's parameters); those without get an empty spend and CLV, the run says so, and
+    // the value report, which needs every customer's CLV, is not written.
+    let dir = scratch_dir("spend_q_below_one");
+    let model = dir.join("model.json");
+    let (r, header, rows) = simulated_run(
+        &dir,
+        "0.243,4.414,0.793,2.426,6.25,0.8,15.44",
+        &["--model-output", s(&model)],
+    );
     assert!(
         r.stdout
             .contains("≤ 1: the population mean spend p·v/(q−1) is infinite"),
@@ -530,9 +542,7 @@ fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_res
         gg["v"].as_f64().unwrap(),
     );
     assert!(q < 1.0, "q = {q}");
-    let text = std::fs::read_to_string(&pred).unwrap();
-    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let col = |name: &str| column(&header, name);
     let (x_col, m_col, spend_col, clv_col) = (
         col("frequency"),
         col("monetary_value"),
@@ -540,11 +550,10 @@ fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_res
         col("clv"),
     );
     let (mut empty, mut valued) = (0, 0);
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
+    for f in &rows {
         let x: f64 = f[x_col].parse().unwrap();
         if x == 0.0 {
-            assert!(f[spend_col].is_empty() && f[clv_col].is_empty(), "{line}");
+            assert!(f[spend_col].is_empty() && f[clv_col].is_empty(), "{f:?}");
             empty += 1;
         } else {
             let zbar: f64 = f[m_col].parse().unwrap();
@@ -552,9 +561,9 @@ fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_res
             let spend: f64 = f[spend_col].parse().unwrap();
             assert!(
                 (spend - expected).abs() <= 1e-9 * expected,
-                "{line}: {spend} vs {expected}"
+                "{f:?}: {spend} vs {expected}"
             );
-            assert!(f[clv_col].parse::<f64>().unwrap().is_finite(), "{line}");
+            assert!(f[clv_col].parse::<f64>().unwrap().is_finite(), "{f:?}");
             valued += 1;
         }
     }
@@ -568,6 +577,7 @@ fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_res
     );
     // The holdout evaluation checks the spend of the buyers it can forecast and says who is left out.
     let out = dir.join("eval");
+    let log = dir.join("log.csv");
     let r = clv(&["evaluate", s(&log), "--calibration-end", "2020-12-31", "-o", s(&out)]);
     assert!(r.success, "{}", r.stderr);
     assert!(r.stdout.contains("are left out of the spend check"), "{}", r.stdout);
@@ -579,35 +589,15 @@ fn a_heavy_tailed_spend_model_says_how_much_of_the_clv_rests_on_it() {
     // the run says which share of the forecast CLV sits with customers without repeat purchases
     // (valued at p·v/(q−1)) — checked here against the predictions file itself.
     let dir = scratch_dir("heavy_spend");
-    let log = dir.join("log.csv");
-    let pred = dir.join("pred.csv");
-    let params = "0.243,4.414,0.793,2.426,2,1.5,10";
-    let r = clv(&[
-        "simulate",
-        "--customers",
-        "3000",
-        "--seed",
-        "5",
-        "--params",
-        params,
-        "-o",
-        s(&log),
-    ]);
-    assert!(r.success, "{}", r.stderr);
-    let r = clv(&["run", s(&log), "-o", s(&pred)]);
-    assert!(r.success, "{}", r.stderr);
+    let (r, header, rows) = simulated_run(&dir, "0.243,4.414,0.793,2.426,2,1.5,10", &[]);
     assert!(
         r.stdout.contains("warning: q = ") && r.stdout.contains("< 2: spend"),
         "{}",
         r.stdout
     );
-    let text = std::fs::read_to_string(&pred).unwrap();
-    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (x, clv_col) = (col("frequency"), col("clv"));
+    let (x, clv_col) = (column(&header, "frequency"), column(&header, "clv"));
     let (mut total, mut one_time) = (0.0, 0.0);
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
+    for f in &rows {
         let value: f64 = f[clv_col].parse().unwrap();
         total += value;
         if f[x] == "0" {

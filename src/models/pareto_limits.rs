@@ -424,13 +424,7 @@ mod tests {
     use super::*;
     use crate::test_support::*;
 
-    /// Rounded published CDNOW estimates (Fader, Hardie & Lee 2005).
-    const PAPER: ParetoNbdParams = ParetoNbdParams {
-        r: 0.553,
-        alpha: 10.578,
-        s: 0.606,
-        beta: 11.669,
-    };
+    const PAPER: ParetoNbdParams = PARETO_NBD_PAPER;
 
     const DROPOUT: ParetoFamilyLimit = ParetoFamilyLimit {
         rate: PurchaseRate::Gamma { r: 0.55, alpha: 10.6 },

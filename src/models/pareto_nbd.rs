@@ -326,13 +326,7 @@ mod tests {
     use super::*;
     use crate::test_support::*;
 
-    /// Rounded published estimates (Fader, Hardie & Lee 2005, CDNOW sample).
-    const PAPER: ParetoNbdParams = ParetoNbdParams {
-        r: 0.553,
-        alpha: 10.578,
-        s: 0.606,
-        beta: 11.669,
-    };
+    const PAPER: ParetoNbdParams = PARETO_NBD_PAPER;
 
     #[test]
     fn likelihood_without_repeat_purchases_has_a_closed_form() {

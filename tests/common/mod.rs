@@ -24,6 +24,23 @@ pub fn clv(args: &[&str]) -> Outcome {
     }
 }
 
+/// A CSV file's header and rows, split on commas (the tests' outputs quote nothing).
+pub fn csv_header_and_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let rows = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
+/// The position of `name` in a header.
+pub fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
 /// A path as the `&str` a command line takes.
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
