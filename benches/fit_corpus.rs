@@ -12,7 +12,7 @@ use clv::data::transactions::{LogSpec, Transactions};
 use clv::fitting::fit_purchase_model;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::pareto_nbd::ParetoNbdParams;
-use clv::models::PurchaseModelKind;
+use clv::registry::PURCHASE_MODELS;
 use clv::simulate::{simulate, PurchaseProcess, SimulationOptions};
 use clv::TimeUnit;
 
@@ -85,7 +85,7 @@ fn main() {
     );
     for case in &CASES {
         let rfm = rfm_of(case);
-        for kind in PurchaseModelKind::ALL {
+        for kind in PURCHASE_MODELS {
             let mut best = Duration::MAX;
             let mut outcome = String::new();
             for _ in 0..3 {

@@ -16,7 +16,7 @@ use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::{fit_purchase_model, fit_spend_model};
 use crate::model_file::{GammaGammaFit, ModelFit, PurchaseFit};
-use crate::models::{PurchaseModel, PurchaseModelKind};
+use crate::registry::PurchaseModelKind;
 
 /// Calibration frequencies are grouped 0, 1, …, 6 and "7+" in the histogram and the conditional
 /// expectations, as in the paper's figures 1 and 4.
@@ -319,11 +319,9 @@ pub fn evaluate(
     let mut models = Vec::with_capacity(purchase_fits.len());
     let mut holdout_predictions = Vec::with_capacity(purchase_fits.len());
     for fit in &purchase_fits {
-        let model = fit.model();
-        let erased = fit.erased();
+        let kind = fit.kind();
         let evaluated = evaluate_model(
-            model,
-            &erased,
+            fit,
             &rfm,
             &frequency_holdout,
             holdout_length,
@@ -336,11 +334,11 @@ pub fn evaluate(
         match evaluated {
             Ok((evaluation, predictions)) => {
                 models.push(evaluation);
-                holdout_predictions.push((model.kind(), predictions));
+                holdout_predictions.push((kind, predictions));
             }
             Err(e) => not_fitted.push(NotFitted {
-                model: model.kind(),
-                label: model.kind().label(),
+                model: kind,
+                label: kind.label(),
                 reason: e.to_string(),
             }),
         }
@@ -441,17 +439,16 @@ fn actuals(
     })
 }
 
-fn not_converged(model: PurchaseModel, what: &str) -> ClvError {
+fn not_converged(kind: PurchaseModelKind, what: &str) -> ClvError {
     ClvError::Model {
-        model: model.kind().label(),
+        model: kind.label(),
         reason: format!("{what} could not be evaluated at the fitted parameters"),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn evaluate_model(
-    model: PurchaseModel,
-    fit: &ModelFit<Vec<f64>>,
+    purchase: &PurchaseFit,
     rfm: &RfmTable,
     frequency_holdout: &[f64],
     holdout_length: f64,
@@ -461,6 +458,7 @@ fn evaluate_model(
     week_ends: &[f64],
     unit_days: f64,
 ) -> Result<(ModelEvaluation, Vec<f64>)> {
+    let (model, kind, fit) = (purchase.model(), purchase.kind(), &purchase.erased());
     // Per customer: E[Y(holdout)] and P(Y(holdout) = 0).
     let per_customer: Option<Vec<(f64, f64)>> = (0..rfm.len())
         .into_par_iter()
@@ -472,7 +470,7 @@ fn evaluate_model(
             ))
         })
         .collect();
-    let per_customer = per_customer.ok_or_else(|| not_converged(model, "a holdout expectation"))?;
+    let per_customer = per_customer.ok_or_else(|| not_converged(kind, "a holdout expectation"))?;
     let predicted: Vec<f64> = per_customer.iter().map(|p| p.0).collect();
     let n = predicted.len() as f64;
     let (mut abs, mut sq) = (0.0, 0.0);
@@ -506,7 +504,7 @@ fn evaluate_model(
         for (g, e) in expected.iter_mut().take(FREQUENCY_GROUPS - 1).enumerate() {
             let p = model
                 .probability_of_purchases(t, g as u64)
-                .ok_or_else(|| not_converged(model, "P(X(t) = n)"))?;
+                .ok_or_else(|| not_converged(kind, "P(X(t) = n)"))?;
             *e += count * p;
             below += p;
         }
@@ -514,7 +512,7 @@ fn evaluate_model(
         predicted_calibration += count
             * model
                 .expected_purchases(t)
-                .ok_or_else(|| not_converged(model, "E[X(t)]"))?;
+                .ok_or_else(|| not_converged(kind, "E[X(t)]"))?;
     }
     let chi_square: f64 = expected
         .iter()
@@ -539,7 +537,7 @@ fn evaluate_model(
                 .sum()
         })
         .collect();
-    let expected_cumulative = expected_cumulative.ok_or_else(|| not_converged(model, "E[X(t)]"))?;
+    let expected_cumulative = expected_cumulative.ok_or_else(|| not_converged(kind, "E[X(t)]"))?;
     let expected_weekly = expected_cumulative
         .iter()
         .scan(0.0, |previous, &c| {
@@ -551,8 +549,8 @@ fn evaluate_model(
 
     Ok((
         ModelEvaluation {
-            model: model.kind(),
-            label: model.kind().label(),
+            model: kind,
+            label: kind.label(),
             fit: FitSummary::new(fit),
             predicted_calibration_repeat_transactions: predicted_calibration,
             frequency: FrequencyFit {

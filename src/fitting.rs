@@ -1,15 +1,14 @@
 //! Fitting the models to a summary: the purchase model (interior or limiting, `boundary`) and
 //! the spend model, into the `FittedModels` a model file stores.
 
-use crate::boundary::{fit_bg_family, fit_pareto, fit_spend, identifiable, BgFamilyFit, ParetoFit};
+use crate::boundary::{fit_spend, identifiable};
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
-use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
-use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
+use crate::model_file::{FittedModels, GammaGammaFit, PurchaseFit, MODEL_FORMAT_VERSION};
+use crate::models::bg_nbd::BgNbdData;
 use crate::models::gamma_gamma::GammaGammaData;
-use crate::models::mbg_nbd::MbgNbdParams;
-use crate::models::pareto_nbd::ParetoNbdParams;
-use crate::models::{Likelihood as _, PurchaseModelKind};
+use crate::models::Likelihood as _;
+use crate::registry::{PurchaseModelKind, BG_NBD};
 
 /// Fits BG/NBD and Gamma-Gamma on `rfm`, the two fits side by side on rayon's pool.
 pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
@@ -18,7 +17,7 @@ pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
 
 /// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `mle::maximize`).
 pub fn fit_models_with(rfm: &RfmTable, penalizer: f64) -> Result<FittedModels> {
-    fit_models_using(rfm, PurchaseModelKind::BgNbd, penalizer)
+    fit_models_using(rfm, BG_NBD, penalizer)
 }
 
 /// Fits the purchase model `kind` and Gamma-Gamma on `rfm`, side by side on rayon's pool.
@@ -39,7 +38,7 @@ pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64)
     })
 }
 
-/// Fits one purchase model on the frequency, recency and T of `rfm`.
+/// Fits one purchase model on the frequency, recency and T of `rfm`, as its registry entry says.
 pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<PurchaseFit> {
     if rfm.is_empty() {
         return Err(ClvError::Model {
@@ -48,23 +47,7 @@ pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f6
         });
     }
     identifiable(rfm, kind)?;
-    let data = BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t);
-    Ok(match kind {
-        PurchaseModelKind::BgNbd => match fit_bg_family(&data, Dropout::AfterRepeatPurchases, kind.label(), penalizer)?
-        {
-            BgFamilyFit::Interior(fit) => PurchaseFit::BgNbd(ModelFit::from_mle(fit, BgNbdParams::from_slice)),
-            BgFamilyFit::Limit(fit) => PurchaseFit::BgNbdLimit(fit),
-        },
-        PurchaseModelKind::ParetoNbd => match fit_pareto(data, kind.label(), penalizer)? {
-            ParetoFit::Interior(fit) => PurchaseFit::ParetoNbd(ModelFit::from_mle(fit, ParetoNbdParams::from_slice)),
-            ParetoFit::Limit(fit) => PurchaseFit::ParetoNbdLimit(fit),
-        },
-        PurchaseModelKind::MbgNbd => match fit_bg_family(&data, Dropout::AlsoAtFirstPurchase, kind.label(), penalizer)?
-        {
-            BgFamilyFit::Interior(fit) => PurchaseFit::MbgNbd(ModelFit::from_mle(fit, MbgNbdParams::from_slice)),
-            BgFamilyFit::Limit(fit) => PurchaseFit::MbgNbdLimit(fit),
-        },
-    })
+    (kind.fit)(&BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t), penalizer)
 }
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.

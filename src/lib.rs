@@ -1,8 +1,9 @@
 //! clv: probabilistic customer-lifetime value.
 //!
 //! Data flows one way: a transaction log ([`data::transactions`]) becomes an RFM table
-//! ([`data::rfm`]), on which the BG/NBD and Gamma-Gamma models ([`models`]) are fitted by
-//! maximum likelihood ([`fit`], [`model_file`]), and the fitted models give per-customer
+//! ([`data::rfm`]), on which a purchase model listed in the [`registry`] (BG/NBD, Pareto/NBD, ...)
+//! and the Gamma-Gamma spend model ([`models`]) are fitted by maximum likelihood ([`mle`],
+//! [`boundary`], [`fitting`]) and stored ([`model_file`]), and the fitted models give per-customer
 //! forecasts ([`predict`]).
 
 pub mod boundary;
@@ -19,6 +20,7 @@ pub mod mle;
 pub mod model_file;
 pub mod models;
 pub mod predict;
+pub mod registry;
 pub mod report;
 pub mod simulate;
 pub mod special;

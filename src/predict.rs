@@ -191,7 +191,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     };
     for (i, row) in rows.into_iter().enumerate() {
         let (p, e, value) = row.ok_or_else(|| ClvError::Model {
-            model: purchases.kind().label(),
+            model: models.purchase.kind().label(),
             reason: format!(
                 "the expected purchases of customer '{}' (x = {}, t_x = {}, T = {}) did not converge",
                 rfm.customer_id.label(i),
@@ -307,7 +307,7 @@ mod tests {
         // spend 24.663714 (Gamma-Gamma eq. 5, shared/REFERENCE.md), margin 30%, $2 to serve an order.
         // Profit per purchase = 0.3 · 24.663714 − 2 = 5.3991142; with d = 0 the sum telescopes, so
         // CLV = 5.3991142 · E[Y(12 months)].
-        let models: FittedModels = serde_json::from_str(
+        let models = FittedModels::from_json(
             r#"{"format_version": 1, "clv_version": "test", "time_unit": "weeks",
               "bg_nbd": {"params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
                          "standard_errors": null, "covariance": null, "parameter_order": ["r","alpha","a","b"],
@@ -407,7 +407,7 @@ mod tests {
                     r#""iterations": 0, "excluded_nonpositive_spend": 0, "mean_spend": 35.2}"#
                 )
             );
-            let models: FittedModels = serde_json::from_str(&json).unwrap();
+            let models = FittedModels::from_json(&json).unwrap();
             let f = forecast(&models, &rfm, &options).unwrap();
             let model = models.purchase.model();
             let spend_model = models.spend_model().unwrap();
@@ -463,7 +463,7 @@ mod tests {
             "gamma_gamma": {"params": {"p": 6.25, "nu": 0.25}, "standard_errors": null, "covariance": null,
                 "parameter_order": [], "log_likelihood": 0, "aic": 0, "bic": 0, "n_customers": 1,
                 "iterations": 0, "excluded_nonpositive_spend": 0, "mean_spend": 25.0}}"#;
-        let models: FittedModels = serde_json::from_str(json).unwrap();
+        let models = FittedModels::from_json(json).unwrap();
         let rfm = RfmTable {
             customer_id: CustomerIds::from_labels(&["a"]),
             frequency: vec![x],

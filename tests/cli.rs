@@ -68,18 +68,20 @@ fn summarize_fit_predict_write_every_promised_column() {
     assert!(r.success, "{}", r.stderr);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     for key in ["r", "alpha", "a", "b"] {
-        assert!(json["bg_nbd"]["params"][key].is_f64());
-        assert!(json["bg_nbd"]["standard_errors"][key].as_f64().unwrap() > 0.0);
+        assert!(json["purchase"]["params"][key].is_f64());
+        assert!(json["purchase"]["standard_errors"][key].as_f64().unwrap() > 0.0);
     }
     for key in ["p", "q", "v"] {
         assert!(json["gamma_gamma"]["params"][key].is_f64());
     }
     for key in ["log_likelihood", "aic", "bic", "n_customers", "iterations"] {
-        assert!(json["bg_nbd"][key].is_number(), "{key}");
+        assert!(json["purchase"][key].is_number(), "{key}");
         assert!(json["gamma_gamma"][key].is_number(), "{key}");
     }
     assert_eq!(json["time_unit"], "weeks");
-    assert_eq!(json["bg_nbd"]["n_customers"], 2357);
+    assert_eq!(json["purchase"]["n_customers"], 2357);
+    assert_eq!(json["purchase"]["model"], "bg_nbd");
+    assert_eq!(json["format_version"], 3);
     assert_eq!(json["gamma_gamma"]["n_customers"], 946);
 
     let csv_pred = dir.join("pred.csv");
@@ -130,7 +132,7 @@ fn summarize_fit_predict_write_every_promised_column() {
     let r = clv(&["fit", s(&rfm_pq), "-o", s(&model_pq)]);
     assert!(r.success, "{}", r.stderr);
     let from_pq: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model_pq).unwrap()).unwrap();
-    assert_eq!(from_pq["bg_nbd"]["params"], json["bg_nbd"]["params"]);
+    assert_eq!(from_pq["purchase"]["params"], json["purchase"]["params"]);
 }
 
 #[test]

@@ -205,10 +205,11 @@ fn every_purchase_model_fits_predicts_and_runs_from_the_command_line() {
     assert!(r.success, "{}", r.stderr);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     assert_eq!(
-        format!("{:.3}", json["pareto_nbd"]["params"]["beta"].as_f64().unwrap()),
+        format!("{:.3}", json["purchase"]["params"]["beta"].as_f64().unwrap()),
         "11.669"
     );
-    assert_eq!(json["format_version"], 2);
+    assert_eq!(json["format_version"], 3);
+    assert_eq!(json["purchase"]["model"], "pareto_nbd");
     let from_file = dir.join("from_file.csv");
     let r = clv(&["predict", s(&rfm), "--model", s(&model), "-o", s(&from_file)]);
     assert!(r.success, "{}", r.stderr);

@@ -29,18 +29,8 @@ fn fit(dir: &Path, rfm: &Path, model: &str) -> (String, Value, String) {
     let r = clv(&["fit", s(rfm), "--model", model, "-o", s(&out)]);
     assert!(r.success, "{model}: {}", r.stderr);
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let key = [
-        "bg_nbd",
-        "mbg_nbd",
-        "pareto_nbd",
-        "bg_nbd_limit",
-        "mbg_nbd_limit",
-        "pareto_nbd_limit",
-    ]
-    .into_iter()
-    .find(|k| json.get(*k).is_some())
-    .unwrap();
-    (key.to_string(), json[key].clone(), r.stdout)
+    let key = json["purchase"]["model"].as_str().unwrap().to_string();
+    (key, json["purchase"].clone(), r.stdout)
 }
 
 /// Forecasts from the model file `fit` wrote for `model`: every P(alive) in [0, 1], every

@@ -9,11 +9,10 @@ use clv::data::rfm::{summarize, CustomerIds, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
 use clv::fitting::fit_purchase_model;
 use clv::mle::spd_inverse;
-use clv::model_file::PurchaseFit;
 use clv::models::bg_nbd::{BgNbdData, BgNbdParams};
 use clv::models::gamma_gamma::GammaGammaData;
 use clv::models::Likelihood;
-use clv::models::PurchaseModelKind;
+use clv::registry::{MBG_NBD, PARETO_NBD};
 use clv::{fit_models, TimeUnit};
 use common::{published_summary, repo};
 
@@ -363,10 +362,9 @@ fn a_penalized_fit_reports_the_data_log_likelihood_at_its_estimate() {
 }
 
 fn pareto_nbd_fit(rfm: &RfmTable) -> clv::model_file::ModelFit<clv::models::pareto_nbd::ParetoNbdParams> {
-    match fit_purchase_model(rfm, PurchaseModelKind::ParetoNbd, 0.0).unwrap() {
-        PurchaseFit::ParetoNbd(fit) => fit,
-        other => panic!("not Pareto/NBD: {:?}", other.kind()),
-    }
+    let fit = fit_purchase_model(rfm, PARETO_NBD, 0.0).unwrap();
+    fit.typed("pareto_nbd")
+        .unwrap_or_else(|| panic!("not Pareto/NBD: {}", fit.tag()))
 }
 
 #[test]
@@ -397,10 +395,8 @@ fn pareto_nbd_fit_reproduces_the_papers_comparison_estimates() {
 #[test]
 fn mbg_nbd_fit_reproduces_btydplus_on_cdnow() {
     // shared/REFERENCE.md: R's BTYDplus gives r 0.525, α 6.183, a 0.891, b 1.614 on CDNOW.
-    let fit = fit_purchase_model(&published_rfm(), PurchaseModelKind::MbgNbd, 0.0).unwrap();
-    let PurchaseFit::MbgNbd(fit) = fit else {
-        panic!("not MBG/NBD")
-    };
+    let fit = fit_purchase_model(&published_rfm(), MBG_NBD, 0.0).unwrap();
+    let fit: clv::model_file::ModelFit<clv::models::mbg_nbd::MbgNbdParams> = fit.typed("mbg_nbd").expect("MBG/NBD");
     let p = fit.params;
     assert_eq!(
         format!("{:.3} {:.3} {:.3} {:.3}", p.r, p.alpha, p.a, p.b),

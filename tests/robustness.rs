@@ -199,7 +199,7 @@ fn zero_amounts_are_purchases_and_zero_spenders_are_left_out_of_the_spend_fit() 
     assert_eq!(json["gamma_gamma"]["n_customers"], 946);
     // Their free purchases still count as purchases: 2,360 customers for BG/NBD, and the three
     // have x = 2.
-    assert_eq!(json["bg_nbd"]["n_customers"], 2360);
+    assert_eq!(json["purchase"]["n_customers"], 2360);
     let table = std::fs::read_to_string(&rfm).unwrap();
     assert!(table.lines().any(|l| l.starts_with("z1,2,")), "{table}");
     assert!(r.stdout.contains("3 with mean spend ≤ 0 left out"), "{}", r.stdout);
@@ -452,10 +452,15 @@ fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
         "rfm.csv",
         b"customer_id,frequency,recency,T\na,1,3,10\nb,0,0,10\n",
     );
-    let base = r#"{"format_version": 2, "clv_version": "test", "time_unit": "weeks", KEY: {"params": PARAMS,
-        "standard_errors": null, "covariance": null, "parameter_order": [], "log_likelihood": 0, "aic": 0,
-        "bic": 0, "n_customers": 2, "iterations": 0}, "gamma_gamma": null}"#;
-    for (key, params, words) in [
+    // Format 3 (`"purchase": {"model": KEY, ...}`), and format 2, which stored the fit under KEY.
+    let entry = r#""params": PARAMS, "standard_errors": null, "covariance": null, "parameter_order": [],
+        "log_likelihood": 0, "aic": 0, "bic": 0, "n_customers": 2, "iterations": 0"#;
+    let head = r#""clv_version": "test", "time_unit": "weeks", "gamma_gamma": null"#;
+    let formats = [
+        format!(r#"{{"format_version": 3, {head}, "purchase": {{"model": KEY, {entry}}}}}"#),
+        format!(r#"{{"format_version": 2, {head}, KEY: {{{entry}}}}}"#),
+    ];
+    let cases = [
         (
             r#""bg_nbd""#,
             r#"{"r": 0.24, "alpha": 4.4, "a": 0.79, "b": -2.4}"#,
@@ -467,7 +472,8 @@ fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
             r#"{"r": 0.55, "alpha": 0, "s": 0.6, "beta": 11.7}"#,
             "alpha = 0",
         ),
-    ] {
+    ];
+    for (base, (key, params, words)) in formats.iter().flat_map(|f| cases.iter().map(move |c| (f, c))) {
         let model = write(
             &dir,
             "m.json",

@@ -54,10 +54,10 @@ fn fitting_100000_simulated_customers_recovers_the_parameters_within_3_standard_
     assert!(r.success, "{}", r.stderr);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     let names = [
-        ("bg_nbd", "r"),
-        ("bg_nbd", "alpha"),
-        ("bg_nbd", "a"),
-        ("bg_nbd", "b"),
+        ("purchase", "r"),
+        ("purchase", "alpha"),
+        ("purchase", "a"),
+        ("purchase", "b"),
         ("gamma_gamma", "p"),
         ("gamma_gamma", "q"),
         ("gamma_gamma", "v"),
@@ -71,5 +71,5 @@ fn fitting_100000_simulated_customers_recovers_the_parameters_within_3_standard_
             "{name}: estimate {estimate} ± {se}, truth {true_value}: {z:.2} standard errors off"
         );
     }
-    assert_eq!(json["bg_nbd"]["n_customers"], 100000);
+    assert_eq!(json["purchase"]["n_customers"], 100000);
 }

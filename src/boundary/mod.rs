@@ -19,7 +19,8 @@ pub use spend::fit_spend;
 
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
-use crate::models::{Likelihood, PurchaseModelKind};
+use crate::models::Likelihood;
+use crate::registry::PurchaseModelKind;
 
 /// Heterogeneity at or beyond which an interior estimate counts as heading for a limit:
 /// 1/(a+b+1) or 1/r below this.
@@ -27,11 +28,11 @@ const NEAR_LIMIT: f64 = 1e-3;
 
 /// Distances from a limit, in 1/(a+b+1) or 1/r, at which the full model is evaluated to check that
 /// the limiting model is a maximum of it.
-const STEPS_INSIDE: [f64; 2] = [1e-4, 1e-2];
+pub(crate) const STEPS_INSIDE: [f64; 2] = [1e-4, 1e-2];
 
 /// Log-likelihood per customer within which two fits count as equally good (the sums' rounding is
 /// far below it); the one with fewer parameters is then reported.
-const SAME_LIKELIHOOD_PER_CUSTOMER: f64 = 1e-8;
+pub(crate) const SAME_LIKELIHOOD_PER_CUSTOMER: f64 = 1e-8;
 
 /// Refuses data from which no purchase model can be estimated, saying why in terms of the data.
 pub fn identifiable(rfm: &RfmTable, kind: PurchaseModelKind) -> Result<()> {
@@ -42,14 +43,15 @@ pub fn identifiable(rfm: &RfmTable, kind: PurchaseModelKind) -> Result<()> {
         })
     };
     let n = rfm.len();
-    if n < 4 {
+    if n < kind.parameter_names.len() {
         let customers = if n == 1 {
             "1 customer"
         } else {
             &format!("{n} customers")
         };
+        let k = kind.parameter_names.len();
         return refuse(format!(
-            "{customers} cannot identify a model of 4 parameters: fit it on at least 4, and in practice hundreds"
+            "{customers} cannot identify a model of {k} parameters: fit it on at least {k}, and in practice hundreds"
         ));
     }
     if rfm.t.iter().all(|&t| t <= 0.0) {
@@ -101,7 +103,7 @@ fn simplest_of_the_best<T>(
 
 /// A limit as the terminal, the model file and the evaluation state it: its name, what it means,
 /// and why it is the fit.
-fn limit_text(name: &str, what: &str) -> String {
+pub(crate) fn limit_text(name: &str, what: &str) -> String {
     format!(
         "{name}: {what}; the data's likelihood is highest there, so this limiting model is the maximum-likelihood fit"
     )

@@ -2,7 +2,9 @@
 //! check against the holdout, compare models.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
+use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 
 use super::{sibling_path, LogArgs, PeriodArgs};
@@ -10,16 +12,36 @@ use crate::data::rfm::{summarize, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::error::{ClvError, Result};
 use crate::evaluate::evaluate;
-use crate::models::PurchaseModelKind;
+use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use crate::report::{evaluation_report, summary_report, write_evaluation};
 
 /// A purchase model to evaluate, or all of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelChoice {
-    BgNbd,
-    ParetoNbd,
-    MbgNbd,
+    One(PurchaseModelKind),
     All,
+}
+
+/// Every registered model, then "all".
+static MODEL_CHOICES: LazyLock<Vec<ModelChoice>> = LazyLock::new(|| {
+    PURCHASE_MODELS
+        .iter()
+        .map(|&k| ModelChoice::One(k))
+        .chain([ModelChoice::All])
+        .collect()
+});
+
+impl ValueEnum for ModelChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &MODEL_CHOICES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        match self {
+            Self::One(kind) => kind.to_possible_value(),
+            Self::All => Some(PossibleValue::new("all").help("every model above")),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -51,10 +73,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let mut kinds: Vec<PurchaseModelKind> = Vec::new();
     for choice in &args.model {
         let add: &[PurchaseModelKind] = match choice {
-            ModelChoice::BgNbd => &[PurchaseModelKind::BgNbd],
-            ModelChoice::ParetoNbd => &[PurchaseModelKind::ParetoNbd],
-            ModelChoice::MbgNbd => &[PurchaseModelKind::MbgNbd],
-            ModelChoice::All => &PurchaseModelKind::ALL,
+            ModelChoice::One(kind) => std::slice::from_ref(kind),
+            ModelChoice::All => &PURCHASE_MODELS,
         };
         for k in add {
             if !kinds.contains(k) {

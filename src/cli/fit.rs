@@ -9,7 +9,7 @@ use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
-use crate::models::PurchaseModelKind;
+use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::report::fit_report;
 
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     /// Purchase model to fit (Gamma-Gamma is fitted for spend whatever this is)
-    #[arg(long, value_enum, default_value_t = PurchaseModelKind::BgNbd)]
+    #[arg(long, value_enum, default_value_t = BG_NBD)]
     pub model: PurchaseModelKind,
 }
 

@@ -38,6 +38,7 @@ use crate::data::TimeUnit;
 use crate::decisions::DecisionOptions;
 use crate::error::Result;
 use crate::predict::ForecastOptions;
+use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 
 /// Customer-lifetime value from a transaction log: BG/NBD, Pareto/NBD or MBG/NBD purchases,
 /// Gamma-Gamma spend.
@@ -250,5 +251,16 @@ pub(crate) fn write_stdout(text: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     if out.write_fmt(text).and_then(|()| out.flush()).is_err() {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `--model`'s choices and their help, from the model registry.
+impl clap::ValueEnum for PurchaseModelKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &PURCHASE_MODELS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.key).help(format!("{} ({})", self.label, self.source)))
     }
 }

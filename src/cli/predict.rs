@@ -12,16 +12,16 @@ use crate::decisions::decide;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
 use crate::model_file::FittedModels;
-use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
+use crate::registry::PurchaseModelKind;
 use crate::report::{fit_report, spend_tail_note};
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// RFM table from `clv summarize` (CSV or Parquet)
     pub rfm: PathBuf,
-    /// A model file from `clv fit`, or the name of a purchase model (bg-nbd, pareto-nbd,
-    /// mbg-nbd) to fit on this table, with Gamma-Gamma, before predicting
+    /// A model file from `clv fit`, or the name of a purchase model (as `clv fit --model`) to fit
+    /// on this table, with Gamma-Gamma, before predicting
     #[arg(long)]
     pub model: PathBuf,
     /// Penalty of the fit when --model names a model (see `clv fit --help`)
@@ -42,9 +42,11 @@ pub struct PredictArgs {
 pub fn run(args: PredictArgs) -> Result<()> {
     TableFormat::from_path(&args.output)?;
     refuse_output_onto_input(&args.output, &[&args.rfm, &args.model])?;
-    let named = PurchaseModelKind::ALL
-        .into_iter()
-        .find(|k| args.model.as_os_str() == k.cli_name() && !args.model.exists());
+    let named = args
+        .model
+        .to_str()
+        .and_then(PurchaseModelKind::named)
+        .filter(|_| !args.model.exists());
     let (models, rfm) = match named {
         Some(kind) => {
             let rfm = RfmTable::read(&args.rfm, args.time_unit)?;

@@ -12,8 +12,8 @@ use crate::data::transactions::Transactions;
 use crate::decisions::decide;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
-use crate::models::PurchaseModelKind;
 use crate::predict::forecast;
+use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::report::{fit_report, spend_tail_note, summary_report, top_customers};
 
 #[derive(Debug, Args)]
@@ -38,8 +38,8 @@ pub struct RunArgs {
     /// limit needs no penalty (the limiting model is reported); use it to shrink on purpose
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
-    /// Purchase model: bg-nbd, pareto-nbd or mbg-nbd (compare them with `clv evaluate`)
-    #[arg(long, value_enum, default_value_t = PurchaseModelKind::BgNbd)]
+    /// Purchase model (compare them with `clv evaluate`)
+    #[arg(long, value_enum, default_value_t = BG_NBD)]
     pub model: PurchaseModelKind,
     /// Print the wall-clock time of each step (read, summarize, fit, forecast, report, write)
     /// on standard error

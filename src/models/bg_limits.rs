@@ -495,6 +495,36 @@ pub fn total_log_likelihood(data: &BgNbdData, model: &BgFamilyLimit, dropout: Dr
         .0
 }
 
+/// A limiting BG-family model with the dropout rule of the model it is the limit of (BG/NBD's or
+/// MBG/NBD's): what forecasts from a fit at the limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgFamilyLimitModel {
+    pub limit: BgFamilyLimit,
+    pub dropout: Dropout,
+}
+
+impl super::PurchaseModel for BgFamilyLimitModel {
+    fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        Some(self.limit.p_alive(self.dropout, x, t_x, t))
+    }
+    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        self.limit
+            .conditional_expected_purchases(self.dropout, horizon, x, t_x, t)
+    }
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        self.limit.expected_purchases_if_alive(self.dropout, horizon, x, t)
+    }
+    fn expected_purchases(&self, horizon: f64) -> Option<f64> {
+        self.limit.expected_purchases(self.dropout, horizon)
+    }
+    fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
+        Some(self.limit.probability_of_purchases(self.dropout, horizon, n))
+    }
+    fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        Some(self.limit.probability_of_no_purchase(self.dropout, horizon, x, t_x, t))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -472,6 +472,27 @@ impl Likelihood for BgNbdData {
     }
 }
 
+impl super::PurchaseModel for BgNbdParams {
+    fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        Some(BgNbdParams::p_alive(self, x, t_x, t))
+    }
+    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        BgNbdParams::conditional_expected_purchases(self, horizon, x, t_x, t)
+    }
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        BgNbdParams::expected_purchases_if_alive(self, horizon, x, t)
+    }
+    fn expected_purchases(&self, horizon: f64) -> Option<f64> {
+        BgNbdParams::expected_purchases(self, horizon)
+    }
+    fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
+        Some(BgNbdParams::probability_of_purchases(self, horizon, n))
+    }
+    fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        Some(BgNbdParams::probability_of_no_purchase(self, horizon, x, t_x, t))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,10 +8,10 @@ pub mod pareto_limits;
 pub mod pareto_nbd;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use bg_limits::BgFamilyLimit;
-use bg_nbd::{BgNbdParams, Dropout};
+use bg_nbd::BgNbdParams;
 use gamma_gamma::{GammaGammaParams, SpendParams};
 use mbg_nbd::MbgNbdParams;
 use pareto_limits::ParetoFamilyLimit;
@@ -41,148 +41,34 @@ parameters!(
     ParetoFamilyLimit
 );
 
-/// The purchase models `clv` fits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-#[serde(rename_all = "kebab-case")]
-pub enum PurchaseModelKind {
-    /// BG/NBD (Fader, Hardie & Lee 2005)
-    BgNbd,
-    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987)
-    ParetoNbd,
-    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007)
-    MbgNbd,
-}
-
-impl PurchaseModelKind {
-    pub const ALL: [PurchaseModelKind; 3] = [Self::BgNbd, Self::ParetoNbd, Self::MbgNbd];
-
-    /// The name the papers use, e.g. "BG/NBD".
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::BgNbd => "BG/NBD",
-            Self::ParetoNbd => "Pareto/NBD",
-            Self::MbgNbd => "MBG/NBD",
-        }
-    }
-
-    /// The command-line spelling, e.g. "bg-nbd".
-    pub fn cli_name(self) -> &'static str {
-        match self {
-            Self::BgNbd => "bg-nbd",
-            Self::ParetoNbd => "pareto-nbd",
-            Self::MbgNbd => "mbg-nbd",
-        }
-    }
-}
-
-/// A fitted purchase model: the predictions every model offers, whatever the model.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PurchaseModel {
-    BgNbd(BgNbdParams),
-    ParetoNbd(ParetoNbdParams),
-    MbgNbd(MbgNbdParams),
-    /// BG/NBD at a limit of its heterogeneity (see `bg_limits`).
-    BgNbdLimit(BgFamilyLimit),
-    /// MBG/NBD at a limit of its heterogeneity.
-    MbgNbdLimit(BgFamilyLimit),
-    /// Pareto/NBD at a limit: one dropout rate, one purchase rate, or both (see `pareto_limits`).
-    ParetoNbdLimit(ParetoFamilyLimit),
-}
-
-impl PurchaseModel {
-    pub fn kind(&self) -> PurchaseModelKind {
-        match self {
-            Self::BgNbd(_) => PurchaseModelKind::BgNbd,
-            Self::ParetoNbd(_) => PurchaseModelKind::ParetoNbd,
-            Self::MbgNbd(_) => PurchaseModelKind::MbgNbd,
-            Self::BgNbdLimit(_) => PurchaseModelKind::BgNbd,
-            Self::MbgNbdLimit(_) => PurchaseModelKind::MbgNbd,
-            Self::ParetoNbdLimit(_) => PurchaseModelKind::ParetoNbd,
-        }
-    }
-
-    /// P(alive | x, t_x, T); `None` only if Pareto/NBD's 2F1 cannot be evaluated.
-    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
-        match self {
-            Self::BgNbd(p) => Some(p.p_alive(x, t_x, t)),
-            Self::ParetoNbd(p) => p.p_alive(x, t_x, t),
-            Self::ParetoNbdLimit(p) => p.p_alive(x, t_x, t),
-            Self::MbgNbd(p) => Some(p.p_alive(x, t_x, t)),
-            Self::BgNbdLimit(m) => Some(m.p_alive(Dropout::AfterRepeatPurchases, x, t_x, t)),
-            Self::MbgNbdLimit(m) => Some(m.p_alive(Dropout::AlsoAtFirstPurchase, x, t_x, t)),
-        }
-    }
+/// A fitted purchase model: the forecasts every model offers, whatever the model, for a customer
+/// with x repeat purchases, the last at t_x, observed to T (the continuous non-contractual
+/// summary). `None` where the model's special functions cannot be evaluated.
+pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
+    /// P(alive | x, t_x, T).
+    fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64>;
 
     /// E[Y(t) | x, t_x, T]: expected purchases in (T, T+t].
-    pub fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
-        match self {
-            Self::BgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
-            Self::ParetoNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
-            Self::ParetoNbdLimit(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
-            Self::MbgNbd(p) => p.conditional_expected_purchases(horizon, x, t_x, t),
-            Self::BgNbdLimit(m) => m.conditional_expected_purchases(Dropout::AfterRepeatPurchases, horizon, x, t_x, t),
-            Self::MbgNbdLimit(m) => m.conditional_expected_purchases(Dropout::AlsoAtFirstPurchase, horizon, x, t_x, t),
-        }
-    }
+    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64>;
 
-    /// E[Y(t) | x, T, alive at T]: E[Y(t) | x, t_x, T] is this times P(alive | x, t_x, T) in
-    /// every model here, and this does not depend on t_x.
-    pub fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
-        match self {
-            Self::BgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
-            Self::ParetoNbd(p) => Some(p.expected_purchases_if_alive(horizon, x, t)),
-            Self::ParetoNbdLimit(p) => Some(p.expected_purchases_if_alive(horizon, x, t)),
-            Self::MbgNbd(p) => p.expected_purchases_if_alive(horizon, x, t),
-            Self::BgNbdLimit(m) => m.expected_purchases_if_alive(Dropout::AfterRepeatPurchases, horizon, x, t),
-            Self::MbgNbdLimit(m) => m.expected_purchases_if_alive(Dropout::AlsoAtFirstPurchase, horizon, x, t),
-        }
-    }
+    /// E[Y(t) | x, T, alive at T]. Every model registered factorises E[Y(t) | x, t_x, T] as this
+    /// times P(alive | x, t_x, T), and this does not depend on t_x (the forecast engine relies on
+    /// both; a model for which they fail must not be registered as this summary kind).
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64>;
 
     /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
-    pub fn expected_purchases(&self, horizon: f64) -> Option<f64> {
-        match self {
-            Self::BgNbd(p) => p.expected_purchases(horizon),
-            Self::ParetoNbd(p) => Some(p.expected_purchases(horizon)),
-            Self::ParetoNbdLimit(p) => Some(p.expected_purchases(horizon)),
-            Self::MbgNbd(p) => p.expected_purchases(horizon),
-            Self::BgNbdLimit(m) => m.expected_purchases(Dropout::AfterRepeatPurchases, horizon),
-            Self::MbgNbdLimit(m) => m.expected_purchases(Dropout::AlsoAtFirstPurchase, horizon),
-        }
-    }
+    fn expected_purchases(&self, horizon: f64) -> Option<f64>;
 
     /// P(X(t) = n): a new customer makes n repeat purchases in (0, t].
-    pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
-        match self {
-            Self::BgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
-            Self::ParetoNbd(p) => p.probability_of_purchases(horizon, n),
-            Self::ParetoNbdLimit(p) => p.probability_of_purchases(horizon, n),
-            Self::MbgNbd(p) => Some(p.probability_of_purchases(horizon, n)),
-            Self::BgNbdLimit(m) => Some(m.probability_of_purchases(Dropout::AfterRepeatPurchases, horizon, n)),
-            Self::MbgNbdLimit(m) => Some(m.probability_of_purchases(Dropout::AlsoAtFirstPurchase, horizon, n)),
-        }
-    }
+    fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64>;
 
     /// P(Y(t) = 0 | x, t_x, T): no purchase in (T, T+t].
-    pub fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
-        match self {
-            Self::BgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
-            Self::ParetoNbd(p) => p.probability_of_no_purchase(horizon, x, t_x, t),
-            Self::ParetoNbdLimit(p) => p.probability_of_no_purchase(horizon, x, t_x, t),
-            Self::MbgNbd(p) => Some(p.probability_of_no_purchase(horizon, x, t_x, t)),
-            Self::BgNbdLimit(m) => {
-                Some(m.probability_of_no_purchase(Dropout::AfterRepeatPurchases, horizon, x, t_x, t))
-            }
-            Self::MbgNbdLimit(m) => {
-                Some(m.probability_of_no_purchase(Dropout::AlsoAtFirstPurchase, horizon, x, t_x, t))
-            }
-        }
-    }
+    fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64>;
 }
 
 /// A model whose parameters are found by maximum likelihood over (weighted) customers.
 ///
-/// The fit driver (`crate::fit`) works on this trait alone: it never sees the data layout.
+/// The fit driver (`crate::mle`) works on this trait alone: it never sees the data layout.
 pub trait Likelihood: Sync {
     /// Parameter names, in the order of every parameter vector.
     fn parameter_names(&self) -> &'static [&'static str];

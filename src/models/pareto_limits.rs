@@ -419,6 +419,27 @@ pub fn total_log_likelihood(data: &BgNbdData, model: &ParetoFamilyLimit) -> f64 
         .0
 }
 
+impl super::PurchaseModel for ParetoFamilyLimit {
+    fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        ParetoFamilyLimit::p_alive(self, x, t_x, t)
+    }
+    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        ParetoFamilyLimit::conditional_expected_purchases(self, horizon, x, t_x, t)
+    }
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
+        Some(ParetoFamilyLimit::expected_purchases_if_alive(self, horizon, x, t))
+    }
+    fn expected_purchases(&self, horizon: f64) -> Option<f64> {
+        Some(ParetoFamilyLimit::expected_purchases(self, horizon))
+    }
+    fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
+        ParetoFamilyLimit::probability_of_purchases(self, horizon, n)
+    }
+    fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        ParetoFamilyLimit::probability_of_no_purchase(self, horizon, x, t_x, t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,246 @@
+//! The model registry: every purchase model `clv` fits, listed once.
+//!
+//! An entry says what a model is called (its command-line key and the papers' label), which
+//! summary of a customer it reads, its parameters, how it is fitted (with its limiting models,
+//! `boundary`) and how each of its forms is read back from a model file. The command line's
+//! choices and `--help`, `clv evaluate`'s list and the model file's tags all come from here:
+//! adding a model is its file in `models/` and one entry below.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::boundary::{fit_bg_family, fit_pareto, BgFamilyFit, ParetoFit};
+use crate::error::Result;
+use crate::model_file::{ModelFit, PurchaseFit};
+use crate::models::bg_limits::BgFamilyLimitModel;
+use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
+use crate::models::mbg_nbd::MbgNbdParams;
+use crate::models::pareto_limits::ParetoFamilyLimit;
+use crate::models::pareto_nbd::ParetoNbdParams;
+use crate::models::PurchaseModel;
+
+/// The purchase models, in the order `clv evaluate --model all` fits and reports them.
+pub static PURCHASE_MODELS: [PurchaseModelKind; 3] = [BG_NBD, PARETO_NBD, MBG_NBD];
+
+/// BG/NBD (Fader, Hardie & Lee 2005): gamma purchase rates, a beta dropout chance after each
+/// repeat purchase.
+pub const BG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
+    key: "bg-nbd",
+    label: "BG/NBD",
+    source: "Fader, Hardie & Lee 2005",
+    summary: SummaryKind::ContinuousNonContractual,
+    parameter_names: &["r", "alpha", "a", "b"],
+    fit: |data, penalizer| fit_bg_family_model(BG_NBD, data, Dropout::AfterRepeatPurchases, penalizer),
+    forms: &[
+        ModelForm::new("bg_nbd", load::<BgNbdParams>),
+        ModelForm {
+            tag: "bg_nbd_limit",
+            load: |params| load_bg_limit(params, Dropout::AfterRepeatPurchases),
+            probabilities: &["p"],
+        },
+    ],
+});
+
+/// Pareto/NBD (Schmittlein, Morrison & Colombo 1987): gamma purchase rates, gamma dropout rates.
+pub const PARETO_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
+    key: "pareto-nbd",
+    label: "Pareto/NBD",
+    source: "Schmittlein, Morrison & Colombo 1987",
+    summary: SummaryKind::ContinuousNonContractual,
+    parameter_names: &["r", "alpha", "s", "beta"],
+    fit: |data, penalizer| {
+        let kind = PARETO_NBD;
+        match fit_pareto(data.clone(), kind.label, penalizer)? {
+            ParetoFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
+            ParetoFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
+        }
+    },
+    forms: &[
+        ModelForm::new("pareto_nbd", load::<ParetoNbdParams>),
+        ModelForm::new("pareto_nbd_limit", load::<ParetoFamilyLimit>),
+    ],
+});
+
+/// MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD with a dropout chance at the first purchase too.
+pub const MBG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
+    key: "mbg-nbd",
+    label: "MBG/NBD",
+    source: "Batislam, Denizel & Filiztekin 2007",
+    summary: SummaryKind::ContinuousNonContractual,
+    parameter_names: &["r", "alpha", "a", "b"],
+    fit: |data, penalizer| fit_bg_family_model(MBG_NBD, data, Dropout::AlsoAtFirstPurchase, penalizer),
+    forms: &[
+        ModelForm::new("mbg_nbd", load::<MbgNbdParams>),
+        ModelForm {
+            tag: "mbg_nbd_limit",
+            load: |params| load_bg_limit(params, Dropout::AlsoAtFirstPurchase),
+            probabilities: &["p"],
+        },
+    ],
+});
+
+/// What a model reads of each customer: the summary kind its likelihood and forecasts take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryKind {
+    /// Non-contractual, continuous time: x repeat purchases, the last at t_x, observed to T
+    /// (`data::rfm`), fitted on the table of distinct histories (`BgNbdData`).
+    ContinuousNonContractual,
+}
+
+/// Reads one form of a model (its parameters, as the model file stores them by name) into the
+/// model that forecasts.
+pub type Loader = fn(serde_json::Value) -> serde_json::Result<Arc<dyn PurchaseModel>>;
+
+/// Fits a model to the distinct customer histories with an L2 penalizer (`mle::maximize`).
+pub type Fitter = fn(&BgNbdData, f64) -> Result<PurchaseFit>;
+
+/// One way a model's fit is stored: the model itself (first) or one of its limiting models.
+#[derive(Debug)]
+pub struct ModelForm {
+    /// The model file's name for it, e.g. `bg_nbd` or `bg_nbd_limit`.
+    pub tag: &'static str,
+    pub load: Loader,
+    /// Parameters that are probabilities (in (0, 1)); every other parameter is positive.
+    pub probabilities: &'static [&'static str],
+}
+
+impl ModelForm {
+    const fn new(tag: &'static str, load: Loader) -> Self {
+        Self {
+            tag,
+            load,
+            probabilities: &[],
+        }
+    }
+}
+
+/// A registry entry.
+#[derive(Debug)]
+pub struct PurchaseModelSpec {
+    /// The command-line spelling, e.g. "bg-nbd".
+    pub key: &'static str,
+    /// The name the papers use, e.g. "BG/NBD".
+    pub label: &'static str,
+    /// The paper that defines it.
+    pub source: &'static str,
+    pub summary: SummaryKind,
+    /// The full model's parameters, in the order of every parameter vector.
+    pub parameter_names: &'static [&'static str],
+    pub fit: Fitter,
+    /// The model first, then its limiting models.
+    pub forms: &'static [ModelForm],
+}
+
+/// A registered purchase model: a handle on its registry entry.
+#[derive(Debug, Clone, Copy)]
+pub struct PurchaseModelKind(&'static PurchaseModelSpec);
+
+impl std::ops::Deref for PurchaseModelKind {
+    type Target = PurchaseModelSpec;
+
+    fn deref(&self) -> &PurchaseModelSpec {
+        self.0
+    }
+}
+
+impl PartialEq for PurchaseModelKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PurchaseModelKind {}
+
+impl serde::Serialize for PurchaseModelKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.key)
+    }
+}
+
+impl PurchaseModelKind {
+    /// The name the papers use, e.g. "BG/NBD".
+    pub fn label(self) -> &'static str {
+        self.0.label
+    }
+
+    /// The command-line spelling, e.g. "bg-nbd".
+    pub fn cli_name(self) -> &'static str {
+        self.0.key
+    }
+
+    /// The model named `key` on the command line.
+    pub fn named(key: &str) -> Option<Self> {
+        PURCHASE_MODELS.iter().copied().find(|k| k.key == key)
+    }
+
+    /// The model and form a model file's tag names, or why none.
+    pub fn form_tagged(tag: &str) -> std::result::Result<(Self, usize), String> {
+        PURCHASE_MODELS
+            .iter()
+            .find_map(|&k| k.forms.iter().position(|f| f.tag == tag).map(|i| (k, i)))
+            .ok_or_else(|| {
+                format!(
+                    "unknown purchase model {tag:?} (this clv knows {})",
+                    Self::all_tags().join(", ")
+                )
+            })
+    }
+
+    /// Every form's tag, for messages.
+    pub fn all_tags() -> Vec<&'static str> {
+        PURCHASE_MODELS
+            .iter()
+            .flat_map(|k| k.forms.iter().map(|f| f.tag))
+            .collect()
+    }
+}
+
+/// The loader of a form whose parameter struct is itself the model.
+fn load<P: DeserializeOwned + PurchaseModel + 'static>(
+    params: serde_json::Value,
+) -> serde_json::Result<Arc<dyn PurchaseModel>> {
+    Ok(Arc::new(serde_json::from_value::<P>(params)?))
+}
+
+fn load_bg_limit(params: serde_json::Value, dropout: Dropout) -> serde_json::Result<Arc<dyn PurchaseModel>> {
+    Ok(Arc::new(BgFamilyLimitModel {
+        limit: serde_json::from_value(params)?,
+        dropout,
+    }))
+}
+
+/// BG/NBD or MBG/NBD: the interior maximum, or the limiting model that is the maximum.
+fn fit_bg_family_model(
+    kind: PurchaseModelKind,
+    data: &BgNbdData,
+    dropout: Dropout,
+    penalizer: f64,
+) -> Result<PurchaseFit> {
+    match fit_bg_family(data, dropout, kind.label, penalizer)? {
+        BgFamilyFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
+        BgFamilyFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_and_tag_is_unique_and_every_model_has_its_interior_form_first() {
+        let mut keys: Vec<&str> = PURCHASE_MODELS.iter().map(|k| k.key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), PURCHASE_MODELS.len());
+        let mut tags = PurchaseModelKind::all_tags();
+        let n = tags.len();
+        tags.sort();
+        tags.dedup();
+        assert_eq!(tags.len(), n);
+        for kind in PURCHASE_MODELS {
+            assert_eq!(kind.forms[0].tag, kind.key.replace('-', "_"));
+            assert_eq!(PurchaseModelKind::named(kind.key), Some(kind));
+        }
+    }
+}
