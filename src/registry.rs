@@ -10,18 +10,22 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::boundary::{fit_bg_family, fit_pareto, BgFamilyFit, ParetoFit};
+use crate::boundary::{
+    fit_bg_family, fit_pareto, limit_text, BgFamilyFit, ParetoFit, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
+};
 use crate::error::Result;
+use crate::mle::maximize;
 use crate::model_file::{ModelFit, PurchaseFit};
-use crate::models::bg_limits::BgFamilyLimitModel;
+use crate::models::bg_limits::{BgFamilyLimitModel, PurchaseRate};
 use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
 use crate::models::mbg_nbd::MbgNbdParams;
+use crate::models::nbd::{Nbd, NbdData};
 use crate::models::pareto_limits::ParetoFamilyLimit;
 use crate::models::pareto_nbd::ParetoNbdParams;
-use crate::models::PurchaseModel;
+use crate::models::{Likelihood, PurchaseModel};
 
 /// The purchase models, in the order `clv evaluate --model all` fits and reports them.
-pub static PURCHASE_MODELS: [PurchaseModelKind; 3] = [BG_NBD, PARETO_NBD, MBG_NBD];
+pub static PURCHASE_MODELS: [PurchaseModelKind; 4] = [BG_NBD, PARETO_NBD, MBG_NBD, NBD];
 
 /// BG/NBD (Fader, Hardie & Lee 2005): gamma purchase rates, a beta dropout chance after each
 /// repeat purchase.
@@ -77,6 +81,20 @@ pub const MBG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
             load: |params| load_bg_limit(params, Dropout::AlsoAtFirstPurchase),
             probabilities: &["p"],
         },
+    ],
+});
+
+/// NBD (Ehrenberg 1959): gamma purchase rates and no dropout, the baseline of every comparison.
+pub const NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
+    key: "nbd",
+    label: "NBD",
+    source: "Ehrenberg 1959",
+    summary: SummaryKind::ContinuousNonContractual,
+    parameter_names: &["r", "alpha"],
+    fit: fit_nbd,
+    forms: &[
+        ModelForm::new("nbd", load::<Nbd>),
+        ModelForm::new("nbd_limit", load::<Nbd>),
     ],
 });
 
@@ -220,6 +238,45 @@ fn fit_bg_family_model(
     match fit_bg_family(data, dropout, kind.label, penalizer)? {
         BgFamilyFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
         BgFamilyFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
+    }
+}
+
+/// NBD: the interior maximum, or its limit (one Poisson rate λ for every customer) when the
+/// likelihood is highest there: when no interior point beats it and a step inside from it, at
+/// r = 1/h for each h of `STEPS_INSIDE` with r/α = λ, lowers the likelihood.
+fn fit_nbd(histories: &BgNbdData, penalizer: f64) -> Result<PurchaseFit> {
+    let kind = NBD;
+    let full = NbdData {
+        histories,
+        common_rate: false,
+    };
+    let interior = maximize(&full, kind.label, penalizer);
+    let poisson = NbdData {
+        histories,
+        common_rate: true,
+    };
+    let limit = maximize(&poisson, kind.label, penalizer)?;
+    let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * histories.n_customers();
+    let rate = poisson.rate(&limit.params);
+    let rises_inside = STEPS_INSIDE.iter().filter_map(|&h| rate.step_inside(h)).any(|inside| {
+        let PurchaseRate::Gamma { r, alpha } = inside else {
+            return false;
+        };
+        full.log_likelihood_with_gradient(&[r, alpha]).0 > limit.log_likelihood + tolerance
+    });
+    match interior {
+        Ok(fit) if fit.log_likelihood > limit.log_likelihood + tolerance => {
+            PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec))
+        }
+        Err(e) if rises_inside => Err(e),
+        _ => {
+            let mut fit = ModelFit::from_mle(limit, <[f64]>::to_vec);
+            fit.limit = Some(limit_text(
+                "homogeneous purchase rate",
+                "every customer buys at the same rate lambda (the limit r, alpha → ∞ with r/alpha = lambda)",
+            ));
+            PurchaseFit::new(kind, 1, fit)
+        }
     }
 }
 

@@ -4,6 +4,7 @@ pub mod bg_limits;
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod mbg_nbd;
+pub mod nbd;
 pub mod pareto_limits;
 pub mod pareto_nbd;
 
