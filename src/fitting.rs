@@ -5,8 +5,8 @@ use crate::boundary::{fit_spend, identifiable};
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::model_file::{FittedModels, GammaGammaFit, PurchaseFit, MODEL_FORMAT_VERSION};
-use crate::models::bg_nbd::BgNbdData;
 use crate::models::gamma_gamma::GammaGammaData;
+use crate::models::histories::Histories;
 use crate::models::Likelihood as _;
 use crate::registry::{PurchaseModelKind, BG_NBD};
 
@@ -47,7 +47,7 @@ pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f6
         });
     }
     identifiable(rfm, kind)?;
-    (kind.fit)(&BgNbdData::new(&rfm.frequency, &rfm.recency, &rfm.t), penalizer)
+    (kind.fit)(&Histories::new(&rfm.frequency, &rfm.recency, &rfm.t), penalizer)
 }
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.

@@ -17,7 +17,8 @@ use crate::error::Result;
 use crate::mle::maximize;
 use crate::model_file::{ModelFit, PurchaseFit};
 use crate::models::bg_limits::{BgFamilyLimitModel, PurchaseRate};
-use crate::models::bg_nbd::{BgNbdData, BgNbdParams, Dropout};
+use crate::models::bg_nbd::{BgNbdParams, Dropout};
+use crate::models::histories::Histories;
 use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::nbd::{Nbd, NbdData};
 use crate::models::pareto_limits::ParetoFamilyLimit;
@@ -102,7 +103,7 @@ pub const NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SummaryKind {
     /// Non-contractual, continuous time: x repeat purchases, the last at t_x, observed to T
-    /// (`data::rfm`), fitted on the table of distinct histories (`BgNbdData`).
+    /// (`data::rfm`), fitted on the table of distinct histories (`models::histories::Histories`).
     ContinuousNonContractual,
 }
 
@@ -111,7 +112,7 @@ pub enum SummaryKind {
 pub type Loader = fn(serde_json::Value) -> serde_json::Result<Arc<dyn PurchaseModel>>;
 
 /// Fits a model to the distinct customer histories with an L2 penalizer (`mle::maximize`).
-pub type Fitter = fn(&BgNbdData, f64) -> Result<PurchaseFit>;
+pub type Fitter = fn(&Histories, f64) -> Result<PurchaseFit>;
 
 /// One way a model's fit is stored: the model itself (first) or one of its limiting models.
 #[derive(Debug)]
@@ -231,7 +232,7 @@ fn load_bg_limit(params: serde_json::Value, dropout: Dropout) -> serde_json::Res
 /// BG/NBD or MBG/NBD: the interior maximum, or the limiting model that is the maximum.
 fn fit_bg_family_model(
     kind: PurchaseModelKind,
-    data: &BgNbdData,
+    data: &Histories,
     dropout: Dropout,
     penalizer: f64,
 ) -> Result<PurchaseFit> {
@@ -244,7 +245,7 @@ fn fit_bg_family_model(
 /// NBD: the interior maximum, or its limit (one Poisson rate λ for every customer) when the
 /// likelihood is highest there: when no interior point beats it and a step inside from it, at
 /// r = 1/h for each h of `STEPS_INSIDE` with r/α = λ, lowers the likelihood.
-fn fit_nbd(histories: &BgNbdData, penalizer: f64) -> Result<PurchaseFit> {
+fn fit_nbd(histories: &Histories, penalizer: f64) -> Result<PurchaseFit> {
     let kind = NBD;
     let full = NbdData {
         histories,

@@ -11,6 +11,7 @@ use crate::models::bg_limits::{
     total_log_likelihood, BgFamilyLimit, DropoutProbability, Limit, LimitData, PurchaseRate,
 };
 use crate::models::bg_nbd::{BgNbdData, Dropout};
+use crate::models::histories::Histories;
 use crate::models::mbg_nbd::MbgNbdData;
 use crate::models::Likelihood;
 
@@ -23,9 +24,9 @@ pub enum BgFamilyFit {
 
 /// Fits BG/NBD (`Dropout::AfterRepeatPurchases`) or MBG/NBD: the interior maximum when there is one,
 /// else the best limiting model that is a maximum (see the module notes).
-pub fn fit_bg_family(data: &BgNbdData, dropout: Dropout, label: &'static str, penalizer: f64) -> Result<BgFamilyFit> {
+pub fn fit_bg_family(data: &Histories, dropout: Dropout, label: &'static str, penalizer: f64) -> Result<BgFamilyFit> {
     let interior = match dropout {
-        Dropout::AfterRepeatPurchases => maximize(data, label, penalizer),
+        Dropout::AfterRepeatPurchases => maximize(&BgNbdData(data.clone()), label, penalizer),
         Dropout::AlsoAtFirstPurchase => maximize(&MbgNbdData(data.clone()), label, penalizer),
     };
     let heading_for_limit = match &interior {
@@ -70,7 +71,7 @@ pub fn fit_bg_family(data: &BgNbdData, dropout: Dropout, label: &'static str, pe
     }
     let interior = match interior {
         Err(_) if !restarts.is_empty() => match dropout {
-            Dropout::AfterRepeatPurchases => refit_near_limit(data, restarts, label),
+            Dropout::AfterRepeatPurchases => refit_near_limit(&BgNbdData(data.clone()), restarts, label),
             Dropout::AlsoAtFirstPurchase => refit_near_limit(&MbgNbdData(data.clone()), restarts, label),
         },
         other => other,

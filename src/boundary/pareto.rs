@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::mle::{maximize, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::bg_limits::{Limit, PurchaseRate};
-use crate::models::bg_nbd::BgNbdData;
+use crate::models::histories::Histories;
 use crate::models::pareto_limits::{
     total_log_likelihood as pareto_total_log_likelihood, Lifetime, ParetoFamilyLimit, ParetoLimitData,
 };
@@ -23,7 +23,7 @@ pub enum ParetoFit {
 /// Fits Pareto/NBD: the interior maximum when there is one, else the best of its limiting models
 /// (one dropout rate, one purchase rate, or both) that is a maximum, by the checks of the module
 /// notes. A fit heading for a limit runs to the edge (`MAX_SHAPE`) and shows as an error or warnings.
-pub fn fit_pareto(data: BgNbdData, label: &'static str, penalizer: f64) -> Result<ParetoFit> {
+pub fn fit_pareto(data: Histories, label: &'static str, penalizer: f64) -> Result<ParetoFit> {
     let full = ParetoNbdData(data);
     let interior = maximize(&full, label, penalizer);
     let heading_for_limit = match &interior {

@@ -14,9 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_nbd::{
-    gamma_rate_beta_dropout_expectation, purchases_until_dropout, BgNbdData, Dropout, QUADRATURE_TOLERANCE,
-};
+use super::bg_family::{gamma_rate_beta_dropout_expectation, purchases_until_dropout, Dropout, QUADRATURE_TOLERANCE};
+use super::histories::Histories;
 use super::Likelihood;
 use crate::special::{beta_expectation, beta_reg, digamma, ln_gamma, ln_rising, log_add_exp, logistic};
 
@@ -407,7 +406,7 @@ fn digamma_difference(z: f64, n: f64) -> f64 {
 /// A limiting model's likelihood over the BG/NBD fit data. The optimiser works on positive
 /// parameters (it fits their logarithms), so p enters as its odds p/(1−p); `to_model` converts.
 pub struct LimitData<'a> {
-    pub data: &'a BgNbdData,
+    pub data: &'a Histories,
     pub limit: Limit,
     pub dropout: Dropout,
 }
@@ -490,7 +489,7 @@ impl Likelihood for LimitData<'_> {
 }
 
 /// Σ over customers of the log-likelihood of any BG-family model (limiting or general).
-pub fn total_log_likelihood(data: &BgNbdData, model: &BgFamilyLimit, dropout: Dropout) -> f64 {
+pub fn total_log_likelihood(data: &Histories, model: &BgFamilyLimit, dropout: Dropout) -> f64 {
     data.weighted_sum(|x, tx, t| (model.log_likelihood_with_gradient(dropout, x, tx, t).0, [0.0; 0]))
         .0
 }
@@ -528,7 +527,8 @@ impl super::PurchaseModel for BgFamilyLimitModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::bg_nbd::{family_log_likelihood, BgNbdParams};
+    use crate::models::bg_family::family_log_likelihood;
+    use crate::models::bg_nbd::BgNbdParams;
     use crate::test_support::*;
 
     const AFTER: Dropout = Dropout::AfterRepeatPurchases;

@@ -9,11 +9,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_nbd::{
+use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
-    family_log_likelihood, family_p_alive, family_probability_of_no_purchase, family_probability_of_purchases,
-    BgNbdData, BgNbdParams, Dropout,
+    family_log_likelihood, family_p_alive, family_penalty_centres, family_probability_of_no_purchase,
+    family_probability_of_purchases, family_start_points, Dropout,
 };
+use super::bg_nbd::BgNbdParams;
+use super::histories::Histories;
 use super::Likelihood;
 
 const DROPOUT: Dropout = Dropout::AlsoAtFirstPurchase;
@@ -97,7 +99,7 @@ impl MbgNbdParams {
 
 /// MBG/NBD data for fitting: the same distinct (x, t_x, T) rows as BG/NBD.
 #[derive(Debug, Clone)]
-pub struct MbgNbdData(pub BgNbdData);
+pub struct MbgNbdData(pub Histories);
 
 impl Likelihood for MbgNbdData {
     fn parameter_names(&self) -> &'static [&'static str] {
@@ -119,11 +121,11 @@ impl Likelihood for MbgNbdData {
     }
 
     fn penalty_centres(&self) -> Vec<f64> {
-        self.0.penalty_centres()
+        family_penalty_centres(&self.0)
     }
 
     fn start_points(&self) -> Vec<Vec<f64>> {
-        self.0.start_points()
+        family_start_points(&self.0)
     }
 }
 

@@ -1,8 +1,10 @@
 //! The models: each file holds one model's likelihood and predictions, math first.
 
+pub mod bg_family;
 pub mod bg_limits;
 pub mod bg_nbd;
 pub mod gamma_gamma;
+pub mod histories;
 pub mod mbg_nbd;
 pub mod nbd;
 pub mod pareto_limits;

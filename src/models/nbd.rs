@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_limits::PurchaseRate;
-use super::bg_nbd::BgNbdData;
+use super::histories::Histories;
 use super::{Likelihood, PurchaseModel};
 
 /// The NBD model: a gamma purchase rate `{r, alpha}`, or at its limit one Poisson rate `{lambda}`.
@@ -54,7 +54,7 @@ impl PurchaseModel for Nbd {
 
 /// The NBD likelihood over the distinct customer histories, in (r, α), or in λ at the limit.
 pub struct NbdData<'a> {
-    pub histories: &'a BgNbdData,
+    pub histories: &'a Histories,
     /// Fit the limit: one Poisson rate λ for every customer.
     pub common_rate: bool,
 }

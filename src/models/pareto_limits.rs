@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_limits::{Limit, PurchaseRate};
-use super::bg_nbd::BgNbdData;
+use super::histories::Histories;
 use super::pareto_nbd::{expm1_ratio, purchases_over_a_lifetime, ParetoNbdParams, MAX_SHAPE};
 use super::Likelihood;
 use crate::special::{integrate_decreasing_with, log_add_exp, logistic};
@@ -348,7 +348,7 @@ impl ParetoFamilyLimit {
 
 /// A limiting model's likelihood over the BG/NBD fit data, with its analytic gradient.
 pub struct ParetoLimitData<'a> {
-    pub data: &'a BgNbdData,
+    pub data: &'a Histories,
     pub limit: Limit,
 }
 
@@ -414,7 +414,7 @@ impl Likelihood for ParetoLimitData<'_> {
 
 /// Σ over customers of the log-likelihood of any Pareto/NBD-family model (limiting or general);
 /// the likelihood alone, without the finite-difference gradient the fit needs.
-pub fn total_log_likelihood(data: &BgNbdData, model: &ParetoFamilyLimit) -> f64 {
+pub fn total_log_likelihood(data: &Histories, model: &ParetoFamilyLimit) -> f64 {
     data.weighted_sum(|x, tx, t| (model.log_likelihood(x, tx, t), [0.0; 0]))
         .0
 }

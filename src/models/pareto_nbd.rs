@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_nbd::BgNbdData;
+use super::histories::Histories;
 use super::pareto_limits::ParetoFamilyLimit;
 use super::Likelihood;
 use crate::special::{integrate, ln_gamma, ln_hyp2f1_c_is_a_plus_1_near_one, log_add_exp, logistic};
@@ -267,7 +267,7 @@ pub const MAX_SHAPE: f64 = 1e3;
 
 /// Pareto/NBD data for fitting: the same distinct (x, t_x, T) rows as BG/NBD.
 #[derive(Debug, Clone)]
-pub struct ParetoNbdData(pub BgNbdData);
+pub struct ParetoNbdData(pub Histories);
 
 impl ParetoNbdData {
     /// The total log-likelihood and gradient in (r, α, s, β), −∞ where r or s exceeds `max_shape`.
