@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
     family_log_likelihood, family_p_alive, family_penalty_centres, family_probability_of_no_purchase,
-    family_probability_of_purchases, family_start_points, Dropout,
+    family_probability_of_purchases, family_start_points, family_total, Dropout,
 };
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
@@ -106,10 +106,9 @@ impl Likelihood for MbgNbdData {
         &["r", "alpha", "a", "b"]
     }
 
+    /// Eq. (6) with one more dropout chance, summed over the value tables (`family_total`).
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
-        let model = MbgNbdParams::from_slice(params);
-        self.0
-            .weighted_sum(|x, tx, t| model.log_likelihood_with_gradient(x, tx, t))
+        family_total(&self.0, &BgNbdParams::from_slice(params), DROPOUT)
     }
 
     fn n_customers(&self) -> f64 {
