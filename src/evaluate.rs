@@ -181,7 +181,7 @@ pub struct NotFitted {
 /// Which model the data prefer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preferred {
-    /// Lowest BIC: the likelihood, penalised for parameters (all models here have four).
+    /// Lowest BIC: the likelihood, penalised for the number of parameters.
     pub by_bic: PurchaseModelKind,
     /// Lowest per-customer mean absolute error in the holdout.
     pub by_holdout_error: PurchaseModelKind,
