@@ -17,6 +17,7 @@ use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::{fit_purchase_model, fit_spend_model};
 use crate::model_file::{GammaGammaFit, ModelFit, PurchaseFit};
 use crate::registry::PurchaseModelKind;
+use crate::warnings::FitWarning;
 
 /// Calibration frequencies are grouped 0, 1, …, 6 and "7+" in the histogram and the conditional
 /// expectations, as in the paper's figures 1 and 4.
@@ -64,7 +65,7 @@ pub struct FitSummary {
     pub bic: f64,
     pub n_customers: u64,
     pub iterations: u64,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<FitWarning>,
     /// For a limiting model: which heterogeneity went to its limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<String>,

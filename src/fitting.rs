@@ -9,6 +9,7 @@ use crate::models::gamma_gamma::GammaGammaData;
 use crate::models::histories::Histories;
 use crate::models::Likelihood as _;
 use crate::registry::{PurchaseModelKind, BG_NBD};
+use crate::warnings::FitWarning;
 
 /// Fits BG/NBD and Gamma-Gamma on `rfm`, the two fits side by side on rayon's pool.
 pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
@@ -72,18 +73,11 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
     let mean_spend = fit.params.mean_spend();
     let q = fit.params.q().unwrap_or(f64::INFINITY);
     if mean_spend.is_none() {
-        fit.warnings.push(format!(
-            "q = {q:.4} ≤ 1: the population mean spend p·v/(q−1) is infinite, so customers without repeat purchases \
-             get no spend or CLV forecast (left empty); customers with x repeat purchases get E[M | x, z̄] = \
-             p(v + x·z̄)/(p·x + q − 1) wherever p·x + q > 1"
-        ));
+        fit.warnings.push(FitWarning::InfiniteMeanSpend { q });
     }
     if let (Some(mean), true) = (mean_spend, q < 2.0) {
-        fit.warnings.push(format!(
-            "q = {q:.4} < 2: spend per customer has infinite variance across customers, and customers without \
-             repeat purchases are forecast the population mean p·v/(q−1) = {mean:.2}, which a q nearer 1 would inflate \
-             without bound"
-        ));
+        fit.warnings
+            .push(FitWarning::InfiniteSpendVariance { q, mean_spend: mean });
     }
     Ok((
         Some(GammaGammaFit {

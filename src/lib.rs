@@ -26,6 +26,7 @@ pub mod simulate;
 pub mod special;
 #[cfg(test)]
 mod test_support;
+pub mod warnings;
 
 pub use data::rfm::{summarize, RfmTable, Summary, SummaryOptions};
 pub use data::transactions::{LogSpec, Transactions};

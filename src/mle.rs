@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClvError, Result};
 use crate::models::Likelihood;
+use crate::warnings::FitWarning;
 
 /// L-BFGS memory.
 const LBFGS_MEMORY: usize = 7;
@@ -52,7 +53,7 @@ pub struct MleFit {
     pub penalizer: f64,
     /// L-BFGS iterations plus Newton polishing steps.
     pub iterations: u64,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<FitWarning>,
 }
 
 /// The objective actually maximised: the log-likelihood minus an optional penalty
@@ -227,14 +228,12 @@ fn finish<M: Likelihood>(
     // The reported log-likelihood (and AIC, BIC) is the data's, without any penalty.
     let ll = model.data_log_likelihood(&params);
     let mut warnings = Vec::new();
-    const HINT: &str =
-        "the forecasts may still be usable; more customers or a longer calibration period would pin it down";
     for (name, t) in model.parameter_names().iter().zip(&theta) {
         if t.abs() > BOUNDARY_LOG {
-            warnings.push(format!(
-                "{name} = {:.3e} is at the edge of the parameter space: the data do not identify it ({HINT})",
-                t.exp()
-            ));
+            warnings.push(FitWarning::AtTheEdge {
+                parameter: name.to_string(),
+                value: t.exp(),
+            });
         }
     }
     let (standard_errors, covariance) = match covariance_from_log_hessian(&hessian, &params) {
@@ -243,18 +242,17 @@ fn finish<M: Likelihood>(
             for ((name, s), p) in model.parameter_names().iter().zip(&se).zip(&params) {
                 // A relative standard error above 5 puts e^±10 in the 95% interval of ln p.
                 if s / p > MAX_RELATIVE_SE {
-                    warnings.push(format!(
-                        "{name} = {p:.4e} is not identified by the data: its standard error is {:.0} times the estimate ({HINT})",
-                        s / p
-                    ));
+                    warnings.push(FitWarning::NotIdentified {
+                        parameter: name.to_string(),
+                        value: *p,
+                        relative_error: s / p,
+                    });
                 }
             }
             (Some(se), Some(cov))
         }
         None => {
-            warnings.push(format!(
-                "the observed information is not positive definite, so some parameters are not identified and there are no standard errors ({HINT})"
-            ));
+            warnings.push(FitWarning::NoStandardErrors);
             (None, None)
         }
     };

@@ -12,6 +12,7 @@ use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::SpendParams;
 use crate::models::{Parameters, PurchaseModel};
 use crate::registry::{ModelForm, PurchaseModelKind};
+use crate::warnings::FitWarning;
 
 /// Version of the model-file layout; bumped when a field changes meaning. Version 3 stores the
 /// purchase fit under `"purchase"` with its model's tag inside (`{"model": "bg_nbd", "params":
@@ -39,7 +40,7 @@ pub struct ModelFit<P> {
     pub penalizer: f64,
     pub iterations: u64,
     #[serde(default)]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<FitWarning>,
     /// For a limiting model (a fit whose maximum lies at a boundary of the parameter space):
     /// which heterogeneity went to its limit, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
