@@ -10,6 +10,7 @@ use clv::data::io::write_table;
 use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
 use clv::fitting::fit_purchase_model;
+use clv::mle::FitOptions;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::pareto_nbd::ParetoNbdParams;
 use clv::registry::PURCHASE_MODELS;
@@ -90,7 +91,7 @@ fn main() {
             let mut outcome = String::new();
             for _ in 0..3 {
                 let started = Instant::now();
-                let fit = fit_purchase_model(&rfm, kind, 0.0);
+                let fit = fit_purchase_model(&rfm, kind, &FitOptions::default());
                 best = best.min(started.elapsed());
                 outcome = match fit {
                     Ok(fit) => fit.erased().limit.map_or("interior maximum".to_string(), |l| {

@@ -12,7 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use clv::data::io::write_table;
 use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
-use clv::mle::maximize;
+use clv::mle::{maximize, FitOptions};
 use clv::models::bg_nbd::BgNbdData;
 use clv::models::gamma_gamma::GammaGammaData;
 use clv::simulate::{simulate, SimulationOptions};
@@ -77,10 +77,10 @@ fn benches(c: &mut Criterion) {
             b.iter(|| summarize(black_box(log), &SUMMARY))
         });
         group.bench_with_input(BenchmarkId::new("fit_bg_nbd", n), &purchases, |b, d| {
-            b.iter(|| maximize(black_box(d), "BG/NBD", 0.0))
+            b.iter(|| maximize(black_box(d), "BG/NBD", &FitOptions::default()))
         });
         group.bench_with_input(BenchmarkId::new("fit_gamma_gamma", n), &spend, |b, d| {
-            b.iter(|| maximize(black_box(d), "Gamma-Gamma", 0.0))
+            b.iter(|| maximize(black_box(d), "Gamma-Gamma", &FitOptions::default()))
         });
         group.bench_with_input(BenchmarkId::new("forecast_clv", n), &rfm, |b, rfm| {
             b.iter(|| forecast(&models, black_box(rfm), &options))

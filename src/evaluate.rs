@@ -15,6 +15,7 @@ use crate::data::transactions::{epoch_days, Transactions};
 use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::{fit_purchase_model, fit_spend_model};
+use crate::mle::FitOptions;
 use crate::model_file::{GammaGammaFit, ModelFit, PurchaseFit};
 use crate::registry::PurchaseModelKind;
 use crate::warnings::FitWarning;
@@ -243,7 +244,7 @@ pub fn evaluate(
     log: &Transactions,
     summary: &Summary,
     kinds: &[PurchaseModelKind],
-    penalizer: f64,
+    options: &FitOptions,
 ) -> Result<Evaluation> {
     let calibration_end = summary.calibration_end.ok_or_else(|| {
         ClvError::InvalidArgument("an evaluation needs a calibration end (--calibration-end DATE)".into())
@@ -265,10 +266,10 @@ pub fn evaluate(
         || {
             kinds
                 .par_iter()
-                .map(|&kind| (kind, fit_purchase_model(&rfm, kind, penalizer)))
+                .map(|&kind| (kind, fit_purchase_model(&rfm, kind, options)))
                 .collect::<Vec<(PurchaseModelKind, Result<PurchaseFit>)>>()
         },
-        || fit_spend_model(&rfm, penalizer),
+        || fit_spend_model(&rfm, options),
     );
     // One model that cannot be fitted does not hide the others; only when none can is it an error.
     let mut not_fitted = Vec::new();

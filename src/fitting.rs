@@ -4,6 +4,7 @@
 use crate::boundary::{fit_spend, identifiable};
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
+use crate::mle::FitOptions;
 use crate::model_file::{FittedModels, GammaGammaFit, PurchaseFit, MODEL_FORMAT_VERSION};
 use crate::models::gamma_gamma::GammaGammaData;
 use crate::models::histories::Histories;
@@ -13,19 +14,19 @@ use crate::warnings::FitWarning;
 
 /// Fits BG/NBD and Gamma-Gamma on `rfm`, the two fits side by side on rayon's pool.
 pub fn fit_models(rfm: &RfmTable) -> Result<FittedModels> {
-    fit_models_with(rfm, 0.0)
+    fit_models_with(rfm, &FitOptions::default())
 }
 
-/// As `fit_models`, with an L2 penalizer λ ≥ 0 on both models' parameters (see `mle::maximize`).
-pub fn fit_models_with(rfm: &RfmTable, penalizer: f64) -> Result<FittedModels> {
-    fit_models_using(rfm, BG_NBD, penalizer)
+/// As `fit_models`, with other options (an L2 penalizer on both models' parameters, see `FitOptions`).
+pub fn fit_models_with(rfm: &RfmTable, options: &FitOptions) -> Result<FittedModels> {
+    fit_models_using(rfm, BG_NBD, options)
 }
 
 /// Fits the purchase model `kind` and Gamma-Gamma on `rfm`, side by side on rayon's pool.
-pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<FittedModels> {
+pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<FittedModels> {
     let (purchase, spend) = rayon::join(
-        || fit_purchase_model(rfm, kind, penalizer),
-        || fit_spend_model(rfm, penalizer),
+        || fit_purchase_model(rfm, kind, options),
+        || fit_spend_model(rfm, options),
     );
     let purchase = purchase?;
     let (gamma_gamma, gamma_gamma_skipped) = spend?;
@@ -40,7 +41,7 @@ pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64)
 }
 
 /// Fits one purchase model on the frequency, recency and T of `rfm`, as its registry entry says.
-pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f64) -> Result<PurchaseFit> {
+pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<PurchaseFit> {
     if rfm.is_empty() {
         return Err(ClvError::Model {
             model: kind.label(),
@@ -48,11 +49,11 @@ pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, penalizer: f6
         });
     }
     identifiable(rfm, kind)?;
-    (kind.fit)(&Histories::new(&rfm.frequency, &rfm.recency, &rfm.t), penalizer)
+    (kind.fit)(&Histories::new(&rfm.frequency, &rfm.recency, &rfm.t), options)
 }
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
-pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGammaFit>, Option<String>)> {
+pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<(Option<GammaGammaFit>, Option<String>)> {
     let Some(monetary) = rfm.monetary_value.as_ref() else {
         return Ok((None, Some("the RFM table has no monetary_value column".to_string())));
     };
@@ -69,7 +70,7 @@ pub fn fit_spend_model(rfm: &RfmTable, penalizer: f64) -> Result<(Option<GammaGa
     if let Some(reason) = data.unidentifiable() {
         return Ok((None, Some(reason)));
     }
-    let mut fit = fit_spend(&data, penalizer)?;
+    let mut fit = fit_spend(&data, options)?;
     let mean_spend = fit.params.mean_spend();
     let q = fit.params.q().unwrap_or(f64::INFINITY);
     if mean_spend.is_none() {

@@ -117,14 +117,64 @@ impl<M: Likelihood> Penalized<'_, M> {
     }
 }
 
-/// Fits `model` by maximum likelihood (penalised by `penalizer` ≥ 0, see `Penalized`), trying
-/// each of its start points until one converges.
-pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f64) -> Result<MleFit> {
-    if !(penalizer.is_finite() && penalizer >= 0.0) {
-        return Err(ClvError::InvalidArgument(format!(
-            "the penalizer must be ≥ 0, not {penalizer}"
-        )));
+/// How to fit, checked as it is built: `FitOptions::default().with_penalizer(λ)?`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitOptions {
+    penalizer: f64,
+    max_iterations: u64,
+}
+
+impl Default for FitOptions {
+    /// Plain maximum likelihood, up to 1,000 L-BFGS iterations from each start point.
+    fn default() -> Self {
+        Self {
+            penalizer: 0.0,
+            max_iterations: MAX_ITERATIONS,
+        }
     }
+}
+
+impl FitOptions {
+    /// The L2 penalty λ ≥ 0 on the log-parameters (see `Penalized`); 0 is plain maximum likelihood.
+    pub fn with_penalizer(self, penalizer: f64) -> Result<Self> {
+        if !(penalizer.is_finite() && penalizer >= 0.0) {
+            return Err(ClvError::InvalidArgument(format!(
+                "the penalizer must be ≥ 0, not {penalizer}"
+            )));
+        }
+        Ok(Self { penalizer, ..self })
+    }
+
+    /// The most L-BFGS iterations from one start point, ≥ 1.
+    pub fn with_max_iterations(self, max_iterations: u64) -> Result<Self> {
+        if max_iterations == 0 {
+            return Err(ClvError::InvalidArgument("the fit needs at least one iteration".into()));
+        }
+        Ok(Self { max_iterations, ..self })
+    }
+
+    pub fn penalizer(&self) -> f64 {
+        self.penalizer
+    }
+
+    pub fn max_iterations(&self) -> u64 {
+        self.max_iterations
+    }
+
+    /// The same options without the penalty: a limiting model is compared with the data's own
+    /// likelihood, so it is fitted unpenalised.
+    pub fn unpenalized(&self) -> Self {
+        Self {
+            penalizer: 0.0,
+            ..*self
+        }
+    }
+}
+
+/// Fits `model` by maximum likelihood (penalised by the options' penalizer, see `Penalized`),
+/// trying each of its start points until one converges.
+pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, options: &FitOptions) -> Result<MleFit> {
+    let (penalizer, max_iterations) = (options.penalizer, options.max_iterations);
     let objective = Penalized::new(model, penalizer);
     let model = &objective;
     let n = model.n_customers();
@@ -144,7 +194,11 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
             penalizer,
             centres: objective.centres.clone(),
         };
-        if let Some((theta, iters)) = sample.start_points().iter().find_map(|s| run_lbfgs(&sample, s).ok()) {
+        if let Some((theta, iters)) = sample
+            .start_points()
+            .iter()
+            .find_map(|s| run_lbfgs(&sample, s, max_iterations).ok())
+        {
             let hessian = log_space_hessian(&sample, &theta);
             match finish(model, model_name, theta, iters, Some(hessian)) {
                 Ok(fit) => return Ok(fit),
@@ -154,7 +208,7 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, penalizer: f
     }
     for start in model.start_points() {
         // Later start points are retries, used only when the earlier ones fail.
-        match run_lbfgs(model, &start).and_then(|(theta, iters)| {
+        match run_lbfgs(model, &start, max_iterations).and_then(|(theta, iters)| {
             finish(model, model_name, theta, iters, None).map_err(|e| format!("start {start:?}: {e}"))
         }) {
             Ok(fit) => return Ok(fit),
@@ -435,7 +489,11 @@ impl<M: Likelihood> Gradient for MeanNegLogLikelihood<'_, M> {
 
 /// One L-BFGS run from `start` (natural parameters); returns θ and the iteration count,
 /// or why it failed.
-fn run_lbfgs<M: Likelihood>(model: &M, start: &[f64]) -> std::result::Result<(Vec<f64>, u64), String> {
+fn run_lbfgs<M: Likelihood>(
+    model: &M,
+    start: &[f64],
+    max_iterations: u64,
+) -> std::result::Result<(Vec<f64>, u64), String> {
     let problem = MeanNegLogLikelihood {
         model,
         n: model.n_customers(),
@@ -447,7 +505,7 @@ fn run_lbfgs<M: Likelihood>(model: &M, start: &[f64]) -> std::result::Result<(Ve
         .and_then(|s| s.with_tolerance_cost(1e-15))
         .map_err(|e| e.to_string())?;
     let result = Executor::new(problem, solver)
-        .configure(|state| state.param(init).max_iters(MAX_ITERATIONS))
+        .configure(|state| state.param(init).max_iters(max_iterations))
         .run()
         .map_err(|e| format!("start {start:?}: {e}"))?;
     let state = result.state();
@@ -483,5 +541,21 @@ mod tests {
             }
         }
         assert!(spd_inverse(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
+    }
+
+    #[test]
+    fn fit_options_are_checked_as_they_are_built() {
+        let options = FitOptions::default().with_penalizer(0.01).unwrap();
+        assert_eq!((options.penalizer(), options.max_iterations()), (0.01, MAX_ITERATIONS));
+        assert_eq!(options.unpenalized().penalizer(), 0.0);
+        for bad in [-0.1, f64::NAN, f64::INFINITY] {
+            let error = FitOptions::default().with_penalizer(bad).unwrap_err().to_string();
+            assert!(error.contains("the penalizer must be ≥ 0"), "{error}");
+        }
+        assert!(FitOptions::default().with_max_iterations(0).is_err());
+        assert_eq!(
+            FitOptions::default().with_max_iterations(5).unwrap().max_iterations(),
+            5
+        );
     }
 }

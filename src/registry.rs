@@ -14,7 +14,7 @@ use crate::boundary::{
     fit_bg_family, fit_pareto, limit_text, BgFamilyFit, ParetoFit, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
 };
 use crate::error::Result;
-use crate::mle::maximize;
+use crate::mle::{maximize, FitOptions};
 use crate::model_file::{ModelFit, PurchaseFit};
 use crate::models::bg_limits::{BgFamilyLimitModel, PurchaseRate};
 use crate::models::bg_nbd::{BgNbdParams, Dropout};
@@ -36,7 +36,7 @@ pub const BG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
     source: "Fader, Hardie & Lee 2005",
     summary: SummaryKind::ContinuousNonContractual,
     parameter_names: &["r", "alpha", "a", "b"],
-    fit: |data, penalizer| fit_bg_family_model(BG_NBD, data, Dropout::AfterRepeatPurchases, penalizer),
+    fit: |data, options| fit_bg_family_model(BG_NBD, data, Dropout::AfterRepeatPurchases, options),
     forms: &[
         ModelForm::new("bg_nbd", load::<BgNbdParams>),
         ModelForm {
@@ -54,9 +54,9 @@ pub const PARETO_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
     source: "Schmittlein, Morrison & Colombo 1987",
     summary: SummaryKind::ContinuousNonContractual,
     parameter_names: &["r", "alpha", "s", "beta"],
-    fit: |data, penalizer| {
+    fit: |data, options| {
         let kind = PARETO_NBD;
-        match fit_pareto(data.clone(), kind.label, penalizer)? {
+        match fit_pareto(data.clone(), kind.label, options)? {
             ParetoFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
             ParetoFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
         }
@@ -74,7 +74,7 @@ pub const MBG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
     source: "Batislam, Denizel & Filiztekin 2007",
     summary: SummaryKind::ContinuousNonContractual,
     parameter_names: &["r", "alpha", "a", "b"],
-    fit: |data, penalizer| fit_bg_family_model(MBG_NBD, data, Dropout::AlsoAtFirstPurchase, penalizer),
+    fit: |data, options| fit_bg_family_model(MBG_NBD, data, Dropout::AlsoAtFirstPurchase, options),
     forms: &[
         ModelForm::new("mbg_nbd", load::<MbgNbdParams>),
         ModelForm {
@@ -111,8 +111,8 @@ pub enum SummaryKind {
 /// model that forecasts.
 pub type Loader = fn(serde_json::Value) -> serde_json::Result<Arc<dyn PurchaseModel>>;
 
-/// Fits a model to the distinct customer histories with an L2 penalizer (`mle::maximize`).
-pub type Fitter = fn(&Histories, f64) -> Result<PurchaseFit>;
+/// Fits a model to the distinct customer histories (`mle::maximize`).
+pub type Fitter = fn(&Histories, &FitOptions) -> Result<PurchaseFit>;
 
 /// One way a model's fit is stored: the model itself (first) or one of its limiting models.
 #[derive(Debug)]
@@ -234,9 +234,9 @@ fn fit_bg_family_model(
     kind: PurchaseModelKind,
     data: &Histories,
     dropout: Dropout,
-    penalizer: f64,
+    options: &FitOptions,
 ) -> Result<PurchaseFit> {
-    match fit_bg_family(data, dropout, kind.label, penalizer)? {
+    match fit_bg_family(data, dropout, kind.label, options)? {
         BgFamilyFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
         BgFamilyFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
     }
@@ -245,18 +245,18 @@ fn fit_bg_family_model(
 /// NBD: the interior maximum, or its limit (one Poisson rate λ for every customer) when the
 /// likelihood is highest there: when no interior point beats it and a step inside from it, at
 /// r = 1/h for each h of `STEPS_INSIDE` with r/α = λ, lowers the likelihood.
-fn fit_nbd(histories: &Histories, penalizer: f64) -> Result<PurchaseFit> {
+fn fit_nbd(histories: &Histories, options: &FitOptions) -> Result<PurchaseFit> {
     let kind = NBD;
     let full = NbdData {
         histories,
         common_rate: false,
     };
-    let interior = maximize(&full, kind.label, penalizer);
+    let interior = maximize(&full, kind.label, options);
     let poisson = NbdData {
         histories,
         common_rate: true,
     };
-    let limit = maximize(&poisson, kind.label, penalizer)?;
+    let limit = maximize(&poisson, kind.label, options)?;
     let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * histories.n_customers();
     let rate = poisson.rate(&limit.params);
     let rises_inside = STEPS_INSIDE.iter().filter_map(|&h| rate.step_inside(h)).any(|inside| {

@@ -7,6 +7,7 @@ mod common;
 use clv::data::rfm::RfmTable;
 use clv::data::TimeUnit;
 use clv::fitting::fit_purchase_model;
+use clv::mle::FitOptions;
 use clv::registry::NBD;
 use common::{clv, column, csv_header_and_rows, repo, s, scratch_dir};
 
@@ -28,7 +29,7 @@ fn the_cdnow_maximum_matches_an_independent_40_digit_computation() {
         Some(TimeUnit::Weeks),
     )
     .unwrap();
-    let fit = fit_purchase_model(&rfm, NBD, 0.0).unwrap();
+    let fit = fit_purchase_model(&rfm, NBD, &FitOptions::default()).unwrap();
     assert_eq!(fit.tag(), "nbd");
     let (r, alpha) = (fit.fit.params.get("r").unwrap(), fit.fit.params.get("alpha").unwrap());
     // The optimiser stops at a mean gradient of 1e-10 per customer in log-parameters: the

@@ -9,6 +9,7 @@ use clv::data::rfm::{summarize, CustomerIds, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
 use clv::fitting::fit_purchase_model;
 use clv::mle::spd_inverse;
+use clv::mle::FitOptions;
 use clv::models::bg_nbd::{BgNbdData, BgNbdParams};
 use clv::models::gamma_gamma::GammaGammaData;
 use clv::models::Likelihood;
@@ -37,6 +38,10 @@ fn column(summary: &clv::Summary, name: &str) -> Vec<f64> {
         .cast(&polars::prelude::DataType::Float64)
         .unwrap();
     c.f64().unwrap().no_null_iter().collect()
+}
+
+fn penalized_by(penalizer: f64) -> FitOptions {
+    FitOptions::default().with_penalizer(penalizer).unwrap()
 }
 
 fn published_rfm() -> RfmTable {
@@ -346,7 +351,7 @@ fn a_penalized_fit_reports_the_data_log_likelihood_at_its_estimate() {
     // at the MLE, and it is what the fit reports (eq. 6 summed at the penalized estimate).
     let rfm = published_rfm();
     let mle = fit_models(&rfm).unwrap();
-    let penalized = clv::fit_models_with(&rfm, 0.01).unwrap();
+    let penalized = clv::fit_models_with(&rfm, &penalized_by(0.01)).unwrap();
     let p = penalized.bg_nbd().unwrap().params;
     assert_eq!(penalized.bg_nbd().unwrap().penalizer, 0.01);
     assert!(
@@ -362,7 +367,7 @@ fn a_penalized_fit_reports_the_data_log_likelihood_at_its_estimate() {
 }
 
 fn pareto_nbd_fit(rfm: &RfmTable) -> clv::model_file::ModelFit<clv::models::pareto_nbd::ParetoNbdParams> {
-    let fit = fit_purchase_model(rfm, PARETO_NBD, 0.0).unwrap();
+    let fit = fit_purchase_model(rfm, PARETO_NBD, &FitOptions::default()).unwrap();
     fit.typed("pareto_nbd")
         .unwrap_or_else(|| panic!("not Pareto/NBD: {}", fit.tag()))
 }
@@ -395,7 +400,7 @@ fn pareto_nbd_fit_reproduces_the_papers_comparison_estimates() {
 #[test]
 fn mbg_nbd_fit_reproduces_btydplus_on_cdnow() {
     // shared/REFERENCE.md: R's BTYDplus gives r 0.525, α 6.183, a 0.891, b 1.614 on CDNOW.
-    let fit = fit_purchase_model(&published_rfm(), MBG_NBD, 0.0).unwrap();
+    let fit = fit_purchase_model(&published_rfm(), MBG_NBD, &FitOptions::default()).unwrap();
     let fit: clv::model_file::ModelFit<clv::models::mbg_nbd::MbgNbdParams> = fit.typed("mbg_nbd").expect("MBG/NBD");
     let p = fit.params;
     assert_eq!(
@@ -419,10 +424,10 @@ fn the_penalty_pulls_the_same_in_days_or_weeks_and_in_cents_or_dollars() {
     if let Some(m) = cents.monetary_value.as_mut() {
         m.iter_mut().for_each(|v| *v *= 100.0);
     }
-    let lambda = 0.05;
-    let in_weeks = clv::fit_models_with(&weeks, lambda).unwrap();
-    let in_days = clv::fit_models_with(&days, lambda).unwrap();
-    let in_cents = clv::fit_models_with(&cents, lambda).unwrap();
+    let lambda = penalized_by(0.05);
+    let in_weeks = clv::fit_models_with(&weeks, &lambda).unwrap();
+    let in_days = clv::fit_models_with(&days, &lambda).unwrap();
+    let in_cents = clv::fit_models_with(&cents, &lambda).unwrap();
     let (w, d) = (in_weeks.bg_nbd().unwrap().params, in_days.bg_nbd().unwrap().params);
     let close = |a: f64, b: f64, what: &str| assert!((a - b).abs() <= 1e-6 * b.abs(), "{what}: {a} vs {b}");
     close(d.r, w.r, "r");

@@ -5,7 +5,7 @@ use super::{
     brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
 };
 use crate::error::{ClvError, Result};
-use crate::mle::{maximize, MleFit};
+use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::bg_limits::{
     total_log_likelihood, BgFamilyLimit, DropoutProbability, Limit, LimitData, PurchaseRate,
@@ -24,16 +24,21 @@ pub enum BgFamilyFit {
 
 /// Fits BG/NBD (`Dropout::AfterRepeatPurchases`) or MBG/NBD: the interior maximum when there is one,
 /// else the best limiting model that is a maximum (see the module notes).
-pub fn fit_bg_family(data: &Histories, dropout: Dropout, label: &'static str, penalizer: f64) -> Result<BgFamilyFit> {
+pub fn fit_bg_family(
+    data: &Histories,
+    dropout: Dropout,
+    label: &'static str,
+    options: &FitOptions,
+) -> Result<BgFamilyFit> {
     let interior = match dropout {
-        Dropout::AfterRepeatPurchases => maximize(&BgNbdData(data.clone()), label, penalizer),
-        Dropout::AlsoAtFirstPurchase => maximize(&MbgNbdData(data.clone()), label, penalizer),
+        Dropout::AfterRepeatPurchases => maximize(&BgNbdData(data.clone()), label, options),
+        Dropout::AlsoAtFirstPurchase => maximize(&MbgNbdData(data.clone()), label, options),
     };
     let heading_for_limit = match &interior {
         Ok(fit) => near_limit(fit),
         Err(_) => true,
     };
-    if !heading_for_limit || penalizer > 0.0 {
+    if !heading_for_limit || options.penalizer() > 0.0 {
         return interior.map(BgFamilyFit::Interior);
     }
     let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * data.n_customers();
@@ -43,7 +48,7 @@ pub fn fit_bg_family(data: &Histories, dropout: Dropout, label: &'static str, pe
     let mut restarts: Vec<Vec<f64>> = Vec::new();
     for limit in Limit::ALL {
         let face = LimitData { data, limit, dropout };
-        let fit = match maximize(&face, label, 0.0) {
+        let fit = match maximize(&face, label, &options.unpenalized()) {
             Ok(fit) => fit,
             Err(e) => {
                 rejected.push(format!("{}: {}", limit_name(limit), brief(&e)));
@@ -71,8 +76,8 @@ pub fn fit_bg_family(data: &Histories, dropout: Dropout, label: &'static str, pe
     }
     let interior = match interior {
         Err(_) if !restarts.is_empty() => match dropout {
-            Dropout::AfterRepeatPurchases => refit_near_limit(&BgNbdData(data.clone()), restarts, label),
-            Dropout::AlsoAtFirstPurchase => refit_near_limit(&MbgNbdData(data.clone()), restarts, label),
+            Dropout::AfterRepeatPurchases => refit_near_limit(&BgNbdData(data.clone()), restarts, label, options),
+            Dropout::AlsoAtFirstPurchase => refit_near_limit(&MbgNbdData(data.clone()), restarts, label, options),
         },
         other => other,
     };
@@ -185,9 +190,15 @@ fn limit_fit(face: &LimitData<'_>, mut fit: MleFit, model: BgFamilyLimit) -> Mod
 /// L-BFGS in (ln a, ln b) stalls in the curved valley: fitted in (r, α, p̄/(1−p̄), a + b),
 /// p̄ = a/(a+b), where that valley is one axis, from `starts`; then taken as the start of the
 /// usual fit, which confirms the maximum and gives the covariance of (r, α, a, b).
-fn refit_near_limit<M: Likelihood>(model: &M, starts: Vec<Vec<f64>>, label: &'static str) -> Result<MleFit> {
+fn refit_near_limit<M: Likelihood>(
+    model: &M,
+    starts: Vec<Vec<f64>>,
+    label: &'static str,
+    options: &FitOptions,
+) -> Result<MleFit> {
+    let options = &options.unpenalized();
     let reparameterised = MeanAndTotal { model, starts };
-    let fit = maximize(&reparameterised, label, 0.0)?;
+    let fit = maximize(&reparameterised, label, options)?;
     let natural = MeanAndTotal::<M>::natural(&fit.params);
     maximize(
         &Restarted {
@@ -196,7 +207,7 @@ fn refit_near_limit<M: Likelihood>(model: &M, starts: Vec<Vec<f64>>, label: &'st
             search_tolerance: model.search_gradient_tolerance(),
         },
         label,
-        0.0,
+        options,
     )
 }
 

@@ -3,7 +3,7 @@
 
 use super::{brief, limit_text, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
 use crate::error::Result;
-use crate::mle::{maximize, MleFit};
+use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::bg_limits::{Limit, PurchaseRate};
 use crate::models::histories::Histories;
@@ -23,14 +23,14 @@ pub enum ParetoFit {
 /// Fits Pareto/NBD: the interior maximum when there is one, else the best of its limiting models
 /// (one dropout rate, one purchase rate, or both) that is a maximum, by the checks of the module
 /// notes. A fit heading for a limit runs to the edge (`MAX_SHAPE`) and shows as an error or warnings.
-pub fn fit_pareto(data: Histories, label: &'static str, penalizer: f64) -> Result<ParetoFit> {
+pub fn fit_pareto(data: Histories, label: &'static str, options: &FitOptions) -> Result<ParetoFit> {
     let full = ParetoNbdData(data);
-    let interior = maximize(&full, label, penalizer);
+    let interior = maximize(&full, label, options);
     let heading_for_limit = match &interior {
         Ok(fit) => !fit.warnings.is_empty(),
         Err(_) => true,
     };
-    if !heading_for_limit || penalizer > 0.0 {
+    if !heading_for_limit || options.penalizer() > 0.0 {
         return interior.map(ParetoFit::Interior);
     }
     let data = &full.0;
@@ -42,7 +42,7 @@ pub fn fit_pareto(data: Histories, label: &'static str, penalizer: f64) -> Resul
     let mut restarts: Vec<(f64, Vec<f64>)> = Vec::new();
     for limit in Limit::ALL {
         let face = ParetoLimitData { data, limit };
-        let fit = match maximize(&face, label, 0.0) {
+        let fit = match maximize(&face, label, &options.unpenalized()) {
             Ok(fit) => fit,
             Err(e) => {
                 rejected.push(format!("{}: {}", pareto_limit_name(limit), brief(&e)));
@@ -89,7 +89,7 @@ pub fn fit_pareto(data: Histories, label: &'static str, penalizer: f64) -> Resul
         Err(_) if !restarts.is_empty() => {
             restarts.sort_by(|a, b| b.0.total_cmp(&a.0));
             let starts = restarts.into_iter().take(2).map(|(_, start)| start).collect();
-            refit_pareto_near_limit(&full, starts, label)
+            refit_pareto_near_limit(&full, starts, label, options)
         }
         other => other,
     };
@@ -169,10 +169,16 @@ fn describe_point(point: &ParetoFamilyLimit) -> String {
 /// valley: fitted in (r, λ, s, μ), λ = r/α and μ = s/β the mean rates, where that valley is one
 /// axis, from `starts`; then taken as the start of the usual parameterisation, which confirms the
 /// maximum and gives the covariance of (r, α, s, β).
-fn refit_pareto_near_limit(model: &ParetoNbdData, starts: Vec<Vec<f64>>, label: &'static str) -> Result<MleFit> {
+fn refit_pareto_near_limit(
+    model: &ParetoNbdData,
+    starts: Vec<Vec<f64>>,
+    label: &'static str,
+    options: &FitOptions,
+) -> Result<MleFit> {
+    let options = &options.unpenalized();
     let wide = WideParetoNbd(model);
     let reparameterised = ShapesAndMeanRates { model: &wide, starts };
-    let fit = maximize(&reparameterised, label, 0.0)?;
+    let fit = maximize(&reparameterised, label, options)?;
     maximize(
         &Restarted {
             model: &wide,
@@ -180,7 +186,7 @@ fn refit_pareto_near_limit(model: &ParetoNbdData, starts: Vec<Vec<f64>>, label: 
             search_tolerance: NEAR_LIMIT_SEARCH_TOLERANCE,
         },
         label,
-        0.0,
+        options,
     )
 }
 

@@ -6,7 +6,7 @@ use super::{
     brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
 };
 use crate::error::Result;
-use crate::mle::{maximize, MleFit};
+use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::gamma_gamma::{
     GammaGammaData, GammaGammaParams, HomogeneousSpend, HomogeneousSpendData, SpendParams,
@@ -17,22 +17,22 @@ const LABEL: &str = "Gamma-Gamma";
 
 /// Fits the spend model: Gamma-Gamma's interior maximum when there is one, else its homogeneous
 /// limit when that is a maximum.
-pub fn fit_spend(data: &GammaGammaData, penalizer: f64) -> Result<ModelFit<SpendParams>> {
-    let interior = maximize(data, LABEL, penalizer);
+pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit<SpendParams>> {
+    let interior = maximize(data, LABEL, options);
     let heading_for_limit = match &interior {
         Ok(fit) => !fit.warnings.is_empty() || 1.0 / fit.params[1] < NEAR_LIMIT,
         Err(_) => true,
     };
     let to_interior =
         |fit: MleFit| ModelFit::from_mle(fit, |v| SpendParams::GammaGamma(GammaGammaParams::from_slice(v)));
-    if !heading_for_limit || penalizer > 0.0 {
+    if !heading_for_limit || options.penalizer() > 0.0 {
         return interior.map(to_interior);
     }
     let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * data.n_customers();
     let mut candidates = Vec::new();
     let mut rejected = Vec::new();
     let mut restart = None;
-    match maximize(&HomogeneousSpendData(data), LABEL, 0.0) {
+    match maximize(&HomogeneousSpendData(data), LABEL, &options.unpenalized()) {
         Err(e) => rejected.push(format!("homogeneous spend: {}", brief(&e))),
         Ok(fit) => {
             let (p, nu, ll) = (fit.params[0], fit.params[1], fit.log_likelihood);
@@ -69,7 +69,7 @@ pub fn fit_spend(data: &GammaGammaData, penalizer: f64) -> Result<ModelFit<Spend
         }
     }
     let interior = match (interior, restart) {
-        (Err(_), Some(start)) => refit_near_limit(data, start),
+        (Err(_), Some(start)) => refit_near_limit(data, start, options),
         (interior, _) => interior,
     };
     let interior_error = match interior {
@@ -86,14 +86,15 @@ pub fn fit_spend(data: &GammaGammaData, penalizer: f64) -> Result<ModelFit<Spend
 /// fixed and L-BFGS in (ln p, ln q, ln v) stalls in the curved valley: fitted in (p, q, ν = q/v),
 /// where the valley is one axis, from `start`; then confirmed in (p, q, v), which gives the
 /// covariance.
-fn refit_near_limit(data: &GammaGammaData, start: Vec<f64>) -> Result<MleFit> {
+fn refit_near_limit(data: &GammaGammaData, start: Vec<f64>, options: &FitOptions) -> Result<MleFit> {
+    let options = &options.unpenalized();
     let fit = maximize(
         &ShapeAndMeanRate {
             data,
             start: start.clone(),
         },
         LABEL,
-        0.0,
+        options,
     )?;
     let [p, q, nu] = [fit.params[0], fit.params[1], fit.params[2]];
     maximize(
@@ -103,7 +104,7 @@ fn refit_near_limit(data: &GammaGammaData, start: Vec<f64>) -> Result<MleFit> {
             search_tolerance: data.search_gradient_tolerance(),
         },
         LABEL,
-        0.0,
+        options,
     )
 }
 

@@ -12,6 +12,7 @@ use crate::data::rfm::{summarize, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::error::{ClvError, Result};
 use crate::evaluate::evaluate;
+use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use crate::report::{evaluation_report, summary_report, write_evaluation};
 
@@ -70,6 +71,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             "clv evaluate needs --calibration-end DATE: the models are fitted before it and checked after it".into(),
         ));
     };
+    let options = FitOptions::default().with_penalizer(args.penalizer)?;
     let mut kinds: Vec<PurchaseModelKind> = Vec::new();
     for choice in &args.model {
         let add: &[PurchaseModelKind] = match choice {
@@ -96,7 +98,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         },
     )?;
     say_part!("{}", summary_report(&summary));
-    let evaluation = evaluate(&log, &summary, &kinds, args.penalizer)?;
+    let evaluation = evaluate(&log, &summary, &kinds, &options)?;
     say!();
     say_part!("{}", evaluation_report(&evaluation));
     let written = write_evaluation(&dir, &evaluation)?;

@@ -9,6 +9,7 @@ use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
+use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::report::fit_report;
 
@@ -35,9 +36,10 @@ pub struct FitArgs {
 }
 
 pub fn run(args: FitArgs) -> Result<()> {
+    let options = FitOptions::default().with_penalizer(args.penalizer)?;
     refuse_output_onto_input(&args.output, &[&args.rfm])?;
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
-    let models = fit_models_using(&rfm, args.model, args.penalizer)?;
+    let models = fit_models_using(&rfm, args.model, &options)?;
     write_text(&args.output, &models.to_json()?)?;
     say_part!("{}", fit_report(&models));
     say!("wrote {}", args.output.display());

@@ -11,6 +11,7 @@ use crate::data::TimeUnit;
 use crate::decisions::decide;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
+use crate::mle::FitOptions;
 use crate::model_file::FittedModels;
 use crate::predict::forecast;
 use crate::registry::PurchaseModelKind;
@@ -40,6 +41,7 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
+    let options = FitOptions::default().with_penalizer(args.penalizer)?;
     TableFormat::from_path(&args.output)?;
     refuse_output_onto_input(&args.output, &[&args.rfm, &args.model])?;
     let named = args
@@ -50,7 +52,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let (models, rfm) = match named {
         Some(kind) => {
             let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
-            let models = fit_models_using(&rfm, kind, args.penalizer)?;
+            let models = fit_models_using(&rfm, kind, &options)?;
             say_part!("{}", fit_report(&models));
             (models, rfm)
         }

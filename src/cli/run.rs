@@ -12,6 +12,7 @@ use crate::data::transactions::Transactions;
 use crate::decisions::decide;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
+use crate::mle::FitOptions;
 use crate::predict::forecast;
 use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::report::{fit_report, spend_tail_note, summary_report, top_customers};
@@ -56,6 +57,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
+    let options = FitOptions::default().with_penalizer(args.penalizer)?;
     let started = Instant::now();
     let mut step_started = started;
     let mut timing = |step: &str| {
@@ -91,7 +93,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
     drop(summary);
-    let models = fit_models_using(&rfm, args.model, args.penalizer)?;
+    let models = fit_models_using(&rfm, args.model, &options)?;
     timing("fit");
     say!();
     say_part!("{}", fit_report(&models));
