@@ -16,13 +16,14 @@ use crate::boundary::{
 use crate::error::Result;
 use crate::mle::{maximize, FitOptions};
 use crate::model_file::{ModelFit, PurchaseFit};
-use crate::models::bg_limits::{BgFamilyLimitModel, PurchaseRate};
+use crate::models::bg_limits::BgFamilyLimitModel;
 use crate::models::bg_nbd::{BgNbdParams, Dropout};
 use crate::models::histories::Histories;
 use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::nbd::{Nbd, NbdData};
 use crate::models::pareto_limits::ParetoFamilyLimit;
 use crate::models::pareto_nbd::ParetoNbdParams;
+use crate::models::purchase_rate::PurchaseRate;
 use crate::models::{Likelihood, PurchaseModel};
 
 /// The purchase models, in the order `clv evaluate --model all` fits and reports them.

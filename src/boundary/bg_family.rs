@@ -7,12 +7,11 @@ use super::{
 use crate::error::{ClvError, Result};
 use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
-use crate::models::bg_limits::{
-    total_log_likelihood, BgFamilyLimit, DropoutProbability, Limit, LimitData, PurchaseRate,
-};
+use crate::models::bg_limits::{total_log_likelihood, BgFamilyLimit, DropoutProbability, Limit, LimitData};
 use crate::models::bg_nbd::{BgNbdData, Dropout};
 use crate::models::histories::Histories;
 use crate::models::mbg_nbd::MbgNbdData;
+use crate::models::purchase_rate::PurchaseRate;
 use crate::models::Likelihood;
 
 /// The result of a BG-family fit: an interior maximum, or a limiting model.

@@ -5,12 +5,13 @@ use super::{brief, limit_text, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_
 use crate::error::Result;
 use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
-use crate::models::bg_limits::{Limit, PurchaseRate};
+use crate::models::bg_limits::Limit;
 use crate::models::histories::Histories;
 use crate::models::pareto_limits::{
     total_log_likelihood as pareto_total_log_likelihood, Lifetime, ParetoFamilyLimit, ParetoLimitData,
 };
 use crate::models::pareto_nbd::ParetoNbdData;
+use crate::models::purchase_rate::PurchaseRate;
 use crate::models::Likelihood;
 
 /// The result of a Pareto/NBD fit: an interior maximum, or a limiting model.

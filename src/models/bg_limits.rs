@@ -16,94 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use super::bg_family::{gamma_rate_beta_dropout_expectation, purchases_until_dropout, Dropout, QUADRATURE_TOLERANCE};
 use super::histories::Histories;
+use super::purchase_rate::{digamma_difference, PurchaseRate};
 use super::Likelihood;
-use crate::special::{beta_expectation, beta_reg, digamma, ln_gamma, ln_rising, log_add_exp, logistic};
+use crate::special::{beta_expectation, beta_reg, ln_rising, log_add_exp, logistic};
 
 /// A log-likelihood term with its gradient in (up to) two parameters.
 type Term = (f64, [f64; 2]);
-
-/// How the purchase rate varies across customers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum PurchaseRate {
-    /// λ ~ Gamma(r, α), α in the data's time unit.
-    Gamma { r: f64, alpha: f64 },
-    /// Every customer buys at rate λ while alive (the limit r, α → ∞, r/α = λ).
-    Common { lambda: f64 },
-}
-
-impl PurchaseRate {
-    /// ln E_λ[λ^x e^(−λτ)]: the purchase part of a likelihood for x purchases by a customer alive
-    /// for τ, ln[Γ(r+x)/Γ(r) α^r (α+τ)^−(r+x)] (eq. 6's first factor), or x ln λ − λτ at the limit.
-    pub fn ln_purchases_while_alive(&self, x: f64, tau: f64) -> f64 {
-        match *self {
-            // r ln α − (r+x) ln(α+τ) = −r ln(1 + τ/α) − x ln(α+τ): no cancellation for large r, α.
-            Self::Gamma { r, alpha } => ln_rising(r, x) - r * (tau / alpha).ln_1p() - x * (alpha + tau).ln(),
-            Self::Common { lambda } => x * lambda.ln() - lambda * tau,
-        }
-    }
-
-    /// `ln_purchases_while_alive` with its gradient in the rate's parameters, (r, α) or (λ, 0).
-    pub(crate) fn ln_purchases_while_alive_with_gradient(&self, x: f64, tau: f64) -> (f64, [f64; 2]) {
-        let value = self.ln_purchases_while_alive(x, tau);
-        match *self {
-            Self::Gamma { r, alpha } => {
-                let d_r = digamma_difference(r, x) - (tau / alpha).ln_1p();
-                let d_alpha = r / alpha - (r + x) / (alpha + tau);
-                (value, [d_r, d_alpha])
-            }
-            Self::Common { lambda } => (value, [x / lambda - tau, 0.0]),
-        }
-    }
-
-    /// The gamma rate with the same mean 1/h away from this common rate (r = 1/h, α = r/λ): a
-    /// step inside the full model from the limit; `None` for a gamma rate.
-    pub fn step_inside(&self, h: f64) -> Option<PurchaseRate> {
-        match *self {
-            Self::Common { lambda } => Some(Self::Gamma {
-                r: 1.0 / h,
-                alpha: 1.0 / (h * lambda),
-            }),
-            Self::Gamma { .. } => None,
-        }
-    }
-
-    /// E[λ | x purchases in T]: (r+x)/(α+T), the Gamma(r+x, α+T) posterior's mean, or λ.
-    pub fn mean_if_alive(&self, x: f64, t: f64) -> f64 {
-        match *self {
-            Self::Gamma { r, alpha } => (r + x) / (alpha + t),
-            Self::Common { lambda } => lambda,
-        }
-    }
-
-    /// ln P(no purchase in the next τ | x purchases in T, alive throughout):
-    /// −(r+x) ln(1 + τ/(α+T)), or −λτ.
-    pub fn ln_none_while_alive(&self, x: f64, t: f64, tau: f64) -> f64 {
-        match *self {
-            Self::Gamma { r, alpha } => -(r + x) * (tau / (alpha + t)).ln_1p(),
-            Self::Common { lambda } => -lambda * tau,
-        }
-    }
-
-    /// ln P(N(τ) = n) for a new customer alive throughout τ: the NBD probability
-    /// Γ(r+n)/(Γ(r) n!) (α/(α+τ))^r (τ/(α+τ))^n, or the Poisson probability of mean λτ.
-    pub fn ln_purchases_in(&self, n: f64, tau: f64) -> f64 {
-        if tau <= 0.0 {
-            return if n == 0.0 { 0.0 } else { f64::NEG_INFINITY };
-        }
-        let ln_coefficient = -ln_gamma(n + 1.0);
-        match *self {
-            Self::Gamma { r, alpha } => {
-                let tail = if n == 0.0 { 0.0 } else { n * (tau / (alpha + tau)).ln() };
-                ln_coefficient + ln_rising(r, n) - r * (tau / alpha).ln_1p() + tail
-            }
-            Self::Common { lambda } => {
-                let mean = lambda * tau;
-                ln_coefficient + if n == 0.0 { 0.0 } else { n * mean.ln() } - mean
-            }
-        }
-    }
-}
 
 /// How the dropout probability varies across customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -387,22 +305,6 @@ fn fixed_rate_purchases_until_dropout(mean: f64, p: f64) -> f64 {
     }
 }
 
-/// ψ(z + n) − ψ(z), without the cancellation of two large digammas (ψ(z) ≈ ln z; for z ≥ 1000
-/// ln(1 + n/z) plus the asymptotic series' difference, A&S 6.3.18).
-fn digamma_difference(z: f64, n: f64) -> f64 {
-    if n == 0.0 {
-        return 0.0;
-    }
-    if z < 1000.0 {
-        return digamma(z + n) - digamma(z);
-    }
-    let tail = |w: f64| {
-        let inv2 = 1.0 / (w * w);
-        -0.5 / w - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 / 252.0))
-    };
-    (n / z).ln_1p() + tail(z + n) - tail(z)
-}
-
 /// A limiting model's likelihood over the BG/NBD fit data. The optimiser works on positive
 /// parameters (it fits their logarithms), so p enters as its odds p/(1−p); `to_model` converts.
 pub struct LimitData<'a> {
@@ -529,6 +431,7 @@ mod tests {
     use super::*;
     use crate::models::bg_family::family_log_likelihood;
     use crate::models::bg_nbd::BgNbdParams;
+    use crate::special::ln_gamma;
     use crate::test_support::*;
 
     const AFTER: Dropout = Dropout::AfterRepeatPurchases;

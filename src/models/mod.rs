@@ -9,6 +9,7 @@ pub mod mbg_nbd;
 pub mod nbd;
 pub mod pareto_limits;
 pub mod pareto_nbd;
+pub mod purchase_rate;
 
 use rayon::prelude::*;
 use serde::Serialize;

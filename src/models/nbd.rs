@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_limits::PurchaseRate;
 use super::histories::Histories;
+use super::purchase_rate::PurchaseRate;
 use super::{Likelihood, PurchaseModel};
 
 /// The NBD model: a gamma purchase rate `{r, alpha}`, or at its limit one Poisson rate `{lambda}`.

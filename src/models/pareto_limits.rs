@@ -17,9 +17,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_limits::{Limit, PurchaseRate};
+use super::bg_limits::Limit;
 use super::histories::Histories;
 use super::pareto_nbd::{expm1_ratio, purchases_over_a_lifetime, ParetoNbdParams, MAX_SHAPE};
+use super::purchase_rate::PurchaseRate;
 use super::Likelihood;
 use crate::special::{integrate_decreasing_with, log_add_exp, logistic};
 
