@@ -89,8 +89,9 @@ impl DecisionOptions {
 pub enum Status {
     /// First purchase within the last `new_within_days` of the period.
     New,
-    /// No repeat purchase yet (x = 0): BG/NBD gives P(alive) = 1 by construction, so churn risk
-    /// cannot be read from it.
+    /// No repeat purchase yet (x = 0): her P(alive) says little of her churn risk whatever the
+    /// model (BG/NBD and the NBD give 1 by construction; MBG/NBD and Pareto/NBD only the
+    /// population's dropout after T), so she is not classed by it.
     OneTime,
     /// P(alive) < `lapsed_below`.
     Lapsed,
