@@ -117,7 +117,8 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let monetary = rfm.monetary_value.as_ref().filter(|_| spend_model.is_some());
     let units_per_month = rfm.time_unit.per_month();
 
-    // E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive] in every model, and the
+    // E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive] (the contract of
+    // `models::PurchaseModel::expected_purchases_if_alive` every registered model keeps), and the
     // second factor, where the hypergeometric series are, depends on (x, T) only: it and its
     // discounted sum Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are computed once per distinct
     // (x, T), P(alive) once per distinct (x, t_x, T). Each customer's CLV is her value per
