@@ -211,6 +211,11 @@ impl PurchaseFit {
         Self::with_form(kind, form, named)
     }
 
+    /// The optimiser's fit of `kind` in its form number `form`, as `new` stores it.
+    pub(crate) fn from_mle(kind: PurchaseModelKind, form: usize, fit: MleFit) -> Result<Self> {
+        Self::new(kind, form, ModelFit::from_mle(fit, <[f64]>::to_vec))
+    }
+
     fn with_form(kind: PurchaseModelKind, form: usize, fit: ModelFit<NamedParams>) -> Result<Self> {
         let form = kind.forms.get(form).ok_or_else(|| ClvError::Model {
             model: kind.label(),

@@ -58,7 +58,7 @@ pub const PARETO_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
     fit: |data, options| {
         let kind = PARETO_NBD;
         match fit_pareto(data.clone(), kind.label, options)? {
-            ParetoFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
+            ParetoFit::Interior(fit) => PurchaseFit::from_mle(kind, 0, fit),
             ParetoFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
         }
     },
@@ -238,7 +238,7 @@ fn fit_bg_family_model(
     options: &FitOptions,
 ) -> Result<PurchaseFit> {
     match fit_bg_family(data, dropout, kind.label, options)? {
-        BgFamilyFit::Interior(fit) => PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec)),
+        BgFamilyFit::Interior(fit) => PurchaseFit::from_mle(kind, 0, fit),
         BgFamilyFit::Limit(fit) => PurchaseFit::new(kind, 1, fit.erased()),
     }
 }
@@ -267,9 +267,7 @@ fn fit_nbd(histories: &Histories, options: &FitOptions) -> Result<PurchaseFit> {
         full.log_likelihood_with_gradient(&[r, alpha]).0 > limit.log_likelihood + tolerance
     });
     match interior {
-        Ok(fit) if fit.log_likelihood > limit.log_likelihood + tolerance => {
-            PurchaseFit::new(kind, 0, ModelFit::from_mle(fit, <[f64]>::to_vec))
-        }
+        Ok(fit) if fit.log_likelihood > limit.log_likelihood + tolerance => PurchaseFit::from_mle(kind, 0, fit),
         Err(e) if rises_inside => Err(e),
         _ => {
             let mut fit = ModelFit::from_mle(limit, <[f64]>::to_vec);

@@ -24,13 +24,13 @@ impl PurchaseModel for Nbd {
         Some(1.0)
     }
 
-    /// E[Y(t) | x, t_x, T] = t · (r+x)/(α+T): λ's posterior given x purchases in T is Gamma(r+x, α+T)
-    /// (eq. 6's A1·A3 as a function of λ), or t·λ at the limit.
+    /// E[Y(t) | x, t_x, T] = E[Y(t) | x, T, alive], as P(alive) = 1.
     fn conditional_expected_purchases(&self, horizon: f64, x: f64, _t_x: f64, t: f64) -> Option<f64> {
-        Some(horizon.max(0.0) * self.0.mean_if_alive(x, t))
+        self.expected_purchases_if_alive(horizon, x, t)
     }
 
-    /// The same: every customer is alive.
+    /// E[Y(t) | x, T, alive] = t · (r+x)/(α+T): λ's posterior given x purchases in T is
+    /// Gamma(r+x, α+T) (eq. 6's A1·A3 as a function of λ), or t·λ at the limit.
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
         Some(horizon.max(0.0) * self.0.mean_if_alive(x, t))
     }
