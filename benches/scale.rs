@@ -57,7 +57,7 @@ fn end_to_end(path: &Path, out: &Path) {
     let rfm = rfm_of(&log);
     let models = fit_models(&rfm).expect("fit");
     let forecasts = forecast(&models, &rfm, &ForecastOptions::default()).expect("forecast");
-    write_table(&mut forecasts.to_frame(&rfm).expect("frame"), out).expect("written");
+    write_table(&mut forecasts.into_frame(rfm).expect("frame"), out).expect("written");
 }
 
 fn benches(c: &mut Criterion) {

@@ -5,10 +5,10 @@ use chrono::Datelike;
 use polars::prelude::{Column, DataFrame, Float64Chunked, IntoColumn};
 use rayon::slice::ParallelSliceMut;
 
-use crate::data::rfm::RfmTable;
+use crate::data::summary::CustomerSummary;
 use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::predict::Forecasts;
+use crate::forecast::{Forecasts, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
 
 /// How customers are tiered and labelled.
 #[derive(Debug, Clone)]
@@ -220,13 +220,18 @@ fn top_share(key: &[f64], percent: f64) -> Vec<bool> {
 }
 
 /// Tiers, percentiles and statuses for every customer; customers need a CLV (a spend model).
-pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) -> Result<CustomerDecisions> {
+pub fn decide(
+    summary: &dyn CustomerSummary,
+    forecasts: &Forecasts,
+    options: &DecisionOptions,
+) -> Result<CustomerDecisions> {
     options.validate()?;
-    let clv = forecasts.clv.as_deref().ok_or_else(|| {
+    let clv = forecasts.column(CLV).ok_or_else(|| {
         ClvError::InvalidArgument(
             "value tiers and statuses need CLV, which needs monetary values and a spend model".into(),
         )
     })?;
+    let p_alive = forecasts.require(P_ALIVE, "customer statuses")?;
     let unvalued = forecasts.unvalued();
     if unvalued > 0 {
         return Err(ClvError::InvalidArgument(format!(
@@ -266,18 +271,14 @@ pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) 
         high_clv[i] = true;
     }
 
-    let historical: Vec<f64> = match &rfm.monetary_value {
-        Some(m) => rfm.frequency.iter().zip(m).map(|(x, z)| x * z).collect(),
-        None => vec![0.0; n],
-    };
+    let historical: Vec<f64> = (0..n).map(|i| summary.repeat_revenue(i)).collect();
     let high_history = top_share(&historical, options.high_value_top_percent);
-    let unit_days = rfm.time_unit.days();
     let status = (0..n)
         .map(|i| {
-            let p = forecasts.p_alive[i];
-            if rfm.t[i] * unit_days <= options.new_within_days + 1e-9 {
+            let p = p_alive[i];
+            if summary.age_in_days(i) <= options.new_within_days + 1e-9 {
                 Status::New
-            } else if rfm.frequency[i] == 0.0 {
+            } else if summary.repeat_transactions(i) == 0.0 {
                 Status::OneTime
             } else if p < options.lapsed_below {
                 Status::Lapsed
@@ -292,15 +293,8 @@ pub fn decide(rfm: &RfmTable, forecasts: &Forecasts, options: &DecisionOptions) 
             }
         })
         .collect();
-    let if_alive = forecasts
-        .clv_if_alive
-        .as_deref()
-        .ok_or_else(|| ClvError::InvalidArgument("decisions need the CLV of each customer if alive".into()))?;
-    let value_at_stake = if_alive
-        .iter()
-        .zip(&forecasts.p_alive)
-        .map(|(v, p)| v * (1.0 - p))
-        .collect();
+    let if_alive = forecasts.require(CLV_IF_ALIVE, "values at stake")?;
+    let value_at_stake = if_alive.iter().zip(p_alive).map(|(v, p)| v * (1.0 - p)).collect();
     Ok(CustomerDecisions {
         tier_names: options.tier_names(),
         tier,
@@ -399,13 +393,28 @@ impl GroupTotals {
         }
     }
 
-    fn add(&mut self, i: usize, forecasts: &Forecasts) {
-        let clv = forecasts.clv.as_deref().unwrap_or(&[]);
-        let spend = forecasts.expected_avg_spend.as_deref().unwrap_or(&[]);
+    fn add(&mut self, i: usize, columns: &TotalledColumns) {
         self.customers += 1;
-        self.expected_purchases += forecasts.expected_purchases[i];
-        self.expected_revenue += forecasts.expected_purchases[i] * spend.get(i).copied().unwrap_or(0.0);
-        self.clv += clv.get(i).copied().unwrap_or(0.0);
+        self.expected_purchases += columns.expected_purchases[i];
+        self.expected_revenue += columns.expected_purchases[i] * columns.spend.get(i).copied().unwrap_or(0.0);
+        self.clv += columns.clv.get(i).copied().unwrap_or(0.0);
+    }
+}
+
+/// The forecasts a group's totals add up (spend and CLV empty without a spend model).
+struct TotalledColumns<'a> {
+    expected_purchases: &'a [f64],
+    spend: &'a [f64],
+    clv: &'a [f64],
+}
+
+impl<'a> TotalledColumns<'a> {
+    fn of(forecasts: &'a Forecasts) -> Result<Self> {
+        Ok(Self {
+            expected_purchases: forecasts.require(EXPECTED_PURCHASES, "the value report's totals")?,
+            spend: forecasts.column(EXPECTED_AVG_SPEND).unwrap_or(&[]),
+            clv: forecasts.column(CLV).unwrap_or(&[]),
+        })
     }
 }
 
@@ -414,11 +423,11 @@ fn group_totals(
     names: Vec<String>,
     group_of: impl Fn(usize) -> usize,
     n: usize,
-    forecasts: &Forecasts,
+    columns: &TotalledColumns,
 ) -> Vec<GroupTotals> {
     let mut groups: Vec<GroupTotals> = names.into_iter().map(GroupTotals::empty).collect();
     for i in 0..n {
-        groups[group_of(i)].add(i, forecasts);
+        groups[group_of(i)].add(i, columns);
     }
     groups
 }
@@ -431,23 +440,24 @@ fn month_number(day: i32) -> i32 {
 
 /// Builds the value report from the decisions; `cac` adds acquisition economics.
 pub fn value_report(
-    rfm: &RfmTable,
+    summary: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     cac: Option<f64>,
 ) -> Result<ValueReport> {
-    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let columns = TotalledColumns::of(forecasts)?;
+    let clv = columns.clv;
     let n = clv.len();
-    let total = group_totals(vec!["all customers".into()], |_| 0, n, forecasts).remove(0);
+    let total = group_totals(vec!["all customers".into()], |_| 0, n, &columns).remove(0);
     let percents: Vec<f64> = (1..=100).map(f64::from).collect();
     let concentration = concentration_curve(clv, &percents);
-    let tiers = group_totals(decisions.tier_names.clone(), |i| decisions.tier[i], n, forecasts);
+    let tiers = group_totals(decisions.tier_names.clone(), |i| decisions.tier[i], n, &columns);
     let status_position = |s: Status| Status::ALL.iter().position(|&t| t == s).unwrap_or(0);
     let statuses = group_totals(
         Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
         |i| status_position(decisions.status[i]),
         n,
-        forecasts,
+        &columns,
     );
     let mut at_risk_high_value: Vec<usize> = (0..n)
         .filter(|&i| decisions.status[i] == Status::AtRiskHighValue)
@@ -455,7 +465,7 @@ pub fn value_report(
     at_risk_high_value.sort_by(|&i, &j| decisions.value_at_stake[j].total_cmp(&decisions.value_at_stake[i]));
 
     // Cohorts by month of first purchase: month numbers are a short contiguous range.
-    let cohorts = match &rfm.first_purchase {
+    let cohorts = match summary.first_transaction_days() {
         Some(first) if !first.is_empty() => {
             let months: Vec<i32> = first.iter().map(|&d| month_number(d)).collect();
             let lowest = months.iter().copied().min().unwrap_or(0);
@@ -463,7 +473,7 @@ pub fn value_report(
             let names = (lowest..=highest)
                 .map(|m| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1))
                 .collect();
-            let mut cohorts = group_totals(names, |i| (months[i] - lowest) as usize, n, forecasts);
+            let mut cohorts = group_totals(names, |i| (months[i] - lowest) as usize, n, &columns);
             cohorts.retain(|c| c.customers > 0);
             cohorts
         }
@@ -498,11 +508,17 @@ pub fn value_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::rfm::CustomerIds;
+    use crate::data::rfm::{CustomerIds, RfmTable};
     use crate::data::TimeUnit;
+    use crate::forecast::ForecastColumn;
 
     /// Ten hand-made customers with CLVs 10, 9, ..., 1 (customer i has CLV 10 − i).
     fn ten_customers() -> (RfmTable, Forecasts) {
+        ten_customers_with_clv((0..10).map(|i| (10 - i) as f64).collect())
+    }
+
+    /// The ten customers, with CLVs `clv`.
+    fn ten_customers_with_clv(clv: Vec<f64>) -> (RfmTable, Forecasts) {
         let n = 10;
         let rfm = RfmTable {
             customer_id: CustomerIds::from_labels(&(0..n).map(|i| format!("c{i}")).collect::<Vec<_>>()),
@@ -513,18 +529,18 @@ mod tests {
             first_purchase: Some(vec![0, 0, 31, 31, 31, 31, 59, 59, 59, 130]),
             time_unit: TimeUnit::Weeks,
         };
-        let forecasts = Forecasts {
-            p_alive: vec![0.9, 0.8, 1.0, 0.3, 0.05, 0.6, 0.4, 0.9, 0.9, 1.0],
-            expected_purchases: vec![2.0; n],
-            expected_avg_spend: Some(vec![5.0; n]),
-            clv: Some((0..n).map(|i| (10 - i) as f64).collect()),
-            clv_if_alive: None,
-        };
-        let clv_if_alive = (0..n).map(|i| (10 - i) as f64 / forecasts.p_alive[i]).collect();
-        let forecasts = Forecasts {
-            clv_if_alive: Some(clv_if_alive),
-            ..forecasts
-        };
+        let p_alive = vec![0.9, 0.8, 1.0, 0.3, 0.05, 0.6, 0.4, 0.9, 0.9, 1.0];
+        let clv_if_alive = (0..n).map(|i| clv[i] / p_alive[i]).collect();
+        let mut forecasts = Forecasts::new(n);
+        for column in [
+            ForecastColumn::new(P_ALIVE, p_alive),
+            ForecastColumn::new(EXPECTED_PURCHASES, vec![2.0; n]),
+            ForecastColumn::new(EXPECTED_AVG_SPEND, vec![5.0; n]),
+            ForecastColumn::new(CLV, clv),
+            ForecastColumn::unwritten(CLV_IF_ALIVE, clv_if_alive),
+        ] {
+            forecasts.push(column).unwrap();
+        }
         (rfm, forecasts)
     }
 
@@ -613,7 +629,7 @@ mod tests {
         let d = decide(&rfm, &f, &DecisionOptions::default()).unwrap();
         let report = value_report(&rfm, &f, &d, None).unwrap();
         // Top 10% = 1 customer = 10 of 55; top 20% = 19 of 55.
-        assert!((top_share_of_value(f.clv.as_ref().unwrap(), 10.0) - 1000.0 / 55.0).abs() < 1e-12);
+        assert!((top_share_of_value(f.column(CLV).unwrap(), 10.0) - 1000.0 / 55.0).abs() < 1e-12);
         assert!((report.concentration[19].1 - 1900.0 / 55.0).abs() < 1e-12);
         assert!((report.concentration[99].1 - 100.0).abs() < 1e-12);
         assert!(report.concentration.windows(2).all(|w| w[1].1 >= w[0].1));
@@ -665,10 +681,9 @@ mod tests {
 
     #[test]
     fn percentile_and_tiers_with_tied_clv() {
-        let (rfm, mut f) = ten_customers();
         // CLVs 4, 4, 4, 2, 2, 9, 1, 1, 1, 1: a customer at 4 has the six at 2 and 1 below (60%),
         // at 2 the four at 1 (40%), at 1 nobody, at 9 everybody else (90%).
-        f.clv = Some(vec![4.0, 4.0, 4.0, 2.0, 2.0, 9.0, 1.0, 1.0, 1.0, 1.0]);
+        let (rfm, f) = ten_customers_with_clv(vec![4.0, 4.0, 4.0, 2.0, 2.0, 9.0, 1.0, 1.0, 1.0, 1.0]);
         let options = DecisionOptions {
             tiers: vec![20.0, 30.0, 50.0],
             ..Default::default()

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::boundary::{
     fit_bg_family, fit_pareto, limit_text, BgFamilyFit, ParetoFit, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
 };
+pub use crate::data::summary::SummaryKind;
 use crate::error::Result;
 use crate::mle::{maximize, FitOptions};
 use crate::model_file::{ModelFit, PurchaseFit};
@@ -99,14 +100,6 @@ pub const NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
         ModelForm::new("nbd_limit", load::<Nbd>),
     ],
 });
-
-/// What a model reads of each customer: the summary kind its likelihood and forecasts take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryKind {
-    /// Non-contractual, continuous time: x repeat purchases, the last at t_x, observed to T
-    /// (`data::rfm`), fitted on the table of distinct histories (`models::histories::Histories`).
-    ContinuousNonContractual,
-}
 
 /// Reads one form of a model (its parameters, as the model file stores them by name) into the
 /// model that forecasts.

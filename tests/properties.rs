@@ -7,9 +7,9 @@ use proptest::prelude::*;
 
 use clv::data::rfm::{summarize, SummaryOptions};
 use clv::data::transactions::{LogSpec, NegativeAmounts, Transactions};
+use clv::forecast::discounted_value;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::gamma_gamma::GammaGammaParams;
-use clv::predict::discounted_value;
 use clv::TimeUnit;
 
 fn bg_nbd() -> impl Strategy<Value = BgNbdParams> {

@@ -472,12 +472,15 @@ fn the_penalty_pulls_the_same_in_days_or_weeks_and_in_cents_or_dollars() {
     )
     .unwrap();
     for i in (0..weeks.len()).step_by(97) {
-        close(by_day.p_alive[i], by_week.p_alive[i], "P(alive)");
-        close(by_day.expected_purchases[i], by_week.expected_purchases[i], "E[Y]");
-        let (s_d, s_c) = (
-            by_week.expected_avg_spend.as_ref().unwrap()[i],
-            by_cent.expected_avg_spend.as_ref().unwrap()[i],
+        let at = |f: &clv::Forecasts, name: &str| f.column(name).unwrap()[i];
+        use clv::forecast::{EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
+        close(at(&by_day, P_ALIVE), at(&by_week, P_ALIVE), "P(alive)");
+        close(
+            at(&by_day, EXPECTED_PURCHASES),
+            at(&by_week, EXPECTED_PURCHASES),
+            "E[Y]",
         );
+        let (s_d, s_c) = (at(&by_week, EXPECTED_AVG_SPEND), at(&by_cent, EXPECTED_AVG_SPEND));
         close(s_c, 100.0 * s_d, "E[M]");
     }
 }

@@ -37,7 +37,7 @@ use crate::data::transactions::{LogSpec, NegativeAmounts};
 use crate::data::TimeUnit;
 use crate::decisions::DecisionOptions;
 use crate::error::Result;
-use crate::predict::ForecastOptions;
+use crate::forecast::ForecastOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 
 /// Customer-lifetime value from a transaction log: BG/NBD, Pareto/NBD or MBG/NBD purchases,

@@ -11,9 +11,9 @@ use crate::data::TimeUnit;
 use crate::decisions::decide;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
+use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
 use crate::model_file::FittedModels;
-use crate::predict::forecast;
 use crate::registry::PurchaseModelKind;
 use crate::report::{fit_report, spend_tail_note};
 
@@ -63,8 +63,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
     };
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
-    let mut frame = forecasts.to_frame(&rfm)?;
-    if forecasts.clv.is_none() {
+    let mut decisions = None;
+    if forecasts.column(CLV).is_none() {
         eprintln!("note: no spend model or no monetary_value column: no expected_avg_spend, clv or decision columns");
     } else if forecasts.unvalued() > 0 {
         eprintln!(
@@ -72,12 +72,17 @@ pub fn run(args: PredictArgs) -> Result<()> {
             forecasts.unvalued()
         );
     } else {
-        decide(&rfm, &forecasts, &args.decisions.options())?.add_columns(&mut frame)?;
+        decisions = Some(decide(&rfm, &forecasts, &args.decisions.options())?);
     }
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
     }
+    let customers = rfm.len();
+    let mut frame = forecasts.into_frame(rfm)?;
+    if let Some(decisions) = decisions {
+        decisions.add_columns(&mut frame)?;
+    }
     write_table(&mut frame, &args.output)?;
-    say!("wrote {} predictions to {}", rfm.len(), args.output.display());
+    say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
 }

@@ -9,8 +9,8 @@ use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::decisions::{decide, value_report, CustomerDecisions};
 use crate::error::Result;
+use crate::forecast::{forecast, Forecasts};
 use crate::model_file::FittedModels;
-use crate::predict::{forecast, Forecasts};
 use crate::report::{value_report_text, write_value_report};
 
 #[derive(Debug, Args)]

@@ -12,8 +12,8 @@ use crate::data::transactions::Transactions;
 use crate::decisions::decide;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
+use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
-use crate::predict::forecast;
 use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::report::{fit_report, spend_tail_note, summary_report, top_customers};
 
@@ -103,7 +103,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let options = args.forecast.options(rfm.time_unit);
     let forecasts = forecast(&models, &rfm, &options)?;
     timing("forecast");
-    let decisions = match forecasts.clv {
+    let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
         _ => None,
     };

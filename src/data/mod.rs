@@ -2,6 +2,7 @@
 
 pub mod io;
 pub mod rfm;
+pub mod summary;
 pub mod transactions;
 
 use serde::{Deserialize, Serialize};

@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{Column, DataFrame};
 
 use crate::data::io::write_table;
-use crate::data::rfm::RfmTable;
+use crate::data::summary::CustomerSummary;
 use crate::decisions::{CustomerDecisions, GroupTotals, ValueReport};
 use crate::error::{ClvError, PolarsContext, Result};
+use crate::forecast::{Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
 use crate::model_file::FittedModels;
-use crate::predict::Forecasts;
 
 /// With a heavy-tailed spend model (q < 2) the share of the forecast CLV held by customers without
 /// repeat purchases, whose spend forecast is the population mean that q drives; with q ≤ 1, how
 /// many customers have no forecast at all: a line to print.
-pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Forecasts) -> Option<String> {
+pub fn spend_tail_note(models: &FittedModels, summary: &dyn CustomerSummary, forecasts: &Forecasts) -> Option<String> {
     let q = models.spend_model()?.q()?;
-    let clv = forecasts.clv.as_ref()?;
+    let clv = forecasts.column(CLV)?;
     if q >= 2.0 {
         return None;
     }
@@ -31,9 +31,9 @@ pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Foreca
     let total: f64 = clv.iter().sum();
     let one_time: f64 = clv
         .iter()
-        .zip(&rfm.frequency)
-        .filter(|(_, &x)| x == 0.0)
-        .map(|(c, _)| c)
+        .enumerate()
+        .filter(|&(i, _)| summary.repeat_transactions(i) == 0.0)
+        .map(|(_, c)| c)
         .sum();
     (total > 0.0).then(|| {
         format!(
@@ -45,13 +45,16 @@ pub fn spend_tail_note(models: &FittedModels, rfm: &RfmTable, forecasts: &Foreca
 }
 
 /// The `n` customers with the highest CLV (or, without a spend model, expected purchases).
-pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
-    let key: &[f64] = forecasts.clv.as_deref().unwrap_or(&forecasts.expected_purchases);
+pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
+    let column = |name| forecasts.column(name).unwrap_or(&[]);
+    let (clv, spend) = (forecasts.column(CLV), forecasts.column(EXPECTED_AVG_SPEND));
+    let (p_alive, expected) = (column(P_ALIVE), column(EXPECTED_PURCHASES));
+    let key: &[f64] = clv.unwrap_or(expected);
     // Only the first n are needed in order: select them, then sort those (ties in table order).
     // A customer without a CLV (NaN) ranks last.
     let rank = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
     let by_key = |i: &usize, j: &usize| rank(key[*j]).total_cmp(&rank(key[*i])).then(i.cmp(j));
-    let mut order: Vec<usize> = (0..rfm.len()).collect();
+    let mut order: Vec<usize> = (0..summary.len()).collect();
     if n < order.len() {
         if n > 0 {
             order.select_nth_unstable_by(n - 1, by_key);
@@ -60,51 +63,40 @@ pub fn top_customers(rfm: &RfmTable, forecasts: &Forecasts, horizon: f64, n: usi
     }
     order.sort_by(by_key);
     let mut s = String::new();
-    let by = if forecasts.clv.is_some() {
-        "CLV"
-    } else {
-        "expected purchases"
-    };
+    let by = if clv.is_some() { "CLV" } else { "expected purchases" };
     let _ = writeln!(s, "Top {} customers by {by}:", n.min(order.len()));
     let _ = writeln!(
         s,
-        "  {:<14} {:>5} {:>9} {:>9} {:>8} {:>12} {:>10} {:>10}",
+        "  {:<14} {} {:>8} {:>12} {:>10} {:>10}",
         "customer_id",
-        "x",
-        "recency",
-        "T",
+        summary.history_header(),
         "p_alive",
         format!("E[Y({horizon:.4})]"),
         "E[spend]",
         "CLV"
     );
     for &i in order.iter().take(n) {
-        let spend = forecasts
-            .expected_avg_spend
-            .as_ref()
-            .map_or("—".into(), |v| money(v[i]));
-        let clv = forecasts.clv.as_ref().map_or("—".into(), |v| money(v[i]));
+        let spend = spend.map_or("—".into(), |v| money(v[i]));
+        let value = clv.map_or("—".into(), |v| money(v[i]));
         let _ = writeln!(
             s,
-            "  {:<14} {:>5} {:>9.2} {:>9.2} {:>8.4} {:>12.4} {:>10} {:>10}",
-            rfm.customer_id.label(i),
-            rfm.frequency[i],
-            rfm.recency[i],
-            rfm.t[i],
-            forecasts.p_alive[i],
-            forecasts.expected_purchases[i],
+            "  {:<14} {} {:>8.4} {:>12.4} {:>10} {:>10}",
+            summary.customer_label(i),
+            summary.history_cells(i),
+            p_alive[i],
+            expected[i],
             spend,
-            clv
+            value
         );
     }
-    if let Some(clv) = &forecasts.clv {
+    if let Some(clv) = clv {
         let total: f64 = clv.iter().filter(|v| !v.is_nan()).sum();
         let unvalued = forecasts.unvalued();
         if unvalued > 0 {
-            let valued = rfm.len() - unvalued;
+            let valued = summary.len() - unvalued;
             let _ = writeln!(s, "Total CLV of the {valued} customers with one: {total:.2}");
         } else {
-            let _ = writeln!(s, "Total CLV of all {} customers: {total:.2}", rfm.len());
+            let _ = writeln!(s, "Total CLV of all {} customers: {total:.2}", summary.len());
         }
     }
     s
@@ -122,7 +114,7 @@ fn money(v: f64) -> String {
 /// The decision summary: value concentration, tiers, statuses, at-risk high-value customers,
 /// acquisition economics and cohorts.
 pub fn value_report_text(
-    rfm: &RfmTable,
+    summary: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     report: &ValueReport,
@@ -179,7 +171,8 @@ pub fn value_report_text(
     for g in report.statuses.iter().filter(|g| g.customers > 0) {
         let _ = writeln!(s, "  {:<18} {:>9} customers   CLV {:>12.2}", g.name, g.customers, g.clv);
     }
-    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let clv = forecasts.column(CLV).unwrap_or(&[]);
+    let p_alive = forecasts.column(P_ALIVE).unwrap_or(&[]);
     let _ = writeln!(
         s,
         "At-risk high-value customers: {}; by value at stake (CLV if still a customer × churn probability):",
@@ -195,8 +188,8 @@ pub fn value_report_text(
             let _ = writeln!(
                 s,
                 "  {:<14} {:>8.4} {:>10.2} {:>15.2}",
-                rfm.customer_id.label(i),
-                forecasts.p_alive[i],
+                summary.customer_label(i),
+                p_alive[i],
                 clv[i],
                 decisions.value_at_stake[i]
             );
@@ -284,7 +277,7 @@ fn groups_frame(groups: &[GroupTotals], label: &str, total: &GroupTotals, ratios
 /// the value_concentration figure as PNG and SVG. Returns the paths written.
 pub fn write_value_report(
     dir: &Path,
-    rfm: &RfmTable,
+    summary: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     report: &ValueReport,
@@ -327,22 +320,19 @@ pub fn write_value_report(
     ])
     .context(|| "building the concentration table".to_string())?;
     save("value_concentration.csv", concentration)?;
-    let clv = forecasts.clv.as_deref().unwrap_or(&[]);
+    let clv = forecasts.column(CLV).unwrap_or(&[]);
+    let p_alive = forecasts.column(P_ALIVE).unwrap_or(&[]);
     let at_risk = &report.at_risk_high_value;
     let pick = |v: &[f64]| at_risk.iter().map(|&i| v[i]).collect::<Vec<_>>();
+    let of_each = |f: &dyn Fn(usize) -> f64| at_risk.iter().map(|&i| f(i)).collect::<Vec<_>>();
     let at_risk_frame = DataFrame::new_infer_height(vec![
-        rfm.customer_id
-            .column_of(at_risk)
-            .context(|| "building the at-risk table".to_string())?,
-        Column::new("frequency".into(), pick(&rfm.frequency)),
+        summary.customer_column_of(at_risk)?,
+        Column::new("frequency".into(), of_each(&|i| summary.repeat_transactions(i))),
         Column::new(
             "historical_repeat_revenue".into(),
-            at_risk
-                .iter()
-                .map(|&i| rfm.frequency[i] * rfm.monetary_value.as_ref().map_or(0.0, |m| m[i]))
-                .collect::<Vec<_>>(),
+            of_each(&|i| summary.repeat_revenue(i)),
         ),
-        Column::new("p_alive".into(), pick(&forecasts.p_alive)),
+        Column::new("p_alive".into(), pick(p_alive)),
         Column::new("clv".into(), pick(clv)),
         Column::new("value_at_stake".into(), pick(&decisions.value_at_stake)),
     ])

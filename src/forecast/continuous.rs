@@ -1,100 +1,16 @@
-//! Per-customer forecasts: P(alive), churn, expected purchases, expected spend and discounted CLV.
+//! The forecaster of the continuous non-contractual models (x, t_x, T): P(alive), churn,
+//! expected purchases and, with a spend model, expected spend and discounted CLV.
 
-use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::engine::{discounted_value, Distinct};
+use super::{
+    ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
+    EXPECTED_PURCHASES, P_ALIVE,
+};
 use crate::data::rfm::RfmTable;
-use crate::error::{ClvError, PolarsContext, Result};
+use crate::error::{ClvError, Result};
 use crate::model_file::FittedModels;
-use crate::models::{table_index, BitsMap};
-
-/// What to forecast.
-#[derive(Debug, Clone, Copy)]
-pub struct ForecastOptions {
-    /// Horizon of `expected_purchases`, in the data's time unit.
-    pub horizon: f64,
-    /// Months of future purchases that CLV sums.
-    pub clv_months: u32,
-    /// Discount rate per month.
-    pub monthly_discount_rate: f64,
-    /// Fraction of revenue kept as profit.
-    pub margin: f64,
-    /// Cost to serve one order, in currency, subtracted from each purchase's profit.
-    pub cost_per_order: f64,
-}
-
-impl Default for ForecastOptions {
-    fn default() -> Self {
-        Self {
-            horizon: 52.0,
-            clv_months: 12,
-            monthly_discount_rate: 0.01,
-            margin: 1.0,
-            cost_per_order: 0.0,
-        }
-    }
-}
-
-impl ForecastOptions {
-    fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(ClvError::InvalidArgument(m));
-        if !(self.horizon.is_finite() && self.horizon >= 0.0) {
-            return bad(format!("the horizon must be a number ≥ 0, not {}", self.horizon));
-        }
-        if !(self.monthly_discount_rate.is_finite() && self.monthly_discount_rate > -1.0) {
-            return bad(format!(
-                "the discount rate must be > −1, not {}",
-                self.monthly_discount_rate
-            ));
-        }
-        if !self.margin.is_finite() {
-            return bad(format!("the margin must be a finite number, not {}", self.margin));
-        }
-        if !(self.cost_per_order.is_finite() && self.cost_per_order >= 0.0) {
-            return bad(format!(
-                "the cost per order must be a number ≥ 0, not {}",
-                self.cost_per_order
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Forecasts for every customer of an RFM table, in its row order.
-#[derive(Debug, Clone)]
-pub struct Forecasts {
-    pub p_alive: Vec<f64>,
-    pub expected_purchases: Vec<f64>,
-    /// E[M | x, z̄] of the Gamma-Gamma model; absent without a spend model. NaN (written as
-    /// empty) for a customer whose expected spend is infinite: no repeat purchase under q ≤ 1.
-    pub expected_avg_spend: Option<Vec<f64>>,
-    /// Discounted CLV; NaN where the expected spend is.
-    pub clv: Option<Vec<f64>>,
-    /// E[CLV | alive at T]: the CLV of the customer if she is still a customer (CLV / P(alive),
-    /// computed without the division, so also where P(alive) = 0). Present with `clv`.
-    pub clv_if_alive: Option<Vec<f64>>,
-}
-
-/// Discounted value of future purchases, computed as `lifetimes`' `customer_lifetime_value`:
-/// Σ_{m=1..months} value · (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m, with u the time units per
-/// month, E[Y(t)] the cumulative expected purchases by t, and `value_per_purchase` the profit of
-/// one purchase (margin · expected spend − cost to serve it).
-pub fn discounted_value(
-    cumulative_purchases: impl Fn(f64) -> Option<f64>,
-    value_per_purchase: f64,
-    months: u32,
-    units_per_month: f64,
-    monthly_discount_rate: f64,
-) -> Option<f64> {
-    let mut previous = 0.0;
-    let mut value = 0.0;
-    for month in 1..=months {
-        let cumulative = cumulative_purchases(month as f64 * units_per_month)?;
-        value += value_per_purchase * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month as i32);
-        previous = cumulative;
-    }
-    Some(value)
-}
 
 /// (P(alive), expected purchases, (expected spend, CLV, CLV if alive) when there is a spend model).
 type CustomerForecast = (f64, f64, Option<(f64, f64, f64)>);
@@ -104,6 +20,8 @@ type CustomerForecast = (f64, f64, Option<(f64, f64, f64)>);
 type HistoryForecast = (f64, f64, Option<(f64, f64)>);
 
 /// Forecasts for each customer of `rfm` from `models`; the data must be in the models' time unit.
+/// Columns: p_alive, churn_probability, expected_purchases and, with a spend model and amounts,
+/// expected_avg_spend, clv and (unwritten) clv_if_alive.
 pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions) -> Result<Forecasts> {
     options.validate()?;
     if models.time_unit != rfm.time_unit {
@@ -123,51 +41,34 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     // discounted sum Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are computed once per distinct
     // (x, T), P(alive) once per distinct (x, t_x, T). Each customer's CLV is her value per
     // purchase times the discounted purchases, as `discounted_value` with a constant value.
-    let mut history_index: BitsMap<[u64; 3], u32> = BitsMap::default();
-    let mut histories: Vec<[f64; 3]> = Vec::new();
-    let history_of: Vec<u32> = (0..rfm.len())
-        .map(|i| {
-            let key = [rfm.frequency[i], rfm.recency[i], rfm.t[i]];
-            table_index(&mut history_index, &mut histories, key, key.map(f64::to_bits))
-        })
-        .collect();
-    let mut pair_index: BitsMap<[u64; 2], u32> = BitsMap::default();
-    let mut pairs: Vec<[f64; 2]> = Vec::new();
-    let pair_of: Vec<u32> = histories
-        .iter()
-        .map(|&[x, _, t]| table_index(&mut pair_index, &mut pairs, [x, t], [x.to_bits(), t.to_bits()]))
-        .collect();
+    let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
+    let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
     let with_value = monetary.is_some();
-    let if_alive: Vec<Option<(f64, Option<f64>)>> = pairs
-        .par_iter()
-        .map(|&[x, t]| {
-            let expected = purchases.expected_purchases_if_alive(options.horizon, x, t)?;
-            let discounted = match with_value {
-                true => Some(discounted_value(
-                    |h| purchases.expected_purchases_if_alive(h, x, t),
-                    1.0,
-                    options.clv_months,
-                    units_per_month,
-                    options.monthly_discount_rate,
-                )?),
-                false => None,
-            };
-            Some((expected, discounted))
-        })
-        .collect();
-    let per_history: Vec<Option<HistoryForecast>> = histories
-        .par_iter()
-        .zip(&pair_of)
-        .map(|(&[x, tx, t], &pair)| {
-            let p_alive = purchases.p_alive(x, tx, t)?;
-            let (expected, discounted) = if_alive[pair as usize]?;
-            Some((p_alive, p_alive * expected, discounted.map(|d| (p_alive * d, d))))
-        })
-        .collect();
+    let if_alive: Vec<Option<(f64, Option<f64>)>> = pairs.evaluate(|_, &[x, t]| {
+        let expected = purchases.expected_purchases_if_alive(options.horizon, x, t)?;
+        let discounted = match with_value {
+            true => Some(discounted_value(
+                |h| purchases.expected_purchases_if_alive(h, x, t),
+                1.0,
+                options.clv_months,
+                units_per_month,
+                options.monthly_discount_rate,
+            )?),
+            false => None,
+        };
+        Some((expected, discounted))
+    });
+    let per_history: Vec<Option<HistoryForecast>> = histories.evaluate(|h, &[x, tx, t]| {
+        let p_alive = purchases.p_alive(x, tx, t)?;
+        let (expected, discounted) = if_alive[pairs.index_of[h] as usize]?;
+        Some((p_alive, p_alive * expected, discounted.map(|d| (p_alive * d, d))))
+    });
+
+    // Per customer, in parallel: her history's forecast and, with a spend model, her value.
     let rows: Vec<Option<CustomerForecast>> = (0..rfm.len())
         .into_par_iter()
         .map(|i| {
-            let (p_alive, expected, discounted) = per_history[history_of[i] as usize]?;
+            let (p_alive, expected, discounted) = per_history[histories.index_of[i] as usize]?;
             let value = match (spend_model, monetary, discounted) {
                 (Some(spend_model), Some(m), Some((discounted, discounted_if_alive))) => {
                     // Infinite (q ≤ 1, no repeat purchase): no forecast, NaN, written empty.
@@ -183,15 +84,11 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         })
         .collect();
 
-    let mut out = Forecasts {
-        p_alive: Vec::with_capacity(rows.len()),
-        expected_purchases: Vec::with_capacity(rows.len()),
-        expected_avg_spend: monetary.map(|_| Vec::with_capacity(rows.len())),
-        clv: monetary.map(|_| Vec::with_capacity(rows.len())),
-        clv_if_alive: monetary.map(|_| Vec::with_capacity(rows.len())),
-    };
+    let n = rfm.len();
+    let (mut p_alive, mut expected_purchases) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut value = with_value.then(|| (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n)));
     for (i, row) in rows.into_iter().enumerate() {
-        let (p, e, value) = row.ok_or_else(|| ClvError::Model {
+        let (p, e, customer_value) = row.ok_or_else(|| ClvError::Model {
             model: models.purchase.kind().label(),
             reason: format!(
                 "the expected purchases of customer '{}' (x = {}, t_x = {}, T = {}) did not converge",
@@ -201,72 +98,25 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
                 rfm.t[i]
             ),
         })?;
-        out.p_alive.push(p);
-        out.expected_purchases.push(e);
-        if let (Some(spends), Some(clvs), Some(if_alive), Some((s, c, a))) = (
-            out.expected_avg_spend.as_mut(),
-            out.clv.as_mut(),
-            out.clv_if_alive.as_mut(),
-            value,
-        ) {
+        p_alive.push(p);
+        expected_purchases.push(e);
+        if let (Some((spends, clvs, if_alive)), Some((s, c, a))) = (value.as_mut(), customer_value) {
             spends.push(s);
             clvs.push(c);
             if_alive.push(a);
         }
     }
+    let churn = p_alive.iter().map(|p| 1.0 - p).collect();
+    let mut out = Forecasts::new(n);
+    out.push(ForecastColumn::new(P_ALIVE, p_alive))?;
+    out.push(ForecastColumn::new(CHURN_PROBABILITY, churn))?;
+    out.push(ForecastColumn::new(EXPECTED_PURCHASES, expected_purchases))?;
+    if let Some((spends, clvs, if_alive)) = value {
+        out.push(ForecastColumn::new(EXPECTED_AVG_SPEND, spends))?;
+        out.push(ForecastColumn::new(CLV, clvs))?;
+        out.push(ForecastColumn::unwritten(CLV_IF_ALIVE, if_alive))?;
+    }
     Ok(out)
-}
-
-impl Forecasts {
-    /// Customers without a spend or CLV forecast: no repeat purchase under a spend model with an
-    /// infinite population mean (q ≤ 1).
-    pub fn unvalued(&self) -> usize {
-        self.clv.as_ref().map_or(0, |c| c.iter().filter(|v| v.is_nan()).count())
-    }
-
-    /// The predictions table: the RFM inputs, then p_alive, churn_probability,
-    /// expected_purchases and, with a spend model, expected_avg_spend and clv.
-    pub fn to_frame(&self, rfm: &RfmTable) -> Result<DataFrame> {
-        self.clone().into_frame(rfm.clone())
-    }
-
-    /// As `to_frame`, moving the columns into the table instead of copying them (at 10M
-    /// customers the copies were a gigabyte).
-    pub fn into_frame(self, rfm: RfmTable) -> Result<DataFrame> {
-        let ctx = || "building the predictions table".to_string();
-        let floats = |name: &str, v: Vec<f64>| Float64Chunked::from_vec(name.into(), v).into_column();
-        // NaN marks a forecast that does not exist (an infinite expected spend): written empty.
-        let optional_floats = |name: &str, v: Vec<f64>| {
-            Float64Chunked::from_iter_options(name.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
-                .into_column()
-        };
-        let churn: Vec<f64> = self.p_alive.iter().map(|p| 1.0 - p).collect();
-        let frequency: Vec<i64> = rfm.frequency.iter().map(|&x| x as i64).collect();
-        let mut columns: Vec<Column> = vec![
-            rfm.customer_id.column(),
-            Int64Chunked::from_vec("frequency".into(), frequency).into_column(),
-            floats("recency", rfm.recency),
-            floats("T", rfm.t),
-        ];
-        if let Some(m) = rfm.monetary_value {
-            columns.push(floats("monetary_value", m));
-        }
-        if let Some(first) = rfm.first_purchase {
-            let dates = Int32Chunked::from_vec("first_purchase".into(), first)
-                .into_column()
-                .cast(&DataType::Date)
-                .context(ctx)?;
-            columns.push(dates);
-        }
-        columns.push(floats("p_alive", self.p_alive));
-        columns.push(floats("churn_probability", churn));
-        columns.push(floats("expected_purchases", self.expected_purchases));
-        if let (Some(s), Some(c)) = (self.expected_avg_spend, self.clv) {
-            columns.push(optional_floats("expected_avg_spend", s));
-            columns.push(optional_floats("clv", c));
-        }
-        DataFrame::new_infer_height(columns).context(ctx)
-    }
 }
 
 #[cfg(test)]
@@ -274,17 +124,6 @@ mod tests {
     use super::*;
     use crate::data::rfm::CustomerIds;
     use crate::models::bg_nbd::BgNbdParams;
-
-    #[test]
-    fn discounting_matches_a_hand_computation() {
-        // Cumulative purchases E(t) = t, one unit per month, spend 10, three months at 10%:
-        // 10·(1/1.1 + 1/1.1² + 1/1.1³) = 10·(0.909090909 + 0.826446281 + 0.751314801) = 24.86851991.
-        let v = discounted_value(Some, 10.0, 3, 1.0, 0.1).unwrap();
-        assert!((v - 24.868519909842).abs() < 1e-9, "{v}");
-        // Two purchases a month instead of one: twice the value.
-        let twice = discounted_value(|t| Some(2.0 * t), 10.0, 3, 1.0, 0.1).unwrap();
-        assert!((twice - 2.0 * v).abs() < 1e-12);
-    }
 
     #[test]
     fn undiscounted_value_telescopes_to_spend_times_expected_purchases() {
@@ -344,10 +183,10 @@ mod tests {
             .conditional_expected_purchases(twelve_months_in_weeks, 2.0, 30.43, 38.86)
             .unwrap();
         let expected = (0.3 * 24.663714 - 2.0) * e12;
-        let clv = f.clv.unwrap()[0];
+        let clv = f.column(CLV).unwrap()[0];
         assert!((clv - expected).abs() < 1e-7 * expected, "{clv} vs {expected}");
-        assert!((f.expected_avg_spend.unwrap()[0] - 24.663714).abs() < 5e-7);
-        assert!((f.expected_purchases[0] - 1.226028).abs() < 5e-7);
+        assert!((f.column(EXPECTED_AVG_SPEND).unwrap()[0] - 24.663714).abs() < 5e-7);
+        assert!((f.column(EXPECTED_PURCHASES).unwrap()[0] - 1.226028).abs() < 5e-7);
     }
 
     #[test]
@@ -419,9 +258,9 @@ mod tests {
                         "{key} {i}: {ours} vs {direct}"
                     )
                 };
-                close(f.p_alive[i], model.p_alive(x, tx, t).unwrap());
+                close(f.column(P_ALIVE).unwrap()[i], model.p_alive(x, tx, t).unwrap());
                 close(
-                    f.expected_purchases[i],
+                    f.column(EXPECTED_PURCHASES).unwrap()[i],
                     model.conditional_expected_purchases(39.0, x, tx, t).unwrap(),
                 );
                 let spend = spend_model.conditional_expected_average_spend(x, m).unwrap();
@@ -433,7 +272,7 @@ mod tests {
                     0.01,
                 )
                 .unwrap();
-                close(f.clv.as_ref().unwrap()[i], direct_clv);
+                close(f.column(CLV).unwrap()[i], direct_clv);
                 // E[CLV | alive]: the same sum over the alive customer's expectations.
                 let direct_if_alive = discounted_value(
                     |h| model.expected_purchases_if_alive(h, x, t),
@@ -443,7 +282,7 @@ mod tests {
                     0.01,
                 )
                 .unwrap();
-                close(f.clv_if_alive.as_ref().unwrap()[i], direct_if_alive);
+                close(f.column(CLV_IF_ALIVE).unwrap()[i], direct_if_alive);
             }
         }
     }
@@ -492,12 +331,12 @@ mod tests {
         let clv = p_alive * value * lambda / mu * (1.0 - (-mu * u).exp()) * sum;
         let close =
             |ours: f64, expected: f64| assert!((ours - expected).abs() <= 1e-12 * expected, "{ours} vs {expected}");
-        close(f.p_alive[0], p_alive);
-        close(f.expected_avg_spend.as_ref().unwrap()[0], 25.0);
-        close(f.clv.as_ref().unwrap()[0], clv);
-        close(f.clv_if_alive.as_ref().unwrap()[0], clv / p_alive);
+        close(f.column(P_ALIVE).unwrap()[0], p_alive);
+        close(f.column(EXPECTED_AVG_SPEND).unwrap()[0], 25.0);
+        close(f.column(CLV).unwrap()[0], clv);
+        close(f.column(CLV_IF_ALIVE).unwrap()[0], clv / p_alive);
         close(
-            f.expected_purchases[0],
+            f.column(EXPECTED_PURCHASES).unwrap()[0],
             p_alive * lambda * (1.0 - (-mu * 39.0).exp()) / mu,
         );
     }

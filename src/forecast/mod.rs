@@ -1,0 +1,297 @@
+//! The forecast engine: per-customer forecasts as named columns.
+//!
+//! A forecaster for a summary kind (today `continuous`, for the (x, t_x, T) models) evaluates its
+//! models once per distinct history and discounts in one place (`engine`), and hands back a
+//! [`Forecasts`] table: named columns in the order the predictions table writes them, each with
+//! room for an interval (`clv_lo`, `clv_hi`). Decisions and reports read these columns by name
+//! (the names below) and the customers' past through `data::summary::CustomerSummary`, never a
+//! summary's fields.
+
+mod continuous;
+mod engine;
+
+use polars::prelude::{DataFrame, Float64Chunked, IntoColumn, NewChunkedArray};
+
+pub use continuous::forecast;
+pub use engine::discounted_value;
+
+use crate::data::summary::CustomerSummary;
+use crate::error::{ClvError, PolarsContext, Result};
+
+/// P(alive | history) at the end of the observation.
+pub const P_ALIVE: &str = "p_alive";
+/// 1 − P(alive).
+pub const CHURN_PROBABILITY: &str = "churn_probability";
+/// Expected transactions over the horizon.
+pub const EXPECTED_PURCHASES: &str = "expected_purchases";
+/// E[M | history] of the spend model: the expected value of one future transaction. NaN (written
+/// empty) where it is infinite: no repeat purchase under a spend model with q ≤ 1.
+pub const EXPECTED_AVG_SPEND: &str = "expected_avg_spend";
+/// Discounted CLV; NaN where the expected spend is.
+pub const CLV: &str = "clv";
+/// E[CLV | alive at the end of the observation]: the CLV of the customer if she is still a
+/// customer. Read by the decisions (value at stake), not written.
+pub const CLV_IF_ALIVE: &str = "clv_if_alive";
+
+/// What to forecast.
+#[derive(Debug, Clone, Copy)]
+pub struct ForecastOptions {
+    /// Horizon of `expected_purchases`, in the data's time unit.
+    pub horizon: f64,
+    /// Months of future purchases that CLV sums.
+    pub clv_months: u32,
+    /// Discount rate per month.
+    pub monthly_discount_rate: f64,
+    /// Fraction of revenue kept as profit.
+    pub margin: f64,
+    /// Cost to serve one order, in currency, subtracted from each purchase's profit.
+    pub cost_per_order: f64,
+}
+
+impl Default for ForecastOptions {
+    fn default() -> Self {
+        Self {
+            horizon: 52.0,
+            clv_months: 12,
+            monthly_discount_rate: 0.01,
+            margin: 1.0,
+            cost_per_order: 0.0,
+        }
+    }
+}
+
+impl ForecastOptions {
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(ClvError::InvalidArgument(m));
+        if !(self.horizon.is_finite() && self.horizon >= 0.0) {
+            return bad(format!("the horizon must be a number ≥ 0, not {}", self.horizon));
+        }
+        if !(self.monthly_discount_rate.is_finite() && self.monthly_discount_rate > -1.0) {
+            return bad(format!(
+                "the discount rate must be > −1, not {}",
+                self.monthly_discount_rate
+            ));
+        }
+        if !self.margin.is_finite() {
+            return bad(format!("the margin must be a finite number, not {}", self.margin));
+        }
+        if !(self.cost_per_order.is_finite() && self.cost_per_order >= 0.0) {
+            return bad(format!(
+                "the cost per order must be a number ≥ 0, not {}",
+                self.cost_per_order
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An interval around a forecast, per customer, written as `{name}_lo` and `{name}_hi`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    /// Its probability, e.g. 0.9 for the 5% and 95% quantiles.
+    pub level: f64,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+/// One forecast per customer, by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastColumn {
+    pub name: String,
+    pub values: Vec<f64>,
+    pub interval: Option<Interval>,
+    /// Whether the predictions table carries it (some columns only feed the decisions).
+    pub written: bool,
+}
+
+impl ForecastColumn {
+    /// A written column without an interval.
+    pub fn new(name: &str, values: Vec<f64>) -> Self {
+        Self {
+            name: name.to_string(),
+            values,
+            interval: None,
+            written: true,
+        }
+    }
+
+    /// A column the decisions read but the predictions table does not carry.
+    pub fn unwritten(name: &str, values: Vec<f64>) -> Self {
+        Self {
+            written: false,
+            ..Self::new(name, values)
+        }
+    }
+}
+
+/// Forecasts for every customer of a summary, in its row order: named columns, in the order the
+/// predictions table writes them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Forecasts {
+    customers: usize,
+    columns: Vec<ForecastColumn>,
+}
+
+impl Forecasts {
+    /// An empty table for `customers` customers.
+    pub fn new(customers: usize) -> Self {
+        Self {
+            customers,
+            columns: Vec::new(),
+        }
+    }
+
+    /// Adds a column; it must have one value (and interval bound) per customer and a new name.
+    pub fn push(&mut self, column: ForecastColumn) -> Result<()> {
+        let lengths_ok = column.values.len() == self.customers
+            && column
+                .interval
+                .as_ref()
+                .is_none_or(|i| i.lo.len() == self.customers && i.hi.len() == self.customers);
+        if !lengths_ok {
+            return Err(ClvError::InvalidArgument(format!(
+                "forecast column '{}' has {} values for {} customers",
+                column.name,
+                column.values.len(),
+                self.customers
+            )));
+        }
+        if self.column(&column.name).is_some() {
+            return Err(ClvError::InvalidArgument(format!(
+                "forecast column '{}' is there twice",
+                column.name
+            )));
+        }
+        self.columns.push(column);
+        Ok(())
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.customers
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customers == 0
+    }
+
+    /// The names of the columns, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The column named `name`, if the forecaster provided it.
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.entry(name).map(|c| c.values.as_slice())
+    }
+
+    /// The column named `name` with its interval.
+    pub fn entry(&self, name: &str) -> Option<&ForecastColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The column named `name`, or an error saying what needed it.
+    pub fn require(&self, name: &str, needed_by: &str) -> Result<&[f64]> {
+        self.column(name).ok_or_else(|| {
+            ClvError::InvalidArgument(format!(
+                "{needed_by} need the forecast '{name}', which these models do not give (they give: {})",
+                self.names().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    /// Customers without a spend or CLV forecast: no repeat purchase under a spend model with an
+    /// infinite population mean (q ≤ 1).
+    pub fn unvalued(&self) -> usize {
+        self.column(CLV).map_or(0, |c| c.iter().filter(|v| v.is_nan()).count())
+    }
+
+    /// The predictions table: the summary's columns, then each written forecast (and its
+    /// interval's bounds). The columns are moved into the table, not copied (at 10M customers
+    /// the copies were a gigabyte).
+    pub fn into_frame(self, summary: impl CustomerSummary) -> Result<DataFrame> {
+        let mut columns = summary.into_columns()?;
+        // NaN marks a forecast that does not exist (an infinite expected spend): written empty.
+        let floats = |name: String, v: Vec<f64>| match v.iter().any(|x| x.is_nan()) {
+            false => Float64Chunked::from_vec(name.into(), v).into_column(),
+            true => Float64Chunked::from_iter_options(name.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
+                .into_column(),
+        };
+        for column in self.columns.into_iter().filter(|c| c.written) {
+            if let Some(interval) = column.interval {
+                columns.push(floats(column.name.clone(), column.values));
+                columns.push(floats(format!("{}_lo", column.name), interval.lo));
+                columns.push(floats(format!("{}_hi", column.name), interval.hi));
+            } else {
+                columns.push(floats(column.name, column.values));
+            }
+        }
+        DataFrame::new_infer_height(columns).context(|| "building the predictions table".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::rfm::{CustomerIds, RfmTable};
+    use crate::data::TimeUnit;
+
+    fn two_customers() -> RfmTable {
+        RfmTable {
+            customer_id: CustomerIds::from_labels(&["a", "b"]),
+            frequency: vec![0.0, 2.0],
+            recency: vec![0.0, 3.5],
+            t: vec![10.0, 12.0],
+            monetary_value: None,
+            first_purchase: None,
+            time_unit: TimeUnit::Weeks,
+        }
+    }
+
+    #[test]
+    fn the_predictions_table_writes_columns_in_order_with_interval_bounds_and_nan_as_empty() {
+        let mut f = Forecasts::new(2);
+        f.push(ForecastColumn::new(P_ALIVE, vec![1.0, 0.25])).unwrap();
+        f.push(ForecastColumn::unwritten(CLV_IF_ALIVE, vec![3.0, 4.0])).unwrap();
+        f.push(ForecastColumn {
+            interval: Some(Interval {
+                level: 0.9,
+                lo: vec![f64::NAN, 1.0],
+                hi: vec![f64::NAN, 3.0],
+            }),
+            ..ForecastColumn::new(CLV, vec![f64::NAN, 2.0])
+        })
+        .unwrap();
+        assert_eq!(f.column(CLV_IF_ALIVE), Some(&[3.0, 4.0][..]));
+        assert_eq!(f.unvalued(), 1);
+        let frame = f.into_frame(two_customers()).unwrap();
+        let names: Vec<&str> = frame.get_column_names().iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "customer_id",
+                "frequency",
+                "recency",
+                "T",
+                "p_alive",
+                "clv",
+                "clv_lo",
+                "clv_hi"
+            ]
+        );
+        let clv_hi = frame.column("clv_hi").unwrap().f64().unwrap();
+        assert_eq!(clv_hi.get(0), None);
+        assert_eq!(clv_hi.get(1), Some(3.0));
+        assert_eq!(frame.column("p_alive").unwrap().null_count(), 0);
+    }
+
+    #[test]
+    fn a_column_of_the_wrong_length_or_a_second_of_one_name_is_refused() {
+        let mut f = Forecasts::new(2);
+        assert!(f.push(ForecastColumn::new(P_ALIVE, vec![1.0])).is_err());
+        f.push(ForecastColumn::new(P_ALIVE, vec![1.0, 0.5])).unwrap();
+        assert!(f.push(ForecastColumn::new(P_ALIVE, vec![1.0, 0.5])).is_err());
+        let missing = f.require(CLV, "value tiers").unwrap_err().to_string();
+        assert!(missing.contains("'clv'") && missing.contains("p_alive"), "{missing}");
+    }
+}
