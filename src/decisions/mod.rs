@@ -1,14 +1,17 @@
-//! From forecasts to decisions: value tiers, customer status, value concentration, acquisition
-//! economics (CLV:CAC) and cohorts. Pure arithmetic on the per-customer forecasts.
+//! From forecasts to decisions: value tiers, customer status and value at stake per customer
+//! (here), and the value report that totals them (`value_report`). Pure arithmetic on the
+//! per-customer forecasts.
 
-use chrono::Datelike;
+mod value_report;
+
+pub use value_report::{top_share_of_value, value_report, Acquisition, GroupTotals, ValueReport};
+
 use polars::prelude::{Column, DataFrame, Float64Chunked, IntoColumn};
 use rayon::slice::ParallelSliceMut;
 
 use crate::data::summary::CustomerSummary;
-use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::forecast::{Forecasts, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
+use crate::forecast::{Forecasts, CLV, CLV_IF_ALIVE, P_ALIVE};
 
 /// How customers are tiered and labelled.
 #[derive(Debug, Clone)]
@@ -304,216 +307,15 @@ pub fn decide(
     })
 }
 
-/// Totals of one group of customers (a tier, a status or a cohort).
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupTotals {
-    pub name: String,
-    pub customers: usize,
-    pub expected_purchases: f64,
-    /// Expected purchases × expected spend over the forecast horizon (undiscounted revenue).
-    pub expected_revenue: f64,
-    pub clv: f64,
-}
-
-impl GroupTotals {
-    pub fn mean_clv(&self) -> f64 {
-        if self.customers == 0 {
-            0.0
-        } else {
-            self.clv / self.customers as f64
-        }
-    }
-}
-
-/// Acquisition economics for a given cost to acquire a customer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Acquisition {
-    pub cac: f64,
-    /// Mean CLV of all customers divided by CAC.
-    pub clv_to_cac: f64,
-    /// The CAC at which a customer like the average one just pays back: the mean CLV.
-    pub break_even_cac: f64,
-    /// Mean CLV / CAC per tier, in tier order.
-    pub clv_to_cac_by_tier: Vec<f64>,
-}
-
-/// The value report: concentration, tiers, at-risk customers, cohorts, acquisition economics.
-#[derive(Debug, Clone)]
-pub struct ValueReport {
-    pub total: GroupTotals,
-    /// (percent of customers, share of total CLV in percent) for the top 1, 2, ..., 100%.
-    pub concentration: Vec<(f64, f64)>,
-    pub tiers: Vec<GroupTotals>,
-    pub statuses: Vec<GroupTotals>,
-    /// Customers with status "at risk high value", largest value at stake first.
-    pub at_risk_high_value: Vec<usize>,
-    /// Customers by month of first purchase (YYYY-MM), in month order; empty without first purchases.
-    pub cohorts: Vec<GroupTotals>,
-    pub acquisition: Option<Acquisition>,
-}
-
-/// Share of the total held by the top `percent` of customers (ranked by CLV), in percent.
-pub fn top_share_of_value(clv: &[f64], percent: f64) -> f64 {
-    concentration_curve(clv, &[percent])[0].1
-}
-
-/// (percent, share of total CLV held by the top `percent` of customers) for each of `percents`,
-/// from one sort and running sums.
-fn concentration_curve(clv: &[f64], percents: &[f64]) -> Vec<(f64, f64)> {
-    let total: f64 = clv.iter().sum();
-    let mut sorted = clv.to_vec();
-    sorted.par_sort_unstable_by(|a, b| b.total_cmp(a));
-    let mut cumulative = Vec::with_capacity(clv.len() + 1);
-    cumulative.push(0.0);
-    for v in sorted {
-        cumulative.push(cumulative[cumulative.len() - 1] + v);
-    }
-    percents
-        .iter()
-        .map(|&percent| {
-            let count = (((clv.len() as f64) * percent / 100.0).round() as usize).min(clv.len());
-            let share = if total == 0.0 {
-                0.0
-            } else {
-                100.0 * cumulative[count] / total
-            };
-            (percent, share)
-        })
-        .collect()
-}
-
-impl GroupTotals {
-    fn empty(name: String) -> Self {
-        GroupTotals {
-            name,
-            customers: 0,
-            expected_purchases: 0.0,
-            expected_revenue: 0.0,
-            clv: 0.0,
-        }
-    }
-
-    fn add(&mut self, i: usize, columns: &TotalledColumns) {
-        self.customers += 1;
-        self.expected_purchases += columns.expected_purchases[i];
-        self.expected_revenue += columns.expected_purchases[i] * columns.spend.get(i).copied().unwrap_or(0.0);
-        self.clv += columns.clv.get(i).copied().unwrap_or(0.0);
-    }
-}
-
-/// The forecasts a group's totals add up (spend and CLV empty without a spend model).
-struct TotalledColumns<'a> {
-    expected_purchases: &'a [f64],
-    spend: &'a [f64],
-    clv: &'a [f64],
-}
-
-impl<'a> TotalledColumns<'a> {
-    fn of(forecasts: &'a Forecasts) -> Result<Self> {
-        Ok(Self {
-            expected_purchases: forecasts.require(EXPECTED_PURCHASES, "the value report's totals")?,
-            spend: forecasts.column(EXPECTED_AVG_SPEND).unwrap_or(&[]),
-            clv: forecasts.column(CLV).unwrap_or(&[]),
-        })
-    }
-}
-
-/// Totals of the groups `group_of` puts each customer in (one pass over the customers).
-fn group_totals(
-    names: Vec<String>,
-    group_of: impl Fn(usize) -> usize,
-    n: usize,
-    columns: &TotalledColumns,
-) -> Vec<GroupTotals> {
-    let mut groups: Vec<GroupTotals> = names.into_iter().map(GroupTotals::empty).collect();
-    for i in 0..n {
-        groups[group_of(i)].add(i, columns);
-    }
-    groups
-}
-
-/// Months since year 0 (year · 12 + month − 1) of a day given as days since 1970-01-01.
-fn month_number(day: i32) -> i32 {
-    let date = from_epoch_days(day);
-    date.year() * 12 + date.month0() as i32
-}
-
-/// Builds the value report from the decisions; `cac` adds acquisition economics.
-pub fn value_report(
-    summary: &dyn CustomerSummary,
-    forecasts: &Forecasts,
-    decisions: &CustomerDecisions,
-    cac: Option<f64>,
-) -> Result<ValueReport> {
-    let columns = TotalledColumns::of(forecasts)?;
-    let clv = columns.clv;
-    let n = clv.len();
-    let total = group_totals(vec!["all customers".into()], |_| 0, n, &columns).remove(0);
-    let percents: Vec<f64> = (1..=100).map(f64::from).collect();
-    let concentration = concentration_curve(clv, &percents);
-    let tiers = group_totals(decisions.tier_names.clone(), |i| decisions.tier[i], n, &columns);
-    let status_position = |s: Status| Status::ALL.iter().position(|&t| t == s).unwrap_or(0);
-    let statuses = group_totals(
-        Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
-        |i| status_position(decisions.status[i]),
-        n,
-        &columns,
-    );
-    let mut at_risk_high_value: Vec<usize> = (0..n)
-        .filter(|&i| decisions.status[i] == Status::AtRiskHighValue)
-        .collect();
-    at_risk_high_value.sort_by(|&i, &j| decisions.value_at_stake[j].total_cmp(&decisions.value_at_stake[i]));
-
-    // Cohorts by month of first purchase: month numbers are a short contiguous range.
-    let cohorts = match summary.first_transaction_days() {
-        Some(first) if !first.is_empty() => {
-            let months: Vec<i32> = first.iter().map(|&d| month_number(d)).collect();
-            let lowest = months.iter().copied().min().unwrap_or(0);
-            let highest = months.iter().copied().max().unwrap_or(0);
-            let names = (lowest..=highest)
-                .map(|m| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1))
-                .collect();
-            let mut cohorts = group_totals(names, |i| (months[i] - lowest) as usize, n, &columns);
-            cohorts.retain(|c| c.customers > 0);
-            cohorts
-        }
-        _ => Vec::new(),
-    };
-
-    let acquisition = match cac {
-        None => None,
-        Some(c) if !(c.is_finite() && c > 0.0) => {
-            return Err(ClvError::InvalidArgument(format!(
-                "--cac must be a positive amount, not {c}"
-            )))
-        }
-        Some(c) => Some(Acquisition {
-            cac: c,
-            clv_to_cac: total.mean_clv() / c,
-            break_even_cac: total.mean_clv(),
-            clv_to_cac_by_tier: tiers.iter().map(|t| t.mean_clv() / c).collect(),
-        }),
-    };
-    Ok(ValueReport {
-        total,
-        concentration,
-        tiers,
-        statuses,
-        at_risk_high_value,
-        cohorts,
-        acquisition,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::rfm::{CustomerIds, RfmTable};
     use crate::data::TimeUnit;
-    use crate::forecast::ForecastColumn;
+    use crate::forecast::{ForecastColumn, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES};
 
     /// Ten hand-made customers with CLVs 10, 9, ..., 1 (customer i has CLV 10 − i).
-    fn ten_customers() -> (RfmTable, Forecasts) {
+    pub(super) fn ten_customers() -> (RfmTable, Forecasts) {
         ten_customers_with_clv((0..10).map(|i| (10 - i) as f64).collect())
     }
 
@@ -621,48 +423,6 @@ mod tests {
         let report = value_report(&rfm, &f, &d, None).unwrap();
         assert_eq!(report.at_risk_high_value, vec![3, 6]);
         assert_eq!(report.statuses.iter().map(|s| s.customers).sum::<usize>(), 10);
-    }
-
-    #[test]
-    fn concentration_shares_are_cumulative_and_reach_100() {
-        let (rfm, f) = ten_customers();
-        let d = decide(&rfm, &f, &DecisionOptions::default()).unwrap();
-        let report = value_report(&rfm, &f, &d, None).unwrap();
-        // Top 10% = 1 customer = 10 of 55; top 20% = 19 of 55.
-        assert!((top_share_of_value(f.column(CLV).unwrap(), 10.0) - 1000.0 / 55.0).abs() < 1e-12);
-        assert!((report.concentration[19].1 - 1900.0 / 55.0).abs() < 1e-12);
-        assert!((report.concentration[99].1 - 100.0).abs() < 1e-12);
-        assert!(report.concentration.windows(2).all(|w| w[1].1 >= w[0].1));
-    }
-
-    #[test]
-    fn clv_to_cac_arithmetic() {
-        let (rfm, f) = ten_customers();
-        let options = DecisionOptions {
-            tiers: vec![20.0, 30.0, 50.0],
-            ..Default::default()
-        };
-        let d = decide(&rfm, &f, &options).unwrap();
-        let a = value_report(&rfm, &f, &d, Some(2.0)).unwrap().acquisition.unwrap();
-        // Mean CLV 5.5: CLV:CAC 2.75 and break-even CAC 5.5; tiers: (10+9)/2 = 9.5 → 4.75,
-        // (8+7+6)/3 = 7 → 3.5, (5+4+3+2+1)/5 = 3 → 1.5.
-        assert_eq!(a.clv_to_cac, 2.75);
-        assert_eq!(a.break_even_cac, 5.5);
-        assert_eq!(a.clv_to_cac_by_tier, vec![4.75, 3.5, 1.5]);
-        assert!(value_report(&rfm, &f, &d, Some(0.0)).is_err());
-    }
-
-    #[test]
-    fn cohorts_group_by_month_of_first_purchase() {
-        let (rfm, f) = ten_customers();
-        let d = decide(&rfm, &f, &DecisionOptions::default()).unwrap();
-        let report = value_report(&rfm, &f, &d, None).unwrap();
-        // Days 0 → 1970-01, 31 → 1970-02, 59 → 1970-03, 130 → 1970-05.
-        let names: Vec<&str> = report.cohorts.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, vec!["1970-01", "1970-02", "1970-03", "1970-05"]);
-        assert_eq!(report.cohorts[1].customers, 4);
-        assert_eq!(report.cohorts[1].clv, 8.0 + 7.0 + 6.0 + 5.0);
-        assert_eq!(report.cohorts[1].mean_clv(), 6.5);
     }
 
     #[test]
