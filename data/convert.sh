@@ -16,3 +16,5 @@ awk 'BEGIN { print "customer_id,date,quantity,amount" }
      NF == 4 && $2 ~ /^[0-9]+$/ { printf "%d,%s-%s-%s,%d,%s\n", $1, substr($2,1,4), substr($2,5,2), substr($2,7,2), $3, $4 }' \
     "$src/CDNOW_master.txt" > data/cdnow_master.csv
 cp "$src/cdnow_customers_summary.csv" "$src/cdnow_customers_summary_with_transactions.csv" data/
+# BG/BB's donations histogram (Fader, Hardie & Shang 2010), unchanged.
+cp "$src/donations.csv" data/

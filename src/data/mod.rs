@@ -1,6 +1,9 @@
 //! Data in and out: transaction logs, RFM summaries, and the tables `clv` writes.
 
+pub mod contractual;
+pub mod discrete;
 pub mod io;
+pub mod period;
 pub mod rfm;
 pub mod summary;
 pub mod transactions;

@@ -207,7 +207,7 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
 /// (`None` for the others). Polars groups the rows by customer; `purchase_days` makes each
 /// customer's days. The summary and the repeat transactions per day both go through here, so
 /// they count the same purchases.
-fn per_customer<T: Send>(
+pub(super) fn per_customer<T: Send>(
     log: &Transactions,
     observation_end: i32,
     visit: impl Fn(IdxSize, &[(i32, f64)], usize) -> T + Sync,

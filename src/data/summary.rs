@@ -1,7 +1,9 @@
 //! Summary kinds: what a model reads of each customer, and what forecasts, decisions and reports
 //! read of a customer's past whatever the kind.
 //!
-//! Today one kind exists, the continuous non-contractual summary of `data::rfm` (x, t_x, T). The
+//! The continuous non-contractual summary of `data::rfm` (x, t_x, T) is what the purchase models
+//! read today; `data::discrete` (x, t_x, n) and `data::contractual` (periods paid, churned or
+//! not) are the summaries of discrete-opportunity and subscription customers. The
 //! decisions (`decisions`) and the value report (`report::value`) see a summary only through
 //! [`CustomerSummary`], so a contractual or discrete summary that implements it gets tiers,
 //! statuses and cohorts without editing them.
@@ -9,7 +11,6 @@
 use polars::prelude::{Column, DataType, Float64Chunked, Int32Chunked, Int64Chunked, IntoColumn};
 
 use super::rfm::RfmTable;
-use super::TimeUnit;
 use crate::error::{PolarsContext, Result};
 
 /// What a model reads of each customer: the summary kind its likelihood and forecasts take.
@@ -18,6 +19,12 @@ pub enum SummaryKind {
     /// Non-contractual, continuous time: x repeat purchases, the last at t_x, observed to T
     /// (`data::rfm`), fitted on the table of distinct histories (`models::histories::Histories`).
     ContinuousNonContractual,
+    /// Non-contractual, discrete opportunities: x transactions in n opportunities, the last at
+    /// opportunity t_x (`data::discrete`; `models::histories::DiscreteHistories`).
+    DiscreteNonContractual,
+    /// Contractual: the periods a customer paid for, and whether she has churned or is still a
+    /// customer (`data::contractual`; `models::histories::SurvivalHistories`).
+    Contractual,
 }
 
 /// A customer's past as decisions and reports need it, one row per customer, in table order.
@@ -30,9 +37,6 @@ pub trait CustomerSummary: Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// The unit of the summary's times (and of the forecast horizon).
-    fn time_unit(&self) -> TimeUnit;
 
     /// Customer `i`'s id, as text.
     fn customer_label(&self, i: usize) -> String;
@@ -71,10 +75,6 @@ impl CustomerSummary for RfmTable {
 
     fn len(&self) -> usize {
         self.customer_id.len()
-    }
-
-    fn time_unit(&self) -> TimeUnit {
-        self.time_unit
     }
 
     fn customer_label(&self, i: usize) -> String {

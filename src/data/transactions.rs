@@ -281,7 +281,7 @@ impl Transactions {
 }
 
 /// Human-readable description of how dates in a column of `dtype` are parsed.
-fn describe_date_format(dtype: &DataType, format: Option<&str>) -> String {
+pub(super) fn describe_date_format(dtype: &DataType, format: Option<&str>) -> String {
     match (dtype, format) {
         (_, Some(f)) => f.to_string(),
         (dt, None) if dt.is_integer() => DEFAULT_INTEGER_DATE_FORMAT.to_string(),
@@ -298,7 +298,7 @@ fn has_time_fields(format: &str) -> bool {
 
 /// An expression turning the date column into Int32 days since 1970-01-01 (null where it does not
 /// parse), whatever its type: text, Date, Datetime or YYYYMMDD integers.
-fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std::result::Result<Expr, String> {
+pub(super) fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std::result::Result<Expr, String> {
     let parse = |e: Expr, format: &str| {
         let options = StrptimeOptions {
             format: Some(format.into()),
@@ -353,7 +353,7 @@ fn integer_text(frame: &DataFrame) -> Result<bool> {
 }
 
 /// The `__row` of the first row of `frame` where `predicate` holds.
-fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usize>> {
+pub(super) fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usize>> {
     let hit = frame
         .clone()
         .lazy()
@@ -372,7 +372,7 @@ fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usize>> {
 }
 
 /// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
-fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) -> Result<Option<String>> {
+pub(super) fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) -> Result<Option<String>> {
     let value = scan_table_with(path, delimiter)?
         .slice(row.saturating_sub(1) as i64, 1)
         .select([col(column).cast(DataType::String)])

@@ -102,3 +102,254 @@ impl Histories {
         })
     }
 }
+
+/// One distinct discrete-time history: x repeat transactions in n opportunities, the last at
+/// opportunity t_x (0 when x = 0), and the customers who have it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiscreteRow {
+    pub x: u32,
+    pub t_x: u32,
+    pub n: u32,
+    pub weight: f64,
+}
+
+/// The discrete non-contractual summary as a model fits it (BG/BB: Fader, Hardie & Shang 2010):
+/// the distinct (x, t_x, n) with their customer counts. Opportunities are few (six years of a
+/// yearly drive), so a table of millions of customers has a few dozen rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscreteHistories {
+    rows: Vec<DiscreteRow>,
+    n_customers: f64,
+}
+
+impl DiscreteHistories {
+    /// From rows that may repeat a history; a history that cannot happen (x > t_x, t_x > n, x = 0
+    /// with t_x > 0 or x > 0 with t_x = 0) or a weight that is not a positive number is an error
+    /// naming the row (0-based, in `rows`).
+    pub fn from_rows(rows: impl IntoIterator<Item = DiscreteRow>) -> Result<Self, (usize, String)> {
+        let mut index: BitsMap<[u32; 3], usize> = BitsMap::default();
+        let mut distinct: Vec<DiscreteRow> = Vec::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            let DiscreteRow { x, t_x, n, weight } = row;
+            let problem = if !(weight.is_finite() && weight > 0.0) {
+                Some(format!("a history's count must be a positive number, not {weight}"))
+            } else if x > t_x || t_x > n || (x == 0) != (t_x == 0) {
+                Some(format!(
+                    "x = {x}, t_x = {t_x}, n = {n} cannot happen: need x ≤ t_x ≤ n, and t_x = 0 exactly when x = 0"
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err((i, problem));
+            }
+            match index.get(&[x, t_x, n]) {
+                Some(&k) => distinct[k].weight += weight,
+                None => {
+                    index.insert([x, t_x, n], distinct.len());
+                    distinct.push(row);
+                }
+            }
+        }
+        let n_customers = distinct.iter().map(|r| r.weight).sum();
+        Ok(Self {
+            rows: distinct,
+            n_customers,
+        })
+    }
+
+    /// The distinct histories, in first-seen order.
+    pub fn rows(&self) -> &[DiscreteRow] {
+        &self.rows
+    }
+
+    /// Number of customers (the rows' weights summed).
+    pub fn n_customers(&self) -> f64 {
+        self.n_customers
+    }
+}
+
+/// One distinct contractual history: customers of one cohort who churned at the end of period
+/// `duration` (they paid for periods 1..=duration), or, not churned, are still customers after
+/// `duration` renewals (right-censored: their lifetime is longer than `duration`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurvivalRow {
+    /// Index into `SurvivalHistories::cohorts`.
+    pub cohort: u32,
+    pub duration: u32,
+    pub churned: bool,
+    pub weight: f64,
+}
+
+/// The contractual summary as a retention model fits it (sBG: Fader & Hardie 2007): per cohort,
+/// how many customers churned after each number of periods, and how many are still customers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurvivalHistories {
+    cohorts: Vec<String>,
+    rows: Vec<SurvivalRow>,
+}
+
+impl SurvivalHistories {
+    /// From rows that may repeat a history; a churned customer with a duration of 0 (a lifetime
+    /// is at least one period) or a weight that is not a positive number is an error naming the
+    /// row (0-based).
+    pub fn from_rows(
+        cohorts: Vec<String>,
+        rows: impl IntoIterator<Item = SurvivalRow>,
+    ) -> Result<Self, (usize, String)> {
+        let mut index: BitsMap<(u32, u32, bool), usize> = BitsMap::default();
+        let mut distinct: Vec<SurvivalRow> = Vec::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            if !(row.weight.is_finite() && row.weight > 0.0) {
+                return Err((i, format!("a count must be a positive number, not {}", row.weight)));
+            }
+            if row.churned && row.duration == 0 {
+                return Err((i, "a churned customer was a customer for at least one period".into()));
+            }
+            if row.cohort as usize >= cohorts.len() {
+                return Err((i, format!("no cohort number {}", row.cohort)));
+            }
+            let key = (row.cohort, row.duration, row.churned);
+            match index.get(&key) {
+                Some(&k) => distinct[k].weight += row.weight,
+                None => {
+                    index.insert(key, distinct.len());
+                    distinct.push(row);
+                }
+            }
+        }
+        Ok(Self {
+            cohorts,
+            rows: distinct,
+        })
+    }
+
+    /// A cohort's survival table: `active[t]` customers still customers after t periods
+    /// (`active[0]` the cohort's size). Those lost between t − 1 and t churned at the end of
+    /// period t; the `active[last]` left are censored there. A count that rises is an error
+    /// naming the period.
+    pub fn from_survival(cohorts: Vec<(String, Vec<f64>)>) -> Result<Self, (usize, String)> {
+        let mut rows = Vec::new();
+        let mut names = Vec::new();
+        for (c, (name, active)) in cohorts.into_iter().enumerate() {
+            for (t, pair) in active.windows(2).enumerate() {
+                let lost = pair[0] - pair[1];
+                if lost.is_nan() || lost < 0.0 {
+                    return Err((
+                        t + 1,
+                        format!(
+                            "cohort '{name}' has {} customers after period {} but {} after period {t}: survival cannot rise",
+                            pair[1],
+                            t + 1,
+                            pair[0]
+                        ),
+                    ));
+                }
+                if lost > 0.0 {
+                    rows.push(SurvivalRow {
+                        cohort: c as u32,
+                        duration: t as u32 + 1,
+                        churned: true,
+                        weight: lost,
+                    });
+                }
+            }
+            if let Some(&left) = active.last().filter(|&&left| left > 0.0) {
+                rows.push(SurvivalRow {
+                    cohort: c as u32,
+                    duration: active.len() as u32 - 1,
+                    churned: false,
+                    weight: left,
+                });
+            }
+            names.push(name);
+        }
+        Self::from_rows(names, rows)
+    }
+
+    pub fn cohorts(&self) -> &[String] {
+        &self.cohorts
+    }
+
+    /// The distinct histories, in first-seen order.
+    pub fn rows(&self) -> &[SurvivalRow] {
+        &self.rows
+    }
+
+    /// Customers still active after `t` periods in cohort `cohort`: the cohort's customers less
+    /// those who churned at or before t; `None` after the cohort's last observed period (when
+    /// some of it is censored before t).
+    pub fn active_after(&self, cohort: u32, t: u32) -> Option<f64> {
+        let of_cohort = || self.rows.iter().filter(move |r| r.cohort == cohort);
+        if of_cohort().any(|r| !r.churned && r.duration < t) {
+            return None;
+        }
+        let size: f64 = of_cohort().map(|r| r.weight).sum();
+        let churned: f64 = of_cohort()
+            .filter(|r| r.churned && r.duration <= t)
+            .map(|r| r.weight)
+            .sum();
+        Some(size - churned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discrete_histories_merge_repeats_and_refuse_impossible_ones() {
+        let row = |x, t_x, n, weight| DiscreteRow { x, t_x, n, weight };
+        let h = DiscreteHistories::from_rows([row(0, 0, 6, 2.0), row(2, 5, 6, 1.0), row(0, 0, 6, 3.0)]).unwrap();
+        assert_eq!(h.rows(), [row(0, 0, 6, 5.0), row(2, 5, 6, 1.0)]);
+        assert_eq!(h.n_customers(), 6.0);
+        for (bad, why) in [
+            (row(3, 2, 6, 1.0), "x > t_x"),
+            (row(2, 7, 6, 1.0), "t_x > n"),
+            (row(0, 3, 6, 1.0), "t_x > 0 without a transaction"),
+            (row(1, 0, 6, 1.0), "a transaction at opportunity 0"),
+            (row(1, 1, 6, 0.0), "no customers"),
+        ] {
+            let err = DiscreteHistories::from_rows([row(0, 0, 6, 1.0), bad]).unwrap_err();
+            assert_eq!(err.0, 1, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_survival_table_becomes_churn_counts_and_the_censored_rest() {
+        // Fader & Hardie (2007)'s regular cohort, years 0–7 (shared/REFERENCE.md): 1000, 631,
+        // 468, 382, 326, 289, 262, 241. Lost in year t: 369, 163, 86, 56, 37, 27, 21; 241 censored at 7.
+        let active = vec![1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0];
+        let h = SurvivalHistories::from_survival(vec![("regular".into(), active.clone())]).unwrap();
+        let lost: Vec<(u32, f64)> = h
+            .rows()
+            .iter()
+            .filter(|r| r.churned)
+            .map(|r| (r.duration, r.weight))
+            .collect();
+        assert_eq!(
+            lost,
+            [
+                (1, 369.0),
+                (2, 163.0),
+                (3, 86.0),
+                (4, 56.0),
+                (5, 37.0),
+                (6, 27.0),
+                (7, 21.0)
+            ]
+        );
+        let censored: Vec<&SurvivalRow> = h.rows().iter().filter(|r| !r.churned).collect();
+        assert_eq!(
+            (censored.len(), censored[0].duration, censored[0].weight),
+            (1, 7, 241.0)
+        );
+        // And back: the table is what the histories say survives.
+        for (t, &a) in active.iter().enumerate() {
+            assert_eq!(h.active_after(0, t as u32), Some(a));
+        }
+        assert_eq!(h.active_after(0, 8), None);
+        let rising = SurvivalHistories::from_survival(vec![("x".into(), vec![10.0, 8.0, 9.0])]).unwrap_err();
+        assert_eq!(rising.0, 2);
+    }
+}
