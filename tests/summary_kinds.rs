@@ -412,3 +412,20 @@ fn decisions_read_any_summary_kind_through_its_columns() {
         ]
     );
 }
+
+#[test]
+fn the_rfm_summary_writes_the_conventions_columns_in_their_order() {
+    let log = Transactions::load(&repo("data/cdnow_sample.csv"), &LogSpec::default()).unwrap();
+    let summary = clv::summarize(
+        &log,
+        &clv::SummaryOptions {
+            time_unit: clv::TimeUnit::Weeks,
+            observation_end: None,
+            calibration_end: Some(date("1997-09-30")),
+        },
+    )
+    .unwrap();
+    let written: Vec<&str> = summary.frame.get_column_names().iter().map(|c| c.as_str()).collect();
+    let spec: Vec<&str> = clv::data::conventions::RFM_COLUMNS.iter().map(|c| c.name).collect();
+    assert_eq!(written, spec);
+}

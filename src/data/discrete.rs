@@ -1,8 +1,8 @@
 //! Discrete-time non-contractual summaries: customers who can only buy at discrete occasions
 //! (a yearly fundraising drive, a weekly delivery slot), summarised as BG/BB reads them
 //! (Fader, Hardie & Shang 2010), with these conventions:
-//! - purchase days are those of `data::rfm` (same-day rows merged, returns netted or dropped as
-//!   the log says), so both summaries count the same purchases;
+//! - purchase days, the observation and the customers are those of `data::rfm` (rules 1–4 of
+//!   `data::conventions`), so both summaries count the same purchases;
 //! - the opportunities are the calendar periods (`data::period`) after the one holding the
 //!   customer's first purchase, up to the last period complete by the (calibration) end: n of
 //!   them. A period with several purchases is one transaction; purchases in a period not yet
@@ -19,6 +19,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
+use super::conventions::mean_or_zero;
 use super::io::{column_names, require_column, scan_table};
 use super::period::Period;
 use super::rfm::{per_customer, CustomerIds};
@@ -150,10 +151,7 @@ pub fn summarize_discrete(log: &Transactions, options: &DiscreteSummaryOptions) 
         monetary_value: log.has_amount.then(|| {
             customers
                 .iter()
-                .map(|(_, c)| match c.x {
-                    0 => 0.0,
-                    x => c.repeat_total / f64::from(x),
-                })
+                .map(|(_, c)| mean_or_zero(c.repeat_total, c.x))
                 .collect()
         }),
         holdout: calibration_end.map(|_| (of(|c| c.x_holdout), of(|c| c.n_holdout))),

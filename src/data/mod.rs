@@ -1,6 +1,7 @@
 //! Data in and out: transaction logs, RFM summaries, and the tables `clv` writes.
 
 pub mod contractual;
+pub mod conventions;
 pub mod discrete;
 pub mod io;
 pub mod period;

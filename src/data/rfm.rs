@@ -1,14 +1,8 @@
-//! Recency/frequency/monetary summaries, with the conventions of the BTYD literature
-//! (Fader, Hardie & Lee 2005) and `lifetimes`:
-//! - purchases on the same day are one transaction, their amounts summed;
-//! - frequency x = number of repeat transactions (transactions after the first);
-//! - recency t_x = time from the first to the last transaction; T = time from the first
-//!   transaction to the end of the (calibration) period; both at daily resolution in the unit;
-//! - monetary_value = mean value of the repeat transactions only (0 when x = 0);
-//! - with a calibration end: customers whose first purchase is later are not in the table;
-//!   frequency_holdout counts transactions in (calibration end, observation end],
-//!   monetary_value_holdout is their mean value (0 when none), duration_holdout the period's length;
-//! - first_purchase is the date of the first transaction (the customer's acquisition cohort).
+//! Recency/frequency/monetary summaries, following the conventions of the BTYD literature
+//! (Fader, Hardie & Lee 2005) and `lifetimes`, written once in `data::conventions` (the rule
+//! numbers below are its): same-day purchases are one transaction; frequency counts repeat
+//! transactions; times are days over the unit's length; monetary_value is the mean of the repeat
+//! transactions; the holdout counts and averages every transaction after the calibration end.
 
 use std::path::Path;
 
@@ -16,6 +10,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::conventions::{
+    in_units, mean_or_zero, SummaryColumn, AGE, CUSTOMER_ID, DURATION_HOLDOUT, FIRST_PURCHASE, FREQUENCY,
+    FREQUENCY_HOLDOUT, MONETARY_VALUE, MONETARY_VALUE_HOLDOUT, RECENCY, TIME_UNIT,
+};
 use super::io::{column_names, require_column, scan_table};
 use super::transactions::{epoch_days, from_epoch_days, NegativeAmounts, Transactions};
 use super::TimeUnit;
@@ -88,7 +86,7 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         }
     }
     let period_end = calibration_end.unwrap_or(observation_end);
-    let unit = options.time_unit.days();
+    let unit = options.time_unit;
     let ctx = || format!("summarizing {}", log.path.display());
 
     let histories = per_customer(log, observation_end, |first_row, days, returns_dropped| {
@@ -128,34 +126,39 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
     let days = |f: fn(&CustomerDays) -> f64| -> Vec<f64> { customers.iter().map(|(_, c)| f(c)).collect() };
     let mut columns = vec![
         ids,
+        // Rule 6.
         Column::new(
-            "frequency".into(),
+            FREQUENCY.name.into(),
             customers
                 .iter()
                 .map(|(_, c)| i64::from(c.calibration_days) - 1)
                 .collect::<Vec<_>>(),
         ),
         Column::new(
-            "recency".into(),
+            RECENCY.name.into(),
             customers
                 .iter()
-                .map(|(_, c)| f64::from(c.last - c.first) / unit)
+                .map(|(_, c)| in_units(c.last - c.first, unit))
                 .collect::<Vec<_>>(),
         ),
         Column::new(
-            "T".into(),
+            AGE.name.into(),
             customers
                 .iter()
-                .map(|(_, c)| f64::from(period_end - c.first) / unit)
+                .map(|(_, c)| in_units(period_end - c.first, unit))
                 .collect::<Vec<_>>(),
         ),
     ];
     if log.has_amount {
-        columns.push(Column::new("monetary_value".into(), days(CustomerDays::monetary_value)));
+        columns.push(Column::new(
+            MONETARY_VALUE.name.into(),
+            days(CustomerDays::monetary_value),
+        ));
     }
+    // Rule 8.
     if let Some(cal) = calibration_end {
         columns.push(Column::new(
-            "frequency_holdout".into(),
+            FREQUENCY_HOLDOUT.name.into(),
             customers
                 .iter()
                 .map(|(_, c)| i64::from(c.holdout_days))
@@ -163,26 +166,26 @@ pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary
         ));
         if log.has_amount {
             columns.push(Column::new(
-                "monetary_value_holdout".into(),
+                MONETARY_VALUE_HOLDOUT.name.into(),
                 days(CustomerDays::monetary_value_holdout),
             ));
         }
         columns.push(Column::new_scalar(
-            "duration_holdout".into(),
-            Scalar::from(f64::from(observation_end - cal) / unit),
+            DURATION_HOLDOUT.name.into(),
+            Scalar::from(in_units(observation_end - cal, unit)),
             customers.len(),
         ));
     }
     columns.push(
         Column::new(
-            "first_purchase".into(),
+            FIRST_PURCHASE.name.into(),
             customers.iter().map(|(_, c)| c.first).collect::<Vec<_>>(),
         )
         .cast(&DataType::Date)
         .context(ctx)?,
     );
     columns.push(Column::new_scalar(
-        "time_unit".into(),
+        TIME_UNIT.name.into(),
         Scalar::from(PlSmallStr::from_static(options.time_unit.name())),
         customers.len(),
     ));
@@ -329,18 +332,14 @@ impl CustomerDays {
         c
     }
 
+    /// Rule 7: the mean of the repeat transactions.
     fn monetary_value(&self) -> f64 {
-        match self.calibration_days {
-            0 | 1 => 0.0,
-            n => self.repeat_total / f64::from(n - 1),
-        }
+        mean_or_zero(self.repeat_total, self.calibration_days.saturating_sub(1))
     }
 
+    /// Rule 8: the mean of every holdout transaction.
     fn monetary_value_holdout(&self) -> f64 {
-        match self.holdout_days {
-            0 => 0.0,
-            n => self.holdout_total / f64::from(n),
-        }
+        mean_or_zero(self.holdout_total, self.holdout_days)
     }
 }
 
@@ -434,13 +433,6 @@ pub struct RfmTable {
     pub time_unit: TimeUnit,
 }
 
-/// Accepted names of each RFM column: ours and `lifetimes`' first, then the papers' (x, t_x, zbar).
-const CUSTOMER_NAMES: &[&str] = &["customer_id", "ID", "id", "customer"];
-const FREQUENCY_NAMES: &[&str] = &["frequency", "x"];
-const RECENCY_NAMES: &[&str] = &["recency", "t_x"];
-const AGE_NAMES: &[&str] = &["T"];
-const MONETARY_NAMES: &[&str] = &["monetary_value", "zbar"];
-
 impl RfmTable {
     /// Reads an RFM table (CSV or Parquet) as written by `clv summarize`, or with the papers'
     /// column names (ID, x, t_x, T, zbar). The time unit comes from its `time_unit` column or,
@@ -464,23 +456,24 @@ impl RfmTable {
                 path: source.to_path_buf(),
             });
         }
-        let find = |names: &[&str]| {
-            names
-                .iter()
-                .find(|n| available.iter().any(|c| c == *n))
-                .map(|n| n.to_string())
+        // Each column by its name or, failing that, the other names it is read as.
+        let find = |column: &SummaryColumn| {
+            column
+                .names()
+                .find(|n| available.iter().any(|c| c == n))
+                .map(str::to_string)
         };
-        let pick = |names: &[&str]| match find(names) {
+        let pick = |column: &SummaryColumn| match find(column) {
             Some(n) => Ok(n),
-            None => require_column(source, available, names[0]),
+            None => require_column(source, available, column.name),
         };
-        let id_col = pick(CUSTOMER_NAMES)?;
-        let x_col = pick(FREQUENCY_NAMES)?;
-        let tx_col = pick(RECENCY_NAMES)?;
-        let t_col = pick(AGE_NAMES)?;
-        let m_col = find(MONETARY_NAMES);
+        let id_col = pick(&CUSTOMER_ID)?;
+        let x_col = pick(&FREQUENCY)?;
+        let tx_col = pick(&RECENCY)?;
+        let t_col = pick(&AGE)?;
+        let m_col = find(&MONETARY_VALUE);
 
-        let unit_in_table = match available.iter().any(|c| c == "time_unit") {
+        let unit_in_table = match available.iter().any(|c| c == TIME_UNIT.name) {
             true => Some(table_time_unit(frame, source)?),
             false => None,
         };
@@ -519,8 +512,8 @@ impl RfmTable {
         let recency = numbers(&tx_col)?;
         let t = numbers(&t_col)?;
         let monetary_value = m_col.as_deref().map(numbers).transpose()?;
-        let first_purchase = match available.iter().any(|c| c == "first_purchase") {
-            true => Some(date_column(frame, source, "first_purchase")?),
+        let first_purchase = match available.iter().any(|c| c == FIRST_PURCHASE.name) {
+            true => Some(date_column(frame, source, FIRST_PURCHASE.name)?),
             false => None,
         };
 
