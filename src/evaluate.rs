@@ -14,9 +14,10 @@ use crate::data::rfm::{repeat_transactions_by_day, RfmTable, Summary};
 use crate::data::transactions::{epoch_days, Transactions};
 use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::fitting::{fit_purchase_model, fit_spend_model};
+use crate::fitting::{fit_purchase_model_to, fit_spend_model};
 use crate::mle::FitOptions;
 use crate::model_file::{GammaGammaFit, ModelFit, PurchaseFit};
+use crate::models::histories::Histories;
 use crate::registry::PurchaseModelKind;
 use crate::warnings::FitWarning;
 
@@ -262,11 +263,12 @@ pub fn evaluate(
         false => None,
     };
 
+    let histories = Histories::new(&rfm.frequency, &rfm.recency, &rfm.t);
     let (purchase_fits, spend_fit) = rayon::join(
         || {
             kinds
                 .par_iter()
-                .map(|&kind| (kind, fit_purchase_model(&rfm, kind, options)))
+                .map(|&kind| (kind, fit_purchase_model_to(&rfm, &histories, kind, options)))
                 .collect::<Vec<(PurchaseModelKind, Result<PurchaseFit>)>>()
         },
         || fit_spend_model(&rfm, options),

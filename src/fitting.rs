@@ -42,6 +42,18 @@ pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOp
 
 /// Fits one purchase model on the frequency, recency and T of `rfm`, as its registry entry says.
 pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<PurchaseFit> {
+    let histories = Histories::new(&rfm.frequency, &rfm.recency, &rfm.t);
+    fit_purchase_model_to(rfm, &histories, kind, options)
+}
+
+/// As `fit_purchase_model`, on `histories` already built from `rfm` (several models fitted to
+/// one table share them).
+pub fn fit_purchase_model_to(
+    rfm: &RfmTable,
+    histories: &Histories,
+    kind: PurchaseModelKind,
+    options: &FitOptions,
+) -> Result<PurchaseFit> {
     if rfm.is_empty() {
         return Err(ClvError::Model {
             model: kind.label(),
@@ -49,7 +61,7 @@ pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, options: &Fit
         });
     }
     identifiable(rfm, kind)?;
-    (kind.fit)(&Histories::new(&rfm.frequency, &rfm.recency, &rfm.t), options)
+    (kind.fit)(histories, options)
 }
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
