@@ -33,17 +33,33 @@ macro_rules! png_and_svg {
 }
 
 /// Draws the value concentration (Pareto) curve: share of total CLV held by the top k% of
-/// customers, with the line of equal shares and the top 1/10/20% marked, to `png` and `svg`.
-pub fn value_concentration(concentration: &[(f64, f64)], png: &Path, svg: &Path) -> Result<()> {
-    png_and_svg!(png, svg, (900, 650), |area| draw_concentration(area, concentration))
+/// customers, with the line of equal shares and the top 1/10/20% marked, to `png` and `svg`;
+/// `settings` (the CLV's months, discount and margin, "; "-separated) is printed below it.
+pub fn value_concentration(concentration: &[(f64, f64)], settings: &str, png: &Path, svg: &Path) -> Result<()> {
+    png_and_svg!(png, svg, (900, 690), |area| draw_concentration(
+        area,
+        concentration,
+        settings
+    ))
 }
 
 fn draw_concentration<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
+    whole: DrawingArea<DB, Shift>,
     concentration: &[(f64, f64)],
+    settings: &str,
 ) -> std::result::Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(e)?;
+    whole.fill(&WHITE).map_err(e)?;
+    let (root, footer) = whole.split_vertically(640);
+    for (i, line) in settings.split("; ").enumerate() {
+        footer
+            .draw(&Text::new(
+                line.to_string(),
+                (20, 4 + 20 * i as i32),
+                ("sans-serif", 14).into_font().color(&BLACK.mix(0.7)),
+            ))
+            .map_err(e)?;
+    }
     let points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
         .chain(concentration.iter().copied())
         .collect();
@@ -103,7 +119,7 @@ fn draw_concentration<DB: DrawingBackend>(
         .border_style(BLACK.mix(0.4))
         .draw()
         .map_err(e)?;
-    root.present().map_err(e)
+    whole.present().map_err(e)
 }
 
 /// Colours of the series: actual data first (black), then one per model.

@@ -67,7 +67,10 @@ pub fn fit_purchase_model_to(
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
 pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<(Option<GammaGammaFit>, Option<String>)> {
     let Some(monetary) = rfm.monetary_value.as_ref() else {
-        return Ok((None, Some("the RFM table has no monetary_value column".to_string())));
+        return Ok((
+            None,
+            Some("there are no amounts (no monetary_value column), and CLV needs them".to_string()),
+        ));
     };
     let data = GammaGammaData::new(&rfm.frequency, monetary);
     if data.n_customers() < 1.0 {

@@ -339,8 +339,13 @@ fn bad_input_gets_a_one_line_error_naming_file_column_and_row() {
         &["column 'customer_id'", "row 3", "empty customer id"],
     );
 
-    let ok = write(&dir, "ok.txt", "customer_id,date,amount\n1,2020-01-01,5\n");
-    assert_summarize_fails(&dir, &ok, &[], &["ok.txt", "unsupported file type"]);
+    let model_as_log = write(&dir, "model.json", "{\"format_version\": 3}");
+    assert_summarize_fails(
+        &dir,
+        &model_as_log,
+        &[],
+        &["model.json", "this is JSON", "clv predict --model"],
+    );
 
     assert_summarize_fails(&dir, &dir, &[], &["not a regular file"]);
 

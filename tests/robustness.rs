@@ -92,7 +92,7 @@ fn bom_crlf_and_quoted_fields_are_read() {
 }
 
 #[test]
-fn semicolon_delimited_files_need_the_delimiter_option() {
+fn semicolon_delimited_files_are_read_by_their_header_or_the_delimiter_option() {
     let dir = scratch_dir("semicolon");
     let log = write(
         &dir,
@@ -101,7 +101,11 @@ fn semicolon_delimited_files_need_the_delimiter_option() {
     );
     let (lines, _) = summarize_ok(&dir, &log, &["--delimiter", ";"]);
     assert_eq!(lines, PLAIN_RFM);
-    assert_summarize_fails(&dir, &log, &[], &["semi.csv", "--delimiter ';'"]);
+    // Without the option the header's ';' is used; a delimiter given that does not split the
+    // header is explained.
+    let (lines, _) = summarize_ok(&dir, &log, &[]);
+    assert_eq!(lines, PLAIN_RFM);
+    assert_summarize_fails(&dir, &log, &["--delimiter", ","], &["semi.csv", "--delimiter ';'"]);
 }
 
 #[test]

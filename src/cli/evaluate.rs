@@ -89,6 +89,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    super::note_sniffed_delimiter(&log);
     let summary = summarize(
         &log,
         &SummaryOptions {

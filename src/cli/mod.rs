@@ -33,17 +33,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-use crate::data::transactions::{LogSpec, NegativeAmounts};
+use crate::data::transactions::{LogSpec, NegativeAmounts, Transactions};
 use crate::data::TimeUnit;
 use crate::decisions::DecisionOptions;
-use crate::error::Result;
-use crate::forecast::ForecastOptions;
+use crate::error::{ClvError, Result};
+use crate::forecast::{monthly_rate, ForecastOptions};
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 
-/// Customer-lifetime value from a transaction log: BG/NBD, Pareto/NBD or MBG/NBD purchases,
+/// Customer-lifetime value from a transaction log: BG/NBD, Pareto/NBD, MBG/NBD or NBD purchases,
 /// Gamma-Gamma spend.
 #[derive(Debug, Parser)]
-#[command(name = "clv", version, about, long_about = None)]
+#[command(
+    name = "clv",
+    version,
+    about,
+    long_about = None,
+    after_help = "Start with `clv run LOG`: it summarizes a transaction log (customer_id, date, amount; CSV or \
+Parquet), fits the models, prints them with the top customers, and writes per-customer predictions and a \
+value report beside the log.\n\nExamples:\n  clv run orders.csv --margin 0.3 --annual-discount-rate 0.10\n  \
+clv run export.parquet --customer-col user_id --date-col order_date --amount-col revenue\n  \
+clv evaluate orders.csv --calibration-end 2024-06-30      (which model forecasts best?)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -106,9 +116,14 @@ pub struct LogArgs {
     /// YYYY-MM-DD, optionally followed by a time, which is ignored; integer columns: %Y%m%d]
     #[arg(long)]
     pub date_format: Option<String>,
-    /// Field delimiter of a CSV log: one character, e.g. ';' ("tab" for a tab)
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    pub delimiter: u8,
+    /// Field delimiter of a delimited-text log (.csv, .tsv, .txt, …): one character, e.g. ';'
+    /// ("tab" for a tab) [default: a tab for .tsv, else a comma, or the ';', tab or '|' the
+    /// header shows]
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Amounts are written with a decimal comma (29,33 or 1.234,56)
+    #[arg(long)]
+    pub decimal_comma: bool,
     /// Negative amounts (returns): error = stop and name the row (the default, because a return
     /// changes both the purchase count and the spend and the right treatment depends on the
     /// business); drop = leave those rows out (counted); net = sum them into the customer's
@@ -136,6 +151,7 @@ impl LogArgs {
             amount_col: Some(self.amount_col.clone().unwrap_or_else(|| "amount".into())),
             date_format: self.date_format.clone(),
             delimiter: self.delimiter,
+            decimal_comma: self.decimal_comma,
             negative_amounts: self.negative_amounts,
         }
     }
@@ -161,34 +177,96 @@ pub struct PeriodArgs {
 /// What to forecast and how to value it.
 #[derive(Debug, Args)]
 pub struct ForecastArgs {
-    /// Horizon of expected_purchases, in the data's time unit [default: --clv-months months,
-    /// e.g. 52.18 weeks for 12 months]
-    #[arg(long)]
+    /// Horizon of the expected_purchases column, in the data's time unit [default: the CLV's
+    /// --clv-months, e.g. 52.18 weeks for 12 months]. It does not change the CLV
+    #[arg(long, allow_negative_numbers = true)]
     pub horizon: Option<f64>,
-    /// Months of future purchases in the CLV (a month is 365.25/12 days)
+    /// Months of future purchases the clv column sums (a month is 365.25/12 days)
     #[arg(long, default_value_t = 12)]
     pub clv_months: u32,
     /// Discount rate per month; month m's purchases are divided by (1 + rate)^m
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub discount_rate: f64,
-    /// Profit margin applied to spend in the CLV (1.0 = revenue-based CLV)
-    #[arg(long, default_value_t = 1.0)]
+    /// Discount rate per year instead, e.g. 0.10 for 10% (used as the monthly rate
+    /// (1 + rate)^(1/12) − 1)
+    #[arg(long, conflicts_with = "discount_rate", allow_negative_numbers = true)]
+    pub annual_discount_rate: Option<f64>,
+    /// Fraction of spend kept as profit in the CLV, in (0, 1], e.g. 0.3 for 30% (1 = revenue-based CLV)
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub margin: f64,
     /// Cost to serve one order (currency), subtracted from each expected purchase's profit in the CLV
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub cost_per_order: f64,
 }
 
 impl ForecastArgs {
-    pub fn options(&self, unit: TimeUnit) -> ForecastOptions {
-        ForecastOptions {
+    /// The forecast settings, checked: what cannot be meant is an error.
+    pub fn options(&self, unit: TimeUnit) -> Result<ForecastOptions> {
+        let monthly_discount_rate = match self.annual_discount_rate {
+            Some(annual) if !(annual.is_finite() && annual >= 0.0) => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
+                )))
+            }
+            Some(annual) => monthly_rate(annual),
+            None => self.discount_rate,
+        };
+        let options = ForecastOptions {
             horizon: self.horizon.unwrap_or(self.clv_months as f64 * unit.per_month()),
             clv_months: self.clv_months,
-            monthly_discount_rate: self.discount_rate,
+            monthly_discount_rate,
             margin: self.margin,
             cost_per_order: self.cost_per_order,
-        }
+        };
+        options.validate()?;
+        Ok(options)
     }
+}
+
+/// Says, on standard error, which delimiter a log was read with when it was read from its header.
+pub(crate) fn note_sniffed_delimiter(log: &Transactions) {
+    if let Some(d) = log.sniffed_delimiter {
+        let shown = if d == b'\t' {
+            "tab".to_string()
+        } else {
+            format!("'{}'", d as char)
+        };
+        eprintln!(
+            "note: {} read with the delimiter its header shows, {shown}",
+            log.path.display()
+        );
+    }
+}
+
+/// Says, on standard error, that a log read without amounts gives no CLV, and names the flag
+/// with the columns that look like money.
+pub(crate) fn note_missing_amounts(log: &Transactions, args: &LogArgs) {
+    if log.has_amount {
+        return;
+    }
+    let hint = match log.money_like_columns.as_slice() {
+        [] => "name its amount column with --amount-col".to_string(),
+        [one] => format!("column '{one}' looks like money: add --amount-col {one}"),
+        many => format!(
+            "columns {} look like money: add --amount-col with the one holding each purchase's amount",
+            many.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    eprintln!(
+        "note: {} has no amount column ('{}'), and CLV needs one: without amounts there is no spend model, \
+         no CLV and no value report; {hint}",
+        log.path.display(),
+        args.amount_col.as_deref().unwrap_or("amount")
+    );
+}
+
+/// Prints the forecast settings (every money setting and both horizons) and warns, on standard
+/// error, of unusual ones.
+pub(crate) fn echo_forecast_settings(options: &ForecastOptions, unit: TimeUnit) {
+    for note in options.unusual() {
+        eprintln!("warning: {note}");
+    }
+    say!("{}", options.describe(unit));
 }
 
 /// `stem_suffix` beside `input` (e.g. `log_predictions.csv` for `log.csv`).

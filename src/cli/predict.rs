@@ -61,7 +61,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             RfmTable::read(&args.rfm, args.time_unit)?,
         ),
     };
-    let options = args.forecast.options(rfm.time_unit);
+    let options = args.forecast.options(rfm.time_unit)?;
     let forecasts = forecast(&models, &rfm, &options)?;
     let mut decisions = None;
     if forecasts.column(CLV).is_none() {
@@ -77,12 +77,13 @@ pub fn run(args: PredictArgs) -> Result<()> {
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
     }
-    let customers = rfm.len();
+    let (customers, rfm_unit) = (rfm.len(), rfm.time_unit);
     let mut frame = forecasts.into_frame(rfm)?;
     if let Some(decisions) = decisions {
         decisions.add_columns(&mut frame)?;
     }
     write_table(&mut frame, &args.output)?;
+    super::echo_forecast_settings(&options, rfm_unit);
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
 }

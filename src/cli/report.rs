@@ -38,9 +38,20 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<()> {
     let models = FittedModels::read(&args.model)?;
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
-    let forecasts = forecast(&models, &rfm, &args.forecast.options(rfm.time_unit))?;
+    let options = args.forecast.options(rfm.time_unit)?;
+    super::echo_forecast_settings(&options, rfm.time_unit);
+    let forecasts = forecast(&models, &rfm, &options)?;
     let decisions = decide(&rfm, &forecasts, &args.decisions.options())?;
-    print_and_write(&rfm, &forecasts, &decisions, args.decisions.cac, &args.output, args.top)
+    let settings = options.describe(rfm.time_unit);
+    print_and_write(
+        &rfm,
+        &forecasts,
+        &decisions,
+        args.decisions.cac,
+        &args.output,
+        args.top,
+        &settings,
+    )
 }
 
 /// Prints the value report and writes its files into `dir`.
@@ -51,10 +62,11 @@ pub(crate) fn print_and_write(
     cac: Option<f64>,
     dir: &Path,
     top: usize,
+    settings: &str,
 ) -> Result<()> {
     let report = value_report(rfm, forecasts, decisions, cac)?;
     say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, top));
-    let written = write_value_report(dir, rfm, forecasts, decisions, &report)?;
+    let written = write_value_report(dir, rfm, forecasts, decisions, &report, settings)?;
     say!("wrote the value report ({} files) to {}", written.len(), dir.display());
     Ok(())
 }

@@ -76,7 +76,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(model_output) = &args.model_output {
         refuse_output_onto_input(model_output, &[&args.log])?;
     }
+    // Money settings that cannot be meant are refused before any work.
+    args.forecast.options(args.period.time_unit)?;
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    super::note_sniffed_delimiter(&log);
+    super::note_missing_amounts(&log, &args.log_args);
     timing("read");
     let summary = summarize(
         &log,
@@ -100,7 +104,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(path) = &args.model_output {
         write_text(path, &models.to_json()?)?;
     }
-    let options = args.forecast.options(rfm.time_unit);
+    let options = args.forecast.options(rfm.time_unit)?;
     let forecasts = forecast(&models, &rfm, &options)?;
     timing("forecast");
     let decisions = match forecasts.column(CLV) {
@@ -109,14 +113,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     say!();
     say_part!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
-    say!(
-        "CLV: {} months at {}% a month, margin {}; expected purchases over {:.4} {}",
-        options.clv_months,
-        options.monthly_discount_rate * 100.0,
-        options.margin,
-        options.horizon,
-        rfm.time_unit
-    );
+    super::echo_forecast_settings(&options, rfm.time_unit);
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
     }
@@ -126,7 +123,16 @@ pub fn run(args: RunArgs) -> Result<()> {
             .report_dir
             .clone()
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
-        super::report::print_and_write(&rfm, &forecasts, decisions, args.decisions.cac, &dir, args.top)?;
+        let settings = options.describe(rfm.time_unit);
+        super::report::print_and_write(
+            &rfm,
+            &forecasts,
+            decisions,
+            args.decisions.cac,
+            &dir,
+            args.top,
+            &settings,
+        )?;
     } else if forecasts.unvalued() > 0 {
         say!(
             "no value report: tiers, statuses and CLV:CAC need a CLV for every customer, and {} have none",

@@ -28,6 +28,8 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
     TableFormat::from_path(&args.output)?;
     refuse_output_onto_input(&args.output, &[&args.log])?;
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    super::note_sniffed_delimiter(&log);
+    super::note_missing_amounts(&log, &args.log_args);
     let mut summary = summarize(
         &log,
         &SummaryOptions {

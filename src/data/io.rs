@@ -41,7 +41,6 @@ impl TableFormat {
     }
 }
 
-/// Checks that `path` is a readable, non-empty regular file of a known format.
 /// Refuses an output path that is one of the command's inputs, also through a symlink or a hard
 /// link: writing it would replace the analyst's data (a log summarised onto itself is gone).
 /// Checked before anything is read; an output that does not exist yet is no input.
@@ -77,6 +76,9 @@ fn same_file(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadata) -
     matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
+/// Checks that `path` is a readable, non-empty regular file, and tells its format: Parquet by
+/// extension or by its first bytes (`PAR1`), CSV for `.csv` and any other delimited text (`.tsv`,
+/// `.txt`, …); a JSON file (a model file given where a table belongs) is refused with what to do.
 pub fn check_input(path: &Path) -> Result<TableFormat> {
     let meta = std::fs::metadata(path).map_err(|source| ClvError::Io {
         path: path.to_path_buf(),
@@ -88,13 +90,34 @@ pub fn check_input(path: &Path) -> Result<TableFormat> {
             message: "is not a regular file".into(),
         });
     }
-    let format = TableFormat::from_path(path)?;
     if meta.len() == 0 {
         return Err(ClvError::EmptyInput {
             path: path.to_path_buf(),
         });
     }
-    Ok(format)
+    if let Ok(format) = TableFormat::from_path(path) {
+        return Ok(format);
+    }
+    let mut head = [0u8; 64];
+    let read = File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|source| ClvError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let head = &head[..read];
+    if head.starts_with(b"PAR1") {
+        return Ok(TableFormat::Parquet);
+    }
+    if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Err(ClvError::BadFile {
+            path: path.to_path_buf(),
+            message: "this is JSON (a clv model file?), not a table: logs and RFM tables are CSV or Parquet; \
+                      a model file goes to `clv predict --model FILE` or `clv report --model FILE`"
+                .into(),
+        });
+    }
+    Ok(TableFormat::Csv)
 }
 
 /// A lazy scan of a comma-separated or Parquet table; see `scan_table_with`.

@@ -467,6 +467,17 @@ impl RfmTable {
             Some(n) => Ok(n),
             None => require_column(source, available, column.name),
         };
+        if find(&FREQUENCY).is_none() {
+            if let Some(date) = available.iter().find(|c| c.to_ascii_lowercase().contains("date")) {
+                return Err(ClvError::BadFile {
+                    path: source.to_path_buf(),
+                    message: format!(
+                        "this looks like a transaction log (it has a '{date}' column), not an RFM table: \
+                         summarize it with `clv summarize`, or run everything with `clv run`"
+                    ),
+                });
+            }
+        }
         let id_col = pick(&CUSTOMER_ID)?;
         let x_col = pick(&FREQUENCY)?;
         let tx_col = pick(&RECENCY)?;

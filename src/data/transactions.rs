@@ -35,8 +35,11 @@ pub struct LogSpec {
     /// A chrono format such as `%Y%m%d` or `%d/%m/%Y %H:%M`; `None` means an ISO date
     /// (`YYYY-MM-DD`), optionally followed by a time, which is ignored.
     pub date_format: Option<String>,
-    /// Field delimiter of a CSV log.
-    pub delimiter: u8,
+    /// Field delimiter of a delimited-text log; `None`: a tab for `.tsv` and `.tab` files, else a
+    /// comma, or the one the header shows when it reads as a single column (';', tab or '|').
+    pub delimiter: Option<u8>,
+    /// Amounts written with a decimal comma (`29,33`, `1.234,56`).
+    pub decimal_comma: bool,
     pub negative_amounts: NegativeAmounts,
 }
 
@@ -48,7 +51,8 @@ impl Default for LogSpec {
             amount_col: Some("amount".into()),
             amount_required: true,
             date_format: None,
-            delimiter: b',',
+            delimiter: None,
+            decimal_comma: false,
             negative_amounts: NegativeAmounts::Error,
         }
     }
@@ -66,6 +70,11 @@ pub struct Transactions {
     pub negative_rows: usize,
     /// Blank rows (every field empty, as an extra newline at the end of an export), skipped.
     pub blank_rows: usize,
+    /// The delimiter read from the header when none was given and a comma did not split it.
+    pub sniffed_delimiter: Option<u8>,
+    /// Read without amounts: the other numeric columns that look like money (a decimal or
+    /// fractional type, or a name such as price or revenue), for the note that names the flag.
+    pub money_like_columns: Vec<String>,
 }
 
 /// Days since 1970-01-01, the representation of dates in every frame here.
@@ -90,13 +99,27 @@ impl Transactions {
     /// value: a missing column, an empty id, an unparseable date or an amount that is not a
     /// finite non-negative number is an error naming the file, column and data row.
     pub fn load(path: &Path, spec: &LogSpec) -> Result<Self> {
-        let mut lf = scan_table_with(path, spec.delimiter)?;
-        let available = column_names(&mut lf, path)?;
-        if let [only] = available.as_slice() {
-            let other = [b';', b'\t', b'|', b',']
+        let mut delimiter = spec.delimiter.unwrap_or_else(|| default_delimiter(path));
+        let mut lf = scan_table_with(path, delimiter)?;
+        let mut available = column_names(&mut lf, path)?;
+        let mut sniffed_delimiter = None;
+        // A header read as one column that holds another delimiter.
+        let other = match available.as_slice() {
+            [only] => [b';', b'\t', b'|', b',']
                 .into_iter()
-                .find(|&d| d != spec.delimiter && only.as_bytes().contains(&d));
-            if let Some(d) = other {
+                .find(|&d| d != delimiter && only.as_bytes().contains(&d))
+                .map(|d| (d, only.clone())),
+            _ => None,
+        };
+        match (other, spec.delimiter) {
+            // No delimiter given: read with the header's (and say so).
+            (Some((d, _)), None) => {
+                delimiter = d;
+                sniffed_delimiter = Some(d);
+                lf = scan_table_with(path, delimiter)?;
+                available = column_names(&mut lf, path)?;
+            }
+            (Some((d, only)), Some(_)) => {
                 let shown = if d == b'\t' {
                     "tab".to_string()
                 } else {
@@ -107,7 +130,9 @@ impl Transactions {
                     message: format!("the header is one column, '{only}': the file looks delimited by '{shown}'; use --delimiter '{shown}'"),
                 });
             }
+            (None, _) => {}
         }
+        recognise_other_tables(path, &available, &spec.date_col)?;
         let customer_col = require_column(path, &available, &spec.customer_col)?;
         let date_col = require_column(path, &available, &spec.date_col)?;
         let amount_col = match &spec.amount_col {
@@ -119,6 +144,17 @@ impl Transactions {
         let schema = lf
             .collect_schema()
             .context(|| format!("reading the header of {}", path.display()))?;
+        let money_like_columns = match &amount_col {
+            Some(_) => Vec::new(),
+            None => schema
+                .iter()
+                .filter(|(name, dtype)| {
+                    let name = name.as_str();
+                    name != customer_col && name != date_col && looks_like_money(name, dtype)
+                })
+                .map(|(name, _)| name.to_string())
+                .collect(),
+        };
         let date_dtype = schema.get(date_col.as_str()).cloned().unwrap_or(DataType::String);
         let date_format = describe_date_format(&date_dtype, spec.date_format.as_deref());
 
@@ -141,7 +177,12 @@ impl Transactions {
                 .alias("date"),
         ];
         if let Some(a) = &amount_col {
-            columns.push(col(a.as_str()).cast(DataType::Float64).alias("amount"));
+            // With decimal commas the text is kept, and parsed below.
+            let amount = match spec.decimal_comma {
+                true => col(a.as_str()).cast(DataType::String),
+                false => col(a.as_str()).cast(DataType::Float64),
+            };
+            columns.push(amount.alias("amount"));
         }
         // A blank line (every field of the log empty) is no transaction: skipped and counted, as
         // every CSV reader analysts use does. Row numbers still count it.
@@ -172,6 +213,16 @@ impl Transactions {
                 path: path.to_path_buf(),
             });
         }
+        if spec.decimal_comma && amount_col.is_some() {
+            let text = frame
+                .column("amount")
+                .and_then(|c| c.str().cloned())
+                .context(|| format!("reading {}", path.display()))?;
+            let amounts: Float64Chunked = text.iter().map(|v| v.and_then(parse_decimal_comma)).collect();
+            frame
+                .with_column(amounts.with_name("amount".into()).into_column())
+                .context(|| format!("reading {}", path.display()))?;
+        }
         // Text ids that are all canonical integers (CSV is read as text) become integers: the
         // same ids, grouped several times faster. "007" is not "7", so any other text stays text.
         let integer_ids = integer_ids || integer_text(&frame)?;
@@ -185,7 +236,6 @@ impl Transactions {
                 .context(|| format!("reading {}", path.display()))?;
         }
 
-        let delimiter = spec.delimiter;
         let bad = |column: &str, row: usize, message: String| ClvError::BadValue {
             path: path.to_path_buf(),
             column: column.to_string(),
@@ -212,6 +262,9 @@ impl Transactions {
         if let Some(a) = &amount_col {
             if let Some(row) = first_row(&frame, col("amount").is_null())? {
                 let message = match raw_value(path, delimiter, a, row)? {
+                    Some(v) if !spec.decimal_comma && looks_like_decimal_comma(&v) => {
+                        format!("'{v}' is not a number; if commas are decimal points here, add --decimal-comma")
+                    }
                     Some(v) if !v.trim().is_empty() => format!("'{v}' is not a number"),
                     _ => "empty amount".into(),
                 };
@@ -261,6 +314,8 @@ impl Transactions {
             negative_amounts: spec.negative_amounts,
             negative_rows,
             blank_rows,
+            sniffed_delimiter,
+            money_like_columns,
         })
     }
 
@@ -277,6 +332,75 @@ impl Transactions {
                 path: self.path.clone(),
             }),
         }
+    }
+}
+
+/// A comma for `.csv` and other text, a tab for `.tsv` and `.tab`.
+fn default_delimiter(path: &Path) -> u8 {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("tsv") | Some("tab") => b'\t',
+        _ => b',',
+    }
+}
+
+/// An amount written with a decimal comma: thousands points dropped, the comma read as the
+/// decimal point (1.234,56 → 1234.56).
+fn parse_decimal_comma(v: &str) -> Option<f64> {
+    v.trim().replace('.', "").replace(',', ".").parse().ok()
+}
+
+/// A number written with a decimal comma: digits, one comma, one to three digits after it
+/// (thousands points allowed before), e.g. `29,33` or `1.234,5`.
+fn looks_like_decimal_comma(v: &str) -> bool {
+    let v = v.trim().trim_start_matches('-');
+    match v.split_once(',') {
+        Some((whole, fraction)) => {
+            !whole.is_empty()
+                && whole.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && (1..=3).contains(&fraction.len())
+                && fraction.chars().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// An RFM table or a predictions table given where a log belongs: say what it is and what to do.
+fn recognise_other_tables(path: &Path, available: &[String], date_col: &str) -> Result<()> {
+    let has = |name: &str| available.iter().any(|c| c == name);
+    if has(date_col) {
+        return Ok(());
+    }
+    let what = match (has("p_alive") || has("clv"), has("frequency") || has("x"), has("T")) {
+        (true, _, _) => "a predictions table (it has p_alive or clv columns)",
+        (false, true, true) => "an RFM table (it has frequency and T columns), not a transaction log: fit it with `clv fit` or forecast it with `clv predict`",
+        _ => return Ok(()),
+    };
+    Err(ClvError::BadFile {
+        path: path.to_path_buf(),
+        message: format!(
+            "this looks like {what}; a transaction log has one row per purchase, with a '{date_col}' column"
+        ),
+    })
+}
+
+/// A column that could hold amounts of money: a decimal or fractional number, or a number whose
+/// name says money (price, revenue, sales, …).
+fn looks_like_money(name: &str, dtype: &DataType) -> bool {
+    const MONEY_WORDS: [&str; 11] = [
+        "amount", "price", "revenue", "sales", "spend", "value", "total", "paid", "cost", "gross", "net",
+    ];
+    let lower = name.to_ascii_lowercase();
+    let named = MONEY_WORDS.iter().any(|w| lower.contains(w));
+    match dtype {
+        DataType::Float32 | DataType::Float64 => !lower.contains("id"),
+        DataType::Decimal(_, _) => true,
+        dt if dt.is_integer() => named,
+        DataType::String => named,
+        _ => false,
     }
 }
 

@@ -16,6 +16,7 @@ pub use continuous::forecast;
 pub use engine::discounted_value;
 
 use crate::data::summary::CustomerSummary;
+use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// P(alive | history) at the end of the observation.
@@ -61,28 +62,105 @@ impl Default for ForecastOptions {
 }
 
 impl ForecastOptions {
-    fn validate(&self) -> Result<()> {
+    /// Refuses settings that cannot be meant: a horizon or CLV period of nothing, a margin that
+    /// is not a fraction of revenue (30 typed for 30%), a negative discount rate or cost.
+    pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(ClvError::InvalidArgument(m));
-        if !(self.horizon.is_finite() && self.horizon >= 0.0) {
-            return bad(format!("the horizon must be a number ≥ 0, not {}", self.horizon));
+        if self.clv_months == 0 {
+            return bad("CLV needs at least one month of future purchases (--clv-months ≥ 1)".into());
         }
-        if !(self.monthly_discount_rate.is_finite() && self.monthly_discount_rate > -1.0) {
+        if !(self.horizon.is_finite() && self.horizon > 0.0) {
             return bad(format!(
-                "the discount rate must be > −1, not {}",
+                "the horizon of expected_purchases must be a positive time, not {}",
+                self.horizon
+            ));
+        }
+        if !(self.monthly_discount_rate.is_finite() && self.monthly_discount_rate >= 0.0) {
+            return bad(format!(
+                "the discount rate must be ≥ 0 (per month, e.g. 0.01 for 1%), not {}",
                 self.monthly_discount_rate
             ));
         }
-        if !self.margin.is_finite() {
-            return bad(format!("the margin must be a finite number, not {}", self.margin));
+        let m = self.margin;
+        if m > 1.0 && m <= 100.0 {
+            return bad(format!(
+                "the margin is the fraction of revenue kept as profit, at most 1: {m} looks like a percentage; \
+                 for {m}% use --margin {}",
+                m / 100.0
+            ));
+        }
+        if !(m > 0.0 && m <= 1.0) {
+            return bad(format!(
+                "the margin is the fraction of revenue kept as profit, in (0, 1] (1 = CLV in revenue), not {m}"
+            ));
         }
         if !(self.cost_per_order.is_finite() && self.cost_per_order >= 0.0) {
             return bad(format!(
-                "the cost per order must be a number ≥ 0, not {}",
+                "the cost per order must be an amount ≥ 0, not {}",
                 self.cost_per_order
             ));
         }
         Ok(())
     }
+
+    /// Settings that are allowed but unusual enough to say so.
+    pub fn unusual(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.monthly_discount_rate > 0.05 {
+            notes.push(format!(
+                "a discount rate of {}% a month is {}% a year: if you meant a yearly rate, use --annual-discount-rate",
+                percent(self.monthly_discount_rate, 4),
+                percent(annual_rate(self.monthly_discount_rate), 1)
+            ));
+        }
+        notes
+    }
+
+    /// Every money setting and both horizons, in one line as a person reads them.
+    pub fn describe(&self, unit: TimeUnit) -> String {
+        let cost = match self.cost_per_order {
+            0.0 => "no cost per order".to_string(),
+            c => format!("cost per order {c:.2}"),
+        };
+        let months = self.horizon / unit.per_month();
+        let horizon_months = match (months - f64::from(self.clv_months)).abs() < 1e-9 {
+            true => format!("{} months, as the CLV", self.clv_months),
+            false => format!("{} months; the CLV sums {}", trimmed(months, 2), self.clv_months),
+        };
+        format!(
+            "CLV: {} months of purchases, discounted at {}% a month ({}% a year), margin {}% of spend, {cost}; \
+             expected_purchases over {} {unit} ({horizon_months})",
+            self.clv_months,
+            percent(self.monthly_discount_rate, 4),
+            percent(annual_rate(self.monthly_discount_rate), 2),
+            percent(self.margin, 2),
+            trimmed(self.horizon, 2),
+        )
+    }
+}
+
+/// The monthly rate equivalent to a yearly one: (1 + annual)^(1/12) − 1.
+pub fn monthly_rate(annual: f64) -> f64 {
+    (1.0 + annual).powf(1.0 / 12.0) - 1.0
+}
+
+/// The yearly rate equivalent to a monthly one: (1 + monthly)^12 − 1.
+pub fn annual_rate(monthly: f64) -> f64 {
+    (1.0 + monthly).powi(12) - 1.0
+}
+
+/// `x` to at most `decimals` decimals, without trailing zeros ("12.5", "1", "0.7974").
+fn trimmed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    match s.contains('.') {
+        true => s.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => s,
+    }
+}
+
+/// A fraction as a percentage, e.g. 0.007974 → "0.7974".
+fn percent(fraction: f64, decimals: usize) -> String {
+    trimmed(100.0 * fraction, decimals)
 }
 
 /// An interval around a forecast, per customer, written as `{name}_lo` and `{name}_hi`.
@@ -283,6 +361,56 @@ mod tests {
         assert_eq!(clv_hi.get(0), None);
         assert_eq!(clv_hi.get(1), Some(3.0));
         assert_eq!(frame.column("p_alive").unwrap().null_count(), 0);
+    }
+
+    #[test]
+    fn money_settings_that_cannot_be_meant_are_refused_and_the_rest_described() {
+        let ok = ForecastOptions::default();
+        assert!(ok.validate().is_ok());
+        let refused = |o: ForecastOptions| o.validate().unwrap_err().to_string();
+        let m = refused(ForecastOptions { margin: 30.0, ..ok });
+        assert!(
+            m.contains("looks like a percentage") && m.contains("--margin 0.3"),
+            "{m}"
+        );
+        assert!(refused(ForecastOptions { margin: 1.5, ..ok }).contains("--margin 0.015"));
+        assert!(refused(ForecastOptions { margin: 0.0, ..ok }).contains("in (0, 1]"));
+        assert!(refused(ForecastOptions { margin: 250.0, ..ok }).contains("in (0, 1]"));
+        assert!(refused(ForecastOptions {
+            monthly_discount_rate: -0.05,
+            ..ok
+        })
+        .contains("≥ 0"));
+        assert!(refused(ForecastOptions { clv_months: 0, ..ok }).contains("--clv-months"));
+        assert!(refused(ForecastOptions { horizon: 0.0, ..ok }).contains("positive"));
+        // 10% a year is (1.1)^(1/12) − 1 = 0.00797414042890376 a month (and back).
+        assert!((monthly_rate(0.10) - 0.00797414042890376).abs() < 1e-15);
+        assert!((annual_rate(monthly_rate(0.10)) - 0.10).abs() < 1e-14);
+        // 1% a month: 1.01^12 − 1 = 12.68% a year; 12 months in weeks is 365.25/7 = 52.18.
+        let line = ok.describe(TimeUnit::Weeks);
+        assert_eq!(
+            line,
+            "CLV: 12 months of purchases, discounted at 1% a month (12.68% a year), margin 100% of spend, \
+             no cost per order; expected_purchases over 52 weeks (11.96 months; the CLV sums 12)"
+        );
+        let by_the_month = ForecastOptions {
+            horizon: 12.0 * TimeUnit::Weeks.per_month(),
+            monthly_discount_rate: monthly_rate(0.10),
+            margin: 0.3,
+            cost_per_order: 2.0,
+            ..ok
+        };
+        assert_eq!(
+            by_the_month.describe(TimeUnit::Weeks),
+            "CLV: 12 months of purchases, discounted at 0.7974% a month (10% a year), margin 30% of spend, \
+             cost per order 2.00; expected_purchases over 52.18 weeks (12 months, as the CLV)"
+        );
+        assert!(by_the_month.unusual().is_empty());
+        let yearly_typed_as_monthly = ForecastOptions {
+            monthly_discount_rate: 0.10,
+            ..ok
+        };
+        assert!(yearly_typed_as_monthly.unusual()[0].contains("213.8% a year"));
     }
 
     #[test]

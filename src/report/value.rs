@@ -274,13 +274,15 @@ fn groups_frame(groups: &[GroupTotals], label: &str, total: &GroupTotals, ratios
 
 /// Writes the value report into `dir`: value_tiers.csv, status.csv, value_concentration.csv,
 /// at_risk_high_value.csv, cohorts.csv (with first purchases), acquisition.csv (with a CAC) and
-/// the value_concentration figure as PNG and SVG. Returns the paths written.
+/// the value_concentration figure as PNG and SVG, captioned with `settings` (the forecast's
+/// months, discount and margin). Returns the paths written.
 pub fn write_value_report(
     dir: &Path,
     summary: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     report: &ValueReport,
+    settings: &str,
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|source| ClvError::Io {
         path: dir.to_path_buf(),
@@ -355,10 +357,12 @@ pub fn write_value_report(
         save("acquisition.csv", frame)?;
     }
     // The figure needs plotters (the `figures` feature, on with the command line).
+    #[cfg(not(feature = "figures"))]
+    let _ = settings;
     #[cfg(feature = "figures")]
     {
         let (png, svg) = (dir.join("value_concentration.png"), dir.join("value_concentration.svg"));
-        crate::figures::value_concentration(&report.concentration, &png, &svg)?;
+        crate::figures::value_concentration(&report.concentration, settings, &png, &svg)?;
         written.push(png);
         written.push(svg);
     }

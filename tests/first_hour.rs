@@ -1,0 +1,364 @@
+//! The analyst's first hour (issue "the analyst's first hour"): money settings that cannot be
+//! meant are refused before any work, the rest echoed, both horizons said; warehouse exports
+//! (DECIMAL amounts in Parquet, integer cents, float32) read as amounts.
+
+mod common;
+
+use common::{clv, csv_header_and_rows, repo, s, scratch_dir};
+
+/// The CDNOW sample's predictions with `args` added to `clv run`: (outcome, predictions path).
+fn run_with(test: &str, args: &[&str]) -> (common::Outcome, std::path::PathBuf) {
+    let dir = scratch_dir(test);
+    let out = dir.join("pred.csv");
+    let report = dir.join("report");
+    let log = repo("data/cdnow_sample.csv");
+    let mut all = vec!["run", s(&log), "-o", s(&out), "--report-dir", s(&report)];
+    all.extend_from_slice(args);
+    (clv(&all), out)
+}
+
+#[test]
+fn a_margin_typed_as_a_percentage_is_refused_with_the_fraction_to_use() {
+    let (r, out) = run_with("margin_30", &["--margin", "30"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("looks like a percentage") && r.stderr.contains("--margin 0.3"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists(), "no predictions from a refused setting");
+    let (r, _) = run_with("margin_1_5", &["--margin", "1.5"]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("at most 1"), "{}", r.stderr);
+    let (r, _) = run_with("margin_0", &["--margin", "0"]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("in (0, 1]"), "{}", r.stderr);
+}
+
+#[test]
+fn a_negative_rate_and_empty_periods_are_refused_in_plain_words() {
+    for (args, said) in [
+        (&["--discount-rate", "-0.05"][..], "must be ≥ 0"),
+        (&["--annual-discount-rate", "-0.05"][..], "must be ≥ 0"),
+        (&["--clv-months", "0"][..], "--clv-months ≥ 1"),
+        (&["--horizon", "0"][..], "must be a positive time"),
+        (&["--cost-per-order", "-2"][..], "amount ≥ 0"),
+    ] {
+        let (r, out) = run_with("refused_settings", args);
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(said), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("-- -"), "no clap tip about '--': {}", r.stderr);
+        assert!(!out.exists());
+    }
+    let (r, _) = run_with(
+        "both_rates",
+        &["--discount-rate", "0.01", "--annual-discount-rate", "0.1"],
+    );
+    assert_eq!(r.code, Some(2), "clap refuses two rates: {}", r.stderr);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+}
+
+#[test]
+fn an_annual_rate_is_used_as_its_monthly_equivalent_and_every_setting_is_echoed() {
+    // 10% a year is 1.1^(1/12) − 1 = 0.7974% a month; the CLV must equal the run at that monthly rate.
+    let (annual, annual_out) = run_with(
+        "annual_rate",
+        &[
+            "--annual-discount-rate",
+            "0.10",
+            "--margin",
+            "0.3",
+            "--cost-per-order",
+            "2",
+        ],
+    );
+    assert!(annual.success, "{}", annual.stderr);
+    assert!(
+        annual.stdout.contains(
+            "CLV: 12 months of purchases, discounted at 0.7974% a month (10% a year), margin 30% of spend, \
+             cost per order 2.00; expected_purchases over 52.18 weeks (12 months, as the CLV)"
+        ),
+        "{}",
+        annual.stdout
+    );
+    let (monthly, monthly_out) = run_with(
+        "monthly_rate",
+        &[
+            "--discount-rate",
+            "0.00797414042890376",
+            "--margin",
+            "0.3",
+            "--cost-per-order",
+            "2",
+        ],
+    );
+    assert!(monthly.success, "{}", monthly.stderr);
+    let clv_of = |path: &std::path::Path| {
+        let (header, rows) = csv_header_and_rows(path);
+        let c = common::column(&header, "clv");
+        rows.iter().map(|r| r[c].parse::<f64>().unwrap()).collect::<Vec<_>>()
+    };
+    let (a, m) = (clv_of(&annual_out), clv_of(&monthly_out));
+    assert_eq!(a.len(), 2357);
+    for (a, m) in a.iter().zip(&m) {
+        assert!((a - m).abs() <= 1e-12 * m.abs().max(1.0), "{a} vs {m}");
+    }
+    // A monthly rate of 10% is 214% a year: allowed, but said.
+    let (r, _) = run_with("high_monthly_rate", &["--discount-rate", "0.1"]);
+    assert!(r.success);
+    assert!(
+        r.stderr.contains("213.8% a year") && r.stderr.contains("--annual-discount-rate"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn predict_says_which_horizon_drives_which_column() {
+    let dir = scratch_dir("two_horizons");
+    let (rfm, model, pred) = (dir.join("rfm.csv"), dir.join("model.json"), dir.join("pred.csv"));
+    let log = repo("data/cdnow_sample.csv");
+    assert!(clv(&["summarize", s(&log), "-o", s(&rfm)]).success);
+    assert!(clv(&["fit", s(&rfm), "-o", s(&model)]).success);
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model",
+        s(&model),
+        "-o",
+        s(&pred),
+        "--horizon",
+        "26",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    // 26 weeks = 26 · 7 / 30.4375 = 5.98 months.
+    assert!(
+        r.stdout
+            .contains("expected_purchases over 26 weeks (5.98 months; the CLV sums 12)"),
+        "{}",
+        r.stdout
+    );
+    let help = clv(&["predict", "--help"]).stdout;
+    assert!(help.contains("It does not change the CLV"), "{help}");
+    assert!(help.contains("--annual-discount-rate"), "{help}");
+}
+
+#[test]
+fn a_log_without_its_amount_column_named_gets_the_flag_to_use() {
+    let dir = scratch_dir("amount_hint");
+    let log = dir.join("export.csv");
+    std::fs::write(
+        &log,
+        "customer_id,order_date,revenue,store_id\n1,2024-01-05,19.99,3\n1,2024-02-05,5.50,3\n2,2024-01-07,12.00,4\n",
+    )
+    .unwrap();
+    let out = dir.join("rfm.csv");
+    let r = clv(&["summarize", s(&log), "--date-col", "order_date", "-o", s(&out)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("CLV needs one")
+            && r.stderr
+                .contains("column 'revenue' looks like money: add --amount-col revenue"),
+        "{}",
+        r.stderr
+    );
+    let r = clv(&[
+        "summarize",
+        s(&log),
+        "--date-col",
+        "order_date",
+        "--amount-col",
+        "revenue",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.success && !r.stderr.contains("CLV needs"), "{}", r.stderr);
+}
+
+/// Writes the CDNOW sample as Parquet with its amounts as `dtype`, and the same log as CSV.
+fn cdnow_parquet_with_amounts(dir: &std::path::Path, dtype: polars::prelude::DataType) -> std::path::PathBuf {
+    use polars::prelude::*;
+    // Every field as text, so that the amounts become decimals from their digits, not from floats.
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(repo("data/cdnow_sample.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let amounts = frame.column("amount").unwrap().cast(&dtype).unwrap();
+    frame.with_column(amounts).unwrap();
+    let path = dir.join("log.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    path
+}
+
+#[test]
+fn warehouse_amount_types_read_as_amounts() {
+    use polars::prelude::DataType;
+    let dir = scratch_dir("warehouse_amounts");
+    let csv_pred = dir.join("csv_pred.csv");
+    assert!(
+        clv(&[
+            "run",
+            s(&repo("data/cdnow_sample.csv")),
+            "-o",
+            s(&csv_pred),
+            "--report-dir",
+            s(&dir.join("r0"))
+        ])
+        .success
+    );
+    let clv_column = |path: &std::path::Path| {
+        let (header, rows) = csv_header_and_rows(path);
+        let c = common::column(&header, "clv");
+        rows.iter().map(|r| r[c].parse::<f64>().unwrap()).collect::<Vec<_>>()
+    };
+    let expected = clv_column(&csv_pred);
+    // DECIMAL(12, 2), as warehouses write money; CDNOW's amounts have two decimals, so the same values.
+    for (dtype, tolerance) in [(DataType::Decimal(12, 2), 1e-12), (DataType::Float32, 1e-5)] {
+        let parquet = cdnow_parquet_with_amounts(&dir, dtype.clone());
+        let pred = dir.join("pred.csv");
+        let r = clv(&["run", s(&parquet), "-o", s(&pred), "--report-dir", s(&dir.join("r1"))]);
+        assert!(r.success, "{dtype:?}: {}", r.stderr);
+        let got = clv_column(&pred);
+        assert_eq!(got.len(), expected.len());
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() <= tolerance * e.abs().max(1.0), "{dtype:?}: {g} vs {e}");
+        }
+    }
+    // Integer cents: every CLV is 100 times the dollars' (the spend model is scale-free).
+    let cents = dir.join("cents.csv");
+    let text = std::fs::read_to_string(repo("data/cdnow_sample.csv")).unwrap();
+    let mut out = String::from("customer_id,date,quantity,amount\n");
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let dollars: f64 = f[3].parse().unwrap();
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            f[0],
+            f[1],
+            f[2],
+            (dollars * 100.0).round() as i64
+        ));
+    }
+    std::fs::write(&cents, out).unwrap();
+    let pred = dir.join("cents_pred.csv");
+    let r = clv(&["run", s(&cents), "-o", s(&pred), "--report-dir", s(&dir.join("r2"))]);
+    assert!(r.success, "{}", r.stderr);
+    for (g, e) in clv_column(&pred).iter().zip(&expected) {
+        assert!(
+            (g - 100.0 * e).abs() <= 1e-6 * (100.0 * e).abs().max(1.0),
+            "{g} vs 100 × {e}"
+        );
+    }
+}
+
+#[test]
+fn delimited_text_of_any_extension_is_read_and_decimal_commas_are_offered() {
+    let dir = scratch_dir("delimited_text");
+    let rfm = dir.join("rfm.csv");
+    let summarize = |log: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["summarize", s(log), "-o", s(&rfm)];
+        args.extend_from_slice(extra);
+        clv(&args)
+    };
+    let monetary = || {
+        let (header, rows) = csv_header_and_rows(&rfm);
+        rows[0][common::column(&header, "monetary_value")]
+            .parse::<f64>()
+            .unwrap()
+    };
+    // A .tsv is read with tabs; a .txt with semicolons from its header (and says so).
+    let tsv = dir.join("log.tsv");
+    std::fs::write(
+        &tsv,
+        "customer_id\tdate\tamount\n1\t2024-01-01\t5\n1\t2024-02-01\t7.5\n",
+    )
+    .unwrap();
+    let r = summarize(&tsv, &[]);
+    assert!(r.success, "{}", r.stderr);
+    assert_eq!(monetary(), 7.5);
+    let txt = dir.join("export.txt");
+    std::fs::write(&txt, "customer_id;date;amount\n1;2024-01-01;5\n1;2024-02-01;29,33\n").unwrap();
+    // 29,33 with a decimal comma: refused with the flag to use, then read as 29.33.
+    let r = summarize(&txt, &[]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.contains("column 'amount', data row 2") && r.stderr.contains("add --decimal-comma"),
+        "{}",
+        r.stderr
+    );
+    let r = summarize(&txt, &["--decimal-comma"]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("read with the delimiter its header shows, ';'"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(monetary(), 29.33);
+    let thousands = dir.join("thousands.txt");
+    std::fs::write(
+        &thousands,
+        "customer_id;date;amount\n1;2024-01-01;5\n1;2024-02-01;1.234,56\n",
+    )
+    .unwrap();
+    assert!(summarize(&thousands, &["--decimal-comma"]).success);
+    assert_eq!(monetary(), 1234.56);
+    // A delimiter given explicitly is kept, and a header it does not split is explained.
+    let r = summarize(&txt, &["--delimiter", ","]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.contains("use --delimiter ';'"), "{}", r.stderr);
+}
+
+#[test]
+fn the_wrong_kind_of_file_is_named_with_the_command_to_use() {
+    let dir = scratch_dir("wrong_kind");
+    let (rfm, model, pred) = (dir.join("rfm.csv"), dir.join("model.json"), dir.join("pred.csv"));
+    let log = repo("data/cdnow_sample.csv");
+    assert!(clv(&["summarize", s(&log), "-o", s(&rfm)]).success);
+    assert!(clv(&["fit", s(&rfm), "-o", s(&model)]).success);
+    assert!(clv(&["predict", s(&rfm), "--model", s(&model), "-o", s(&pred)]).success);
+    let out = dir.join("out.csv");
+    for (args, said) in [
+        (vec!["run", s(&rfm), "-o", s(&out)], "looks like an RFM table"),
+        (vec!["run", s(&rfm), "-o", s(&out)], "clv fit"),
+        (vec!["run", s(&pred), "-o", s(&out)], "looks like a predictions table"),
+        (vec!["run", s(&model), "-o", s(&out)], "this is JSON"),
+        (
+            vec!["fit", s(&log), "-o", s(&dir.join("m2.json"))],
+            "looks like a transaction log",
+        ),
+        (vec!["fit", s(&log), "-o", s(&dir.join("m2.json"))], "clv summarize"),
+    ] {
+        let r = clv(&args);
+        assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(said), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn help_starts_a_newcomer_off_and_the_value_figure_states_its_settings() {
+    let help = clv(&["--help"]);
+    assert!(help.success);
+    assert!(help.stdout.contains("Start with `clv run LOG`"), "{}", help.stdout);
+    assert!(
+        help.stdout.contains("clv run orders.csv --margin 0.3"),
+        "{}",
+        help.stdout
+    );
+    let (r, _) = run_with("figure_settings", &["--margin", "0.3"]);
+    assert!(r.success, "{}", r.stderr);
+    let svg = std::fs::read_to_string(scratch_root("figure_settings").join("report/value_concentration.svg")).unwrap();
+    assert!(
+        svg.contains("CLV: 12 months of purchases, discounted at 1% a month (12.68% a year), margin 30% of spend"),
+        "the figure does not state its settings"
+    );
+}
+
+/// The folder `scratch_dir(test)` made (without emptying it again).
+fn scratch_root(test: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("clv-test-{}-{test}", std::process::id()))
+}
