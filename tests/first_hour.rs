@@ -362,3 +362,39 @@ fn help_starts_a_newcomer_off_and_the_value_figure_states_its_settings() {
 fn scratch_root(test: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("clv-test-{}-{test}", std::process::id()))
 }
+
+#[test]
+fn evaluate_ends_with_one_recommendation_and_never_silently_prefers_a_rejected_fit() {
+    // CDNOW: Pareto/NBD has the lowest holdout MAE (0.7545) but its chi-square test rejects its
+    // fit (11.99 on 3 degrees of freedom, p = 0.0074); of the others MBG/NBD errs clearly less
+    // than BG/NBD (0.7648 vs 0.7855), while by BIC the two are 0.6 apart.
+    let dir = scratch_dir("verdict");
+    let out = dir.join("eval");
+    let r = clv(&[
+        "evaluate",
+        s(&repo("data/cdnow_sample.csv")),
+        "--calibration-end",
+        "1997-09-30",
+        "--model",
+        "bg-nbd,pareto-nbd,mbg-nbd",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Recommended: MBG/NBD: the lowest holdout error per customer (MAE 0.7648)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Pareto/NBD has the lowest holdout MAE, but its chi-square test rejects its fit (p = 0.0074)"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("preferred:"), "{}", r.stdout);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap()).unwrap();
+    assert_eq!(json["verdict"]["recommended"], "mbg-nbd");
+}

@@ -22,9 +22,11 @@ use crate::registry::PurchaseModelKind;
 use crate::warnings::FitWarning;
 
 mod spend;
+mod verdict;
 
 use spend::evaluate_spend;
 pub use spend::SpendEvaluation;
+pub use verdict::{Candidate, Verdict};
 
 /// Calibration frequencies are grouped 0, 1, …, 6 and "7+" in the histogram and the conditional
 /// expectations, as in the paper's figures 1 and 4.
@@ -194,6 +196,8 @@ pub struct Evaluation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend_skipped: Option<String>,
     pub preferred: Option<Preferred>,
+    /// One recommendation with its reason (`verdict`'s rules), with two or more models.
+    pub verdict: Option<Verdict>,
     #[serde(skip)]
     pub holdout_predictions: Vec<(PurchaseModelKind, Vec<f64>)>,
     #[serde(skip)]
@@ -346,6 +350,22 @@ pub fn evaluate(
             by_holdout_error,
         });
 
+    let candidates: Vec<Candidate> = models
+        .iter()
+        .filter_map(|m| {
+            let predicted = &holdout_predictions.iter().find(|(k, _)| *k == m.model)?.1;
+            Some(Candidate {
+                model: m.model,
+                mean_absolute_error: m.holdout.mean_absolute_error,
+                bic: m.fit.bic,
+                p_value: m.frequency.p_value,
+                parameters: m.fit.parameters.len(),
+                errors: frequency_holdout.iter().zip(predicted).map(|(a, p)| a - p).collect(),
+            })
+        })
+        .collect();
+    let verdict = verdict::verdict(&candidates);
+
     let notes = undefined_statistics(&models, spend.as_ref());
     Ok(Evaluation {
         notes,
@@ -371,6 +391,7 @@ pub fn evaluate(
         spend,
         spend_skipped,
         preferred,
+        verdict,
         holdout_predictions,
         rfm,
         frequency_holdout,

@@ -177,13 +177,11 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             "  {:<11} {:>11} {:>10} {:>10} {:>9} {:>8} {:>9} {:>10}",
             "actual", "", "", "", "", "", a.holdout_transactions, a.calibration_repeat_transactions
         );
-        if let Some(p) = &ev.preferred {
-            let _ = writeln!(
-                s,
-                "  preferred: {} by BIC (lowest), {} by holdout MAE (lowest)",
-                p.by_bic.label(),
-                p.by_holdout_error.label()
-            );
+        if let Some(v) = &ev.verdict {
+            let _ = writeln!(s, "\nRecommended: {}: {}", v.recommended.label(), v.reason);
+            for note in &v.notes {
+                let _ = writeln!(s, "  note: {note}");
+            }
         }
     }
     s
