@@ -398,3 +398,58 @@ fn evaluate_ends_with_one_recommendation_and_never_silently_prefers_a_rejected_f
         serde_json::from_str(&std::fs::read_to_string(out.join("evaluation.json")).unwrap()).unwrap();
     assert_eq!(json["verdict"]["recommended"], "mbg-nbd");
 }
+
+#[test]
+fn the_terminal_and_the_files_use_the_same_names_and_counts_are_whole_numbers() {
+    let (r, _) = run_with("names_and_counts", &["--annual-discount-rate", "0.10"]);
+    assert!(r.success, "{}", r.stderr);
+    for name in [
+        "frequency",
+        "expected_purchases",
+        "expected_avg_spend",
+        "share_of_clv",
+        "mean_clv",
+    ] {
+        assert!(r.stdout.contains(name), "no {name} in:\n{}", r.stdout);
+    }
+    assert!(
+        !r.stdout.contains("E[Y(") && !r.stdout.contains("E[spend]"),
+        "{}",
+        r.stdout
+    );
+    // No float noise in what is printed for people (0.7974%, not 0.7974140428903741%).
+    assert!(
+        !r.stdout.contains("0000000") && !r.stdout.contains("9999999"),
+        "{}",
+        r.stdout
+    );
+    let at_risk = scratch_root("names_and_counts").join("report/at_risk_high_value.csv");
+    let (header, rows) = csv_header_and_rows(&at_risk);
+    let f = common::column(&header, "frequency");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[f].parse::<u64>().is_ok()), "{:?}", rows[0]);
+
+    let dir = scratch_dir("whole_counts_in_evaluate");
+    let out = dir.join("eval");
+    let log = repo("data/cdnow_sample.csv");
+    let r = clv(&[
+        "evaluate",
+        s(&log),
+        "--calibration-end",
+        "1997-09-30",
+        "--model",
+        "bg-nbd",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let (header, rows) = csv_header_and_rows(&out.join("holdout_predictions.csv"));
+    for name in ["frequency", "frequency_holdout"] {
+        let c = common::column(&header, name);
+        assert!(
+            rows.iter().all(|r| r[c].parse::<u64>().is_ok()),
+            "{name}: {:?}",
+            rows[0]
+        );
+    }
+}

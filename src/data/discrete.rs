@@ -327,11 +327,11 @@ impl CustomerSummary for DiscreteSummary {
     }
 
     fn history_header(&self) -> String {
-        format!("{:>5} {:>5} {:>5}", "x", "t_x", "n")
+        format!("{:>9} {:>7} {:>7}", "frequency", "recency", "periods")
     }
 
     fn history_cells(&self, i: usize) -> String {
-        format!("{:>5} {:>5} {:>5}", self.frequency[i], self.recency[i], self.periods[i])
+        format!("{:>9} {:>7} {:>7}", self.frequency[i], self.recency[i], self.periods[i])
     }
 
     fn into_columns(self) -> Result<Vec<Column>> {

@@ -105,11 +105,11 @@ impl CustomerSummary for RfmTable {
     }
 
     fn history_header(&self) -> String {
-        format!("{:>5} {:>9} {:>9}", "x", "recency", "T")
+        format!("{:>9} {:>9} {:>9}", "frequency", "recency", "T")
     }
 
     fn history_cells(&self, i: usize) -> String {
-        format!("{:>5} {:>9.2} {:>9.2}", self.frequency[i], self.recency[i], self.t[i])
+        format!("{:>9} {:>9.2} {:>9.2}", self.frequency[i], self.recency[i], self.t[i])
     }
 
     fn into_columns(self) -> Result<Vec<Column>> {

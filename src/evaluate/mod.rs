@@ -621,6 +621,11 @@ fn undefined_statistics(models: &[ModelEvaluation], spend: Option<&SpendEvaluati
     notes
 }
 
+/// Counts held as f64 (whole numbers, validated on reading), as integers.
+fn whole(counts: &[f64]) -> Vec<i64> {
+    counts.iter().map(|&x| x as i64).collect()
+}
+
 /// Pearson correlation; NaN when either side is constant.
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len() as f64;
@@ -641,10 +646,11 @@ impl Evaluation {
         let rfm = &self.rfm;
         let mut columns = vec![
             rfm.customer_id.column(),
-            Column::new("frequency".into(), &rfm.frequency),
+            // Counts are written as integers, as in every other table.
+            Column::new("frequency".into(), whole(&rfm.frequency)),
             Column::new("recency".into(), &rfm.recency),
             Column::new("T".into(), &rfm.t),
-            Column::new("frequency_holdout".into(), &self.frequency_holdout),
+            Column::new("frequency_holdout".into(), whole(&self.frequency_holdout)),
         ];
         for (kind, predicted) in &self.holdout_predictions {
             let name = format!("predicted_holdout_{}", kind.cli_name().replace('-', "_"));

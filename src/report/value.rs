@@ -64,23 +64,28 @@ pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, horiz
     order.sort_by(by_key);
     let mut s = String::new();
     let by = if clv.is_some() { "CLV" } else { "expected purchases" };
-    let _ = writeln!(s, "Top {} customers by {by}:", n.min(order.len()));
     let _ = writeln!(
         s,
-        "  {:<14} {} {:>8} {:>12} {:>10} {:>10}",
+        "Top {} customers by {by} (expected_purchases over {} of the time unit):",
+        n.min(order.len()),
+        trimmed(horizon)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<14} {} {:>8} {:>18} {:>18} {:>10}",
         "customer_id",
         summary.history_header(),
         "p_alive",
-        format!("E[Y({horizon:.4})]"),
-        "E[spend]",
-        "CLV"
+        "expected_purchases",
+        "expected_avg_spend",
+        "clv"
     );
     for &i in order.iter().take(n) {
         let spend = spend.map_or("—".into(), |v| money(v[i]));
         let value = clv.map_or("—".into(), |v| money(v[i]));
         let _ = writeln!(
             s,
-            "  {:<14} {} {:>8.4} {:>12.4} {:>10} {:>10}",
+            "  {:<14} {} {:>8.4} {:>18.4} {:>18} {:>10}",
             summary.customer_label(i),
             summary.history_cells(i),
             p_alive[i],
@@ -100,6 +105,12 @@ pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, horiz
         }
     }
     s
+}
+
+/// A number to at most two decimals, without trailing zeros.
+fn trimmed(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// An amount to two decimals, or "—" where there is none (NaN).
@@ -130,12 +141,16 @@ pub fn value_report_text(
         share(20)
     );
     let total_clv = report.total.clv;
-    let cac_header = if report.acquisition.is_some() { "   CLV:CAC" } else { "" };
+    let cac_header = if report.acquisition.is_some() {
+        "  clv_to_cac"
+    } else {
+        ""
+    };
     let _ = writeln!(s, "Value tiers (customers ranked by CLV):");
     let _ = writeln!(
         s,
-        "  {:<12} {:>9} {:>12} {:>13} {:>12} {:>9} {:>10}{cac_header}",
-        "tier", "customers", "E[purchases]", "E[revenue]", "CLV", "% of CLV", "mean CLV"
+        "  {:<12} {:>9} {:>18} {:>16} {:>12} {:>12} {:>10}{cac_header}",
+        "tier", "customers", "expected_purchases", "expected_revenue", "clv", "share_of_clv", "mean_clv"
     );
     let row = |s: &mut String, g: &GroupTotals, ratio: Option<f64>| {
         let pct = if total_clv == 0.0 {
@@ -145,7 +160,7 @@ pub fn value_report_text(
         };
         let _ = write!(
             s,
-            "  {:<12} {:>9} {:>12.1} {:>13.2} {:>12.2} {:>9.1} {:>10.2}",
+            "  {:<12} {:>9} {:>18.1} {:>16.2} {:>12.2} {:>11.1}% {:>10.2}",
             g.name,
             g.customers,
             g.expected_purchases,
@@ -155,7 +170,7 @@ pub fn value_report_text(
             g.mean_clv()
         );
         if let Some(r) = ratio {
-            let _ = write!(s, " {r:>9.2}");
+            let _ = write!(s, " {r:>11.2}");
         }
         s.push('\n');
     };
@@ -329,7 +344,13 @@ pub fn write_value_report(
     let of_each = |f: &dyn Fn(usize) -> f64| at_risk.iter().map(|&i| f(i)).collect::<Vec<_>>();
     let at_risk_frame = DataFrame::new_infer_height(vec![
         summary.customer_column_of(at_risk)?,
-        Column::new("frequency".into(), of_each(&|i| summary.repeat_transactions(i))),
+        Column::new(
+            "frequency".into(),
+            at_risk
+                .iter()
+                .map(|&i| summary.repeat_transactions(i) as i64)
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "historical_repeat_revenue".into(),
             of_each(&|i| summary.repeat_revenue(i)),
