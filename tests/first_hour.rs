@@ -453,3 +453,161 @@ fn the_terminal_and_the_files_use_the_same_names_and_counts_are_whole_numbers() 
         );
     }
 }
+
+#[test]
+fn progress_is_shown_on_a_terminal_and_never_in_a_pipe() {
+    // Piped (as in every test here): no progress line, no escape codes.
+    let (r, _) = run_with("no_progress_in_a_pipe", &[]);
+    assert!(r.success);
+    assert!(
+        !r.stderr.contains('\r') && !r.stderr.contains("fitting"),
+        "{:?}",
+        r.stderr
+    );
+    // On a terminal (a pseudo-terminal from Python's pty module): each step, then cleared.
+    let dir = scratch_dir("progress_on_a_terminal");
+    let script = format!(
+        r#"
+import os, pty, subprocess
+main, sub = pty.openpty()
+subprocess.run([{clv:?}, "run", {log:?}, "-o", {out:?}, "--report-dir", {report:?}],
+               stdout=subprocess.DEVNULL, stderr=sub, check=True)
+os.close(sub)
+seen = b""
+try:
+    while True:
+        chunk = os.read(main, 4096)
+        if not chunk:
+            break
+        seen += chunk
+except OSError:
+    pass
+print(seen.decode())
+"#,
+        clv = env!("CARGO_BIN_EXE_clv"),
+        log = s(&repo("data/cdnow_sample.csv")),
+        out = s(&dir.join("pred.csv")),
+        report = s(&dir.join("report")),
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen = String::from_utf8_lossy(&out.stdout);
+    for step in [
+        "summarizing the log…",
+        "fitting BG/NBD and Gamma-Gamma…",
+        "forecasting each customer…",
+    ] {
+        assert!(seen.contains(step), "no '{step}' in {seen:?}");
+    }
+    assert!(
+        seen.trim_end().ends_with("\u{1b}[2K"),
+        "the last line is cleared: {seen:?}"
+    );
+}
+
+#[test]
+fn a_time_zone_aware_timestamp_is_dated_by_its_own_wall_clock() {
+    use polars::prelude::*;
+    // The CDNOW sample with each date as midnight in Berlin (23:00 or 22:00 UTC the day before),
+    // as a warehouse's TIMESTAMP WITH TIME ZONE; the summary must keep Berlin's dates.
+    let dir = scratch_dir("time_zones");
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(repo("data/cdnow_sample.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let berlin = TimeZone::opt_try_new(Some("Europe/Berlin")).unwrap();
+    let mut frame = frame
+        .lazy()
+        .select([
+            col("customer_id").alias("user_id"),
+            col("date")
+                .str()
+                .to_date(StrptimeOptions::default())
+                .cast(DataType::Datetime(polars::prelude::TimeUnit::Microseconds, None))
+                .dt()
+                .replace_time_zone(berlin, lit("raise"), NonExistent::Raise)
+                .alias("order_ts"),
+            col("amount").cast(DataType::Decimal(12, 2)).alias("revenue"),
+        ])
+        .collect()
+        .unwrap();
+    let path = dir.join("orders.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let r = clv(&[
+        "run",
+        s(&path),
+        "--customer-col",
+        "user_id",
+        "--date-col",
+        "order_ts",
+        "--amount-col",
+        "revenue",
+        "-o",
+        s(&dir.join("pred.csv")),
+        "--report-dir",
+        s(&dir.join("report")),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("2357 customers; purchases from 1997-01-01 to 1998-06-30"),
+        "{}",
+        r.stdout
+    );
+    // The same fit as from the CSV log (clv run data/cdnow_sample.csv: r = 0.2536).
+    assert!(r.stdout.contains("r                0.2536"), "{}", r.stdout);
+}
+
+#[test]
+fn the_readmes_warehouse_export_goes_from_raw_file_to_value_report_as_csv_and_as_parquet() {
+    let dir = scratch_dir("five_minutes");
+    let flags = [
+        "--customer-col",
+        "user_id",
+        "--date-col",
+        "order_ts",
+        "--amount-col",
+        "revenue",
+        "--negative-amounts",
+        "net",
+        "--margin",
+        "0.3",
+        "--annual-discount-rate",
+        "0.10",
+        "--cac",
+        "15",
+    ];
+    let mut predictions = Vec::new();
+    for file in ["data/warehouse_export.csv", "data/warehouse_export.parquet"] {
+        let pred = dir.join(format!("{}.csv", file.replace(['/', '.'], "_")));
+        let report = dir.join(format!("{}_report", file.replace(['/', '.'], "_")));
+        let log = repo(file);
+        let mut args = vec!["run", s(&log), "-o", s(&pred), "--report-dir", s(&report)];
+        args.extend_from_slice(&flags);
+        let r = clv(&args);
+        assert!(r.success, "{file}: {}", r.stderr);
+        for line in [
+            "2357 customers; purchases from 1997-01-01 to 1998-06-30",
+            "skipped: 1 blank log rows",
+            "netted: 68 log rows with a negative amount",
+            "discounted at 0.7974% a month (10% a year), margin 30% of spend",
+            "Acquisition at CAC 15.00: CLV:CAC 0.58; break-even CAC (mean CLV) 8.72",
+        ] {
+            assert!(r.stdout.contains(line), "{file}: no '{line}' in:\n{}", r.stdout);
+        }
+        assert!(report.join("value_tiers.csv").exists());
+        predictions.push(std::fs::read_to_string(&pred).unwrap());
+    }
+    assert_eq!(
+        predictions[0], predictions[1],
+        "CSV and Parquet exports give the same predictions"
+    );
+}

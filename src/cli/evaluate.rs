@@ -88,8 +88,12 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
+    let progress = super::Progress::new();
+    let reading = progress.step(&format!("reading {}", args.log.display()));
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    drop(reading);
     super::note_sniffed_delimiter(&log);
+    let summarizing = progress.step("summarizing the log");
     let summary = summarize(
         &log,
         &SummaryOptions {
@@ -98,11 +102,16 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             calibration_end: Some(calibration_end),
         },
     )?;
+    drop(summarizing);
     say_part!("{}", summary_report(&summary));
+    let fitting = progress.step(&format!("fitting and checking {} models on the holdout", kinds.len()));
     let evaluation = evaluate(&log, &summary, &kinds, &options)?;
+    drop(fitting);
     say!();
     say_part!("{}", evaluation_report(&evaluation));
+    let writing = progress.step("writing the evaluation and its figures");
     let written = write_evaluation(&dir, &evaluation)?;
+    drop(writing);
     say!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
     Ok(())
 }

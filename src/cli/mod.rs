@@ -223,6 +223,45 @@ impl ForecastArgs {
     }
 }
 
+/// What a long command is doing, on standard error when it is a terminal: one line, rewritten at
+/// each step and cleared when the step ends, so it never mixes with the report or reaches a file
+/// or a pipe (nothing is shown when standard error is not a terminal, or with CLV_NO_PROGRESS set).
+pub(crate) struct Progress {
+    shown: bool,
+}
+
+/// A step being shown; the line is cleared when it is dropped.
+pub(crate) struct Step<'a>(&'a Progress);
+
+impl Progress {
+    pub(crate) fn new() -> Self {
+        use std::io::IsTerminal as _;
+        Self {
+            shown: std::io::stderr().is_terminal() && std::env::var_os("CLV_NO_PROGRESS").is_none(),
+        }
+    }
+
+    /// Shows `what` until the returned step is dropped.
+    pub(crate) fn step(&self, what: &str) -> Step<'_> {
+        if self.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K{what}…");
+            let _ = err.flush();
+        }
+        Step(self)
+    }
+}
+
+impl Drop for Step<'_> {
+    fn drop(&mut self) {
+        if self.0.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}
+
 /// Says, on standard error, which delimiter a log was read with when it was read from its header.
 pub(crate) fn note_sniffed_delimiter(log: &Transactions) {
     if let Some(d) = log.sniffed_delimiter {

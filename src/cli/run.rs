@@ -78,10 +78,14 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     // Money settings that cannot be meant are refused before any work.
     args.forecast.options(args.period.time_unit)?;
+    let progress = super::Progress::new();
+    let reading = progress.step(&format!("reading {}", args.log.display()));
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    drop(reading);
     super::note_sniffed_delimiter(&log);
     super::note_missing_amounts(&log, &args.log_args);
     timing("read");
+    let summarizing = progress.step("summarizing the log");
     let summary = summarize(
         &log,
         &SummaryOptions {
@@ -90,6 +94,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             calibration_end: args.period.calibration_end,
         },
     )?;
+    drop(summarizing);
     timing("summarize");
     // Each table is dropped once the next is built: at 10M customers they are gigabytes.
     drop(log);
@@ -97,7 +102,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
     drop(summary);
+    let fitting = progress.step(&format!("fitting {} and Gamma-Gamma", args.model.label()));
     let models = fit_models_using(&rfm, args.model, &options)?;
+    drop(fitting);
     timing("fit");
     say!();
     say_part!("{}", fit_report(&models));
@@ -105,14 +112,16 @@ pub fn run(args: RunArgs) -> Result<()> {
         write_text(path, &models.to_json()?)?;
     }
     let options = args.forecast.options(rfm.time_unit)?;
+    let forecasting = progress.step("forecasting each customer");
     let forecasts = forecast(&models, &rfm, &options)?;
+    drop(forecasting);
     timing("forecast");
     let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
         _ => None,
     };
     say!();
-    say_part!("{}", top_customers(&rfm, &forecasts, options.horizon, args.top));
+    say_part!("{}", top_customers(&rfm, &forecasts, args.top));
     super::echo_forecast_settings(&options, rfm.time_unit);
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
@@ -148,7 +157,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(decisions) = decisions {
         decisions.add_columns(&mut frame)?;
     }
+    let writing = progress.step(&format!("writing {}", output.display()));
     write_table(&mut frame, &output)?;
+    drop(writing);
     drop(frame);
     timing("write");
     say!("wrote {customers} predictions to {}", output.display());

@@ -445,7 +445,13 @@ pub(super) fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std:
     };
     let days = match dtype {
         DataType::Date => e,
-        DataType::Datetime(_, _) => e.cast(DataType::Date),
+        // A time-zone-aware timestamp (a warehouse's TIMESTAMP WITH TIME ZONE) is dated by its
+        // wall clock in its zone, as written, not by UTC.
+        DataType::Datetime(_, Some(_)) => e
+            .dt()
+            .replace_time_zone(None, lit("raise"), NonExistent::Raise)
+            .cast(DataType::Date),
+        DataType::Datetime(_, None) => e.cast(DataType::Date),
         DataType::String => match format {
             Some(f) => parse(e, f),
             // ISO: the first ten characters are the date; a time after them is ignored.

@@ -45,7 +45,7 @@ pub fn spend_tail_note(models: &FittedModels, summary: &dyn CustomerSummary, for
 }
 
 /// The `n` customers with the highest CLV (or, without a spend model, expected purchases).
-pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, horizon: f64, n: usize) -> String {
+pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, n: usize) -> String {
     let column = |name| forecasts.column(name).unwrap_or(&[]);
     let (clv, spend) = (forecasts.column(CLV), forecasts.column(EXPECTED_AVG_SPEND));
     let (p_alive, expected) = (column(P_ALIVE), column(EXPECTED_PURCHASES));
@@ -64,12 +64,7 @@ pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, horiz
     order.sort_by(by_key);
     let mut s = String::new();
     let by = if clv.is_some() { "CLV" } else { "expected purchases" };
-    let _ = writeln!(
-        s,
-        "Top {} customers by {by} (expected_purchases over {} of the time unit):",
-        n.min(order.len()),
-        trimmed(horizon)
-    );
+    let _ = writeln!(s, "Top {} customers by {by}:", n.min(order.len()));
     let _ = writeln!(
         s,
         "  {:<14} {} {:>8} {:>18} {:>18} {:>10}",
@@ -105,12 +100,6 @@ pub fn top_customers(summary: &dyn CustomerSummary, forecasts: &Forecasts, horiz
         }
     }
     s
-}
-
-/// A number to at most two decimals, without trailing zeros.
-fn trimmed(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// An amount to two decimals, or "—" where there is none (NaN).
