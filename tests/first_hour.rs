@@ -611,3 +611,42 @@ fn the_readmes_warehouse_export_goes_from_raw_file_to_value_report_as_csv_and_as
         "CSV and Parquet exports give the same predictions"
     );
 }
+
+#[test]
+fn flags_mean_one_thing_column_flags_can_be_set_once_and_outputs_make_their_folder() {
+    // evaluate needs its calibration end, and its help does not offer "no holdout".
+    let help = clv(&["evaluate", "--help"]).stdout;
+    assert!(help.contains("--calibration-end <CALIBRATION_END>"), "{help}");
+    assert!(!help.contains("no holdout"), "{help}");
+    let r = clv(&["evaluate", s(&repo("data/cdnow_sample.csv"))]);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("--calibration-end"), "{}", r.stderr);
+    // run does not promise holdout columns in its predictions.
+    let help = clv(&["run", "--help"]).stdout;
+    assert!(!help.contains("adds frequency_holdout"), "{help}");
+
+    // The column flags from the environment, once per shell.
+    let dir = scratch_dir("flags_once");
+    let out = dir.join("not/yet/there/pred.csv");
+    let report = dir.join("report");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_clv"))
+        .args([
+            "run",
+            s(&repo("data/warehouse_export.csv")),
+            "-o",
+            s(&out),
+            "--report-dir",
+            s(&report),
+        ])
+        .env("CLV_CUSTOMER_COL", "user_id")
+        .env("CLV_DATE_COL", "order_ts")
+        .env("CLV_AMOUNT_COL", "revenue")
+        .env("CLV_NEGATIVE_AMOUNTS", "net")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // An output in a folder that does not exist yet: made, as report and evaluate always did.
+    assert!(out.exists());
+    let help = clv(&["summarize", "--help"]).stdout;
+    assert!(help.contains("CLV_CUSTOMER_COL"), "{help}");
+}

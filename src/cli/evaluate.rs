@@ -7,10 +7,13 @@ use std::sync::LazyLock;
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 
-use super::{sibling_path, LogArgs, PeriodArgs};
+use chrono::NaiveDate;
+
+use super::{sibling_path, LogArgs};
 use crate::data::rfm::{summarize, SummaryOptions};
 use crate::data::transactions::Transactions;
-use crate::error::{ClvError, Result};
+use crate::data::TimeUnit;
+use crate::error::Result;
 use crate::evaluate::evaluate;
 use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
@@ -61,16 +64,20 @@ pub struct EvaluateArgs {
     pub penalizer: f64,
     #[command(flatten)]
     pub log_args: LogArgs,
-    #[command(flatten)]
-    pub period: PeriodArgs,
+    /// Unit of recency, T and every horizon (see `clv summarize --help`)
+    #[arg(long, value_enum, default_value_t = TimeUnit::Weeks)]
+    pub time_unit: TimeUnit,
+    /// Last day observed (YYYY-MM-DD): the end of the holdout [default: the last date in the log]
+    #[arg(long)]
+    pub observation_end: Option<NaiveDate>,
+    /// Last day of the calibration period (YYYY-MM-DD): the models are fitted on the purchases up
+    /// to it and checked on the ones after it
+    #[arg(long)]
+    pub calibration_end: NaiveDate,
 }
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
-    let Some(calibration_end) = args.period.calibration_end else {
-        return Err(ClvError::InvalidArgument(
-            "clv evaluate needs --calibration-end DATE: the models are fitted before it and checked after it".into(),
-        ));
-    };
+    let calibration_end = args.calibration_end;
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
     let mut kinds: Vec<PurchaseModelKind> = Vec::new();
     for choice in &args.model {
@@ -97,8 +104,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let summary = summarize(
         &log,
         &SummaryOptions {
-            time_unit: args.period.time_unit,
-            observation_end: args.period.observation_end,
+            time_unit: args.time_unit,
+            observation_end: args.observation_end,
             calibration_end: Some(calibration_end),
         },
     )?;

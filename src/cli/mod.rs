@@ -103,32 +103,32 @@ pub fn run(cli: Cli) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Column holding the customer id
-    #[arg(long, default_value = "customer_id")]
+    #[arg(long, env = "CLV_CUSTOMER_COL", default_value = "customer_id")]
     pub customer_col: String,
     /// Column holding the purchase date
-    #[arg(long, default_value = "date")]
+    #[arg(long, env = "CLV_DATE_COL", default_value = "date")]
     pub date_col: String,
     /// Column holding the purchase amount [default: "amount" if the log has it; without an
     /// amount column there is no monetary value, so no spend model and no CLV]
-    #[arg(long)]
+    #[arg(long, env = "CLV_AMOUNT_COL")]
     pub amount_col: Option<String>,
     /// chrono format of the dates, e.g. %Y%m%d or "%d/%m/%Y %H:%M" [default: ISO date
     /// YYYY-MM-DD, optionally followed by a time, which is ignored; integer columns: %Y%m%d]
-    #[arg(long)]
+    #[arg(long, env = "CLV_DATE_FORMAT")]
     pub date_format: Option<String>,
     /// Field delimiter of a delimited-text log (.csv, .tsv, .txt, …): one character, e.g. ';'
     /// ("tab" for a tab) [default: a tab for .tsv, else a comma, or the ';', tab or '|' the
     /// header shows]
-    #[arg(long, value_parser = parse_delimiter)]
+    #[arg(long, env = "CLV_DELIMITER", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
     /// Amounts are written with a decimal comma (29,33 or 1.234,56)
-    #[arg(long)]
+    #[arg(long, env = "CLV_DECIMAL_COMMA")]
     pub decimal_comma: bool,
     /// Negative amounts (returns): error = stop and name the row (the default, because a return
     /// changes both the purchase count and the spend and the right treatment depends on the
     /// business); drop = leave those rows out (counted); net = sum them into the customer's
     /// purchases of that day, a day whose net is ≤ 0 then not being a purchase (counted)
-    #[arg(long, value_enum, default_value_t = NegativeAmounts::Error)]
+    #[arg(long, env = "CLV_NEGATIVE_AMOUNTS", value_enum, default_value_t = NegativeAmounts::Error)]
     pub negative_amounts: NegativeAmounts,
 }
 
@@ -168,8 +168,9 @@ pub struct PeriodArgs {
     /// last date in the log]
     #[arg(long)]
     pub observation_end: Option<NaiveDate>,
-    /// Last day of the calibration period (YYYY-MM-DD); adds frequency_holdout,
-    /// monetary_value_holdout and duration_holdout columns [default: no holdout]
+    /// Last day of the calibration period (YYYY-MM-DD): the models are fitted on the purchases
+    /// up to it, and later ones are the holdout (`summarize` writes them as frequency_holdout,
+    /// monetary_value_holdout and duration_holdout columns) [default: no holdout]
     #[arg(long)]
     pub calibration_end: Option<NaiveDate>,
 }

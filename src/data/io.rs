@@ -230,6 +230,13 @@ pub fn with_temp_path(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> R
     let file_name = path
         .file_name()
         .ok_or_else(|| ClvError::InvalidArgument(format!("{} is not a file name", path.display())))?;
+    // A folder that is not there yet is made, as for every output of every command.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| ClvError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
     let tmp = TempFile(path.with_file_name(format!(".clv-{}-{}", std::process::id(), file_name.to_string_lossy())));
     write(&tmp.0)?;
     std::fs::rename(&tmp.0, path).map_err(|source| ClvError::Io {
