@@ -294,18 +294,8 @@ impl CustomerSummary for DiscreteSummary {
         SummaryKind::DiscreteNonContractual
     }
 
-    fn len(&self) -> usize {
-        self.customer_id.len()
-    }
-
-    fn customer_label(&self, i: usize) -> String {
-        self.customer_id.label(i)
-    }
-
-    fn customer_column_of(&self, rows: &[usize]) -> Result<Column> {
-        self.customer_id
-            .column_of(rows)
-            .context(|| "selecting customers".to_string())
+    fn customer_ids(&self) -> &CustomerIds {
+        &self.customer_id
     }
 
     fn age_in_days(&self, i: usize) -> f64 {

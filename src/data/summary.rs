@@ -10,7 +10,7 @@
 
 use polars::prelude::{Column, DataType, Float64Chunked, Int32Chunked, Int64Chunked, IntoColumn};
 
-use super::rfm::RfmTable;
+use super::rfm::{CustomerIds, RfmTable};
 use crate::error::{PolarsContext, Result};
 
 /// What a model reads of each customer: the summary kind its likelihood and forecasts take.
@@ -31,18 +31,29 @@ pub enum SummaryKind {
 pub trait CustomerSummary: Sync {
     fn kind(&self) -> SummaryKind;
 
+    /// The customers' ids, one per row.
+    fn customer_ids(&self) -> &CustomerIds;
+
     /// Number of customers.
-    fn len(&self) -> usize;
+    fn len(&self) -> usize {
+        self.customer_ids().len()
+    }
 
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Customer `i`'s id, as text.
-    fn customer_label(&self, i: usize) -> String;
+    fn customer_label(&self, i: usize) -> String {
+        self.customer_ids().label(i)
+    }
 
     /// The ids of the customers at `rows`, as a `customer_id` column.
-    fn customer_column_of(&self, rows: &[usize]) -> Result<Column>;
+    fn customer_column_of(&self, rows: &[usize]) -> Result<Column> {
+        self.customer_ids()
+            .column_of(rows)
+            .context(|| "selecting customers".to_string())
+    }
 
     /// Days from the customer's first transaction to the end of the observation.
     fn age_in_days(&self, i: usize) -> f64;
@@ -73,18 +84,8 @@ impl CustomerSummary for RfmTable {
         SummaryKind::ContinuousNonContractual
     }
 
-    fn len(&self) -> usize {
-        self.customer_id.len()
-    }
-
-    fn customer_label(&self, i: usize) -> String {
-        self.customer_id.label(i)
-    }
-
-    fn customer_column_of(&self, rows: &[usize]) -> Result<Column> {
-        self.customer_id
-            .column_of(rows)
-            .context(|| "selecting customers".to_string())
+    fn customer_ids(&self) -> &CustomerIds {
+        &self.customer_id
     }
 
     fn age_in_days(&self, i: usize) -> f64 {
