@@ -76,8 +76,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(model_output) = &args.model_output {
         refuse_output_onto_input(model_output, &[&args.log])?;
     }
-    // Money settings that cannot be meant are refused before any work.
-    args.forecast.options(args.period.time_unit)?;
+    // Money settings that cannot be meant are refused before any work (the summary is in
+    // --time-unit, so these are the settings the forecast uses).
+    let forecast_options = args.forecast.options(args.period.time_unit)?;
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.log.display()));
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
@@ -111,9 +112,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(path) = &args.model_output {
         write_text(path, &models.to_json()?)?;
     }
-    let options = args.forecast.options(rfm.time_unit)?;
     let forecasting = progress.step("forecasting each customer");
-    let forecasts = forecast(&models, &rfm, &options)?;
+    let forecasts = forecast(&models, &rfm, &forecast_options)?;
     drop(forecasting);
     timing("forecast");
     let decisions = match forecasts.column(CLV) {
@@ -122,7 +122,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     say!();
     say_part!("{}", top_customers(&rfm, &forecasts, args.top));
-    super::echo_forecast_settings(&options, rfm.time_unit);
+    super::echo_forecast_settings(&forecast_options, rfm.time_unit);
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
     }
@@ -132,7 +132,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             .report_dir
             .clone()
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
-        let settings = options.describe(rfm.time_unit);
+        let settings = forecast_options.describe(rfm.time_unit);
         super::report::print_and_write(
             &rfm,
             &forecasts,
