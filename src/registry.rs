@@ -165,6 +165,13 @@ impl PartialEq for PurchaseModelKind {
 
 impl Eq for PurchaseModelKind {}
 
+/// The command-line spelling, e.g. "bg-nbd".
+impl std::fmt::Display for PurchaseModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key)
+    }
+}
+
 impl serde::Serialize for PurchaseModelKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.key)

@@ -35,7 +35,7 @@ fn evaluate_all_models_on_cdnow_reports_the_holdout_facts_and_writes_the_figures
         "1997-09-30",
         "--model",
         "all",
-        "-o",
+        "--report-dir",
         s(&out),
     ]);
     assert!(r.success, "{}", r.stderr);
@@ -180,7 +180,7 @@ fn evaluate_all_models_on_cdnow_reports_the_holdout_facts_and_writes_the_figures
 fn evaluate_without_a_calibration_end_fails_clearly_and_writes_nothing() {
     let dir = scratch_dir("evaluate-no-calibration");
     let out = dir.join("evaluation");
-    let r = clv(&["evaluate", s(&repo("data/cdnow_sample.csv")), "-o", s(&out)]);
+    let r = clv(&["evaluate", s(&repo("data/cdnow_sample.csv")), "--report-dir", s(&out)]);
     // A required argument, as clap reports them (exit code 2, the usage shown).
     assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("--calibration-end"), "{}", r.stderr);
@@ -213,7 +213,7 @@ fn every_purchase_model_fits_predicts_and_runs_from_the_command_line() {
     assert_eq!(json["format_version"], 3);
     assert_eq!(json["purchase"]["model"], "pareto_nbd");
     let from_file = dir.join("from_file.csv");
-    let r = clv(&["predict", s(&rfm), "--model", s(&model), "-o", s(&from_file)]);
+    let r = clv(&["predict", s(&rfm), "--model-file", s(&model), "-o", s(&from_file)]);
     assert!(r.success, "{}", r.stderr);
 
     // --model with a model's name fits it first.
@@ -284,7 +284,7 @@ fn undefined_statistics_are_explained_and_every_model_that_fits_is_reported() {
         "2020-12-31",
         "--model",
         "all",
-        "-o",
+        "--report-dir",
         s(&out),
     ]);
     assert!(r.success, "{}", r.stderr);

@@ -4,29 +4,30 @@
 
 mod common;
 
-use common::{clv, csv_header_and_rows, repo, s, scratch_dir};
+use common::{clv, csv_header_and_rows, repo, s, scratch_dir, Scratch};
 
-/// The CDNOW sample's predictions with `args` added to `clv run`: (outcome, predictions path).
-fn run_with(test: &str, args: &[&str]) -> (common::Outcome, std::path::PathBuf) {
+/// `clv run` on the CDNOW sample with `args` added: (outcome, the test's folder), predictions in
+/// `pred.csv` and the value report in `report/` there.
+fn run_with(test: &str, args: &[&str]) -> (common::Outcome, Scratch) {
     let dir = scratch_dir(test);
     let out = dir.join("pred.csv");
     let report = dir.join("report");
     let log = repo("data/cdnow_sample.csv");
     let mut all = vec!["run", s(&log), "-o", s(&out), "--report-dir", s(&report)];
     all.extend_from_slice(args);
-    (clv(&all), out)
+    (clv(&all), dir)
 }
 
 #[test]
 fn a_margin_typed_as_a_percentage_is_refused_with_the_fraction_to_use() {
-    let (r, out) = run_with("margin_30", &["--margin", "30"]);
+    let (r, dir) = run_with("margin_30", &["--margin", "30"]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stderr.contains("looks like a percentage") && r.stderr.contains("--margin 0.3"),
         "{}",
         r.stderr
     );
-    assert!(!out.exists(), "no predictions from a refused setting");
+    assert!(!dir.join("pred.csv").exists(), "no predictions from a refused setting");
     let (r, _) = run_with("margin_1_5", &["--margin", "1.5"]);
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("at most 1"), "{}", r.stderr);
@@ -44,11 +45,11 @@ fn a_negative_rate_and_empty_periods_are_refused_in_plain_words() {
         (&["--horizon", "0"][..], "must be a positive time"),
         (&["--cost-per-order", "-2"][..], "amount ≥ 0"),
     ] {
-        let (r, out) = run_with("refused_settings", args);
+        let (r, dir) = run_with("refused_settings", args);
         assert_eq!(r.code, Some(1), "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(said), "{args:?}: {}", r.stderr);
         assert!(!r.stderr.contains("-- -"), "no clap tip about '--': {}", r.stderr);
-        assert!(!out.exists());
+        assert!(!dir.join("pred.csv").exists());
     }
     let (r, _) = run_with(
         "both_rates",
@@ -98,7 +99,10 @@ fn an_annual_rate_is_used_as_its_monthly_equivalent_and_every_setting_is_echoed(
         let c = common::column(&header, "clv");
         rows.iter().map(|r| r[c].parse::<f64>().unwrap()).collect::<Vec<_>>()
     };
-    let (a, m) = (clv_of(&annual_out), clv_of(&monthly_out));
+    let (a, m) = (
+        clv_of(&annual_out.join("pred.csv")),
+        clv_of(&monthly_out.join("pred.csv")),
+    );
     assert_eq!(a.len(), 2357);
     for (a, m) in a.iter().zip(&m) {
         assert!((a - m).abs() <= 1e-12 * m.abs().max(1.0), "{a} vs {m}");
@@ -123,7 +127,7 @@ fn predict_says_which_horizon_drives_which_column() {
     let r = clv(&[
         "predict",
         s(&rfm),
-        "--model",
+        "--model-file",
         s(&model),
         "-o",
         s(&pred),
@@ -320,7 +324,7 @@ fn the_wrong_kind_of_file_is_named_with_the_command_to_use() {
     let log = repo("data/cdnow_sample.csv");
     assert!(clv(&["summarize", s(&log), "-o", s(&rfm)]).success);
     assert!(clv(&["fit", s(&rfm), "-o", s(&model)]).success);
-    assert!(clv(&["predict", s(&rfm), "--model", s(&model), "-o", s(&pred)]).success);
+    assert!(clv(&["predict", s(&rfm), "--model-file", s(&model), "-o", s(&pred)]).success);
     let out = dir.join("out.csv");
     for (args, said) in [
         (vec!["run", s(&rfm), "-o", s(&out)], "looks like an RFM table"),
@@ -349,18 +353,13 @@ fn help_starts_a_newcomer_off_and_the_value_figure_states_its_settings() {
         "{}",
         help.stdout
     );
-    let (r, _) = run_with("figure_settings", &["--margin", "0.3"]);
+    let (r, dir) = run_with("figure_settings", &["--margin", "0.3"]);
     assert!(r.success, "{}", r.stderr);
-    let svg = std::fs::read_to_string(scratch_root("figure_settings").join("report/value_concentration.svg")).unwrap();
+    let svg = std::fs::read_to_string(dir.join("report/value_concentration.svg")).unwrap();
     assert!(
         svg.contains("CLV: 12 months of purchases, discounted at 1% a month (12.68% a year), margin 30% of spend"),
         "the figure does not state its settings"
     );
-}
-
-/// The folder `scratch_dir(test)` made (without emptying it again).
-fn scratch_root(test: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("clv-test-{}-{test}", std::process::id()))
 }
 
 #[test]
@@ -377,7 +376,7 @@ fn evaluate_ends_with_one_recommendation_and_never_silently_prefers_a_rejected_f
         "1997-09-30",
         "--model",
         "bg-nbd,pareto-nbd,mbg-nbd",
-        "-o",
+        "--report-dir",
         s(&out),
     ]);
     assert!(r.success, "{}", r.stderr);
@@ -401,7 +400,7 @@ fn evaluate_ends_with_one_recommendation_and_never_silently_prefers_a_rejected_f
 
 #[test]
 fn the_terminal_and_the_files_use_the_same_names_and_counts_are_whole_numbers() {
-    let (r, _) = run_with("names_and_counts", &["--annual-discount-rate", "0.10"]);
+    let (r, dir) = run_with("names_and_counts", &["--annual-discount-rate", "0.10"]);
     assert!(r.success, "{}", r.stderr);
     for name in [
         "frequency",
@@ -423,7 +422,7 @@ fn the_terminal_and_the_files_use_the_same_names_and_counts_are_whole_numbers() 
         "{}",
         r.stdout
     );
-    let at_risk = scratch_root("names_and_counts").join("report/at_risk_high_value.csv");
+    let at_risk = dir.join("report/at_risk_high_value.csv");
     let (header, rows) = csv_header_and_rows(&at_risk);
     let f = common::column(&header, "frequency");
     assert!(!rows.is_empty());
@@ -439,7 +438,7 @@ fn the_terminal_and_the_files_use_the_same_names_and_counts_are_whole_numbers() 
         "1997-09-30",
         "--model",
         "bg-nbd",
-        "-o",
+        "--report-dir",
         s(&out),
     ]);
     assert!(r.success, "{}", r.stderr);
@@ -649,4 +648,163 @@ fn flags_mean_one_thing_column_flags_can_be_set_once_and_outputs_make_their_fold
     assert!(out.exists());
     let help = clv(&["summarize", "--help"]).stdout;
     assert!(help.contains("CLV_CUSTOMER_COL"), "{help}");
+}
+
+/// The lines of the list that follows the line containing `heading` (indented, after its column
+/// header).
+fn listed_after(stdout: &str, heading: &str) -> usize {
+    let mut lines = stdout.lines().skip_while(|l| !l.contains(heading)).skip(2);
+    let mut n = 0;
+    while lines
+        .next()
+        .is_some_and(|l| l.starts_with("  ") && !l.trim_start().starts_with("..."))
+    {
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn each_flag_means_one_thing_in_every_command() {
+    let dir = scratch_dir("one_meaning");
+    let log = repo("data/cdnow_sample.csv");
+    let (rfm, model, pred, report) = (
+        dir.join("rfm.csv"),
+        dir.join("model.json"),
+        dir.join("pred.csv"),
+        dir.join("report"),
+    );
+    // run: --top is the list of most valuable customers, --at-risk the at-risk list; -o the
+    // predictions file, --report-dir the report's folder.
+    let r = clv(&[
+        "run",
+        s(&log),
+        "-o",
+        s(&pred),
+        "--report-dir",
+        s(&report),
+        "--model-output",
+        s(&model),
+        "--top",
+        "2",
+        "--at-risk",
+        "4",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stdout.contains("Top 2 customers by CLV:"), "{}", r.stdout);
+    assert_eq!(listed_after(&r.stdout, "Top 2 customers by CLV:"), 2, "{}", r.stdout);
+    assert_eq!(
+        listed_after(&r.stdout, "At-risk high-value customers:"),
+        4,
+        "{}",
+        r.stdout
+    );
+    assert!(pred.is_file() && report.join("value_tiers.csv").is_file() && model.is_file());
+
+    // predict and report: --model-file is the fitted model; --model stays a model's name, and a
+    // path given to it is refused with the flag to use.
+    assert!(clv(&["summarize", s(&log), "-o", s(&rfm)]).success);
+    let r = clv(&["predict", s(&rfm), "--model", s(&model), "-o", s(&dir.join("p2.csv"))]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid value") && r.stderr.contains("a fitted model file goes in --model-file"),
+        "{}",
+        r.stderr
+    );
+    let r = clv(&["predict", s(&rfm), "-o", s(&dir.join("p2.csv"))]);
+    assert_eq!(r.code, Some(2), "neither a model file nor a model: {}", r.stderr);
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model-file",
+        s(&model),
+        "-o",
+        s(&dir.join("p2.csv")),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("p2.csv")).unwrap(),
+        std::fs::read_to_string(&pred).unwrap(),
+        "predict from run's model file differs from run's predictions"
+    );
+    let report2 = dir.join("report2");
+    let r = clv(&[
+        "report",
+        s(&rfm),
+        "--model-file",
+        s(&model),
+        "--report-dir",
+        s(&report2),
+        "--at-risk",
+        "3",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert_eq!(
+        listed_after(&r.stdout, "At-risk high-value customers:"),
+        3,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(report2.join("value_tiers.csv")).unwrap(),
+        std::fs::read_to_string(report.join("value_tiers.csv")).unwrap()
+    );
+    // -o never names a folder: report and evaluate take --report-dir.
+    let r = clv(&["report", s(&rfm), "--model-file", s(&model), "-o", s(&report2)]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    for command in ["run", "report", "evaluate"] {
+        let help = clv(&[command, "--help"]).stdout;
+        assert!(help.contains("--report-dir"), "{command}: {help}");
+    }
+    for command in ["fit", "run", "evaluate"] {
+        let help = clv(&[command, "--help"]).stdout;
+        assert!(
+            help.contains("--model <") && !help.contains("--model-file <"),
+            "{command}: {help}"
+        );
+    }
+}
+
+/// True when a written number shows binary noise: a run of six 0s or 9s before its last digit
+/// (808.3300000000002, 13.379999999999999).
+fn has_float_noise(cell: &str) -> bool {
+    let digits = cell.trim_start_matches('-');
+    let Some((_, fraction)) = digits.split_once('.') else {
+        return false;
+    };
+    let body = &fraction[..fraction.len().saturating_sub(1)];
+    body.contains("000000") || body.contains("999999")
+}
+
+#[test]
+fn written_amounts_and_report_totals_carry_no_binary_noise() {
+    let dir = scratch_dir("float_noise");
+    let log = repo("data/cdnow_sample.csv");
+    let (rfm, report) = (dir.join("rfm.csv"), dir.join("report"));
+    assert!(clv(&["summarize", s(&log), "-o", s(&rfm)]).success);
+    let (header, rows) = csv_header_and_rows(&rfm);
+    let m = common::column(&header, "monetary_value");
+    // Customer 8's two repeat purchases: (15.27 + 11.49) / 2 = 13.38, which the division leaves as
+    // 13.379999999999999; the 143 such cells of the CDNOW sample read as the amounts they are.
+    let eight = rows.iter().find(|r| r[0] == "8").unwrap();
+    assert_eq!(eight[m], "13.38");
+    let noisy: Vec<&String> = rows.iter().map(|r| &r[m]).filter(|c| has_float_noise(c)).collect();
+    assert!(noisy.is_empty(), "{noisy:?}");
+    // Customer 693: 19 repeat purchases totalling 808.33.
+    let r = clv(&["run", s(&log), "-o", s(&dir.join("p.csv")), "--report-dir", s(&report)]);
+    assert!(r.success, "{}", r.stderr);
+    let (h, at_risk) = csv_header_and_rows(&report.join("at_risk_high_value.csv"));
+    let revenue = common::column(&h, "historical_repeat_revenue");
+    assert_eq!(at_risk.iter().find(|r| r[0] == "693").unwrap()[revenue], "808.33");
+    for table in [
+        "value_tiers.csv",
+        "status.csv",
+        "cohorts.csv",
+        "value_concentration.csv",
+        "at_risk_high_value.csv",
+    ] {
+        let (_, rows) = csv_header_and_rows(&report.join(table));
+        let noisy: Vec<&String> = rows.iter().flatten().filter(|c| has_float_noise(c)).collect();
+        assert!(noisy.is_empty(), "{table}: {noisy:?}");
+    }
 }

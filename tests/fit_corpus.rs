@@ -40,7 +40,7 @@ fn assert_forecasts_are_sane(dir: &Path, rfm: &Path, model: &str) {
     let r = clv(&[
         "predict",
         s(rfm),
-        "--model",
+        "--model-file",
         s(&dir.join(format!("{model}.json"))),
         "-o",
         s(&pred),

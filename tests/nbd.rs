@@ -77,7 +77,7 @@ fn fit_predict_and_evaluate_take_the_nbd_by_name() {
     let r = clv(&[
         "predict",
         s(&rfm),
-        "--model",
+        "--model-file",
         s(&model),
         "-o",
         s(&pred),
@@ -110,7 +110,7 @@ fn fit_predict_and_evaluate_take_the_nbd_by_name() {
         "1997-09-30",
         "--model",
         "nbd,bg-nbd",
-        "-o",
+        "--report-dir",
         s(&out),
     ]);
     assert!(r.success, "{}", r.stderr);

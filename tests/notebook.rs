@@ -30,12 +30,14 @@ fn the_cdnow_evaluation_notebook_runs_top_to_bottom() {
             .unwrap();
         assert!(installed.success(), "installing notebooks/requirements.txt failed");
     }
-    let executed = scratch_dir("notebook").join("executed.ipynb");
+    let dir = scratch_dir("notebook");
+    let executed = dir.join("executed.ipynb");
     let out = Command::new(&python)
         .arg(repo("notebooks/execute.py"))
         .arg(repo("notebooks/cdnow_evaluation.ipynb"))
         .arg(&executed)
         .env("CLV_BIN", env!("CARGO_BIN_EXE_clv"))
+        .env("CLV_NOTEBOOK_OUT", &*dir)
         .output()
         .unwrap();
     assert!(

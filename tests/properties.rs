@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 
+use clv::data::conventions::without_float_noise;
 use clv::data::rfm::{summarize, SummaryOptions};
 use clv::data::transactions::{LogSpec, NegativeAmounts, Transactions};
 use clv::forecast::discounted_value;
@@ -99,12 +100,27 @@ proptest! {
     }
 }
 
-fn fuzz_file(bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("clv-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("log-{:?}.csv", std::thread::current().id()).replace(['(', ')'], ""));
+fn fuzz_file(bytes: &[u8]) -> FuzzFile {
+    let name = format!("clv-fuzz-{}-{:?}.csv", std::process::id(), std::thread::current().id());
+    let path = std::env::temp_dir().join(name.replace(['(', ')'], ""));
     std::fs::write(&path, bytes).unwrap();
-    path
+    FuzzFile(path)
+}
+
+/// One thread's fuzzed log, removed when dropped.
+struct FuzzFile(PathBuf);
+
+impl std::ops::Deref for FuzzFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for FuzzFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// The whole summarize path on `bytes`: it may refuse the input, never panic.
@@ -219,12 +235,17 @@ fn reference_summary(
         let last = calibration[calibration.len() - 1].0;
         let x = calibration.len() as i64 - 1;
         let repeat: f64 = calibration[1..].iter().map(|(_, a)| a).sum();
-        let m = if x > 0 { repeat / x as f64 } else { 0.0 };
+        // Means to 12 significant digits (rule 7; the rounding has its own test).
+        let m = if x > 0 {
+            without_float_noise(repeat / x as f64)
+        } else {
+            0.0
+        };
         let holdout_total: f64 = holdout.iter().map(|(_, a)| a).sum();
         let mh = if holdout.is_empty() {
             0.0
         } else {
-            holdout_total / holdout.len() as f64
+            without_float_noise(holdout_total / holdout.len() as f64)
         };
         out.push((
             c,

@@ -487,7 +487,7 @@ fn a_model_file_with_an_impossible_parameter_is_refused_on_reading() {
         let r = clv(&[
             "predict",
             s(&rfm),
-            "--model",
+            "--model-file",
             s(&model),
             "-o",
             s(&pred),
@@ -588,7 +588,14 @@ fn a_spend_model_with_q_below_one_values_the_customers_it_can_and_leaves_the_res
     // The holdout evaluation checks the spend of the buyers it can forecast and says who is left out.
     let out = dir.join("eval");
     let log = dir.join("log.csv");
-    let r = clv(&["evaluate", s(&log), "--calibration-end", "2020-12-31", "-o", s(&out)]);
+    let r = clv(&[
+        "evaluate",
+        s(&log),
+        "--calibration-end",
+        "2020-12-31",
+        "--report-dir",
+        s(&out),
+    ]);
     assert!(r.success, "{}", r.stderr);
     assert!(r.stdout.contains("are left out of the spend check"), "{}", r.stdout);
 }

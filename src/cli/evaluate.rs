@@ -56,9 +56,9 @@ pub struct EvaluateArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
     pub model: Vec<ModelChoice>,
     /// Folder for evaluation.json, evaluation.txt, holdout_predictions.csv and the figures (PNG,
-    /// SVG) [default: LOG's folder, LOG_evaluation]
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    /// SVG); created if missing [default: LOG's folder, LOG_evaluation]
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
     /// Penalty λ on the log-parameters (see `clv fit --help`)
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
@@ -92,7 +92,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
     }
     let dir = args
-        .output
+        .report_dir
         .clone()
         .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
     let progress = super::Progress::new();

@@ -31,7 +31,7 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     /// Purchase model to fit (Gamma-Gamma is fitted for spend whatever this is)
-    #[arg(long, value_enum, default_value_t = BG_NBD)]
+    #[arg(long, value_parser = super::model_name_parser(), default_value_t = BG_NBD)]
     pub model: PurchaseModelKind,
 }
 

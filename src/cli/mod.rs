@@ -372,6 +372,49 @@ pub(crate) fn write_stdout(text: std::fmt::Arguments<'_>) {
     }
 }
 
+/// `--model`: a purchase model's name (a fitted model file goes in `--model-file`, and a path
+/// given to `--model` is refused with that tip).
+pub(crate) fn model_name_parser() -> ModelNameParser {
+    ModelNameParser
+}
+
+#[derive(Clone)]
+pub(crate) struct ModelNameParser;
+
+impl clap::builder::TypedValueParser for ModelNameParser {
+    type Value = PurchaseModelKind;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<PurchaseModelKind, clap::Error> {
+        use clap::error::{ContextKind, ContextValue};
+        clap::builder::EnumValueParser::<PurchaseModelKind>::new()
+            .parse_ref(cmd, arg, value)
+            .map_err(|mut error| {
+                let text = value.to_string_lossy();
+                if std::path::Path::new(value).exists() || text.ends_with(".json") {
+                    error.insert(
+                        ContextKind::Suggested,
+                        ContextValue::StyledStrs(vec![format!(
+                            "--model takes a model's name; a fitted model file goes in --model-file {text}"
+                        )
+                        .into()]),
+                    );
+                }
+                error
+            })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            PURCHASE_MODELS.iter().filter_map(clap::ValueEnum::to_possible_value),
+        ))
+    }
+}
+
 /// `--model`'s choices and their help, from the model registry.
 impl clap::ValueEnum for PurchaseModelKind {
     fn value_variants<'a>() -> &'a [Self] {

@@ -1,4 +1,4 @@
-//! `clv predict RFM --model MODEL.json -o PREDICTIONS`
+//! `clv predict RFM --model-file MODEL.json -o PREDICTIONS` (or `--model NAME`: fit, then predict)
 
 use std::path::PathBuf;
 
@@ -9,7 +9,7 @@ use crate::data::io::{refuse_output_onto_input, write_table, TableFormat};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::decisions::decide;
-use crate::error::Result;
+use crate::error::{ClvError, Result};
 use crate::fitting::fit_models_using;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
@@ -18,15 +18,19 @@ use crate::registry::PurchaseModelKind;
 use crate::report::{fit_report, spend_tail_note};
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("models").required(true).args(["model_file", "model"])))]
 pub struct PredictArgs {
     /// RFM table from `clv summarize` (CSV or Parquet)
     pub rfm: PathBuf,
-    /// A model file from `clv fit`, or the name of a purchase model (as `clv fit --model`) to fit
-    /// on this table, with Gamma-Gamma, before predicting
+    /// Fitted model file from `clv fit` (or `clv run --model-output`)
     #[arg(long)]
-    pub model: PathBuf,
+    pub model_file: Option<PathBuf>,
+    /// Or: the purchase model to fit on this table first (with Gamma-Gamma for spend), as in
+    /// `clv fit --model`
+    #[arg(long, value_parser = super::model_name_parser())]
+    pub model: Option<PurchaseModelKind>,
     /// Penalty of the fit when --model names a model (see `clv fit --help`)
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, requires = "model")]
     pub penalizer: f64,
     /// Where to write the predictions (.csv or .parquet), one row per customer
     #[arg(short, long)]
@@ -43,26 +47,34 @@ pub struct PredictArgs {
 pub fn run(args: PredictArgs) -> Result<()> {
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
     TableFormat::from_path(&args.output)?;
-    refuse_output_onto_input(&args.output, &[&args.rfm, &args.model])?;
-    let named = args
-        .model
-        .to_str()
-        .and_then(PurchaseModelKind::named)
-        .filter(|_| !args.model.exists());
-    let (models, rfm) = match named {
-        Some(kind) => {
-            let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
+    let mut inputs = vec![args.rfm.as_path()];
+    inputs.extend(args.model_file.as_deref());
+    refuse_output_onto_input(&args.output, &inputs)?;
+    // A model file is read first: it is small, and a wrong one should not wait for a large table.
+    let from_file = args.model_file.as_deref().map(FittedModels::read).transpose()?;
+    let progress = super::Progress::new();
+    let reading = progress.step(&format!("reading {}", args.rfm.display()));
+    let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
+    drop(reading);
+    let models = match (from_file, args.model) {
+        (Some(models), _) => models,
+        (None, Some(kind)) => {
+            let fitting = progress.step(&format!("fitting {} and Gamma-Gamma", kind.label()));
             let models = fit_models_using(&rfm, kind, &options)?;
+            drop(fitting);
             say_part!("{}", fit_report(&models));
-            (models, rfm)
+            models
         }
-        None => (
-            FittedModels::read(&args.model)?,
-            RfmTable::read(&args.rfm, args.time_unit)?,
-        ),
+        (None, None) => {
+            return Err(ClvError::InvalidArgument(
+                "give --model-file FILE or --model NAME".into(),
+            ))
+        }
     };
     let options = args.forecast.options(rfm.time_unit)?;
+    let forecasting = progress.step("forecasting each customer");
     let forecasts = forecast(&models, &rfm, &options)?;
+    drop(forecasting);
     let mut decisions = None;
     if forecasts.column(CLV).is_none() {
         eprintln!("note: no spend model or no monetary_value column: no expected_avg_spend, clv or decision columns");
@@ -82,7 +94,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
     if let Some(decisions) = decisions {
         decisions.add_columns(&mut frame)?;
     }
+    let writing = progress.step(&format!("writing {}", args.output.display()));
     write_table(&mut frame, &args.output)?;
+    drop(writing);
     super::echo_forecast_settings(&options, rfm_unit);
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())

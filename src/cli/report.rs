@@ -1,4 +1,4 @@
-//! `clv report RFM --model MODEL.json -o DIR`, and the value report `clv run` writes.
+//! `clv report RFM --model-file MODEL.json --report-dir DIR`, and the value report `clv run` writes.
 
 use std::path::{Path, PathBuf};
 
@@ -17,18 +17,18 @@ use crate::report::{value_report_text, write_value_report};
 pub struct ReportArgs {
     /// RFM table from `clv summarize` (CSV or Parquet)
     pub rfm: PathBuf,
-    /// Fitted model from `clv fit` (it needs a spend model: the report is about CLV)
+    /// Fitted model file from `clv fit` (it needs a spend model: the report is about CLV)
     #[arg(long)]
-    pub model: PathBuf,
+    pub model_file: PathBuf,
     /// Folder for the report's tables (CSV) and figure (PNG, SVG); created if missing
-    #[arg(short, long)]
-    pub output: PathBuf,
+    #[arg(long)]
+    pub report_dir: PathBuf,
     /// Time unit of recency and T, for a table without a time_unit column
     #[arg(long, value_enum)]
     pub time_unit: Option<TimeUnit>,
-    /// How many at-risk high-value customers to print
+    /// How many at-risk high-value customers to print (all of them are in the report's files)
     #[arg(long, default_value_t = 10)]
-    pub top: usize,
+    pub at_risk: usize,
     #[command(flatten)]
     pub forecast: ForecastArgs,
     #[command(flatten)]
@@ -36,7 +36,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let models = FittedModels::read(&args.model)?;
+    let models = FittedModels::read(&args.model_file)?;
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
     let options = args.forecast.options(rfm.time_unit)?;
     super::echo_forecast_settings(&options, rfm.time_unit);
@@ -48,8 +48,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
         &forecasts,
         &decisions,
         args.decisions.cac,
-        &args.output,
-        args.top,
+        &args.report_dir,
+        args.at_risk,
         &settings,
     )
 }
@@ -61,11 +61,11 @@ pub(crate) fn print_and_write(
     decisions: &CustomerDecisions,
     cac: Option<f64>,
     dir: &Path,
-    top: usize,
+    at_risk: usize,
     settings: &str,
 ) -> Result<()> {
     let report = value_report(rfm, forecasts, decisions, cac)?;
-    say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, top));
+    say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, at_risk));
     let written = write_value_report(dir, rfm, forecasts, decisions, &report, settings)?;
     say!("wrote the value report ({} files) to {}", written.len(), dir.display());
     Ok(())

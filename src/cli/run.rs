@@ -24,15 +24,18 @@ pub struct RunArgs {
     /// Where to write the predictions (.csv or .parquet) [default: LOG's folder, LOG_predictions.csv]
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Also write the fitted model (JSON) here
+    /// Also write the fitted model (JSON) here, for `clv predict --model-file` or `clv report`
     #[arg(long)]
     pub model_output: Option<PathBuf>,
     /// Folder for the value report (tables and figure) [default: LOG's folder, LOG_report]
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
-    /// How many of the most valuable customers to print
+    /// How many of the most valuable customers to print (all of them are in the predictions)
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// How many at-risk high-value customers to print (all of them are in the report's files)
+    #[arg(long, default_value_t = 10)]
+    pub at_risk: usize,
     /// Penalty λ on the log-parameters: λ·Σ ln²(p/c) is added to the mean negative log-likelihood,
     /// c = 1 for shapes and the data's own scale (mean T, mean spend) for parameters in time or
     /// money units, so it pulls the same in days or weeks, cents or dollars. A fit that reaches a
@@ -40,7 +43,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     /// Purchase model (compare them with `clv evaluate`)
-    #[arg(long, value_enum, default_value_t = BG_NBD)]
+    #[arg(long, value_parser = super::model_name_parser(), default_value_t = BG_NBD)]
     pub model: PurchaseModelKind,
     /// Print the wall-clock time of each step (read, summarize, fit, forecast, report, write)
     /// on standard error
@@ -139,7 +142,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             decisions,
             args.decisions.cac,
             &dir,
-            args.top,
+            args.at_risk,
             &settings,
         )?;
     } else if forecasts.unvalued() > 0 {

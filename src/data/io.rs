@@ -113,7 +113,7 @@ pub fn check_input(path: &Path) -> Result<TableFormat> {
         return Err(ClvError::BadFile {
             path: path.to_path_buf(),
             message: "this is JSON (a clv model file?), not a table: logs and RFM tables are CSV or Parquet; \
-                      a model file goes to `clv predict --model FILE` or `clv report --model FILE`"
+                      a model file goes to `clv predict --model-file FILE` or `clv report --model-file FILE`"
                 .into(),
         });
     }

@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::{ChunkApply, Column, DataFrame, IntoColumn};
 
+use crate::data::conventions::to_significant_digits;
 use crate::data::io::write_table;
 use crate::data::summary::CustomerSummary;
 use crate::decisions::{CustomerDecisions, GroupTotals, ValueReport};
@@ -118,7 +119,7 @@ pub fn value_report_text(
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     report: &ValueReport,
-    top: usize,
+    at_risk_listed: usize,
 ) -> String {
     let mut s = String::new();
     let share = |k: usize| report.concentration.get(k - 1).map_or(f64::NAN, |c| c.1);
@@ -188,7 +189,7 @@ pub fn value_report_text(
             "  {:<14} {:>8} {:>10} {:>15}",
             "customer_id", "p_alive", "CLV", "value at stake"
         );
-        for &i in report.at_risk_high_value.iter().take(top) {
+        for &i in report.at_risk_high_value.iter().take(at_risk_listed) {
             let _ = writeln!(
                 s,
                 "  {:<14} {:>8.4} {:>10.2} {:>15.2}",
@@ -276,6 +277,29 @@ fn groups_frame(groups: &[GroupTotals], label: &str, total: &GroupTotals, ratios
     DataFrame::new_infer_height(columns).context(|| format!("building the {label} table"))
 }
 
+/// Significant digits of the value report's tables: fewer than the summary's 12, so that a
+/// product of its 12-digit means (historical repeat revenue = frequency × mean) reads as the sum
+/// it is (808.33, not 808.329999999).
+const REPORT_DIGITS: i32 = 10;
+
+/// A report table as people read it: every float to `REPORT_DIGITS` significant digits, so that
+/// totals and shares show no binary noise (670.17, not 670.1700000000001; 100, not
+/// 100.00000000000001).
+fn for_people(frame: DataFrame) -> Result<DataFrame> {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|column| match column.f64() {
+            Ok(values) => values
+                .apply_values(|v| to_significant_digits(v, REPORT_DIGITS))
+                .with_name(column.name().clone())
+                .into_column(),
+            Err(_) => column.clone(),
+        })
+        .collect();
+    DataFrame::new_infer_height(columns).context(|| "rounding a report table".to_string())
+}
+
 /// Writes the value report into `dir`: value_tiers.csv, status.csv, value_concentration.csv,
 /// at_risk_high_value.csv, cohorts.csv (with first purchases), acquisition.csv (with a CAC) and
 /// the value_concentration figure as PNG and SVG, captioned with `settings` (the forecast's
@@ -293,9 +317,9 @@ pub fn write_value_report(
         source,
     })?;
     let mut written = Vec::new();
-    let mut save = |name: &str, mut frame: DataFrame| -> Result<()> {
+    let mut save = |name: &str, frame: DataFrame| -> Result<()> {
         let path = dir.join(name);
-        write_table(&mut frame, &path)?;
+        write_table(&mut for_people(frame)?, &path)?;
         written.push(path);
         Ok(())
     };

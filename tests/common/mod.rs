@@ -51,12 +51,37 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// A fresh, empty folder for one test's files.
-pub fn scratch_dir(test: &str) -> PathBuf {
+/// A fresh, empty folder for one test's files, removed when the test passes (a failed test
+/// leaves it behind, to be looked at).
+pub fn scratch_dir(test: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("clv-test-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
+}
+
+/// A test's folder; see `scratch_dir`.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The published CDNOW calibration summary (ID, x, t_x, T, zbar), as printed (2 decimals).
