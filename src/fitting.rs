@@ -1,13 +1,17 @@
 //! Fitting the models to a summary: the purchase model (interior or limiting, `boundary`) and
-//! the spend model, into the `FittedModels` a model file stores.
+//! the spend model, into the `FittedModels` a model file stores; and the retention model of a
+//! contractual summary, per cohort.
 
-use crate::boundary::{fit_spend, identifiable};
+use rayon::prelude::*;
+
+use crate::boundary::{fit_constant_retention, fit_sbg, fit_spend, identifiable};
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::mle::FitOptions;
-use crate::model_file::{FittedModels, GammaGammaFit, PurchaseFit, MODEL_FORMAT_VERSION};
+use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
 use crate::models::gamma_gamma::GammaGammaData;
-use crate::models::histories::Histories;
+use crate::models::histories::{Histories, SurvivalHistories};
+use crate::models::sbg::Retention;
 use crate::models::Likelihood as _;
 use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::warnings::FitWarning;
@@ -103,4 +107,34 @@ pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<(Option<G
         }),
         None,
     ))
+}
+
+/// One cohort's retention fits: the sBG model, and the model with one churn probability for
+/// everyone that ignores heterogeneity (the comparison of Fader & Hardie 2010).
+#[derive(Debug, Clone)]
+pub struct CohortFit {
+    pub cohort: String,
+    pub sbg: ModelFit<Retention>,
+    pub constant: ModelFit<Retention>,
+}
+
+/// Fits every cohort of `histories`, the cohorts in parallel.
+pub fn fit_retention(histories: &SurvivalHistories, options: &FitOptions) -> Result<Vec<CohortFit>> {
+    histories
+        .cohorts()
+        .par_iter()
+        .enumerate()
+        .map(|(k, cohort)| {
+            let k = k as u32;
+            let (sbg, constant) = rayon::join(
+                || fit_sbg(histories, k, options),
+                || fit_constant_retention(histories, k, options),
+            );
+            Ok(CohortFit {
+                cohort: cohort.clone(),
+                sbg: sbg?,
+                constant: constant?,
+            })
+        })
+        .collect()
 }

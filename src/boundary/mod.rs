@@ -11,10 +11,12 @@
 
 mod bg_family;
 mod pareto;
+mod retention;
 mod spend;
 
 pub use bg_family::{fit_bg_family, limit_description, BgFamilyFit};
 pub use pareto::{fit_pareto, pareto_limit_description, ParetoFit};
+pub use retention::{fit_constant_retention, fit_sbg};
 pub use spend::fit_spend;
 
 use crate::data::rfm::RfmTable;

@@ -22,6 +22,7 @@ pub mod evaluate;
 pub mod fit;
 pub mod predict;
 pub mod report;
+pub mod retention;
 pub mod run;
 pub mod simulate;
 pub mod summarize;
@@ -84,6 +85,16 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write a transaction log simulated from BG/NBD purchases and Gamma-Gamma spend
     Simulate(simulate::SimulateArgs),
+    /// Subscriptions: fit the sBG retention model per cohort, project survival and retention,
+    /// value the base
+    ///
+    /// The input is a cohort survival table (period, active[, cohort]) or a subscription log
+    /// (customer_id, start, end[, price, cohort]). Each subscriber churns with her own
+    /// probability θ per period, θ ~ Beta(gamma, delta) (Fader & Hardie 2007), so a cohort's
+    /// retention rate rises with tenure; the value of the base is the discounted expected
+    /// residual lifetime (DERL, Fader & Hardie 2010) of those still subscribed, next to the value
+    /// a constant retention rate gives.
+    Retention(retention::RetentionArgs),
 }
 
 /// Runs the parsed command, printing its report on standard output.
@@ -96,6 +107,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Retention(args) => retention::run(args),
     }
 }
 

@@ -324,6 +324,52 @@ impl ContractualSummary {
 /// column — as the retention papers publish it (Fader & Hardie 2007's regular and high-end
 /// cohorts), into churned and censored counts.
 pub fn read_survival_table(path: &Path) -> Result<SurvivalHistories> {
+    survival_histories(path, read_survival_counts(path)?)
+}
+
+/// The churned and censored counts of survival `tables` read from `path` (for errors naming its
+/// rows), each cut after `periods` periods when given: the calibration part of a table whose
+/// later periods are a holdout.
+pub fn survival_histories(path: &Path, tables: Vec<SurvivalCounts>) -> Result<SurvivalHistories> {
+    let rows_of: Vec<Vec<usize>> = tables.iter().map(|t| t.rows.clone()).collect();
+    SurvivalHistories::from_survival(tables.into_iter().map(|t| (t.cohort, t.active)).collect()).map_err(
+        |(period, message)| {
+            // The period's row, in the first cohort that has it and rises there: the message names the cohort.
+            let row = rows_of.iter().find_map(|rows| rows.get(period).copied()).unwrap_or(0);
+            ClvError::BadValue {
+                path: path.to_path_buf(),
+                column: "active".into(),
+                row: row + 1,
+                message,
+            }
+        },
+    )
+}
+
+/// One cohort of a survival table as read: customers active after periods 0, 1, 2, … and the
+/// table's data rows (0-based) they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurvivalCounts {
+    pub cohort: String,
+    pub active: Vec<f64>,
+    pub rows: Vec<usize>,
+}
+
+impl SurvivalCounts {
+    /// The first `periods` periods only (and period 0).
+    pub fn truncated(&self, periods: usize) -> Self {
+        let keep = (periods + 1).min(self.active.len());
+        Self {
+            cohort: self.cohort.clone(),
+            active: self.active[..keep].to_vec(),
+            rows: self.rows[..keep].to_vec(),
+        }
+    }
+}
+
+/// Reads a cohort survival table (see `read_survival_table`) as counts, each cohort's periods
+/// checked to run 0, 1, 2, … and its counts to be numbers ≥ 0.
+pub fn read_survival_counts(path: &Path) -> Result<Vec<SurvivalCounts>> {
     let mut lf = super::io::scan_table(path)?;
     let available = column_names(&mut lf, path)?;
     let period_col = require_column(path, &available, "period")?;
@@ -394,14 +440,10 @@ pub fn read_survival_table(path: &Path) -> Result<SurvivalHistories> {
         tables[k].1.push(count);
         tables[k].2.push(row);
     }
-    let rows_of: Vec<Vec<usize>> = tables.iter().map(|(_, _, rows)| rows.clone()).collect();
-    SurvivalHistories::from_survival(tables.into_iter().map(|(name, counts, _)| (name, counts)).collect()).map_err(
-        |(period, message)| {
-            // The period's row, in the first cohort that has it and rises there: the message names the cohort.
-            let row = rows_of.iter().find_map(|rows| rows.get(period).copied()).unwrap_or(0);
-            bad(&active_col, row, message)
-        },
-    )
+    Ok(tables
+        .into_iter()
+        .map(|(cohort, active, rows)| SurvivalCounts { cohort, active, rows })
+        .collect())
 }
 
 impl CustomerSummary for ContractualSummary {

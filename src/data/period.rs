@@ -31,6 +31,18 @@ impl Period {
         }
     }
 
+    /// The period's mean length in months (a year is 12, a day 12/365.25): how a monthly
+    /// discount rate becomes a rate per period.
+    pub fn months(self) -> f64 {
+        match self {
+            Period::Day => 12.0 / 365.25,
+            Period::Week => 7.0 * 12.0 / 365.25,
+            Period::Month => 1.0,
+            Period::Quarter => 3.0,
+            Period::Year => 12.0,
+        }
+    }
+
     /// Index of the period holding `day` (days since 1970-01-01).
     pub fn index(self, day: i32) -> i32 {
         let date = from_epoch_days(day);

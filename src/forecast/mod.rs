@@ -9,6 +9,7 @@
 
 mod continuous;
 mod engine;
+pub mod retention;
 
 use polars::prelude::{DataFrame, Float64Chunked, IntoColumn, NewChunkedArray};
 

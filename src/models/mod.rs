@@ -10,6 +10,7 @@ pub mod nbd;
 pub mod pareto_limits;
 pub mod pareto_nbd;
 pub mod purchase_rate;
+pub mod sbg;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -42,7 +43,8 @@ parameters!(
     GammaGammaParams,
     SpendParams,
     BgFamilyLimit,
-    ParetoFamilyLimit
+    ParetoFamilyLimit,
+    sbg::Retention
 );
 
 /// A fitted purchase model: the forecasts every model offers, whatever the model, for a customer

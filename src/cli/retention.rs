@@ -1,0 +1,374 @@
+//! `clv retention INPUT`: subscriptions. Fits the sBG retention model per cohort to a cohort
+//! survival table or a subscription log, projects survival and retention next to the actual,
+//! values the base with and without heterogeneity and, for a log, forecasts each subscriber.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::Args;
+
+use super::sibling_path;
+use crate::data::contractual::{
+    read_survival_counts, summarize_subscriptions, survival_histories, ContractualOptions, ContractualSummary,
+    SubscriptionSpec, Subscriptions,
+};
+use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_table, TableFormat};
+use crate::data::period::Period;
+use crate::error::{ClvError, Result};
+use crate::fitting::{fit_retention, CohortFit};
+use crate::forecast::retention::{forecast_subscribers, project, residual_payments, RetentionOptions};
+use crate::forecast::{annual_rate, monthly_rate, ForecastOptions};
+use crate::mle::FitOptions;
+use crate::models::histories::SurvivalHistories;
+use crate::models::sbg::Retention;
+use crate::report::{retention_report_text, write_retention_report, BaseValue, CohortReport};
+
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// A cohort survival table (columns period, active, optional cohort: subscribers still
+    /// active after 0, 1, 2, … periods) or a subscription log (one row per subscription: customer,
+    /// start date, end date empty while active, optional price per period and cohort or plan)
+    pub input: PathBuf,
+    /// The renewal period: a subscription log's periods run from each start date by calendar
+    /// anniversaries; for a survival table, the length of its periods (for discounting)
+    #[arg(long, value_enum, default_value_t = Period::Month)]
+    pub period: Period,
+    /// Fit on periods 1..=K only; later periods of a survival table are a holdout, shown next to
+    /// the projection [default: every period observed]
+    #[arg(long)]
+    pub calibration_periods: Option<u32>,
+    /// Periods projected beyond the last one observed, and the horizon of expected_renewals
+    #[arg(long, default_value_t = 5)]
+    pub horizon: u32,
+    /// Discount rate per month (converted to the renewal period: (1 + rate)^months − 1)
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub discount_rate: f64,
+    /// Discount rate per year instead, e.g. 0.10 for 10%
+    #[arg(long, conflicts_with = "discount_rate", allow_negative_numbers = true)]
+    pub annual_discount_rate: Option<f64>,
+    /// Fraction of the price kept as profit, in (0, 1]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub margin: f64,
+    /// Price per period of a survival table's subscribers, to value the base in money [default:
+    /// values in payments]
+    #[arg(long)]
+    pub price: Option<f64>,
+    /// Where to write each subscriber's forecast (a subscription log only; .csv or .parquet)
+    /// [default: INPUT's folder, INPUT_retention.csv]
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Folder for retention_projection.csv, retention_fits.json and the survival and
+    /// retention-rate figures; created if missing [default: INPUT's folder, INPUT_retention_report]
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+    /// Last day observed, for a subscription log (YYYY-MM-DD) [default: its latest date]
+    #[arg(long)]
+    pub observation_end: Option<NaiveDate>,
+    /// Subscription log: column of the customer id
+    #[arg(long, env = "CLV_CUSTOMER_COL", default_value = "customer_id")]
+    pub customer_col: String,
+    /// Subscription log: column of the start date
+    #[arg(long, default_value = "start")]
+    pub start_col: String,
+    /// Subscription log: column of the end date (the first day without service; empty while active)
+    #[arg(long, default_value = "end")]
+    pub end_col: String,
+    /// Subscription log: column of the price per period [default: "price" if the log has it]
+    #[arg(long)]
+    pub price_col: Option<String>,
+    /// Subscription log: column of the cohort or plan, each fitted on its own [default: "cohort"
+    /// if the log has it]
+    #[arg(long)]
+    pub cohort_col: Option<String>,
+    /// Subscription log: chrono format of the dates [default: ISO YYYY-MM-DD]
+    #[arg(long, env = "CLV_DATE_FORMAT")]
+    pub date_format: Option<String>,
+}
+
+/// The settings, checked: (per-period discount rate, retention options, their description).
+fn settings(args: &RetentionArgs) -> Result<(RetentionOptions, String)> {
+    let monthly = match args.annual_discount_rate {
+        Some(annual) if !(annual.is_finite() && annual >= 0.0) => {
+            return Err(ClvError::InvalidArgument(format!(
+                "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
+            )))
+        }
+        Some(annual) => monthly_rate(annual),
+        None => args.discount_rate,
+    };
+    ForecastOptions {
+        horizon: f64::from(args.horizon.max(1)),
+        clv_months: 1,
+        monthly_discount_rate: monthly,
+        margin: args.margin,
+        cost_per_order: 0.0,
+    }
+    .validate()?;
+    let per_period = (1.0 + monthly).powf(args.period.months()) - 1.0;
+    if per_period < 1e-4 {
+        return Err(ClvError::InvalidArgument(format!(
+            "the value of the base needs a discount rate of at least 0.01% per {}: without discounting, the \
+             expected remaining lifetime of sBG subscribers is infinite when gamma ≤ 1",
+            args.period
+        )));
+    }
+    let rate = |r: f64| {
+        let shown = format!("{:.4}", 100.0 * r);
+        shown.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let per = match args.period {
+        Period::Year => String::new(),
+        period => format!("{}% per {period}, ", rate(per_period)),
+    };
+    let description = format!(
+        "discounted at {per}{}% a year, margin {}% of the price",
+        rate(annual_rate(monthly)),
+        rate(args.margin)
+    );
+    Ok((
+        RetentionOptions {
+            horizon: args.horizon,
+            discount_per_period: per_period,
+            margin: args.margin,
+        },
+        description,
+    ))
+}
+
+pub fn run(args: RetentionArgs) -> Result<()> {
+    let (options, described) = settings(&args)?;
+    let fit_options = FitOptions::default();
+    let mut lf = scan_table(&args.input)?;
+    let columns = column_names(&mut lf, &args.input)?;
+    let is_table = columns.iter().any(|c| c == "period") && columns.iter().any(|c| c == "active");
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.input, "retention_report"));
+    let progress = super::Progress::new();
+    let cohorts = if is_table {
+        if args.output.is_some() {
+            return Err(ClvError::InvalidArgument(
+                "-o writes each subscriber's forecast, and a survival table has no subscribers: give a subscription log, \
+                 or leave -o out (the projection goes to --report-dir)"
+                    .into(),
+            ));
+        }
+        let reading = progress.step(&format!("reading {}", args.input.display()));
+        let counts = read_survival_counts(&args.input)?;
+        drop(reading);
+        let observed = counts.iter().map(|c| c.active.len() - 1).max().unwrap_or(0) as u32;
+        let k = args.calibration_periods.unwrap_or(observed);
+        let fitted = survival_histories(&args.input, counts.iter().map(|c| c.truncated(k as usize)).collect())?;
+        let all = survival_histories(&args.input, counts)?;
+        say!(
+            "{}: survival table, {} cohort{}, periods 0–{observed}, fitted on 1–{k}",
+            args.input.display(),
+            all.cohorts().len(),
+            if all.cohorts().len() == 1 { "" } else { "s" }
+        );
+        let fitting = progress.step("fitting sBG per cohort");
+        let fits = fit_retention(&fitted, &fit_options)?;
+        drop(fitting);
+        let value_per_payment = args.price.map(|p| p * args.margin);
+        fits.into_iter()
+            .enumerate()
+            .map(|(c, fit)| {
+                let c = c as u32;
+                // Everyone active after K periods has made K renewals.
+                let active = fitted.active_after(c, k).unwrap_or(0.0);
+                let groups = [(k, active * value_per_payment.unwrap_or(1.0))];
+                cohort_report(
+                    fit,
+                    &all,
+                    c,
+                    k,
+                    observed,
+                    active,
+                    &groups,
+                    value_per_payment.is_some(),
+                    &options,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        log_cohorts(&args, &options, &fit_options, &progress)?
+    };
+    say!();
+    say_part!("{}", retention_report_text(&cohorts, args.period.name(), &described));
+    let written = write_retention_report(&report_dir, &cohorts, args.period.name())?;
+    say!(
+        "wrote the retention report ({} files) to {}",
+        written.len(),
+        report_dir.display()
+    );
+    Ok(())
+}
+
+/// A subscription log: summarised, fitted per cohort, each subscriber forecast and written.
+fn log_cohorts(
+    args: &RetentionArgs,
+    options: &RetentionOptions,
+    fit_options: &FitOptions,
+    progress: &super::Progress,
+) -> Result<Vec<CohortReport>> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.input, "retention.csv"));
+    TableFormat::from_path(&output)?;
+    refuse_output_onto_input(&output, &[&args.input])?;
+    let mut lf = scan_table(&args.input)?;
+    let columns = column_names(&mut lf, &args.input)?;
+    let default_named = |flag: &Option<String>, name: &str| {
+        flag.clone()
+            .or_else(|| columns.iter().any(|c| c == name).then(|| name.to_string()))
+    };
+    let spec = SubscriptionSpec {
+        customer_col: args.customer_col.clone(),
+        start_col: args.start_col.clone(),
+        end_col: args.end_col.clone(),
+        price_col: default_named(&args.price_col, "price"),
+        cohort_col: default_named(&args.cohort_col, "cohort"),
+        date_format: args.date_format.clone(),
+        delimiter: b',',
+    };
+    let reading = progress.step(&format!("reading {}", args.input.display()));
+    let log = Subscriptions::load(&args.input, &spec)?;
+    let summary = summarize_subscriptions(
+        &log,
+        &ContractualOptions {
+            period: args.period,
+            observation_end: args.observation_end,
+        },
+    )?;
+    drop(reading);
+    let histories = summary.histories()?;
+    let observed = summary.duration.iter().copied().max().unwrap_or(0);
+    say!(
+        "{}: {} subscriptions, {} still active, {} cohort{} ({}); renewal period: {}",
+        args.input.display(),
+        summary.duration.len(),
+        summary.churned.iter().filter(|&&c| !c).count(),
+        histories.cohorts().len(),
+        if histories.cohorts().len() == 1 { "" } else { "s" },
+        histories.cohorts().join(", "),
+        args.period
+    );
+    if summary.started_after_observation_end > 0 {
+        say!(
+            "left out: {} subscriptions starting after the observation end",
+            summary.started_after_observation_end
+        );
+    }
+    let fitting = progress.step("fitting sBG per cohort");
+    let fits = fit_retention(&histories, fit_options)?;
+    drop(fitting);
+    let models: Vec<Retention> = fits.iter().map(|f| f.sbg.params).collect();
+    let forecasts = forecast_subscribers(&summary, histories.cohorts(), &models, options)?;
+    let reports = fits
+        .into_iter()
+        .enumerate()
+        .map(|(c, fit)| {
+            let groups = active_groups(&summary, histories.cohorts(), c, args.margin);
+            let active = (0..summary.duration.len())
+                .filter(|&i| !summary.churned[i] && cohort_index(&summary, histories.cohorts(), i) == Some(c))
+                .count() as f64;
+            cohort_report(
+                fit,
+                &histories,
+                c as u32,
+                observed,
+                observed,
+                active,
+                &groups,
+                summary.price.is_some(),
+                options,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let subscribers = summary.duration.len();
+    let mut frame = forecasts.into_frame(summary)?;
+    write_table(&mut frame, &output)?;
+    say!("wrote {subscribers} subscriber forecasts to {}", output.display());
+    Ok(reports)
+}
+
+fn cohort_index(summary: &ContractualSummary, cohorts: &[String], i: usize) -> Option<usize> {
+    let name = summary.cohort.as_ref().map_or("all", |c| c[i].as_str());
+    cohorts.iter().position(|c| c == name)
+}
+
+/// Cohort `c`'s active subscribers grouped by renewals made: (renewals, Σ margin × price, or
+/// the count without prices).
+fn active_groups(summary: &ContractualSummary, cohorts: &[String], c: usize, margin: f64) -> Vec<(u32, f64)> {
+    let mut groups: Vec<(u32, f64)> = Vec::new();
+    for i in (0..summary.duration.len()).filter(|&i| !summary.churned[i]) {
+        if cohort_index(summary, cohorts, i) != Some(c) {
+            continue;
+        }
+        let weight = summary.price.as_ref().map_or(1.0, |p| margin * p[i]);
+        match groups.iter_mut().find(|g| g.0 == summary.duration[i]) {
+            Some(g) => g.1 += weight,
+            None => groups.push((summary.duration[i], weight)),
+        }
+    }
+    groups
+}
+
+/// One cohort's projection to `observed` + horizon periods and the value of its base: `groups`
+/// are its active subscribers as (renewals made, weight in value per payment).
+#[allow(clippy::too_many_arguments)]
+fn cohort_report(
+    fit: CohortFit,
+    histories: &SurvivalHistories,
+    cohort: u32,
+    calibration_periods: u32,
+    observed: u32,
+    active: f64,
+    groups: &[(u32, f64)],
+    in_money: bool,
+    options: &RetentionOptions,
+) -> Result<CohortReport> {
+    let (sbg, constant) = (fit.sbg.params, fit.constant.params);
+    let last = observed.max(calibration_periods) + options.horizon;
+    let projection = project(&sbg, histories, cohort, last);
+    let constant_survival = (0..=last).map(|t| constant.survival(f64::from(t))).collect();
+    let d = options.discount_per_period;
+    let value_by = |model: &Retention| -> Result<f64> {
+        groups
+            .iter()
+            .map(|&(renewals, weight)| residual_payments(model, renewals, weight, d))
+            .sum()
+    };
+    let per_new = |model: &Retention| {
+        model
+            .discounted_expected_lifetime(d)
+            .map(|del| del * groups_unit(groups, active))
+            .unwrap_or(f64::NAN)
+    };
+    let value = BaseValue {
+        active,
+        sbg: value_by(&sbg)?,
+        constant: value_by(&constant)?,
+        new_subscriber_sbg: per_new(&sbg),
+        new_subscriber_constant: per_new(&constant),
+        in_money,
+    };
+    Ok(CohortReport {
+        subscribers: histories.active_after(cohort, 0).unwrap_or(0.0),
+        fit,
+        calibration_periods,
+        projection,
+        constant_survival,
+        value,
+    })
+}
+
+/// The mean value of one payment among the active subscribers (1 without prices).
+fn groups_unit(groups: &[(u32, f64)], active: f64) -> f64 {
+    match active > 0.0 {
+        true => groups.iter().map(|g| g.1).sum::<f64>() / active,
+        false => 1.0,
+    }
+}
