@@ -9,8 +9,9 @@ use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::mle::FitOptions;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
+use crate::models::bg_bb::{BgBbData, BgBbParams};
 use crate::models::gamma_gamma::GammaGammaData;
-use crate::models::histories::{Histories, SurvivalHistories};
+use crate::models::histories::{DiscreteHistories, Histories, SurvivalHistories};
 use crate::models::sbg::Retention;
 use crate::models::Likelihood as _;
 use crate::registry::{PurchaseModelKind, BG_NBD};
@@ -70,13 +71,23 @@ pub fn fit_purchase_model_to(
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
 pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<(Option<GammaGammaFit>, Option<String>)> {
-    let Some(monetary) = rfm.monetary_value.as_ref() else {
+    fit_spend_to(&rfm.frequency, rfm.monetary_value.as_deref(), options)
+}
+
+/// Fits Gamma-Gamma to repeat transactions and their mean amounts (any summary kind's), or says
+/// why there is no spend model.
+pub fn fit_spend_to(
+    frequency: &[f64],
+    monetary_value: Option<&[f64]>,
+    options: &FitOptions,
+) -> Result<(Option<GammaGammaFit>, Option<String>)> {
+    let Some(monetary) = monetary_value else {
         return Ok((
             None,
             Some("there are no amounts (no monetary_value column), and CLV needs them".to_string()),
         ));
     };
-    let data = GammaGammaData::new(&rfm.frequency, monetary);
+    let data = GammaGammaData::new(frequency, monetary);
     if data.n_customers() < 1.0 {
         return Ok((
             None,
@@ -137,4 +148,25 @@ pub fn fit_retention(histories: &SurvivalHistories, options: &FitOptions) -> Res
             })
         })
         .collect()
+}
+
+/// Fits BG/BB (Fader, Hardie & Shang 2010) to discrete-time histories by maximum likelihood.
+pub fn fit_bg_bb(histories: &DiscreteHistories, options: &FitOptions) -> Result<ModelFit<BgBbParams>> {
+    if histories.rows().iter().all(|r| r.x == 0) {
+        return Err(ClvError::Model {
+            model: "BG/BB",
+            reason: "no customer made a repeat transaction: the most likely transaction probability is 0, so there is \
+                     no model to forecast from"
+                .into(),
+        });
+    }
+    if histories.rows().iter().all(|r| r.n == 0) {
+        return Err(ClvError::Model {
+            model: "BG/BB",
+            reason: "no customer had an opportunity after her first transaction: there is nothing to estimate from"
+                .into(),
+        });
+    }
+    crate::mle::maximize(&BgBbData(histories), "BG/BB", options)
+        .map(|fit| ModelFit::from_mle(fit, BgBbParams::from_slice))
 }

@@ -18,6 +18,7 @@ macro_rules! say_part {
     };
 }
 
+pub mod discrete;
 pub mod evaluate;
 pub mod fit;
 pub mod predict;
@@ -423,6 +424,76 @@ impl clap::builder::TypedValueParser for ModelNameParser {
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
             PURCHASE_MODELS.iter().filter_map(clap::ValueEnum::to_possible_value),
+        ))
+    }
+}
+
+/// `clv run --model`: a registered purchase model of (x, t_x, T) summaries, or BG/BB, the model
+/// of discrete opportunities (with `--period`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunModel {
+    Continuous(PurchaseModelKind),
+    BgBb,
+}
+
+impl std::fmt::Display for RunModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Continuous(kind) => kind.fmt(f),
+            Self::BgBb => f.write_str(BG_BB_NAME),
+        }
+    }
+}
+
+/// BG/BB's name on the command line.
+pub(crate) const BG_BB_NAME: &str = "bg-bb";
+
+/// Parses `clv run --model`: the registry's names (with `ModelNameParser`'s tip for a path), or bg-bb.
+#[derive(Clone)]
+pub(crate) struct RunModelParser;
+
+impl clap::builder::TypedValueParser for RunModelParser {
+    type Value = RunModel;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<RunModel, clap::Error> {
+        if value == BG_BB_NAME {
+            return Ok(RunModel::BgBb);
+        }
+        let parsed = ModelNameParser.parse_ref(cmd, arg, value).map(RunModel::Continuous);
+        parsed.map_err(|_| {
+            let mut error = clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd);
+            use clap::error::{ContextKind, ContextValue};
+            error.insert(ContextKind::InvalidArg, ContextValue::String("--model <MODEL>".into()));
+            error.insert(
+                ContextKind::InvalidValue,
+                ContextValue::String(value.to_string_lossy().into()),
+            );
+            error.insert(
+                ContextKind::ValidValue,
+                ContextValue::Strings(
+                    self.possible_values()
+                        .into_iter()
+                        .flatten()
+                        .map(|v| v.get_name().to_string())
+                        .collect(),
+                ),
+            );
+            error
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            PURCHASE_MODELS
+                .iter()
+                .filter_map(clap::ValueEnum::to_possible_value)
+                .chain([clap::builder::PossibleValue::new(BG_BB_NAME)
+                    .help("BG/BB (Fader, Hardie & Shang 2010): discrete opportunities, one per --period")]),
         ))
     }
 }

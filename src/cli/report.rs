@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{DecisionArgs, ForecastArgs};
 use crate::data::rfm::RfmTable;
+use crate::data::summary::CustomerSummary;
 use crate::data::TimeUnit;
 use crate::decisions::{decide, value_report, CustomerDecisions};
 use crate::error::Result;
@@ -56,7 +57,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
 
 /// Prints the value report and writes its files into `dir`.
 pub(crate) fn print_and_write(
-    rfm: &RfmTable,
+    rfm: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     cac: Option<f64>,

@@ -7,14 +7,16 @@ use clap::Args;
 
 use super::{sibling_path, DecisionArgs, ForecastArgs, LogArgs, PeriodArgs};
 use crate::data::io::{refuse_output_onto_input, write_table, write_text, TableFormat};
+use crate::data::period::Period;
 use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
 use crate::data::transactions::Transactions;
 use crate::decisions::decide;
+use crate::error::ClvError;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
-use crate::registry::{PurchaseModelKind, BG_NBD};
+use crate::registry::BG_NBD;
 use crate::report::{fit_report, spend_tail_note, summary_report, top_customers};
 
 #[derive(Debug, Args)]
@@ -43,8 +45,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
     /// Purchase model (compare them with `clv evaluate`)
-    #[arg(long, value_parser = super::model_name_parser(), default_value_t = BG_NBD)]
-    pub model: PurchaseModelKind,
+    #[arg(long, value_parser = super::RunModelParser, default_value_t = super::RunModel::Continuous(BG_NBD))]
+    pub model: super::RunModel,
+    /// The opportunity of a discrete-time model (--model bg-bb): each calendar period is one
+    /// chance to buy, taken or not (a yearly drive, a weekly slot)
+    #[arg(long = "period", value_enum)]
+    pub opportunity: Option<Period>,
     /// Print the wall-clock time of each step (read, summarize, fit, forecast, report, write)
     /// on standard error
     #[arg(long)]
@@ -60,6 +66,17 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
+    let model = match args.model {
+        super::RunModel::BgBb => return super::discrete::run_bg_bb(args),
+        super::RunModel::Continuous(kind) => kind,
+    };
+    if let Some(period) = args.opportunity {
+        return Err(ClvError::InvalidArgument(format!(
+            "--period {period} is the opportunity of a discrete-time model: use it with --model bg-bb ({} is a \
+             continuous-time model, measured in --time-unit)",
+            model.cli_name()
+        )));
+    }
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
     let started = Instant::now();
     let mut step_started = started;
@@ -106,8 +123,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
     drop(summary);
-    let fitting = progress.step(&format!("fitting {} and Gamma-Gamma", args.model.label()));
-    let models = fit_models_using(&rfm, args.model, &options)?;
+    let fitting = progress.step(&format!("fitting {} and Gamma-Gamma", model.label()));
+    let models = fit_models_using(&rfm, model, &options)?;
     drop(fitting);
     timing("fit");
     say!();

@@ -8,6 +8,7 @@
 //! summary's fields.
 
 mod continuous;
+pub mod discrete;
 mod engine;
 pub mod retention;
 

@@ -1,5 +1,6 @@
 //! The models: each file holds one model's likelihood and predictions, math first.
 
+pub mod bg_bb;
 pub mod bg_family;
 pub mod bg_limits;
 pub mod bg_nbd;
@@ -44,7 +45,8 @@ parameters!(
     SpendParams,
     BgFamilyLimit,
     ParetoFamilyLimit,
-    sbg::Retention
+    sbg::Retention,
+    bg_bb::BgBbParams
 );
 
 /// A fitted purchase model: the forecasts every model offers, whatever the model, for a customer

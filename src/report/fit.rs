@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
+use crate::data::period::Period;
 use crate::data::rfm::Summary;
 use crate::data::transactions::NegativeAmounts;
-use crate::model_file::{FittedModels, ModelFit};
+use crate::model_file::{FittedModels, GammaGammaFit, ModelFit};
+use crate::models::bg_bb::BgBbParams;
 
 /// What a summary holds and what it left out.
 pub fn summary_report(summary: &Summary) -> String {
@@ -89,14 +91,41 @@ pub fn fit_report(models: &FittedModels) -> String {
         models.time_unit
     );
     model_table(&mut s, &purchase);
-    match (&models.gamma_gamma, &models.gamma_gamma_skipped) {
+    spend_model_text(
+        &mut s,
+        models.gamma_gamma.as_ref(),
+        models.gamma_gamma_skipped.as_deref(),
+    );
+    s
+}
+
+/// The BG/BB fit and the spend model beside it, for `clv run --model bg-bb`.
+pub fn bg_bb_report(
+    fit: &ModelFit<BgBbParams>,
+    period: Period,
+    gamma_gamma: Option<&GammaGammaFit>,
+    skipped: Option<&str>,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "BG/BB purchase model (Fader, Hardie & Shang 2010; {} customers, one opportunity per {period})",
+        fit.n_customers
+    );
+    model_table(&mut s, &fit.erased());
+    spend_model_text(&mut s, gamma_gamma, skipped);
+    s
+}
+
+fn spend_model_text(s: &mut String, gamma_gamma: Option<&GammaGammaFit>, skipped: Option<&str>) {
+    match (gamma_gamma, skipped) {
         (Some(gg), _) => {
             let _ = writeln!(
                 s,
                 "Gamma-Gamma spend model ({} customers with repeat purchases; {} with mean spend ≤ 0 left out)",
                 gg.fit.n_customers, gg.excluded_nonpositive_spend
             );
-            model_table(&mut s, &gg.fit.erased());
+            model_table(s, &gg.fit.erased());
             match gg.mean_spend {
                 Some(m) => {
                     let formula = match gg.fit.params.q() {
@@ -114,9 +143,8 @@ pub fn fit_report(models: &FittedModels) -> String {
             let _ = writeln!(
                 s,
                 "Gamma-Gamma spend model: not fitted ({})",
-                reason.as_deref().unwrap_or("no monetary values")
+                reason.unwrap_or("no monetary values")
             );
         }
     }
-    s
 }

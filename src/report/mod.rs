@@ -8,6 +8,6 @@ mod retention;
 mod value;
 
 pub use evaluation::{evaluation_report, write_evaluation};
-pub use fit::{fit_report, summary_report};
+pub use fit::{bg_bb_report, fit_report, summary_report};
 pub use retention::{retention_report_text, write_retention_report, BaseValue, CohortReport};
 pub use value::{spend_tail_note, top_customers, value_report_text, write_value_report};

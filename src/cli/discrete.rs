@@ -1,0 +1,138 @@
+//! `clv run LOG --model bg-bb --period P`: discrete opportunities. Summarises the log per calendar
+//! period, fits BG/BB (and Gamma-Gamma where there are amounts), forecasts each customer, prints
+//! the fit and the top customers, and writes the predictions and the value report.
+
+use super::run::RunArgs;
+use super::sibling_path;
+use crate::data::discrete::{summarize_discrete, DiscreteSummaryOptions};
+use crate::data::io::{refuse_output_onto_input, write_table, write_text, TableFormat};
+use crate::data::summary::CustomerSummary as _;
+use crate::data::transactions::Transactions;
+use crate::data::TimeUnit;
+use crate::decisions::decide;
+use crate::error::{ClvError, Result};
+use crate::fitting::{fit_bg_bb, fit_spend_to};
+use crate::forecast::discrete::{forecast_discrete, periods_in_months};
+use crate::forecast::{annual_rate, CLV};
+use crate::mle::FitOptions;
+use crate::report::{bg_bb_report, top_customers};
+
+pub fn run_bg_bb(args: RunArgs) -> Result<()> {
+    let period = args.opportunity.ok_or_else(|| {
+        ClvError::InvalidArgument(
+            "BG/BB counts opportunities to buy: give the opportunity's period, --period day, week, month, quarter or \
+             year (a yearly drive: year)"
+                .into(),
+        )
+    })?;
+    let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
+    TableFormat::from_path(&output)?;
+    refuse_output_onto_input(&output, &[&args.log])?;
+    if let Some(model_output) = &args.model_output {
+        refuse_output_onto_input(model_output, &[&args.log])?;
+    }
+    // The horizon and the CLV count opportunities: 12 months are 12 months, 4 quarters or 1 year.
+    let mut options = args.forecast.options(TimeUnit::Months)?;
+    let clv_periods = periods_in_months(f64::from(options.clv_months), period);
+    options.horizon = args.forecast.horizon.unwrap_or(f64::from(clv_periods));
+    let progress = super::Progress::new();
+    let reading = progress.step(&format!("reading {}", args.log.display()));
+    let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    drop(reading);
+    super::note_sniffed_delimiter(&log);
+    super::note_missing_amounts(&log, &args.log_args);
+    let summary = summarize_discrete(
+        &log,
+        &DiscreteSummaryOptions {
+            period,
+            observation_end: args.period.observation_end,
+            calibration_end: args.period.calibration_end,
+        },
+    )?;
+    drop(log);
+    let histories = summary.histories()?;
+    say!(
+        "{} customers; one opportunity per {period}, {} opportunities after the first purchase at most",
+        summary.len(),
+        summary.periods.iter().max().copied().unwrap_or(0)
+    );
+    let fitting = progress.step("fitting BG/BB and Gamma-Gamma");
+    let frequency: Vec<f64> = summary.frequency.iter().map(|&x| f64::from(x)).collect();
+    let (purchase, spend) = rayon::join(
+        || fit_bg_bb(&histories, &fit_options),
+        || fit_spend_to(&frequency, summary.monetary_value.as_deref(), &fit_options),
+    );
+    let (purchase, (gamma_gamma, skipped)) = (purchase?, spend?);
+    drop(fitting);
+    say!();
+    say_part!(
+        "{}",
+        bg_bb_report(&purchase, period, gamma_gamma.as_ref(), skipped.as_deref())
+    );
+    if let Some(path) = &args.model_output {
+        let record = serde_json::json!({
+            "model": "bg_bb",
+            "period": period,
+            "clv_version": env!("CARGO_PKG_VERSION"),
+            "purchase": purchase,
+            "gamma_gamma": gamma_gamma,
+        });
+        let text = serde_json::to_string_pretty(&record).map_err(|e| ClvError::InvalidArgument(e.to_string()))?;
+        write_text(path, &text)?;
+    }
+    let forecasting = progress.step("forecasting each customer");
+    let spend_params = gamma_gamma.as_ref().map(|g| &g.fit.params);
+    let forecasts = forecast_discrete(&purchase.params, spend_params, &summary, &options)?;
+    drop(forecasting);
+    say!();
+    say_part!("{}", top_customers(&summary, &forecasts, args.top));
+    let per_period = (1.0 + options.monthly_discount_rate).powf(period.months()) - 1.0;
+    let periods = |k: f64| match k == 1.0 {
+        true => format!("1 {period}"),
+        false => format!("{k} {period}s"),
+    };
+    say!(
+        "CLV: {} months = {} of transactions, discounted at {:.4}% per {period} ({:.2}% a year), margin {}% of \
+         spend; expected_purchases over {}",
+        options.clv_months,
+        periods(f64::from(clv_periods)),
+        100.0 * per_period,
+        100.0 * annual_rate(options.monthly_discount_rate),
+        100.0 * options.margin,
+        periods(options.horizon)
+    );
+    say!();
+    let decisions = match forecasts.column(CLV) {
+        Some(_) if forecasts.unvalued() == 0 => Some(decide(&summary, &forecasts, &args.decisions.options())?),
+        _ => None,
+    };
+    if let Some(decisions) = &decisions {
+        let dir = args
+            .report_dir
+            .clone()
+            .unwrap_or_else(|| sibling_path(&args.log, "report"));
+        super::report::print_and_write(
+            &summary,
+            &forecasts,
+            decisions,
+            args.decisions.cac,
+            &dir,
+            args.at_risk,
+            &format!("CLV: {} months of transactions, BG/BB", options.clv_months),
+        )?;
+    } else {
+        say!("no value report: tiers, statuses and CLV:CAC need CLV, and so amounts and a spend model");
+    }
+    let customers = summary.len();
+    let mut frame = forecasts.into_frame(summary)?;
+    if let Some(decisions) = decisions {
+        decisions.add_columns(&mut frame)?;
+    }
+    write_table(&mut frame, &output)?;
+    say!("wrote {customers} predictions to {}", output.display());
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! The forecaster of the discrete-time models (x, t_x, n over calendar opportunities): BG/BB's
+//! P(alive), churn, expected transactions and, with a spend model, expected spend and CLV.
+
+use super::engine::Distinct;
+use super::{
+    ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
+    EXPECTED_PURCHASES, P_ALIVE,
+};
+use crate::data::discrete::DiscreteSummary;
+use crate::error::Result;
+use crate::models::bg_bb::BgBbParams;
+use crate::models::gamma_gamma::SpendParams;
+
+/// Opportunities in `months` months of `period`s, at least one: 12 months are 12 monthly, 4
+/// quarterly or 1 yearly opportunity.
+pub fn periods_in_months(months: f64, period: crate::data::period::Period) -> u32 {
+    (months / period.months()).round().max(1.0) as u32
+}
+
+/// Forecasts for each customer of `summary` from BG/BB and, with amounts, a spend model. The
+/// options' horizon is in opportunities (the summary's periods); the CLV sums the opportunities
+/// of `clv_months` months, discounted by the monthly rate made a rate per period. Columns:
+/// p_alive (alive at the next opportunity, eq. 11), churn_probability, expected_purchases
+/// (eq. 13), and with spend expected_avg_spend, clv and the unwritten clv_if_alive.
+pub fn forecast_discrete(
+    model: &BgBbParams,
+    spend: Option<&SpendParams>,
+    summary: &DiscreteSummary,
+    options: &ForecastOptions,
+) -> Result<Forecasts> {
+    options.validate()?;
+    let n = summary.frequency.len();
+    let horizon = options.horizon.round().max(1.0) as u32;
+    let clv_periods = periods_in_months(f64::from(options.clv_months), summary.period);
+    let discount = (1.0 + options.monthly_discount_rate).powf(summary.period.months()) - 1.0;
+    let distinct = Distinct::of((0..n).map(|i| {
+        [
+            f64::from(summary.frequency[i]),
+            f64::from(summary.recency[i]),
+            f64::from(summary.periods[i]),
+        ]
+    }));
+    // (P(alive next), P(alive now), expected transactions, discounted transactions over the CLV).
+    let per_history = distinct.evaluate(|_, &[x, t_x, periods]| {
+        let (x, t_x, periods) = (x as u32, t_x as u32, periods as u32);
+        (
+            model.p_alive(x, t_x, periods),
+            model.p_alive_now(x, t_x, periods),
+            model.expected_transactions(horizon, x, t_x, periods),
+            model.discounted_expected_transactions(discount, clv_periods, x, t_x, periods),
+        )
+    });
+    let of = |i: usize| per_history[distinct.index_of[i] as usize];
+    let p_alive: Vec<f64> = (0..n).map(|i| of(i).0).collect();
+    let churn = p_alive.iter().map(|p| 1.0 - p).collect();
+    let mut forecasts = Forecasts::new(n);
+    forecasts.push(ForecastColumn::new(P_ALIVE, p_alive))?;
+    forecasts.push(ForecastColumn::new(CHURN_PROBABILITY, churn))?;
+    forecasts.push(ForecastColumn::new(
+        EXPECTED_PURCHASES,
+        (0..n).map(|i| of(i).2).collect(),
+    ))?;
+    if let (Some(spend), Some(monetary)) = (spend, summary.monetary_value.as_ref()) {
+        let expected_spend: Vec<f64> = (0..n)
+            .map(|i| {
+                spend
+                    .conditional_expected_average_spend(f64::from(summary.frequency[i]), monetary[i])
+                    .unwrap_or(f64::NAN)
+            })
+            .collect();
+        let value = |i: usize| (options.margin * expected_spend[i] - options.cost_per_order) * of(i).3;
+        let clv: Vec<f64> = (0..n).map(value).collect();
+        let if_alive: Vec<f64> = (0..n)
+            .map(|i| if of(i).1 > 0.0 { clv[i] / of(i).1 } else { 0.0 })
+            .collect();
+        forecasts.push(ForecastColumn::new(EXPECTED_AVG_SPEND, expected_spend))?;
+        forecasts.push(ForecastColumn::new(CLV, clv))?;
+        forecasts.push(ForecastColumn::unwritten(CLV_IF_ALIVE, if_alive))?;
+    }
+    Ok(forecasts)
+}

@@ -1,0 +1,162 @@
+//! BG/BB (issue "subscriptions and discrete opportunities"): Fader, Hardie & Shang (2010)'s
+//! estimates on the donations data reproduced, and the per-customer formulas against
+//! high-precision values.
+
+// The expected values are mpmath's digits, as printed.
+#![allow(clippy::excessive_precision)]
+
+mod common;
+
+use clv::data::discrete::read_discrete_histories;
+use clv::fitting::fit_bg_bb;
+use clv::mle::FitOptions;
+use clv::models::bg_bb::BgBbParams;
+use common::{clv, column, csv_header_and_rows, repo, s, scratch_dir};
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * b.abs()
+}
+
+/// The maximum on the donations data to 15 digits: mpmath (30 digits), findroot on the score of
+/// Σ count · ln L from the published estimates, L by eq. (5) with mpmath's beta function.
+const MLE: BgBbParams = BgBbParams {
+    alpha: 1.20352235160191,
+    beta: 0.749716358172939,
+    gamma: 0.656718208441832,
+    delta: 2.78344223257738,
+};
+
+#[test]
+fn the_papers_estimates_on_the_donations_are_reproduced() {
+    // Fader, Hardie & Shang (2010), shared/REFERENCE.md: α = 1.204, β = 0.750, γ = 0.657,
+    // δ = 2.783, log-likelihood −33,225.58 (mpmath: −33225.581274347).
+    let histories = read_discrete_histories(&repo("data/donations.csv")).unwrap();
+    assert_eq!(histories.n_customers(), 11_104.0);
+    let fit = fit_bg_bb(&histories, &FitOptions::default()).unwrap();
+    let p = fit.params;
+    assert_eq!(
+        format!(
+            "{:.3} {:.3} {:.3} {:.3} {:.2}",
+            p.alpha, p.beta, p.gamma, p.delta, fit.log_likelihood
+        ),
+        "1.204 0.750 0.657 2.783 -33225.58"
+    );
+    for (got, expected) in p.to_vec().iter().zip(MLE.to_vec()) {
+        assert!(close(*got, expected, 1e-6), "{got} vs {expected}");
+    }
+    assert!(
+        close(fit.log_likelihood, -33225.581274347, 1e-12),
+        "{}",
+        fit.log_likelihood
+    );
+    assert!(fit.standard_errors.is_some() && fit.warnings.is_empty());
+}
+
+#[test]
+fn p_alive_conditional_expectations_and_dert_match_high_precision_values() {
+    // mpmath (30 digits) at the maximum above, n = 6 (the donations' opportunities):
+    //   P(alive) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n+1)/B(γ,δ) / L (eq. 11);
+    //   E[X(n, n+5)] by eq. (13)'s closed form, δ/(γ−1) · Γ(γ+δ)/Γ(1+δ) · [Γ(1+δ+n)/Γ(γ+δ+n)
+    //   − Γ(1+δ+n+5)/Γ(γ+δ+n+5)] · B(α+x+1, β+n−x)/B(α,β) / L — an independent form of the sum
+    //   clv computes;
+    //   DERT(0.1) = B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n+1)/(B(γ,δ) · 1.1) · hyp2f1(1, δ+n+1,
+    //   γ+δ+n+1, 1/1.1) / L (eq. 14).
+    let cases = [
+        ((0, 0), 0.10813328186466922, 0.072863341050477002, 0.11475271563248921),
+        ((1, 1), 0.069461807373092387, 0.085695709031319769, 0.1349624542001591),
+        ((3, 5), 0.76682599562722299, 1.8047029371231998, 2.8422325954192689),
+        ((6, 6), 0.93043357551548886, 3.7525442218870337, 5.9098942456430804),
+        ((2, 6), 0.93043357551548886, 1.6688168236913187, 2.6282251081390689),
+        ((4, 4), 0.20017903426770147, 0.58319199085176657, 0.91847098582806349),
+    ];
+    for ((x, t_x), p_alive, expected_5, dert) in cases {
+        assert!(close(MLE.p_alive(x, t_x, 6), p_alive, 1e-13), "P(alive | {x}, {t_x})");
+        assert!(
+            close(MLE.expected_transactions(5, x, t_x, 6), expected_5, 1e-13),
+            "E[X] | {x}, {t_x}"
+        );
+        let got = MLE.discounted_expected_residual_transactions(0.1, x, t_x, 6).unwrap();
+        assert!(close(got, dert, 1e-13), "DERT | {x}, {t_x}: {got}");
+    }
+    // E[X(n)] = α/(α+β) · δ/(γ−1) · [1 − Γ(γ+δ)/Γ(γ+δ+n) · Γ(1+δ+n)/Γ(1+δ)] (eq. 7):
+    // 2.2201693442122306 for n = 6, 3.3886542320963541 for n = 11.
+    assert!(close(MLE.expected_transactions_new(6), 2.2201693442122306, 1e-13));
+    assert!(close(MLE.expected_transactions_new(11), 3.3886542320963541, 1e-13));
+}
+
+/// The donations histogram as a log: every donor first gives on 1 March 1995, then in x of the
+/// six years 1996–2001, the last in year t_x (the others the earliest ones).
+fn donations_log() -> String {
+    let text = std::fs::read_to_string(repo("data/donations.csv")).unwrap();
+    let mut log = String::from("customer_id,date\n");
+    let mut id = 0;
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let v: Vec<u32> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        let (x, t_x, weight) = (v[0], v[1], v[3]);
+        for _ in 0..weight {
+            id += 1;
+            log.push_str(&format!("d{id},1995-03-01\n"));
+            let years = (1..x).chain((x > 0).then_some(t_x));
+            for year in years {
+                log.push_str(&format!("d{id},{}-03-01\n", 1995 + year));
+            }
+        }
+    }
+    log
+}
+
+#[test]
+fn run_with_bg_bb_fits_a_yearly_log_and_forecasts_each_donor() {
+    let dir = scratch_dir("bg_bb_run");
+    let log = dir.join("donations.csv");
+    std::fs::write(&log, donations_log()).unwrap();
+    let out = dir.join("pred.csv");
+    let r = clv(&[
+        "run",
+        s(&log),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "--observation-end",
+        "2001-12-31",
+        "--horizon",
+        "5",
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    for line in [
+        "alpha            1.2035",
+        "beta             0.7497",
+        "gamma            0.6567",
+        "delta            2.7834",
+    ] {
+        assert!(r.stdout.contains(line), "no '{line}' in:\n{}", r.stdout);
+    }
+    assert!(r.stdout.contains("log-likelihood -33225.5813"), "{}", r.stdout);
+    // A donor who gave in all six years: P(alive) and E[X(6, 11)] as above (mpmath).
+    let (header, rows) = csv_header_and_rows(&out);
+    assert_eq!(rows.len(), 11_104);
+    let (x, p, e) = (
+        column(&header, "frequency"),
+        column(&header, "p_alive"),
+        column(&header, "expected_purchases"),
+    );
+    let loyal = rows.iter().find(|row| row[x] == "6").unwrap();
+    assert!(close(loyal[p].parse().unwrap(), 0.93043357551548886, 1e-7), "{loyal:?}");
+    assert!(close(loyal[e].parse().unwrap(), 3.7525442218870337, 1e-7), "{loyal:?}");
+    // The opportunity is required, and only for BG/BB.
+    let r = clv(&["run", s(&log), "--model", "bg-bb", "-o", s(&out)]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("give the opportunity's period"),
+        "{}",
+        r.stderr
+    );
+    let r = clv(&["run", s(&log), "--period", "year", "-o", s(&out)]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("use it with --model bg-bb"),
+        "{}",
+        r.stderr
+    );
+}
