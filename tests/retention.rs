@@ -273,6 +273,20 @@ fn retention_on_a_subscription_log_forecasts_every_subscriber() {
     assert_eq!((churned[p].as_str(), churned[value].as_str()), ("0.0", "0.0"));
     // The base: regular 241 × 50 × 6.8423149482589416 = 82449.895126520245.
     assert!(r.stdout.contains("82449.90"), "{}", r.stdout);
+    // The value report of the purchase models, from the same decisions code: every subscriber in
+    // a tier, and the tiers' CLV is the base's, regular 82449.895126520245 plus high end 491 ×
+    // 125 × 7.5296280555707012 = 462130.92191065179.
+    for column in ["value_tier", "status", "value_at_stake"] {
+        common::column(&header, column);
+    }
+    let (th, tiers) = csv_header_and_rows(&dir.join("report/value_tiers.csv"));
+    let total = tiers.last().unwrap();
+    assert_eq!(total[column(&th, "customers")], "2000");
+    let clv_total: f64 = total[column(&th, "clv")].parse().unwrap();
+    assert!(
+        close(clv_total, 82449.895126520245 + 462130.92191065179, 1e-8),
+        "{clv_total}"
+    );
 }
 
 #[test]

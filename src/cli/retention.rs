@@ -14,9 +14,11 @@ use crate::data::contractual::{
 };
 use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_table, TableFormat};
 use crate::data::period::Period;
+use crate::decisions::decide;
 use crate::error::{ClvError, Result};
 use crate::fitting::{fit_retention, CohortFit};
 use crate::forecast::retention::{forecast_subscribers, project, residual_payments, RetentionOptions};
+use crate::forecast::CLV;
 use crate::forecast::{annual_rate, monthly_rate, ForecastOptions};
 use crate::mle::FitOptions;
 use crate::models::histories::SurvivalHistories;
@@ -83,6 +85,11 @@ pub struct RetentionArgs {
     /// Subscription log: chrono format of the dates [default: ISO YYYY-MM-DD]
     #[arg(long, env = "CLV_DATE_FORMAT")]
     pub date_format: Option<String>,
+    /// How many at-risk high-value subscribers to print (a subscription log with prices)
+    #[arg(long, default_value_t = 10)]
+    pub at_risk: usize,
+    #[command(flatten)]
+    pub decisions: super::DecisionArgs,
 }
 
 /// The settings, checked: (per-period discount rate, retention options, their description).
@@ -146,7 +153,7 @@ pub fn run(args: RetentionArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| sibling_path(&args.input, "retention_report"));
     let progress = super::Progress::new();
-    let cohorts = if is_table {
+    if is_table {
         if args.output.is_some() {
             return Err(ClvError::InvalidArgument(
                 "-o writes each subscriber's forecast, and a survival table has no subscribers: give a subscription log, \
@@ -171,7 +178,8 @@ pub fn run(args: RetentionArgs) -> Result<()> {
         let fits = fit_retention(&fitted, &fit_options)?;
         drop(fitting);
         let value_per_payment = args.price.map(|p| p * args.margin);
-        fits.into_iter()
+        let cohorts = fits
+            .into_iter()
             .enumerate()
             .map(|(c, fit)| {
                 let c = c as u32;
@@ -190,13 +198,23 @@ pub fn run(args: RetentionArgs) -> Result<()> {
                     &options,
                 )
             })
-            .collect::<Result<Vec<_>>>()?
+            .collect::<Result<Vec<_>>>()?;
+        print_and_write(&cohorts, &args, &described, &report_dir)
     } else {
-        log_cohorts(&args, &options, &fit_options, &progress)?
-    };
+        log_cohorts(&args, &options, &described, &fit_options, &progress, &report_dir)
+    }
+}
+
+/// Prints the retention report and writes its files into `report_dir`.
+fn print_and_write(
+    cohorts: &[CohortReport],
+    args: &RetentionArgs,
+    described: &str,
+    report_dir: &std::path::Path,
+) -> Result<()> {
     say!();
-    say_part!("{}", retention_report_text(&cohorts, args.period.name(), &described));
-    let written = write_retention_report(&report_dir, &cohorts, args.period.name())?;
+    say_part!("{}", retention_report_text(cohorts, args.period.name(), described));
+    let written = write_retention_report(report_dir, cohorts, args.period.name())?;
     say!(
         "wrote the retention report ({} files) to {}",
         written.len(),
@@ -209,9 +227,11 @@ pub fn run(args: RetentionArgs) -> Result<()> {
 fn log_cohorts(
     args: &RetentionArgs,
     options: &RetentionOptions,
+    described: &str,
     fit_options: &FitOptions,
     progress: &super::Progress,
-) -> Result<Vec<CohortReport>> {
+    report_dir: &std::path::Path,
+) -> Result<()> {
     let output = args
         .output
         .clone()
@@ -287,11 +307,33 @@ fn log_cohorts(
             )
         })
         .collect::<Result<Vec<_>>>()?;
+    print_and_write(&reports, args, described, report_dir)?;
+    // With prices, each subscriber's value: tiers, statuses and value at stake, as for purchases.
+    let decisions = match forecasts.column(CLV) {
+        Some(_) => {
+            let decisions = decide(&summary, &forecasts, &args.decisions.options())?;
+            say!();
+            super::report::print_and_write(
+                &summary,
+                &forecasts,
+                &decisions,
+                args.decisions.cac,
+                report_dir,
+                args.at_risk,
+                &format!("residual CLV: margin × price × DERL, {}", args.period),
+            )?;
+            Some(decisions)
+        }
+        None => None,
+    };
     let subscribers = summary.duration.len();
     let mut frame = forecasts.into_frame(summary)?;
+    if let Some(decisions) = decisions {
+        decisions.add_columns(&mut frame)?;
+    }
     write_table(&mut frame, &output)?;
     say!("wrote {subscribers} subscriber forecasts to {}", output.display());
-    Ok(reports)
+    Ok(())
 }
 
 fn cohort_index(summary: &ContractualSummary, cohorts: &[String], i: usize) -> Option<usize> {

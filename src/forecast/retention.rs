@@ -3,7 +3,9 @@
 //! subscriber, the chance she renews, the renewals to expect and her discounted residual value.
 
 use super::engine::Distinct;
-use super::{ForecastColumn, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, P_ALIVE};
+use super::{
+    ForecastColumn, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE,
+};
 use crate::data::contractual::ContractualSummary;
 use crate::error::{ClvError, Result};
 use crate::models::histories::SurvivalHistories;
@@ -146,9 +148,12 @@ pub fn forecast_subscribers(
     let mut forecasts = Forecasts::new(n);
     forecasts.push(ForecastColumn::new(P_ALIVE, renews))?;
     forecasts.push(ForecastColumn::new(CHURN_PROBABILITY, churn))?;
+    // The value report totals transactions and their revenue: here renewals, each paying the price.
+    forecasts.push(ForecastColumn::unwritten(EXPECTED_PURCHASES, renewals.clone()))?;
     forecasts.push(ForecastColumn::new(EXPECTED_RENEWALS, renewals))?;
     forecasts.push(ForecastColumn::new(DERL, derl))?;
-    if let Some((value, if_renews)) = value {
+    if let (Some((value, if_renews)), Some(price)) = (value, &summary.price) {
+        forecasts.push(ForecastColumn::unwritten(EXPECTED_AVG_SPEND, price.clone()))?;
         forecasts.push(ForecastColumn::new(CLV, value))?;
         forecasts.push(ForecastColumn::unwritten(CLV_IF_ALIVE, if_renews))?;
     }
