@@ -180,3 +180,68 @@ pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
     ])
     .context(ctx)
 }
+
+/// What subscription log to simulate (sBG: Fader & Hardie 2007): each subscriber starts on a day
+/// drawn uniformly from the acquisition window, on a plan drawn uniformly from `prices`, churns
+/// with her own probability θ ~ Beta(gamma, delta) at each renewal, and ends on the anniversary
+/// at which she does not renew; those whose end falls after the log's last day are still active.
+#[derive(Debug, Clone)]
+pub struct SubscriptionSimulation {
+    pub subscribers: usize,
+    pub seed: u64,
+    pub gamma: f64,
+    pub delta: f64,
+    pub period: crate::data::period::Period,
+    /// Price per period of each plan.
+    pub prices: Vec<f64>,
+    /// Length of the log in days, from `start`.
+    pub days: u32,
+    pub acquisition_days: u32,
+    pub start: NaiveDate,
+}
+
+/// A simulated subscription log: customer_id, start, end (empty while active) and price.
+pub fn simulate_subscriptions(o: &SubscriptionSimulation) -> Result<DataFrame> {
+    let bad = |m: String| Err(ClvError::InvalidArgument(m));
+    if o.subscribers == 0 {
+        return bad("--customers must be at least 1".into());
+    }
+    if o.acquisition_days == 0 || o.acquisition_days > o.days {
+        return bad(format!(
+            "the acquisition window ({} days) must be between 1 and the log's length ({} days)",
+            o.acquisition_days, o.days
+        ));
+    }
+    if o.prices.is_empty() || o.prices.iter().any(|p| !(p.is_finite() && *p >= 0.0)) {
+        return bad(format!("the plans' prices must be amounts ≥ 0, not {:?}", o.prices));
+    }
+    let churn = Beta::new(o.gamma, o.delta)
+        .map_err(|e| ClvError::InvalidArgument(format!("simulation parameters gamma, delta: {e}")))?;
+    let first = epoch_days(o.start);
+    let last = first + o.days as i32 - 1;
+    let rows: Vec<(i32, Option<i32>, f64)> = (0..o.subscribers)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = StdRng::seed_from_u64(o.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let start = first + rng.random_range(0..o.acquisition_days) as i32;
+            let price = o.prices[rng.random_range(0..o.prices.len())];
+            let theta: f64 = churn.sample(&mut rng);
+            // Periods paid: geometric, P(T = t) = θ(1 − θ)^(t−1), by inversion (1 − U in (0, 1]).
+            let u = 1.0 - rng.random::<f64>();
+            let periods = 1.0 + (u.ln() / (-theta).ln_1p()).floor();
+            let end = (periods < f64::from(u32::MAX))
+                .then(|| o.period.after(start, periods as u32))
+                .filter(|&end| end <= last);
+            (start, end, price)
+        })
+        .collect();
+    let ctx = || "building the simulated subscription log".to_string();
+    let date = |name: &str, days: Vec<Option<i32>>| Column::new(name.into(), days).cast(&DataType::Date).context(ctx);
+    DataFrame::new_infer_height(vec![
+        Column::new("customer_id".into(), (1..=o.subscribers as u64).collect::<Vec<_>>()),
+        date("start", rows.iter().map(|r| Some(r.0)).collect())?,
+        date("end", rows.iter().map(|r| r.1).collect())?,
+        Column::new("price".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+    ])
+    .context(ctx)
+}

@@ -6,12 +6,13 @@ use chrono::NaiveDate;
 use clap::Args;
 
 use crate::data::io::{write_table, TableFormat};
+use crate::data::period::Period;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::GammaGammaParams;
 use crate::models::pareto_nbd::ParetoNbdParams;
-use crate::simulate::{simulate, PurchaseProcess, SimulationOptions};
+use crate::simulate::{simulate, simulate_subscriptions, PurchaseProcess, SimulationOptions, SubscriptionSimulation};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -30,9 +31,17 @@ pub struct SimulateArgs {
     /// 0.553,10.578,0.606,11.669,6.25,3.74,15.44 for Pareto/NBD]
     #[arg(long, value_delimiter = ',')]
     pub params: Option<Vec<f64>>,
-    /// The purchase model to simulate from: bg-nbd or pareto-nbd
-    #[arg(long, default_value = "bg-nbd", value_parser = ["bg-nbd", "pareto-nbd"])]
+    /// The model to simulate from: bg-nbd or pareto-nbd (a transaction log), or sbg (a
+    /// subscription log: customer_id, start, end, price; --params gamma,delta, default Fader &
+    /// Hardie 2007's regular cohort 0.704,1.182, one churn chance per --period)
+    #[arg(long, default_value = "bg-nbd", value_parser = ["bg-nbd", "pareto-nbd", "sbg"])]
     pub model: String,
+    /// sbg: the renewal period
+    #[arg(long, value_enum, default_value_t = Period::Month)]
+    pub period: Period,
+    /// sbg: the plans' prices per period, each subscriber on one of them at random
+    #[arg(long, value_delimiter = ',', default_value = "9.99,19.99,49.99")]
+    pub prices: Vec<f64>,
     /// Time unit of alpha
     #[arg(long, value_enum, default_value_t = TimeUnit::Weeks)]
     pub time_unit: TimeUnit,
@@ -53,6 +62,32 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("simulated_{}_{}.csv", args.customers, args.seed)));
     TableFormat::from_path(&output)?;
+    if args.model == "sbg" {
+        let (gamma, delta) = match args.params.as_deref() {
+            None => (0.704, 1.182),
+            Some(&[gamma, delta]) => (gamma, delta),
+            Some(other) => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "--params takes gamma,delta for sbg, not {} numbers",
+                    other.len()
+                )))
+            }
+        };
+        let mut log = simulate_subscriptions(&SubscriptionSimulation {
+            subscribers: args.customers,
+            seed: args.seed,
+            gamma,
+            delta,
+            period: args.period,
+            prices: args.prices.clone(),
+            days: args.days,
+            acquisition_days: args.acquisition_days,
+            start: args.start,
+        })?;
+        write_table(&mut log, &output)?;
+        say!("wrote {} subscriptions to {}", log.height(), output.display());
+        return Ok(());
+    }
     let mut options = SimulationOptions {
         customers: args.customers,
         seed: args.seed,
