@@ -5,7 +5,7 @@
 use super::run::RunArgs;
 use super::sibling_path;
 use crate::data::discrete::{summarize_discrete, DiscreteSummaryOptions};
-use crate::data::io::{refuse_output_onto_input, write_table, write_text, TableFormat};
+use crate::data::io::{write_table, write_text};
 use crate::data::summary::CustomerSummary as _;
 use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
@@ -26,15 +26,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
         )
     })?;
     let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
-    TableFormat::from_path(&output)?;
-    refuse_output_onto_input(&output, &[&args.log])?;
-    if let Some(model_output) = &args.model_output {
-        refuse_output_onto_input(model_output, &[&args.log])?;
-    }
+    let output = super::run::checked_outputs(&args)?;
     // The horizon and the CLV count opportunities: 12 months are 12 months, 4 quarters or 1 year.
     let mut options = args.forecast.options(TimeUnit::Months)?;
     let clv_periods = periods_in_months(f64::from(options.clv_months), period);

@@ -198,13 +198,8 @@ pub struct ForecastArgs {
     /// Months of future purchases the clv column sums (a month is 365.25/12 days)
     #[arg(long, default_value_t = 12)]
     pub clv_months: u32,
-    /// Discount rate per month; month m's purchases are divided by (1 + rate)^m
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    pub discount_rate: f64,
-    /// Discount rate per year instead, e.g. 0.10 for 10% (used as the monthly rate
-    /// (1 + rate)^(1/12) − 1)
-    #[arg(long, conflicts_with = "discount_rate", allow_negative_numbers = true)]
-    pub annual_discount_rate: Option<f64>,
+    #[command(flatten)]
+    pub discount: DiscountArgs,
     /// Fraction of spend kept as profit in the CLV, in (0, 1], e.g. 0.3 for 30% (1 = revenue-based CLV)
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub margin: f64,
@@ -213,18 +208,36 @@ pub struct ForecastArgs {
     pub cost_per_order: f64,
 }
 
+/// The discount rate, monthly or yearly (one of them).
+#[derive(Debug, Args)]
+pub struct DiscountArgs {
+    /// Discount rate per month; month m's purchases are divided by (1 + rate)^m
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub discount_rate: f64,
+    /// Discount rate per year instead, e.g. 0.10 for 10% (used as the monthly rate
+    /// (1 + rate)^(1/12) − 1)
+    #[arg(long, conflicts_with = "discount_rate", allow_negative_numbers = true)]
+    pub annual_discount_rate: Option<f64>,
+}
+
+impl DiscountArgs {
+    /// The monthly rate given or implied; a negative yearly rate is an error (a monthly one is
+    /// checked with the other forecast settings).
+    pub fn monthly(&self) -> Result<f64> {
+        match self.annual_discount_rate {
+            Some(annual) if !(annual.is_finite() && annual >= 0.0) => Err(ClvError::InvalidArgument(format!(
+                "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
+            ))),
+            Some(annual) => Ok(monthly_rate(annual)),
+            None => Ok(self.discount_rate),
+        }
+    }
+}
+
 impl ForecastArgs {
     /// The forecast settings, checked: what cannot be meant is an error.
     pub fn options(&self, unit: TimeUnit) -> Result<ForecastOptions> {
-        let monthly_discount_rate = match self.annual_discount_rate {
-            Some(annual) if !(annual.is_finite() && annual >= 0.0) => {
-                return Err(ClvError::InvalidArgument(format!(
-                    "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
-                )))
-            }
-            Some(annual) => monthly_rate(annual),
-            None => self.discount_rate,
-        };
+        let monthly_discount_rate = self.discount.monthly()?;
         let options = ForecastOptions {
             horizon: self.horizon.unwrap_or(self.clv_months as f64 * unit.per_month()),
             clv_months: self.clv_months,

@@ -19,7 +19,7 @@ use crate::error::{ClvError, Result};
 use crate::fitting::{fit_retention, CohortFit};
 use crate::forecast::retention::{forecast_subscribers, project, residual_payments, RetentionOptions};
 use crate::forecast::CLV;
-use crate::forecast::{annual_rate, monthly_rate, ForecastOptions};
+use crate::forecast::{annual_rate, ForecastOptions};
 use crate::mle::FitOptions;
 use crate::models::histories::SurvivalHistories;
 use crate::models::sbg::Retention;
@@ -42,12 +42,9 @@ pub struct RetentionArgs {
     /// Periods projected beyond the last one observed, and the horizon of expected_renewals
     #[arg(long, default_value_t = 5)]
     pub horizon: u32,
-    /// Discount rate per month (converted to the renewal period: (1 + rate)^months − 1)
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    pub discount_rate: f64,
-    /// Discount rate per year instead, e.g. 0.10 for 10%
-    #[arg(long, conflicts_with = "discount_rate", allow_negative_numbers = true)]
-    pub annual_discount_rate: Option<f64>,
+    // Converted to the renewal period: (1 + monthly rate)^months − 1.
+    #[command(flatten)]
+    pub discount: super::DiscountArgs,
     /// Fraction of the price kept as profit, in (0, 1]
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub margin: f64,
@@ -94,15 +91,7 @@ pub struct RetentionArgs {
 
 /// The settings, checked: (per-period discount rate, retention options, their description).
 fn settings(args: &RetentionArgs) -> Result<(RetentionOptions, String)> {
-    let monthly = match args.annual_discount_rate {
-        Some(annual) if !(annual.is_finite() && annual >= 0.0) => {
-            return Err(ClvError::InvalidArgument(format!(
-                "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
-            )))
-        }
-        Some(annual) => monthly_rate(annual),
-        None => args.discount_rate,
-    };
+    let monthly = args.discount.monthly()?;
     ForecastOptions {
         horizon: f64::from(args.horizon.max(1)),
         clv_months: 1,

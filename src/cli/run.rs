@@ -87,15 +87,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             step_started = now;
         }
     };
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
-    TableFormat::from_path(&output)?;
-    refuse_output_onto_input(&output, &[&args.log])?;
-    if let Some(model_output) = &args.model_output {
-        refuse_output_onto_input(model_output, &[&args.log])?;
-    }
+    let output = checked_outputs(&args)?;
     // Money settings that cannot be meant are refused before any work (the summary is in
     // --time-unit, so these are the settings the forecast uses).
     let forecast_options = args.forecast.options(args.period.time_unit)?;
@@ -187,4 +179,19 @@ pub fn run(args: RunArgs) -> Result<()> {
         eprintln!("timing: {:<10} {:>8.3} s", "total", started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+/// The predictions' path (given, or beside the log), checked with the model file's before any
+/// work: a known format, and neither of them the log itself.
+pub(crate) fn checked_outputs(args: &RunArgs) -> Result<PathBuf> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "predictions.csv"));
+    TableFormat::from_path(&output)?;
+    refuse_output_onto_input(&output, &[&args.log])?;
+    if let Some(model_output) = &args.model_output {
+        refuse_output_onto_input(model_output, &[&args.log])?;
+    }
+    Ok(output)
 }
