@@ -9,10 +9,14 @@ use crate::data::io::{write_table, TableFormat};
 use crate::data::period::Period;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
+use crate::models::bg_bb::BgBbParams;
 use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::GammaGammaParams;
 use crate::models::pareto_nbd::ParetoNbdParams;
-use crate::simulate::{simulate, simulate_subscriptions, PurchaseProcess, SimulationOptions, SubscriptionSimulation};
+use crate::simulate::{
+    simulate, simulate_discrete, simulate_subscriptions, DiscreteSimulation, PurchaseProcess, SimulationOptions,
+    SubscriptionSimulation,
+};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -31,12 +35,14 @@ pub struct SimulateArgs {
     /// 0.553,10.578,0.606,11.669,6.25,3.74,15.44 for Pareto/NBD]
     #[arg(long, value_delimiter = ',')]
     pub params: Option<Vec<f64>>,
-    /// The model to simulate from: bg-nbd or pareto-nbd (a transaction log), or sbg (a
+    /// The model to simulate from: bg-nbd or pareto-nbd (a transaction log); bg-bb (a
+    /// transaction log with one opportunity per --period; --params alpha,beta,gamma,delta,p,q,v,
+    /// default the donations estimates 1.204,0.750,0.657,2.783 with the CDNOW spend); or sbg (a
     /// subscription log: customer_id, start, end, price; --params gamma,delta, default Fader &
     /// Hardie 2007's regular cohort 0.704,1.182, one churn chance per --period)
-    #[arg(long, default_value = "bg-nbd", value_parser = ["bg-nbd", "pareto-nbd", "sbg"])]
+    #[arg(long, default_value = "bg-nbd", value_parser = ["bg-nbd", "pareto-nbd", "bg-bb", "sbg"])]
     pub model: String,
-    /// sbg: the renewal period
+    /// sbg: the renewal period; bg-bb: the opportunity
     #[arg(long, value_enum, default_value_t = Period::Month)]
     pub period: Period,
     /// sbg: the plans' prices per period, each subscriber on one of them at random
@@ -62,6 +68,36 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("simulated_{}_{}.csv", args.customers, args.seed)));
     TableFormat::from_path(&output)?;
+    if args.model == "bg-bb" {
+        let (purchases, spend) = match args.params.as_deref() {
+            None => ([1.204, 0.750, 0.657, 2.783], [6.25, 3.74, 15.44]),
+            Some(&[alpha, beta, gamma, delta, p, q, v]) => ([alpha, beta, gamma, delta], [p, q, v]),
+            Some(other) => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "--params takes alpha,beta,gamma,delta,p,q,v for bg-bb, not {} numbers",
+                    other.len()
+                )))
+            }
+        };
+        let mut log = simulate_discrete(&DiscreteSimulation {
+            customers: args.customers,
+            seed: args.seed,
+            purchases: BgBbParams::from_slice(&purchases),
+            spend: GammaGammaParams::from_slice(&spend),
+            period: args.period,
+            days: args.days,
+            acquisition_days: args.acquisition_days,
+            start: args.start,
+        })?;
+        write_table(&mut log, &output)?;
+        say!(
+            "wrote {} transactions of {} customers to {}",
+            log.height(),
+            args.customers,
+            output.display()
+        );
+        return Ok(());
+    }
     if args.model == "sbg" {
         let (gamma, delta) = match args.params.as_deref() {
             None => (0.704, 1.182),
