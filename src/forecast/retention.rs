@@ -40,15 +40,11 @@ pub struct ProjectedPeriod {
 }
 
 /// Survival and retention of a cohort of `histories` for periods 0..=`last`, actual where
-/// observed, projected by `model`.
+/// observed (Kaplan–Meier, so a log of subscriptions started at different times shows every
+/// period someone was seen in), projected by `model`.
 pub fn project(model: &Retention, histories: &SurvivalHistories, cohort: u32, last: u32) -> Vec<ProjectedPeriod> {
-    let size = histories.active_after(cohort, 0).unwrap_or(0.0);
-    let actual = |t: u32| {
-        histories
-            .active_after(cohort, t)
-            .filter(|_| size > 0.0)
-            .map(|a| a / size)
-    };
+    let observed = histories.kaplan_meier(cohort, last);
+    let actual = |t: u32| observed[t as usize];
     (0..=last)
         .map(|t| {
             let previous = t.checked_sub(1);

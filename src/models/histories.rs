@@ -276,6 +276,38 @@ impl SurvivalHistories {
         &self.rows
     }
 
+    /// The share of cohort `cohort` still subscribed after 0, 1, …, `last` periods, by Kaplan &
+    /// Meier (1958): S(t) = Π_{j=1..t} (1 − d_j/n_j), d_j the customers who churned at period j
+    /// and n_j those at risk then (every history at least j periods long, churned or not). It
+    /// uses the customers censored early (a subscription that started late) for the periods they
+    /// were seen, where `active_after` stops at the first censoring; for a survival table
+    /// (everyone censored at its end) the two agree. `None` once nobody is at risk.
+    pub fn kaplan_meier(&self, cohort: u32, last: u32) -> Vec<Option<f64>> {
+        let n = last as usize + 1;
+        // Per duration (capped at `last` + 1, which is at risk through `last`): all, and churned.
+        let (mut ending, mut churned) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+        for r in self.rows.iter().filter(|r| r.cohort == cohort) {
+            let d = (r.duration as usize).min(n);
+            ending[d] += r.weight;
+            if r.churned {
+                churned[d] += r.weight;
+            }
+        }
+        let mut at_risk: f64 = ending[1..].iter().sum();
+        let mut survival = 1.0;
+        let mut curve = vec![Some(1.0).filter(|_| ending.iter().sum::<f64>() > 0.0)];
+        for j in 1..n {
+            if at_risk <= 0.0 {
+                curve.push(None);
+                continue;
+            }
+            survival *= 1.0 - churned[j] / at_risk;
+            curve.push(Some(survival));
+            at_risk -= ending[j];
+        }
+        curve
+    }
+
     /// Customers still active after `t` periods in cohort `cohort`: the cohort's customers less
     /// those who churned at or before t; `None` after the cohort's last observed period (when
     /// some of it is censored before t).
@@ -344,12 +376,38 @@ mod tests {
             (censored.len(), censored[0].duration, censored[0].weight),
             (1, 7, 241.0)
         );
-        // And back: the table is what the histories say survives.
+        // And back: the table is what the histories say survives, by Kaplan-Meier too.
+        let km = h.kaplan_meier(0, 8);
+        assert_eq!(km[8], None, "nobody is seen after year 7");
         for (t, &a) in active.iter().enumerate() {
+            assert!((km[t].unwrap() - a / 1000.0).abs() < 1e-15, "year {t}");
             assert_eq!(h.active_after(0, t as u32), Some(a));
         }
         assert_eq!(h.active_after(0, 8), None);
         let rising = SurvivalHistories::from_survival(vec![("x".into(), vec![10.0, 8.0, 9.0])]).unwrap_err();
         assert_eq!(rising.0, 2);
+    }
+
+    #[test]
+    fn kaplan_meier_uses_the_subscriptions_censored_early() {
+        // a churned after 1 period; b is seen for 1 (started late); c churned after 2; d is seen
+        // for 3. S(1) = 1 − 1/4; S(2) = S(1)(1 − 1/2) (c and d at risk); S(3) = S(2) (d, no churn);
+        // nobody at risk at 4. `active_after` stops at 2, where b's censoring hides the count.
+        let row = |duration, churned| SurvivalRow {
+            cohort: 0,
+            duration,
+            churned,
+            weight: 1.0,
+        };
+        let h = SurvivalHistories::from_rows(
+            vec!["all".into()],
+            [row(1, true), row(1, false), row(2, true), row(3, false)],
+        )
+        .unwrap();
+        assert_eq!(
+            h.kaplan_meier(0, 4),
+            [Some(1.0), Some(0.75), Some(0.375), Some(0.375), None]
+        );
+        assert_eq!(h.active_after(0, 2), None);
     }
 }
