@@ -268,6 +268,8 @@ fn retention_on_a_subscription_log_forecasts_every_subscriber() {
     assert!(close(number(renewals), 4.0397196457876521, 1e-7));
     assert!(close(number(derl), 6.8423149482589416, 1e-7));
     assert!(close(number(value), 342.11574741294708, 1e-7));
+    // γ = 0.704 ≤ 1: the undiscounted expected remaining lifetime is infinite, written empty.
+    assert_eq!(active_regular[col("expected_remaining_periods")], "");
     // A subscriber who churned is worth nothing more.
     let churned = rows.iter().find(|row| row[col("churned")] == "true").unwrap();
     assert_eq!((churned[p].as_str(), churned[value].as_str()), ("0.0", "0.0"));

@@ -15,6 +15,9 @@ use crate::models::sbg::Retention;
 pub const EXPECTED_RENEWALS: &str = "expected_renewals";
 /// Discounted expected residual lifetime, in payments (Fader & Hardie 2010).
 pub const DERL: &str = "derl";
+/// Expected payments still to come, undiscounted: (δ + n)/(γ − 1); infinite (written empty) when
+/// γ ≤ 1, where enough subscribers almost never leave that the mean has no bound.
+pub const EXPECTED_REMAINING_PERIODS: &str = "expected_remaining_periods";
 
 /// What a retention forecast needs.
 #[derive(Debug, Clone, Copy)]
@@ -78,8 +81,8 @@ pub fn residual_payments(model: &Retention, renewals: u32, count: f64, discount_
 }
 
 /// Per subscriber of `summary`: p_alive (the chance she is still a subscriber after her next
-/// renewal date: 0 once churned), churn_probability, expected_renewals over the horizon, derl
-/// and, with prices, clv = margin · price · DERL (the residual value of her payments still to
+/// renewal date: 0 once churned), churn_probability, expected_renewals over the horizon, derl,
+/// expected_remaining_periods (empty when infinite) and, with prices, clv = margin · price · DERL (the residual value of her payments still to
 /// come) and the unwritten clv_if_alive (the same if she renews: DERL / P(renews)).
 /// `models[k]` is the model of the summary's cohort k (`ContractualSummary::histories` order).
 pub fn forecast_subscribers(
@@ -107,32 +110,36 @@ pub fn forecast_subscribers(
         })
         .collect::<Result<_>>()?;
     let distinct = Distinct::of(keys.into_iter());
-    // (renewal probability, expected renewals, DERL), per distinct (cohort, renewals, churned).
+    // (renewal probability, expected renewals, DERL, expected remaining periods), per distinct
+    // (cohort, renewals, churned).
     let per_history = distinct.evaluate(|_, &[k, renewals, churned]| {
         if churned == 1.0 {
-            return Some((0.0, 0.0, 0.0));
+            return Some((0.0, 0.0, 0.0, 0.0));
         }
         let model = &models[k as usize];
         Some((
             model.renewal_probability(renewals),
             model.expected_renewals_within(renewals, options.horizon),
             model.discounted_residual_lifetime(renewals, options.discount_per_period)?,
+            model.expected_residual_lifetime(renewals).unwrap_or(f64::NAN),
         ))
     });
-    let mut columns: [Vec<f64>; 3] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let mut columns: [Vec<f64>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
     for i in 0..n {
-        let (renews, renewals, derl) = per_history[distinct.index_of[i] as usize].ok_or_else(|| ClvError::Model {
-            model: "sBG",
-            reason: format!(
-                "the discounted residual lifetime at a discount of {} per period did not converge",
-                options.discount_per_period
-            ),
-        })?;
+        let (renews, renewals, derl, remaining) =
+            per_history[distinct.index_of[i] as usize].ok_or_else(|| ClvError::Model {
+                model: "sBG",
+                reason: format!(
+                    "the discounted residual lifetime at a discount of {} per period did not converge",
+                    options.discount_per_period
+                ),
+            })?;
         columns[0].push(renews);
         columns[1].push(renewals);
         columns[2].push(derl);
+        columns[3].push(remaining);
     }
-    let [renews, renewals, derl] = columns;
+    let [renews, renewals, derl, remaining] = columns;
     let value = summary.price.as_ref().map(|price| {
         let value: Vec<f64> = (0..n).map(|i| options.margin * price[i] * derl[i]).collect();
         let if_renews: Vec<f64> = (0..n)
@@ -148,6 +155,7 @@ pub fn forecast_subscribers(
     forecasts.push(ForecastColumn::unwritten(EXPECTED_PURCHASES, renewals.clone()))?;
     forecasts.push(ForecastColumn::new(EXPECTED_RENEWALS, renewals))?;
     forecasts.push(ForecastColumn::new(DERL, derl))?;
+    forecasts.push(ForecastColumn::new(EXPECTED_REMAINING_PERIODS, remaining))?;
     if let (Some((value, if_renews)), Some(price)) = (value, &summary.price) {
         forecasts.push(ForecastColumn::unwritten(EXPECTED_AVG_SPEND, price.clone()))?;
         forecasts.push(ForecastColumn::new(CLV, value))?;
