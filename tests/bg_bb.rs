@@ -217,3 +217,23 @@ fn a_simulated_yearly_log_gives_back_its_parameters() {
         );
     }
 }
+
+#[test]
+fn the_distribution_of_future_transactions_sums_to_one_with_eq_13_as_its_mean() {
+    // Σ_k P(X(6, 11) = k | x, t_x, 6) = 1, and Σ_k k P(...) is eq. (13)'s closed form (the mpmath
+    // values of the test above).
+    for ((x, t_x), mean) in [
+        ((0, 0), 0.072863341050477002),
+        ((3, 5), 1.8047029371231998),
+        ((6, 6), 3.7525442218870337),
+    ] {
+        let p: Vec<f64> = (0..=5)
+            .map(|k| MLE.probability_of_transactions(k, 5, x, t_x, 6))
+            .collect();
+        let total: f64 = p.iter().sum();
+        let expected: f64 = p.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
+        assert!((total - 1.0).abs() < 1e-13, "({x}, {t_x}): {total}");
+        assert!(close(expected, mean, 1e-12), "({x}, {t_x}): {expected} vs {mean}");
+        assert_eq!(MLE.probability_of_transactions(6, 5, x, t_x, 6), 0.0);
+    }
+}

@@ -166,6 +166,32 @@ impl BgBbParams {
         self.ln_alive_buyer(x, t_x, n).exp() * sum
     }
 
+    /// P(X(n, n + n*) = k | x, t_x, n): exactly k transactions in the next n* opportunities (the
+    /// distribution behind eq. 13). Given p and θ, a customer alive at n either survives the n*
+    /// opportunities (k of n* bought) or dies before opportunity n + j (k of the j − 1 before it
+    /// bought); integrated over the posterior, with those dead by n buying nothing:
+    /// 1{k = 0} (1 − P(alive at n)) + [C(n*, k) B(α+x+k, β+n−x+n*−k)/B(α,β) · B(γ, δ+n+n*)/B(γ,δ)
+    /// + Σ_{j=k+1..n*} C(j−1, k) B(α+x+k, β+n−x+j−1−k)/B(α,β) · B(γ+1, δ+n+j−1)/B(γ,δ)] / L.
+    pub fn probability_of_transactions(&self, k: u32, n_star: u32, x: u32, t_x: u32, n: u32) -> f64 {
+        if k > n_star {
+            return 0.0;
+        }
+        let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
+        let ln_choose = |m: u32, k: u32| (0..k).map(|i| (f64::from(m - i) / f64::from(i + 1)).ln()).sum::<f64>();
+        let survives =
+            ln_choose(n_star, k) + self.ln_transactions(x + k, n + n_star).0 + self.ln_alive_after(n + n_star).0;
+        let dies = ((k + 1)..=n_star)
+            .map(|j| ln_choose(j - 1, k) + self.ln_transactions(x + k, n + j - 1).0 + self.ln_dead_after(n + j - 1).0);
+        let alive = std::iter::once(survives)
+            .chain(dies)
+            .fold(f64::NEG_INFINITY, log_add_exp);
+        let dead_by_n = match k {
+            0 => 1.0 - self.p_alive_now(x, t_x, n),
+            _ => 0.0,
+        };
+        dead_by_n + (alive - ln_l).exp()
+    }
+
     /// E[X(n)]: a new customer's expected transactions in her first n opportunities (eq. 7),
     /// α/(α+β) · Σ_{t=1..n} S(t).
     pub fn expected_transactions_new(&self, n: u32) -> f64 {
