@@ -27,6 +27,8 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Also write the fitted model (JSON) here, for `clv predict --model-file` or `clv report`
+    /// (with --model bg-bb: a record of the fit, estimates and covariance, which those commands
+    /// do not read yet)
     #[arg(long)]
     pub model_output: Option<PathBuf>,
     /// Folder for the value report (tables and figure) [default: LOG's folder, LOG_report]
