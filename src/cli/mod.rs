@@ -84,7 +84,8 @@ pub enum Command {
     /// value_at_stake = E[CLV | alive] × (1 − P(alive)): what the customer is worth if she is still
     /// a customer, times the chance that she is not (CLV itself already includes P(alive)).
     Report(report::ReportArgs),
-    /// Write a transaction log simulated from BG/NBD purchases and Gamma-Gamma spend
+    /// Write a log simulated from a model: BG/NBD, Pareto/NBD or BG/BB purchases with Gamma-Gamma
+    /// spend, or sBG subscriptions
     Simulate(simulate::SimulateArgs),
     /// Subscriptions: fit the sBG retention model per cohort, project survival and retention,
     /// value the base

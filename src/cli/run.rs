@@ -51,7 +51,7 @@ pub struct RunArgs {
     pub model: super::RunModel,
     /// The opportunity of a discrete-time model (--model bg-bb): each calendar period is one
     /// chance to buy, taken or not (a yearly drive, a weekly slot)
-    #[arg(long = "period", value_enum)]
+    #[arg(long = "period", value_name = "PERIOD", value_enum)]
     pub opportunity: Option<Period>,
     /// Print the wall-clock time of each step (read, summarize, fit, forecast, report, write)
     /// on standard error
