@@ -9,7 +9,7 @@ use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::mle::FitOptions;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
-use crate::models::bg_bb::{BgBbData, BgBbParams};
+use crate::models::bg_bb::BgBb;
 use crate::models::gamma_gamma::GammaGammaData;
 use crate::models::histories::{DiscreteHistories, Histories, SurvivalHistories};
 use crate::models::sbg::Retention;
@@ -150,23 +150,8 @@ pub fn fit_retention(histories: &SurvivalHistories, options: &FitOptions) -> Res
         .collect()
 }
 
-/// Fits BG/BB (Fader, Hardie & Shang 2010) to discrete-time histories by maximum likelihood.
-pub fn fit_bg_bb(histories: &DiscreteHistories, options: &FitOptions) -> Result<ModelFit<BgBbParams>> {
-    if histories.rows().iter().all(|r| r.x == 0) {
-        return Err(ClvError::Model {
-            model: "BG/BB",
-            reason: "no customer made a repeat transaction: the most likely transaction probability is 0, so there is \
-                     no model to forecast from"
-                .into(),
-        });
-    }
-    if histories.rows().iter().all(|r| r.n == 0) {
-        return Err(ClvError::Model {
-            model: "BG/BB",
-            reason: "no customer had an opportunity after her first transaction: there is nothing to estimate from"
-                .into(),
-        });
-    }
-    crate::mle::maximize(&BgBbData(histories), "BG/BB", options)
-        .map(|fit| ModelFit::from_mle(fit, BgBbParams::from_slice))
+/// Fits BG/BB (Fader, Hardie & Shang 2010) to discrete-time histories by maximum likelihood: the
+/// full model, or the limit at which its data's likelihood is highest (`boundary`).
+pub fn fit_bg_bb(histories: &DiscreteHistories, options: &FitOptions) -> Result<ModelFit<BgBb>> {
+    crate::boundary::fit_bg_bb(histories, options)
 }

@@ -10,7 +10,8 @@ mod common;
 use clv::data::discrete::read_discrete_histories;
 use clv::fitting::fit_bg_bb;
 use clv::mle::FitOptions;
-use clv::models::bg_bb::BgBbParams;
+use clv::models::bg_bb::{BgBb, BgBbParams, Buying};
+use clv::models::sbg::Retention;
 use common::{clv, column, csv_header_and_rows, repo, s, scratch_dir};
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -33,15 +34,15 @@ fn the_papers_estimates_on_the_donations_are_reproduced() {
     let histories = read_discrete_histories(&repo("data/donations.csv")).unwrap();
     assert_eq!(histories.n_customers(), 11_104.0);
     let fit = fit_bg_bb(&histories, &FitOptions::default()).unwrap();
-    let p = fit.params;
+    let (Buying::Beta { alpha, beta }, Retention::Beta { gamma, delta }) = (fit.params.buying, fit.params.dropout)
+    else {
+        panic!("not the full model: {:?}", fit.params);
+    };
     assert_eq!(
-        format!(
-            "{:.3} {:.3} {:.3} {:.3} {:.2}",
-            p.alpha, p.beta, p.gamma, p.delta, fit.log_likelihood
-        ),
+        format!("{alpha:.3} {beta:.3} {gamma:.3} {delta:.3} {:.2}", fit.log_likelihood),
         "1.204 0.750 0.657 2.783 -33225.58"
     );
-    for (got, expected) in p.to_vec().iter().zip(MLE.to_vec()) {
+    for (got, expected) in fit.params.to_vec().iter().zip(MLE.to_vec()) {
         assert!(close(*got, expected, 1e-6), "{got} vs {expected}");
     }
     assert!(
@@ -69,19 +70,20 @@ fn p_alive_conditional_expectations_and_dert_match_high_precision_values() {
         ((2, 6), 0.93043357551548886, 1.6688168236913187, 2.6282251081390689),
         ((4, 4), 0.20017903426770147, 0.58319199085176657, 0.91847098582806349),
     ];
+    let model = BgBb::from(MLE);
     for ((x, t_x), p_alive, expected_5, dert) in cases {
-        assert!(close(MLE.p_alive(x, t_x, 6), p_alive, 1e-13), "P(alive | {x}, {t_x})");
+        assert!(close(model.p_alive(x, t_x, 6), p_alive, 1e-13), "P(alive | {x}, {t_x})");
         assert!(
-            close(MLE.expected_transactions(5, x, t_x, 6), expected_5, 1e-13),
+            close(model.expected_transactions(5, x, t_x, 6), expected_5, 1e-13),
             "E[X] | {x}, {t_x}"
         );
-        let got = MLE.discounted_expected_residual_transactions(0.1, x, t_x, 6).unwrap();
+        let got = model.discounted_expected_residual_transactions(0.1, x, t_x, 6).unwrap();
         assert!(close(got, dert, 1e-13), "DERT | {x}, {t_x}: {got}");
     }
     // E[X(n)] = α/(α+β) · δ/(γ−1) · [1 − Γ(γ+δ)/Γ(γ+δ+n) · Γ(1+δ+n)/Γ(1+δ)] (eq. 7):
     // 2.2201693442122306 for n = 6, 3.3886542320963541 for n = 11.
-    assert!(close(MLE.expected_transactions_new(6), 2.2201693442122306, 1e-13));
-    assert!(close(MLE.expected_transactions_new(11), 3.3886542320963541, 1e-13));
+    assert!(close(model.expected_transactions_new(6), 2.2201693442122306, 1e-13));
+    assert!(close(model.expected_transactions_new(11), 3.3886542320963541, 1e-13));
 }
 
 /// The donations histogram as a log: every donor first gives on 1 March 1995, then in x of the
@@ -227,13 +229,77 @@ fn the_distribution_of_future_transactions_sums_to_one_with_eq_13_as_its_mean() 
         ((3, 5), 1.8047029371231998),
         ((6, 6), 3.7525442218870337),
     ] {
+        let model = BgBb::from(MLE);
         let p: Vec<f64> = (0..=5)
-            .map(|k| MLE.probability_of_transactions(k, 5, x, t_x, 6))
+            .map(|k| model.probability_of_transactions(k, 5, x, t_x, 6))
             .collect();
         let total: f64 = p.iter().sum();
         let expected: f64 = p.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
         assert!((total - 1.0).abs() < 1e-13, "({x}, {t_x}): {total}");
         assert!(close(expected, mean, 1e-12), "({x}, {t_x}): {expected} vs {mean}");
-        assert_eq!(MLE.probability_of_transactions(6, 5, x, t_x, 6), 0.0);
+        assert_eq!(model.probability_of_transactions(6, 5, x, t_x, 6), 0.0);
+    }
+}
+
+#[test]
+fn a_log_with_one_buying_probability_for_everyone_is_fitted_at_that_limit() {
+    // Every customer alive buys at each opportunity with p = 0.6 (alpha, beta = 3000, 2000: the
+    // limit to 1 part in 5000), dropout as in the donations; 20,000 customers, 2000 to 2009.
+    let dir = scratch_dir("bg_bb_limit");
+    let (log, model) = (dir.join("log.csv"), dir.join("model.json"));
+    let r = clv(&[
+        "simulate",
+        "--model",
+        "bg-bb",
+        "--customers",
+        "20000",
+        "--seed",
+        "4",
+        "--period",
+        "year",
+        "--days",
+        "3653",
+        "--acquisition-days",
+        "366",
+        "--start",
+        "2000-01-01",
+        "--params",
+        "3000,2000,0.657,2.783,6.25,3.74,15.44",
+        "-o",
+        s(&log),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&[
+        "run",
+        s(&log),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "--observation-end",
+        "2009-12-31",
+        "-o",
+        s(&dir.join("p.csv")),
+        "--report-dir",
+        s(&dir.join("report")),
+        "--model-output",
+        s(&model),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("limiting model, one buying probability"),
+        "{}",
+        r.stdout
+    );
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let purchase = &record["purchase"];
+    assert!(purchase["params"]["alpha"].is_null(), "{purchase}");
+    for (name, truth) in [("p", 0.6), ("gamma", 0.657), ("delta", 2.783)] {
+        let estimate = purchase["params"][name].as_f64().unwrap();
+        let se = purchase["standard_errors"][name].as_f64().unwrap();
+        assert!(
+            (estimate - truth).abs() < 4.0 * se,
+            "{name}: {estimate} ± {se}, truth {truth}"
+        );
     }
 }

@@ -9,11 +9,13 @@
 //! leaves the boundary, lowers the likelihood (so it is a maximum of the full model too, not a
 //! saddle), and (iii) no interior point found has a higher likelihood.
 
+mod bg_bb;
 mod bg_family;
 mod pareto;
 mod retention;
 mod spend;
 
+pub use bg_bb::fit_bg_bb;
 pub use bg_family::{fit_bg_family, limit_description, BgFamilyFit};
 pub use pareto::{fit_pareto, pareto_limit_description, ParetoFit};
 pub use retention::{fit_constant_retention, fit_sbg};

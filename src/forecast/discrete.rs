@@ -8,7 +8,7 @@ use super::{
 };
 use crate::data::discrete::DiscreteSummary;
 use crate::error::Result;
-use crate::models::bg_bb::BgBbParams;
+use crate::models::bg_bb::BgBb;
 use crate::models::gamma_gamma::SpendParams;
 
 /// Opportunities in `months` months of `period`s, at least one: 12 months are 12 monthly, 4
@@ -23,7 +23,7 @@ pub fn periods_in_months(months: f64, period: crate::data::period::Period) -> u3
 /// p_alive (alive at the next opportunity, eq. 11), churn_probability, expected_purchases
 /// (eq. 13), and with spend expected_avg_spend, clv and the unwritten clv_if_alive.
 pub fn forecast_discrete(
-    model: &BgBbParams,
+    model: &BgBb,
     spend: Option<&SpendParams>,
     summary: &DiscreteSummary,
     options: &ForecastOptions,

@@ -42,7 +42,8 @@ fn ln_rising_with_derivative(z: f64, n: u32) -> (f64, f64) {
     })
 }
 
-/// A log-probability with its gradient in (α, β, γ, δ).
+/// A log-probability with its gradient: the buying probability's parameters in the first two
+/// slots (α, β, or p and 0), the dropout's in the last two (γ, δ, or θ and 0).
 type Term = (f64, [f64; 4]);
 
 impl BgBbParams {
@@ -58,38 +59,114 @@ impl BgBbParams {
     pub fn to_vec(&self) -> Vec<f64> {
         vec![self.alpha, self.beta, self.gamma, self.delta]
     }
+}
 
-    /// The dropout process: the sBG model with θ ~ Beta(γ, δ).
-    pub fn dropout(&self) -> Retention {
-        Retention::Beta {
-            gamma: self.gamma,
-            delta: self.delta,
+/// The buying probability p across customers: Beta(α, β), or at its limit (α, β → ∞ with
+/// α/(α + β) = p) one p for everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Buying {
+    Beta { alpha: f64, beta: f64 },
+    Common { p: f64 },
+}
+
+impl Buying {
+    fn to_vec(self) -> Vec<f64> {
+        match self {
+            Self::Beta { alpha, beta } => vec![alpha, beta],
+            Self::Common { p } => vec![p],
         }
     }
 
-    fn is_valid(&self) -> bool {
-        self.to_vec().iter().all(|v| v.is_finite() && *v > 0.0)
+    fn is_valid(self) -> bool {
+        match self {
+            Self::Beta { alpha, beta } => alpha > 0.0 && beta > 0.0 && alpha.is_finite() && beta.is_finite(),
+            Self::Common { p } => p > 0.0 && p < 1.0,
+        }
     }
 
-    /// ln B(α + x, β + k − x)/B(α, β) = ln (α)_x (β)_{k−x}/(α + β)_k: x transactions in k
-    /// opportunities while alive, with its gradient.
+    /// E[p | x transactions in k opportunities alive]: (α + x)/(α + β + k), or p.
+    fn posterior_mean(self, x: u32, k: u32) -> f64 {
+        match self {
+            Self::Beta { alpha, beta } => (alpha + f64::from(x)) / (alpha + beta + f64::from(k)),
+            Self::Common { p } => p,
+        }
+    }
+}
+
+/// The BG/BB model: its buying probability and its dropout (the sBG process), each Beta across
+/// customers or at its limit one value for everyone (Beta in both: `BgBbParams`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgBb {
+    #[serde(flatten)]
+    pub buying: Buying,
+    #[serde(flatten)]
+    pub dropout: Retention,
+}
+
+impl From<BgBbParams> for BgBb {
+    fn from(p: BgBbParams) -> Self {
+        Self {
+            buying: Buying::Beta {
+                alpha: p.alpha,
+                beta: p.beta,
+            },
+            dropout: Retention::Beta {
+                gamma: p.gamma,
+                delta: p.delta,
+            },
+        }
+    }
+}
+
+impl BgBb {
+    /// The parameters: the buying probability's, then the dropout's.
+    pub fn to_vec(&self) -> Vec<f64> {
+        let mut v = self.buying.to_vec();
+        v.extend(self.dropout.to_vec());
+        v
+    }
+
+    fn is_valid(&self) -> bool {
+        self.buying.is_valid() && self.dropout.is_valid()
+    }
+
+    /// A term's gradient in `to_vec` order.
+    fn compact(&self, g: [f64; 4]) -> Vec<f64> {
+        let (b, d) = (self.buying.to_vec().len(), self.dropout.to_vec().len());
+        g[..b].iter().chain(&g[2..2 + d]).copied().collect()
+    }
+
+    /// ln P(x transactions in k opportunities while alive): ln B(α + x, β + k − x)/B(α, β) =
+    /// ln (α)_x (β)_{k−x}/(α + β)_k, or x ln p + (k − x) ln(1 − p), with its gradient.
     fn ln_transactions(&self, x: u32, k: u32) -> Term {
-        let (a, da) = ln_rising_with_derivative(self.alpha, x);
-        let (b, db) = ln_rising_with_derivative(self.beta, k - x);
-        let (ab, dab) = ln_rising_with_derivative(self.alpha + self.beta, k);
-        (a + b - ab, [da - dab, db - dab, 0.0, 0.0])
+        match self.buying {
+            Buying::Beta { alpha, beta } => {
+                let (a, da) = ln_rising_with_derivative(alpha, x);
+                let (b, db) = ln_rising_with_derivative(beta, k - x);
+                let (ab, dab) = ln_rising_with_derivative(alpha + beta, k);
+                (a + b - ab, [da - dab, db - dab, 0.0, 0.0])
+            }
+            Buying::Common { p } => {
+                let (x, rest) = (f64::from(x), f64::from(k - x));
+                (
+                    x * p.ln() + rest * (-p).ln_1p(),
+                    [x / p - rest / (1.0 - p), 0.0, 0.0, 0.0],
+                )
+            }
+        }
     }
 
     /// ln B(γ, δ + m)/B(γ, δ): alive after m opportunities (the sBG survival S(m)).
     fn ln_alive_after(&self, m: u32) -> Term {
-        let (ln, g) = self.dropout().ln_survival_with_gradient(f64::from(m));
+        let (ln, g) = self.dropout.ln_survival_with_gradient(f64::from(m));
         (ln, [0.0, 0.0, g[0], g[1]])
     }
 
     /// ln B(γ + 1, δ + m)/B(γ, δ): alive for m opportunities, then dead before opportunity m + 1
     /// (the sBG churn at period m + 1).
     fn ln_dead_after(&self, m: u32) -> Term {
-        let (ln, g) = self.dropout().ln_churn_at_with_gradient(f64::from(m) + 1.0);
+        let (ln, g) = self.dropout.ln_churn_at_with_gradient(f64::from(m) + 1.0);
         (ln, [0.0, 0.0, g[0], g[1]])
     }
 
@@ -126,7 +203,7 @@ impl BgBbParams {
     /// at n, times E[p | alive]; what eqs. (13) and (14) multiply.
     fn ln_alive_buyer(&self, x: u32, t_x: u32, n: u32) -> f64 {
         let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
-        let next_purchase = ((self.alpha + f64::from(x)) / (self.alpha + self.beta + f64::from(n))).ln();
+        let next_purchase = self.buying.posterior_mean(x, n).ln();
         self.ln_transactions(x, n).0 + next_purchase + self.ln_alive_after(n).0 - ln_l
     }
 
@@ -134,14 +211,14 @@ impl BgBbParams {
     /// as the weight of an alive buyer times Σ_{t=n+1..n+n*} S(t)/S(n) (the sBG renewals to
     /// expect), which stays finite at γ = 1 where eq. 13's δ/(γ − 1) form divides by zero.
     pub fn expected_transactions(&self, n_star: u32, x: u32, t_x: u32, n: u32) -> f64 {
-        self.ln_alive_buyer(x, t_x, n).exp() * self.dropout().expected_renewals_within(f64::from(n), n_star)
+        self.ln_alive_buyer(x, t_x, n).exp() * self.dropout.expected_renewals_within(f64::from(n), n_star)
     }
 
     /// DERT(d | x, t_x, n): discounted expected residual transactions (eq. 14),
     /// Σ_{t > n} E[transaction at t] / (1 + d)^(t − n) = weight · S(n+1)/S(n) · 2F1(1, δ+n+1;
     /// γ+δ+n+1; 1/(1+d)) / (1 + d), the 2F1 as in the sBG's DERL. `None` when d ≤ 0.
     pub fn discounted_expected_residual_transactions(&self, discount: f64, x: u32, t_x: u32, n: u32) -> Option<f64> {
-        let derl = self.dropout().discounted_residual_lifetime(f64::from(n), discount)?;
+        let derl = self.dropout.discounted_residual_lifetime(f64::from(n), discount)?;
         Some(self.ln_alive_buyer(x, t_x, n).exp() * derl / (1.0 + discount))
     }
 
@@ -155,7 +232,7 @@ impl BgBbParams {
     /// Σ_{k=1..H} E[transaction at opportunity n + k | x, t_x, n] / (1 + d)^k: eq. (14)'s sum
     /// stopped after `periods` opportunities (the CLV over a set number of months).
     pub fn discounted_expected_transactions(&self, discount: f64, periods: u32, x: u32, t_x: u32, n: u32) -> f64 {
-        let dropout = self.dropout();
+        let dropout = self.dropout;
         let z = 1.0 / (1.0 + discount);
         let (mut alive, mut factor, mut sum) = (1.0, 1.0, 0.0);
         for k in 1..=periods {
@@ -195,57 +272,159 @@ impl BgBbParams {
     /// E[X(n)]: a new customer's expected transactions in her first n opportunities (eq. 7),
     /// α/(α+β) · Σ_{t=1..n} S(t).
     pub fn expected_transactions_new(&self, n: u32) -> f64 {
-        self.alpha / (self.alpha + self.beta) * self.dropout().expected_renewals_within(0.0, n)
+        self.buying.posterior_mean(0, 0) * self.dropout.expected_renewals_within(0.0, n)
     }
 }
 
-/// The BG/BB likelihood over distinct discrete histories.
-pub struct BgBbData<'a>(pub &'a DiscreteHistories);
+/// Which of BG/BB's heterogeneities a fit keeps: both (the full model), or one or both at their
+/// limit of one value for everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BgBbForm {
+    Full,
+    /// One buying probability p for everyone (α, β → ∞ with α/(α + β) = p).
+    CommonBuying,
+    /// One dropout probability θ for everyone (γ, δ → ∞ with γ/(γ + δ) = θ).
+    CommonDropout,
+    Common,
+}
+
+impl BgBbForm {
+    pub const LIMITS: [Self; 3] = [Self::CommonBuying, Self::CommonDropout, Self::Common];
+
+    fn common_buying(self) -> bool {
+        matches!(self, Self::CommonBuying | Self::Common)
+    }
+
+    fn common_dropout(self) -> bool {
+        matches!(self, Self::CommonDropout | Self::Common)
+    }
+}
+
+/// The BG/BB likelihood over distinct discrete histories, in the form's parameters (a common
+/// probability as its odds, so that the optimiser's logarithms cover (0, 1)).
+pub struct BgBbData<'a> {
+    pub histories: &'a DiscreteHistories,
+    pub form: BgBbForm,
+}
+
+impl BgBbData<'_> {
+    /// The model of an optimiser's vector.
+    pub fn to_model(&self, v: &[f64]) -> BgBb {
+        let probability = |odds: f64| odds / (1.0 + odds);
+        let (buying, rest) = match self.form.common_buying() {
+            true => (Buying::Common { p: probability(v[0]) }, &v[1..]),
+            false => (
+                Buying::Beta {
+                    alpha: v[0],
+                    beta: v[1],
+                },
+                &v[2..],
+            ),
+        };
+        let dropout = match self.form.common_dropout() {
+            true => Retention::Common {
+                theta: probability(rest[0]),
+            },
+            false => Retention::Beta {
+                gamma: rest[0],
+                delta: rest[1],
+            },
+        };
+        BgBb { buying, dropout }
+    }
+
+    /// d probability / d odds for each entry of an optimiser's vector (1 where it is not odds).
+    pub fn odds_chain(&self, v: &[f64]) -> Vec<f64> {
+        let chain = |odds: f64| 1.0 / ((1.0 + odds) * (1.0 + odds));
+        let buy = match self.form.common_buying() {
+            true => vec![chain(v[0])],
+            false => vec![1.0, 1.0],
+        };
+        let k = buy.len();
+        let drop = match self.form.common_dropout() {
+            true => vec![chain(v[k])],
+            false => vec![1.0, 1.0],
+        };
+        buy.into_iter().chain(drop).collect()
+    }
+}
 
 impl Likelihood for BgBbData<'_> {
     fn parameter_names(&self) -> &'static [&'static str] {
-        &["alpha", "beta", "gamma", "delta"]
+        match self.form {
+            BgBbForm::Full => &["alpha", "beta", "gamma", "delta"],
+            BgBbForm::CommonBuying => &["p", "gamma", "delta"],
+            BgBbForm::CommonDropout => &["alpha", "beta", "theta"],
+            BgBbForm::Common => &["p", "theta"],
+        }
     }
 
     /// Σ over histories of count · ln L (eq. 5's sum, the paper's eq. 6).
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
-        let model = BgBbParams::from_slice(params);
+        let model = self.to_model(params);
         if !model.is_valid() {
-            return (f64::NEG_INFINITY, vec![f64::NAN; 4]);
+            return (f64::NEG_INFINITY, vec![f64::NAN; params.len()]);
         }
-        let mut gradient = vec![0.0; 4];
-        let mut ll = 0.0;
-        for row in self.0.rows() {
-            let (l, g) = model.ln_likelihood_with_gradient(row.x, row.t_x, row.n);
-            ll += row.weight * l;
-            for j in 0..4 {
-                gradient[j] += row.weight * g[j];
-            }
-        }
+        let (ll, g) = total_log_likelihood(self.histories, &model);
+        let gradient = model
+            .compact(g)
+            .iter()
+            .zip(self.odds_chain(params))
+            .map(|(g, c)| g * c)
+            .collect();
         (ll, gradient)
     }
 
     fn n_customers(&self) -> f64 {
-        self.0.n_customers()
+        self.histories.n_customers()
     }
 
     fn start_points(&self) -> Vec<Vec<f64>> {
         // The share of opportunities with a transaction estimates E[p] among the alive.
-        let (bought, chances) = self.0.rows().iter().fold((0.0, 0.0), |(b, c), r| {
+        let (bought, chances) = self.histories.rows().iter().fold((0.0, 0.0), |(b, c), r| {
             (b + r.weight * f64::from(r.x), c + r.weight * f64::from(r.n))
         });
         let p = (bought / chances.max(1.0)).clamp(0.05, 0.95);
-        vec![
-            vec![p, 1.0 - p, 1.0, 1.0],
-            vec![3.0 * p, 3.0 * (1.0 - p), 0.5, 3.0],
-            vec![0.3 * p, 0.3 * (1.0 - p), 1.0, 5.0],
-        ]
+        let buying: Vec<Vec<f64>> = match self.form.common_buying() {
+            true => vec![vec![p / (1.0 - p)]],
+            false => vec![
+                vec![p, 1.0 - p],
+                vec![3.0 * p, 3.0 * (1.0 - p)],
+                vec![0.3 * p, 0.3 * (1.0 - p)],
+            ],
+        };
+        let dropout: Vec<Vec<f64>> = match self.form.common_dropout() {
+            true => vec![vec![0.25]],
+            false => vec![vec![1.0, 1.0], vec![0.5, 3.0], vec![1.0, 5.0]],
+        };
+        (0..buying.len().max(dropout.len()))
+            .map(|k| {
+                let mut v = buying[k.min(buying.len() - 1)].clone();
+                v.extend(&dropout[k.min(dropout.len() - 1)]);
+                v
+            })
+            .collect()
     }
+}
+
+/// Σ over histories of count · ln L with its gradient in the four slots of `Term`.
+pub fn total_log_likelihood(histories: &DiscreteHistories, model: &BgBb) -> Term {
+    let mut gradient = [0.0; 4];
+    let mut ll = 0.0;
+    for row in histories.rows() {
+        let (l, g) = model.ln_likelihood_with_gradient(row.x, row.t_x, row.n);
+        ll += row.weight * l;
+        for j in 0..4 {
+            gradient[j] += row.weight * g[j];
+        }
+    }
+    (ll, gradient)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::histories::DiscreteRow;
 
     const DONATIONS: BgBbParams = BgBbParams {
         alpha: 1.204,
@@ -256,44 +435,90 @@ mod tests {
 
     #[test]
     fn the_likelihood_of_each_history_sums_to_one_over_all_histories() {
-        // Every (x, t_x) possible in n = 4 opportunities: x = 0 (t_x = 0), or 1 ≤ x ≤ t_x ≤ 4.
-        let n = 4;
-        let mut total = DONATIONS.ln_likelihood_with_gradient(0, 0, n).0.exp();
-        let mut mean = 0.0;
-        for t_x in 1..=n {
-            for x in 1..=t_x {
-                // The number of ways to place x − 1 transactions in the t_x − 1 opportunities
-                // before the last: the likelihood is of one sequence.
-                let ways = (1..x).fold(1.0, |c, k| c * f64::from(t_x - k) / f64::from(k));
-                let p = ways * DONATIONS.ln_likelihood_with_gradient(x, t_x, n).0.exp();
-                total += p;
-                mean += p * f64::from(x);
+        // Every (x, t_x) possible in n = 4 opportunities: x = 0 (t_x = 0), or 1 ≤ x ≤ t_x ≤ 4; in
+        // each form of the model.
+        let common = BgBb {
+            buying: Buying::Common { p: 0.6 },
+            dropout: Retention::Common { theta: 0.2 },
+        };
+        for model in [BgBb::from(DONATIONS), common] {
+            let n = 4;
+            let mut total = model.ln_likelihood_with_gradient(0, 0, n).0.exp();
+            let mut mean = 0.0;
+            for t_x in 1..=n {
+                for x in 1..=t_x {
+                    // The ways to place x − 1 transactions in the t_x − 1 opportunities before the
+                    // last: the likelihood is of one sequence.
+                    let ways = (1..x).fold(1.0, |c, k| c * f64::from(t_x - k) / f64::from(k));
+                    let p = ways * model.ln_likelihood_with_gradient(x, t_x, n).0.exp();
+                    total += p;
+                    mean += p * f64::from(x);
+                }
             }
+            assert!((total - 1.0).abs() < 1e-14, "{model:?}: {total}");
+            // E[X(n)] from eq. 7 is the mean of that distribution.
+            assert!((mean - model.expected_transactions_new(n)).abs() < 1e-13, "{mean}");
         }
-        assert!((total - 1.0).abs() < 1e-14, "{total}");
-        // E[X(n)] from eq. 7 is the mean of that distribution.
-        assert!((mean - DONATIONS.expected_transactions_new(n)).abs() < 1e-13, "{mean}");
     }
 
     #[test]
-    fn gradients_match_finite_differences() {
-        let v = DONATIONS.to_vec();
-        for (x, t_x, n) in [(0, 0, 6), (2, 5, 6), (6, 6, 6), (3, 3, 11)] {
-            let (_, g) = DONATIONS.ln_likelihood_with_gradient(x, t_x, n);
-            for j in 0..4 {
+    fn gradients_match_finite_differences_in_every_form() {
+        let rows = [(0, 0, 6, 10.0), (2, 5, 6, 3.0), (6, 6, 6, 4.0), (3, 3, 11, 2.0)]
+            .map(|(x, t_x, n, weight)| DiscreteRow { x, t_x, n, weight });
+        let histories = DiscreteHistories::from_rows(rows).unwrap();
+        for (form, v) in [
+            (BgBbForm::Full, vec![1.204, 0.750, 0.657, 2.783]),
+            (BgBbForm::CommonBuying, vec![1.5, 0.657, 2.783]),
+            (BgBbForm::CommonDropout, vec![1.204, 0.750, 0.3]),
+            (BgBbForm::Common, vec![1.5, 0.3]),
+        ] {
+            let data = BgBbData {
+                histories: &histories,
+                form,
+            };
+            let (_, g) = data.log_likelihood_with_gradient(&v);
+            for j in 0..v.len() {
                 let h = 1e-6 * v[j];
                 let at = |s: f64| {
                     let mut w = v.clone();
                     w[j] += s * h;
-                    BgBbParams::from_slice(&w).ln_likelihood_with_gradient(x, t_x, n).0
+                    data.log_likelihood_with_gradient(&w).0
                 };
                 let fd = (at(1.0) - at(-1.0)) / (2.0 * h);
                 assert!(
-                    (g[j] - fd).abs() < 1e-7 * (1.0 + fd.abs()),
-                    "({x},{t_x},{n}) d{j}: {} vs {fd}",
+                    (g[j] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "{form:?} d{j}: {} vs {fd}",
                     g[j]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_limits_are_where_the_beta_model_goes() {
+        // α, β → ∞ with α/(α + β) = 0.6, and γ, δ → ∞ with γ/(γ + δ) = 0.2.
+        let near = BgBb::from(BgBbParams {
+            alpha: 0.6e9,
+            beta: 0.4e9,
+            gamma: 0.2e9,
+            delta: 0.8e9,
+        });
+        let limit = BgBb {
+            buying: Buying::Common { p: 0.6 },
+            dropout: Retention::Common { theta: 0.2 },
+        };
+        for (x, t_x, n) in [(0, 0, 6), (2, 5, 6), (6, 6, 6)] {
+            let (a, b) = (
+                near.ln_likelihood_with_gradient(x, t_x, n).0,
+                limit.ln_likelihood_with_gradient(x, t_x, n).0,
+            );
+            assert!((a - b).abs() < 1e-7, "({x},{t_x},{n}): {a} vs {b}");
+            assert!((near.p_alive(x, t_x, n) - limit.p_alive(x, t_x, n)).abs() < 1e-7);
+            let (a, b) = (
+                near.expected_transactions(5, x, t_x, n),
+                limit.expected_transactions(5, x, t_x, n),
+            );
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }
     }
 }

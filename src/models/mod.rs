@@ -46,7 +46,8 @@ parameters!(
     BgFamilyLimit,
     ParetoFamilyLimit,
     sbg::Retention,
-    bg_bb::BgBbParams
+    bg_bb::BgBbParams,
+    bg_bb::BgBb
 );
 
 /// A fitted purchase model: the forecasts every model offers, whatever the model, for a customer

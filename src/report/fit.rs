@@ -6,7 +6,7 @@ use crate::data::period::Period;
 use crate::data::rfm::Summary;
 use crate::data::transactions::NegativeAmounts;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit};
-use crate::models::bg_bb::BgBbParams;
+use crate::models::bg_bb::BgBb;
 
 /// What a summary holds and what it left out.
 pub fn summary_report(summary: &Summary) -> String {
@@ -101,7 +101,7 @@ pub fn fit_report(models: &FittedModels) -> String {
 
 /// The BG/BB fit and the spend model beside it, for `clv run --model bg-bb`.
 pub fn bg_bb_report(
-    fit: &ModelFit<BgBbParams>,
+    fit: &ModelFit<BgBb>,
     period: Period,
     gamma_gamma: Option<&GammaGammaFit>,
     skipped: Option<&str>,
