@@ -76,9 +76,7 @@ pub enum PurchaseProcess {
 
 /// One customer's purchases as (day offset from `start`, amount).
 fn customer_purchases(i: usize, o: &SimulationOptions, dists: &Distributions) -> Vec<(u32, f64)> {
-    // One generator per customer, seeded from (seed, customer): the log does not depend on how
-    // rayon schedules the work.
-    let mut rng = StdRng::seed_from_u64(o.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = customer_rng(o.seed, i);
     let entry = rng.random_range(0..o.acquisition_days);
     let last_day = o.days - 1 - entry;
     let unit_days = o.time_unit.days();
@@ -125,16 +123,7 @@ enum Leaving {
 
 /// A simulated log with columns customer_id (integer), date (Date) and amount, in customer order.
 pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
-    let bad = |m: String| Err(ClvError::InvalidArgument(m));
-    if o.customers == 0 {
-        return bad("--customers must be at least 1".into());
-    }
-    if o.acquisition_days == 0 || o.acquisition_days > o.days {
-        return bad(format!(
-            "the acquisition window ({} days) must be between 1 and the log's length ({} days)",
-            o.acquisition_days, o.days
-        ));
-    }
+    check_population(o.customers, o.acquisition_days, o.days)?;
     let dist_err = |e: String| ClvError::InvalidArgument(format!("simulation parameters: {e}"));
     let ((r, alpha), leaving) = match o.purchases {
         PurchaseProcess::BgNbd(BgNbdParams { r, alpha, a, b }) => (
@@ -156,8 +145,33 @@ pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
         .into_par_iter()
         .map(|i| customer_purchases(i, o, &dists))
         .collect();
-    let rows: usize = per_customer.iter().map(Vec::len).sum();
     let start = epoch_days(o.start);
+    log_frame(per_customer, |day| start + day as i32)
+}
+
+/// Refuses a simulation of nobody, or an acquisition window outside the log.
+fn check_population(customers: usize, acquisition_days: u32, days: u32) -> Result<()> {
+    if customers == 0 {
+        return Err(ClvError::InvalidArgument("--customers must be at least 1".into()));
+    }
+    if acquisition_days == 0 || acquisition_days > days {
+        return Err(ClvError::InvalidArgument(format!(
+            "the acquisition window ({acquisition_days} days) must be between 1 and the log's length ({days} days)"
+        )));
+    }
+    Ok(())
+}
+
+/// One generator per customer, seeded from (seed, customer): a log does not depend on how rayon
+/// schedules the work.
+fn customer_rng(seed: u64, customer: usize) -> StdRng {
+    StdRng::seed_from_u64(seed ^ (customer as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// The log of each customer's (day, amount) purchases, `date_of(day)` days since 1970-01-01:
+/// customer_id (1, 2, …), date and amount in cents, as an export would have them.
+fn log_frame<D: Copy>(per_customer: Vec<Vec<(D, f64)>>, date_of: impl Fn(D) -> i32) -> Result<DataFrame> {
+    let rows: usize = per_customer.iter().map(Vec::len).sum();
     let (mut ids, mut dates, mut amounts) = (
         Vec::with_capacity(rows),
         Vec::with_capacity(rows),
@@ -166,8 +180,7 @@ pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
     for (i, purchases) in per_customer.iter().enumerate() {
         for &(day, amount) in purchases {
             ids.push(i as u64 + 1);
-            dates.push(start + day as i32);
-            // Cents, as an export would have them.
+            dates.push(date_of(day));
             amounts.push((amount * 100.0).round() / 100.0);
         }
     }
@@ -202,18 +215,12 @@ pub struct SubscriptionSimulation {
 
 /// A simulated subscription log: customer_id, start, end (empty while active) and price.
 pub fn simulate_subscriptions(o: &SubscriptionSimulation) -> Result<DataFrame> {
-    let bad = |m: String| Err(ClvError::InvalidArgument(m));
-    if o.subscribers == 0 {
-        return bad("--customers must be at least 1".into());
-    }
-    if o.acquisition_days == 0 || o.acquisition_days > o.days {
-        return bad(format!(
-            "the acquisition window ({} days) must be between 1 and the log's length ({} days)",
-            o.acquisition_days, o.days
-        ));
-    }
+    check_population(o.subscribers, o.acquisition_days, o.days)?;
     if o.prices.is_empty() || o.prices.iter().any(|p| !(p.is_finite() && *p >= 0.0)) {
-        return bad(format!("the plans' prices must be amounts ≥ 0, not {:?}", o.prices));
+        return Err(ClvError::InvalidArgument(format!(
+            "the plans' prices must be amounts ≥ 0, not {:?}",
+            o.prices
+        )));
     }
     let churn = Beta::new(o.gamma, o.delta)
         .map_err(|e| ClvError::InvalidArgument(format!("simulation parameters gamma, delta: {e}")))?;
@@ -222,7 +229,7 @@ pub fn simulate_subscriptions(o: &SubscriptionSimulation) -> Result<DataFrame> {
     let rows: Vec<(i32, Option<i32>, f64)> = (0..o.subscribers)
         .into_par_iter()
         .map(|i| {
-            let mut rng = StdRng::seed_from_u64(o.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng = customer_rng(o.seed, i);
             let start = first + rng.random_range(0..o.acquisition_days) as i32;
             let price = o.prices[rng.random_range(0..o.prices.len())];
             let theta: f64 = churn.sample(&mut rng);
@@ -265,15 +272,7 @@ pub struct DiscreteSimulation {
 
 /// A simulated discrete-time log: customer_id, date, amount.
 pub fn simulate_discrete(o: &DiscreteSimulation) -> Result<DataFrame> {
-    if o.customers == 0 {
-        return Err(ClvError::InvalidArgument("--customers must be at least 1".into()));
-    }
-    if o.acquisition_days == 0 || o.acquisition_days > o.days {
-        return Err(ClvError::InvalidArgument(format!(
-            "the acquisition window ({} days) must be between 1 and the log's length ({} days)",
-            o.acquisition_days, o.days
-        )));
-    }
+    check_population(o.customers, o.acquisition_days, o.days)?;
     let dist_err = |e: String| ClvError::InvalidArgument(format!("simulation parameters: {e}"));
     let b = o.purchases;
     let buys = Beta::new(b.alpha, b.beta).map_err(|e| dist_err(e.to_string()))?;
@@ -285,7 +284,7 @@ pub fn simulate_discrete(o: &DiscreteSimulation) -> Result<DataFrame> {
     let per_customer: Vec<Vec<(i32, f64)>> = (0..o.customers)
         .into_par_iter()
         .map(|i| {
-            let mut rng = StdRng::seed_from_u64(o.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng = customer_rng(o.seed, i);
             let entry = first + rng.random_range(0..o.acquisition_days) as i32;
             let (p, theta): (f64, f64) = (buys.sample(&mut rng), dies.sample(&mut rng));
             let value = Gamma::new(o.spend.p, spend_scale.sample(&mut rng)).ok();
@@ -303,24 +302,5 @@ pub fn simulate_discrete(o: &DiscreteSimulation) -> Result<DataFrame> {
             out
         })
         .collect();
-    let ctx = || "building the simulated log".to_string();
-    let rows = per_customer.iter().flatten().count();
-    let (mut ids, mut dates, mut amounts) = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
-    for (i, purchases) in per_customer.iter().enumerate() {
-        for &(day, amount) in purchases {
-            ids.push(i as u64 + 1);
-            dates.push(day);
-            amounts.push((amount * 100.0).round() / 100.0);
-        }
-    }
-    DataFrame::new_infer_height(vec![
-        Column::new("customer_id".into(), ids),
-        Column::new("date".into(), dates).cast(&DataType::Date).context(ctx)?,
-        Column::new("amount".into(), amounts),
-    ])
-    .context(ctx)
+    log_frame(per_customer, |day| day)
 }
