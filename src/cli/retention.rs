@@ -190,7 +190,15 @@ pub fn run(args: RetentionArgs) -> Result<()> {
             .collect::<Result<Vec<_>>>()?;
         print_and_write(&cohorts, &args, &described, &report_dir)
     } else {
-        log_cohorts(&args, &options, &described, &fit_options, &progress, &report_dir)
+        log_cohorts(
+            &args,
+            &columns,
+            &options,
+            &described,
+            &fit_options,
+            &progress,
+            &report_dir,
+        )
     }
 }
 
@@ -215,6 +223,7 @@ fn print_and_write(
 /// A subscription log: summarised, fitted per cohort, each subscriber forecast and written.
 fn log_cohorts(
     args: &RetentionArgs,
+    columns: &[String],
     options: &RetentionOptions,
     described: &str,
     fit_options: &FitOptions,
@@ -227,8 +236,6 @@ fn log_cohorts(
         .unwrap_or_else(|| sibling_path(&args.input, "retention.csv"));
     TableFormat::from_path(&output)?;
     refuse_output_onto_input(&output, &[&args.input])?;
-    let mut lf = scan_table(&args.input)?;
-    let columns = column_names(&mut lf, &args.input)?;
     let default_named = |flag: &Option<String>, name: &str| {
         flag.clone()
             .or_else(|| columns.iter().any(|c| c == name).then(|| name.to_string()))
@@ -326,7 +333,7 @@ fn log_cohorts(
 }
 
 fn cohort_index(summary: &ContractualSummary, cohorts: &[String], i: usize) -> Option<usize> {
-    let name = summary.cohort.as_ref().map_or("all", |c| c[i].as_str());
+    let name = summary.cohort_name(i);
     cohorts.iter().position(|c| c == name)
 }
 

@@ -291,12 +291,17 @@ pub fn summarize_subscriptions(log: &Subscriptions, options: &ContractualOptions
 }
 
 impl ContractualSummary {
+    /// Subscription i's cohort: its cohort column's value, or "all" without one.
+    pub fn cohort_name(&self, i: usize) -> &str {
+        self.cohort.as_ref().map_or("all", |c| c[i].as_str())
+    }
+
     /// Per cohort (one, "all", without a cohort column), the churned and censored counts by
     /// duration, as a retention model fits them.
     pub fn histories(&self) -> Result<SurvivalHistories> {
         let mut names: Vec<String> = Vec::new();
         let cohort_of = |i: usize, names: &mut Vec<String>| -> u32 {
-            let name = self.cohort.as_ref().map_or("all", |c| c[i].as_str());
+            let name = self.cohort_name(i);
             match names.iter().position(|n| n == name) {
                 Some(k) => k as u32,
                 None => {

@@ -93,7 +93,7 @@ pub fn forecast_subscribers(
 ) -> Result<Forecasts> {
     let n = summary.duration.len();
     let cohort_of = |i: usize| -> Result<usize> {
-        let name = summary.cohort.as_ref().map_or("all", |c| c[i].as_str());
+        let name = summary.cohort_name(i);
         cohorts
             .iter()
             .position(|c| c == name)
