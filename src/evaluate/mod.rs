@@ -8,7 +8,6 @@ use std::path::Path;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::data::rfm::{repeat_transactions_by_day, RfmTable, Summary};
 use crate::data::transactions::{epoch_days, Transactions};
@@ -16,13 +15,15 @@ use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::{fit_purchase_model_to, fit_spend_model};
 use crate::mle::FitOptions;
-use crate::model_file::{ModelFit, PurchaseFit};
+use crate::model_file::PurchaseFit;
 use crate::models::histories::Histories;
 use crate::registry::PurchaseModelKind;
-use crate::warnings::FitWarning;
 
+mod measures;
 mod spend;
 mod verdict;
+
+pub use measures::{FitSummary, FrequencyFit, HoldoutAccuracy, ParameterEstimate};
 
 use spend::evaluate_spend;
 pub use spend::SpendEvaluation;
@@ -31,93 +32,6 @@ pub use verdict::{Candidate, Verdict};
 /// Calibration frequencies are grouped 0, 1, …, 6 and "7+" in the histogram and the conditional
 /// expectations, as in the paper's figures 1 and 4.
 pub const FREQUENCY_GROUPS: usize = 8;
-/// z of a two-sided 95% normal interval.
-const Z_95: f64 = 1.959963984540054;
-
-/// An estimate with its standard error and 95% interval. The interval is the normal one for
-/// ln(parameter), the scale the fit works in, mapped back: p · exp(±1.96 · SE/p). It stays
-/// positive, as the parameter does.
-#[derive(Debug, Clone, Serialize)]
-pub struct ParameterEstimate {
-    pub name: String,
-    pub estimate: f64,
-    pub standard_error: Option<f64>,
-    pub ci95_low: Option<f64>,
-    pub ci95_high: Option<f64>,
-}
-
-fn estimates(fit: &ModelFit<Vec<f64>>) -> Vec<ParameterEstimate> {
-    fit.parameter_order
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let estimate = fit.params[i];
-            let se = fit.standard_errors.as_ref().map(|s| s[i]);
-            let spread = se.map(|se| (Z_95 * se / estimate).exp());
-            ParameterEstimate {
-                name: name.clone(),
-                estimate,
-                standard_error: se,
-                ci95_low: spread.map(|f| estimate / f),
-                ci95_high: spread.map(|f| estimate * f),
-            }
-        })
-        .collect()
-}
-
-/// The fit statistics every model reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct FitSummary {
-    pub parameters: Vec<ParameterEstimate>,
-    pub log_likelihood: f64,
-    pub aic: f64,
-    pub bic: f64,
-    pub n_customers: u64,
-    pub iterations: u64,
-    pub warnings: Vec<FitWarning>,
-    /// For a limiting model: which heterogeneity went to its limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<String>,
-}
-
-impl FitSummary {
-    fn new(fit: &ModelFit<Vec<f64>>) -> Self {
-        Self {
-            parameters: estimates(fit),
-            log_likelihood: fit.log_likelihood,
-            aic: fit.aic,
-            bic: fit.bic,
-            n_customers: fit.n_customers,
-            iterations: fit.iterations,
-            warnings: fit.warnings.clone(),
-            limit: fit.limit.clone(),
-        }
-    }
-}
-
-/// Figure 1: customers by number of repeat transactions in the calibration period.
-#[derive(Debug, Clone, Serialize)]
-pub struct FrequencyFit {
-    /// Σ over customers of P(X(T_i) = n), and for "7+" the rest.
-    pub expected: Vec<f64>,
-    /// Σ (actual − expected)² / expected over the groups.
-    pub chi_square: f64,
-    /// Groups − 1 − parameters.
-    pub degrees_of_freedom: u32,
-    pub p_value: f64,
-}
-
-/// Per-customer holdout accuracy of E[Y(holdout) | x, t_x, T] against the holdout transactions.
-#[derive(Debug, Clone, Serialize)]
-pub struct HoldoutAccuracy {
-    pub predicted_transactions: f64,
-    /// Σ over customers of 1 − P(Y(holdout) = 0 | x, t_x, T).
-    pub predicted_customers_with_purchases: f64,
-    pub mean_absolute_error: f64,
-    pub root_mean_squared_error: f64,
-    /// Pearson correlation of predicted and actual holdout transactions.
-    pub correlation: f64,
-}
 
 /// Everything measured for one purchase model.
 #[derive(Debug, Clone, Serialize)]
@@ -475,19 +389,11 @@ fn evaluate_model(
         .collect();
     let per_customer = per_customer.ok_or_else(|| not_converged(kind, "a holdout expectation"))?;
     let predicted: Vec<f64> = per_customer.iter().map(|p| p.0).collect();
-    let n = predicted.len() as f64;
-    let (mut abs, mut sq) = (0.0, 0.0);
-    for (p, y) in predicted.iter().zip(frequency_holdout) {
-        abs += (p - y).abs();
-        sq += (p - y) * (p - y);
-    }
-    let holdout = HoldoutAccuracy {
-        predicted_transactions: predicted.iter().sum(),
-        predicted_customers_with_purchases: per_customer.iter().map(|p| 1.0 - p.1).sum(),
-        mean_absolute_error: abs / n,
-        root_mean_squared_error: (sq / n).sqrt(),
-        correlation: pearson(&predicted, frequency_holdout),
-    };
+    let holdout = HoldoutAccuracy::new(
+        &predicted,
+        frequency_holdout,
+        per_customer.iter().map(|p| 1.0 - p.1).sum(),
+    );
 
     let mut conditional_sum = [0.0; FREQUENCY_GROUPS];
     for (&x, p) in rfm.frequency.iter().zip(&predicted) {
@@ -517,15 +423,7 @@ fn evaluate_model(
                 .expected_purchases(t)
                 .ok_or_else(|| not_converged(kind, "E[X(t)]"))?;
     }
-    let chi_square: f64 = expected
-        .iter()
-        .zip(&actual.frequency)
-        .map(|(e, &o)| (o as f64 - e).powi(2) / e)
-        .sum();
-    let degrees_of_freedom = (FREQUENCY_GROUPS - 1).saturating_sub(fit.params.len()).max(1) as u32;
-    let p_value = ChiSquared::new(degrees_of_freedom as f64)
-        .map(|d| d.sf(chi_square))
-        .unwrap_or(f64::NAN);
+    let frequency = FrequencyFit::new(expected, &actual.frequency, fit.params.len());
 
     // Figures 2 and 3: each acquisition-day cohort's E[X(age)] at the end of each week.
     let expected_cumulative: Option<Vec<f64>> = week_ends
@@ -556,12 +454,7 @@ fn evaluate_model(
             label: kind.label(),
             fit: FitSummary::new(fit),
             predicted_calibration_repeat_transactions: predicted_calibration,
-            frequency: FrequencyFit {
-                expected,
-                chi_square,
-                degrees_of_freedom,
-                p_value,
-            },
+            frequency,
             holdout,
             conditional_predicted_mean,
             expected_weekly,
@@ -626,19 +519,6 @@ fn whole(counts: &[f64]) -> Vec<i64> {
     counts.iter().map(|&x| x as i64).collect()
 }
 
-/// Pearson correlation; NaN when either side is constant.
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    sab / (saa * sbb).sqrt()
-}
-
 impl Evaluation {
     /// Per customer: calibration frequency, holdout transactions, and each model's prediction.
     pub fn holdout_frame(&self) -> Result<DataFrame> {
@@ -657,41 +537,5 @@ impl Evaluation {
             columns.push(Column::new(name.into(), predicted));
         }
         DataFrame::new_infer_height(columns).context(ctx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pearson_correlation_of_a_line_is_one_and_of_its_mirror_minus_one() {
-        let a = [1.0, 2.0, 3.0, 4.0];
-        assert!((pearson(&a, &[2.0, 4.0, 6.0, 8.0]) - 1.0).abs() < 1e-15);
-        assert!((pearson(&a, &[8.0, 6.0, 4.0, 2.0]) + 1.0).abs() < 1e-15);
-        // By hand: a = (1,2,3,4), b = (1,3,2,4): Σ(a−ā)(b−b̄) = 4, Σ(a−ā)² = Σ(b−b̄)² = 5 → 0.8.
-        assert!((pearson(&a, &[1.0, 3.0, 2.0, 4.0]) - 0.8).abs() < 1e-15);
-    }
-
-    #[test]
-    fn interval_is_symmetric_in_the_log_parameter() {
-        let fit = ModelFit {
-            params: vec![2.0],
-            standard_errors: Some(vec![0.5]),
-            covariance: None,
-            parameter_order: vec!["r".into()],
-            log_likelihood: 0.0,
-            aic: 0.0,
-            bic: 0.0,
-            n_customers: 1,
-            penalizer: 0.0,
-            iterations: 0,
-            warnings: vec![],
-            limit: None,
-        };
-        let e = &estimates(&fit)[0];
-        // 2 · exp(±1.96 · 0.25) = 2 · e^(±0.48999) = 3.2646…, 1.2253…
-        assert!((e.ci95_high.unwrap() - 2.0 * (Z_95 * 0.25f64).exp()).abs() < 1e-15);
-        assert!((e.ci95_low.unwrap() * e.ci95_high.unwrap() - 4.0).abs() < 1e-12);
     }
 }
