@@ -109,21 +109,50 @@ impl CustomerOpportunities {
     }
 }
 
+/// Where a summary's periods end, in days and period indices.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    observation_end: i32,
+    calibration_end: Option<i32>,
+    /// Last day of the (calibration) histories.
+    period_end: i32,
+    last_calibration: i32,
+    last_observed: i32,
+}
+
+impl Bounds {
+    fn of(log: &Transactions, options: &DiscreteSummaryOptions) -> Result<Self> {
+        let (first_day, last_day) = log.date_range()?;
+        let observation_end = options.observation_end.map(epoch_days).unwrap_or(last_day);
+        let calibration_end = options.calibration_end.map(epoch_days);
+        if observation_end < first_day || calibration_end.is_some_and(|c| c < first_day || c >= observation_end) {
+            return Err(ClvError::InvalidArgument(format!(
+                "need first purchase ({}) ≤ calibration end < observation end ({})",
+                from_epoch_days(first_day),
+                from_epoch_days(observation_end)
+            )));
+        }
+        let period_end = calibration_end.unwrap_or(observation_end);
+        Ok(Self {
+            observation_end,
+            calibration_end,
+            period_end,
+            last_calibration: options.period.last_complete(period_end),
+            last_observed: options.period.last_complete(observation_end),
+        })
+    }
+}
+
 /// Builds the discrete-time summary of `log` (conventions in the module notes).
 pub fn summarize_discrete(log: &Transactions, options: &DiscreteSummaryOptions) -> Result<DiscreteSummary> {
-    let (first_day, last_day) = log.date_range()?;
-    let observation_end = options.observation_end.map(epoch_days).unwrap_or(last_day);
-    let calibration_end = options.calibration_end.map(epoch_days);
-    if observation_end < first_day || calibration_end.is_some_and(|c| c < first_day || c >= observation_end) {
-        return Err(ClvError::InvalidArgument(format!(
-            "need first purchase ({}) ≤ calibration end < observation end ({})",
-            from_epoch_days(first_day),
-            from_epoch_days(observation_end)
-        )));
-    }
+    let Bounds {
+        observation_end,
+        calibration_end,
+        period_end,
+        last_calibration,
+        last_observed,
+    } = Bounds::of(log, options)?;
     let period = options.period;
-    let period_end = calibration_end.unwrap_or(observation_end);
-    let (last_calibration, last_observed) = (period.last_complete(period_end), period.last_complete(observation_end));
     let customers: Vec<(IdxSize, CustomerOpportunities)> = per_customer(log, observation_end, |first_row, days, _| {
         CustomerOpportunities::of(days, period, period_end, last_calibration, last_observed).map(|c| (first_row, c))
     })?
@@ -158,6 +187,53 @@ pub fn summarize_discrete(log: &Transactions, options: &DiscreteSummaryOptions) 
         first_purchase: customers.iter().map(|(_, c)| c.first_day).collect(),
         period,
         period_end,
+    })
+}
+
+/// Repeat transactions per calendar period of the customers `summarize_discrete` keeps.
+#[derive(Debug, Clone)]
+pub struct TransactionsByPeriod {
+    /// Index (`Period::index`) of the first period counted: the one after the earliest first
+    /// purchase's.
+    pub first: i32,
+    /// The last period complete by the (calibration) end, and by the observation end.
+    pub last_calibration: i32,
+    pub last_observed: i32,
+    /// Transactions in periods `first`, `first + 1`, …, `last_observed`: customers with a
+    /// purchase in the period, after the one of their first purchase.
+    pub transactions: Vec<u64>,
+}
+
+/// The customers' repeat transactions per calendar period, with the conventions of
+/// `summarize_discrete` (the same customers, the same periods).
+pub fn transactions_by_period(log: &Transactions, options: &DiscreteSummaryOptions) -> Result<TransactionsByPeriod> {
+    let bounds = Bounds::of(log, options)?;
+    let period = options.period;
+    let per_customer = per_customer(log, bounds.observation_end, |_, days, _| {
+        let &(first_day, _) = days.first().filter(|(d, _)| *d <= bounds.period_end)?;
+        let birth = period.index(first_day);
+        let mut periods: Vec<i32> = days[1..]
+            .iter()
+            .map(|&(day, _)| period.index(day))
+            .filter(|&p| p > birth && p <= bounds.last_observed)
+            .collect();
+        periods.dedup();
+        Some((birth, periods))
+    })?;
+    let customers: Vec<(i32, Vec<i32>)> = per_customer.into_iter().flatten().flatten().collect();
+    let first = customers.iter().map(|(birth, _)| birth + 1).min().unwrap_or(i32::MAX);
+    if first == i32::MAX {
+        return Err(ClvError::EmptyInput { path: log.path.clone() });
+    }
+    let mut transactions = vec![0; (bounds.last_observed - first + 1).max(0) as usize];
+    for p in customers.iter().flat_map(|(_, periods)| periods) {
+        transactions[(p - first) as usize] += 1;
+    }
+    Ok(TransactionsByPeriod {
+        first,
+        last_calibration: bounds.last_calibration,
+        last_observed: bounds.last_observed,
+        transactions,
     })
 }
 

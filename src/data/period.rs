@@ -104,6 +104,17 @@ impl Period {
         k
     }
 
+    /// The period with index `index` as people write it: 1996, 1996-Q1, 1996-03, or its first
+    /// day for weeks and days.
+    pub fn label(self, index: i32) -> String {
+        match self {
+            Period::Year => index.to_string(),
+            Period::Quarter => format!("{}-Q{}", index.div_euclid(4), index.rem_euclid(4) + 1),
+            Period::Month => format!("{}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1),
+            Period::Week | Period::Day => from_epoch_days(self.start(index)).to_string(),
+        }
+    }
+
     /// Index of the last period that has ended by the end of `day` (the period holding `day` if
     /// `day` is its last day, else the one before).
     pub fn last_complete(self, day: i32) -> i32 {

@@ -269,6 +269,14 @@ impl BgBb {
         dead_by_n + (alive - ln_l).exp()
     }
 
+    /// P(X(n) = x): a new customer's transactions in her first n opportunities, the distribution
+    /// whose mean is eq. (7): C(n, x) B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) + Σ_{i=x..n−1}
+    /// C(i, x) B(α+x, β+i−x)/B(α,β) · B(γ+1, δ+i)/B(γ,δ); `probability_of_transactions` after the
+    /// empty history (x = t_x = n = 0, whose likelihood is 1).
+    pub fn probability_of_transactions_new(&self, x: u32, n: u32) -> f64 {
+        self.probability_of_transactions(x, n, 0, 0, 0)
+    }
+
     /// E[X(n)]: a new customer's expected transactions in her first n opportunities (eq. 7),
     /// α/(α+β) · Σ_{t=1..n} S(t).
     pub fn expected_transactions_new(&self, n: u32) -> f64 {
