@@ -303,3 +303,174 @@ fn a_log_with_one_buying_probability_for_everyone_is_fitted_at_that_limit() {
         );
     }
 }
+
+#[test]
+fn a_new_donors_transactions_in_six_years_match_high_precision_values() {
+    // mpmath (30 digits) at the maximum above: P(X(6) = x) = C(6, x) B(α+x, β+6−x)/B(α,β) ·
+    // B(γ, δ+6)/B(γ,δ) + Σ_{i=x..5} C(i, x) B(α+x, β+i−x)/B(α,β) · B(γ+1, δ+i)/B(γ,δ), and its
+    // mean E[X(6)] = Σ x P(X(6) = x).
+    let expected = [
+        0.31113850790061775047,
+        0.17008774888605645309,
+        0.12147715628894608385,
+        0.1002682400048914845,
+        0.091671686530041851395,
+        0.092504145723240625823,
+        0.11285251466620575088,
+    ];
+    let model = BgBb::from(MLE);
+    for (x, e) in expected.iter().enumerate() {
+        let p = model.probability_of_transactions_new(x as u32, 6);
+        assert!(close(p, *e, 1e-13), "P(X(6) = {x}) = {p}, mpmath {e}");
+    }
+    assert_eq!(model.probability_of_transactions_new(7, 6), 0.0);
+    assert!(close(model.expected_transactions_new(6), 2.2201693442122281143, 1e-13));
+}
+
+#[test]
+fn evaluate_with_bg_bb_sets_the_papers_diagnostics_beside_the_data() {
+    // The donations log observed to 2006 with no gift after 2001: the calibration diagnostics are
+    // the paper's (figure 2's histogram, figure 3's yearly repeat transactions to 2001), the
+    // holdout a check of the bookkeeping (every donor expected to give, none gave).
+    let dir = scratch_dir("bg_bb_evaluate");
+    let log = dir.join("donations.csv");
+    std::fs::write(&log, donations_log()).unwrap();
+    let report = dir.join("evaluation");
+    let r = clv(&[
+        "evaluate",
+        s(&log),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "--calibration-end",
+        "2001-12-31",
+        "--observation-end",
+        "2006-12-31",
+        "--report-dir",
+        s(&report),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("evaluation.json")).unwrap()).unwrap();
+    let numbers = |key: &str| -> Vec<f64> {
+        json[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key}"))
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    // 11,104 · P(X(6) = x), mpmath at the maximum (the test above); the fit is at the maximum to
+    // 1e-6 (the first test), so the expected counts agree to a few parts in a million.
+    let expected_counts = [
+        3454.88199172846,
+        1888.65436363077,
+        1348.88234343246,
+        1113.37853701432,
+        1017.92240722958,
+        1027.16603411086,
+        1253.11432285355,
+    ];
+    let model_counts: Vec<f64> = json["frequency"]["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (got, want) in model_counts.iter().zip(expected_counts) {
+        assert!(close(*got, want, 1e-5), "{got} vs {want}");
+    }
+    // The donations' own counts by x (data/donations.csv summed by frequency).
+    let text = std::fs::read_to_string(repo("data/donations.csv")).unwrap();
+    let mut by_x = [0.0; 7];
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let v: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        by_x[v[0] as usize] += v[3];
+    }
+    assert_eq!(numbers("frequency_actual"), by_x.to_vec());
+    // Yearly repeat transactions 1996–2006: every donor started in 1995, so year 1995 + k expects
+    // 11,104 · α/(α+β) · B(γ, δ+k)/B(γ,δ) (eq. 7's increments; mpmath).
+    let increments = [
+        5535.81802807388,
+        4717.04750256058,
+        4147.62110078405,
+        3724.67848568184,
+        3395.91350789277,
+        3131.68177313946,
+        2913.82186955883,
+        2730.53351027491,
+        2573.78823697188,
+        2437.91751344652,
+        2318.79506481315,
+    ];
+    let periods: Vec<&str> = json["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(periods, (1996..=2006).map(|y| y.to_string()).collect::<Vec<_>>());
+    assert_eq!(json["calibration_periods"], 6);
+    for (got, want) in numbers("expected_by_period").iter().zip(increments) {
+        assert!(close(*got, want, 1e-5), "{got} vs {want}");
+    }
+    // The actual yearly transactions add up to the calibration's x (Σ x · count over the
+    // histogram), and are nil in the holdout.
+    let actual = numbers("actual_by_period");
+    let total_x: f64 = by_x.iter().enumerate().map(|(x, c)| x as f64 * c).sum();
+    assert_eq!(actual[..6].iter().sum::<f64>(), total_x);
+    assert!(actual[6..].iter().all(|&a| a == 0.0));
+    // The holdout expectation: Σ over donors of E[X(6, 11) | x, t_x, 6], which is the conditional
+    // means by frequency weighted by their customers.
+    let predicted = json["holdout"]["predicted_transactions"].as_f64().unwrap();
+    let by_frequency: f64 = json["by_frequency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["customers"].as_f64().unwrap() * g["expected"].as_f64().unwrap())
+        .sum();
+    assert!(close(by_frequency, predicted, 1e-12), "{by_frequency} vs {predicted}");
+    assert_eq!(json["holdout_transactions"], 0);
+    let (header, rows) = csv_header_and_rows(&report.join("holdout_predictions.csv"));
+    assert_eq!(rows.len(), 11_104);
+    let predicted_column = column(&header, "predicted_holdout_bg_bb");
+    let sum: f64 = rows.iter().map(|r| r[predicted_column].parse::<f64>().unwrap()).sum();
+    assert!(close(sum, predicted, 1e-9), "{sum} vs {predicted}");
+    for figure in [
+        "frequency_histogram",
+        "repeat_transactions_by_period",
+        "conditional_expectations_by_recency",
+    ] {
+        assert!(report.join(format!("{figure}.svg")).exists(), "no {figure}");
+    }
+    // BG/BB reads opportunities, so it is evaluated alone and needs its period.
+    let r = clv(&[
+        "evaluate",
+        s(&log),
+        "--model",
+        "bg-bb,bg-nbd",
+        "--period",
+        "year",
+        "--calibration-end",
+        "2000-12-31",
+    ]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("evaluated alone"),
+        "{}",
+        r.stderr
+    );
+    let r = clv(&[
+        "evaluate",
+        s(&log),
+        "--model",
+        "bg-bb",
+        "--calibration-end",
+        "2000-12-31",
+    ]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("give the opportunity's period"),
+        "{}",
+        r.stderr
+    );
+}

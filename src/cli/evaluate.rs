@@ -1,5 +1,6 @@
 //! `clv evaluate LOG --calibration-end DATE [--model ...|all]`: fit on the calibration period,
-//! check against the holdout, compare models.
+//! check against the holdout, compare models; `--model bg-bb --period P` for discrete
+//! opportunities.
 
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -10,20 +11,26 @@ use clap::{Args, ValueEnum};
 use chrono::NaiveDate;
 
 use super::{sibling_path, LogArgs};
+use crate::data::discrete::{summarize_discrete, transactions_by_period, DiscreteSummaryOptions};
+use crate::data::period::Period;
 use crate::data::rfm::{summarize, SummaryOptions};
-use crate::data::transactions::Transactions;
+use crate::data::transactions::{from_epoch_days, Transactions};
 use crate::data::TimeUnit;
-use crate::error::Result;
-use crate::evaluate::evaluate;
+use crate::error::{ClvError, Result};
+use crate::evaluate::{evaluate, evaluate_discrete};
 use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
-use crate::report::{evaluation_report, summary_report, write_evaluation};
+use crate::report::{
+    discrete_evaluation_report, evaluation_report, summary_report, write_discrete_evaluation, write_evaluation,
+};
 
 /// A purchase model to evaluate, or all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelChoice {
     One(PurchaseModelKind),
     All,
+    /// BG/BB, on discrete opportunities (`--period`): evaluated alone.
+    BgBb,
 }
 
 /// Every registered model, then "all".
@@ -31,7 +38,7 @@ static MODEL_CHOICES: LazyLock<Vec<ModelChoice>> = LazyLock::new(|| {
     PURCHASE_MODELS
         .iter()
         .map(|&k| ModelChoice::One(k))
-        .chain([ModelChoice::All])
+        .chain([ModelChoice::All, ModelChoice::BgBb])
         .collect()
 });
 
@@ -44,6 +51,10 @@ impl ValueEnum for ModelChoice {
         match self {
             Self::One(kind) => kind.to_possible_value(),
             Self::All => Some(PossibleValue::new("all").help("every model above")),
+            Self::BgBb => Some(PossibleValue::new(super::BG_BB_NAME).help(
+                "BG/BB (Fader, Hardie & Shang 2010), one opportunity per --period; evaluated alone, with the \
+                 paper's figures",
+            )),
         }
     }
 }
@@ -74,16 +85,31 @@ pub struct EvaluateArgs {
     /// to it and checked on the ones after it
     #[arg(long)]
     pub calibration_end: NaiveDate,
+    /// With --model bg-bb: the opportunity, one calendar period (a yearly drive: year); the
+    /// calibration and the holdout count the periods complete by their ends
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub period: Option<Period>,
 }
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let calibration_end = args.calibration_end;
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
+    if args.model.contains(&ModelChoice::BgBb) {
+        return evaluate_bg_bb(args, options);
+    }
+    if args.period.is_some() {
+        return Err(ClvError::InvalidArgument(
+            "--period sets BG/BB's opportunities: use it with --model bg-bb (the other models read time in \
+             --time-unit)"
+                .into(),
+        ));
+    }
     let mut kinds: Vec<PurchaseModelKind> = Vec::new();
     for choice in &args.model {
         let add: &[PurchaseModelKind] = match choice {
             ModelChoice::One(kind) => std::slice::from_ref(kind),
             ModelChoice::All => &PURCHASE_MODELS,
+            ModelChoice::BgBb => &[],
         };
         for k in add {
             if !kinds.contains(k) {
@@ -119,6 +145,58 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let writing = progress.step("writing the evaluation and its figures");
     let written = write_evaluation(&dir, &evaluation)?;
     drop(writing);
+    say!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
+    Ok(())
+}
+
+/// `clv evaluate LOG --model bg-bb --period P --calibration-end DATE`.
+fn evaluate_bg_bb(args: EvaluateArgs, options: FitOptions) -> Result<()> {
+    if args.model.len() > 1 {
+        return Err(ClvError::InvalidArgument(
+            "bg-bb is evaluated alone: it reads discrete opportunities, the other models continuous time, so \
+             their fits cannot be compared on one likelihood; run evaluate once for each"
+                .into(),
+        ));
+    }
+    let period = args.period.ok_or_else(|| {
+        ClvError::InvalidArgument(
+            "BG/BB counts opportunities to buy: give the opportunity's period, --period day, week, month, quarter \
+             or year (a yearly drive: year)"
+                .into(),
+        )
+    })?;
+    let dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
+    let progress = super::Progress::new();
+    let reading = progress.step(&format!("reading {}", args.log.display()));
+    let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    drop(reading);
+    super::note_sniffed_delimiter(&log);
+    let summary_options = DiscreteSummaryOptions {
+        period,
+        observation_end: args.observation_end,
+        calibration_end: Some(args.calibration_end),
+    };
+    let summary = summarize_discrete(&log, &summary_options)?;
+    let by_period = transactions_by_period(&log, &summary_options)?;
+    let observation_end = match args.observation_end {
+        Some(end) => end,
+        None => from_epoch_days(log.date_range()?.1),
+    };
+    drop(log);
+    let fitting = progress.step("fitting BG/BB and checking it on the holdout");
+    let evaluation = evaluate_discrete(
+        &args.log.display().to_string(),
+        &summary,
+        &by_period,
+        observation_end,
+        &options,
+    )?;
+    drop(fitting);
+    say_part!("{}", discrete_evaluation_report(&evaluation));
+    let written = write_discrete_evaluation(&dir, &evaluation, &summary)?;
     say!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
     Ok(())
 }

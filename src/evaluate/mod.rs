@@ -19,10 +19,12 @@ use crate::model_file::PurchaseFit;
 use crate::models::histories::Histories;
 use crate::registry::PurchaseModelKind;
 
+mod discrete;
 mod measures;
 mod spend;
 mod verdict;
 
+pub use discrete::{evaluate_discrete, ConditionalMean, DiscreteEvaluation};
 pub use measures::{FitSummary, FrequencyFit, HoldoutAccuracy, ParameterEstimate};
 
 use spend::evaluate_spend;

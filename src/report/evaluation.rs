@@ -13,6 +13,29 @@ fn format_interval(e: &crate::evaluate::ParameterEstimate) -> String {
     }
 }
 
+/// A fit's lines in an evaluation: its limit, parameters with intervals, likelihood, warnings.
+pub(super) fn write_fit(s: &mut String, fit: &crate::evaluate::FitSummary) {
+    if let Some(limit) = &fit.limit {
+        let _ = writeln!(s, "  limiting model, {limit}");
+    }
+    let _ = writeln!(
+        s,
+        "  {:<10} {:>10} {:>10} 95% interval (log scale)",
+        "parameter", "estimate", "std. error"
+    );
+    for e in &fit.parameters {
+        let _ = writeln!(s, "  {:<10} {}", e.name, format_interval(e));
+    }
+    let _ = writeln!(
+        s,
+        "  log-likelihood {:.4}   AIC {:.2}   BIC {:.2}",
+        fit.log_likelihood, fit.aic, fit.bic
+    );
+    for w in &fit.warnings {
+        let _ = writeln!(s, "  warning: {w}");
+    }
+}
+
 /// The holdout evaluation as text: per model the fit, the calibration histogram with its
 /// chi-square, the holdout accuracy and the conditional expectations, then the spend model and
 /// the comparison across models.
@@ -31,25 +54,7 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
     );
     for m in &ev.models {
         let _ = writeln!(s, "\n{} ({} customers)", m.label, m.fit.n_customers);
-        if let Some(limit) = &m.fit.limit {
-            let _ = writeln!(s, "  limiting model, {limit}");
-        }
-        let _ = writeln!(
-            s,
-            "  {:<10} {:>10} {:>10} 95% interval (log scale)",
-            "parameter", "estimate", "std. error"
-        );
-        for e in &m.fit.parameters {
-            let _ = writeln!(s, "  {:<10} {}", e.name, format_interval(e));
-        }
-        let _ = writeln!(
-            s,
-            "  log-likelihood {:.4}   AIC {:.2}   BIC {:.2}",
-            m.fit.log_likelihood, m.fit.aic, m.fit.bic
-        );
-        for w in &m.fit.warnings {
-            let _ = writeln!(s, "  warning: {w}");
-        }
+        write_fit(&mut s, &m.fit);
         let _ = writeln!(
             s,
             "  calibration repeat transactions: actual {}, model {:.1}",
@@ -187,23 +192,26 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
     s
 }
 
-/// Writes the evaluation into `dir`: `evaluation.json` (every number), `evaluation.txt` (the
-/// printed report), `holdout_predictions.csv` (per customer) and the four figures of Fader,
-/// Hardie & Lee (2005) as PNG and SVG. Returns the files written.
-pub fn write_evaluation(dir: &Path, ev: &crate::evaluate::Evaluation) -> Result<Vec<PathBuf>> {
+/// Creates `dir` and writes `evaluation.json` (every number of `evaluation`) and
+/// `evaluation.txt` (`text`, the printed report) into it; returns the files written.
+pub(super) fn write_json_and_text(dir: &Path, evaluation: &impl serde::Serialize, text: &str) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|source| ClvError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut written = Vec::new();
-    let json = serde_json::to_string_pretty(ev)
+    let json = serde_json::to_string_pretty(evaluation)
         .map_err(|e| ClvError::InvalidArgument(format!("serializing the evaluation: {e}")))?;
-    let path = dir.join("evaluation.json");
-    crate::data::io::write_text(&path, &json)?;
-    written.push(path);
-    let path = dir.join("evaluation.txt");
-    crate::data::io::write_text(&path, &evaluation_report(ev))?;
-    written.push(path);
+    let (json_path, text_path) = (dir.join("evaluation.json"), dir.join("evaluation.txt"));
+    crate::data::io::write_text(&json_path, &json)?;
+    crate::data::io::write_text(&text_path, text)?;
+    Ok(vec![json_path, text_path])
+}
+
+/// Writes the evaluation into `dir`: `evaluation.json` (every number), `evaluation.txt` (the
+/// printed report), `holdout_predictions.csv` (per customer) and the four figures of Fader,
+/// Hardie & Lee (2005) as PNG and SVG. Returns the files written.
+pub fn write_evaluation(dir: &Path, ev: &crate::evaluate::Evaluation) -> Result<Vec<PathBuf>> {
+    let mut written = write_json_and_text(dir, ev, &evaluation_report(ev))?;
     let path = dir.join("holdout_predictions.csv");
     write_table(&mut ev.holdout_frame()?, &path)?;
     written.push(path);
