@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::period::Period;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::mle::MleFit;
+use crate::models::bg_bb::BgBb;
 use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::SpendParams;
 use crate::models::{Parameters, PurchaseModel};
@@ -258,6 +260,92 @@ impl PurchaseFit {
     }
 }
 
+/// BG/BB's tag in a model file. BG/BB reads discrete opportunities, not (x, t_x, T), so it is
+/// stored in a file of its own kind (`BgBbModels`) rather than as a registry's purchase model.
+pub const BG_BB_TAG: &str = "bg_bb";
+
+/// A BG/BB model file (`clv run --model bg-bb --model-output`): the fit, the opportunity it
+/// counts and the spend model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BgBbModels {
+    pub format_version: u32,
+    /// Always `BG_BB_TAG`.
+    pub model: String,
+    pub clv_version: String,
+    /// One opportunity per period; forecasts must use a summary of the same period.
+    pub period: Period,
+    pub purchase: ModelFit<BgBb>,
+    pub gamma_gamma: Option<GammaGammaFit>,
+}
+
+impl BgBbModels {
+    pub fn new(period: Period, purchase: ModelFit<BgBb>, gamma_gamma: Option<GammaGammaFit>) -> Self {
+        Self {
+            format_version: MODEL_FORMAT_VERSION,
+            model: BG_BB_TAG.into(),
+            clv_version: env!("CARGO_PKG_VERSION").into(),
+            period,
+            purchase,
+            gamma_gamma,
+        }
+    }
+
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| ClvError::InvalidArgument(format!("serializing the model: {e}")))
+    }
+
+    fn from_value(value: serde_json::Value) -> std::result::Result<Self, String> {
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(MODEL_FORMAT_VERSION_U64) => {}
+            Some(v) => {
+                return Err(format!(
+                    "model format version {v}, but this clv reads BG/BB files of version {MODEL_FORMAT_VERSION}: refit \
+                     with `clv run --model bg-bb`"
+                ))
+            }
+            None => return Err("not a clv model file (no format_version)".into()),
+        }
+        let purchase = value.get("purchase").ok_or("no purchase model in the file")?;
+        check_parameters(BG_BB_TAG, purchase, &["p", "theta"])?;
+        if let Some(spend) = value.get("gamma_gamma") {
+            check_parameters("gamma_gamma", spend, &[])?;
+        }
+        serde_json::from_value(value).map_err(|e| format!("not a valid clv BG/BB model file: {e}"))
+    }
+}
+
+/// A model file of either kind.
+#[derive(Debug, Clone)]
+pub enum ModelFile {
+    /// A purchase model of (x, t_x, T) summaries from the registry, with the spend model.
+    Purchase(FittedModels),
+    /// BG/BB, a model of discrete opportunities, with the spend model.
+    BgBb(BgBbModels),
+}
+
+impl ModelFile {
+    /// Reads a model file of either kind, refusing one that is corrupt or of another format
+    /// version.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| ClvError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let parsed = serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| format!("not a clv model file (invalid JSON: {e})"))
+            .and_then(
+                |value| match value.get("model").and_then(|m| m.as_str()) == Some(BG_BB_TAG) {
+                    true => BgBbModels::from_value(value).map(Self::BgBb),
+                    false => FittedModels::from_value(value).map(Self::Purchase),
+                },
+            );
+        parsed.map_err(|message| ClvError::BadFile {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+}
+
 /// The contents of a model file: the purchase and spend fits and the time unit of the data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FittedModels {
@@ -354,8 +442,19 @@ impl FittedModels {
 
     /// A model file's contents, of this format or an earlier readable one; why not, in words.
     pub fn from_json(text: &str) -> std::result::Result<Self, String> {
-        let mut value: serde_json::Value =
+        let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a clv model file (invalid JSON: {e})"))?;
+        Self::from_value(value)
+    }
+
+    fn from_value(mut value: serde_json::Value) -> std::result::Result<Self, String> {
+        if value.get("model").and_then(|m| m.as_str()) == Some(BG_BB_TAG) {
+            return Err(
+                "a BG/BB model of discrete opportunities: `clv predict SUMMARY --model-file` forecasts with it, on \
+                 a summary from `clv summarize LOG --period P`"
+                    .into(),
+            );
+        }
         match value.get("format_version").and_then(|v| v.as_u64()) {
             Some(MODEL_FORMAT_VERSION_U64) => {}
             Some(v) if READABLE_FORMAT_VERSIONS.contains(&v) => upgrade_to_format_3(&mut value)?,

@@ -474,3 +474,73 @@ fn evaluate_with_bg_bb_sets_the_papers_diagnostics_beside_the_data() {
         r.stderr
     );
 }
+
+#[test]
+fn a_bg_bb_model_file_forecasts_a_summary_as_run_did() {
+    // run writes the model; summarize --period writes the discrete summary; predict with the
+    // model file gives run's predictions byte for byte (observed to mid-year: the histories end
+    // on 31 August, which the summary's period_end carries to the forecast).
+    let dir = scratch_dir("bg_bb_model_file");
+    let log = dir.join("donations.csv");
+    std::fs::write(&log, donations_log()).unwrap();
+    let (model, summary, by_run, by_predict) = (
+        dir.join("bg_bb.json"),
+        dir.join("summary.csv"),
+        dir.join("run.csv"),
+        dir.join("predict.csv"),
+    );
+    let end = ["--observation-end", "2001-08-31"];
+    let r = clv(&[
+        &[
+            "run",
+            s(&log),
+            "--model",
+            "bg-bb",
+            "--period",
+            "year",
+            "--model-output",
+            s(&model),
+            "-o",
+            s(&by_run),
+        ][..],
+        &end,
+    ]
+    .concat());
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&[&["summarize", s(&log), "--period", "year", "-o", s(&summary)][..], &end].concat());
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["predict", s(&summary), "--model-file", s(&model), "-o", s(&by_predict)]);
+    assert!(r.success, "{}", r.stderr);
+    assert_eq!(std::fs::read(&by_run).unwrap(), std::fs::read(&by_predict).unwrap());
+    let (header, rows) = csv_header_and_rows(&by_predict);
+    assert_eq!(rows.len(), 11_104);
+    assert_eq!(rows[0][column(&header, "period_end")], "2001-08-31");
+    // A summary per quarter does not go with a yearly model, and a continuous-time command says
+    // where a BG/BB model file goes.
+    let quarterly = dir.join("quarterly.csv");
+    let r = clv(&[
+        &["summarize", s(&log), "--period", "quarter", "-o", s(&quarterly)][..],
+        &end,
+    ]
+    .concat());
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&[
+        "predict",
+        s(&quarterly),
+        "--model-file",
+        s(&model),
+        "-o",
+        s(&by_predict),
+    ]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("period") && r.stderr.contains("per quarter, the model per year"),
+        "{}",
+        r.stderr
+    );
+    let r = clv(&["report", s(&summary), "--model-file", s(&model), "--report-dir", s(&dir)]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("a BG/BB model of discrete opportunities"),
+        "{}",
+        r.stderr
+    );
+}

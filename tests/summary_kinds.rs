@@ -94,7 +94,8 @@ fn a_yearly_log_gives_opportunities_by_hand() {
             "frequency_holdout",
             "periods_holdout",
             "first_purchase",
-            "period"
+            "period",
+            "period_end"
         ]
     );
 }

@@ -2,10 +2,13 @@
 //! period, fits BG/BB (and Gamma-Gamma where there are amounts), forecasts each customer, prints
 //! the fit and the top customers, and writes the predictions and the value report.
 
+use super::predict::PredictArgs;
 use super::run::RunArgs;
 use super::sibling_path;
-use crate::data::discrete::{summarize_discrete, DiscreteSummaryOptions};
+use super::ForecastArgs;
+use crate::data::discrete::{summarize_discrete, DiscreteSummary, DiscreteSummaryOptions};
 use crate::data::io::{write_table, write_text};
+use crate::data::period::Period;
 use crate::data::summary::CustomerSummary as _;
 use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
@@ -13,8 +16,9 @@ use crate::decisions::decide;
 use crate::error::{ClvError, Result};
 use crate::fitting::{fit_bg_bb, fit_spend_to};
 use crate::forecast::discrete::{forecast_discrete, periods_in_months};
-use crate::forecast::{annual_rate, CLV};
+use crate::forecast::{annual_rate, ForecastOptions, CLV};
 use crate::mle::FitOptions;
+use crate::model_file::BgBbModels;
 use crate::report::{bg_bb_report, top_customers};
 
 pub fn run_bg_bb(args: RunArgs) -> Result<()> {
@@ -27,10 +31,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     })?;
     let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
     let output = super::run::checked_outputs(&args)?;
-    // The horizon and the CLV count opportunities: 12 months are 12 months, 4 quarters or 1 year.
-    let mut options = args.forecast.options(TimeUnit::Months)?;
-    let clv_periods = periods_in_months(f64::from(options.clv_months), period);
-    options.horizon = args.forecast.horizon.unwrap_or(f64::from(clv_periods));
+    let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.log.display()));
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
@@ -66,15 +67,10 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
         bg_bb_report(&purchase, period, gamma_gamma.as_ref(), skipped.as_deref())
     );
     if let Some(path) = &args.model_output {
-        let record = serde_json::json!({
-            "model": "bg_bb",
-            "period": period,
-            "clv_version": env!("CARGO_PKG_VERSION"),
-            "purchase": purchase,
-            "gamma_gamma": gamma_gamma,
-        });
-        let text = serde_json::to_string_pretty(&record).map_err(|e| ClvError::InvalidArgument(e.to_string()))?;
-        write_text(path, &text)?;
+        write_text(
+            path,
+            &BgBbModels::new(period, purchase.clone(), gamma_gamma.clone()).to_json()?,
+        )?;
     }
     let forecasting = progress.step("forecasting each customer");
     let spend_params = gamma_gamma.as_ref().map(|g| &g.fit.params);
@@ -82,21 +78,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     drop(forecasting);
     say!();
     say_part!("{}", top_customers(&summary, &forecasts, args.top));
-    let per_period = (1.0 + options.monthly_discount_rate).powf(period.months()) - 1.0;
-    let periods = |k: f64| match k == 1.0 {
-        true => format!("1 {period}"),
-        false => format!("{k} {period}s"),
-    };
-    say!(
-        "CLV: {} months = {} of transactions, discounted at {:.4}% per {period} ({:.2}% a year), margin {}% of \
-         spend; expected_purchases over {}",
-        options.clv_months,
-        periods(f64::from(clv_periods)),
-        100.0 * per_period,
-        100.0 * annual_rate(options.monthly_discount_rate),
-        100.0 * options.margin,
-        periods(options.horizon)
-    );
+    say!("{}", settings(&options, clv_periods, period));
     say!();
     let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&summary, &forecasts, &args.decisions.options())?),
@@ -126,5 +108,64 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     }
     write_table(&mut frame, &output)?;
     say!("wrote {customers} predictions to {}", output.display());
+    Ok(())
+}
+
+/// The forecast settings of BG/BB, whose horizon and CLV count opportunities: 12 months are 12
+/// monthly opportunities, 4 quarterly or 1 yearly. Also the opportunities the CLV counts.
+fn opportunity_options(forecast: &ForecastArgs, period: Period) -> Result<(ForecastOptions, u32)> {
+    let mut options = forecast.options(TimeUnit::Months)?;
+    let clv_periods = periods_in_months(f64::from(options.clv_months), period);
+    options.horizon = forecast.horizon.unwrap_or(f64::from(clv_periods));
+    Ok((options, clv_periods))
+}
+
+/// The settings a BG/BB forecast used, in one line.
+fn settings(options: &ForecastOptions, clv_periods: u32, period: Period) -> String {
+    let per_period = (1.0 + options.monthly_discount_rate).powf(period.months()) - 1.0;
+    let periods = |k: f64| match k == 1.0 {
+        true => format!("1 {period}"),
+        false => format!("{k} {period}s"),
+    };
+    format!(
+        "CLV: {} months = {} of transactions, discounted at {:.4}% per {period} ({:.2}% a year), margin {}% of \
+         spend; expected_purchases over {}",
+        options.clv_months,
+        periods(f64::from(clv_periods)),
+        100.0 * per_period,
+        100.0 * annual_rate(options.monthly_discount_rate),
+        100.0 * options.margin,
+        periods(options.horizon)
+    )
+}
+
+/// `clv predict SUMMARY --model-file BG_BB.json`: forecasts each customer of a discrete summary
+/// (`clv summarize LOG --period P`) with a stored BG/BB fit, and adds the decision columns.
+pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
+    let period = models.period;
+    let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
+    let progress = super::Progress::new();
+    let reading = progress.step(&format!("reading {}", args.rfm.display()));
+    let summary = DiscreteSummary::read(&args.rfm, period)?;
+    drop(reading);
+    let forecasting = progress.step("forecasting each customer");
+    let spend = models.gamma_gamma.as_ref().map(|g| &g.fit.params);
+    let forecasts = forecast_discrete(&models.purchase.params, spend, &summary, &options)?;
+    drop(forecasting);
+    let decisions = match forecasts.column(CLV) {
+        Some(_) if forecasts.unvalued() == 0 => Some(decide(&summary, &forecasts, &args.decisions.options())?),
+        _ => {
+            eprintln!("note: no spend model or no monetary_value column: no clv or decision columns");
+            None
+        }
+    };
+    let customers = summary.len();
+    let mut frame = forecasts.into_frame(summary)?;
+    if let Some(decisions) = decisions {
+        decisions.add_columns(&mut frame)?;
+    }
+    write_table(&mut frame, &args.output)?;
+    say!("{}", settings(&options, clv_periods, period));
+    say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
 }

@@ -13,16 +13,17 @@ use crate::error::{ClvError, Result};
 use crate::fitting::fit_models_using;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
-use crate::model_file::FittedModels;
+use crate::model_file::ModelFile;
 use crate::registry::PurchaseModelKind;
 use crate::report::{fit_report, spend_tail_note};
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("models").required(true).args(["model_file", "model"])))]
 pub struct PredictArgs {
-    /// RFM table from `clv summarize` (CSV or Parquet)
+    /// RFM table from `clv summarize` (CSV or Parquet); for a BG/BB model file, the discrete
+    /// summary of `clv summarize --period P`
     pub rfm: PathBuf,
-    /// Fitted model file from `clv fit` (or `clv run --model-output`)
+    /// Fitted model file from `clv fit` (or `clv run --model-output`, BG/BB's too)
     #[arg(long)]
     pub model_file: Option<PathBuf>,
     /// Or: the purchase model to fit on this table first (with Gamma-Gamma for spend), as in
@@ -51,7 +52,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
     inputs.extend(args.model_file.as_deref());
     refuse_output_onto_input(&args.output, &inputs)?;
     // A model file is read first: it is small, and a wrong one should not wait for a large table.
-    let from_file = args.model_file.as_deref().map(FittedModels::read).transpose()?;
+    let from_file = match args.model_file.as_deref().map(ModelFile::read).transpose()? {
+        Some(ModelFile::BgBb(models)) => return super::discrete::predict_bg_bb(&args, models),
+        Some(ModelFile::Purchase(models)) => Some(models),
+        None => None,
+    };
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.rfm.display()));
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;

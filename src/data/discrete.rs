@@ -22,7 +22,7 @@ use polars::prelude::*;
 use super::conventions::mean_or_zero;
 use super::io::{column_names, require_column, scan_table};
 use super::period::Period;
-use super::rfm::{per_customer, CustomerIds};
+use super::rfm::{date_column, numeric_column, per_customer, CustomerIds};
 use super::summary::{CustomerSummary, SummaryKind};
 use super::transactions::{epoch_days, from_epoch_days, Transactions};
 use crate::error::{ClvError, PolarsContext, Result};
@@ -238,6 +238,117 @@ pub fn transactions_by_period(log: &Transactions, options: &DiscreteSummaryOptio
 }
 
 impl DiscreteSummary {
+    /// Reads a discrete summary as `to_frame` writes it — customer_id, frequency, recency,
+    /// periods, [monetary_value], first_purchase, [period], [period_end] — for opportunities of
+    /// `period` (a `period` column, if any, must say the same). Without `period_end` the
+    /// histories are taken to run to the end of the last period any customer's opportunities
+    /// reach (first purchase's period + periods).
+    pub fn read(path: &Path, period: Period) -> Result<Self> {
+        let mut lf = scan_table(path)?;
+        let available = column_names(&mut lf, path)?;
+        for name in ["customer_id", "frequency", "recency", "periods", "first_purchase"] {
+            require_column(path, &available, name)?;
+        }
+        let frame = lf.collect().context(|| format!("reading {}", path.display()))?;
+        if frame.height() == 0 {
+            return Err(ClvError::EmptyInput {
+                path: path.to_path_buf(),
+            });
+        }
+        if available.iter().any(|c| c == "period") {
+            let ctx = || format!("reading column 'period' of {}", path.display());
+            let names = frame
+                .column("period")
+                .and_then(|c| c.cast(&DataType::String))
+                .context(ctx)?;
+            let mismatch = names
+                .str()
+                .context(ctx)?
+                .iter()
+                .enumerate()
+                .find(|(_, v)| *v != Some(period.name()))
+                .map(|(i, v)| (i, v.unwrap_or("(nothing)").to_string()));
+            if let Some((i, other)) = mismatch {
+                return Err(ClvError::BadValue {
+                    path: path.to_path_buf(),
+                    column: "period".into(),
+                    row: i + 1,
+                    message: format!("the table counts opportunities per {other}, the model per {period}"),
+                });
+            }
+        }
+        let customer_id = CustomerIds::from_column(
+            frame
+                .column("customer_id")
+                .context(|| format!("reading {}", path.display()))?,
+        )
+        .context(|| format!("reading {}", path.display()))?;
+        let whole = |name: &str| -> Result<Vec<u32>> {
+            numeric_column(&frame, path, name)?
+                .into_iter()
+                .enumerate()
+                .map(
+                    |(i, v)| match v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
+                        true => Ok(v as u32),
+                        false => Err(ClvError::BadValue {
+                            path: path.to_path_buf(),
+                            column: name.to_string(),
+                            row: i + 1,
+                            message: format!("expected a whole number ≥ 0, found {v}"),
+                        }),
+                    },
+                )
+                .collect()
+        };
+        let (frequency, recency, periods) = (whole("frequency")?, whole("recency")?, whole("periods")?);
+        let monetary_value = match available.iter().any(|c| c == "monetary_value") {
+            true => Some(numeric_column(&frame, path, "monetary_value")?),
+            false => None,
+        };
+        if let Some((i, m)) = monetary_value.iter().flatten().enumerate().find(|(_, m)| **m < 0.0) {
+            return Err(ClvError::BadValue {
+                path: path.to_path_buf(),
+                column: "monetary_value".into(),
+                row: i + 1,
+                message: format!("monetary value {m} is negative"),
+            });
+        }
+        let first_purchase = date_column(&frame, path, "first_purchase")?;
+        let rows = (0..frequency.len()).map(|i| DiscreteRow {
+            x: frequency[i],
+            t_x: recency[i],
+            n: periods[i],
+            weight: 1.0,
+        });
+        DiscreteHistories::from_rows(rows).map_err(|(row, message)| ClvError::BadValue {
+            path: path.to_path_buf(),
+            column: "frequency, recency, periods".into(),
+            row: row + 1,
+            message,
+        })?;
+        let period_end = match available.iter().any(|c| c == "period_end") {
+            true => date_column(&frame, path, "period_end")?.into_iter().max().unwrap_or(0),
+            false => {
+                let last = (0..frequency.len())
+                    .map(|i| period.index(first_purchase[i]) + periods[i] as i32)
+                    .max()
+                    .unwrap_or(0);
+                period.start(last + 1) - 1
+            }
+        };
+        Ok(Self {
+            customer_id,
+            frequency,
+            recency,
+            periods,
+            monetary_value,
+            holdout: None,
+            first_purchase,
+            period,
+            period_end,
+        })
+    }
+
     /// The distinct (x, t_x, n) with their customer counts, as a model fits them.
     pub fn histories(&self) -> Result<DiscreteHistories> {
         let rows = (0..self.len()).map(|i| DiscreteRow {
@@ -252,7 +363,8 @@ impl DiscreteSummary {
     }
 
     /// The table `clv` writes: customer_id, frequency, recency, periods, [monetary_value],
-    /// [frequency_holdout, periods_holdout], first_purchase, period.
+    /// [frequency_holdout, periods_holdout], first_purchase, period, period_end (the last day the
+    /// histories run to).
     pub fn to_frame(&self) -> Result<DataFrame> {
         let ctx = || "building the discrete summary".to_string();
         let integers =
@@ -280,6 +392,11 @@ impl DiscreteSummary {
             Scalar::from(PlSmallStr::from_static(self.period.name())),
             self.len(),
         ));
+        columns.push(
+            Column::new_scalar("period_end".into(), Scalar::from(self.period_end), self.len())
+                .cast(&DataType::Date)
+                .context(ctx)?,
+        );
         DataFrame::new_infer_height(columns).context(ctx)
     }
 }

@@ -591,7 +591,7 @@ impl RfmTable {
 }
 
 /// A column as finite f64 values; a value that is not a finite number is an error naming its row.
-fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f64>> {
+pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f64>> {
     let ctx = || format!("reading column '{name}' of {}", source.display());
     let raw = frame.column(name).context(ctx)?;
     let values = raw.cast(&DataType::Float64).context(ctx)?;
@@ -616,7 +616,7 @@ fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f6
 
 /// A column of dates (Date, or ISO text) as days since 1970-01-01; a value that is not a date is
 /// an error naming its row.
-fn date_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i32>> {
+pub(super) fn date_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i32>> {
     let ctx = || format!("reading column '{name}' of {}", source.display());
     let raw = frame.column(name).context(ctx)?;
     let as_date = match raw.dtype() {
