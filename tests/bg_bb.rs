@@ -537,7 +537,14 @@ fn a_bg_bb_model_file_forecasts_a_summary_as_run_did() {
         "{}",
         r.stderr
     );
-    let r = clv(&["report", s(&summary), "--model-file", s(&model), "--report-dir", s(&dir)]);
+    let r = clv(&[
+        "report",
+        s(&summary),
+        "--model-file",
+        s(&model),
+        "--report-dir",
+        s(&dir),
+    ]);
     assert!(
         r.code == Some(1) && r.stderr.contains("a BG/BB model of discrete opportunities"),
         "{}",

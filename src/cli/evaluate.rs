@@ -31,6 +31,8 @@ pub enum ModelChoice {
     All,
     /// BG/BB, on discrete opportunities (`--period`): evaluated alone.
     BgBb,
+    /// sBG, on subscriptions (`--calibration-periods`): evaluated alone.
+    Sbg,
 }
 
 /// Every registered model, then "all".
@@ -38,7 +40,7 @@ static MODEL_CHOICES: LazyLock<Vec<ModelChoice>> = LazyLock::new(|| {
     PURCHASE_MODELS
         .iter()
         .map(|&k| ModelChoice::One(k))
-        .chain([ModelChoice::All, ModelChoice::BgBb])
+        .chain([ModelChoice::All, ModelChoice::BgBb, ModelChoice::Sbg])
         .collect()
 });
 
@@ -54,6 +56,10 @@ impl ValueEnum for ModelChoice {
             Self::BgBb => Some(PossibleValue::new(super::BG_BB_NAME).help(
                 "BG/BB (Fader, Hardie & Shang 2010), one opportunity per --period; evaluated alone, with the \
                  paper's figures",
+            )),
+            Self::Sbg => Some(PossibleValue::new("sbg").help(
+                "sBG retention (Fader & Hardie 2007) of a survival table or subscription log: fitted on tenures \
+                 1..=--calibration-periods, projected over the later ones",
             )),
         }
     }
@@ -83,19 +89,33 @@ pub struct EvaluateArgs {
     pub observation_end: Option<NaiveDate>,
     /// Last day of the calibration period (YYYY-MM-DD): the models are fitted on the purchases up
     /// to it and checked on the ones after it
-    #[arg(long)]
-    pub calibration_end: NaiveDate,
+    #[arg(long, required_unless_present = "calibration_periods")]
+    pub calibration_end: Option<NaiveDate>,
     /// With --model bg-bb: the opportunity, one calendar period (a yearly drive: year); the
-    /// calibration and the holdout count the periods complete by their ends
+    /// calibration and the holdout count the periods complete by their ends. With --model sbg:
+    /// the renewal period [default there: month]
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub period: Option<Period>,
+    /// With --model sbg: fit on tenures 1..=K (a subscription seen longer counts as still active
+    /// after K) and set the projection beside the actual survival after K, with each model's
+    /// error; the same as `clv retention --calibration-periods K`
+    #[arg(long, value_name = "K", conflicts_with = "calibration_end")]
+    pub calibration_periods: Option<u32>,
 }
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
-    let calibration_end = args.calibration_end;
+    if args.model.contains(&ModelChoice::Sbg) {
+        return evaluate_sbg(args);
+    }
+    let Some(calibration_end) = args.calibration_end else {
+        return Err(ClvError::InvalidArgument(
+            "--calibration-periods is sBG's holdout (--model sbg); the purchase models need --calibration-end DATE"
+                .into(),
+        ));
+    };
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
     if args.model.contains(&ModelChoice::BgBb) {
-        return evaluate_bg_bb(args, options);
+        return evaluate_bg_bb(args, calibration_end, options);
     }
     if args.period.is_some() {
         return Err(ClvError::InvalidArgument(
@@ -109,7 +129,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         let add: &[PurchaseModelKind] = match choice {
             ModelChoice::One(kind) => std::slice::from_ref(kind),
             ModelChoice::All => &PURCHASE_MODELS,
-            ModelChoice::BgBb => &[],
+            ModelChoice::BgBb | ModelChoice::Sbg => &[],
         };
         for k in add {
             if !kinds.contains(k) {
@@ -150,14 +170,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 }
 
 /// `clv evaluate LOG --model bg-bb --period P --calibration-end DATE`.
-fn evaluate_bg_bb(args: EvaluateArgs, options: FitOptions) -> Result<()> {
-    if args.model.len() > 1 {
-        return Err(ClvError::InvalidArgument(
-            "bg-bb is evaluated alone: it reads discrete opportunities, the other models continuous time, so \
-             their fits cannot be compared on one likelihood; run evaluate once for each"
-                .into(),
-        ));
-    }
+fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOptions) -> Result<()> {
+    alone(&args, super::BG_BB_NAME)?;
     let period = args.period.ok_or_else(|| {
         ClvError::InvalidArgument(
             "BG/BB counts opportunities to buy: give the opportunity's period, --period day, week, month, quarter \
@@ -177,7 +191,7 @@ fn evaluate_bg_bb(args: EvaluateArgs, options: FitOptions) -> Result<()> {
     let summary_options = DiscreteSummaryOptions {
         period,
         observation_end: args.observation_end,
-        calibration_end: Some(args.calibration_end),
+        calibration_end: Some(calibration_end),
     };
     let summary = summarize_discrete(&log, &summary_options)?;
     let by_period = transactions_by_period(&log, &summary_options)?;
@@ -199,4 +213,40 @@ fn evaluate_bg_bb(args: EvaluateArgs, options: FitOptions) -> Result<()> {
     let written = write_discrete_evaluation(&dir, &evaluation, &summary)?;
     say!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());
     Ok(())
+}
+
+/// BG/BB and sBG are evaluated alone: their likelihoods count opportunities or renewals, not
+/// purchases in continuous time, so they cannot be compared with the others on one scale.
+fn alone(args: &EvaluateArgs, name: &str) -> Result<()> {
+    match args.model.len() > 1 {
+        true => Err(ClvError::InvalidArgument(format!(
+            "{name} is evaluated alone: its likelihood is not on the other models' scale, so their fits cannot be \
+             compared; run evaluate once for each"
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// `clv evaluate INPUT --model sbg --calibration-periods K [--period P]`: the retention report of
+/// `clv retention --calibration-periods K`, into the evaluation's folder.
+fn evaluate_sbg(args: EvaluateArgs) -> Result<()> {
+    alone(&args, "sbg")?;
+    let Some(k) = args.calibration_periods else {
+        return Err(ClvError::InvalidArgument(
+            "sBG is fitted on tenures 1..=K and checked on the later ones: give --calibration-periods K".into(),
+        ));
+    };
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
+    super::retention::evaluate(super::retention::RetentionEvaluation {
+        input: args.log,
+        period: args.period.unwrap_or(Period::Month),
+        calibration_periods: k,
+        observation_end: args.observation_end,
+        customer_col: args.log_args.customer_col,
+        date_format: args.log_args.date_format,
+        report_dir,
+    })
 }

@@ -35,8 +35,9 @@ pub struct RetentionArgs {
     /// anniversaries; for a survival table, the length of its periods (for discounting)
     #[arg(long, value_enum, default_value_t = Period::Month)]
     pub period: Period,
-    /// Fit on periods 1..=K only; later periods of a survival table are a holdout, shown next to
-    /// the projection [default: every period observed]
+    /// Fit on periods 1..=K only: a subscription seen longer counts as still active after K, and
+    /// the later periods are a holdout, shown next to the projection with the error of each
+    /// model [default: every period observed]
     #[arg(long)]
     pub calibration_periods: Option<u32>,
     /// Periods projected beyond the last one observed, and the horizon of expected_renewals
@@ -136,7 +137,7 @@ pub fn run(args: RetentionArgs) -> Result<()> {
     let fit_options = FitOptions::default();
     let mut lf = scan_table(&args.input)?;
     let columns = column_names(&mut lf, &args.input)?;
-    let is_table = columns.iter().any(|c| c == "period") && columns.iter().any(|c| c == "active");
+    let is_table = is_survival_table(&columns);
     let report_dir = args
         .report_dir
         .clone()
@@ -261,6 +262,11 @@ fn log_cohorts(
     drop(reading);
     let histories = summary.histories()?;
     let observed = summary.duration.iter().copied().max().unwrap_or(0);
+    let k = args.calibration_periods.unwrap_or(observed).min(observed);
+    let fitted = match k < observed {
+        true => histories.censored_at(k),
+        false => histories.clone(),
+    };
     say!(
         "{}: {} subscriptions, {} still active, {} cohort{} ({}); renewal period: {}",
         args.input.display(),
@@ -277,8 +283,11 @@ fn log_cohorts(
             summary.started_after_observation_end
         );
     }
+    if k < observed {
+        say!("fitted on tenures 1–{k} {}s; later ones are a holdout", args.period);
+    }
     let fitting = progress.step("fitting sBG per cohort");
-    let fits = fit_retention(&histories, fit_options)?;
+    let fits = fit_retention(&fitted, fit_options)?;
     drop(fitting);
     let models: Vec<Retention> = fits.iter().map(|f| f.sbg.params).collect();
     let forecasts = forecast_subscribers(&summary, histories.cohorts(), &models, options)?;
@@ -294,7 +303,7 @@ fn log_cohorts(
                 fit,
                 &histories,
                 c as u32,
-                observed,
+                k,
                 observed,
                 active,
                 &groups,
@@ -409,4 +418,54 @@ fn groups_unit(groups: &[(u32, f64)], active: f64) -> f64 {
         true => groups.iter().map(|g| g.1).sum::<f64>() / active,
         false => 1.0,
     }
+}
+
+/// `clv evaluate --model sbg`: what `clv retention --calibration-periods K` reports, with the
+/// evaluation's inputs; a subscription log's forecasts go into the report folder.
+pub struct RetentionEvaluation {
+    pub input: PathBuf,
+    pub period: Period,
+    pub calibration_periods: u32,
+    pub observation_end: Option<NaiveDate>,
+    pub customer_col: String,
+    pub date_format: Option<String>,
+    pub report_dir: PathBuf,
+}
+
+pub fn evaluate(e: RetentionEvaluation) -> Result<()> {
+    let is_log = !is_survival_table(&column_names(&mut scan_table(&e.input)?, &e.input)?);
+    run(RetentionArgs {
+        output: is_log.then(|| e.report_dir.join("subscriber_forecasts.csv")),
+        input: e.input,
+        period: e.period,
+        calibration_periods: Some(e.calibration_periods),
+        horizon: 5,
+        discount: defaults()?,
+        margin: 1.0,
+        price: None,
+        report_dir: Some(e.report_dir),
+        observation_end: e.observation_end,
+        customer_col: e.customer_col,
+        start_col: "start".into(),
+        end_col: "end".into(),
+        price_col: None,
+        cohort_col: None,
+        date_format: e.date_format,
+        at_risk: 10,
+        decisions: defaults()?,
+    })
+}
+
+/// A survival table has period and active columns; anything else is read as a subscription log.
+fn is_survival_table(columns: &[String]) -> bool {
+    columns.iter().any(|c| c == "period") && columns.iter().any(|c| c == "active")
+}
+
+/// A group of options at the defaults its `--help` states.
+fn defaults<T: clap::Args + clap::FromArgMatches>() -> Result<T> {
+    let command = T::augment_args(clap::Command::new("clv"));
+    let matches = command
+        .try_get_matches_from(["clv"])
+        .map_err(|e| ClvError::InvalidArgument(e.to_string()))?;
+    T::from_arg_matches(&matches).map_err(|e| ClvError::InvalidArgument(e.to_string()))
 }

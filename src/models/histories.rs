@@ -271,6 +271,22 @@ impl SurvivalHistories {
         &self.cohorts
     }
 
+    /// The histories as they were seen after `periods` periods: a longer one is still a customer
+    /// then (censored at `periods`), whether or not she churned later. Fitting on them keeps
+    /// the later periods as a holdout.
+    pub fn censored_at(&self, periods: u32) -> Self {
+        let rows = self.rows.iter().map(|r| match r.duration > periods {
+            true => SurvivalRow {
+                duration: periods,
+                churned: false,
+                ..*r
+            },
+            false => *r,
+        });
+        // The rows were valid and censoring keeps them so (a censored row may have duration 0).
+        Self::from_rows(self.cohorts.clone(), rows).unwrap_or_else(|_| self.clone())
+    }
+
     /// The distinct histories, in first-seen order.
     pub fn rows(&self) -> &[SurvivalRow] {
         &self.rows
@@ -386,6 +402,22 @@ mod tests {
         assert_eq!(h.active_after(0, 8), None);
         let rising = SurvivalHistories::from_survival(vec![("x".into(), vec![10.0, 8.0, 9.0])]).unwrap_err();
         assert_eq!(rising.0, 2);
+    }
+
+    #[test]
+    fn histories_censored_at_k_periods_are_the_table_cut_after_k() {
+        // The regular cohort's table to year 7, censored at year 4, is its table to year 4:
+        // 1000, 631, 468, 382, 326, with the 326 still there censored at 4.
+        let active = vec![1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0];
+        let h = SurvivalHistories::from_survival(vec![("regular".into(), active.clone())]).unwrap();
+        let cut = SurvivalHistories::from_survival(vec![("regular".into(), active[..5].to_vec())]).unwrap();
+        let sorted = |h: &SurvivalHistories| {
+            let mut rows: Vec<(u32, bool, f64)> = h.rows().iter().map(|r| (r.duration, r.churned, r.weight)).collect();
+            rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            rows
+        };
+        assert_eq!(sorted(&h.censored_at(4)), sorted(&cut));
+        assert_eq!(sorted(&h.censored_at(7)), sorted(&h));
     }
 
     #[test]

@@ -40,6 +40,38 @@ pub struct BaseValue {
     pub in_money: bool,
 }
 
+/// How far a cohort's projected survival was from the actual in the holdout: the observed periods
+/// after those fitted.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct HoldoutError {
+    pub first_period: u32,
+    pub last_period: u32,
+    /// Mean |actual − projected| survival over those periods, as a share (0.01 = 1 point).
+    pub sbg: f64,
+    pub constant: f64,
+}
+
+impl CohortReport {
+    /// The holdout's survival error by sBG and by constant retention; `None` without a holdout.
+    pub fn holdout_error(&self) -> Option<HoldoutError> {
+        let holdout: Vec<(u32, f64, f64, f64)> = self
+            .projection
+            .iter()
+            .zip(&self.constant_survival)
+            .filter(|(p, _)| p.period > self.calibration_periods)
+            .filter_map(|(p, &k)| Some((p.period, p.actual_survival?, p.model_survival, k)))
+            .collect();
+        let (first, last) = (holdout.first()?.0, holdout.last()?.0);
+        let n = holdout.len() as f64;
+        Some(HoldoutError {
+            first_period: first,
+            last_period: last,
+            sbg: holdout.iter().map(|h| (h.1 - h.2).abs()).sum::<f64>() / n,
+            constant: holdout.iter().map(|h| (h.1 - h.3).abs()).sum::<f64>() / n,
+        })
+    }
+}
+
 fn parameters(model: &Retention) -> String {
     match *model {
         Retention::Beta { gamma, delta } => format!("gamma {gamma:.4}, delta {delta:.4}"),
@@ -131,6 +163,19 @@ pub fn retention_report_text(cohorts: &[CohortReport], period: &str, settings: &
             .any(|p| p.period > c.calibration_periods && p.actual_survival.is_some())
     }) {
         let _ = writeln!(s, "  (* a holdout period: observed, not fitted)");
+    }
+    for c in cohorts {
+        if let Some(e) = c.holdout_error() {
+            let _ = writeln!(
+                s,
+                "  {}: holdout periods {}–{}, mean absolute error of survival: sBG {:.2} points, constant retention {:.2}",
+                c.fit.cohort,
+                e.first_period,
+                e.last_period,
+                100.0 * e.sbg,
+                100.0 * e.constant
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -241,6 +286,7 @@ pub fn write_retention_report(dir: &Path, cohorts: &[CohortReport], period: &str
                 "cohort": c.fit.cohort,
                 "period": period,
                 "calibration_periods": c.calibration_periods,
+                "holdout_error": c.holdout_error(),
                 "sbg": c.fit.sbg,
                 "constant_retention": c.fit.constant,
             })
