@@ -22,13 +22,7 @@ use crate::model_file::BgBbModels;
 use crate::report::{bg_bb_report, top_customers};
 
 pub fn run_bg_bb(args: RunArgs) -> Result<()> {
-    let period = args.opportunity.ok_or_else(|| {
-        ClvError::InvalidArgument(
-            "BG/BB counts opportunities to buy: give the opportunity's period, --period day, week, month, quarter or \
-             year (a yearly drive: year)"
-                .into(),
-        )
-    })?;
+    let period = opportunity(args.opportunity)?;
     let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
     let output = super::run::checked_outputs(&args)?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
@@ -168,4 +162,15 @@ pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     say!("{}", settings(&options, clv_periods, period));
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
+}
+
+/// BG/BB's opportunity, which it cannot do without.
+pub(super) fn opportunity(period: Option<Period>) -> Result<Period> {
+    period.ok_or_else(|| {
+        ClvError::InvalidArgument(
+            "BG/BB counts opportunities to buy: give the opportunity's period, --period day, week, month, quarter or \
+             year (a yearly drive: year)"
+                .into(),
+        )
+    })
 }

@@ -172,13 +172,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 /// `clv evaluate LOG --model bg-bb --period P --calibration-end DATE`.
 fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOptions) -> Result<()> {
     alone(&args, super::BG_BB_NAME)?;
-    let period = args.period.ok_or_else(|| {
-        ClvError::InvalidArgument(
-            "BG/BB counts opportunities to buy: give the opportunity's period, --period day, week, month, quarter \
-             or year (a yearly drive: year)"
-                .into(),
-        )
-    })?;
+    let period = super::discrete::opportunity(args.period)?;
     let dir = args
         .report_dir
         .clone()

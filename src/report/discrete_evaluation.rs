@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::evaluation::{write_fit, write_json_and_text};
+use super::evaluation::{write_fit, write_holdout, write_json_and_text};
 use crate::data::discrete::DiscreteSummary;
 use crate::data::io::write_table;
 use crate::error::Result;
@@ -21,19 +21,11 @@ pub fn discrete_evaluation_report(ev: &DiscreteEvaluation) -> String {
     );
     let _ = writeln!(s, "\nBG/BB ({} customers)", ev.fit.n_customers);
     write_fit(&mut s, &ev.fit);
-    let _ = writeln!(
-        s,
-        "  holdout transactions: actual {}, model {:.1} ({:+.1}%); customers buying: actual {}, model {:.1}",
+    write_holdout(
+        &mut s,
+        &ev.holdout,
         ev.holdout_transactions,
-        ev.holdout.predicted_transactions,
-        100.0 * (ev.holdout.predicted_transactions / ev.holdout_transactions as f64 - 1.0),
         ev.holdout_customers_with_purchases,
-        ev.holdout.predicted_customers_with_purchases
-    );
-    let _ = writeln!(
-        s,
-        "  per customer: MAE {:.4}, RMSE {:.4}, correlation {:.4}",
-        ev.holdout.mean_absolute_error, ev.holdout.root_mean_squared_error, ev.holdout.correlation
     );
     let _ = writeln!(
         s,

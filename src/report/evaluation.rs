@@ -36,6 +36,28 @@ pub(super) fn write_fit(s: &mut String, fit: &crate::evaluate::FitSummary) {
     }
 }
 
+/// A model's holdout accuracy against the actual transactions and buyers, in two lines.
+pub(super) fn write_holdout(
+    s: &mut String,
+    holdout: &crate::evaluate::HoldoutAccuracy,
+    transactions: u64,
+    buyers: u64,
+) {
+    let _ = writeln!(
+        s,
+        "  holdout transactions: actual {transactions}, model {:.1} ({:+.1}%); customers buying: actual {buyers}, \
+         model {:.1}",
+        holdout.predicted_transactions,
+        100.0 * (holdout.predicted_transactions / transactions as f64 - 1.0),
+        holdout.predicted_customers_with_purchases
+    );
+    let _ = writeln!(
+        s,
+        "  per customer: MAE {:.4}, RMSE {:.4}, correlation {:.4}",
+        holdout.mean_absolute_error, holdout.root_mean_squared_error, holdout.correlation
+    );
+}
+
 /// The holdout evaluation as text: per model the fit, the calibration histogram with its
 /// chi-square, the holdout accuracy and the conditional expectations, then the spend model and
 /// the comparison across models.
@@ -60,19 +82,11 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             "  calibration repeat transactions: actual {}, model {:.1}",
             a.calibration_repeat_transactions, m.predicted_calibration_repeat_transactions
         );
-        let _ = writeln!(
-            s,
-            "  holdout transactions: actual {}, model {:.1} ({:+.1}%); customers buying: actual {}, model {:.1}",
+        write_holdout(
+            &mut s,
+            &m.holdout,
             a.holdout_transactions,
-            m.holdout.predicted_transactions,
-            100.0 * (m.holdout.predicted_transactions / a.holdout_transactions as f64 - 1.0),
             a.holdout_customers_with_purchases,
-            m.holdout.predicted_customers_with_purchases
-        );
-        let _ = writeln!(
-            s,
-            "  per customer: MAE {:.4}, RMSE {:.4}, correlation {:.4}",
-            m.holdout.mean_absolute_error, m.holdout.root_mean_squared_error, m.holdout.correlation
         );
         let _ = writeln!(
             s,
