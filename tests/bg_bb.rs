@@ -515,6 +515,54 @@ fn a_bg_bb_model_file_forecasts_a_summary_as_run_did() {
     let (header, rows) = csv_header_and_rows(&by_predict);
     assert_eq!(rows.len(), 11_104);
     assert_eq!(rows[0][column(&header, "period_end")], "2001-08-31");
+    // clv fit on the summary stores the same fit: predict with it gives the same bytes again.
+    let fitted = dir.join("fitted.json");
+    let r = clv(&[
+        "fit",
+        s(&summary),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "-o",
+        s(&fitted),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["predict", s(&summary), "--model-file", s(&fitted), "-o", s(&by_predict)]);
+    assert!(r.success, "{}", r.stderr);
+    assert_eq!(std::fs::read(&by_run).unwrap(), std::fs::read(&by_predict).unwrap());
+    // And on the papers' weighted histogram, the papers' estimates (no amounts, no spend model).
+    let r = clv(&[
+        "fit",
+        s(&repo("data/donations.csv")),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "-o",
+        s(&fitted),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    for line in [
+        "alpha            1.2035",
+        "delta            2.7834",
+        "log-likelihood -33225.5813",
+    ] {
+        assert!(r.stdout.contains(line), "no '{line}' in:\n{}", r.stdout);
+    }
+    let r = clv(&[
+        "fit",
+        s(&repo("data/donations.csv")),
+        "--model",
+        "bg-bb",
+        "-o",
+        s(&fitted),
+    ]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("give the opportunity's period"),
+        "{}",
+        r.stderr
+    );
     // A summary per quarter does not go with a yearly model, and a continuous-time command says
     // where a BG/BB model file goes.
     let quarterly = dir.join("quarterly.csv");

@@ -1,17 +1,20 @@
-//! `clv fit RFM -o MODEL.json`
+//! `clv fit RFM -o MODEL.json`, and `clv fit SUMMARY --model bg-bb --period P -o MODEL.json`
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::data::io::{refuse_output_onto_input, write_text};
+use crate::data::discrete::{read_discrete_histories, DiscreteSummary};
+use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_text};
+use crate::data::period::Period;
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
-use crate::error::Result;
-use crate::fitting::fit_models_using;
+use crate::error::{ClvError, Result};
+use crate::fitting::{fit_bg_bb, fit_models_using, fit_spend_to};
 use crate::mle::FitOptions;
-use crate::registry::{PurchaseModelKind, BG_NBD};
-use crate::report::fit_report;
+use crate::model_file::BgBbModels;
+use crate::registry::BG_NBD;
+use crate::report::{bg_bb_report, fit_report};
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
@@ -30,18 +33,60 @@ pub struct FitArgs {
     /// limit needs no penalty (the limiting model is reported); use it to shrink on purpose
     #[arg(long, default_value_t = 0.0)]
     pub penalizer: f64,
-    /// Purchase model to fit (Gamma-Gamma is fitted for spend whatever this is)
-    #[arg(long, value_parser = super::model_name_parser(), default_value_t = BG_NBD)]
-    pub model: PurchaseModelKind,
+    /// Purchase model to fit (Gamma-Gamma is fitted for spend whatever this is). bg-bb reads a
+    /// discrete summary (`clv summarize --period P`) or the papers' weighted histogram (frequency,
+    /// recency, periods, weights, as in data/donations.csv)
+    #[arg(long, value_parser = super::RunModelParser, default_value_t = super::RunModel::Continuous(BG_NBD))]
+    pub model: super::RunModel,
+    /// With --model bg-bb: the opportunity, one calendar period (the donations: year)
+    #[arg(long = "period", value_name = "PERIOD", value_enum)]
+    pub opportunity: Option<Period>,
 }
 
 pub fn run(args: FitArgs) -> Result<()> {
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
     refuse_output_onto_input(&args.output, &[&args.rfm])?;
+    let model = match args.model {
+        super::RunModel::BgBb => return fit_bg_bb_to(&args, &options),
+        super::RunModel::Continuous(kind) => kind,
+    };
+    if args.opportunity.is_some() {
+        return Err(ClvError::InvalidArgument(
+            "--period is BG/BB's opportunity: use it with --model bg-bb".into(),
+        ));
+    }
     let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
-    let models = fit_models_using(&rfm, args.model, &options)?;
+    let models = fit_models_using(&rfm, model, &options)?;
     write_text(&args.output, &models.to_json()?)?;
     say_part!("{}", fit_report(&models));
+    say!("wrote {}", args.output.display());
+    Ok(())
+}
+
+/// `clv fit SUMMARY --model bg-bb --period P`: BG/BB on a discrete summary (with Gamma-Gamma where
+/// it has amounts) or on a weighted histogram of histories.
+fn fit_bg_bb_to(args: &FitArgs, options: &FitOptions) -> Result<()> {
+    let period = super::discrete::opportunity(args.opportunity)?;
+    let columns = column_names(&mut scan_table(&args.rfm)?, &args.rfm)?;
+    let (histories, spend) = match columns.iter().any(|c| c == "customer_id") {
+        true => {
+            let summary = DiscreteSummary::read(&args.rfm, period)?;
+            let frequency: Vec<f64> = summary.frequency.iter().map(|&x| f64::from(x)).collect();
+            let spend = fit_spend_to(&frequency, summary.monetary_value.as_deref(), options)?;
+            (summary.histories()?, spend)
+        }
+        false => (
+            read_discrete_histories(&args.rfm)?,
+            (None, Some("a histogram of histories has no amounts".to_string())),
+        ),
+    };
+    let purchase = fit_bg_bb(&histories, options)?;
+    let (gamma_gamma, skipped) = spend;
+    say_part!(
+        "{}",
+        bg_bb_report(&purchase, period, gamma_gamma.as_ref(), skipped.as_deref())
+    );
+    write_text(&args.output, &BgBbModels::new(period, purchase, gamma_gamma).to_json()?)?;
     say!("wrote {}", args.output.display());
     Ok(())
 }
