@@ -377,7 +377,7 @@ pub(crate) fn covariance_from_log_hessian(hessian: &[Vec<f64>], params: &[f64]) 
 }
 
 /// Cholesky factor L of a symmetric positive-definite matrix (A = L Lᵀ); `None` if not SPD.
-fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+pub(crate) fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let k = a.len();
     let mut l = vec![vec![0.0; k]; k];
     for i in 0..k {

@@ -230,6 +230,21 @@ impl PurchaseFit {
         Ok(Self { kind, form, fit, model })
     }
 
+    /// The same model at other parameter values (in `fit.parameter_order`), loaded as this fit's
+    /// form loads its own: how intervals evaluate drawn parameters.
+    pub fn with_values(&self, values: &[f64]) -> Result<Arc<dyn PurchaseModel>> {
+        let named = NamedParams::from_vec(&self.fit.parameter_order, values);
+        (self.form.load)(named.to_json()).map_err(|e| ClvError::Model {
+            model: self.kind.label(),
+            reason: format!("the parameters {values:?} are not a {}: {e}", self.form.tag),
+        })
+    }
+
+    /// The parameters of this fit's form that are probabilities (the rest are positive).
+    pub fn probabilities(&self) -> &'static [&'static str] {
+        self.form.probabilities
+    }
+
     /// The fitted model, for predictions.
     pub fn model(&self) -> &dyn PurchaseModel {
         self.model.as_ref()

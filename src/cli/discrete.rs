@@ -23,6 +23,7 @@ use crate::report::{bg_bb_report, top_customers};
 
 pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     let period = opportunity(args.opportunity)?;
+    args.forecast.interval.refuse("BG/BB")?;
     let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
     let output = super::run::checked_outputs(&args)?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
@@ -137,6 +138,7 @@ fn settings(options: &ForecastOptions, clv_periods: u32, period: Period) -> Stri
 /// (`clv summarize LOG --period P`) with a stored BG/BB fit, and adds the decision columns.
 pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     let period = models.period;
+    args.forecast.interval.refuse("BG/BB")?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.rfm.display()));

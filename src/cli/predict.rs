@@ -11,6 +11,7 @@ use crate::data::TimeUnit;
 use crate::decisions::decide;
 use crate::error::{ClvError, Result};
 use crate::fitting::fit_models_using;
+use crate::forecast::intervals::add_parameter_intervals;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
 use crate::model_file::ModelFile;
@@ -77,9 +78,19 @@ pub fn run(args: PredictArgs) -> Result<()> {
         }
     };
     let options = args.forecast.options(rfm.time_unit)?;
+    let interval = args.forecast.interval.options()?;
     let forecasting = progress.step("forecasting each customer");
-    let forecasts = forecast(&models, &rfm, &options)?;
+    let mut forecasts = forecast(&models, &rfm, &options)?;
     drop(forecasting);
+    let totals = match &interval {
+        Some(interval) => {
+            let drawing = progress.step(&format!("forecasting at {} parameter draws", interval.draws));
+            let totals = add_parameter_intervals(&models, &rfm, &options, interval, &mut forecasts)?;
+            drop(drawing);
+            Some(totals)
+        }
+        None => None,
+    };
     let mut decisions = None;
     if forecasts.column(CLV).is_none() {
         eprintln!("note: no spend model or no monetary_value column: no expected_avg_spend, clv or decision columns");
@@ -103,6 +114,9 @@ pub fn run(args: PredictArgs) -> Result<()> {
     write_table(&mut frame, &args.output)?;
     drop(writing);
     super::echo_forecast_settings(&options, rfm_unit);
+    if let Some(totals) = &totals {
+        super::echo_total_intervals(totals);
+    }
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::decisions::decide;
 use crate::error::ClvError;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
+use crate::forecast::intervals::add_parameter_intervals;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
 use crate::registry::BG_NBD;
@@ -27,8 +28,8 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Also write the fitted model (JSON) here, for `clv predict --model-file` or `clv report`
-    /// (with --model bg-bb: a record of the fit, estimates and covariance, which those commands
-    /// do not read yet)
+    /// (with --model bg-bb: a BG/BB model file, which `clv predict` reads with a summary from
+    /// `clv summarize --period`)
     #[arg(long)]
     pub model_output: Option<PathBuf>,
     /// Folder for the value report (tables and figure) [default: LOG's folder, LOG_report]
@@ -93,6 +94,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     // Money settings that cannot be meant are refused before any work (the summary is in
     // --time-unit, so these are the settings the forecast uses).
     let forecast_options = args.forecast.options(args.period.time_unit)?;
+    let interval = args.forecast.interval.options()?;
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.log.display()));
     let log = Transactions::load(&args.log, &args.log_args.spec())?;
@@ -127,8 +129,17 @@ pub fn run(args: RunArgs) -> Result<()> {
         write_text(path, &models.to_json()?)?;
     }
     let forecasting = progress.step("forecasting each customer");
-    let forecasts = forecast(&models, &rfm, &forecast_options)?;
+    let mut forecasts = forecast(&models, &rfm, &forecast_options)?;
     drop(forecasting);
+    let totals = match &interval {
+        Some(interval) => {
+            let drawing = progress.step(&format!("forecasting at {} parameter draws", interval.draws));
+            let totals = add_parameter_intervals(&models, &rfm, &forecast_options, interval, &mut forecasts)?;
+            drop(drawing);
+            Some(totals)
+        }
+        None => None,
+    };
     timing("forecast");
     let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
@@ -137,6 +148,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     say!();
     say_part!("{}", top_customers(&rfm, &forecasts, args.top));
     super::echo_forecast_settings(&forecast_options, rfm.time_unit);
+    if let Some(totals) = &totals {
+        super::echo_total_intervals(totals);
+    }
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
     }

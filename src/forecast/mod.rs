@@ -10,6 +10,7 @@
 mod continuous;
 pub mod discrete;
 mod engine;
+pub mod intervals;
 pub mod retention;
 
 use polars::prelude::{DataFrame, Float64Chunked, IntoColumn, NewChunkedArray};
@@ -165,13 +166,30 @@ fn percent(fraction: f64, decimals: usize) -> String {
     trimmed(100.0 * fraction, decimals)
 }
 
-/// An interval around a forecast, per customer, written as `{name}_lo` and `{name}_hi`.
+/// An interval around a forecast, per customer, written as columns named after its quantiles:
+/// `clv_q05` and `clv_q95` for a 90% interval, `clv_q02_5` and `clv_q97_5` for 95%.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Interval {
     /// Its probability, e.g. 0.9 for the 5% and 95% quantiles.
     pub level: f64,
     pub lo: Vec<f64>,
     pub hi: Vec<f64>,
+}
+
+impl Interval {
+    /// The names of the bounds of `name`'s interval: `{name}_q{percent}`, the percent with two
+    /// digits before a decimal underscore (5% → 05, 2.5% → 02_5, 97.5% → 97_5).
+    pub fn column_names(&self, name: &str) -> (String, String) {
+        let label = |q: f64| {
+            let shown = trimmed(100.0 * q, 4);
+            let (whole, decimals) = shown.split_once('.').unwrap_or((&shown, ""));
+            match decimals.is_empty() {
+                true => format!("{name}_q{whole:0>2}"),
+                false => format!("{name}_q{whole:0>2}_{decimals}"),
+            }
+        };
+        (label((1.0 - self.level) / 2.0), label((1.0 + self.level) / 2.0))
+    }
 }
 
 /// One forecast per customer, by name.
@@ -265,6 +283,23 @@ impl Forecasts {
         self.entry(name).map(|c| c.values.as_slice())
     }
 
+    /// Sets the interval of the column named `name`; one bound per customer.
+    pub fn set_interval(&mut self, name: &str, interval: Interval) -> Result<()> {
+        let customers = self.customers;
+        let column =
+            self.columns.iter_mut().find(|c| c.name == name).ok_or_else(|| {
+                ClvError::InvalidArgument(format!("no forecast column '{name}' to set an interval on"))
+            })?;
+        if interval.lo.len() != customers || interval.hi.len() != customers {
+            return Err(ClvError::InvalidArgument(format!(
+                "the interval of '{name}' has {} bounds for {customers} customers",
+                interval.lo.len()
+            )));
+        }
+        column.interval = Some(interval);
+        Ok(())
+    }
+
     /// The column named `name` with its interval.
     pub fn entry(&self, name: &str) -> Option<&ForecastColumn> {
         self.columns.iter().find(|c| c.name == name)
@@ -299,9 +334,10 @@ impl Forecasts {
         };
         for column in self.columns.into_iter().filter(|c| c.written) {
             if let Some(interval) = column.interval {
-                columns.push(floats(column.name.clone(), column.values));
-                columns.push(floats(format!("{}_lo", column.name), interval.lo));
-                columns.push(floats(format!("{}_hi", column.name), interval.hi));
+                let (lo, hi) = interval.column_names(&column.name);
+                columns.push(floats(column.name, column.values));
+                columns.push(floats(lo, interval.lo));
+                columns.push(floats(hi, interval.hi));
             } else {
                 columns.push(floats(column.name, column.values));
             }
@@ -355,11 +391,11 @@ mod tests {
                 "T",
                 "p_alive",
                 "clv",
-                "clv_lo",
-                "clv_hi"
+                "clv_q05",
+                "clv_q95"
             ]
         );
-        let clv_hi = frame.column("clv_hi").unwrap().f64().unwrap();
+        let clv_hi = frame.column("clv_q95").unwrap().f64().unwrap();
         assert_eq!(clv_hi.get(0), None);
         assert_eq!(clv_hi.get(1), Some(3.0));
         assert_eq!(frame.column("p_alive").unwrap().null_count(), 0);
@@ -413,6 +449,22 @@ mod tests {
             ..ok
         };
         assert!(yearly_typed_as_monthly.unusual()[0].contains("213.8% a year"));
+    }
+
+    #[test]
+    fn interval_columns_are_named_after_their_quantiles() {
+        let named = |level: f64| {
+            Interval {
+                level,
+                lo: vec![],
+                hi: vec![],
+            }
+            .column_names("clv")
+        };
+        assert_eq!(named(0.9), ("clv_q05".into(), "clv_q95".into()));
+        assert_eq!(named(0.95), ("clv_q02_5".into(), "clv_q97_5".into()));
+        assert_eq!(named(0.5), ("clv_q25".into(), "clv_q75".into()));
+        assert_eq!(named(0.99), ("clv_q00_5".into(), "clv_q99_5".into()));
     }
 
     #[test]

@@ -107,6 +107,14 @@ impl SpendParams {
         }
     }
 
+    /// The same model at other values of its parameters, in `to_vec`'s order.
+    pub fn with_values(&self, v: &[f64]) -> Self {
+        match self {
+            Self::GammaGamma(_) => Self::GammaGamma(GammaGammaParams::from_slice(v)),
+            Self::Homogeneous(_) => Self::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] }),
+        }
+    }
+
     /// E[M | x, z̄] (see `GammaGammaParams::conditional_expected_average_spend`); p/ν at the limit.
     pub fn conditional_expected_average_spend(&self, x: f64, zbar: f64) -> Option<f64> {
         match self {

@@ -1,0 +1,193 @@
+//! Intervals from parameter uncertainty (issue "decision-grade value"): their width against the
+//! delta method, and the command line's columns and refusals.
+
+mod common;
+
+use clv::data::rfm::{CustomerIds, RfmTable};
+use clv::forecast::intervals::{add_parameter_intervals, IntervalOptions};
+use clv::forecast::EXPECTED_PURCHASES;
+use clv::{fit_models, forecast, ForecastOptions, TimeUnit};
+use common::{clv, csv_header_and_rows, published_summary, repo, s, scratch_dir};
+
+/// The papers' CDNOW calibration summary without amounts (purchases only).
+fn cdnow_purchases() -> RfmTable {
+    let rows = published_summary();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    RfmTable {
+        customer_id: CustomerIds::from_labels(&ids),
+        frequency: rows.iter().map(|r| r.x).collect(),
+        recency: rows.iter().map(|r| r.t_x).collect(),
+        t: rows.iter().map(|r| r.t).collect(),
+        monetary_value: None,
+        first_purchase: None,
+        time_unit: TimeUnit::Weeks,
+    }
+}
+
+#[test]
+fn the_interval_of_total_expected_purchases_has_the_delta_methods_width() {
+    // The total E[Σ Y(39 weeks)] of the 2,357 CDNOW customers as a function of BG/NBD's
+    // parameters, f(θ): its standard error by the delta method is √(∇fᵀ Σ ∇f), Σ the fit's
+    // covariance and ∇f by central differences. With 2,000 draws the 90% interval's half-width
+    // is 1.645 of it, to within the draws' noise (the 5% and 95% quantiles of 2,000 normal
+    // draws scatter by ≈ 2.5% of the half-width) and the curvature of f over ±2 SE.
+    let rfm = cdnow_purchases();
+    let models = fit_models(&rfm).unwrap();
+    let options = ForecastOptions {
+        horizon: 39.0,
+        ..ForecastOptions::default()
+    };
+    let mut forecasts = forecast(&models, &rfm, &options).unwrap();
+    let interval = IntervalOptions {
+        level: 0.9,
+        draws: 2000,
+        seed: 11,
+    };
+    let totals = add_parameter_intervals(&models, &rfm, &options, &interval, &mut forecasts).unwrap();
+    let fit = models.purchase.erased();
+    let total = |params: &[f64]| -> f64 {
+        let model = models.purchase.with_values(params).unwrap();
+        (0..rfm.len())
+            .map(|i| {
+                model
+                    .conditional_expected_purchases(39.0, rfm.frequency[i], rfm.recency[i], rfm.t[i])
+                    .unwrap()
+            })
+            .sum()
+    };
+    let at_estimate = total(&fit.params);
+    let gradient: Vec<f64> = (0..fit.params.len())
+        .map(|k| {
+            let h = 1e-5 * fit.params[k];
+            let (mut up, mut down) = (fit.params.clone(), fit.params.clone());
+            up[k] += h;
+            down[k] -= h;
+            (total(&up) - total(&down)) / (2.0 * h)
+        })
+        .collect();
+    let cov = fit.covariance.as_ref().unwrap();
+    let variance: f64 = (0..4)
+        .flat_map(|i| (0..4).map(move |j| (i, j)))
+        .map(|(i, j)| gradient[i] * cov[i][j] * gradient[j])
+        .sum();
+    let half_width = 1.6448536269514722 * variance.sqrt();
+    let t = totals.expected_purchases;
+    assert!(
+        (t.estimate - at_estimate).abs() < 1e-8 * at_estimate,
+        "{t:?} vs {at_estimate}"
+    );
+    assert!(t.lo < t.estimate && t.estimate < t.hi, "{t:?}");
+    let measured = (t.hi - t.lo) / 2.0;
+    assert!(
+        (measured / half_width - 1.0).abs() < 0.06,
+        "interval half-width {measured} vs delta method {half_width} (total {at_estimate})"
+    );
+    assert!(totals.clv.is_none() && totals.failed_evaluations == 0);
+    // Every customer's bounds hold her forecast at the estimates.
+    let e = forecasts.entry(EXPECTED_PURCHASES).unwrap();
+    let bounds = e.interval.as_ref().unwrap();
+    for i in 0..rfm.len() {
+        assert!(
+            bounds.lo[i] <= e.values[i] && e.values[i] <= bounds.hi[i],
+            "customer {i}"
+        );
+    }
+}
+
+#[test]
+fn predict_with_an_interval_writes_quantile_columns_the_same_for_the_same_seed() {
+    let dir = scratch_dir("intervals_predict");
+    let (summary, model, a, b) = (
+        dir.join("rfm.csv"),
+        dir.join("model.json"),
+        dir.join("a.csv"),
+        dir.join("b.csv"),
+    );
+    let log = repo("data/cdnow_sample.csv");
+    let r = clv(&[
+        "summarize",
+        s(&log),
+        "--calibration-end",
+        "1997-09-30",
+        "-o",
+        s(&summary),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["fit", s(&summary), "-o", s(&model)]);
+    assert!(r.success, "{}", r.stderr);
+    let predict = |out: &std::path::Path, seed: &str| {
+        clv(&[
+            "predict",
+            s(&summary),
+            "--model-file",
+            s(&model),
+            "--interval",
+            "0.8",
+            "--draws",
+            "100",
+            "--interval-seed",
+            seed,
+            "-o",
+            s(out),
+        ])
+    };
+    let r = predict(&a, "5");
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("Totals with their 80% interval from parameter uncertainty (100 draws): expected purchases"),
+        "{}",
+        r.stdout
+    );
+    let (header, rows) = csv_header_and_rows(&a);
+    for name in [
+        "p_alive",
+        "churn_probability",
+        "expected_purchases",
+        "expected_avg_spend",
+        "clv",
+    ] {
+        let (point, lo, hi) = (
+            common::column(&header, name),
+            common::column(&header, &format!("{name}_q10")),
+            common::column(&header, &format!("{name}_q90")),
+        );
+        for row in &rows {
+            let v = |k: usize| row[k].parse::<f64>().unwrap();
+            assert!(v(lo) <= v(point) && v(point) <= v(hi), "{name}: {row:?}");
+        }
+    }
+    assert!(predict(&b, "5").success);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(predict(&b, "6").success);
+    assert_ne!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // Too few draws to place a 5% quantile, and an interval that is not a probability.
+    let r = clv(&[
+        "predict",
+        s(&summary),
+        "--model-file",
+        s(&model),
+        "--interval",
+        "0.9",
+        "--draws",
+        "5",
+        "-o",
+        s(&b),
+    ]);
+    assert!(r.code == Some(1) && r.stderr.contains("at least 20"), "{}", r.stderr);
+    let r = clv(&[
+        "predict",
+        s(&summary),
+        "--model-file",
+        s(&model),
+        "--interval",
+        "90",
+        "-o",
+        s(&b),
+    ]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("between 0 and 1"),
+        "{}",
+        r.stderr
+    );
+}
