@@ -191,3 +191,98 @@ fn predict_with_an_interval_writes_quantile_columns_the_same_for_the_same_seed()
         r.stderr
     );
 }
+
+/// Coverage by simulation (ignored by default: ~10 minutes in the dev profile). Run it with
+/// `cargo test --release --test intervals coverage -- --ignored --nocapture`; CLV_COVERAGE_LOGS
+/// sets the number of logs (default 200).
+///
+/// Each log: 10,000 customers drawn from BG/NBD with known parameters (rates Gamma(2.5, 50), as
+/// in the simulation tests, so that same-day purchases rarely merge), 78 weeks, acquired over the
+/// first 12; fitted on the first 39 weeks; the 90% interval of Σ E[Y(holdout) | x, t_x, T]
+/// (200 draws) checked against the same sum at the true parameters.
+#[test]
+#[ignore]
+fn coverage_of_the_aggregate_holdout_forecast_by_simulation() {
+    use chrono::NaiveDate;
+    use clv::data::io::write_table;
+    use clv::simulate::{simulate, PurchaseProcess, SimulationOptions};
+    use clv::{summarize, BgNbdParams, LogSpec, SummaryOptions, Transactions};
+
+    let logs: u64 = std::env::var("CLV_COVERAGE_LOGS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let truth = BgNbdParams {
+        r: 2.5,
+        alpha: 50.0,
+        a: 0.8,
+        b: 2.5,
+    };
+    let dir = scratch_dir("intervals_coverage");
+    let start = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let calibration_end = start + chrono::Days::new(39 * 7 - 1);
+    let mut covered = 0;
+    for seed in 0..logs {
+        let mut log = simulate(&SimulationOptions {
+            customers: 10_000,
+            seed: 1000 + seed,
+            purchases: PurchaseProcess::BgNbd(truth),
+            start,
+            ..SimulationOptions::default()
+        })
+        .unwrap();
+        let path = dir.join("log.parquet");
+        write_table(&mut log, &path).unwrap();
+        let log = Transactions::load(&path, &LogSpec::default()).unwrap();
+        let summary = summarize(
+            &log,
+            &SummaryOptions {
+                time_unit: TimeUnit::Weeks,
+                observation_end: None,
+                calibration_end: Some(calibration_end),
+            },
+        )
+        .unwrap();
+        let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        let mut rfm = RfmTable::from_frame(&summary.frame, &path, &names, Some(TimeUnit::Weeks)).unwrap();
+        rfm.monetary_value = None;
+        let holdout = summary
+            .frame
+            .column("duration_holdout")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(0)
+            .unwrap();
+        let models = fit_models(&rfm).unwrap();
+        let options = ForecastOptions {
+            horizon: holdout,
+            ..ForecastOptions::default()
+        };
+        let mut forecasts = forecast(&models, &rfm, &options).unwrap();
+        let interval = IntervalOptions {
+            level: 0.9,
+            draws: 200,
+            seed,
+        };
+        let t = add_parameter_intervals(&models, &rfm, &options, &interval, &mut forecasts)
+            .unwrap()
+            .expected_purchases;
+        let true_total: f64 = (0..rfm.len())
+            .map(|i| {
+                truth
+                    .conditional_expected_purchases(holdout, rfm.frequency[i], rfm.recency[i], rfm.t[i])
+                    .unwrap()
+            })
+            .sum();
+        let hit = t.lo <= true_total && true_total <= t.hi;
+        covered += u64::from(hit);
+        eprintln!(
+            "log {seed}: true {true_total:.1}, estimate {:.1}, 90% interval [{:.1}, {:.1}] {}",
+            t.estimate,
+            t.lo,
+            t.hi,
+            if hit { "covers" } else { "misses" }
+        );
+    }
+    let share = covered as f64 / logs as f64;
+    eprintln!("coverage: {covered} of {logs} = {:.1}%", 100.0 * share);
+    assert!((0.85..=0.95).contains(&share), "coverage {share}");
+}
