@@ -598,10 +598,11 @@ fn run_writes_a_value_report_whose_totals_reconcile() {
     assert_eq!(conc.len(), 100);
     assert!((conc[99][1].parse::<f64>().unwrap() - 100.0).abs() < 1e-9);
 
-    // CLV:CAC = mean CLV / CAC.
+    // CLV:CAC = a new customer's CLV / CAC, and the current customers' mean CLV beside it.
     let (ah, acq) = csv_header_and_rows(&report.join("acquisition.csv"));
-    let ratio: f64 = acq[0][column(&ah, "clv_to_cac")].parse().unwrap();
-    assert!((ratio - total_clv / 2357.0 / 20.0).abs() < 1e-9 * ratio);
+    let at = |name: &str| acq[0][column(&ah, name)].parse::<f64>().unwrap();
+    assert!((at("clv_to_cac") - at("new_customer_clv") / 20.0).abs() < 1e-9 * at("clv_to_cac"));
+    assert!((at("mean_clv") - total_clv / 2357.0).abs() < 1e-9 * at("mean_clv"));
 
     // Cohorts: the CDNOW cohort was acquired in January–March 1997.
     let (_, cohorts) = csv_header_and_rows(&report.join("cohorts.csv"));

@@ -598,7 +598,9 @@ fn the_readmes_warehouse_export_goes_from_raw_file_to_value_report_as_csv_and_as
             "skipped: 1 blank log rows",
             "netted: 68 log rows with a negative amount",
             "discounted at 0.7974% a month (10% a year), margin 30% of spend",
-            "Acquisition at CAC 15.00: CLV:CAC 0.58; break-even CAC (mean CLV) 8.72",
+            "Acquisition at CAC 15.00: a customer acquired now is worth 25.96: her first purchase 10.68 and 1.50 \
+             expected repeat purchases worth 15.28. CLV:CAC 1.73; break-even CAC 25.96.",
+            "(The mean CLV of the current customers, 8.72, is what those already acquired are still worth",
         ] {
             assert!(r.stdout.contains(line), "{file}: no '{line}' in:\n{}", r.stdout);
         }

@@ -1,5 +1,8 @@
 //! Intervals from parameter uncertainty (issue "decision-grade value"): their width against the
-//! delta method, and the command line's columns and refusals.
+//! delta method, and the command line's columns and refusals; a new customer's CLV.
+
+// The expected values are mpmath's digits, as printed.
+#![allow(clippy::excessive_precision)]
 
 mod common;
 
@@ -208,7 +211,10 @@ fn coverage_of_the_aggregate_holdout_forecast_by_simulation() {
     use clv::simulate::{simulate, PurchaseProcess, SimulationOptions};
     use clv::{summarize, BgNbdParams, LogSpec, SummaryOptions, Transactions};
 
-    let logs: u64 = std::env::var("CLV_COVERAGE_LOGS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let logs: u64 = std::env::var("CLV_COVERAGE_LOGS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let truth = BgNbdParams {
         r: 2.5,
         alpha: 50.0,
@@ -285,4 +291,100 @@ fn coverage_of_the_aggregate_holdout_forecast_by_simulation() {
     let share = covered as f64 / logs as f64;
     eprintln!("coverage: {covered} of {logs} = {:.1}%", 100.0 * share);
     assert!((0.85..=0.95).contains(&share), "coverage {share}");
+}
+
+/// BG/NBD at Fader, Hardie & Lee's estimates and Gamma-Gamma at Fader & Hardie's, as a model file.
+fn papers_models() -> clv::FittedModels {
+    clv::FittedModels::from_json(
+        r#"{"format_version": 3, "clv_version": "0.1.0", "time_unit": "weeks",
+        "purchase": {"model": "bg_nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+            "standard_errors": null, "covariance": null, "parameter_order": ["r", "alpha", "a", "b"],
+            "log_likelihood": -9582.4, "aic": 0.0, "bic": 0.0, "n_customers": 2357, "iterations": 0},
+        "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44}, "standard_errors": null,
+            "covariance": null, "parameter_order": ["p", "q", "v"], "log_likelihood": 0.0, "aic": 0.0,
+            "bic": 0.0, "n_customers": 946, "iterations": 0, "excluded_nonpositive_spend": 0,
+            "mean_spend": 35.218978102189781022}}"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_new_customers_clv_is_her_first_purchase_and_eq_9s_repeat_purchases_discounted() {
+    // mpmath (30 digits): E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r 2F1(r, b; a+b−1; t/(α+t))]
+    // (eq. 9) at t_m = m · 365.25/12/7 weeks; mean spend p·v/(q−1) = 35.218978102189781022.
+    // 12 months at 1% a month, margin 1: first purchase 35.2189781021897810 + Σ_m 35.2189… ·
+    // (E[X(t_m)] − E[X(t_{m−1})]) / 1.01^m = 48.368486348480600927, total 83.587464450670381948;
+    // E[X(t_12)] = 1.4492383657471949642. 24 months at 10% a year, margin 0.3, cost 2 per order:
+    // 26.080640362320911415.
+    use clv::forecast::new_customer::new_customer_value;
+    let models = papers_models();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs();
+    let v = new_customer_value(
+        models.purchase.model(),
+        models.gamma_gamma.as_ref().unwrap().mean_spend.unwrap(),
+        &ForecastOptions::default(),
+        TimeUnit::Weeks,
+    )
+    .unwrap();
+    assert!(close(v.first_purchase, 35.218978102189781022), "{v:?}");
+    assert!(close(v.repeat_purchases, 1.4492383657471949642), "{v:?}");
+    assert!(close(v.repeat_value, 48.368486348480600927), "{v:?}");
+    assert!(close(v.clv, 83.587464450670381948), "{v:?}");
+    let v = new_customer_value(
+        models.purchase.model(),
+        35.218978102189781022,
+        &ForecastOptions {
+            clv_months: 24,
+            monthly_discount_rate: clv::forecast::monthly_rate(0.10),
+            margin: 0.3,
+            cost_per_order: 2.0,
+            ..ForecastOptions::default()
+        },
+        TimeUnit::Weeks,
+    )
+    .unwrap();
+    assert!(close(v.clv, 26.080640362320911415), "{v:?}");
+}
+
+#[test]
+fn the_break_even_cac_is_a_new_customers_clv_not_the_current_customers_mean() {
+    let dir = scratch_dir("intervals_cac");
+    let report = dir.join("report");
+    let r = clv(&[
+        "run",
+        s(&repo("data/cdnow_sample.csv")),
+        "--calibration-end",
+        "1997-09-30",
+        "--cac",
+        "20",
+        "--interval",
+        "0.9",
+        "-o",
+        s(&dir.join("p.csv")),
+        "--report-dir",
+        s(&report),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Acquisition at CAC 20.00"))
+        .unwrap();
+    assert!(
+        line.contains("a customer acquired now is worth") && line.contains("90% interval"),
+        "{line}"
+    );
+    assert!(
+        r.stdout.contains("is what those already acquired are still worth"),
+        "{}",
+        r.stdout
+    );
+    let (header, rows) = csv_header_and_rows(&report.join("acquisition.csv"));
+    let at = |name: &str| rows[0][common::column(&header, name)].parse::<f64>().unwrap();
+    assert_eq!(at("break_even_cac"), at("new_customer_clv"));
+    assert!((at("clv_to_cac") - at("new_customer_clv") / 20.0).abs() < 1e-8);
+    assert!(
+        at("new_customer_clv") > at("mean_clv"),
+        "a new customer still has her first purchase ahead"
+    );
 }

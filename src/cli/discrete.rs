@@ -89,6 +89,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
             &forecasts,
             decisions,
             args.decisions.cac,
+            None,
             &dir,
             args.at_risk,
             &format!("CLV: {} months of transactions, BG/BB", options.clv_months),

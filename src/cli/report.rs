@@ -10,7 +10,9 @@ use crate::data::summary::CustomerSummary;
 use crate::data::TimeUnit;
 use crate::decisions::{decide, value_report, CustomerDecisions};
 use crate::error::Result;
-use crate::forecast::{forecast, Forecasts};
+use crate::forecast::intervals::AggregateIntervals;
+use crate::forecast::new_customer::{new_customer_value, NewCustomerValue};
+use crate::forecast::{forecast, ForecastOptions, Forecasts};
 use crate::model_file::FittedModels;
 use crate::report::{value_report_text, write_value_report};
 
@@ -49,6 +51,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
         &forecasts,
         &decisions,
         args.decisions.cac,
+        new_customer(&models, &options, rfm.time_unit, None),
         &args.report_dir,
         args.at_risk,
         &settings,
@@ -56,18 +59,34 @@ pub fn run(args: ReportArgs) -> Result<()> {
 }
 
 /// Prints the value report and writes its files into `dir`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn print_and_write(
     rfm: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
     cac: Option<f64>,
+    new_customer: Option<NewCustomerValue>,
     dir: &Path,
     at_risk: usize,
     settings: &str,
 ) -> Result<()> {
-    let report = value_report(rfm, forecasts, decisions, cac)?;
+    let report = value_report(rfm, forecasts, decisions, cac)?.with_new_customer(new_customer);
     say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, at_risk));
     let written = write_value_report(dir, rfm, forecasts, decisions, &report, settings)?;
     say!("wrote the value report ({} files) to {}", written.len(), dir.display());
     Ok(())
+}
+
+/// A new customer's expected CLV under `models` (with a spend model of finite mean), with the
+/// interval of `totals` when intervals were drawn.
+pub(crate) fn new_customer(
+    models: &FittedModels,
+    options: &ForecastOptions,
+    unit: TimeUnit,
+    totals: Option<&AggregateIntervals>,
+) -> Option<NewCustomerValue> {
+    let mean_spend = models.gamma_gamma.as_ref()?.mean_spend?;
+    let value = new_customer_value(models.purchase.model(), mean_spend, options, unit)?;
+    let interval = totals.and_then(|t| t.new_customer.map(|n| (t.level, n.lo, n.hi)));
+    Some(NewCustomerValue { interval, ..value })
 }

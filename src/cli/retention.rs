@@ -323,6 +323,7 @@ fn log_cohorts(
                 &forecasts,
                 &decisions,
                 args.decisions.cac,
+                None,
                 report_dir,
                 args.at_risk,
                 &format!("residual CLV: margin × price × DERL, {}", args.period),

@@ -166,6 +166,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             &forecasts,
             decisions,
             args.decisions.cac,
+            super::report::new_customer(&models, &forecast_options, rfm.time_unit, totals.as_ref()),
             &dir,
             args.at_risk,
             &settings,

@@ -8,6 +8,7 @@ use super::{CustomerDecisions, Status};
 use crate::data::summary::CustomerSummary;
 use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, Result};
+use crate::forecast::new_customer::NewCustomerValue;
 use crate::forecast::{Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES};
 
 /// Totals of one group of customers (a tier, a status or a cohort).
@@ -35,12 +36,31 @@ impl GroupTotals {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Acquisition {
     pub cac: f64,
-    /// Mean CLV of all customers divided by CAC.
+    /// The value of a customer acquired now divided by CAC: a new customer's expected CLV when
+    /// it is known (`with_new_customer`), else the mean CLV of the current customers.
     pub clv_to_cac: f64,
-    /// The CAC at which a customer like the average one just pays back: the mean CLV.
+    /// The CAC at which acquiring one more customer just pays back: a new customer's expected
+    /// CLV when it is known, else the mean CLV of the current customers.
     pub break_even_cac: f64,
+    /// The mean residual CLV of the customers already acquired: what they are still worth.
+    pub mean_clv: f64,
+    /// A customer acquired now: her first purchase and her expected repeat purchases.
+    pub new_customer: Option<NewCustomerValue>,
     /// Mean CLV / CAC per tier, in tier order.
     pub clv_to_cac_by_tier: Vec<f64>,
+}
+
+impl ValueReport {
+    /// The acquisition economics with a new customer's expected CLV as the value of acquiring
+    /// one (the break-even CAC); the current customers' mean CLV stays beside it.
+    pub fn with_new_customer(mut self, new_customer: Option<NewCustomerValue>) -> Self {
+        if let (Some(a), Some(v)) = (self.acquisition.as_mut(), new_customer) {
+            a.new_customer = Some(v);
+            a.break_even_cac = v.clv;
+            a.clv_to_cac = v.clv / a.cac;
+        }
+        self
+    }
 }
 
 /// The value report: concentration, tiers, at-risk customers, cohorts, acquisition economics.
@@ -197,6 +217,8 @@ pub fn value_report(
             cac: c,
             clv_to_cac: total.mean_clv() / c,
             break_even_cac: total.mean_clv(),
+            mean_clv: total.mean_clv(),
+            new_customer: None,
             clv_to_cac_by_tier: tiers.iter().map(|t| t.mean_clv() / c).collect(),
         }),
     };

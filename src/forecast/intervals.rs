@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use statrs::distribution::Normal;
 
 use super::engine::{discounted_value, Distinct};
+use super::new_customer::new_customer_value;
 use super::{
     ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE,
 };
@@ -74,6 +75,8 @@ pub struct AggregateIntervals {
     pub draws: usize,
     pub expected_purchases: TotalInterval,
     pub clv: Option<TotalInterval>,
+    /// A new customer's expected CLV (`new_customer`), with a spend model of finite mean.
+    pub new_customer: Option<TotalInterval>,
     /// Forecasts that could not be evaluated at a draw (left out of its quantiles).
     pub failed_evaluations: usize,
 }
@@ -196,6 +199,24 @@ pub fn add_parameter_intervals(
             let values = gg.fit.params.to_vec();
             let draws = draws_of(&gg.fit, &values, &[], interval.draws, &mut rng, "Gamma-Gamma")?;
             Some(draws.iter().map(|v| gg.fit.params.with_values(v)).collect::<Vec<_>>())
+        }
+        _ => None,
+    };
+    // A new customer's value at each draw: her first purchase and E[X(t)] repeat purchases at
+    // the draw's mean spend.
+    let new_customer = match (&spend_models, models.gamma_gamma.as_ref().and_then(|g| g.mean_spend)) {
+        (Some(spend), Some(mean_spend)) => {
+            let value = |purchases: &dyn crate::models::PurchaseModel, mean: Option<f64>| {
+                mean.and_then(|m| new_customer_value(purchases, m, options, rfm.time_unit))
+                    .map_or(f64::NAN, |v| v.clv)
+            };
+            let at_draws: Vec<f64> = purchase_models
+                .par_iter()
+                .zip(spend)
+                .map(|(p, s)| value(p.as_ref(), s.mean_spend()))
+                .collect();
+            let estimate = value(models.purchase.model(), Some(mean_spend));
+            Some((estimate, at_draws))
         }
         _ => None,
     };
@@ -369,6 +390,7 @@ pub fn add_parameter_intervals(
         draws,
         expected_purchases,
         clv,
+        new_customer: new_customer.map(|(estimate, at_draws)| total(estimate, at_draws)),
         failed_evaluations: failed,
     })
 }

@@ -11,6 +11,7 @@ mod continuous;
 pub mod discrete;
 mod engine;
 pub mod intervals;
+pub mod new_customer;
 pub mod retention;
 
 use polars::prelude::{DataFrame, Float64Chunked, IntoColumn, NewChunkedArray};

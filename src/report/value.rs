@@ -171,7 +171,11 @@ pub fn value_report_text(
             report.acquisition.as_ref().map(|a| a.clv_to_cac_by_tier[i]),
         );
     }
-    row(&mut s, &report.total, report.acquisition.as_ref().map(|a| a.clv_to_cac));
+    row(
+        &mut s,
+        &report.total,
+        report.acquisition.as_ref().map(|a| a.mean_clv / a.cac),
+    );
     let _ = writeln!(s, "Customer status:");
     for g in report.statuses.iter().filter(|g| g.customers > 0) {
         let _ = writeln!(s, "  {:<18} {:>9} customers   CLV {:>12.2}", g.name, g.customers, g.clv);
@@ -201,11 +205,32 @@ pub fn value_report_text(
         }
     }
     if let Some(a) = &report.acquisition {
-        let _ = writeln!(
-            s,
-            "Acquisition at CAC {:.2}: CLV:CAC {:.2}; break-even CAC (mean CLV) {:.2}",
-            a.cac, a.clv_to_cac, a.break_even_cac
-        );
+        match &a.new_customer {
+            Some(v) => {
+                let interval = v.interval.map_or(String::new(), |(level, lo, hi)| {
+                    format!(" ({}% interval {lo:.2} to {hi:.2})", 100.0 * level)
+                });
+                let _ = writeln!(
+                    s,
+                    "Acquisition at CAC {:.2}: a customer acquired now is worth {:.2}{interval}: her first purchase \
+                     {:.2} and {:.2} expected repeat purchases worth {:.2}. CLV:CAC {:.2}; break-even CAC {:.2}.",
+                    a.cac, v.clv, v.first_purchase, v.repeat_purchases, v.repeat_value, a.clv_to_cac, a.break_even_cac
+                );
+                let _ = writeln!(
+                    s,
+                    "  (The mean CLV of the current customers, {:.2}, is what those already acquired are still worth, \
+                     not what acquiring one more is worth.)",
+                    a.mean_clv
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "Acquisition at CAC {:.2}: CLV:CAC {:.2}; break-even CAC (mean CLV of the current customers) {:.2}",
+                    a.cac, a.clv_to_cac, a.break_even_cac
+                );
+            }
+        }
     }
     if !report.cohorts.is_empty() {
         let _ = writeln!(s, "Cohorts (month of first purchase):");
@@ -327,7 +352,7 @@ pub fn write_value_report(
     tiers.push(report.total.clone());
     let tier_ratios: Option<Vec<f64>> = report.acquisition.as_ref().map(|a| {
         let mut r = a.clv_to_cac_by_tier.clone();
-        r.push(a.clv_to_cac);
+        r.push(a.mean_clv / a.cac);
         r
     });
     save(
@@ -386,6 +411,7 @@ pub fn write_value_report(
             Column::new("mean_clv".into(), [report.total.mean_clv()]),
             Column::new("clv_to_cac".into(), [a.clv_to_cac]),
             Column::new("break_even_cac".into(), [a.break_even_cac]),
+            Column::new("new_customer_clv".into(), [a.new_customer.map(|v| v.clv)]),
         ])
         .context(|| "building the acquisition table".to_string())?;
         save("acquisition.csv", frame)?;
