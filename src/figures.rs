@@ -185,7 +185,8 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> st
     let category_label = move |x: &f64| match categories {
         Some(c) if (x - x.round()).abs() < 1e-9 && *x >= 0.0 => c.get(x.round() as usize).cloned().unwrap_or_default(),
         Some(_) => String::new(),
-        None => format!("{x}"),
+        // Tick positions are sums of steps: 0.30000000000000004 is written 0.3.
+        None => format!("{}", (x * 1e6).round() / 1e6),
     };
     let value_label = |y: &f64| {
         if y_max > 20.0 {

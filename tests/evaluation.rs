@@ -111,6 +111,33 @@ fn evaluate_all_models_on_cdnow_reports_the_holdout_facts_and_writes_the_figures
         for key in ["mean_absolute_error", "root_mean_squared_error", "correlation"] {
             assert!(m["holdout"][key].as_f64().unwrap() > 0.0, "{label} {key}");
         }
+        // The reliability diagram bins every customer; its observed shares add back up to the 684
+        // holdout buyers, and its predicted means to the model's expected number of buyers
+        // (Σ 1 − P(Y = 0), reported above).
+        let bins = m["reliability"]["bins"].as_array().unwrap();
+        let of = |key: &str| -> f64 {
+            bins.iter()
+                .map(|b| b["customers"].as_f64().unwrap() * b[key].as_f64().unwrap())
+                .sum()
+        };
+        let binned: f64 = bins.iter().map(|b| b["customers"].as_f64().unwrap()).sum();
+        assert_eq!(binned, 2357.0, "{label}");
+        assert!((of("observed") - 684.0).abs() < 1e-9, "{label}: {}", of("observed"));
+        let buyers = m["holdout"]["predicted_customers_with_purchases"].as_f64().unwrap();
+        assert!((of("predicted") - buyers).abs() < 1e-9 * buyers, "{label}");
+        for b in bins {
+            let p = b["predicted"].as_f64().unwrap();
+            assert!(
+                b["low"].as_f64().unwrap() <= p && p <= b["high"].as_f64().unwrap(),
+                "{label}: {b}"
+            );
+        }
+        let brier = m["reliability"]["brier_score"].as_f64().unwrap();
+        // Better than saying 684/2357 to everyone: 0.29 · 0.71 = 0.2059.
+        assert!(
+            brier > 0.0 && brier < 684.0 / 2357.0 * (1.0 - 684.0 / 2357.0),
+            "{label}: {brier}"
+        );
     }
     // The totals are the per-customer predictions of holdout_predictions.csv summed (E[Y(39)] itself
     // is checked against mpmath in published_numbers.rs and high_precision.rs).
@@ -166,6 +193,8 @@ fn evaluate_all_models_on_cdnow_reports_the_holdout_facts_and_writes_the_figures
             "{name}"
         );
     }
+    let svg = std::fs::read_to_string(out.join("reliability.svg")).unwrap();
+    assert!(svg.contains("perfect calibration") && svg.contains("Pareto/NBD"));
     let svg = std::fs::read_to_string(out.join("cumulative_repeat_transactions.svg")).unwrap();
     assert!(svg.contains("Week since 1997-01-01") && svg.contains("end of calibration"));
     assert!(holdout_csv

@@ -105,6 +105,63 @@ impl FrequencyFit {
     }
 }
 
+/// Customers whose predicted probability of buying in the holdout lies in [low, high), and the
+/// share of them who did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReliabilityBin {
+    pub low: f64,
+    pub high: f64,
+    pub customers: u64,
+    /// Mean predicted P(at least one holdout purchase).
+    pub predicted: f64,
+    /// Share who made at least one.
+    pub observed: f64,
+}
+
+/// How well P(at least one purchase in the holdout) is calibrated: a reliability diagram (ten
+/// bins of predicted probability, empty ones left out) and the Brier score, the mean squared
+/// difference between the prediction and whether the customer bought (0 is perfect; predicting
+/// the overall share for everyone scores share × (1 − share)).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reliability {
+    pub bins: Vec<ReliabilityBin>,
+    pub brier_score: f64,
+}
+
+impl Reliability {
+    /// From each customer's predicted probability of buying and whether she bought.
+    pub fn new(predicted: &[f64], bought: impl Iterator<Item = bool>) -> Self {
+        const BINS: usize = 10;
+        let mut sums = [(0u64, 0.0, 0u64); BINS];
+        let mut squared = 0.0;
+        let mut n = 0usize;
+        for (&p, b) in predicted.iter().zip(bought) {
+            let bin = ((p * BINS as f64).floor().max(0.0) as usize).min(BINS - 1);
+            sums[bin].0 += 1;
+            sums[bin].1 += p;
+            sums[bin].2 += u64::from(b);
+            squared += (p - f64::from(u8::from(b))).powi(2);
+            n += 1;
+        }
+        let bins = sums
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.0 > 0)
+            .map(|(k, &(customers, p, bought))| ReliabilityBin {
+                low: k as f64 / BINS as f64,
+                high: (k + 1) as f64 / BINS as f64,
+                customers,
+                predicted: p / customers as f64,
+                observed: bought as f64 / customers as f64,
+            })
+            .collect();
+        Self {
+            bins,
+            brier_score: squared / n.max(1) as f64,
+        }
+    }
+}
+
 /// Per-customer holdout accuracy of E[Y(holdout) | x, t_x, T] against the holdout transactions.
 #[derive(Debug, Clone, Serialize)]
 pub struct HoldoutAccuracy {
@@ -174,6 +231,27 @@ mod tests {
         // 2 · exp(±1.96 · 0.25) = 2 · e^(±0.48999) = 3.2646…, 1.2253…
         assert!((e.ci95_high.unwrap() - 2.0 * (Z_95 * 0.25f64).exp()).abs() < 1e-15);
         assert!((e.ci95_low.unwrap() * e.ci95_high.unwrap() - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reliability_bins_and_brier_score_match_a_hand_count() {
+        // Predictions 0.05, 0.05, 0.15, 0.95 for customers who bought: no, yes, no, yes. Bins
+        // [0, 0.1): 2 customers, mean 0.05, observed 1/2; [0.1, 0.2): 1, 0.15, 0; [0.9, 1): 1,
+        // 0.95, 1. Brier: (0.05² + 0.95² + 0.15² + 0.05²)/4 = (0.0025 + 0.9025 + 0.0225 +
+        // 0.0025)/4 = 0.2325.
+        let r = Reliability::new(&[0.05, 0.05, 0.15, 0.95], [false, true, false, true].into_iter());
+        let bins: Vec<(u64, f64, f64)> = r.bins.iter().map(|b| (b.customers, b.predicted, b.observed)).collect();
+        assert_eq!(bins.len(), 3);
+        for (got, want) in bins.iter().zip([(2, 0.05, 0.5), (1, 0.15, 0.0), (1, 0.95, 1.0)]) {
+            assert_eq!(got.0, want.0);
+            assert!(
+                (got.1 - want.1).abs() < 1e-15 && (got.2 - want.2).abs() < 1e-15,
+                "{got:?}"
+            );
+        }
+        assert!((r.brier_score - 0.2325).abs() < 1e-15);
+        // A probability of exactly 1 falls in the last bin.
+        assert_eq!(Reliability::new(&[1.0], [true].into_iter()).bins[0].low, 0.9);
     }
 
     #[test]

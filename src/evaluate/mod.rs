@@ -25,7 +25,7 @@ mod spend;
 mod verdict;
 
 pub use discrete::{evaluate_discrete, ConditionalMean, DiscreteEvaluation};
-pub use measures::{FitSummary, FrequencyFit, HoldoutAccuracy, ParameterEstimate};
+pub use measures::{FitSummary, FrequencyFit, HoldoutAccuracy, ParameterEstimate, Reliability, ReliabilityBin};
 
 use spend::evaluate_spend;
 pub use spend::SpendEvaluation;
@@ -45,6 +45,9 @@ pub struct ModelEvaluation {
     pub predicted_calibration_repeat_transactions: f64,
     pub frequency: FrequencyFit,
     pub holdout: HoldoutAccuracy,
+    /// P(at least one holdout purchase | x, t_x, T) against who bought: the check P(alive) itself
+    /// cannot have, since nobody's being alive is observed.
+    pub reliability: Reliability,
     /// Figure 4: mean predicted holdout transactions by calibration frequency group.
     pub conditional_predicted_mean: Vec<f64>,
     /// Figures 2 and 3: expected repeat transactions of the calibration customers, per week
@@ -396,6 +399,8 @@ fn evaluate_model(
         frequency_holdout,
         per_customer.iter().map(|p| 1.0 - p.1).sum(),
     );
+    let p_any: Vec<f64> = per_customer.iter().map(|p| 1.0 - p.1).collect();
+    let reliability = Reliability::new(&p_any, frequency_holdout.iter().map(|&y| y > 0.0));
 
     let mut conditional_sum = [0.0; FREQUENCY_GROUPS];
     for (&x, p) in rfm.frequency.iter().zip(&predicted) {
@@ -458,6 +463,7 @@ fn evaluate_model(
             predicted_calibration_repeat_transactions: predicted_calibration,
             frequency,
             holdout,
+            reliability,
             conditional_predicted_mean,
             expected_weekly,
             expected_cumulative,

@@ -6,21 +6,23 @@ use rayon::prelude::*;
 use super::engine::{discounted_value, Distinct};
 use super::{
     ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
-    EXPECTED_PURCHASES, P_ALIVE,
+    EXPECTED_PURCHASES, P_ALIVE, P_ANY_PURCHASE,
 };
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::model_file::FittedModels;
 
-/// (P(alive), expected purchases, (expected spend, CLV, CLV if alive) when there is a spend model).
-type CustomerForecast = (f64, f64, Option<(f64, f64, f64)>);
+/// (P(alive), expected purchases, P(any purchase), (expected spend, CLV, CLV if alive) when there
+/// is a spend model).
+type CustomerForecast = (f64, f64, f64, Option<(f64, f64, f64)>);
 
-/// (P(alive), expected purchases, discounted purchases per unit of value (overall and if alive)
-/// when CLV is wanted).
-type HistoryForecast = (f64, f64, Option<(f64, f64)>);
+/// (P(alive), expected purchases, P(any purchase), discounted purchases per unit of value
+/// (overall and if alive) when CLV is wanted).
+type HistoryForecast = (f64, f64, f64, Option<(f64, f64)>);
 
 /// Forecasts for each customer of `rfm` from `models`; the data must be in the models' time unit.
-/// Columns: p_alive, churn_probability, expected_purchases and, with a spend model and amounts,
+/// Columns: p_alive, churn_probability, expected_purchases, p_any_purchase and, with a spend
+/// model and amounts,
 /// expected_avg_spend, clv and (unwritten) clv_if_alive.
 pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions) -> Result<Forecasts> {
     options.validate()?;
@@ -61,14 +63,15 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let per_history: Vec<Option<HistoryForecast>> = histories.evaluate(|h, &[x, tx, t]| {
         let p_alive = purchases.p_alive(x, tx, t)?;
         let (expected, discounted) = if_alive[pairs.index_of[h] as usize]?;
-        Some((p_alive, p_alive * expected, discounted.map(|d| (p_alive * d, d))))
+        let p_any = 1.0 - purchases.probability_of_no_purchase(options.horizon, x, tx, t)?;
+        Some((p_alive, p_alive * expected, p_any, discounted.map(|d| (p_alive * d, d))))
     });
 
     // Per customer, in parallel: her history's forecast and, with a spend model, her value.
     let rows: Vec<Option<CustomerForecast>> = (0..rfm.len())
         .into_par_iter()
         .map(|i| {
-            let (p_alive, expected, discounted) = per_history[histories.index_of[i] as usize]?;
+            let (p_alive, expected, p_any, discounted) = per_history[histories.index_of[i] as usize]?;
             let value = match (spend_model, monetary, discounted) {
                 (Some(spend_model), Some(m), Some((discounted, discounted_if_alive))) => {
                     // Infinite (q ≤ 1, no repeat purchase): no forecast, NaN, written empty.
@@ -80,15 +83,16 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
                 }
                 _ => None,
             };
-            Some((p_alive, expected, value))
+            Some((p_alive, expected, p_any, value))
         })
         .collect();
 
     let n = rfm.len();
-    let (mut p_alive, mut expected_purchases) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut p_alive, mut expected_purchases, mut p_any_purchase) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let mut value = with_value.then(|| (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n)));
     for (i, row) in rows.into_iter().enumerate() {
-        let (p, e, customer_value) = row.ok_or_else(|| ClvError::Model {
+        let (p, e, any, customer_value) = row.ok_or_else(|| ClvError::Model {
             model: models.purchase.kind().label(),
             reason: format!(
                 "the expected purchases of customer '{}' (x = {}, t_x = {}, T = {}) did not converge",
@@ -100,6 +104,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
         })?;
         p_alive.push(p);
         expected_purchases.push(e);
+        p_any_purchase.push(any);
         if let (Some((spends, clvs, if_alive)), Some((s, c, a))) = (value.as_mut(), customer_value) {
             spends.push(s);
             clvs.push(c);
@@ -111,6 +116,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     out.push(ForecastColumn::new(P_ALIVE, p_alive))?;
     out.push(ForecastColumn::new(CHURN_PROBABILITY, churn))?;
     out.push(ForecastColumn::new(EXPECTED_PURCHASES, expected_purchases))?;
+    out.push(ForecastColumn::new(P_ANY_PURCHASE, p_any_purchase))?;
     if let Some((spends, clvs, if_alive)) = value {
         out.push(ForecastColumn::new(EXPECTED_AVG_SPEND, spends))?;
         out.push(ForecastColumn::new(CLV, clvs))?;

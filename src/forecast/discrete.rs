@@ -4,7 +4,7 @@
 use super::engine::Distinct;
 use super::{
     ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
-    EXPECTED_PURCHASES, P_ALIVE,
+    EXPECTED_PURCHASES, P_ALIVE, P_ANY_PURCHASE,
 };
 use crate::data::discrete::DiscreteSummary;
 use crate::error::Result;
@@ -21,7 +21,8 @@ pub fn periods_in_months(months: f64, period: crate::data::period::Period) -> u3
 /// options' horizon is in opportunities (the summary's periods); the CLV sums the opportunities
 /// of `clv_months` months, discounted by the monthly rate made a rate per period. Columns:
 /// p_alive (alive at the next opportunity, eq. 11), churn_probability, expected_purchases
-/// (eq. 13), and with spend expected_avg_spend, clv and the unwritten clv_if_alive.
+/// (eq. 13), p_any_purchase, and with spend expected_avg_spend, clv and the unwritten
+/// clv_if_alive.
 pub fn forecast_discrete(
     model: &BgBb,
     spend: Option<&SpendParams>,
@@ -40,7 +41,8 @@ pub fn forecast_discrete(
             f64::from(summary.periods[i]),
         ]
     }));
-    // (P(alive next), P(alive now), expected transactions, discounted transactions over the CLV).
+    // (P(alive next), P(alive now), expected transactions, discounted transactions over the CLV,
+    // P(any transaction over the horizon)).
     let per_history = distinct.evaluate(|_, &[x, t_x, periods]| {
         let (x, t_x, periods) = (x as u32, t_x as u32, periods as u32);
         (
@@ -48,6 +50,7 @@ pub fn forecast_discrete(
             model.p_alive_now(x, t_x, periods),
             model.expected_transactions(horizon, x, t_x, periods),
             model.discounted_expected_transactions(discount, clv_periods, x, t_x, periods),
+            1.0 - model.probability_of_transactions(0, horizon, x, t_x, periods),
         )
     });
     let of = |i: usize| per_history[distinct.index_of[i] as usize];
@@ -60,6 +63,7 @@ pub fn forecast_discrete(
         EXPECTED_PURCHASES,
         (0..n).map(|i| of(i).2).collect(),
     ))?;
+    forecasts.push(ForecastColumn::new(P_ANY_PURCHASE, (0..n).map(|i| of(i).4).collect()))?;
     if let (Some(spend), Some(monetary)) = (spend, summary.monetary_value.as_ref()) {
         let expected_spend: Vec<f64> = (0..n)
             .map(|i| {

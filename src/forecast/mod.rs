@@ -29,6 +29,9 @@ pub const P_ALIVE: &str = "p_alive";
 pub const CHURN_PROBABILITY: &str = "churn_probability";
 /// Expected transactions over the horizon.
 pub const EXPECTED_PURCHASES: &str = "expected_purchases";
+/// P(at least one transaction over the horizon | history) = 1 − P(Y(horizon) = 0): the chance
+/// that a customer is seen again, which, unlike P(alive), a holdout can check.
+pub const P_ANY_PURCHASE: &str = "p_any_purchase";
 /// E[M | history] of the spend model: the expected value of one future transaction. NaN (written
 /// empty) where it is infinite: no repeat purchase under a spend model with q ≤ 1.
 pub const EXPECTED_AVG_SPEND: &str = "expected_avg_spend";

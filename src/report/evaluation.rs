@@ -58,6 +58,32 @@ pub(super) fn write_holdout(
     );
 }
 
+/// P(any holdout purchase), predicted against observed, by bin, with the Brier score.
+fn write_reliability(s: &mut String, r: &crate::evaluate::Reliability) {
+    let _ = writeln!(
+        s,
+        "  P(any purchase in the holdout), predicted vs observed share (Brier score {:.4}):",
+        r.brier_score
+    );
+    let cells: Vec<String> = r
+        .bins
+        .iter()
+        .map(|b| {
+            format!(
+                "{:.0}–{:.0}%: {:.1}% vs {:.1}% ({})",
+                100.0 * b.low,
+                100.0 * b.high,
+                100.0 * b.predicted,
+                100.0 * b.observed,
+                b.customers
+            )
+        })
+        .collect();
+    for line in cells.chunks(3) {
+        let _ = writeln!(s, "    {}", line.join("; "));
+    }
+}
+
 /// The holdout evaluation as text: per model the fit, the calibration histogram with its
 /// chi-square, the holdout accuracy and the conditional expectations, then the spend model and
 /// the comparison across models.
@@ -138,6 +164,7 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             "  chi-square {:.2} on {} degrees of freedom, p = {:.4}",
             m.frequency.chi_square, m.frequency.degrees_of_freedom, m.frequency.p_value
         );
+        write_reliability(&mut s, &m.reliability);
     }
     match (&ev.spend, &ev.spend_skipped) {
         (Some(sp), _) => {
@@ -236,7 +263,8 @@ pub fn write_evaluation(dir: &Path, ev: &crate::evaluate::Evaluation) -> Result<
     Ok(written)
 }
 
-/// The four figures of Fader, Hardie & Lee (2005), as PNG and SVG, added to `written`.
+/// The four figures of Fader, Hardie & Lee (2005) and the reliability diagram of P(any holdout
+/// purchase), as PNG and SVG, added to `written`.
 #[cfg(feature = "figures")]
 fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec<PathBuf>) -> Result<()> {
     use crate::figures::{draw_figure, Figure, Series};
@@ -328,6 +356,25 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
                         .iter()
                         .map(|&(x, g)| (x, m.conditional_predicted_mean[g]))
                         .collect()
+                }))
+                .collect(),
+            },
+        ),
+        (
+            "reliability",
+            Figure {
+                title: "P(any purchase in the holdout): predicted against observed",
+                x_desc: "Predicted probability of at least one holdout purchase (mean of the bin)",
+                y_desc: "Share of the bin's customers who bought",
+                categories: None,
+                marker: None,
+                legend_left: true,
+                series: std::iter::once(Series {
+                    label: "perfect calibration".into(),
+                    points: vec![(0.0, 0.0), (1.0, 1.0)],
+                })
+                .chain(model_series(&|m| {
+                    m.reliability.bins.iter().map(|b| (b.predicted, b.observed)).collect()
                 }))
                 .collect(),
             },
