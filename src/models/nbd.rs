@@ -50,6 +50,19 @@ impl PurchaseModel for Nbd {
     fn probability_of_no_purchase(&self, horizon: f64, x: f64, _t_x: f64, t: f64) -> Option<f64> {
         Some(self.0.ln_none_while_alive(x, t, horizon.max(0.0)).exp())
     }
+
+    /// Nobody drops out: the negative binomial at λ's posterior Gamma(r+x, α+T), or the Poisson
+    /// probability of mean λt.
+    fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, _t_x: f64, t: f64) -> Option<f64> {
+        let posterior = match self.0 {
+            PurchaseRate::Gamma { r, alpha } => PurchaseRate::Gamma {
+                r: r + x,
+                alpha: alpha + t,
+            },
+            common => common,
+        };
+        Some(posterior.ln_purchases_in(k as f64, horizon).exp())
+    }
 }
 
 /// The NBD likelihood over the distinct customer histories, in (r, α), or in λ at the limit.
