@@ -272,6 +272,22 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
         line.push_str(&format!(", CLV {}", show(clv, 2)));
     }
     say!("{line}");
+    match totals.predictive_intervals {
+        true => {
+            let (lo, hi) = crate::forecast::Interval {
+                level: totals.level,
+                lo: Vec::new(),
+                hi: Vec::new(),
+            }
+            .column_names(crate::forecast::intervals::PURCHASES);
+            say!(
+                "Each customer's own purchases over the horizon: {lo} to {hi}, their {}% predictive interval (her \
+                 future is random even with known parameters)",
+                100.0 * totals.level
+            );
+        }
+        false => eprintln!("note: a limiting model has no predictive distribution here: no purchases_q columns"),
+    }
     if totals.failed_evaluations > 0 {
         eprintln!(
             "note: {} forecasts did not converge at a drawn parameter vector and were left out of their quantiles",

@@ -17,12 +17,16 @@ use statrs::distribution::Normal;
 use super::engine::{discounted_value, Distinct};
 use super::new_customer::new_customer_value;
 use super::{
-    ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE,
+    ForecastColumn, ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV, EXPECTED_AVG_SPEND,
+    EXPECTED_PURCHASES, P_ALIVE,
 };
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::mle::cholesky;
 use crate::model_file::{FittedModels, ModelFit};
+
+/// The prefix of the predictive interval's columns: `purchases_q05`, `purchases_q95`.
+pub const PURCHASES: &str = "purchases";
 
 /// A customer's (spend bounds, CLV bounds).
 type CustomerBounds = ((f64, f64), (f64, f64));
@@ -77,6 +81,9 @@ pub struct AggregateIntervals {
     pub clv: Option<TotalInterval>,
     /// A new customer's expected CLV (`new_customer`), with a spend model of finite mean.
     pub new_customer: Option<TotalInterval>,
+    /// Whether each customer's own purchases got their predictive interval (`purchases_q05`,
+    /// `purchases_q95`, …): not for the limiting models.
+    pub predictive_intervals: bool,
     /// Forecasts that could not be evaluated at a draw (left out of its quantiles).
     pub failed_evaluations: usize,
 }
@@ -170,7 +177,9 @@ fn draws_of<P>(
 
 /// Adds intervals at `interval.level` to the forecasts `forecast` made with `models` for `rfm`
 /// (p_alive, churn_probability, expected_purchases and, where they exist, expected_avg_spend and
-/// clv), and returns those of the totals.
+/// clv), and each customer's predictive interval of her own purchases over the horizon
+/// (`predictive_bounds`, as columns purchases_q05 and purchases_q95 for 90%); returns the
+/// totals' intervals.
 pub fn add_parameter_intervals(
     models: &FittedModels,
     rfm: &RfmTable,
@@ -385,14 +394,84 @@ pub fn add_parameter_intervals(
         }
         false => None,
     };
+    // Each customer's own purchases: the predictive distribution's quantiles, not the parameters'.
+    let predictive = predictive_bounds(models, rfm, options.horizon, interval)?;
+    let predictive_intervals = predictive.is_some();
+    if let Some((lo, hi)) = predictive {
+        let (lo_name, hi_name) = Interval {
+            level,
+            lo: Vec::new(),
+            hi: Vec::new(),
+        }
+        .column_names(PURCHASES);
+        forecasts.push(ForecastColumn::new(&lo_name, lo))?;
+        forecasts.push(ForecastColumn::new(&hi_name, hi))?;
+    }
     Ok(AggregateIntervals {
         level,
         draws,
         expected_purchases,
         clv,
         new_customer: new_customer.map(|(estimate, at_draws)| total(estimate, at_draws)),
+        predictive_intervals,
         failed_evaluations: failed,
     })
+}
+
+/// The lower and upper `interval.quantiles()` of each customer's own purchases over the horizon,
+/// from the predictive distribution P(Y(t) = k | x, t_x, T) at the fitted parameters: the
+/// smallest k whose cumulative probability reaches each quantile. `None` when the model has no
+/// predictive distribution (the limiting models).
+pub fn predictive_bounds(
+    models: &FittedModels,
+    rfm: &RfmTable,
+    horizon: f64,
+    interval: &IntervalOptions,
+) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+    let model = models.purchase.model();
+    if rfm.is_empty()
+        || model
+            .probability_of_purchases_given(horizon, 0, rfm.frequency[0], rfm.recency[0], rfm.t[0])
+            .is_none()
+    {
+        return Ok(None);
+    }
+    let (q_lo, q_hi) = interval.quantiles();
+    // Far beyond any forecast here; a distribution with mass left there is not evaluable.
+    const MOST: u64 = 100_000;
+    let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
+    let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|_, &[x, tx, t]| {
+        let (mut cumulative, mut lo) = (0.0, None);
+        for k in 0..MOST {
+            cumulative += model.probability_of_purchases_given(horizon, k, x, tx, t)?;
+            // A cumulative probability within rounding of the quantile has reached it.
+            if lo.is_none() && cumulative >= q_lo - 1e-12 {
+                lo = Some(k as f64);
+            }
+            if cumulative >= q_hi - 1e-12 {
+                return Some((lo.unwrap_or(k as f64), k as f64));
+            }
+        }
+        None
+    });
+    let mut lo = Vec::with_capacity(rfm.len());
+    let mut hi = Vec::with_capacity(rfm.len());
+    for (i, &h) in histories.index_of.iter().enumerate() {
+        let (l, u) = bounds[h as usize].ok_or_else(|| ClvError::Model {
+            model: models.purchase.kind().label(),
+            reason: format!(
+                "the distribution of the future purchases of customer '{}' (x = {}, t_x = {}, T = {}) could not be \
+                 evaluated",
+                rfm.customer_id.label(i),
+                rfm.frequency[i],
+                rfm.recency[i],
+                rfm.t[i]
+            ),
+        })?;
+        lo.push(l);
+        hi.push(u);
+    }
+    Ok(Some((lo, hi)))
 }
 
 #[cfg(test)]
