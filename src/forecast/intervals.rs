@@ -232,127 +232,143 @@ pub fn add_parameter_intervals(
     let draws = interval.draws;
     let units_per_month = rfm.time_unit.per_month();
 
-    // Per distinct history and draw: P(alive), E[Y(horizon)] and the discounted purchases, as
-    // the point forecast computes them (NaN where a draw's series does not converge).
+    // As the point forecast: E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive],
+    // the second factor and its discounted sum (where the series are) once per distinct (x, T)
+    // and draw, P(alive) once per distinct history and draw; NaN where a series does not converge.
     let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
-    let mut customers_with = vec![0.0; histories.values.len()];
-    for &h in &histories.index_of {
-        customers_with[h as usize] += 1.0;
-    }
-    let (q_lo, q_hi) = interval.quantiles();
-    let bounds = |mut v: Vec<f64>| (quantile(&mut v, q_lo), quantile(&mut v, q_hi));
-    // Per distinct history, at each draw: P(alive), E[Y(horizon)] and the discounted purchases,
-    // as the point forecast computes them (NaN where a draw's series does not converge). Kept:
-    // the bounds of the first two, the third per draw (as f32: at 200k distinct histories and 200
-    // draws, 160 MB), and the draws' totals of E[Y] over the customers with the history.
-    // (history index, bounds, discounted per draw): rayon's reduce need not keep the order.
-    type Row = (usize, [(f64, f64); 2], Vec<f32>);
-    struct Evaluated {
-        rows: Vec<Row>,
-        expected_totals: Vec<f64>,
-        failed: usize,
-    }
-    let empty = || Evaluated {
-        rows: Vec::new(),
-        expected_totals: vec![0.0; draws],
-        failed: 0,
-    };
-    let evaluated = histories
-        .values
-        .par_iter()
-        .zip(&customers_with)
-        .enumerate()
-        .fold(empty, |mut acc, (k, (&[x, tx, t], &count))| {
-            let mut p_alive = Vec::with_capacity(draws);
-            let mut expected = Vec::with_capacity(draws);
-            let mut discounted = Vec::with_capacity(if with_value { draws } else { 0 });
-            for (model, total) in purchase_models.iter().zip(acc.expected_totals.iter_mut()) {
-                let p = model.p_alive(x, tx, t).unwrap_or(f64::NAN);
-                let e = model
+    let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
+    let if_alive: Vec<Vec<[f64; 2]>> = pairs.evaluate(|_, &[x, t]| {
+        purchase_models
+            .iter()
+            .map(|model| {
+                let expected = model
                     .expected_purchases_if_alive(options.horizon, x, t)
-                    .map_or(f64::NAN, |e| p * e);
-                if with_value {
-                    let d = discounted_value(
+                    .unwrap_or(f64::NAN);
+                let discounted = match with_value {
+                    true => discounted_value(
                         |h| model.expected_purchases_if_alive(h, x, t),
                         1.0,
                         options.clv_months,
                         units_per_month,
                         options.monthly_discount_rate,
                     )
-                    .map_or(f64::NAN, |d| p * d);
-                    discounted.push(d as f32);
+                    .unwrap_or(f64::NAN),
+                    false => 0.0,
+                };
+                [expected, discounted]
+            })
+            .collect()
+    });
+    // The customers of each distinct history, contiguous: those of history h are
+    // members[first[h]..first[h + 1]].
+    let mut first = vec![0usize; histories.values.len() + 1];
+    for &h in &histories.index_of {
+        first[h as usize + 1] += 1;
+    }
+    for h in 0..histories.values.len() {
+        first[h + 1] += first[h];
+    }
+    let mut members = vec![0u32; rfm.len()];
+    let mut next = first.clone();
+    for (i, &h) in histories.index_of.iter().enumerate() {
+        members[next[h as usize]] = i as u32;
+        next[h as usize] += 1;
+    }
+    let (q_lo, q_hi) = interval.quantiles();
+    let bounds = |mut v: Vec<f64>| (quantile(&mut v, q_lo), quantile(&mut v, q_hi));
+    let monetary = rfm.monetary_value.as_deref();
+    let with_spend = spend_models.is_some() && monetary.is_some();
+
+    // Per distinct history, in parallel: the bounds of P(alive) and E[Y], and for each of its
+    // customers with a spend model the bounds of her spend and CLV; the totals per draw summed
+    // alongside. Nothing customer × draw is kept (at 1M customers and 200 draws: gigabytes).
+    struct Evaluated {
+        histories: Vec<(usize, [(f64, f64); 2])>,
+        customers: Vec<(u32, CustomerBounds)>,
+        expected_totals: Vec<f64>,
+        clv_totals: Vec<f64>,
+        failed: usize,
+    }
+    let empty = || Evaluated {
+        histories: Vec::new(),
+        customers: Vec::new(),
+        expected_totals: vec![0.0; draws],
+        clv_totals: vec![0.0; draws],
+        failed: 0,
+    };
+    let evaluated = histories
+        .values
+        .par_iter()
+        .enumerate()
+        .fold(empty, |mut acc, (h, &[x, tx, t])| {
+            let pair = &if_alive[pairs.index_of[h] as usize];
+            let p_alive: Vec<f64> = purchase_models
+                .iter()
+                .map(|model| model.p_alive(x, tx, t).unwrap_or(f64::NAN))
+                .collect();
+            let expected: Vec<f64> = p_alive.iter().zip(pair).map(|(p, v)| p * v[0]).collect();
+            let customers = &members[first[h]..first[h + 1]];
+            let count = customers.len() as f64;
+            for (total, e) in acc.expected_totals.iter_mut().zip(&expected) {
+                match e.is_nan() {
+                    true => acc.failed += 1,
+                    false => *total += count * e,
                 }
-                if p.is_nan() || e.is_nan() {
-                    acc.failed += 1;
-                } else {
-                    *total += count * e;
-                }
-                p_alive.push(p);
-                expected.push(e);
             }
-            acc.rows.push((k, [bounds(p_alive), bounds(expected)], discounted));
+            if let (true, Some(spend), Some(m)) = (with_spend, &spend_models, monetary) {
+                let discounted: Vec<f64> = p_alive.iter().zip(pair).map(|(p, v)| p * v[1]).collect();
+                for &i in customers {
+                    let spends: Vec<f64> = spend
+                        .iter()
+                        .map(|s| {
+                            s.conditional_expected_average_spend(x, m[i as usize])
+                                .unwrap_or(f64::NAN)
+                        })
+                        .collect();
+                    let clvs: Vec<f64> = spends
+                        .iter()
+                        .zip(&discounted)
+                        .map(|(s, d)| (options.margin * s - options.cost_per_order) * d)
+                        .collect();
+                    // Customers without a CLV (an infinite expected spend) are left out of every
+                    // total, as they are of the total at the estimates.
+                    for (total, c) in acc.clv_totals.iter_mut().zip(&clvs).filter(|(_, c)| !c.is_nan()) {
+                        *total += c;
+                    }
+                    acc.customers.push((i, (bounds(spends), bounds(clvs))));
+                }
+            }
+            acc.histories.push((h, [bounds(p_alive), bounds(expected)]));
             acc
         })
         .reduce(empty, |mut a, b| {
-            a.rows.extend(b.rows);
+            a.histories.extend(b.histories);
+            a.customers.extend(b.customers);
             for (x, y) in a.expected_totals.iter_mut().zip(&b.expected_totals) {
+                *x += y;
+            }
+            for (x, y) in a.clv_totals.iter_mut().zip(&b.clv_totals) {
                 *x += y;
             }
             a.failed += b.failed;
             a
         });
     let Evaluated {
-        mut rows,
+        histories: history_rows,
+        customers: customer_rows,
         expected_totals,
+        clv_totals,
         failed,
     } = evaluated;
-    rows.sort_unstable_by_key(|r| r.0);
-    let history_bounds: Vec<[(f64, f64); 2]> = rows.iter().map(|r| r.1).collect();
-    let per_history: Vec<Vec<f32>> = rows.into_iter().map(|r| r.2).collect();
-
-    // Per customer with a spend model: her spend and CLV at each draw, reduced to their bounds;
-    // the totals per draw in a second pass that computes them again (the spend is a closed form),
-    // so that no customer × draw table is kept (at 1M customers and 200 draws: 1.6 GB).
-    let monetary = rfm.monetary_value.as_deref();
-    let values_at_draws = |i: usize| -> Option<(Vec<f64>, Vec<f64>)> {
-        let (spend, m) = (spend_models.as_ref()?, monetary?);
-        let (x, zbar) = (rfm.frequency[i], m[i]);
-        let spends: Vec<f64> = spend
-            .iter()
-            .map(|s| s.conditional_expected_average_spend(x, zbar).unwrap_or(f64::NAN))
-            .collect();
-        let history = &per_history[histories.index_of[i] as usize];
-        let clvs = spends
-            .iter()
-            .zip(history)
-            .map(|(s, &d)| (options.margin * s - options.cost_per_order) * f64::from(d))
-            .collect();
-        Some((spends, clvs))
-    };
-    let per_customer: Vec<CustomerBounds> = (0..rfm.len())
-        .into_par_iter()
-        .map(|i| match values_at_draws(i) {
-            Some((spends, clvs)) => (bounds(spends), bounds(clvs)),
-            None => ((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)),
-        })
-        .collect();
-    // Customers without a CLV (an infinite expected spend) are left out of every total, as they
-    // are of the total at the estimates.
-    let add = |a: Vec<f64>, b: Vec<f64>| a.iter().zip(&b).map(|(x, y)| x + y).collect::<Vec<f64>>();
-    let clv_totals: Vec<f64> = (0..rfm.len())
-        .into_par_iter()
-        .fold(
-            || vec![0.0; draws],
-            |mut totals, i| {
-                if let Some((_, clvs)) = values_at_draws(i) {
-                    for (t, c) in totals.iter_mut().zip(clvs).filter(|(_, c)| !c.is_nan()) {
-                        *t += c;
-                    }
-                }
-                totals
-            },
-        )
-        .reduce(|| vec![0.0; draws], add);
+    // rayon's reduce need not keep the order: each row carries its index.
+    let mut history_bounds = vec![[(f64::NAN, f64::NAN); 2]; histories.values.len()];
+    for (h, b) in history_rows {
+        history_bounds[h] = b;
+    }
+    let mut per_customer: Vec<CustomerBounds> = vec![((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)); rfm.len()];
+    for (i, b) in customer_rows {
+        per_customer[i as usize] = b;
+    }
 
     let of_customers =
         |pick: &dyn Fn(usize) -> (f64, f64)| -> (Vec<f64>, Vec<f64>) { (0..rfm.len()).map(pick).unzip() };
@@ -385,7 +401,7 @@ pub fn add_parameter_intervals(
             .map(|c| c.iter().filter(|v| !v.is_nan()).sum::<f64>())
     };
     let expected_purchases = total(point_total(EXPECTED_PURCHASES).unwrap_or(f64::NAN), expected_totals);
-    let clv = match spend_models.is_some() && monetary.is_some() {
+    let clv = match with_spend {
         true => {
             let estimate = point_total(CLV).unwrap_or(f64::NAN);
             set(forecasts, EXPECTED_AVG_SPEND, of_customers(&|i| per_customer[i].0))?;
@@ -431,7 +447,7 @@ pub fn predictive_bounds(
     let model = models.purchase.model();
     if rfm.is_empty()
         || model
-            .probability_of_purchases_given(horizon, 0, rfm.frequency[0], rfm.recency[0], rfm.t[0])
+            .probability_of_purchases_if_alive(horizon, 0, rfm.frequency[0], rfm.t[0])
             .is_none()
     {
         return Ok(None);
@@ -439,20 +455,31 @@ pub fn predictive_bounds(
     let (q_lo, q_hi) = interval.quantiles();
     // Far beyond any forecast here; a distribution with mass left there is not evaluable.
     const MOST: u64 = 100_000;
+    // P(Y ≤ k) = 1 − P(alive) + P(alive) · F(k), F the alive customer's distribution function,
+    // which depends on (x, T) only: tabulated once per distinct (x, T), to 1 − 1e-12.
     let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
-    let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|_, &[x, tx, t]| {
-        let (mut cumulative, mut lo) = (0.0, None);
+    let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
+    let tables: Vec<Option<Vec<f64>>> = pairs.evaluate(|_, &[x, t]| {
+        let mut cumulative = Vec::new();
+        let mut total = 0.0;
         for k in 0..MOST {
-            cumulative += model.probability_of_purchases_given(horizon, k, x, tx, t)?;
-            // A cumulative probability within rounding of the quantile has reached it.
-            if lo.is_none() && cumulative >= q_lo - 1e-12 {
-                lo = Some(k as f64);
-            }
-            if cumulative >= q_hi - 1e-12 {
-                return Some((lo.unwrap_or(k as f64), k as f64));
+            total += model.probability_of_purchases_if_alive(horizon, k, x, t)?;
+            cumulative.push(total);
+            if total >= 1.0 - 1e-12 {
+                return Some(cumulative);
             }
         }
         None
+    });
+    // The smallest k with P(Y ≤ k) ≥ q (within rounding).
+    let quantile_of = |table: &[f64], p_alive: f64, q: f64| -> f64 {
+        let target = (q - 1e-12 - (1.0 - p_alive)) / p_alive;
+        table.partition_point(|&f| f < target).min(table.len() - 1) as f64
+    };
+    let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|h, &[x, tx, t]| {
+        let table = tables[pairs.index_of[h] as usize].as_deref()?;
+        let p_alive = model.p_alive(x, tx, t)?;
+        Some((quantile_of(table, p_alive, q_lo), quantile_of(table, p_alive, q_hi)))
     });
     let mut lo = Vec::with_capacity(rfm.len());
     let mut hi = Vec::with_capacity(rfm.len());

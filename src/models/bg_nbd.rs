@@ -152,19 +152,14 @@ impl super::PurchaseModel for BgNbdParams {
     /// Alive at T, a customer buys at λ ~ Gamma(r+x, α+T) and has survived x dropout chances,
     /// p ~ Beta(a, b+x): from T on she is a new BG/NBD customer with those parameters, so
     /// P(Y(t) = k | alive) is eq. (8) at (r+x, α+T, a, b+x).
-    fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+    fn probability_of_purchases_if_alive(&self, horizon: f64, k: u64, x: f64, t: f64) -> Option<f64> {
         let posterior = BgNbdParams {
             r: self.r + x,
             alpha: self.alpha + t,
             a: self.a,
             b: self.b + x,
         };
-        let p_alive = BgNbdParams::p_alive(self, x, t_x, t);
-        Some(super::mixture_with_the_dead(
-            p_alive,
-            k,
-            posterior.probability_of_purchases(horizon, k),
-        ))
+        Some(posterior.probability_of_purchases(horizon, k))
     }
 }
 

@@ -150,19 +150,14 @@ impl super::PurchaseModel for MbgNbdParams {
     /// Alive at T, a customer has survived x + 1 dropout chances (one at her first purchase), so
     /// p ~ Beta(a, b+x+1), and from T on drops out only after purchases: a new BG/NBD customer
     /// at (r+x, α+T, a, b+x+1) (eq. 8).
-    fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+    fn probability_of_purchases_if_alive(&self, horizon: f64, k: u64, x: f64, t: f64) -> Option<f64> {
         let posterior = super::bg_nbd::BgNbdParams {
             r: self.r + x,
             alpha: self.alpha + t,
             a: self.a,
             b: self.b + x + 1.0,
         };
-        let p_alive = MbgNbdParams::p_alive(self, x, t_x, t);
-        Some(super::mixture_with_the_dead(
-            p_alive,
-            k,
-            posterior.probability_of_purchases(horizon, k),
-        ))
+        Some(posterior.probability_of_purchases(horizon, k))
     }
 }
 

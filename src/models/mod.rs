@@ -74,20 +74,20 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
     /// P(Y(t) = 0 | x, t_x, T): no purchase in (T, T+t].
     fn probability_of_no_purchase(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64>;
 
-    /// P(Y(t) = k | x, t_x, T): exactly k purchases in (T, T+t], the predictive distribution of
-    /// one customer's future. `None` where it is not built (the limiting models) or cannot be
-    /// evaluated.
-    fn probability_of_purchases_given(&self, _horizon: f64, _k: u64, _x: f64, _t_x: f64, _t: f64) -> Option<f64> {
+    /// P(Y(t) = k | x, T, alive at T): exactly k purchases in (T, T+t] by a customer alive at T.
+    /// Like `expected_purchases_if_alive` it does not depend on t_x. `None` where it is not built
+    /// (the limiting models) or cannot be evaluated.
+    fn probability_of_purchases_if_alive(&self, _horizon: f64, _k: u64, _x: f64, _t: f64) -> Option<f64> {
         None
     }
-}
 
-/// P(Y(t) = k | history) of a model that, alive at T, is a new customer with her posterior
-/// parameters: 1{k = 0}·(1 − P(alive)) + P(alive)·P_posterior(X(t) = k), `new_customer_pmf` the
-/// second factor (Fader, Hardie & Lee's conditional PMFs all reduce to this).
-pub(crate) fn mixture_with_the_dead(p_alive: f64, k: u64, new_customer_pmf: f64) -> f64 {
-    let dead = if k == 0 { 1.0 - p_alive } else { 0.0 };
-    dead + p_alive * new_customer_pmf
+    /// P(Y(t) = k | x, t_x, T): exactly k purchases in (T, T+t], the predictive distribution of
+    /// one customer's future: the dead's mass at 0 and P(alive) times the alive customer's.
+    fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+        let p_alive = self.p_alive(x, t_x, t)?;
+        let dead = if k == 0 { 1.0 - p_alive } else { 0.0 };
+        Some(dead + p_alive * self.probability_of_purchases_if_alive(horizon, k, x, t)?)
+    }
 }
 
 /// A model whose parameters are found by maximum likelihood over (weighted) customers.

@@ -53,7 +53,7 @@ impl PurchaseModel for Nbd {
 
     /// Nobody drops out: the negative binomial at λ's posterior Gamma(r+x, α+T), or the Poisson
     /// probability of mean λt.
-    fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, _t_x: f64, t: f64) -> Option<f64> {
+    fn probability_of_purchases_if_alive(&self, horizon: f64, k: u64, x: f64, t: f64) -> Option<f64> {
         let posterior = match self.0 {
             PurchaseRate::Gamma { r, alpha } => PurchaseRate::Gamma {
                 r: r + x,

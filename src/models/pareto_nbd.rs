@@ -343,19 +343,14 @@ impl super::PurchaseModel for ParetoNbdParams {
     /// Alive at T, λ ~ Gamma(r+x, α+T) and, the lifetime being memoryless, μ ~ Gamma(s, β+T):
     /// from T on a new Pareto/NBD customer at (r+x, α+T, s, β+T) (Fader & Hardie 2006's P(X(t) =
     /// n)).
-    fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, t_x: f64, t: f64) -> Option<f64> {
+    fn probability_of_purchases_if_alive(&self, horizon: f64, k: u64, x: f64, t: f64) -> Option<f64> {
         let posterior = ParetoNbdParams {
             r: self.r + x,
             alpha: self.alpha + t,
             s: self.s,
             beta: self.beta + t,
         };
-        let p_alive = self.p_alive(x, t_x, t)?;
-        Some(super::mixture_with_the_dead(
-            p_alive,
-            k,
-            posterior.probability_of_purchases(horizon, k)?,
-        ))
+        posterior.probability_of_purchases(horizon, k)
     }
 }
 
