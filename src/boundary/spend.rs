@@ -12,8 +12,11 @@ use crate::models::gamma_gamma::{
     GammaGammaData, GammaGammaParams, HomogeneousSpend, HomogeneousSpendData, SpendParams,
 };
 use crate::models::Likelihood;
+use crate::warnings::FitWarning;
 
 const LABEL: &str = "Gamma-Gamma";
+/// The 95% point of the χ² distribution with one degree of freedom.
+const CHI_SQUARE_1_95: f64 = 3.841458820694124;
 
 /// Fits the spend model: Gamma-Gamma's interior maximum when there is one, else its homogeneous
 /// limit when that is a maximum.
@@ -32,6 +35,7 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
     let mut candidates = Vec::new();
     let mut rejected = Vec::new();
     let mut restart = None;
+    let mut almost = None;
     match maximize(&HomogeneousSpendData(data), LABEL, &options.unpenalized()) {
         Err(e) => rejected.push(format!("homogeneous spend: {}", brief(&e))),
         Ok(fit) => {
@@ -46,25 +50,36 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
                     )
                 })
                 .find(|(_, inside_ll)| *inside_ll > ll + tolerance);
+            const WHAT: &str = "every customer's transaction values are Gamma(p, nu) with the same rate nu (the limit \
+                                q, v → ∞ with q/v = nu), so every customer is forecast the same spend p/nu";
+            let mut stored = ModelFit::from_mle(fit, |v| {
+                SpendParams::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] })
+            });
+            stored.limit = Some(limit_text("homogeneous spend", WHAT));
             match better_inside {
                 Some((q, inside_ll)) => {
                     // The maximum lies inside, near the limit: a start for the full model there.
                     restart = Some(vec![p, q, q / nu]);
                     rejected.push(format!(
                         "homogeneous spend: not a maximum (log-likelihood {ll:.4}; at q = {q:.0} it is {inside_ll:.4})"
-                    ))
-                }
-                None => {
-                    let mut stored = ModelFit::from_mle(fit, |v| {
-                        SpendParams::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] })
-                    });
-                    stored.limit = Some(limit_text(
-                        "homogeneous spend",
-                        "every customer's transaction values are Gamma(p, nu) with the same rate nu (the limit q, v → ∞ \
-                         with q/v = nu), so every customer is forecast the same spend p/nu",
                     ));
-                    candidates.push((ll, 2, stored));
+                    // Should that start not settle either, the limit stands in where the data
+                    // cannot tell it from the rise inside (a likelihood-ratio statistic 2·gain
+                    // below χ²₁'s 95% point).
+                    let gain = inside_ll - ll;
+                    if 2.0 * gain < CHI_SQUARE_1_95 {
+                        stored.limit = Some(format!(
+                            "homogeneous spend: {WHAT}; the data's likelihood is as high there as the data can tell"
+                        ));
+                        stored.warnings.push(FitWarning::LimitAlmostMaximum {
+                            parameter: "q".into(),
+                            value: q,
+                            gain,
+                        });
+                        almost = Some(stored);
+                    }
                 }
+                None => candidates.push((ll, 2, stored)),
             }
         }
     }
@@ -77,7 +92,12 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
             candidates.push((fit.log_likelihood, 3, to_interior(fit)));
             None
         }
-        Err(e) => Some(e),
+        Err(e) => {
+            if let Some(limit) = almost.take() {
+                candidates.push((limit.log_likelihood, 2, limit));
+            }
+            Some(e)
+        }
     };
     simplest_of_the_best(candidates, tolerance, LABEL, interior_error, &rejected)
 }
