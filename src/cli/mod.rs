@@ -40,7 +40,7 @@ use crate::data::TimeUnit;
 use crate::decisions::DecisionOptions;
 use crate::error::{ClvError, Result};
 use crate::forecast::intervals::{AggregateIntervals, IntervalOptions, TotalInterval};
-use crate::forecast::{monthly_rate, ForecastOptions};
+use crate::forecast::{monthly_rate, ClvMethod, ForecastOptions};
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 
 /// Customer-lifetime value from a transaction log: BG/NBD, Pareto/NBD, MBG/NBD or NBD purchases,
@@ -200,6 +200,12 @@ pub struct ForecastArgs {
     /// Months of future purchases the clv column sums (a month is 365.25/12 days)
     #[arg(long, default_value_t = 12)]
     pub clv_months: u32,
+    /// How the CLV discounts: monthly, --clv-months months of purchases each discounted at its
+    /// month's end; or dert, every future purchase over an unlimited horizon discounted
+    /// continuously at the same yearly rate (Fader, Hardie & Lee's DERT; --clv-months does not
+    /// apply). The monthly sum over a long horizon approaches DERT from below
+    #[arg(long, value_enum, default_value_t = ClvMethod::Monthly)]
+    pub clv_method: ClvMethod,
     #[command(flatten)]
     pub discount: DiscountArgs,
     /// Fraction of spend kept as profit in the CLV, in (0, 1], e.g. 0.3 for 30% (1 = revenue-based CLV)
@@ -332,6 +338,7 @@ impl ForecastArgs {
             monthly_discount_rate,
             margin: self.margin,
             cost_per_order: self.cost_per_order,
+            clv_method: self.clv_method,
         };
         options.validate()?;
         Ok(options)

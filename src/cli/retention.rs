@@ -19,7 +19,7 @@ use crate::error::{ClvError, Result};
 use crate::fitting::{fit_retention, CohortFit};
 use crate::forecast::retention::{forecast_subscribers, project, residual_payments, RetentionOptions};
 use crate::forecast::CLV;
-use crate::forecast::{annual_rate, ForecastOptions};
+use crate::forecast::{annual_rate, ClvMethod, ForecastOptions};
 use crate::mle::FitOptions;
 use crate::models::histories::SurvivalHistories;
 use crate::models::sbg::Retention;
@@ -99,6 +99,7 @@ fn settings(args: &RetentionArgs) -> Result<(RetentionOptions, String)> {
         monthly_discount_rate: monthly,
         margin: args.margin,
         cost_per_order: 0.0,
+        clv_method: ClvMethod::Monthly,
     }
     .validate()?;
     let per_period = (1.0 + monthly).powf(args.period.months()) - 1.0;

@@ -3,14 +3,16 @@
 
 use rayon::prelude::*;
 
+use super::dert::dert_if_alive;
 use super::engine::{discounted_value, Distinct};
 use super::{
-    ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
+    ClvMethod, ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
     EXPECTED_PURCHASES, P_ALIVE, P_ANY_PURCHASE,
 };
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::model_file::FittedModels;
+use crate::models::PurchaseModel;
 
 /// (P(alive), expected purchases, P(any purchase), (expected spend, CLV, CLV if alive) when there
 /// is a spend model).
@@ -49,12 +51,12 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let if_alive: Vec<Option<(f64, Option<f64>)>> = pairs.evaluate(|_, &[x, t]| {
         let expected = purchases.expected_purchases_if_alive(options.horizon, x, t)?;
         let discounted = match with_value {
-            true => Some(discounted_value(
-                |h| purchases.expected_purchases_if_alive(h, x, t),
-                1.0,
-                options.clv_months,
+            true => Some(discounted_purchases_if_alive(
+                purchases,
+                options,
                 units_per_month,
-                options.monthly_discount_rate,
+                x,
+                t,
             )?),
             false => None,
         };
@@ -125,6 +127,28 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     Ok(out)
 }
 
+/// The discounted purchases of a customer alive at T, per unit of value: the monthly sum over
+/// `clv_months` months, or DERT at the continuous rate equivalent to the monthly one,
+/// ln(1 + d) per month.
+pub(super) fn discounted_purchases_if_alive(
+    purchases: &dyn PurchaseModel,
+    options: &ForecastOptions,
+    units_per_month: f64,
+    x: f64,
+    t: f64,
+) -> Option<f64> {
+    match options.clv_method {
+        ClvMethod::Monthly => discounted_value(
+            |h| purchases.expected_purchases_if_alive(h, x, t),
+            1.0,
+            options.clv_months,
+            units_per_month,
+            options.monthly_discount_rate,
+        ),
+        ClvMethod::Dert => dert_if_alive(purchases, options.monthly_discount_rate.ln_1p() / units_per_month, x, t),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +203,7 @@ mod tests {
             monthly_discount_rate: 0.0,
             margin: 0.3,
             cost_per_order: 2.0,
+            clv_method: ClvMethod::Monthly,
         };
         let f = forecast(&models, &rfm, &options).unwrap();
         let twelve_months_in_weeks = 365.25 / 7.0;
@@ -224,6 +249,7 @@ mod tests {
             monthly_discount_rate: 0.01,
             margin: 0.3,
             cost_per_order: 2.0,
+            clv_method: ClvMethod::Monthly,
         };
         let fit = |params: &str| {
             format!(
@@ -325,6 +351,7 @@ mod tests {
             monthly_discount_rate: d,
             margin: 0.3,
             cost_per_order: 2.0,
+            clv_method: ClvMethod::Monthly,
         };
         let f = forecast(&models, &rfm, &options).unwrap();
         let k = lambda + mu;

@@ -14,7 +14,8 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use statrs::distribution::Normal;
 
-use super::engine::{discounted_value, Distinct};
+use super::continuous::discounted_purchases_if_alive;
+use super::engine::Distinct;
 use super::new_customer::new_customer_value;
 use super::{
     ForecastColumn, ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV, EXPECTED_AVG_SPEND,
@@ -245,14 +246,8 @@ pub fn add_parameter_intervals(
                     .expected_purchases_if_alive(options.horizon, x, t)
                     .unwrap_or(f64::NAN);
                 let discounted = match with_value {
-                    true => discounted_value(
-                        |h| model.expected_purchases_if_alive(h, x, t),
-                        1.0,
-                        options.clv_months,
-                        units_per_month,
-                        options.monthly_discount_rate,
-                    )
-                    .unwrap_or(f64::NAN),
+                    true => discounted_purchases_if_alive(model.as_ref(), options, units_per_month, x, t)
+                        .unwrap_or(f64::NAN),
                     false => 0.0,
                 };
                 [expected, discounted]

@@ -8,6 +8,7 @@
 //! summary's fields.
 
 mod continuous;
+pub mod dert;
 pub mod discrete;
 mod engine;
 pub mod intervals;
@@ -41,6 +42,19 @@ pub const CLV: &str = "clv";
 /// customer. Read by the decisions (value at stake), not written.
 pub const CLV_IF_ALIVE: &str = "clv_if_alive";
 
+/// How the CLV discounts future purchases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum ClvMethod {
+    /// Σ over `clv_months` months of each month's expected purchases, discounted at the month's
+    /// end (as `lifetimes`' customer_lifetime_value).
+    #[default]
+    Monthly,
+    /// DERT: every future purchase, over an unlimited horizon, discounted continuously at the
+    /// equivalent rate (Fader, Hardie & Lee 2005, iso-value curves).
+    Dert,
+}
+
 /// What to forecast.
 #[derive(Debug, Clone, Copy)]
 pub struct ForecastOptions {
@@ -54,6 +68,7 @@ pub struct ForecastOptions {
     pub margin: f64,
     /// Cost to serve one order, in currency, subtracted from each purchase's profit.
     pub cost_per_order: f64,
+    pub clv_method: ClvMethod,
 }
 
 impl Default for ForecastOptions {
@@ -64,6 +79,7 @@ impl Default for ForecastOptions {
             monthly_discount_rate: 0.01,
             margin: 1.0,
             cost_per_order: 0.0,
+            clv_method: ClvMethod::Monthly,
         }
     }
 }
@@ -101,6 +117,12 @@ impl ForecastOptions {
                 "the margin is the fraction of revenue kept as profit, in (0, 1] (1 = CLV in revenue), not {m}"
             ));
         }
+        if self.clv_method == ClvMethod::Dert && self.monthly_discount_rate <= 0.0 {
+            return bad(
+                "DERT sums every future purchase, without end: it needs a discount rate above 0 (--annual-discount-rate)"
+                    .into(),
+            );
+        }
         if !(self.cost_per_order.is_finite() && self.cost_per_order >= 0.0) {
             return bad(format!(
                 "the cost per order must be an amount ≥ 0, not {}",
@@ -131,13 +153,17 @@ impl ForecastOptions {
         };
         let months = self.horizon / unit.per_month();
         let horizon_months = match (months - f64::from(self.clv_months)).abs() < 1e-9 {
-            true => format!("{} months, as the CLV", self.clv_months),
+            true if self.clv_method == ClvMethod::Monthly => format!("{} months, as the CLV", self.clv_months),
+            true => format!("{} months", self.clv_months),
             false => format!("{} months; the CLV sums {}", trimmed(months, 2), self.clv_months),
         };
+        let purchases = match self.clv_method {
+            ClvMethod::Monthly => format!("{} months of purchases", self.clv_months),
+            ClvMethod::Dert => "every future purchase (DERT, discounted continuously)".to_string(),
+        };
         format!(
-            "CLV: {} months of purchases, discounted at {}% a month ({}% a year), margin {}% of spend, {cost}; \
+            "CLV: {purchases}, discounted at {}% a month ({}% a year), margin {}% of spend, {cost}; \
              expected_purchases over {} {unit} ({horizon_months})",
-            self.clv_months,
             percent(self.monthly_discount_rate, 4),
             percent(annual_rate(self.monthly_discount_rate), 2),
             percent(self.margin, 2),

@@ -210,11 +210,15 @@ pub fn value_report_text(
                 let interval = v.interval.map_or(String::new(), |(level, lo, hi)| {
                     format!(" ({}% interval {lo:.2} to {hi:.2})", 100.0 * level)
                 });
+                let repeats = match v.repeat_purchases {
+                    Some(n) => format!("{n:.2} expected repeat purchases"),
+                    None => "her repeat purchases, without end (DERT),".to_string(),
+                };
                 let _ = writeln!(
                     s,
                     "Acquisition at CAC {:.2}: a customer acquired now is worth {:.2}{interval}: her first purchase \
-                     {:.2} and {:.2} expected repeat purchases worth {:.2}. CLV:CAC {:.2}; break-even CAC {:.2}.",
-                    a.cac, v.clv, v.first_purchase, v.repeat_purchases, v.repeat_value, a.clv_to_cac, a.break_even_cac
+                     {:.2} and {repeats} worth {:.2}. CLV:CAC {:.2}; break-even CAC {:.2}.",
+                    a.cac, v.clv, v.first_purchase, v.repeat_value, a.clv_to_cac, a.break_even_cac
                 );
                 let _ = writeln!(
                     s,
