@@ -5,6 +5,8 @@
 // The expected values are mpmath's digits, as printed.
 #![allow(clippy::excessive_precision)]
 
+mod common;
+
 use clv::forecast::dert::{continuous_rate, dert};
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::mbg_nbd::MbgNbdParams;
@@ -91,17 +93,7 @@ fn clv_by_dert_is_spend_times_dert_and_bounds_a_long_monthly_sum_from_above() {
     use clv::forecast::{forecast, monthly_rate, ClvMethod, ForecastOptions, CLV, EXPECTED_AVG_SPEND};
     use clv::TimeUnit;
     // BG/NBD and Gamma-Gamma at the papers' estimates, as a model file.
-    let models = clv::FittedModels::from_json(
-        r#"{"format_version": 3, "clv_version": "0.1.0", "time_unit": "weeks",
-        "purchase": {"model": "bg_nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
-            "standard_errors": null, "covariance": null, "parameter_order": ["r", "alpha", "a", "b"],
-            "log_likelihood": -9582.4, "aic": 0.0, "bic": 0.0, "n_customers": 2357, "iterations": 0},
-        "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44}, "standard_errors": null,
-            "covariance": null, "parameter_order": ["p", "q", "v"], "log_likelihood": 0.0, "aic": 0.0,
-            "bic": 0.0, "n_customers": 946, "iterations": 0, "excluded_nonpositive_spend": 0,
-            "mean_spend": 35.218978102189781}}"#,
-    )
-    .unwrap();
+    let models = common::papers_models();
     let rfm = RfmTable {
         customer_id: CustomerIds::from_labels(&["a", "b", "c"]),
         frequency: vec![2.0, 0.0, 10.0],

@@ -319,21 +319,6 @@ fn coverage_of_the_aggregate_holdout_forecast_by_simulation() {
     assert!((0.85..=0.95).contains(&share), "coverage {share}");
 }
 
-/// BG/NBD at Fader, Hardie & Lee's estimates and Gamma-Gamma at Fader & Hardie's, as a model file.
-fn papers_models() -> clv::FittedModels {
-    clv::FittedModels::from_json(
-        r#"{"format_version": 3, "clv_version": "0.1.0", "time_unit": "weeks",
-        "purchase": {"model": "bg_nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
-            "standard_errors": null, "covariance": null, "parameter_order": ["r", "alpha", "a", "b"],
-            "log_likelihood": -9582.4, "aic": 0.0, "bic": 0.0, "n_customers": 2357, "iterations": 0},
-        "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44}, "standard_errors": null,
-            "covariance": null, "parameter_order": ["p", "q", "v"], "log_likelihood": 0.0, "aic": 0.0,
-            "bic": 0.0, "n_customers": 946, "iterations": 0, "excluded_nonpositive_spend": 0,
-            "mean_spend": 35.218978102189781022}}"#,
-    )
-    .unwrap()
-}
-
 #[test]
 fn a_new_customers_clv_is_her_first_purchase_and_eq_9s_repeat_purchases_discounted() {
     // mpmath (30 digits): E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r 2F1(r, b; a+b−1; t/(α+t))]
@@ -343,7 +328,7 @@ fn a_new_customers_clv_is_her_first_purchase_and_eq_9s_repeat_purchases_discount
     // E[X(t_12)] = 1.4492383657471949642. 24 months at 10% a year, margin 0.3, cost 2 per order:
     // 26.080640362320911415.
     use clv::forecast::new_customer::new_customer_value;
-    let models = papers_models();
+    let models = common::papers_models();
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs();
     let v = new_customer_value(
         models.purchase.model(),

@@ -132,3 +132,18 @@ pub fn assert_summarize_fails(dir: &Path, log: &Path, extra: &[&str], words: &[&
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
+
+/// BG/NBD at Fader, Hardie & Lee's estimates and Gamma-Gamma at Fader & Hardie's, as a model file.
+pub fn papers_models() -> clv::FittedModels {
+    clv::FittedModels::from_json(
+        r#"{"format_version": 3, "clv_version": "0.1.0", "time_unit": "weeks",
+        "purchase": {"model": "bg_nbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+            "standard_errors": null, "covariance": null, "parameter_order": ["r", "alpha", "a", "b"],
+            "log_likelihood": -9582.4, "aic": 0.0, "bic": 0.0, "n_customers": 2357, "iterations": 0},
+        "gamma_gamma": {"params": {"p": 6.25, "q": 3.74, "v": 15.44}, "standard_errors": null,
+            "covariance": null, "parameter_order": ["p", "q", "v"], "log_likelihood": 0.0, "aic": 0.0,
+            "bic": 0.0, "n_customers": 946, "iterations": 0, "excluded_nonpositive_spend": 0,
+            "mean_spend": 35.218978102189781}}"#,
+    )
+    .unwrap()
+}
