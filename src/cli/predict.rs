@@ -115,7 +115,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
     drop(writing);
     super::echo_forecast_settings(&options, rfm_unit);
     if let Some(totals) = &totals {
-        super::echo_total_intervals(totals);
+        super::intervals::echo_total_intervals(totals);
     }
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())

@@ -149,7 +149,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     say_part!("{}", top_customers(&rfm, &forecasts, args.top));
     super::echo_forecast_settings(&forecast_options, rfm.time_unit);
     if let Some(totals) = &totals {
-        super::echo_total_intervals(totals);
+        super::intervals::echo_total_intervals(totals);
     }
     if let Some(note) = spend_tail_note(&models, &rfm, &forecasts) {
         say!("{note}");
