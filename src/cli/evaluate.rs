@@ -14,7 +14,7 @@ use super::{sibling_path, LogArgs};
 use crate::data::discrete::{summarize_discrete, transactions_by_period, DiscreteSummaryOptions};
 use crate::data::period::Period;
 use crate::data::rfm::{summarize, SummaryOptions};
-use crate::data::transactions::{from_epoch_days, Transactions};
+use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::evaluate::{evaluate, evaluate_discrete};
@@ -137,15 +137,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             }
         }
     }
-    let dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
     let progress = super::Progress::new();
-    let reading = progress.step(&format!("reading {}", args.log.display()));
-    let log = Transactions::load(&args.log, &args.log_args.spec())?;
-    drop(reading);
-    super::note_sniffed_delimiter(&log);
+    let (dir, log) = folder_and_log(&args, &progress)?;
     let summarizing = progress.step("summarizing the log");
     let summary = summarize(
         &log,
@@ -173,15 +166,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOptions) -> Result<()> {
     alone(&args, super::BG_BB_NAME)?;
     let period = super::discrete::opportunity(args.period)?;
-    let dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
     let progress = super::Progress::new();
-    let reading = progress.step(&format!("reading {}", args.log.display()));
-    let log = Transactions::load(&args.log, &args.log_args.spec())?;
-    drop(reading);
-    super::note_sniffed_delimiter(&log);
+    let (dir, log) = folder_and_log(&args, &progress)?;
     let summary_options = DiscreteSummaryOptions {
         period,
         observation_end: args.observation_end,
@@ -189,19 +175,9 @@ fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOp
     };
     let summary = summarize_discrete(&log, &summary_options)?;
     let by_period = transactions_by_period(&log, &summary_options)?;
-    let observation_end = match args.observation_end {
-        Some(end) => end,
-        None => from_epoch_days(log.date_range()?.1),
-    };
     drop(log);
     let fitting = progress.step("fitting BG/BB and checking it on the holdout");
-    let evaluation = evaluate_discrete(
-        &args.log.display().to_string(),
-        &summary,
-        &by_period,
-        observation_end,
-        &options,
-    )?;
+    let evaluation = evaluate_discrete(&args.log.display().to_string(), &summary, &by_period, &options)?;
     drop(fitting);
     say_part!("{}", discrete_evaluation_report(&evaluation));
     let written = write_discrete_evaluation(&dir, &evaluation, &summary)?;
@@ -243,4 +219,17 @@ fn evaluate_sbg(args: EvaluateArgs) -> Result<()> {
         date_format: args.log_args.date_format,
         report_dir,
     })
+}
+
+/// The evaluation's folder (given, or beside the log) and the log, read.
+fn folder_and_log(args: &EvaluateArgs, progress: &super::Progress) -> Result<(PathBuf, Transactions)> {
+    let dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| sibling_path(&args.log, "evaluation"));
+    let reading = progress.step(&format!("reading {}", args.log.display()));
+    let log = Transactions::load(&args.log, &args.log_args.spec())?;
+    drop(reading);
+    super::note_sniffed_delimiter(&log);
+    Ok((dir, log))
 }

@@ -196,6 +196,8 @@ pub struct TransactionsByPeriod {
     /// Index (`Period::index`) of the first period counted: the one after the earliest first
     /// purchase's.
     pub first: i32,
+    /// The last day observed (days since 1970-01-01), given or the log's last date.
+    pub observation_end: i32,
     /// The last period complete by the (calibration) end, and by the observation end.
     pub last_calibration: i32,
     pub last_observed: i32,
@@ -231,6 +233,7 @@ pub fn transactions_by_period(log: &Transactions, options: &DiscreteSummaryOptio
     }
     Ok(TransactionsByPeriod {
         first,
+        observation_end: bounds.observation_end,
         last_calibration: bounds.last_calibration,
         last_observed: bounds.last_observed,
         transactions,
@@ -283,23 +286,7 @@ impl DiscreteSummary {
                 .context(|| format!("reading {}", path.display()))?,
         )
         .context(|| format!("reading {}", path.display()))?;
-        let whole = |name: &str| -> Result<Vec<u32>> {
-            numeric_column(&frame, path, name)?
-                .into_iter()
-                .enumerate()
-                .map(
-                    |(i, v)| match v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
-                        true => Ok(v as u32),
-                        false => Err(ClvError::BadValue {
-                            path: path.to_path_buf(),
-                            column: name.to_string(),
-                            row: i + 1,
-                            message: format!("expected a whole number ≥ 0, found {v}"),
-                        }),
-                    },
-                )
-                .collect()
-        };
+        let whole = |name: &str| whole_numbers(&frame, path, name);
         let (frequency, recency, periods) = (whole("frequency")?, whole("recency")?, whole("periods")?);
         let monetary_value = match available.iter().any(|c| c == "monetary_value") {
             true => Some(numeric_column(&frame, path, "monetary_value")?),
@@ -401,6 +388,31 @@ impl DiscreteSummary {
     }
 }
 
+/// A column of whole numbers ≥ 0; anything else is an error naming its row.
+fn whole_numbers(frame: &DataFrame, path: &Path, name: &str) -> Result<Vec<u32>> {
+    let values = frame
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .context(|| format!("reading column '{name}' of {}", path.display()))?;
+    let values = values.f64().context(|| format!("reading column '{name}'"))?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(v) if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) => Ok(v as u32),
+            _ => Err(ClvError::BadValue {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                row: i + 1,
+                message: format!(
+                    "expected a whole number ≥ 0, found {}",
+                    v.map_or("nothing".into(), |v| v.to_string())
+                ),
+            }),
+        })
+        .collect()
+}
+
 /// Reads a table of distinct discrete-time histories with their counts — `frequency` (or `x`),
 /// `recency` (or `t_x`), `periods` (or `n`, `n_periods`) and `weights` (or `count`, `customers`;
 /// 1 each when absent) — as the BG/BB literature publishes them (`shared/data/donations.csv`).
@@ -418,29 +430,7 @@ pub fn read_discrete_histories(path: &Path) -> Result<DiscreteHistories> {
         Some(name) => Ok(name),
         None => require_column(path, &available, names[0]),
     };
-    let integer_column = |name: &str| -> Result<Vec<u32>> {
-        let values = frame
-            .column(name)
-            .and_then(|c| c.cast(&DataType::Float64))
-            .context(|| format!("reading column '{name}' of {}", path.display()))?;
-        let values = values.f64().context(|| format!("reading column '{name}'"))?;
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Some(v) if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) => Ok(v as u32),
-                _ => Err(ClvError::BadValue {
-                    path: path.to_path_buf(),
-                    column: name.to_string(),
-                    row: i + 1,
-                    message: format!(
-                        "expected a whole number ≥ 0, found {}",
-                        v.map_or("nothing".into(), |v| v.to_string())
-                    ),
-                }),
-            })
-            .collect()
-    };
+    let integer_column = |name: &str| whole_numbers(&frame, path, name);
     let (x_name, t_x_name, n_name) = (
         pick(&["frequency", "x"])?,
         pick(&["recency", "t_x"])?,

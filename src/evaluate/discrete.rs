@@ -4,10 +4,9 @@
 //! and holdout transactions by calibration frequency and by recency against E[X(n, n + n*) |
 //! x, t_x, n] (eq. 13).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::measures::{FitSummary, FrequencyFit, HoldoutAccuracy};
@@ -17,6 +16,7 @@ use crate::data::summary::CustomerSummary as _;
 use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::fit_bg_bb;
+use crate::forecast::engine::Distinct;
 use crate::mle::FitOptions;
 use crate::models::bg_bb::BgBb;
 
@@ -67,7 +67,6 @@ pub fn evaluate_discrete(
     log_name: &str,
     summary: &DiscreteSummary,
     by_period: &TransactionsByPeriod,
-    observation_end: chrono::NaiveDate,
     options: &FitOptions,
 ) -> Result<DiscreteEvaluation> {
     let (holdout_x, holdout_n) = summary.holdout.as_ref().ok_or_else(|| {
@@ -78,36 +77,29 @@ pub fn evaluate_discrete(
     let model = fit.params;
 
     // Per distinct (x, t_x, n, n*): E[X(n, n + n*) | x, t_x, n] and P(none of them).
-    let keys: Vec<(u32, u32, u32, u32)> = (0..summary.len())
-        .map(|i| {
-            (
-                summary.frequency[i],
-                summary.recency[i],
-                summary.periods[i],
-                holdout_n[i],
-            )
-        })
-        .collect();
-    let distinct: Vec<(u32, u32, u32, u32)> = {
-        let mut d = keys.clone();
-        d.sort_unstable();
-        d.dedup();
-        d
-    };
-    let values: HashMap<(u32, u32, u32, u32), (f64, f64)> = distinct
-        .par_iter()
-        .map(|&(x, t_x, n, n_star)| {
-            let expected = model.expected_transactions(n_star, x, t_x, n);
-            let none = model.probability_of_transactions(0, n_star, x, t_x, n);
-            ((x, t_x, n, n_star), (expected, none))
-        })
-        .collect();
-    let expected_holdout: Vec<f64> = keys.iter().map(|k| values[k].0).collect();
+    let keys = Distinct::of((0..summary.len()).map(|i| {
+        [
+            summary.frequency[i],
+            summary.recency[i],
+            summary.periods[i],
+            holdout_n[i],
+        ]
+        .map(f64::from)
+    }));
+    let values: Vec<(f64, f64)> = keys.evaluate(|_, &key| {
+        let [x, t_x, n, n_star] = key.map(|v| v as u32);
+        (
+            model.expected_transactions(n_star, x, t_x, n),
+            model.probability_of_transactions(0, n_star, x, t_x, n),
+        )
+    });
+    let of = |i: usize| values[keys.index_of[i] as usize];
+    let expected_holdout: Vec<f64> = (0..summary.len()).map(|i| of(i).0).collect();
     let actual_holdout: Vec<f64> = holdout_x.iter().map(|&x| f64::from(x)).collect();
     let holdout = HoldoutAccuracy::new(
         &expected_holdout,
         &actual_holdout,
-        keys.iter().map(|k| 1.0 - values[k].1).sum(),
+        (0..summary.len()).map(|i| 1.0 - of(i).1).sum(),
     );
 
     let most = summary.periods.iter().copied().max().unwrap_or(0);
@@ -154,7 +146,7 @@ pub fn evaluate_discrete(
         log: log_name.to_string(),
         period,
         calibration_end: from_epoch_days(summary.period_end).to_string(),
-        observation_end: observation_end.to_string(),
+        observation_end: from_epoch_days(by_period.observation_end).to_string(),
         customers: summary.len() as u64,
         fit: FitSummary::new(&fit.map_params(|p| p.to_vec())),
         frequency_actual,

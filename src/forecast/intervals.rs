@@ -406,7 +406,20 @@ pub fn add_parameter_intervals(
         false => None,
     };
     // Each customer's own purchases: the predictive distribution's quantiles, not the parameters'.
-    let predictive = predictive_bounds(models, rfm, options.horizon, interval)?;
+    // P(alive) at the estimates is the point forecast's: read from its column, at each history's
+    // first customer.
+    let p_alive_at = forecasts.require(P_ALIVE, "predictive intervals")?;
+    let p_alive_of_history: Vec<f64> = (0..histories.values.len())
+        .map(|h| p_alive_at[members[first[h]] as usize])
+        .collect();
+    let predictive = predictive_bounds(
+        models,
+        rfm,
+        options.horizon,
+        interval,
+        (&histories, &pairs),
+        &p_alive_of_history,
+    )?;
     let predictive_intervals = predictive.is_some();
     if let Some((lo, hi)) = predictive {
         let (lo_name, hi_name) = Interval {
@@ -431,13 +444,16 @@ pub fn add_parameter_intervals(
 
 /// The lower and upper `interval.quantiles()` of each customer's own purchases over the horizon,
 /// from the predictive distribution P(Y(t) = k | x, t_x, T) at the fitted parameters: the
-/// smallest k whose cumulative probability reaches each quantile. `None` when the model has no
-/// predictive distribution (the limiting models).
-pub fn predictive_bounds(
+/// smallest k whose cumulative probability reaches each quantile. `histories` and `pairs` are
+/// the caller's distinct (x, t_x, T) and (x, T), `p_alive_of_history` P(alive) at each history.
+/// `None` when the model has no predictive distribution (the limiting models).
+fn predictive_bounds(
     models: &FittedModels,
     rfm: &RfmTable,
     horizon: f64,
     interval: &IntervalOptions,
+    (histories, pairs): (&Distinct<3>, &Distinct<2>),
+    p_alive_of_history: &[f64],
 ) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
     let model = models.purchase.model();
     if rfm.is_empty()
@@ -452,8 +468,6 @@ pub fn predictive_bounds(
     const MOST: u64 = 100_000;
     // P(Y ≤ k) = 1 − P(alive) + P(alive) · F(k), F the alive customer's distribution function,
     // which depends on (x, T) only: tabulated once per distinct (x, T), to 1 − 1e-12.
-    let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
-    let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
     let tables: Vec<Option<Vec<f64>>> = pairs.evaluate(|_, &[x, t]| {
         let mut cumulative = Vec::new();
         let mut total = 0.0;
@@ -471,9 +485,9 @@ pub fn predictive_bounds(
         let target = (q - 1e-12 - (1.0 - p_alive)) / p_alive;
         table.partition_point(|&f| f < target).min(table.len() - 1) as f64
     };
-    let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|h, &[x, tx, t]| {
+    let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|h, _| {
         let table = tables[pairs.index_of[h] as usize].as_deref()?;
-        let p_alive = model.p_alive(x, tx, t)?;
+        let p_alive = p_alive_of_history[h];
         Some((quantile_of(table, p_alive, q_lo), quantile_of(table, p_alive, q_hi)))
     });
     let mut lo = Vec::with_capacity(rfm.len());

@@ -10,7 +10,7 @@
 mod continuous;
 pub mod dert;
 pub mod discrete;
-mod engine;
+pub(crate) mod engine;
 pub mod intervals;
 pub mod new_customer;
 pub mod retention;
