@@ -90,6 +90,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
             decisions,
             args.decisions.cac,
             None,
+            None,
             &dir,
             args.at_risk,
             &format!("CLV: {} months of transactions, BG/BB", options.clv_months),

@@ -4,6 +4,7 @@
 use clap::Args;
 
 use crate::error::{ClvError, Result};
+use crate::forecast::interval_column_names;
 use crate::forecast::intervals::{AggregateIntervals, IntervalOptions, TotalInterval};
 
 /// Intervals from parameter uncertainty.
@@ -68,12 +69,7 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
     say!("{line}");
     match totals.predictive_intervals {
         true => {
-            let (lo, hi) = crate::forecast::Interval {
-                level: totals.level,
-                lo: Vec::new(),
-                hi: Vec::new(),
-            }
-            .column_names(crate::forecast::intervals::PURCHASES);
+            let (lo, hi) = interval_column_names(totals.level, crate::forecast::intervals::PURCHASES);
             say!(
                 "Each customer's own purchases over the horizon: {lo} to {hi}, their {}% predictive interval (her \
                  future is random even with known parameters)",

@@ -8,7 +8,7 @@ use super::{DecisionArgs, ForecastArgs};
 use crate::data::rfm::RfmTable;
 use crate::data::summary::CustomerSummary;
 use crate::data::TimeUnit;
-use crate::decisions::{decide, value_report, CustomerDecisions};
+use crate::decisions::{decide, value_report, CustomerDecisions, Grouping};
 use crate::error::Result;
 use crate::forecast::intervals::AggregateIntervals;
 use crate::forecast::new_customer::{new_customer_value, NewCustomerValue};
@@ -52,6 +52,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
         &decisions,
         args.decisions.cac,
         new_customer(&models, &options, rfm.time_unit, None),
+        None,
         &args.report_dir,
         args.at_risk,
         &settings,
@@ -66,11 +67,15 @@ pub(crate) fn print_and_write(
     decisions: &CustomerDecisions,
     cac: Option<f64>,
     new_customer: Option<NewCustomerValue>,
+    intervals: Option<(&[Grouping], &AggregateIntervals)>,
     dir: &Path,
     at_risk: usize,
     settings: &str,
 ) -> Result<()> {
-    let report = value_report(rfm, forecasts, decisions, cac)?.with_new_customer(new_customer);
+    let mut report = value_report(rfm, forecasts, decisions, cac)?.with_new_customer(new_customer);
+    if let Some((groupings, intervals)) = intervals {
+        report = report.with_intervals(groupings, intervals);
+    }
     say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, at_risk));
     let written = write_value_report(dir, rfm, forecasts, decisions, &report, settings)?;
     say!("wrote the value report ({} files) to {}", written.len(), dir.display());

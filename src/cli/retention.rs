@@ -325,6 +325,7 @@ fn log_cohorts(
                 &decisions,
                 args.decisions.cac,
                 None,
+                None,
                 report_dir,
                 args.at_risk,
                 &format!("residual CLV: margin × price × DERL, {}", args.period),

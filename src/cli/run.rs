@@ -10,11 +10,11 @@ use crate::data::io::{refuse_output_onto_input, write_table, write_text, TableFo
 use crate::data::period::Period;
 use crate::data::rfm::{summarize, RfmTable, SummaryOptions};
 use crate::data::transactions::Transactions;
-use crate::decisions::decide;
+use crate::decisions::{decide, report_groupings, Grouping};
 use crate::error::ClvError;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
-use crate::forecast::intervals::add_parameter_intervals;
+use crate::forecast::intervals::add_parameter_intervals_by_group;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
 use crate::registry::BG_NBD;
@@ -131,20 +131,28 @@ pub fn run(args: RunArgs) -> Result<()> {
     let forecasting = progress.step("forecasting each customer");
     let mut forecasts = forecast(&models, &rfm, &forecast_options)?;
     drop(forecasting);
+    // Decisions read the forecasts at the estimates; the intervals then bound the totals of the
+    // groups they make (tiers, statuses, cohorts).
+    let decisions = match forecasts.column(CLV) {
+        Some(_) if forecasts.unvalued() == 0 => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
+        _ => None,
+    };
+    let groupings = match &decisions {
+        Some(decisions) => report_groupings(&rfm, decisions),
+        None => Vec::new(),
+    };
     let totals = match &interval {
         Some(interval) => {
             let drawing = progress.step(&format!("forecasting at {} parameter draws", interval.draws));
-            let totals = add_parameter_intervals(&models, &rfm, &forecast_options, interval, &mut forecasts)?;
+            let groups: Vec<_> = groupings.iter().map(Grouping::customer_groups).collect();
+            let totals =
+                add_parameter_intervals_by_group(&models, &rfm, &forecast_options, interval, &mut forecasts, &groups)?;
             drop(drawing);
             Some(totals)
         }
         None => None,
     };
     timing("forecast");
-    let decisions = match forecasts.column(CLV) {
-        Some(_) if forecasts.unvalued() == 0 => Some(decide(&rfm, &forecasts, &args.decisions.options())?),
-        _ => None,
-    };
     say!();
     say_part!("{}", top_customers(&rfm, &forecasts, args.top));
     super::echo_forecast_settings(&forecast_options, rfm.time_unit);
@@ -167,6 +175,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             decisions,
             args.decisions.cac,
             super::report::new_customer(&models, &forecast_options, rfm.time_unit, totals.as_ref()),
+            totals.as_ref().map(|t| (groupings.as_slice(), t)),
             &dir,
             args.at_risk,
             &settings,

@@ -4,7 +4,9 @@
 
 mod value_report;
 
-pub use value_report::{top_share_of_value, value_report, Acquisition, GroupTotals, ValueReport};
+pub use value_report::{
+    report_groupings, top_share_of_value, value_report, Acquisition, GroupTotals, Grouping, ValueReport,
+};
 
 use polars::prelude::{Column, DataFrame, Float64Chunked, IntoColumn};
 use rayon::slice::ParallelSliceMut;

@@ -8,6 +8,7 @@ use super::{CustomerDecisions, Status};
 use crate::data::summary::CustomerSummary;
 use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, Result};
+use crate::forecast::intervals::{AggregateIntervals, CustomerGroups};
 use crate::forecast::new_customer::NewCustomerValue;
 use crate::forecast::{Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES};
 
@@ -20,6 +21,9 @@ pub struct GroupTotals {
     /// Expected purchases × expected spend over the forecast horizon (undiscounted revenue).
     pub expected_revenue: f64,
     pub clv: f64,
+    /// The interval of `clv` from parameter uncertainty (`ValueReport::interval_level`), the
+    /// group's membership fixed.
+    pub clv_interval: Option<(f64, f64)>,
 }
 
 impl GroupTotals {
@@ -76,6 +80,75 @@ pub struct ValueReport {
     /// Customers by month of first purchase (YYYY-MM), in month order; empty without first purchases.
     pub cohorts: Vec<GroupTotals>,
     pub acquisition: Option<Acquisition>,
+    /// The level of the groups' CLV intervals, when they were drawn (`with_intervals`).
+    pub interval_level: Option<f64>,
+}
+
+/// A partition of the customers for the report: the groups' names, and each customer's group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouping {
+    pub names: Vec<String>,
+    pub of_customer: Vec<u32>,
+}
+
+impl Grouping {
+    /// As the intervals take it.
+    pub fn customer_groups(&self) -> CustomerGroups<'_> {
+        CustomerGroups {
+            of_customer: &self.of_customer,
+            groups: self.names.len(),
+        }
+    }
+}
+
+/// The report's partitions of the customers: value tiers, statuses and, with first purchases,
+/// cohorts by month of first purchase, in that order.
+pub fn report_groupings(summary: &dyn CustomerSummary, decisions: &CustomerDecisions) -> Vec<Grouping> {
+    let status_position = |s: Status| Status::ALL.iter().position(|&t| t == s).unwrap_or(0) as u32;
+    let mut groupings = vec![
+        Grouping {
+            names: decisions.tier_names.clone(),
+            of_customer: decisions.tier.iter().map(|&t| t as u32).collect(),
+        },
+        Grouping {
+            names: Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+            of_customer: decisions.status.iter().map(|&s| status_position(s)).collect(),
+        },
+    ];
+    // Cohorts by month of first purchase: month numbers are a short contiguous range.
+    if let Some(first) = summary.first_transaction_days().filter(|f| !f.is_empty()) {
+        let months: Vec<i32> = first.iter().map(|&d| month_number(d)).collect();
+        let lowest = months.iter().copied().min().unwrap_or(0);
+        let highest = months.iter().copied().max().unwrap_or(0);
+        groupings.push(Grouping {
+            names: (lowest..=highest)
+                .map(|m| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1))
+                .collect(),
+            of_customer: months.iter().map(|&m| (m - lowest) as u32).collect(),
+        });
+    }
+    groupings
+}
+
+impl ValueReport {
+    /// The report with the intervals of its totals: `intervals` drawn with the groupings of
+    /// `report_groupings` (tiers, statuses, cohorts) in `AggregateIntervals::group_clv`.
+    pub fn with_intervals(mut self, groupings: &[Grouping], intervals: &AggregateIntervals) -> Self {
+        let Some(total) = intervals.clv else {
+            return self;
+        };
+        self.total.clv_interval = Some((total.lo, total.hi));
+        let groups = [&mut self.tiers, &mut self.statuses, &mut self.cohorts];
+        for ((report_groups, grouping), totals) in groups.into_iter().zip(groupings).zip(&intervals.group_clv) {
+            for group in report_groups.iter_mut() {
+                if let Some(k) = grouping.names.iter().position(|n| *n == group.name) {
+                    group.clv_interval = totals.get(k).map(|t| (t.lo, t.hi));
+                }
+            }
+        }
+        self.interval_level = Some(intervals.level);
+        self
+    }
 }
 
 /// Share of the total held by the top `percent` of customers (ranked by CLV), in percent.
@@ -116,6 +189,7 @@ impl GroupTotals {
             expected_purchases: 0.0,
             expected_revenue: 0.0,
             clv: 0.0,
+            clv_interval: None,
         }
     }
 
@@ -177,34 +251,18 @@ pub fn value_report(
     let total = group_totals(vec!["all customers".into()], |_| 0, n, &columns).remove(0);
     let percents: Vec<f64> = (1..=100).map(f64::from).collect();
     let concentration = concentration_curve(clv, &percents);
-    let tiers = group_totals(decisions.tier_names.clone(), |i| decisions.tier[i], n, &columns);
-    let status_position = |s: Status| Status::ALL.iter().position(|&t| t == s).unwrap_or(0);
-    let statuses = group_totals(
-        Status::ALL.iter().map(|s| s.as_str().to_string()).collect(),
-        |i| status_position(decisions.status[i]),
-        n,
-        &columns,
-    );
+    let mut groupings = report_groupings(summary, decisions).into_iter().map(|grouping| {
+        let Grouping { names, of_customer } = grouping;
+        group_totals(names, |i| of_customer[i] as usize, n, &columns)
+    });
+    let tiers = groupings.next().unwrap_or_default();
+    let statuses = groupings.next().unwrap_or_default();
+    let mut cohorts = groupings.next().unwrap_or_default();
+    cohorts.retain(|c| c.customers > 0);
     let mut at_risk_high_value: Vec<usize> = (0..n)
         .filter(|&i| decisions.status[i] == Status::AtRiskHighValue)
         .collect();
     at_risk_high_value.sort_by(|&i, &j| decisions.value_at_stake[j].total_cmp(&decisions.value_at_stake[i]));
-
-    // Cohorts by month of first purchase: month numbers are a short contiguous range.
-    let cohorts = match summary.first_transaction_days() {
-        Some(first) if !first.is_empty() => {
-            let months: Vec<i32> = first.iter().map(|&d| month_number(d)).collect();
-            let lowest = months.iter().copied().min().unwrap_or(0);
-            let highest = months.iter().copied().max().unwrap_or(0);
-            let names = (lowest..=highest)
-                .map(|m| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1))
-                .collect();
-            let mut cohorts = group_totals(names, |i| (months[i] - lowest) as usize, n, &columns);
-            cohorts.retain(|c| c.customers > 0);
-            cohorts
-        }
-        _ => Vec::new(),
-    };
 
     let acquisition = match cac {
         None => None,
@@ -230,6 +288,7 @@ pub fn value_report(
         at_risk_high_value,
         cohorts,
         acquisition,
+        interval_level: None,
     })
 }
 

@@ -207,19 +207,24 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// The names of the bounds of `name`'s interval: `{name}_q{percent}`, the percent with two
-    /// digits before a decimal underscore (5% → 05, 2.5% → 02_5, 97.5% → 97_5).
+    /// The names of the bounds of `name`'s interval: see [`interval_column_names`].
     pub fn column_names(&self, name: &str) -> (String, String) {
-        let label = |q: f64| {
-            let shown = trimmed(100.0 * q, 4);
-            let (whole, decimals) = shown.split_once('.').unwrap_or((&shown, ""));
-            match decimals.is_empty() {
-                true => format!("{name}_q{whole:0>2}"),
-                false => format!("{name}_q{whole:0>2}_{decimals}"),
-            }
-        };
-        (label((1.0 - self.level) / 2.0), label((1.0 + self.level) / 2.0))
+        interval_column_names(self.level, name)
     }
+}
+
+/// The names of the bounds of `name`'s interval at `level`: `{name}_q{percent}`, the percent
+/// with two digits before a decimal underscore (5% → 05, 2.5% → 02_5, 97.5% → 97_5).
+pub fn interval_column_names(level: f64, name: &str) -> (String, String) {
+    let label = |q: f64| {
+        let shown = trimmed(100.0 * q, 4);
+        let (whole, decimals) = shown.split_once('.').unwrap_or((&shown, ""));
+        match decimals.is_empty() {
+            true => format!("{name}_q{whole:0>2}"),
+            false => format!("{name}_q{whole:0>2}_{decimals}"),
+        }
+    };
+    (label((1.0 - level) / 2.0), label((1.0 + level) / 2.0))
 }
 
 /// One forecast per customer, by name.

@@ -10,7 +10,7 @@ use crate::data::io::write_table;
 use crate::data::summary::CustomerSummary;
 use crate::decisions::{CustomerDecisions, GroupTotals, ValueReport};
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::forecast::{Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
+use crate::forecast::{interval_column_names, Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
 use crate::model_file::FittedModels;
 
 /// With a heavy-tailed spend model (q < 2) the share of the forecast CLV held by customers without
@@ -136,7 +136,15 @@ pub fn value_report_text(
     } else {
         ""
     };
-    let _ = writeln!(s, "Value tiers (customers ranked by CLV):");
+    // With intervals: each total CLV followed by its interval.
+    let interval_of = |g: &GroupTotals| match g.clv_interval {
+        Some((lo, hi)) => format!(" [{lo:.2}, {hi:.2}]"),
+        None => String::new(),
+    };
+    let interval_header = report.interval_level.map_or(String::new(), |level| {
+        format!(" (CLV with its {}% interval from parameter uncertainty)", 100.0 * level)
+    });
+    let _ = writeln!(s, "Value tiers (customers ranked by CLV){interval_header}:");
     let _ = writeln!(
         s,
         "  {:<12} {:>9} {:>18} {:>16} {:>12} {:>12} {:>10}{cac_header}",
@@ -162,6 +170,7 @@ pub fn value_report_text(
         if let Some(r) = ratio {
             let _ = write!(s, " {r:>11.2}");
         }
+        s.push_str(&interval_of(g));
         s.push('\n');
     };
     for (i, tier) in report.tiers.iter().enumerate() {
@@ -178,7 +187,14 @@ pub fn value_report_text(
     );
     let _ = writeln!(s, "Customer status:");
     for g in report.statuses.iter().filter(|g| g.customers > 0) {
-        let _ = writeln!(s, "  {:<18} {:>9} customers   CLV {:>12.2}", g.name, g.customers, g.clv);
+        let _ = writeln!(
+            s,
+            "  {:<18} {:>9} customers   CLV {:>12.2}{}",
+            g.name,
+            g.customers,
+            g.clv,
+            interval_of(g)
+        );
     }
     let clv = forecasts.column(CLV).unwrap_or(&[]);
     let p_alive = forecasts.column(P_ALIVE).unwrap_or(&[]);
@@ -246,11 +262,12 @@ pub fn value_report_text(
         for c in &report.cohorts {
             let _ = writeln!(
                 s,
-                "  {:<8} {:>9} {:>10.2} {:>12.2}",
+                "  {:<8} {:>9} {:>10.2} {:>12.2}{}",
                 c.name,
                 c.customers,
                 c.mean_clv(),
-                c.clv
+                c.clv,
+                interval_of(c)
             );
         }
     }
@@ -258,7 +275,13 @@ pub fn value_report_text(
 }
 
 /// One row per group; shares are of `total` (all customers).
-fn groups_frame(groups: &[GroupTotals], label: &str, total: &GroupTotals, ratios: Option<&[f64]>) -> Result<DataFrame> {
+fn groups_frame(
+    groups: &[GroupTotals],
+    label: &str,
+    total: &GroupTotals,
+    ratios: Option<&[f64]>,
+    interval_level: Option<f64>,
+) -> Result<DataFrame> {
     let (n, total_clv) = (total.customers, total.clv);
     let mut columns = vec![
         Column::new(label.into(), groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>()),
@@ -300,6 +323,14 @@ fn groups_frame(groups: &[GroupTotals], label: &str, total: &GroupTotals, ratios
             groups.iter().map(GroupTotals::mean_clv).collect::<Vec<_>>(),
         ),
     ];
+    if let Some(level) = interval_level {
+        let (lo, hi) = interval_column_names(level, "clv");
+        let bound = |pick: fn((f64, f64)) -> f64| -> Vec<f64> {
+            groups.iter().map(|g| g.clv_interval.map_or(f64::NAN, pick)).collect()
+        };
+        columns.push(Column::new(lo.into(), bound(|b| b.0)));
+        columns.push(Column::new(hi.into(), bound(|b| b.1)));
+    }
     if let Some(r) = ratios {
         columns.push(Column::new("clv_to_cac".into(), r));
     }
@@ -361,11 +392,17 @@ pub fn write_value_report(
     });
     save(
         "value_tiers.csv",
-        groups_frame(&tiers, "tier", &report.total, tier_ratios.as_deref())?,
+        groups_frame(
+            &tiers,
+            "tier",
+            &report.total,
+            tier_ratios.as_deref(),
+            report.interval_level,
+        )?,
     )?;
     save(
         "status.csv",
-        groups_frame(&report.statuses, "status", &report.total, None)?,
+        groups_frame(&report.statuses, "status", &report.total, None, report.interval_level)?,
     )?;
     let concentration = DataFrame::new_infer_height(vec![
         Column::new(
@@ -406,7 +443,7 @@ pub fn write_value_report(
     if !report.cohorts.is_empty() {
         save(
             "cohorts.csv",
-            groups_frame(&report.cohorts, "cohort", &report.total, None)?,
+            groups_frame(&report.cohorts, "cohort", &report.total, None, report.interval_level)?,
         )?;
     }
     if let Some(a) = &report.acquisition {
