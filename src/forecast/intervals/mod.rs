@@ -9,11 +9,18 @@
 //! range of this customer's own random future (a customer buys 0, 1, 2, … times, whatever the
 //! parameters).
 
+mod draws;
+mod predictive;
+mod quantiles;
+
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rayon::prelude::*;
-use statrs::distribution::Normal;
 
+use self::draws::draws_of;
+pub use self::draws::parameter_draws;
+use self::predictive::predictive_bounds;
+pub use self::quantiles::{quantile, quantile_pair};
 use super::continuous::discounted_purchases_if_alive;
 use super::engine::Distinct;
 use super::new_customer::new_customer_value;
@@ -23,8 +30,7 @@ use super::{
 };
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
-use crate::mle::cholesky;
-use crate::model_file::{FittedModels, ModelFit};
+use crate::model_file::FittedModels;
 
 /// The prefix of the predictive interval's columns: `purchases_q05`, `purchases_q95`.
 pub const PURCHASES: &str = "purchases";
@@ -97,154 +103,6 @@ pub struct CustomerGroups<'a> {
     /// Each customer's group, below `groups`.
     pub of_customer: &'a [u32],
     pub groups: usize,
-}
-
-/// The interpolated quantile q of `values` (type 7, as numpy's default), NaN ignored; NaN when
-/// nothing is left. Reorders `values`.
-pub fn quantile(values: &mut Vec<f64>, q: f64) -> f64 {
-    values.retain(|v| !v.is_nan());
-    let n = values.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let h = (n - 1) as f64 * q;
-    let k = (h.floor() as usize).min(n - 1);
-    let (_, &mut below, above) = values.select_nth_unstable_by(k, f64::total_cmp);
-    match above.iter().copied().min_by(f64::total_cmp) {
-        Some(next) => below + (h - k as f64) * (next - below),
-        None => below,
-    }
-}
-
-/// The interpolated quantiles `q_lo` ≤ `q_hi` of `values`, as [`quantile`] gives them (NaN
-/// ignored), without reordering or copying `values`: one pass keeps only the few smallest and
-/// largest values the two quantiles need (the 11 at each end for a 90% interval of 200 draws),
-/// where a selection would reorder all of them, twice. Falls back to [`quantile`] for central
-/// quantiles or when NaN are present.
-pub fn quantile_pair(values: &[f64], q_lo: f64, q_hi: f64) -> (f64, f64) {
-    // At most this many values kept at each end.
-    const KEPT: usize = 32;
-    let n = values.len();
-    let slow = || {
-        let mut copy = values.to_vec();
-        (quantile(&mut copy, q_lo), quantile(&mut copy, q_hi))
-    };
-    if n == 0 || values.iter().any(|v| v.is_nan()) {
-        return slow();
-    }
-    // Sorted, the quantiles need the order statistics k_lo, k_lo + 1, k_hi and k_hi + 1.
-    let k_lo = (((n - 1) as f64 * q_lo).floor() as usize).min(n - 1);
-    let k_hi = (((n - 1) as f64 * q_hi).floor() as usize).min(n - 1);
-    let (smallest, largest) = ((k_lo + 2).min(n), n - k_hi);
-    if smallest > KEPT || largest > KEPT || smallest + largest > n {
-        return slow();
-    }
-    // low: the `smallest` least values seen, ascending; high: the `largest` greatest, descending.
-    let (mut low, mut high) = ([0.0f64; KEPT], [0.0f64; KEPT]);
-    let (mut low_len, mut high_len) = (0, 0);
-    for &v in values {
-        if low_len < smallest || v < low[low_len - 1] {
-            let mut j = low_len.min(smallest - 1);
-            while j > 0 && low[j - 1] > v {
-                low[j] = low[j - 1];
-                j -= 1;
-            }
-            low[j] = v;
-            low_len = (low_len + 1).min(smallest);
-        }
-        if high_len < largest || v > high[high_len - 1] {
-            let mut j = high_len.min(largest - 1);
-            while j > 0 && high[j - 1] < v {
-                high[j] = high[j - 1];
-                j -= 1;
-            }
-            high[j] = v;
-            high_len = (high_len + 1).min(largest);
-        }
-    }
-    // The j-th least value: from `low` below `smallest`, else from `high` (n − 1 − j from the top).
-    let order = |j: usize| match j < smallest {
-        true => low[j],
-        false => high[n - 1 - j],
-    };
-    let at = |q: f64, k: usize| {
-        let h = (n - 1) as f64 * q;
-        match k + 1 < n {
-            true => order(k) + (h - k as f64) * (order(k + 1) - order(k)),
-            false => order(k),
-        }
-    };
-    (at(q_lo, k_lo), at(q_hi, k_hi))
-}
-
-/// `draws` parameter vectors from the normal approximation of a fit: u = ln p (logit p where
-/// `is_probability`), Cov(u) = J Cov(p) J with J = diag(du/dp), u ~ N(û, Cov(u)), mapped back.
-pub fn parameter_draws(
-    params: &[f64],
-    covariance: &[Vec<f64>],
-    is_probability: &[bool],
-    draws: usize,
-    rng: &mut StdRng,
-) -> Option<Vec<Vec<f64>>> {
-    let k = params.len();
-    let slope = |i: usize| match is_probability[i] {
-        true => 1.0 / (params[i] * (1.0 - params[i])),
-        false => 1.0 / params[i],
-    };
-    let cov_u: Vec<Vec<f64>> = (0..k)
-        .map(|i| (0..k).map(|j| slope(i) * covariance[i][j] * slope(j)).collect())
-        .collect();
-    let l = cholesky(&cov_u)?;
-    let center: Vec<f64> = (0..k)
-        .map(|i| match is_probability[i] {
-            true => (params[i] / (1.0 - params[i])).ln(),
-            false => params[i].ln(),
-        })
-        .collect();
-    let normal = Normal::standard();
-    Some(
-        (0..draws)
-            .map(|_| {
-                let z: Vec<f64> = (0..k)
-                    .map(|_| rand::distr::Distribution::sample(&normal, rng))
-                    .collect();
-                (0..k)
-                    .map(|i| {
-                        let u = center[i] + (0..=i).map(|j| l[i][j] * z[j]).sum::<f64>();
-                        match is_probability[i] {
-                            true => 1.0 / (1.0 + (-u).exp()),
-                            false => u.exp(),
-                        }
-                    })
-                    .collect()
-            })
-            .collect(),
-    )
-}
-
-fn draws_of<P>(
-    fit: &ModelFit<P>,
-    values: &[f64],
-    probabilities: &[&str],
-    draws: usize,
-    rng: &mut StdRng,
-    label: &str,
-) -> Result<Vec<Vec<f64>>> {
-    let no_intervals = |why: &str| ClvError::Model {
-        model: "intervals",
-        reason: format!("{label}: {why}, so its parameters' uncertainty cannot be drawn"),
-    };
-    let covariance = fit
-        .covariance
-        .as_ref()
-        .ok_or_else(|| no_intervals("the fit has no covariance (its information matrix is singular)"))?;
-    let is_probability: Vec<bool> = fit
-        .parameter_order
-        .iter()
-        .map(|name| probabilities.contains(&name.as_str()))
-        .collect();
-    parameter_draws(values, covariance, &is_probability, draws, rng)
-        .ok_or_else(|| no_intervals("its covariance is not positive definite"))
 }
 
 /// Adds intervals at `interval.level` to the forecasts `forecast` made with `models` for `rfm`
@@ -572,152 +430,4 @@ pub fn add_parameter_intervals_by_group(
         failed_evaluations: failed,
         group_clv,
     })
-}
-
-/// The lower and upper `interval.quantiles()` of each customer's own purchases over the horizon,
-/// from the predictive distribution P(Y(t) = k | x, t_x, T) at the fitted parameters: the
-/// smallest k whose cumulative probability reaches each quantile. `histories` and `pairs` are
-/// the caller's distinct (x, t_x, T) and (x, T), `p_alive_of_history` P(alive) at each history.
-/// `None` when the model has no predictive distribution (the limiting models).
-fn predictive_bounds(
-    models: &FittedModels,
-    rfm: &RfmTable,
-    horizon: f64,
-    interval: &IntervalOptions,
-    (histories, pairs): (&Distinct<3>, &Distinct<2>),
-    p_alive_of_history: &[f64],
-) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
-    let model = models.purchase.model();
-    if rfm.is_empty()
-        || model
-            .probability_of_purchases_if_alive(horizon, 0, rfm.frequency[0], rfm.t[0])
-            .is_none()
-    {
-        return Ok(None);
-    }
-    let (q_lo, q_hi) = interval.quantiles();
-    // Far beyond any forecast here; a distribution with mass left there is not evaluable.
-    const MOST: u64 = 100_000;
-    // P(Y ≤ k) = 1 − P(alive) + P(alive) · F(k), F the alive customer's distribution function,
-    // which depends on (x, T) only: tabulated once per distinct (x, T), to 1 − 1e-12.
-    let tables: Vec<Option<Vec<f64>>> = pairs.evaluate(|_, &[x, t]| {
-        let mut cumulative = Vec::new();
-        let mut total = 0.0;
-        for k in 0..MOST {
-            total += model.probability_of_purchases_if_alive(horizon, k, x, t)?;
-            cumulative.push(total);
-            if total >= 1.0 - 1e-12 {
-                return Some(cumulative);
-            }
-        }
-        None
-    });
-    // The smallest k with P(Y ≤ k) ≥ q (within rounding).
-    let quantile_of = |table: &[f64], p_alive: f64, q: f64| -> f64 {
-        let target = (q - 1e-12 - (1.0 - p_alive)) / p_alive;
-        table.partition_point(|&f| f < target).min(table.len() - 1) as f64
-    };
-    let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|h, _| {
-        let table = tables[pairs.index_of[h] as usize].as_deref()?;
-        let p_alive = p_alive_of_history[h];
-        Some((quantile_of(table, p_alive, q_lo), quantile_of(table, p_alive, q_hi)))
-    });
-    let mut lo = Vec::with_capacity(rfm.len());
-    let mut hi = Vec::with_capacity(rfm.len());
-    for (i, &h) in histories.index_of.iter().enumerate() {
-        let (l, u) = bounds[h as usize].ok_or_else(|| ClvError::Model {
-            model: models.purchase.kind().label(),
-            reason: format!(
-                "the distribution of the future purchases of customer '{}' (x = {}, t_x = {}, T = {}) could not be \
-                 evaluated",
-                rfm.customer_id.label(i),
-                rfm.frequency[i],
-                rfm.recency[i],
-                rfm.t[i]
-            ),
-        })?;
-        lo.push(l);
-        hi.push(u);
-    }
-    Ok(Some((lo, hi)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_interpolate_as_numpy_does_and_skip_nan() {
-        // numpy.quantile([1, 2, 3, 4, 10], [0.05, 0.5, 0.95]) = [1.2, 3.0, 8.8]:
-        // h = 4q → 0.2 (1 + 0.2·1), 2 (3), 3.8 (4 + 0.8·6).
-        let data = vec![10.0, 3.0, f64::NAN, 1.0, 4.0, 2.0];
-        for (q, expected) in [(0.05, 1.2), (0.5, 3.0), (0.95, 8.8), (0.0, 1.0), (1.0, 10.0)] {
-            let got = quantile(&mut data.clone(), q);
-            assert!((got - expected).abs() < 1e-12, "q = {q}: {got}");
-        }
-        assert!(quantile(&mut vec![f64::NAN], 0.5).is_nan());
-    }
-
-    #[test]
-    fn a_pair_of_quantiles_in_one_pass_equals_two_selections() {
-        // Against `quantile` (itself checked against numpy above) on random values with ties, for
-        // sizes from 1 to 1,000 and the levels an interval uses, including the ends.
-        use rand::RngExt;
-        let mut rng = StdRng::seed_from_u64(3);
-        for n in [1, 2, 3, 5, 20, 21, 199, 200, 201, 1000] {
-            for _ in 0..20 {
-                let values: Vec<f64> = (0..n)
-                    .map(|_| (rng.random::<f64>() * 50.0).round() / 7.0 - 3.0)
-                    .collect();
-                for (lo, hi) in [(0.05, 0.95), (0.025, 0.975), (0.005, 0.995), (0.0, 1.0), (0.25, 0.75)] {
-                    let expected = (quantile(&mut values.clone(), lo), quantile(&mut values.clone(), hi));
-                    assert_eq!(quantile_pair(&values, lo, hi), expected, "n = {n}, ({lo}, {hi})");
-                }
-            }
-        }
-        let with_nan = [2.0, f64::NAN, 1.0, 3.0];
-        assert_eq!(quantile_pair(&with_nan, 0.0, 1.0), (1.0, 3.0));
-        let (lo, hi) = quantile_pair(&[], 0.05, 0.95);
-        assert!(lo.is_nan() && hi.is_nan());
-    }
-
-    #[test]
-    fn draws_have_the_fits_covariance_in_the_log_scale() {
-        // Two parameters, p = (2, 0.5) with Cov(p) chosen so that Cov(ln p) = [[0.04, 0.01],
-        // [0.01, 0.09]]: Cov(p_i, p_j) = p_i p_j Cov(ln p)_ij. 20,000 draws recover Cov(ln p) to
-        // within a few standard errors (the SE of a variance estimate is σ²·√(2/n) ≈ 0.0004 for
-        // 0.04), and the mean of ln p to within 0.003.
-        let p = [2.0, 0.5];
-        let log_cov = [[0.04, 0.01], [0.01, 0.09]];
-        let cov: Vec<Vec<f64>> = (0..2)
-            .map(|i| (0..2).map(|j| p[i] * p[j] * log_cov[i][j]).collect())
-            .collect();
-        let n = 20_000;
-        let draws = parameter_draws(&p, &cov, &[false, false], n, &mut StdRng::seed_from_u64(7)).unwrap();
-        let logs: Vec<[f64; 2]> = draws.iter().map(|d| [d[0].ln(), d[1].ln()]).collect();
-        let mean = |k: usize| logs.iter().map(|l| l[k]).sum::<f64>() / n as f64;
-        let (m0, m1) = (mean(0), mean(1));
-        assert!(
-            (m0 - 2f64.ln()).abs() < 0.003 && (m1 - 0.5f64.ln()).abs() < 0.003,
-            "{m0} {m1}"
-        );
-        let c = |a: usize, b: usize, ma: f64, mb: f64| {
-            logs.iter().map(|l| (l[a] - ma) * (l[b] - mb)).sum::<f64>() / (n - 1) as f64
-        };
-        assert!((c(0, 0, m0, m0) - 0.04).abs() < 0.0015);
-        assert!((c(1, 1, m1, m1) - 0.09).abs() < 0.003);
-        assert!((c(0, 1, m0, m1) - 0.01).abs() < 0.0015);
-        // A probability is drawn on the logit scale: always inside (0, 1).
-        let q = parameter_draws(&[0.99], &[vec![0.0001]], &[true], 1000, &mut StdRng::seed_from_u64(1)).unwrap();
-        assert!(q.iter().all(|d| d[0] > 0.0 && d[0] < 1.0));
-        // A covariance that is not positive definite has no draws.
-        assert!(parameter_draws(
-            &p,
-            &[vec![1.0, 2.0], vec![2.0, 1.0]],
-            &[false, false],
-            5,
-            &mut StdRng::seed_from_u64(1)
-        )
-        .is_none());
-    }
 }
