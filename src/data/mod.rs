@@ -6,6 +6,7 @@ pub mod discrete;
 pub mod io;
 pub mod period;
 pub mod rfm;
+pub mod rfm_table;
 pub mod summary;
 pub mod transactions;
 

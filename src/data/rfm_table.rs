@@ -1,0 +1,343 @@
+//! The per-customer RFM table the models consume (`RfmTable`), with its customers' ids, read
+//! from a summary file or built from `rfm::summarize`'s frame, and validated.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::conventions::{
+    SummaryColumn, AGE, CUSTOMER_ID, FIRST_PURCHASE, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT,
+};
+use super::io::{column_names, require_column, scan_table};
+use super::TimeUnit;
+use crate::error::{ClvError, PolarsContext, Result};
+
+/// Customer ids as they were read, integers or text, in one Polars column: a million customers
+/// are not a million strings.
+#[derive(Debug, Clone)]
+pub struct CustomerIds(Series);
+
+impl CustomerIds {
+    /// Integer ids stay integers; anything else becomes text.
+    pub fn from_column(column: &Column) -> PolarsResult<Self> {
+        let series = column.as_materialized_series();
+        let series = match series.dtype().is_integer() {
+            true => series.clone(),
+            false => series.cast(&DataType::String)?,
+        };
+        Ok(Self(series.with_name("customer_id".into())))
+    }
+
+    /// Text ids, for tables built by hand.
+    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Self {
+        let labels: Vec<&str> = labels.iter().map(|s| s.as_ref()).collect();
+        Self(Series::new("customer_id".into(), labels))
+    }
+
+    /// Index of the first id that is missing or blank.
+    fn first_missing(&self) -> Option<usize> {
+        match self.0.str() {
+            Ok(text) => text.iter().position(|s| s.is_none_or(|s| s.trim().is_empty())),
+            Err(_) => (self.0.null_count() > 0).then(|| self.0.iter().position(|v| v.is_null()).unwrap_or(0)),
+        }
+    }
+
+    /// The id of customer `i`, as text.
+    pub fn label(&self, i: usize) -> String {
+        match self.0.get(i) {
+            Ok(AnyValue::String(s)) => s.to_string(),
+            Ok(AnyValue::StringOwned(s)) => s.to_string(),
+            Ok(AnyValue::Null) | Err(_) => String::new(),
+            Ok(v) => v.to_string(),
+        }
+    }
+
+    /// The ids as a `customer_id` column.
+    pub fn column(&self) -> Column {
+        self.0.clone().into_column()
+    }
+
+    /// The ids of the customers at `rows`, as a `customer_id` column.
+    pub fn column_of(&self, rows: &[usize]) -> PolarsResult<Column> {
+        let rows: Vec<IdxSize> = rows.iter().map(|&i| i as IdxSize).collect();
+        self.0.take_slice(&rows).map(|s| s.into_column())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Per-customer RFM data, validated, as the models consume it.
+#[derive(Debug, Clone)]
+pub struct RfmTable {
+    pub customer_id: CustomerIds,
+    pub frequency: Vec<f64>,
+    pub recency: Vec<f64>,
+    pub t: Vec<f64>,
+    pub monetary_value: Option<Vec<f64>>,
+    /// Date of the first purchase, as days since 1970-01-01, when the table has it.
+    pub first_purchase: Option<Vec<i32>>,
+    pub time_unit: TimeUnit,
+}
+
+impl RfmTable {
+    /// Reads an RFM table (CSV or Parquet) as written by `clv summarize`, or with the papers'
+    /// column names (ID, x, t_x, T, zbar). The time unit comes from its `time_unit` column or,
+    /// for a table without one, from `time_unit`; when both are there they must agree.
+    pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
+        let mut lf = scan_table(path)?;
+        let available = column_names(&mut lf, path)?;
+        let frame = lf.collect().context(|| format!("reading {}", path.display()))?;
+        Self::from_frame(&frame, path, &available, time_unit)
+    }
+
+    /// Validates a frame with RFM columns; `source` names it in error messages.
+    pub fn from_frame(
+        frame: &DataFrame,
+        source: &Path,
+        available: &[String],
+        time_unit: Option<TimeUnit>,
+    ) -> Result<Self> {
+        if frame.height() == 0 {
+            return Err(ClvError::EmptyInput {
+                path: source.to_path_buf(),
+            });
+        }
+        // Each column by its name or, failing that, the other names it is read as.
+        let find = |column: &SummaryColumn| {
+            column
+                .names()
+                .find(|n| available.iter().any(|c| c == n))
+                .map(str::to_string)
+        };
+        let pick = |column: &SummaryColumn| match find(column) {
+            Some(n) => Ok(n),
+            None => require_column(source, available, column.name),
+        };
+        if find(&FREQUENCY).is_none() {
+            if let Some(date) = available.iter().find(|c| c.to_ascii_lowercase().contains("date")) {
+                return Err(ClvError::BadFile {
+                    path: source.to_path_buf(),
+                    message: format!(
+                        "this looks like a transaction log (it has a '{date}' column), not an RFM table: \
+                         summarize it with `clv summarize`, or run everything with `clv run`"
+                    ),
+                });
+            }
+        }
+        let id_col = pick(&CUSTOMER_ID)?;
+        let x_col = pick(&FREQUENCY)?;
+        let tx_col = pick(&RECENCY)?;
+        let t_col = pick(&AGE)?;
+        let m_col = find(&MONETARY_VALUE);
+
+        let unit_in_table = match available.iter().any(|c| c == TIME_UNIT.name) {
+            true => Some(table_time_unit(frame, source)?),
+            false => None,
+        };
+        let time_unit = match (unit_in_table, time_unit) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "{} is in {a} (its time_unit column) but --time-unit {b} was given",
+                    source.display()
+                )))
+            }
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => {
+                return Err(ClvError::InvalidArgument(format!(
+                    "{} has no time_unit column: say which unit its recency and T are in with --time-unit",
+                    source.display()
+                )))
+            }
+        };
+
+        let customer_id = CustomerIds::from_column(
+            frame
+                .column(&id_col)
+                .context(|| format!("reading {}", source.display()))?,
+        )
+        .context(|| format!("reading {}", source.display()))?;
+        if let Some(i) = customer_id.first_missing() {
+            return Err(ClvError::BadValue {
+                path: source.to_path_buf(),
+                column: id_col,
+                row: i + 1,
+                message: "empty customer id".into(),
+            });
+        }
+        let numbers = |name: &str| numeric_column(frame, source, name);
+        let frequency = numbers(&x_col)?;
+        let recency = numbers(&tx_col)?;
+        let t = numbers(&t_col)?;
+        let monetary_value = m_col.as_deref().map(numbers).transpose()?;
+        let first_purchase = match available.iter().any(|c| c == FIRST_PURCHASE.name) {
+            true => Some(date_column(frame, source, FIRST_PURCHASE.name)?),
+            false => None,
+        };
+
+        let bad = |column: &str, i: usize, message: String| ClvError::BadValue {
+            path: source.to_path_buf(),
+            column: column.to_string(),
+            row: i + 1,
+            message,
+        };
+        for i in 0..frame.height() {
+            let (x, tx, age) = (frequency[i], recency[i], t[i]);
+            if x < 0.0 || x.fract() != 0.0 {
+                return Err(bad(&x_col, i, format!("frequency {x} is not a whole number ≥ 0")));
+            }
+            if age < 0.0 {
+                return Err(bad(&t_col, i, format!("T {age} is negative")));
+            }
+            if !(0.0..=age).contains(&tx) {
+                return Err(bad(&tx_col, i, format!("recency {tx} is not between 0 and T = {age}")));
+            }
+            if x > 0.0 && tx == 0.0 {
+                return Err(bad(
+                    &tx_col,
+                    i,
+                    format!("recency is 0 but frequency is {x}: repeat purchases must come after the first"),
+                ));
+            }
+            if x == 0.0 && tx > 0.0 {
+                // Pareto/NBD would read it as a customer known to be alive at t_x.
+                return Err(bad(
+                    &tx_col,
+                    i,
+                    format!("recency is {tx} but frequency is 0: recency is the time of the last repeat purchase, 0 without one"),
+                ));
+            }
+            if let Some(m) = &monetary_value {
+                if m[i] < 0.0 {
+                    return Err(bad(
+                        m_col.as_deref().unwrap_or("monetary_value"),
+                        i,
+                        format!("monetary value {} is negative", m[i]),
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            customer_id,
+            frequency,
+            recency,
+            t,
+            monetary_value,
+            first_purchase,
+            time_unit,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.customer_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customer_id.is_empty()
+    }
+}
+
+/// A column as finite f64 values; a value that is not a finite number is an error naming its row.
+pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f64>> {
+    let ctx = || format!("reading column '{name}' of {}", source.display());
+    let raw = frame.column(name).context(ctx)?;
+    let values = raw.cast(&DataType::Float64).context(ctx)?;
+    let values = values.f64().context(ctx)?;
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) if v.is_finite() => out.push(v),
+            _ => {
+                let shown = raw.get(i).map(|v| v.to_string()).unwrap_or_default();
+                return Err(ClvError::BadValue {
+                    path: source.to_path_buf(),
+                    column: name.to_string(),
+                    row: i + 1,
+                    message: format!("{shown} is not a finite number"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A column of dates (Date, or ISO text) as days since 1970-01-01; a value that is not a date is
+/// an error naming its row.
+pub(super) fn date_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i32>> {
+    let ctx = || format!("reading column '{name}' of {}", source.display());
+    let raw = frame.column(name).context(ctx)?;
+    let as_date = match raw.dtype() {
+        DataType::String => col(name).str().to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            ..Default::default()
+        }),
+        _ => col(name).cast(DataType::Date),
+    };
+    let days = frame
+        .clone()
+        .lazy()
+        .select([as_date.cast(DataType::Int32)])
+        .collect()
+        .context(ctx)?;
+    let days = days.column(name).and_then(|c| c.i32().cloned()).context(ctx)?;
+    days.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            d.ok_or_else(|| ClvError::BadValue {
+                path: source.to_path_buf(),
+                column: name.to_string(),
+                row: i + 1,
+                message: format!(
+                    "{} is not a YYYY-MM-DD date",
+                    raw.get(i).map(|v| v.to_string()).unwrap_or_default()
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The single time unit named in a table's `time_unit` column.
+fn table_time_unit(frame: &DataFrame, source: &Path) -> Result<TimeUnit> {
+    let ctx = || format!("reading column 'time_unit' of {}", source.display());
+    let column = frame
+        .column("time_unit")
+        .and_then(|c| c.cast(&DataType::String))
+        .context(ctx)?;
+    // One distinct valid value (the common case, and a constant column from `summarize`) needs
+    // no scan; otherwise the scan finds the first offending row.
+    let distinct = column.unique().context(ctx)?;
+    if let [Some(unit)] = distinct
+        .str()
+        .context(ctx)?
+        .iter()
+        .map(|v| v.and_then(TimeUnit::parse))
+        .collect::<Vec<_>>()[..]
+    {
+        return Ok(unit);
+    }
+    let mut found: Option<TimeUnit> = None;
+    for (i, v) in column.str().context(ctx)?.iter().enumerate() {
+        let bad = |message: String| ClvError::BadValue {
+            path: source.to_path_buf(),
+            column: "time_unit".into(),
+            row: i + 1,
+            message,
+        };
+        let unit = v
+            .and_then(TimeUnit::parse)
+            .ok_or_else(|| bad(format!("'{}' is not days, weeks or months", v.unwrap_or(""))))?;
+        match found {
+            Some(f) if f != unit => return Err(bad(format!("{unit} here but {f} above: one table, one unit"))),
+            _ => found = Some(unit),
+        }
+    }
+    found.ok_or_else(|| ClvError::EmptyInput {
+        path: source.to_path_buf(),
+    })
+}
