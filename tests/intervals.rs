@@ -499,3 +499,65 @@ fn a_groups_clv_interval_is_that_of_its_customers_alone() {
 fn close_to(got: f64, want: f64, tolerance: f64) -> bool {
     (got - want).abs() <= tolerance * want.abs()
 }
+
+#[test]
+fn a_new_customer_per_cohort_is_the_pooled_value_for_one_cohort_and_small_cohorts_get_a_note() {
+    // One cohort holding every CDNOW customer is the pooled fit: its value and interval are the
+    // new customer's of `clv run` (the interval from the same draws as every other interval), and
+    // a cohort of fewer than 100 customers is not fitted alone.
+    use clv::forecast::new_customer::{new_customer_by_cohort, new_customer_value, FEWEST_CUSTOMERS_PER_COHORT};
+    let rows = published_summary();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let rfm = RfmTable {
+        customer_id: CustomerIds::from_labels(&ids),
+        frequency: rows.iter().map(|r| r.x).collect(),
+        recency: rows.iter().map(|r| r.t_x).collect(),
+        t: rows.iter().map(|r| r.t).collect(),
+        monetary_value: Some(rows.iter().map(|r| r.zbar).collect()),
+        first_purchase: None,
+        time_unit: TimeUnit::Weeks,
+    };
+    let models = fit_models(&rfm).unwrap();
+    let options = ForecastOptions::default();
+    let interval = IntervalOptions {
+        level: 0.9,
+        draws: 200,
+        seed: 9,
+    };
+    let mut forecasts = forecast(&models, &rfm, &options).unwrap();
+    let pooled = add_parameter_intervals(&models, &rfm, &options, &interval, &mut forecasts)
+        .unwrap()
+        .new_customer
+        .unwrap();
+    let mean_spend = models.gamma_gamma.as_ref().unwrap().mean_spend.unwrap();
+    let point = new_customer_value(models.purchase.model(), mean_spend, &options, TimeUnit::Weeks).unwrap();
+    assert_eq!(point.clv, pooled.estimate);
+
+    // Cohort "all" holds everyone but the last 50, who form cohort "few".
+    let n = rfm.len();
+    let cohort_of: Vec<u32> = (0..n).map(|i| u32::from(i >= n - 50)).collect();
+    let names = vec!["all".to_string(), "few".to_string()];
+    let everyone_but = rfm.rows(&(0..n - 50).collect::<Vec<_>>()).unwrap();
+    let fit = |cohort: &RfmTable| fit_models(cohort);
+    let by_cohort = new_customer_by_cohort(&rfm, &names, &cohort_of, &fit, &options, Some(&interval));
+    assert_eq!(by_cohort.len(), 2);
+    let (first, few) = (&by_cohort[0], &by_cohort[1]);
+    assert_eq!((first.customers, few.customers), (n - 50, 50));
+    let alone = fit_models(&everyone_but).unwrap();
+    let mut alone_forecasts = forecast(&alone, &everyone_but, &options).unwrap();
+    let expected = add_parameter_intervals(&alone, &everyone_but, &options, &interval, &mut alone_forecasts)
+        .unwrap()
+        .new_customer
+        .unwrap();
+    let value = first.value.unwrap();
+    assert_eq!(value.clv, expected.estimate);
+    assert_eq!(value.interval, Some((0.9, expected.lo, expected.hi)));
+    assert!(few.value.is_none());
+    assert!(
+        few.note
+            .as_deref()
+            .unwrap()
+            .contains(&FEWEST_CUSTOMERS_PER_COHORT.to_string()),
+        "{few:?}"
+    );
+}

@@ -88,9 +88,10 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
             &summary,
             &forecasts,
             decisions,
-            args.decisions.cac,
-            None,
-            None,
+            super::report::ValueExtras {
+                cac: args.decisions.cac,
+                ..Default::default()
+            },
             &dir,
             args.at_risk,
             &format!("CLV: {} months of transactions, BG/BB", options.clv_months),

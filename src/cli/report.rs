@@ -11,7 +11,7 @@ use crate::data::TimeUnit;
 use crate::decisions::{decide, value_report, CustomerDecisions, Grouping};
 use crate::error::Result;
 use crate::forecast::intervals::AggregateIntervals;
-use crate::forecast::new_customer::{new_customer_value, NewCustomerValue};
+use crate::forecast::new_customer::{new_customer_value, CohortNewCustomer, NewCustomerValue};
 use crate::forecast::{forecast, ForecastOptions, Forecasts};
 use crate::model_file::FittedModels;
 use crate::report::{value_report_text, write_value_report};
@@ -50,30 +50,41 @@ pub fn run(args: ReportArgs) -> Result<()> {
         &rfm,
         &forecasts,
         &decisions,
-        args.decisions.cac,
-        new_customer(&models, &options, rfm.time_unit, None),
-        None,
+        ValueExtras {
+            cac: args.decisions.cac,
+            new_customer: new_customer(&models, &options, rfm.time_unit, None),
+            ..ValueExtras::default()
+        },
         &args.report_dir,
         args.at_risk,
         &settings,
     )
 }
 
+/// What the value report adds to the forecasts and decisions: acquisition economics (with a
+/// CAC), a new customer's value overall and per acquisition cohort, the totals' intervals.
+#[derive(Default)]
+pub(crate) struct ValueExtras<'a> {
+    pub cac: Option<f64>,
+    pub new_customer: Option<NewCustomerValue>,
+    pub new_customer_by_cohort: Vec<CohortNewCustomer>,
+    pub intervals: Option<(&'a [Grouping], &'a AggregateIntervals)>,
+}
+
 /// Prints the value report and writes its files into `dir`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn print_and_write(
     rfm: &dyn CustomerSummary,
     forecasts: &Forecasts,
     decisions: &CustomerDecisions,
-    cac: Option<f64>,
-    new_customer: Option<NewCustomerValue>,
-    intervals: Option<(&[Grouping], &AggregateIntervals)>,
+    extras: ValueExtras,
     dir: &Path,
     at_risk: usize,
     settings: &str,
 ) -> Result<()> {
-    let mut report = value_report(rfm, forecasts, decisions, cac)?.with_new_customer(new_customer);
-    if let Some((groupings, intervals)) = intervals {
+    let mut report = value_report(rfm, forecasts, decisions, extras.cac)?
+        .with_new_customer(extras.new_customer)
+        .with_new_customer_by_cohort(extras.new_customer_by_cohort);
+    if let Some((groupings, intervals)) = extras.intervals {
         report = report.with_intervals(groupings, intervals);
     }
     say_part!("{}", value_report_text(rfm, forecasts, decisions, &report, at_risk));

@@ -323,9 +323,10 @@ fn log_cohorts(
                 &summary,
                 &forecasts,
                 &decisions,
-                args.decisions.cac,
-                None,
-                None,
+                super::report::ValueExtras {
+                    cac: args.decisions.cac,
+                    ..Default::default()
+                },
                 report_dir,
                 args.at_risk,
                 &format!("residual CLV: margin × price × DERL, {}", args.period),

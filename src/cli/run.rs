@@ -15,6 +15,7 @@ use crate::error::ClvError;
 use crate::error::Result;
 use crate::fitting::fit_models_using;
 use crate::forecast::intervals::add_parameter_intervals_by_group;
+use crate::forecast::new_customer::new_customer_by_cohort;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
 use crate::registry::BG_NBD;
@@ -169,13 +170,35 @@ pub fn run(args: RunArgs) -> Result<()> {
             .clone()
             .unwrap_or_else(|| sibling_path(&args.log, "report"));
         let settings = forecast_options.describe(rfm.time_unit);
+        // With a CAC, a new customer is also valued per acquisition cohort (the third grouping,
+        // after tiers and statuses), each cohort fitted alone.
+        let new_customer_by_cohort = match (args.decisions.cac, groupings.get(2)) {
+            (Some(_), Some(cohorts)) => {
+                let valuing = progress.step("valuing a new customer per acquisition cohort");
+                let fit = |cohort: &RfmTable| fit_models_using(cohort, model, &options);
+                let by_cohort = new_customer_by_cohort(
+                    &rfm,
+                    &cohorts.names,
+                    &cohorts.of_customer,
+                    &fit,
+                    &forecast_options,
+                    interval.as_ref(),
+                );
+                drop(valuing);
+                by_cohort
+            }
+            _ => Vec::new(),
+        };
         super::report::print_and_write(
             &rfm,
             &forecasts,
             decisions,
-            args.decisions.cac,
-            super::report::new_customer(&models, &forecast_options, rfm.time_unit, totals.as_ref()),
-            totals.as_ref().map(|t| (groupings.as_slice(), t)),
+            super::report::ValueExtras {
+                cac: args.decisions.cac,
+                new_customer: super::report::new_customer(&models, &forecast_options, rfm.time_unit, totals.as_ref()),
+                new_customer_by_cohort,
+                intervals: totals.as_ref().map(|t| (groupings.as_slice(), t)),
+            },
             &dir,
             args.at_risk,
             &settings,

@@ -237,6 +237,27 @@ impl RfmTable {
         self.customer_id.len()
     }
 
+    /// The table of the customers at `rows` only, in that order.
+    pub fn rows(&self, rows: &[usize]) -> Result<Self> {
+        let pick = |values: &[f64]| rows.iter().map(|&i| values[i]).collect::<Vec<_>>();
+        let ids = self
+            .customer_id
+            .column_of(rows)
+            .context(|| "selecting customers".to_string())?;
+        Ok(Self {
+            customer_id: CustomerIds::from_column(&ids).context(|| "selecting customers".to_string())?,
+            frequency: pick(&self.frequency),
+            recency: pick(&self.recency),
+            t: pick(&self.t),
+            monetary_value: self.monetary_value.as_deref().map(pick),
+            first_purchase: self
+                .first_purchase
+                .as_ref()
+                .map(|days| rows.iter().map(|&i| days[i]).collect()),
+            time_unit: self.time_unit,
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.customer_id.is_empty()
     }

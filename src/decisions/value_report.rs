@@ -9,7 +9,7 @@ use crate::data::summary::CustomerSummary;
 use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, Result};
 use crate::forecast::intervals::{AggregateIntervals, CustomerGroups};
-use crate::forecast::new_customer::NewCustomerValue;
+use crate::forecast::new_customer::{CohortNewCustomer, NewCustomerValue};
 use crate::forecast::{Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES};
 
 /// Totals of one group of customers (a tier, a status or a cohort).
@@ -52,6 +52,9 @@ pub struct Acquisition {
     pub new_customer: Option<NewCustomerValue>,
     /// Mean CLV / CAC per tier, in tier order.
     pub clv_to_cac_by_tier: Vec<f64>,
+    /// A new customer's value per acquisition cohort, each cohort fitted alone (empty when not
+    /// asked for): `with_new_customer_by_cohort`.
+    pub new_customer_by_cohort: Vec<CohortNewCustomer>,
 }
 
 impl ValueReport {
@@ -62,6 +65,14 @@ impl ValueReport {
             a.new_customer = Some(v);
             a.break_even_cac = v.clv;
             a.clv_to_cac = v.clv / a.cac;
+        }
+        self
+    }
+
+    /// The acquisition economics with a new customer's value per acquisition cohort.
+    pub fn with_new_customer_by_cohort(mut self, by_cohort: Vec<CohortNewCustomer>) -> Self {
+        if let Some(a) = self.acquisition.as_mut() {
+            a.new_customer_by_cohort = by_cohort;
         }
         self
     }
@@ -277,6 +288,7 @@ pub fn value_report(
             break_even_cac: total.mean_clv(),
             mean_clv: total.mean_clv(),
             new_customer: None,
+            new_customer_by_cohort: Vec::new(),
             clv_to_cac_by_tier: tiers.iter().map(|t| t.mean_clv() / c).collect(),
         }),
     };

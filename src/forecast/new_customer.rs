@@ -7,8 +7,12 @@
 use serde::Serialize;
 
 use super::engine::discounted_value;
+use super::intervals::{new_customer_interval, IntervalOptions};
 use super::{ClvMethod, ForecastOptions};
+use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
+use crate::error::Result;
+use crate::model_file::FittedModels;
 use crate::models::PurchaseModel;
 use crate::special::integrate;
 
@@ -78,4 +82,86 @@ pub fn new_customer_value(
         clv: per_purchase + repeat_value,
         interval: None,
     })
+}
+
+/// A new customer's value in one acquisition cohort, from models fitted to that cohort alone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortNewCustomer {
+    pub cohort: String,
+    pub customers: usize,
+    /// `None` when the cohort could not be valued alone (`note` says why).
+    pub value: Option<NewCustomerValue>,
+    pub note: Option<String>,
+}
+
+/// Fewest customers a cohort is fitted with on its own.
+pub const FEWEST_CUSTOMERS_PER_COHORT: usize = 100;
+
+/// A new customer's expected CLV per acquisition cohort: the customers of each cohort
+/// (`cohort_of[i]` indexes `names`) fitted alone with `fit`, then valued as a customer acquired
+/// now, with an interval when `interval` is given. The pooled fit averages cohorts that need not
+/// be alike (a promotion month's customers against a word-of-mouth month's); this shows whether
+/// they are. A cohort too small, or whose fit fails, gets a note instead of a value.
+pub fn new_customer_by_cohort(
+    rfm: &RfmTable,
+    names: &[String],
+    cohort_of: &[u32],
+    fit: &(dyn Fn(&RfmTable) -> Result<FittedModels> + Sync),
+    options: &ForecastOptions,
+    interval: Option<&IntervalOptions>,
+) -> Vec<CohortNewCustomer> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    for (i, &c) in cohort_of.iter().enumerate() {
+        if let Some(m) = members.get_mut(c as usize) {
+            m.push(i);
+        }
+    }
+    names
+        .iter()
+        .zip(&members)
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(name, rows)| {
+            let valued = match rows.len() < FEWEST_CUSTOMERS_PER_COHORT {
+                true => Err(format!(
+                    "fewer than {FEWEST_CUSTOMERS_PER_COHORT} customers to fit alone"
+                )),
+                false => cohort_value(rfm, rows, fit, options, interval),
+            };
+            let (value, note) = match valued {
+                Ok(v) => (Some(v), None),
+                Err(why) => (None, Some(why)),
+            };
+            CohortNewCustomer {
+                cohort: name.clone(),
+                customers: rows.len(),
+                value,
+                note,
+            }
+        })
+        .collect()
+}
+
+fn cohort_value(
+    rfm: &RfmTable,
+    rows: &[usize],
+    fit: &(dyn Fn(&RfmTable) -> Result<FittedModels> + Sync),
+    options: &ForecastOptions,
+    interval: Option<&IntervalOptions>,
+) -> std::result::Result<NewCustomerValue, String> {
+    let cohort = rfm.rows(rows).map_err(|e| e.to_string())?;
+    let models = fit(&cohort).map_err(|e| e.to_string())?;
+    let mean_spend = models
+        .gamma_gamma
+        .as_ref()
+        .and_then(|g| g.mean_spend)
+        .ok_or("its spend model has no finite mean")?;
+    let value = new_customer_value(models.purchase.model(), mean_spend, options, rfm.time_unit)
+        .ok_or("its expected purchases could not be evaluated")?;
+    let interval = match interval {
+        Some(i) => new_customer_interval(&models, options, rfm.time_unit, i)
+            .map_err(|e| e.to_string())?
+            .map(|t| (i.level, t.lo, t.hi)),
+        None => None,
+    };
+    Ok(NewCustomerValue { interval, ..value })
 }

@@ -8,8 +8,9 @@ use polars::prelude::{ChunkApply, Column, DataFrame, IntoColumn};
 use crate::data::conventions::to_significant_digits;
 use crate::data::io::write_table;
 use crate::data::summary::CustomerSummary;
-use crate::decisions::{CustomerDecisions, GroupTotals, ValueReport};
+use crate::decisions::{Acquisition, CustomerDecisions, GroupTotals, ValueReport};
 use crate::error::{ClvError, PolarsContext, Result};
+use crate::forecast::new_customer::NewCustomerValue;
 use crate::forecast::{interval_column_names, Forecasts, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
 use crate::model_file::FittedModels;
 
@@ -242,6 +243,34 @@ pub fn value_report_text(
                      not what acquiring one more is worth.)",
                     a.mean_clv
                 );
+                if !a.new_customer_by_cohort.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "  A customer acquired now, valued as each acquisition cohort's customers were (each cohort \
+                         fitted alone):"
+                    );
+                    for c in &a.new_customer_by_cohort {
+                        let _ = match &c.value {
+                            Some(v) => writeln!(
+                                s,
+                                "    {:<8} {:>9} customers   {:>10.2}{}   CLV:CAC {:.2}",
+                                c.cohort,
+                                c.customers,
+                                v.clv,
+                                v.interval
+                                    .map_or(String::new(), |(_, lo, hi)| format!(" [{lo:.2}, {hi:.2}]")),
+                                v.clv / a.cac
+                            ),
+                            None => writeln!(
+                                s,
+                                "    {:<8} {:>9} customers   not valued: {}",
+                                c.cohort,
+                                c.customers,
+                                c.note.as_deref().unwrap_or("")
+                            ),
+                        };
+                    }
+                }
             }
             None => {
                 let _ = writeln!(
@@ -456,6 +485,9 @@ pub fn write_value_report(
         ])
         .context(|| "building the acquisition table".to_string())?;
         save("acquisition.csv", frame)?;
+        if !a.new_customer_by_cohort.is_empty() {
+            save("new_customer_by_cohort.csv", new_customer_by_cohort_frame(a)?)?;
+        }
     }
     // The figure needs plotters (the `figures` feature, on with the command line).
     #[cfg(not(feature = "figures"))]
@@ -468,4 +500,36 @@ pub fn write_value_report(
         written.push(svg);
     }
     Ok(written)
+}
+
+/// One row per acquisition cohort: a new customer's value from the cohort's own fit.
+fn new_customer_by_cohort_frame(a: &Acquisition) -> Result<DataFrame> {
+    let rows = &a.new_customer_by_cohort;
+    let value = |pick: &dyn Fn(&NewCustomerValue) -> Option<f64>| -> Vec<Option<f64>> {
+        rows.iter().map(|c| c.value.as_ref().and_then(pick)).collect()
+    };
+    let mut columns = vec![
+        Column::new(
+            "cohort".into(),
+            rows.iter().map(|c| c.cohort.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "customers".into(),
+            rows.iter().map(|c| c.customers as u64).collect::<Vec<_>>(),
+        ),
+        Column::new("new_customer_clv".into(), value(&|v| Some(v.clv))),
+    ];
+    if let Some(level) = rows.iter().find_map(|c| c.value.and_then(|v| v.interval)).map(|i| i.0) {
+        let (lo, hi) = interval_column_names(level, "new_customer_clv");
+        columns.push(Column::new(lo.into(), value(&|v| v.interval.map(|i| i.1))));
+        columns.push(Column::new(hi.into(), value(&|v| v.interval.map(|i| i.2))));
+    }
+    columns.extend([
+        Column::new("first_purchase".into(), value(&|v| Some(v.first_purchase))),
+        Column::new("repeat_purchases".into(), value(&|v| v.repeat_purchases)),
+        Column::new("repeat_value".into(), value(&|v| Some(v.repeat_value))),
+        Column::new("clv_to_cac".into(), value(&|v| Some(v.clv / a.cac))),
+        Column::new("note".into(), rows.iter().map(|c| c.note.clone()).collect::<Vec<_>>()),
+    ]);
+    DataFrame::new_infer_height(columns).context(|| "building the new customer by cohort table".to_string())
 }

@@ -29,8 +29,12 @@ use super::{
     EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE,
 };
 use crate::data::rfm::RfmTable;
+use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::model_file::FittedModels;
+use crate::models::gamma_gamma::SpendParams;
+use crate::models::PurchaseModel;
+use std::sync::Arc;
 
 /// The prefix of the predictive interval's columns: `purchases_q05`, `purchases_q95`.
 pub const PURCHASES: &str = "purchases";
@@ -146,47 +150,10 @@ pub fn add_parameter_intervals_by_group(
     for grouping in groupings {
         offsets.push(offsets[offsets.len() - 1] + grouping.groups * interval.draws);
     }
-    let mut rng = StdRng::seed_from_u64(interval.seed);
-    let purchase_fit = models.purchase.erased();
-    let purchase_draws = draws_of(
-        &purchase_fit,
-        &purchase_fit.params,
-        models.purchase.probabilities(),
-        interval.draws,
-        &mut rng,
-        models.purchase.kind().label(),
-    )?;
-    let purchase_models = purchase_draws
-        .iter()
-        .map(|v| models.purchase.with_values(v))
-        .collect::<Result<Vec<_>>>()?;
     let with_value = forecasts.column(CLV).is_some();
-    let spend_models = match (&models.gamma_gamma, with_value) {
-        (Some(gg), true) => {
-            let values = gg.fit.params.to_vec();
-            let draws = draws_of(&gg.fit, &values, &[], interval.draws, &mut rng, "Gamma-Gamma")?;
-            Some(draws.iter().map(|v| gg.fit.params.with_values(v)).collect::<Vec<_>>())
-        }
-        _ => None,
-    };
-    // A new customer's value at each draw: her first purchase and E[X(t)] repeat purchases at
-    // the draw's mean spend.
-    let new_customer = match (&spend_models, models.gamma_gamma.as_ref().and_then(|g| g.mean_spend)) {
-        (Some(spend), Some(mean_spend)) => {
-            let value = |purchases: &dyn crate::models::PurchaseModel, mean: Option<f64>| {
-                mean.and_then(|m| new_customer_value(purchases, m, options, rfm.time_unit))
-                    .map_or(f64::NAN, |v| v.clv)
-            };
-            let at_draws: Vec<f64> = purchase_models
-                .par_iter()
-                .zip(spend)
-                .map(|(p, s)| value(p.as_ref(), s.mean_spend()))
-                .collect();
-            let estimate = value(models.purchase.model(), Some(mean_spend));
-            Some((estimate, at_draws))
-        }
-        _ => None,
-    };
+    let drawn = DrawnModels::of(models, interval, with_value)?;
+    let new_customer = new_customer_at_draws(models, &drawn, options, rfm.time_unit);
+    let (purchase_models, spend_models) = (&drawn.purchase, &drawn.spend);
     let draws = interval.draws;
     let units_per_month = rfm.time_unit.per_month();
 
@@ -357,8 +324,8 @@ pub fn add_parameter_intervals_by_group(
         EXPECTED_PURCHASES,
         of_customers(&|i| history_bounds[history_of(i)][1]),
     )?;
-    let total = |estimate: f64, totals: Vec<f64>| {
-        let (lo, hi) = bounds(&totals);
+    let total = |estimate: f64, totals: &[f64]| {
+        let (lo, hi) = bounds(totals);
         TotalInterval { estimate, lo, hi }
     };
     let point_total = |name: &str| {
@@ -366,13 +333,13 @@ pub fn add_parameter_intervals_by_group(
             .column(name)
             .map(|c| c.iter().filter(|v| !v.is_nan()).sum::<f64>())
     };
-    let expected_purchases = total(point_total(EXPECTED_PURCHASES).unwrap_or(f64::NAN), expected_totals);
+    let expected_purchases = total(point_total(EXPECTED_PURCHASES).unwrap_or(f64::NAN), &expected_totals);
     let clv = match with_spend {
         true => {
             let estimate = point_total(CLV).unwrap_or(f64::NAN);
             set(forecasts, EXPECTED_AVG_SPEND, of_customers(&|i| per_customer[i].0))?;
             set(forecasts, CLV, of_customers(&|i| per_customer[i].1))?;
-            Some(total(estimate, clv_totals))
+            Some(total(estimate, &clv_totals))
         }
         false => None,
     };
@@ -425,9 +392,87 @@ pub fn add_parameter_intervals_by_group(
         draws,
         expected_purchases,
         clv,
-        new_customer: new_customer.map(|(estimate, at_draws)| total(estimate, at_draws)),
+        new_customer: new_customer.map(|(estimate, at_draws)| total(estimate, &at_draws)),
         predictive_intervals,
         failed_evaluations: failed,
         group_clv,
     })
+}
+
+/// The models at `interval.draws` parameter vectors: the purchase model's, then (`with_spend`,
+/// and a spend model fitted) the spend model's, drawn in that order from `interval.seed`.
+struct DrawnModels {
+    purchase: Vec<Arc<dyn PurchaseModel>>,
+    spend: Option<Vec<SpendParams>>,
+}
+
+impl DrawnModels {
+    fn of(models: &FittedModels, interval: &IntervalOptions, with_spend: bool) -> Result<Self> {
+        let mut rng = StdRng::seed_from_u64(interval.seed);
+        let purchase_fit = models.purchase.erased();
+        let purchase_draws = draws_of(
+            &purchase_fit,
+            &purchase_fit.params,
+            models.purchase.probabilities(),
+            interval.draws,
+            &mut rng,
+            models.purchase.kind().label(),
+        )?;
+        let purchase = purchase_draws
+            .iter()
+            .map(|v| models.purchase.with_values(v))
+            .collect::<Result<Vec<_>>>()?;
+        let spend = match (&models.gamma_gamma, with_spend) {
+            (Some(gg), true) => {
+                let values = gg.fit.params.to_vec();
+                let draws = draws_of(&gg.fit, &values, &[], interval.draws, &mut rng, "Gamma-Gamma")?;
+                Some(draws.iter().map(|v| gg.fit.params.with_values(v)).collect::<Vec<_>>())
+            }
+            _ => None,
+        };
+        Ok(Self { purchase, spend })
+    }
+}
+
+/// A new customer's CLV at the estimates and at each draw (NaN where it cannot be evaluated):
+/// her first purchase and E[X(t)] repeat purchases at the draw's mean spend. `None` without a
+/// spend model of finite mean.
+fn new_customer_at_draws(
+    models: &FittedModels,
+    drawn: &DrawnModels,
+    options: &ForecastOptions,
+    unit: TimeUnit,
+) -> Option<(f64, Vec<f64>)> {
+    let spend = drawn.spend.as_ref()?;
+    let mean_spend = models.gamma_gamma.as_ref()?.mean_spend?;
+    let value = |purchases: &dyn PurchaseModel, mean: Option<f64>| {
+        mean.and_then(|m| new_customer_value(purchases, m, options, unit))
+            .map_or(f64::NAN, |v| v.clv)
+    };
+    let at_draws: Vec<f64> = drawn
+        .purchase
+        .par_iter()
+        .zip(spend)
+        .map(|(p, s)| value(p.as_ref(), s.mean_spend()))
+        .collect();
+    Some((value(models.purchase.model(), Some(mean_spend)), at_draws))
+}
+
+/// The interval of a new customer's expected CLV alone (as `AggregateIntervals::new_customer`,
+/// the same draws for the same seed); `None` without a spend model of finite mean.
+pub fn new_customer_interval(
+    models: &FittedModels,
+    options: &ForecastOptions,
+    unit: TimeUnit,
+    interval: &IntervalOptions,
+) -> Result<Option<TotalInterval>> {
+    interval.validate()?;
+    let drawn = DrawnModels::of(models, interval, true)?;
+    let (q_lo, q_hi) = interval.quantiles();
+    Ok(
+        new_customer_at_draws(models, &drawn, options, unit).map(|(estimate, at_draws)| {
+            let (lo, hi) = quantile_pair(&at_draws, q_lo, q_hi);
+            TotalInterval { estimate, lo, hi }
+        }),
+    )
 }
