@@ -250,6 +250,11 @@ impl PurchaseFit {
         self.model.as_ref()
     }
 
+    /// The fitted model, shared.
+    pub fn shared_model(&self) -> Arc<dyn PurchaseModel> {
+        Arc::clone(&self.model)
+    }
+
     pub fn kind(&self) -> PurchaseModelKind {
         self.kind
     }

@@ -3,9 +3,11 @@
 
 use clap::Args;
 
+use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::forecast::interval_column_names;
-use crate::forecast::intervals::{AggregateIntervals, IntervalOptions, TotalInterval};
+use crate::forecast::intervals::{AggregateIntervals, DrawnModels, IntervalMethod, IntervalOptions, TotalInterval};
+use crate::model_file::FittedModels;
 
 /// Intervals from parameter uncertainty.
 #[derive(Debug, Args)]
@@ -18,9 +20,17 @@ pub struct IntervalArgs {
     #[arg(long, value_name = "LEVEL")]
     pub interval: Option<f64>,
     /// Parameter vectors drawn for --interval, from each fit's normal approximation in its log
-    /// scale with the full covariance (purchase and spend models independently)
+    /// scale with the full covariance (purchase and spend models independently). Fast, and right
+    /// when the likelihood is close to normal around its maximum: many customers, parameters
+    /// away from their limits
     #[arg(long, default_value_t = 200, requires = "interval")]
     pub draws: usize,
+    /// Instead of --draws: refit the models to N resamples of the customers (drawn with
+    /// replacement) and evaluate every forecast at each refit. It answers the same question
+    /// without trusting the normal approximation: for few customers, skewed or near-limit
+    /// parameters (a refit may land on a limiting model), at the cost of N fits
+    #[arg(long, value_name = "N", requires = "interval", conflicts_with = "draws")]
+    pub bootstrap: Option<usize>,
     /// Seed of those draws: the same seed gives the same intervals
     #[arg(long, default_value_t = 1, requires = "interval")]
     pub interval_seed: u64,
@@ -34,7 +44,7 @@ impl IntervalArgs {
         };
         let options = IntervalOptions {
             level,
-            draws: self.draws,
+            draws: self.bootstrap.unwrap_or(self.draws),
             seed: self.interval_seed,
         };
         options.validate()?;
@@ -50,6 +60,30 @@ impl IntervalArgs {
             None => Ok(()),
         }
     }
+
+    /// What the progress line says while the draws are made and forecast.
+    pub fn progress_label(&self, interval: &IntervalOptions) -> String {
+        match self.bootstrap {
+            Some(n) => format!("refitting to {n} resamples of the customers and forecasting at each"),
+            None => format!("forecasting at {} parameter draws", interval.draws),
+        }
+    }
+
+    /// The models each forecast is evaluated at: drawn from the normal approximation of
+    /// `models`, or (--bootstrap) refitted with `fit` to resamples of `rfm`.
+    pub fn drawn_models(
+        &self,
+        models: &FittedModels,
+        rfm: &RfmTable,
+        fit: &(dyn Fn(&RfmTable) -> Result<FittedModels> + Sync),
+        interval: &IntervalOptions,
+        with_spend: bool,
+    ) -> Result<DrawnModels> {
+        match self.bootstrap {
+            Some(_) => DrawnModels::bootstrap(rfm, fit, interval, with_spend),
+            None => DrawnModels::normal(models, interval, with_spend),
+        }
+    }
 }
 
 /// Prints the totals' intervals.
@@ -57,10 +91,13 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
     let show = |t: &TotalInterval, decimals: usize| {
         format!("{:.decimals$} [{:.decimals$}, {:.decimals$}]", t.estimate, t.lo, t.hi)
     };
+    let source = match totals.method {
+        IntervalMethod::NormalApproximation => format!("{} draws", totals.draws),
+        IntervalMethod::Bootstrap => format!("{} bootstrap refits", totals.draws),
+    };
     let mut line = format!(
-        "Totals with their {}% interval from parameter uncertainty ({} draws): expected purchases {}",
+        "Totals with their {}% interval from parameter uncertainty ({source}): expected purchases {}",
         100.0 * totals.level,
-        totals.draws,
         show(&totals.expected_purchases, 1)
     );
     if let Some(clv) = &totals.clv {
@@ -77,6 +114,12 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
             );
         }
         false => eprintln!("note: a limiting model has no predictive distribution here: no purchases_q columns"),
+    }
+    if totals.failed_refits > 0 {
+        eprintln!(
+            "note: {} bootstrap refits failed and were left out of the intervals",
+            totals.failed_refits
+        );
     }
     if totals.failed_evaluations > 0 {
         eprintln!(

@@ -11,7 +11,7 @@ use crate::data::TimeUnit;
 use crate::decisions::decide;
 use crate::error::{ClvError, Result};
 use crate::fitting::fit_models_using;
-use crate::forecast::intervals::add_parameter_intervals;
+use crate::forecast::intervals::add_parameter_intervals_by_group;
 use crate::forecast::{forecast, CLV};
 use crate::mle::FitOptions;
 use crate::model_file::ModelFile;
@@ -84,8 +84,18 @@ pub fn run(args: PredictArgs) -> Result<()> {
     drop(forecasting);
     let totals = match &interval {
         Some(interval) => {
-            let drawing = progress.step(&format!("forecasting at {} parameter draws", interval.draws));
-            let totals = add_parameter_intervals(&models, &rfm, &options, interval, &mut forecasts)?;
+            let drawing = progress.step(&args.forecast.interval.progress_label(interval));
+            // A bootstrap refits as the stored fit was made: its model and penalizer.
+            let (kind, penalizer) = (models.purchase.kind(), models.purchase.erased().penalizer);
+            let fit_options = FitOptions::default().with_penalizer(penalizer)?;
+            let fit = |resample: &RfmTable| fit_models_using(resample, kind, &fit_options);
+            let with_spend = forecasts.column(CLV).is_some();
+            let drawn = args
+                .forecast
+                .interval
+                .drawn_models(&models, &rfm, &fit, interval, with_spend)?;
+            let totals =
+                add_parameter_intervals_by_group(&models, &rfm, &options, interval, &drawn, &mut forecasts, &[])?;
             drop(drawing);
             Some(totals)
         }

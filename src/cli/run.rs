@@ -144,10 +144,23 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let totals = match &interval {
         Some(interval) => {
-            let drawing = progress.step(&format!("forecasting at {} parameter draws", interval.draws));
+            let drawing = progress.step(&args.forecast.interval.progress_label(interval));
             let groups: Vec<_> = groupings.iter().map(Grouping::customer_groups).collect();
-            let totals =
-                add_parameter_intervals_by_group(&models, &rfm, &forecast_options, interval, &mut forecasts, &groups)?;
+            let fit = |resample: &RfmTable| fit_models_using(resample, model, &options);
+            let with_spend = forecasts.column(CLV).is_some();
+            let drawn = args
+                .forecast
+                .interval
+                .drawn_models(&models, &rfm, &fit, interval, with_spend)?;
+            let totals = add_parameter_intervals_by_group(
+                &models,
+                &rfm,
+                &forecast_options,
+                interval,
+                &drawn,
+                &mut forecasts,
+                &groups,
+            )?;
             drop(drawing);
             Some(totals)
         }

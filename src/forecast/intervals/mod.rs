@@ -14,7 +14,7 @@ mod predictive;
 mod quantiles;
 
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
 use self::draws::draws_of;
@@ -99,6 +99,10 @@ pub struct AggregateIntervals {
     pub failed_evaluations: usize,
     /// The total CLV of each group of each grouping asked for (`CustomerGroups`), in its order.
     pub group_clv: Vec<Vec<TotalInterval>>,
+    /// Where the draws came from.
+    pub method: IntervalMethod,
+    /// Bootstrap refits that failed and were left out (`draws` counts the rest).
+    pub failed_refits: usize,
 }
 
 /// A partition of the customers into groups (tiers, cohorts, …) whose totals get intervals.
@@ -121,20 +125,24 @@ pub fn add_parameter_intervals(
     interval: &IntervalOptions,
     forecasts: &mut Forecasts,
 ) -> Result<AggregateIntervals> {
-    add_parameter_intervals_by_group(models, rfm, options, interval, forecasts, &[])
+    let drawn = DrawnModels::normal(models, interval, forecasts.column(CLV).is_some())?;
+    add_parameter_intervals_by_group(models, rfm, options, interval, &drawn, forecasts, &[])
 }
 
-/// As [`add_parameter_intervals`], with the interval of the total CLV of each group of each of
-/// `groupings` besides (`AggregateIntervals::group_clv`), the groups' membership fixed.
+/// As [`add_parameter_intervals`], at the models `drawn` (from the normal approximation or a
+/// bootstrap), with the interval of the total CLV of each group of each of `groupings` besides
+/// (`AggregateIntervals::group_clv`), the groups' membership fixed.
 pub fn add_parameter_intervals_by_group(
     models: &FittedModels,
     rfm: &RfmTable,
     options: &ForecastOptions,
     interval: &IntervalOptions,
+    drawn: &DrawnModels,
     forecasts: &mut Forecasts,
     groupings: &[CustomerGroups],
 ) -> Result<AggregateIntervals> {
     interval.validate()?;
+    let draws = drawn.purchase.len();
     for grouping in groupings {
         if grouping.of_customer.len() != rfm.len()
             || grouping.of_customer.iter().any(|&g| g as usize >= grouping.groups)
@@ -148,13 +156,11 @@ pub fn add_parameter_intervals_by_group(
     // draw d is at offsets[k] + g · draws + d.
     let mut offsets = vec![0usize];
     for grouping in groupings {
-        offsets.push(offsets[offsets.len() - 1] + grouping.groups * interval.draws);
+        offsets.push(offsets[offsets.len() - 1] + grouping.groups * draws);
     }
     let with_value = forecasts.column(CLV).is_some();
-    let drawn = DrawnModels::of(models, interval, with_value)?;
-    let new_customer = new_customer_at_draws(models, &drawn, options, rfm.time_unit);
+    let new_customer = new_customer_at_draws(models, drawn, options, rfm.time_unit);
     let (purchase_models, spend_models) = (&drawn.purchase, &drawn.spend);
-    let draws = interval.draws;
     let units_per_month = rfm.time_unit.per_month();
 
     // As the point forecast: E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive],
@@ -396,18 +402,40 @@ pub fn add_parameter_intervals_by_group(
         predictive_intervals,
         failed_evaluations: failed,
         group_clv,
+        method: drawn.method,
+        failed_refits: drawn.failed_refits,
     })
 }
 
-/// The models at `interval.draws` parameter vectors: the purchase model's, then (`with_spend`,
-/// and a spend model fitted) the spend model's, drawn in that order from `interval.seed`.
-struct DrawnModels {
+/// The models at which the forecasts are evaluated, one per draw: the purchase model's and,
+/// where CLV is forecast, the spend model's.
+pub struct DrawnModels {
     purchase: Vec<Arc<dyn PurchaseModel>>,
     spend: Option<Vec<SpendParams>>,
+    method: IntervalMethod,
+    /// Bootstrap refits that failed (left out).
+    failed_refits: usize,
+}
+
+/// One bootstrap refit's purchase model and, where fitted, spend model.
+type Refit = (Arc<dyn PurchaseModel>, Option<SpendParams>);
+
+/// Where the draws come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// The fits' normal approximation (asymptotic covariance), in the scale they were fitted in.
+    NormalApproximation,
+    /// Refits to customers resampled with replacement.
+    Bootstrap,
 }
 
 impl DrawnModels {
-    fn of(models: &FittedModels, interval: &IntervalOptions, with_spend: bool) -> Result<Self> {
+    /// `interval.draws` parameter vectors from the normal approximation: the purchase model's,
+    /// then (`with_spend`, and a spend model fitted) the spend model's, drawn in that order from
+    /// `interval.seed`.
+    pub fn normal(models: &FittedModels, interval: &IntervalOptions, with_spend: bool) -> Result<Self> {
+        interval.validate()?;
         let mut rng = StdRng::seed_from_u64(interval.seed);
         let purchase_fit = models.purchase.erased();
         let purchase_draws = draws_of(
@@ -430,7 +458,64 @@ impl DrawnModels {
             }
             _ => None,
         };
-        Ok(Self { purchase, spend })
+        Ok(Self {
+            purchase,
+            spend,
+            method: IntervalMethod::NormalApproximation,
+            failed_refits: 0,
+        })
+    }
+
+    /// The models `fit` finds on `interval.draws` resamples of `rfm`'s customers (as many,
+    /// drawn with replacement, each resample from its own seed: `interval.seed` and its number).
+    /// A resample whose fit fails is left out and counted; when more than a tenth fail, the
+    /// bootstrap is refused with the first failure's message.
+    pub fn bootstrap(
+        rfm: &RfmTable,
+        fit: &(dyn Fn(&RfmTable) -> Result<FittedModels> + Sync),
+        interval: &IntervalOptions,
+        with_spend: bool,
+    ) -> Result<Self> {
+        interval.validate()?;
+        let n = rfm.len();
+        let refits: Vec<Result<Refit>> = (0..interval.draws)
+            .map(|replicate| {
+                let mut rng =
+                    StdRng::seed_from_u64(interval.seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64));
+                let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+                let models = fit(&rfm.rows(&rows)?)?;
+                let spend = models.gamma_gamma.as_ref().map(|g| g.fit.params);
+                Ok((models.purchase.shared_model(), spend))
+            })
+            .collect();
+        let failed: Vec<&ClvError> = refits.iter().filter_map(|r| r.as_ref().err()).collect();
+        if failed.len() * 10 > interval.draws {
+            return Err(ClvError::Model {
+                model: "bootstrap",
+                reason: format!(
+                    "{} of {} refits to resampled customers failed, the first with: {}",
+                    failed.len(),
+                    interval.draws,
+                    failed[0]
+                ),
+            });
+        }
+        let failed_refits = failed.len();
+        let fitted: Vec<_> = refits.into_iter().flatten().collect();
+        let spend = match with_spend && fitted.iter().all(|(_, s)| s.is_some()) {
+            true => Some(fitted.iter().filter_map(|(_, s)| *s).collect()),
+            false => None,
+        };
+        Ok(Self {
+            purchase: fitted.into_iter().map(|(p, _)| p).collect(),
+            spend,
+            method: IntervalMethod::Bootstrap,
+            failed_refits,
+        })
+    }
+
+    pub fn method(&self) -> IntervalMethod {
+        self.method
     }
 }
 
@@ -467,7 +552,7 @@ pub fn new_customer_interval(
     interval: &IntervalOptions,
 ) -> Result<Option<TotalInterval>> {
     interval.validate()?;
-    let drawn = DrawnModels::of(models, interval, true)?;
+    let drawn = DrawnModels::normal(models, interval, true)?;
     let (q_lo, q_hi) = interval.quantiles();
     Ok(
         new_customer_at_draws(models, &drawn, options, unit).map(|(estimate, at_draws)| {
