@@ -609,3 +609,64 @@ fn a_bootstrap_interval_is_as_wide_as_the_normal_approximations_on_cdnow() {
         "{message}"
     );
 }
+
+#[test]
+fn the_evaluations_holdout_interval_is_the_forecasts_interval_over_the_holdout() {
+    // `clv evaluate --interval` and `clv run --interval` draw BG/NBD's parameters alike (same
+    // seed, same fit), so the interval of the holdout total in the evaluation must be that of the
+    // total of expected_purchases forecast over the holdout's length from the calibration summary.
+    use clv::evaluate::evaluate;
+    use clv::forecast::intervals::IntervalMethod;
+    use clv::mle::FitOptions;
+    use clv::registry::BG_NBD;
+    use clv::{summarize, LogSpec, SummaryOptions, Transactions};
+    let log = Transactions::load(&repo("data/cdnow_sample.csv"), &LogSpec::default()).unwrap();
+    let summary = summarize(
+        &log,
+        &SummaryOptions {
+            time_unit: TimeUnit::Weeks,
+            observation_end: None,
+            calibration_end: chrono::NaiveDate::from_ymd_opt(1997, 9, 30),
+        },
+    )
+    .unwrap();
+    let interval = IntervalOptions {
+        level: 0.9,
+        draws: 200,
+        seed: 4,
+    };
+    let evaluation = evaluate(
+        &log,
+        &summary,
+        &[BG_NBD],
+        &FitOptions::default(),
+        Some((&interval, IntervalMethod::NormalApproximation)),
+    )
+    .unwrap();
+    let intervals = evaluation.models[0].intervals.as_ref().unwrap();
+    assert_eq!(intervals.cumulative_lo.len(), evaluation.models[0].expected_cumulative.len());
+
+    let mut rfm = evaluation.rfm.clone();
+    rfm.monetary_value = None;
+    let models = fit_models(&rfm).unwrap();
+    let options = ForecastOptions {
+        horizon: evaluation.holdout_length,
+        ..ForecastOptions::default()
+    };
+    let mut forecasts = forecast(&models, &rfm, &options).unwrap();
+    let expected = add_parameter_intervals(&models, &rfm, &options, &interval, &mut forecasts)
+        .unwrap()
+        .expected_purchases;
+    let got = intervals.holdout_transactions;
+    for (g, e) in [(got.estimate, expected.estimate), (got.lo, expected.lo), (got.hi, expected.hi)] {
+        assert!(close_to(g, e, 1e-9), "{got:?} against {expected:?}");
+    }
+    // The cumulative curve's bounds hold its value at the estimates in every week.
+    let curve = &evaluation.models[0].expected_cumulative;
+    for (w, c) in curve.iter().enumerate().skip(1) {
+        assert!(
+            intervals.cumulative_lo[w] <= *c && *c <= intervals.cumulative_hi[w],
+            "week {w}"
+        );
+    }
+}

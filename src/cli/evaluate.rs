@@ -18,6 +18,7 @@ use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::evaluate::{evaluate, evaluate_discrete};
+use crate::forecast::intervals::IntervalMethod;
 use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use crate::report::{
@@ -101,6 +102,8 @@ pub struct EvaluateArgs {
     /// error; the same as `clv retention --calibration-periods K`
     #[arg(long, value_name = "K", conflicts_with = "calibration_end")]
     pub calibration_periods: Option<u32>,
+    #[command(flatten)]
+    pub interval: super::intervals::IntervalArgs,
 }
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
@@ -151,7 +154,12 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     drop(summarizing);
     say_part!("{}", summary_report(&summary));
     let fitting = progress.step(&format!("fitting and checking {} models on the holdout", kinds.len()));
-    let evaluation = evaluate(&log, &summary, &kinds, &options)?;
+    let interval = args.interval.options()?;
+    let method = match args.interval.bootstrap {
+        Some(_) => IntervalMethod::Bootstrap,
+        None => IntervalMethod::NormalApproximation,
+    };
+    let evaluation = evaluate(&log, &summary, &kinds, &options, interval.as_ref().map(|i| (i, method)))?;
     drop(fitting);
     say!();
     say_part!("{}", evaluation_report(&evaluation));
@@ -165,6 +173,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 /// `clv evaluate LOG --model bg-bb --period P --calibration-end DATE`.
 fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOptions) -> Result<()> {
     alone(&args, super::BG_BB_NAME)?;
+    args.interval.refuse("BG/BB")?;
     let period = super::discrete::opportunity(args.period)?;
     let progress = super::Progress::new();
     let (dir, log) = folder_and_log(&args, &progress)?;
@@ -201,6 +210,7 @@ fn alone(args: &EvaluateArgs, name: &str) -> Result<()> {
 /// `clv retention --calibration-periods K`, into the evaluation's folder.
 fn evaluate_sbg(args: EvaluateArgs) -> Result<()> {
     alone(&args, "sbg")?;
+    args.interval.refuse("sBG")?;
     let Some(k) = args.calibration_periods else {
         return Err(ClvError::InvalidArgument(
             "sBG is fitted on tenures 1..=K and checked on the later ones: give --calibration-periods K".into(),

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -13,18 +15,22 @@ use crate::data::rfm::{repeat_transactions_by_day, RfmTable, Summary};
 use crate::data::transactions::{epoch_days, Transactions};
 use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::fitting::{fit_purchase_model_to, fit_spend_model};
+use crate::fitting::{fit_purchase_model, fit_purchase_model_to, fit_spend_model};
+use crate::forecast::intervals::{bootstrap_refits, purchase_draws, IntervalMethod, IntervalOptions};
 use crate::mle::FitOptions;
 use crate::model_file::PurchaseFit;
 use crate::models::histories::Histories;
 use crate::registry::PurchaseModelKind;
 
 mod discrete;
+mod intervals;
 mod measures;
 mod spend;
 mod verdict;
 
 pub use discrete::{evaluate_discrete, ConditionalMean, DiscreteEvaluation};
+use intervals::evaluation_intervals;
+pub use intervals::EvaluationIntervals;
 pub use measures::{FitSummary, FrequencyFit, HoldoutAccuracy, ParameterEstimate, Reliability, ReliabilityBin};
 
 use spend::evaluate_spend;
@@ -54,6 +60,9 @@ pub struct ModelEvaluation {
     /// and cumulative, over calibration and holdout.
     pub expected_weekly: Vec<f64>,
     pub expected_cumulative: Vec<f64>,
+    /// The holdout total and the cumulative curve with their intervals, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<EvaluationIntervals>,
 }
 
 /// What the data say, model-free.
@@ -147,6 +156,7 @@ pub fn evaluate(
     summary: &Summary,
     kinds: &[PurchaseModelKind],
     options: &FitOptions,
+    interval: Option<(&IntervalOptions, IntervalMethod)>,
 ) -> Result<Evaluation> {
     let calibration_end = summary.calibration_end.ok_or_else(|| {
         ClvError::InvalidArgument("an evaluation needs a calibration end (--calibration-end DATE)".into())
@@ -223,6 +233,7 @@ pub fn evaluate(
 
     let mut models = Vec::with_capacity(purchase_fits.len());
     let mut holdout_predictions = Vec::with_capacity(purchase_fits.len());
+    let mut interval_notes = Vec::new();
     for fit in &purchase_fits {
         let kind = fit.kind();
         let evaluated = evaluate_model(
@@ -237,7 +248,35 @@ pub fn evaluate(
             unit_days,
         );
         match evaluated {
-            Ok((evaluation, predictions)) => {
+            Ok((mut evaluation, predictions)) => {
+                if let Some((interval, method)) = interval {
+                    // The models each aggregate is evaluated at: drawn from the fit's normal
+                    // approximation, or refitted to resampled customers.
+                    let drawn = match method {
+                        IntervalMethod::NormalApproximation => {
+                            purchase_draws(fit, interval, &mut StdRng::seed_from_u64(interval.seed))
+                        }
+                        IntervalMethod::Bootstrap => bootstrap_refits(&rfm, interval, |resample| {
+                            fit_purchase_model(resample, kind, options).map(|p| p.shared_model())
+                        })
+                        .map(|(refits, _)| refits),
+                    };
+                    match drawn {
+                        Ok(drawn) => {
+                            evaluation.intervals = Some(evaluation_intervals(
+                                &drawn,
+                                (interval, method),
+                                &rfm,
+                                holdout_length,
+                                evaluation.holdout.predicted_transactions,
+                                &cohorts,
+                                &week_ends,
+                                unit_days,
+                            ))
+                        }
+                        Err(e) => interval_notes.push(format!("{}: no intervals: {e}", kind.label())),
+                    }
+                }
                 models.push(evaluation);
                 holdout_predictions.push((kind, predictions));
             }
@@ -285,7 +324,8 @@ pub fn evaluate(
         .collect();
     let verdict = verdict::verdict(&candidates);
 
-    let notes = undefined_statistics(&models, spend.as_ref());
+    let mut notes = undefined_statistics(&models, spend.as_ref());
+    notes.extend(interval_notes);
     Ok(Evaluation {
         notes,
         log: source.display().to_string(),
@@ -467,6 +507,7 @@ fn evaluate_model(
             conditional_predicted_mean,
             expected_weekly,
             expected_cumulative,
+            intervals: None,
         },
         predicted,
     ))

@@ -114,6 +114,29 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             a.holdout_transactions,
             a.holdout_customers_with_purchases,
         );
+        if let Some(i) = &m.intervals {
+            let t = &i.holdout_transactions;
+            let actual = a.holdout_transactions as f64;
+            let source = match i.method {
+                crate::forecast::intervals::IntervalMethod::NormalApproximation => "parameter draws",
+                crate::forecast::intervals::IntervalMethod::Bootstrap => "bootstrap refits",
+            };
+            let _ = writeln!(
+                s,
+                "  holdout transactions, {}% interval from parameter uncertainty ({} {source}): [{:.1}, {:.1}]; the \
+                 actual {} lies {}",
+                100.0 * i.level,
+                i.draws,
+                t.lo,
+                t.hi,
+                a.holdout_transactions,
+                match (actual < t.lo, actual > t.hi) {
+                    (true, _) => "below it",
+                    (_, true) => "above it",
+                    _ => "inside it",
+                }
+            );
+        }
         let _ = writeln!(
             s,
             "  {:<22}{}",

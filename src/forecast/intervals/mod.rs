@@ -31,7 +31,7 @@ use super::{
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
-use crate::model_file::FittedModels;
+use crate::model_file::{FittedModels, PurchaseFit};
 use crate::models::gamma_gamma::SpendParams;
 use crate::models::PurchaseModel;
 use std::sync::Arc;
@@ -417,8 +417,58 @@ pub struct DrawnModels {
     failed_refits: usize,
 }
 
-/// One bootstrap refit's purchase model and, where fitted, spend model.
-type Refit = (Arc<dyn PurchaseModel>, Option<SpendParams>);
+/// What `fit` finds on `interval.draws` resamples of `rfm`'s customers (as many, drawn with
+/// replacement, each resample from its own seed: `interval.seed` and its number), and how many
+/// refits failed (left out). When more than a tenth fail, the bootstrap is refused with the
+/// first failure's message.
+pub fn bootstrap_refits<T: Send>(
+    rfm: &RfmTable,
+    interval: &IntervalOptions,
+    fit: impl Fn(&RfmTable) -> Result<T> + Sync,
+) -> Result<(Vec<T>, usize)> {
+    interval.validate()?;
+    let n = rfm.len();
+    let refits: Vec<Result<T>> = (0..interval.draws)
+        .map(|replicate| {
+            let seed = interval.seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64);
+            let mut rng = StdRng::seed_from_u64(seed);
+            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+            fit(&rfm.rows(&rows)?)
+        })
+        .collect();
+    let failed = refits.iter().filter(|r| r.is_err()).count();
+    if failed * 10 > interval.draws {
+        let first = refits.iter().find_map(|r| r.as_ref().err().map(|e| e.to_string()));
+        return Err(ClvError::Model {
+            model: "bootstrap",
+            reason: format!(
+                "{failed} of {} refits to resampled customers failed, the first with: {}",
+                interval.draws,
+                first.unwrap_or_default()
+            ),
+        });
+    }
+    Ok((refits.into_iter().flatten().collect(), failed))
+}
+
+/// The purchase model of `purchase` at `interval.draws` parameter vectors from its normal
+/// approximation, drawn from `rng`.
+pub fn purchase_draws(
+    purchase: &PurchaseFit,
+    interval: &IntervalOptions,
+    rng: &mut StdRng,
+) -> Result<Vec<Arc<dyn PurchaseModel>>> {
+    let fit = purchase.erased();
+    let draws = draws_of(
+        &fit,
+        &fit.params,
+        purchase.probabilities(),
+        interval.draws,
+        rng,
+        purchase.kind().label(),
+    )?;
+    draws.iter().map(|v| purchase.with_values(v)).collect()
+}
 
 /// Where the draws come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -437,19 +487,7 @@ impl DrawnModels {
     pub fn normal(models: &FittedModels, interval: &IntervalOptions, with_spend: bool) -> Result<Self> {
         interval.validate()?;
         let mut rng = StdRng::seed_from_u64(interval.seed);
-        let purchase_fit = models.purchase.erased();
-        let purchase_draws = draws_of(
-            &purchase_fit,
-            &purchase_fit.params,
-            models.purchase.probabilities(),
-            interval.draws,
-            &mut rng,
-            models.purchase.kind().label(),
-        )?;
-        let purchase = purchase_draws
-            .iter()
-            .map(|v| models.purchase.with_values(v))
-            .collect::<Result<Vec<_>>>()?;
+        let purchase = purchase_draws(&models.purchase, interval, &mut rng)?;
         let spend = match (&models.gamma_gamma, with_spend) {
             (Some(gg), true) => {
                 let values = gg.fit.params.to_vec();
@@ -476,32 +514,11 @@ impl DrawnModels {
         interval: &IntervalOptions,
         with_spend: bool,
     ) -> Result<Self> {
-        interval.validate()?;
-        let n = rfm.len();
-        let refits: Vec<Result<Refit>> = (0..interval.draws)
-            .map(|replicate| {
-                let mut rng =
-                    StdRng::seed_from_u64(interval.seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64));
-                let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-                let models = fit(&rfm.rows(&rows)?)?;
-                let spend = models.gamma_gamma.as_ref().map(|g| g.fit.params);
-                Ok((models.purchase.shared_model(), spend))
-            })
-            .collect();
-        let failed: Vec<&ClvError> = refits.iter().filter_map(|r| r.as_ref().err()).collect();
-        if failed.len() * 10 > interval.draws {
-            return Err(ClvError::Model {
-                model: "bootstrap",
-                reason: format!(
-                    "{} of {} refits to resampled customers failed, the first with: {}",
-                    failed.len(),
-                    interval.draws,
-                    failed[0]
-                ),
-            });
-        }
-        let failed_refits = failed.len();
-        let fitted: Vec<_> = refits.into_iter().flatten().collect();
+        let (fitted, failed_refits) = bootstrap_refits(rfm, interval, |resample| {
+            let models = fit(resample)?;
+            let spend = models.gamma_gamma.as_ref().map(|g| g.fit.params);
+            Ok((models.purchase.shared_model(), spend))
+        })?;
         let spend = match with_spend && fitted.iter().all(|(_, s)| s.is_some()) {
             true => Some(fitted.iter().filter_map(|(_, s)| *s).collect()),
             false => None,
