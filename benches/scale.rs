@@ -1,6 +1,7 @@
 //! Criterion benchmarks at 10k, 100k and 1M simulated customers (CDNOW parameters, generated once
 //! per size by the bench, not committed): summarize, each fit, the forecasts, and end to end
-//! (read CSV → RFM → both fits → forecasts written). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
+//! (read CSV → RFM → both fits → forecasts written), and end to end with 90% intervals from 200
+//! parameter draws (`end_to_end_interval`). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
 //! Run: `cargo bench --bench scale`.
 
 use std::hint::black_box;
@@ -12,6 +13,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use clv::data::io::write_table;
 use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
+use clv::forecast::intervals::{add_parameter_intervals, IntervalOptions};
 use clv::mle::{maximize, FitOptions};
 use clv::models::bg_nbd::BgNbdData;
 use clv::models::gamma_gamma::GammaGammaData;
@@ -52,11 +54,17 @@ fn rfm_of(log: &Transactions) -> RfmTable {
     RfmTable::from_frame(&summary.frame, &log.path, &names, None).expect("valid RFM")
 }
 
-fn end_to_end(path: &Path, out: &Path) {
+/// Read, summarize, fit, forecast and write; with `interval`, the forecasts' 90% intervals from
+/// 200 parameter draws too (`clv run --interval 0.9`).
+fn end_to_end(path: &Path, out: &Path, interval: Option<&IntervalOptions>) {
     let log = Transactions::load(path, &LogSpec::default()).expect("log loads");
     let rfm = rfm_of(&log);
     let models = fit_models(&rfm).expect("fit");
-    let forecasts = forecast(&models, &rfm, &ForecastOptions::default()).expect("forecast");
+    let options = ForecastOptions::default();
+    let mut forecasts = forecast(&models, &rfm, &options).expect("forecast");
+    if let Some(interval) = interval {
+        add_parameter_intervals(&models, &rfm, &options, interval, &mut forecasts).expect("intervals");
+    }
     write_table(&mut forecasts.into_frame(rfm).expect("frame"), out).expect("written");
 }
 
@@ -86,7 +94,15 @@ fn benches(c: &mut Criterion) {
             b.iter(|| forecast(&models, black_box(rfm), &options))
         });
         group.bench_with_input(BenchmarkId::new("end_to_end", n), &path, |b, path| {
-            b.iter(|| end_to_end(path, &out))
+            b.iter(|| end_to_end(path, &out, None))
+        });
+        let interval = IntervalOptions {
+            level: 0.9,
+            draws: 200,
+            seed: 1,
+        };
+        group.bench_with_input(BenchmarkId::new("end_to_end_interval", n), &path, |b, path| {
+            b.iter(|| end_to_end(path, &out, Some(&interval)))
         });
     }
     group.finish();

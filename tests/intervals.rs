@@ -644,7 +644,10 @@ fn the_evaluations_holdout_interval_is_the_forecasts_interval_over_the_holdout()
     )
     .unwrap();
     let intervals = evaluation.models[0].intervals.as_ref().unwrap();
-    assert_eq!(intervals.cumulative_lo.len(), evaluation.models[0].expected_cumulative.len());
+    assert_eq!(
+        intervals.cumulative_lo.len(),
+        evaluation.models[0].expected_cumulative.len()
+    );
 
     let mut rfm = evaluation.rfm.clone();
     rfm.monetary_value = None;
@@ -658,7 +661,11 @@ fn the_evaluations_holdout_interval_is_the_forecasts_interval_over_the_holdout()
         .unwrap()
         .expected_purchases;
     let got = intervals.holdout_transactions;
-    for (g, e) in [(got.estimate, expected.estimate), (got.lo, expected.lo), (got.hi, expected.hi)] {
+    for (g, e) in [
+        (got.estimate, expected.estimate),
+        (got.lo, expected.lo),
+        (got.hi, expected.hi),
+    ] {
         assert!(close_to(g, e, 1e-9), "{got:?} against {expected:?}");
     }
     // The cumulative curve's bounds hold its value at the estimates in every week.
