@@ -217,6 +217,7 @@ pub fn add_parameter_intervals_by_group(
         // Scratch, one value per draw, reused from customer to customer.
         spends: Vec<f64>,
         clvs: Vec<f64>,
+        run_groups: Vec<(u32, f64)>,
     }
     let empty = || Evaluated {
         histories: Vec::new(),
@@ -227,6 +228,7 @@ pub fn add_parameter_intervals_by_group(
         failed: 0,
         spends: vec![0.0; draws],
         clvs: vec![0.0; draws],
+        run_groups: Vec::new(),
     };
     let evaluated = histories
         .values
@@ -249,27 +251,45 @@ pub fn add_parameter_intervals_by_group(
             }
             if let (true, Some(spend), Some(m)) = (with_spend, &spend_models, monetary) {
                 let discounted: Vec<f64> = p_alive.iter().zip(pair).map(|(p, v)| p * v[1]).collect();
-                for &i in customers {
+                // Customers of one history with the same mean spend (every one without repeat
+                // purchases, about half of a typical log) share their spend and CLV at each draw:
+                // evaluated, bounded and added up once per run of them.
+                let mut by_spend = customers.to_vec();
+                if by_spend.len() > 1 {
+                    by_spend.sort_unstable_by(|&a, &b| m[a as usize].total_cmp(&m[b as usize]));
+                }
+                for run in by_spend.chunk_by(|&a, &b| m[a as usize].to_bits() == m[b as usize].to_bits()) {
+                    let zbar = m[run[0] as usize];
                     for (((value, clv), s), d) in acc.spends.iter_mut().zip(&mut acc.clvs).zip(spend).zip(&discounted) {
-                        *value = s
-                            .conditional_expected_average_spend(x, m[i as usize])
-                            .unwrap_or(f64::NAN);
+                        *value = s.conditional_expected_average_spend(x, zbar).unwrap_or(f64::NAN);
                         *clv = (options.margin * *value - options.cost_per_order) * d;
                     }
                     // Customers without a CLV (an infinite expected spend) are left out of every
                     // total, as they are of the total at the estimates.
+                    let count = run.len() as f64;
                     for (total, c) in acc.clv_totals.iter_mut().zip(&acc.clvs).filter(|(_, c)| !c.is_nan()) {
-                        *total += c;
+                        *total += count * c;
                     }
                     for (grouping, offset) in groupings.iter().zip(&offsets) {
-                        let start = offset + grouping.of_customer[i as usize] as usize * draws;
-                        let totals = &mut acc.group_totals[start..start + draws];
-                        for (total, c) in totals.iter_mut().zip(&acc.clvs).filter(|(_, c)| !c.is_nan()) {
-                            *total += c;
+                        // The run's customers per group (few groups in a run).
+                        acc.run_groups.clear();
+                        for &i in run {
+                            let g = grouping.of_customer[i as usize];
+                            match acc.run_groups.iter_mut().find(|(group, _)| *group == g) {
+                                Some((_, n)) => *n += 1.0,
+                                None => acc.run_groups.push((g, 1.0)),
+                            }
+                        }
+                        for &(g, n) in &acc.run_groups {
+                            let start = offset + g as usize * draws;
+                            let totals = &mut acc.group_totals[start..start + draws];
+                            for (total, c) in totals.iter_mut().zip(&acc.clvs).filter(|(_, c)| !c.is_nan()) {
+                                *total += n * c;
+                            }
                         }
                     }
                     let customer_bounds = (bounds(&acc.spends), bounds(&acc.clvs));
-                    acc.customers.push((i, customer_bounds));
+                    acc.customers.extend(run.iter().map(|&i| (i, customer_bounds)));
                 }
             }
             acc.histories.push((h, [bounds(&p_alive), bounds(&expected)]));
