@@ -123,6 +123,18 @@ impl SpendParams {
         }
     }
 
+    /// E[M | x, z̄] as a line in z̄, (intercept, slope): eq. (5) is p·v/(px+q−1) + p·x/(px+q−1)·z̄;
+    /// (p/ν, 0) at the limit; `None` where it is infinite. For many customers of one x at once.
+    pub fn spend_line(&self, x: f64) -> Option<(f64, f64)> {
+        match self {
+            Self::GammaGamma(GammaGammaParams { p, q, v }) => {
+                let denominator = p * x + q - 1.0;
+                (denominator > 0.0).then(|| (p * v / denominator, p * x / denominator))
+            }
+            Self::Homogeneous(h) => Some((h.p / h.nu, 0.0)),
+        }
+    }
+
     /// The population mean spend per transaction: p·v/(q−1) (none when q ≤ 1), or p/ν.
     pub fn mean_spend(&self) -> Option<f64> {
         match self {
@@ -324,6 +336,24 @@ mod tests {
         q: 3.74,
         v: 15.44,
     };
+
+    #[test]
+    fn the_spend_line_is_eq_5_in_z_bar() {
+        // At the paper's estimates, x = 2, z̄ = 40: p(v + x z̄)/(px + q − 1) = 6.25·95.44/15.24
+        // = 39.14041994750656 (596.5/15.24 by hand); the line gives intercept pv/15.24 =
+        // 6.332020997375328 and slope px/15.24 = 0.8202099737532809.
+        let (intercept, slope) = SpendParams::GammaGamma(PAPER).spend_line(2.0).unwrap();
+        assert!((intercept - 6.332020997375328).abs() < 1e-13);
+        assert!((slope - 0.8202099737532809).abs() < 1e-15);
+        assert!((intercept + slope * 40.0 - 39.14041994750656).abs() < 1e-12);
+        let direct = PAPER.conditional_expected_average_spend(2.0, 40.0).unwrap();
+        assert!((intercept + slope * 40.0 - direct).abs() < 1e-12);
+        // Infinite where px + q ≤ 1 (x = 0, q < 1); constant at the homogeneous limit.
+        let heavy = SpendParams::GammaGamma(GammaGammaParams { p: 2.0, q: 0.8, v: 10.0 });
+        assert!(heavy.spend_line(0.0).is_none());
+        let limit = SpendParams::Homogeneous(HomogeneousSpend { p: 6.0, nu: 0.2 });
+        assert_eq!(limit.spend_line(3.0), Some((30.0, 0.0)));
+    }
 
     #[test]
     fn data_total_equals_the_per_customer_sum() {

@@ -218,6 +218,7 @@ pub fn add_parameter_intervals_by_group(
         spends: Vec<f64>,
         clvs: Vec<f64>,
         run_groups: Vec<(u32, f64)>,
+        lines: Vec<(f64, f64)>,
     }
     let empty = || Evaluated {
         histories: Vec::new(),
@@ -229,6 +230,7 @@ pub fn add_parameter_intervals_by_group(
         spends: vec![0.0; draws],
         clvs: vec![0.0; draws],
         run_groups: Vec::new(),
+        lines: Vec::with_capacity(draws),
     };
     let evaluated = histories
         .values
@@ -251,6 +253,10 @@ pub fn add_parameter_intervals_by_group(
             }
             if let (true, Some(spend), Some(m)) = (with_spend, &spend_models, monetary) {
                 let discounted: Vec<f64> = p_alive.iter().zip(pair).map(|(p, v)| p * v[1]).collect();
+                // Each draw's E[M | x, z̄] as a line in z̄, once for the history's x.
+                acc.lines.clear();
+                acc.lines
+                    .extend(spend.iter().map(|s| s.spend_line(x).unwrap_or((f64::NAN, f64::NAN))));
                 // Customers of one history with the same mean spend (every one without repeat
                 // purchases, about half of a typical log) share their spend and CLV at each draw:
                 // evaluated, bounded and added up once per run of them.
@@ -260,8 +266,14 @@ pub fn add_parameter_intervals_by_group(
                 }
                 for run in by_spend.chunk_by(|&a, &b| m[a as usize].to_bits() == m[b as usize].to_bits()) {
                     let zbar = m[run[0] as usize];
-                    for (((value, clv), s), d) in acc.spends.iter_mut().zip(&mut acc.clvs).zip(spend).zip(&discounted) {
-                        *value = s.conditional_expected_average_spend(x, zbar).unwrap_or(f64::NAN);
+                    for (((value, clv), &(intercept, slope)), d) in acc
+                        .spends
+                        .iter_mut()
+                        .zip(&mut acc.clvs)
+                        .zip(&acc.lines)
+                        .zip(&discounted)
+                    {
+                        *value = intercept + slope * zbar;
                         *clv = (options.margin * *value - options.cost_per_order) * d;
                     }
                     // Customers without a CLV (an infinite expected spend) are left out of every
