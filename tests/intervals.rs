@@ -197,9 +197,9 @@ fn predict_with_an_interval_writes_quantile_columns_the_same_for_the_same_seed()
     );
 }
 
-/// Coverage by simulation (ignored by default: ~10 minutes in the dev profile). Run it with
-/// `cargo test --release --test intervals coverage -- --ignored --nocapture`; CLV_COVERAGE_LOGS
-/// sets the number of logs (default 200).
+/// Coverage by simulation (ignored by default: ~2 minutes in the dev profile). Run it with
+/// `cargo test --test intervals coverage -- --ignored --nocapture`; CLV_COVERAGE_LOGS sets the
+/// number of logs (default 200).
 ///
 /// Each log: 10,000 customers drawn from BG/NBD with known parameters (rates Gamma(2.5, 50), as
 /// in the simulation tests, so that same-day purchases rarely merge), 78 weeks, acquired over the
