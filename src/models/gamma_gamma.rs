@@ -349,7 +349,11 @@ mod tests {
         let direct = PAPER.conditional_expected_average_spend(2.0, 40.0).unwrap();
         assert!((intercept + slope * 40.0 - direct).abs() < 1e-12);
         // Infinite where px + q ≤ 1 (x = 0, q < 1); constant at the homogeneous limit.
-        let heavy = SpendParams::GammaGamma(GammaGammaParams { p: 2.0, q: 0.8, v: 10.0 });
+        let heavy = SpendParams::GammaGamma(GammaGammaParams {
+            p: 2.0,
+            q: 0.8,
+            v: 10.0,
+        });
         assert!(heavy.spend_line(0.0).is_none());
         let limit = SpendParams::Homogeneous(HomogeneousSpend { p: 6.0, nu: 0.2 });
         assert_eq!(limit.spend_line(3.0), Some((30.0, 0.0)));
