@@ -122,12 +122,15 @@ fn draw_concentration<DB: DrawingBackend>(
     whole.present().map_err(e)
 }
 
-/// Colours of the series: actual data first (black), then one per model.
-const PALETTE: [RGBColor; 4] = [
+/// Colours of the series: actual data first (black), then one per model (four purchase models
+/// in `clv evaluate`, so none repeats the actual data's black).
+const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 0, 0),
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
 ];
 
 /// One labelled series of a figure: (x, y) points.
@@ -135,6 +138,10 @@ pub struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
 }
+
+/// A shaded interval: the index in `Figure::series` of the series whose colour it takes, and its
+/// (x, lo, hi) points.
+pub type Band = (usize, Vec<(f64, f64, f64)>);
 
 /// What a figure shows and how its axes read.
 pub struct Figure<'a> {
@@ -147,6 +154,8 @@ pub struct Figure<'a> {
     pub marker: Option<(f64, &'a str)>,
     /// Legend in the upper left corner (else upper right), wherever the data leave room.
     pub legend_left: bool,
+    /// Shaded intervals, drawn under the lines.
+    pub bands: Vec<Band>,
     pub series: Vec<Series>,
 }
 
@@ -165,7 +174,13 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> st
             .flat_map(|s| s.points.iter())
             .filter(|p| p.1.is_finite())
     };
-    let y_max = all().map(|p| p.1).fold(0.0f64, f64::max) * 1.08;
+    let band_max = figure
+        .bands
+        .iter()
+        .flat_map(|(_, b)| b.iter().map(|p| p.2))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    let y_max = all().map(|p| p.1).fold(band_max, f64::max) * 1.08;
     let y_max = if y_max > 0.0 { y_max } else { 1.0 };
     let (x_min, x_max) = match figure.categories {
         Some(c) => (-0.5, c.len() as f64 - 0.5),
@@ -208,6 +223,22 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> st
     }
     mesh.draw().map_err(e)?;
 
+    for (j, band) in &figure.bands {
+        let color = PALETTE[j % PALETTE.len()];
+        let finite: Vec<(f64, f64, f64)> = band
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite() && p.2.is_finite())
+            .collect();
+        let outline: Vec<(f64, f64)> = finite
+            .iter()
+            .map(|&(x, _, hi)| (x, hi))
+            .chain(finite.iter().rev().map(|&(x, lo, _)| (x, lo)))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.2).filled())))
+            .map_err(e)?;
+    }
     let n_series = figure.series.len().max(1) as f64;
     for (j, series) in figure.series.iter().enumerate() {
         let color = PALETTE[j % PALETTE.len()];

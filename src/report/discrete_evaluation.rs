@@ -128,6 +128,7 @@ fn write_figures(dir: &Path, ev: &DiscreteEvaluation, written: &mut Vec<PathBuf>
                 categories: Some(&transactions),
                 marker: None,
                 legend_left: false,
+                bands: Vec::new(),
                 series: vec![
                     series("actual", at(&mut ev.frequency_actual.iter().map(|&v| v as f64))),
                     series("BG/BB", at(&mut ev.frequency.expected.iter().copied())),
@@ -143,6 +144,7 @@ fn write_figures(dir: &Path, ev: &DiscreteEvaluation, written: &mut Vec<PathBuf>
                 categories: None,
                 marker: Some((ev.calibration_periods as f64 + 0.5, "end of calibration")),
                 legend_left: false,
+                bands: Vec::new(),
                 series: vec![
                     series("actual", by_period(&mut ev.actual_by_period.iter().map(|&v| v as f64))),
                     series("BG/BB", by_period(&mut ev.expected_by_period.iter().copied())),
@@ -158,6 +160,7 @@ fn write_figures(dir: &Path, ev: &DiscreteEvaluation, written: &mut Vec<PathBuf>
                 categories: Some(&frequency_labels),
                 marker: None,
                 legend_left: true,
+                bands: Vec::new(),
                 series: vec![series("actual", frequency_actual), series("BG/BB", frequency_model)],
             },
         ),
@@ -170,6 +173,7 @@ fn write_figures(dir: &Path, ev: &DiscreteEvaluation, written: &mut Vec<PathBuf>
                 categories: Some(&recency_labels),
                 marker: None,
                 legend_left: true,
+                bands: Vec::new(),
                 series: vec![series("actual", recency_actual), series("BG/BB", recency_model)],
             },
         ),

@@ -306,6 +306,26 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
             .collect::<Vec<_>>()
     };
     let calibration_marker = Some((ev.calibration_weeks, "end of calibration"));
+    // With intervals, each model's cumulative forecast is shaded between its bounds.
+    let cumulative_bands: Vec<crate::figures::Band> = ev
+        .models
+        .iter()
+        .enumerate()
+        .filter_map(|(j, m)| {
+            let i = m.intervals.as_ref()?;
+            let points = (i.cumulative_lo.iter().zip(&i.cumulative_hi).enumerate())
+                .map(|(k, (&lo, &hi))| ((k + 1) as f64, lo, hi))
+                .collect();
+            Some((j + 1, points))
+        })
+        .collect();
+    let cumulative_title = match ev.models.iter().find_map(|m| m.intervals.as_ref()) {
+        Some(i) => format!(
+            "Cumulative repeat transactions, calibration and holdout (shaded: {}% intervals)",
+            100.0 * i.level
+        ),
+        None => "Cumulative repeat transactions, calibration and holdout".to_string(),
+    };
     let week_axis = format!("Week since {}", ev.first_date);
     let figures = [
         (
@@ -317,6 +337,7 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
                 categories: Some(&ev.frequency_groups),
                 marker: None,
                 legend_left: false,
+                bands: Vec::new(),
                 series: std::iter::once(Series {
                     label: "actual".into(),
                     points: groups.iter().map(|&(x, g)| (x, a.frequency[g] as f64)).collect(),
@@ -330,12 +351,13 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
         (
             "cumulative_repeat_transactions",
             Figure {
-                title: "Cumulative repeat transactions, calibration and holdout",
+                title: &cumulative_title,
                 x_desc: &week_axis,
                 y_desc: "Cumulative repeat transactions",
                 categories: None,
                 marker: calibration_marker,
                 legend_left: true,
+                bands: cumulative_bands,
                 series: std::iter::once(Series {
                     label: "actual".into(),
                     points: weeks(&as_f64(&a.cumulative)),
@@ -353,6 +375,7 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
                 categories: None,
                 marker: calibration_marker,
                 legend_left: true,
+                bands: Vec::new(),
                 series: std::iter::once(Series {
                     label: "actual".into(),
                     points: weeks(&as_f64(&a.weekly)),
@@ -370,6 +393,7 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
                 categories: Some(&ev.frequency_groups),
                 marker: None,
                 legend_left: true,
+                bands: Vec::new(),
                 series: std::iter::once(Series {
                     label: "actual".into(),
                     points: groups.iter().map(|&(x, g)| (x, a.conditional_mean[g])).collect(),
@@ -392,6 +416,7 @@ fn write_figures(dir: &Path, ev: &crate::evaluate::Evaluation, written: &mut Vec
                 categories: None,
                 marker: None,
                 legend_left: true,
+                bands: Vec::new(),
                 series: std::iter::once(Series {
                     label: "perfect calibration".into(),
                     points: vec![(0.0, 0.0), (1.0, 1.0)],

@@ -358,6 +358,7 @@ fn figures(dir: &Path, cohorts: &[CohortReport], period: &str) -> Result<Vec<Pat
                 categories: None,
                 marker: Some((f64::from(last_fitted), "end of the fitted periods")),
                 legend_left: false,
+                bands: Vec::new(),
                 series,
             },
             &png,
