@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::expected_cumulative_purchases;
 use crate::data::rfm::RfmTable;
 use crate::forecast::engine::Distinct;
 use crate::forecast::intervals::{quantile_pair, IntervalMethod, IntervalOptions, TotalInterval};
@@ -57,18 +58,7 @@ pub(super) fn evaluation_intervals(
             for (&[x, tx, t], count) in histories.values.iter().zip(&counts) {
                 total += count * model.conditional_expected_purchases(holdout_length, x, tx, t)?;
             }
-            let curve = week_ends
-                .iter()
-                .map(|&end| {
-                    cohorts
-                        .iter()
-                        .map(|(&first, &count)| {
-                            let age = (end - first as f64).max(0.0) / unit_days;
-                            model.expected_purchases(age).map(|e| count * e)
-                        })
-                        .sum::<Option<f64>>()
-                })
-                .collect::<Option<Vec<f64>>>()?;
+            let curve = expected_cumulative_purchases(model.as_ref(), cohorts, week_ends, unit_days)?;
             Some((total, curve))
         })
         .collect();

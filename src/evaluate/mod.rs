@@ -20,6 +20,7 @@ use crate::forecast::intervals::{bootstrap_refits, purchase_draws, IntervalMetho
 use crate::mle::FitOptions;
 use crate::model_file::PurchaseFit;
 use crate::models::histories::Histories;
+use crate::models::PurchaseModel;
 use crate::registry::PurchaseModelKind;
 
 mod discrete;
@@ -472,20 +473,8 @@ fn evaluate_model(
     }
     let frequency = FrequencyFit::new(expected, &actual.frequency, fit.params.len());
 
-    // Figures 2 and 3: each acquisition-day cohort's E[X(age)] at the end of each week.
-    let expected_cumulative: Option<Vec<f64>> = week_ends
-        .par_iter()
-        .map(|&end| {
-            cohorts
-                .iter()
-                .map(|(&first, &count)| {
-                    let age = (end - first as f64).max(0.0) / unit_days;
-                    model.expected_purchases(age).map(|e| count * e)
-                })
-                .sum()
-        })
-        .collect();
-    let expected_cumulative = expected_cumulative.ok_or_else(|| not_converged(kind, "E[X(t)]"))?;
+    let expected_cumulative = expected_cumulative_purchases(model, cohorts, week_ends, unit_days)
+        .ok_or_else(|| not_converged(kind, "E[X(t)]"))?;
     let expected_weekly = expected_cumulative
         .iter()
         .scan(0.0, |previous, &c| {
@@ -511,6 +500,29 @@ fn evaluate_model(
         },
         predicted,
     ))
+}
+
+/// Figures 2 and 3: the expected cumulative repeat transactions of the calibration customers at
+/// the end of each week (days in `week_ends`), each acquisition-day cohort's count × E[X(age)];
+/// `None` where E[X(t)] cannot be evaluated.
+fn expected_cumulative_purchases(
+    model: &dyn PurchaseModel,
+    cohorts: &BTreeMap<i32, f64>,
+    week_ends: &[f64],
+    unit_days: f64,
+) -> Option<Vec<f64>> {
+    week_ends
+        .par_iter()
+        .map(|&end| {
+            cohorts
+                .iter()
+                .map(|(&first, &count)| {
+                    let age = (end - first as f64).max(0.0) / unit_days;
+                    model.expected_purchases(age).map(|e| count * e)
+                })
+                .sum()
+        })
+        .collect()
 }
 
 /// A line for each statistic that came out NaN or infinite, saying why, so that the null the
