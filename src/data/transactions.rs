@@ -132,12 +132,36 @@ impl Transactions {
             }
             (None, _) => {}
         }
-        recognise_other_tables(path, &available, &spec.date_col)?;
-        let customer_col = require_column(path, &available, &spec.customer_col)?;
-        let date_col = require_column(path, &available, &spec.date_col)?;
+        let mut log = Self::validate(lf, &available, path, LogSource::File { delimiter }, spec)?;
+        log.sniffed_delimiter = sniffed_delimiter;
+        Ok(log)
+    }
+
+    /// A log already in memory (a DataFrame handed over by a Python caller), checked as `load`
+    /// checks a file; `name` stands for the file in error messages.
+    pub fn from_frame(frame: &DataFrame, name: &Path, spec: &LogSpec) -> Result<Self> {
+        let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        Self::validate(frame.clone().lazy(), &available, name, LogSource::Frame(frame), spec)
+    }
+
+    /// Keeps the log's three columns from `lf` (with columns `available`) and checks every value.
+    fn validate(
+        mut lf: LazyFrame,
+        available: &[String],
+        path: &Path,
+        source: LogSource<'_>,
+        spec: &LogSpec,
+    ) -> Result<Self> {
+        let raw_value = |column: &str, row: usize| match source {
+            LogSource::File { delimiter } => raw_value(path, delimiter, column, row),
+            LogSource::Frame(frame) => Ok(raw_cell(frame, column, row)),
+        };
+        recognise_other_tables(path, available, &spec.date_col)?;
+        let customer_col = require_column(path, available, &spec.customer_col)?;
+        let date_col = require_column(path, available, &spec.date_col)?;
         let amount_col = match &spec.amount_col {
             Some(c) if spec.amount_required || available.iter().any(|a| a == c) => {
-                Some(require_column(path, &available, c)?)
+                Some(require_column(path, available, c)?)
             }
             _ => None,
         };
@@ -252,7 +276,7 @@ impl Transactions {
             return Err(bad(&customer_col, row, "empty customer id".into()));
         }
         if let Some(row) = first_row(&frame, col("date").is_null())? {
-            let raw = raw_value(path, delimiter, &date_col, row)?;
+            let raw = raw_value(&date_col, row)?;
             let message = match raw {
                 Some(v) if !v.trim().is_empty() => format!("cannot parse '{v}' as a date with format {date_format}"),
                 _ => "empty date".into(),
@@ -261,7 +285,7 @@ impl Transactions {
         }
         if let Some(a) = &amount_col {
             if let Some(row) = first_row(&frame, col("amount").is_null())? {
-                let message = match raw_value(path, delimiter, a, row)? {
+                let message = match raw_value(a, row)? {
                     Some(v) if !spec.decimal_comma && looks_like_decimal_comma(&v) => {
                         format!("'{v}' is not a number; if commas are decimal points here, add --decimal-comma")
                     }
@@ -271,12 +295,12 @@ impl Transactions {
                 return Err(bad(a, row, message));
             }
             if let Some(row) = first_row(&frame, col("amount").is_finite().not())? {
-                let v = raw_value(path, delimiter, a, row)?.unwrap_or_default();
+                let v = raw_value(a, row)?.unwrap_or_default();
                 return Err(bad(a, row, format!("'{v}' is not a finite amount")));
             }
             if spec.negative_amounts == NegativeAmounts::Error {
                 if let Some(row) = first_row(&frame, col("amount").lt(lit(0.0)))? {
-                    let v = raw_value(path, delimiter, a, row)?.unwrap_or_default();
+                    let v = raw_value(a, row)?.unwrap_or_default();
                     return Err(bad(
                         a,
                         row,
@@ -314,7 +338,7 @@ impl Transactions {
             negative_amounts: spec.negative_amounts,
             negative_rows,
             blank_rows,
-            sniffed_delimiter,
+            sniffed_delimiter: None,
             money_like_columns,
         })
     }
@@ -502,6 +526,26 @@ pub(super) fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usi
 }
 
 /// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
+/// Where a log's rows come from, so that a bad value is quoted as it was written.
+#[derive(Clone, Copy)]
+enum LogSource<'a> {
+    File { delimiter: u8 },
+    Frame(&'a DataFrame),
+}
+
+/// The value of `column` in 1-based data row `row` of an in-memory log, as text.
+fn raw_cell(frame: &DataFrame, column: &str, row: usize) -> Option<String> {
+    let cell = frame
+        .column(column)
+        .ok()?
+        .slice(row.saturating_sub(1) as i64, 1)
+        .cast(&DataType::String)
+        .ok()?;
+    let text = cell.str().ok()?.iter().next().flatten().map(str::to_string);
+    text
+}
+
+/// The value of `column` in 1-based data row `row` of the log file at `path`, as text.
 pub(super) fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) -> Result<Option<String>> {
     let value = scan_table_with(path, delimiter)?
         .slice(row.saturating_sub(1) as i64, 1)
@@ -513,4 +557,50 @@ pub(super) fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) ->
         .ok()
         .and_then(|c| c.str().ok().and_then(|s| s.iter().next().flatten().map(str::to_string)));
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(dates: &[&str], amounts: &[f64]) -> DataFrame {
+        let ids: Vec<i64> = (1..=dates.len() as i64).collect();
+        df!("customer_id" => ids, "date" => dates, "amount" => amounts).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_log_in_memory_is_read_as_the_same_log_in_a_file() {
+        let dir = std::env::temp_dir().join(format!("clv-unit-{}-frame-log", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log.csv");
+        std::fs::write(
+            &path,
+            "customer_id,date,amount\n1,1997-01-01,29.33\n2,1997-01-18,29.73\n",
+        )
+        .unwrap();
+        let from_file = Transactions::load(&path, &LogSpec::default()).unwrap();
+        let in_memory = frame(&["1997-01-01", "1997-01-18"], &[29.33, 29.73]);
+        let from_frame = Transactions::from_frame(&in_memory, Path::new("the DataFrame"), &LogSpec::default()).unwrap();
+        assert!(from_file.frame.equals(&from_frame.frame));
+        assert!(from_frame.has_amount);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_value_in_memory_is_quoted_with_its_column_and_row() {
+        let bad_date = frame(&["1997-01-01", "1997-13-01"], &[1.0, 2.0]);
+        let e = Transactions::from_frame(&bad_date, Path::new("the DataFrame"), &LogSpec::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the DataFrame: column 'date', data row 2: cannot parse '1997-13-01' as a date with format %Y-%m-%d \
+             (ISO date, optionally followed by a time)"
+        );
+        let negative = frame(&["1997-01-01", "1997-01-02"], &[1.0, -2.5]);
+        let e = Transactions::from_frame(&negative, Path::new("the DataFrame"), &LogSpec::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("column 'amount', data row 2: negative amount -2.5"),
+            "{e}"
+        );
+    }
 }
