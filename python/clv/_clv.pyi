@@ -1,0 +1,88 @@
+"""Type stubs of clv's extension module (python/src). Use the package's functions (clv.summarize,
+clv.fit, ...) rather than these: they add the defaults, pandas input and return DataFrames."""
+
+from typing import Any, Protocol
+
+__version__: str
+
+class ClvError(Exception):
+    """An error of clv, with the command line's one-line message."""
+
+class _ArrowStream(Protocol):
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+class ArrowTable:
+    """A table on its way to Python: polars.DataFrame(table) takes it (Arrow C stream)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def __len__(self) -> int: ...
+
+class Models:
+    """A fitted purchase model and, when fitted, Gamma-Gamma (a clv model file's contents)."""
+
+    model: str
+    label: str
+    time_unit: str
+    purchase: dict[str, Any]
+    spend: dict[str, Any] | None
+    spend_skipped: str | None
+    @staticmethod
+    def read(path: str) -> Models: ...
+    @staticmethod
+    def from_json(text: str) -> Models: ...
+    def to_json(self) -> str: ...
+    def save(self, path: str) -> None: ...
+    def report(self) -> str: ...
+    def predict(
+        self,
+        rfm: str | _ArrowStream,
+        horizon: float | None,
+        clv_months: int,
+        monthly_discount_rate: float,
+        annual_discount_rate: float | None,
+        margin: float,
+        cost_per_order: float,
+        clv_method: str,
+        time_unit: str | None,
+    ) -> ArrowTable: ...
+    def per_customer(self, formula: str, table: _ArrowStream) -> ArrowTable: ...
+    def discounted_conditional_purchases(self, times: list[float], weights: list[float], table: _ArrowStream) -> ArrowTable: ...
+    def expected_average_spend(self, table: _ArrowStream) -> ArrowTable: ...
+
+class SpendModel:
+    """Gamma-Gamma alone."""
+
+    fit: dict[str, Any]
+    @staticmethod
+    def from_json(text: str) -> SpendModel: ...
+    def to_json(self) -> str: ...
+    def expected_average_spend(self, table: _ArrowStream) -> ArrowTable: ...
+
+def summarize(
+    log: str | _ArrowStream,
+    customer: str,
+    date: str,
+    amount: str | None,
+    time_unit: str,
+    calibration_end: str | None,
+    observation_end: str | None,
+    date_format: str | None,
+    negative_amounts: str,
+) -> ArrowTable: ...
+def fit(rfm: str | _ArrowStream, model: str, spend: bool, penalizer: float, time_unit: str | None) -> Models: ...
+def fit_spend(table: _ArrowStream, penalizer: float) -> SpendModel: ...
+def simulate(
+    customers: int,
+    seed: int,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    p: float,
+    q: float,
+    gamma: float,
+    time_unit: str,
+    days: int,
+    acquisition_days: int,
+    start: str,
+) -> ArrowTable: ...

@@ -1,0 +1,356 @@
+"""A drop-in for the ``lifetimes`` package (0.11.3), computed by clv.
+
+Change ``from lifetimes import BetaGeoFitter`` to ``from clv.lifetimes import BetaGeoFitter``:
+the constructors, ``fit`` arguments, attributes (``params_``, ``summary``, ``data``,
+``variance_matrix_``, ``standard_errors_``, ``confidence_intervals_``) and prediction methods
+have lifetimes' names, signatures and pandas/numpy return types. The numbers are clv's: the
+same maximum-likelihood estimates where lifetimes is right, and correct ones where it is not
+(its covariance matrix, its penalizer, its rescaled likelihood); the repository's README lists
+every difference ("Moving from lifetimes").
+
+Needs pandas and numpy (``pip install clv[lifetimes]``).
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from clv import _clv
+
+from . import datasets, utils
+
+__all__ = [
+    "BetaGeoFitter",
+    "ModifiedBetaGeoFitter",
+    "ParetoNBDFitter",
+    "GammaGammaFitter",
+    "datasets",
+    "utils",
+]
+
+_Z95 = 1.96  # lifetimes' confidence intervals use 1.96
+
+
+def _values(table: Any) -> np.ndarray:
+    """The one column of values a clv formula returns, as a numpy array."""
+    return pl.DataFrame(table).to_series().to_numpy()
+
+
+def _shape_like(values: np.ndarray, shape: tuple, *inputs: Any) -> Any:
+    """Formula values returned as lifetimes returns them: a Series on the index of a Series
+    argument, a float for scalars, else an array of the broadcast shape."""
+    series = next((x for x in inputs if isinstance(x, pd.Series)), None)
+    if series is not None and values.size == len(series):
+        return pd.Series(values, index=series.index)
+    if shape == ():
+        return values.reshape(()).item()
+    return values.reshape(shape)
+
+
+def _columns(names: tuple, *inputs: Any) -> tuple[dict, tuple]:
+    """The broadcast inputs as float columns, and the broadcast shape."""
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in inputs))
+    shape = arrays[0].shape
+    return {n: np.ascontiguousarray(a.ravel()) for n, a in zip(names, arrays)}, shape
+
+
+def _check_inputs(frequency: np.ndarray, recency: np.ndarray | None = None, T: np.ndarray | None = None) -> None:
+    """lifetimes' checks of a summary, with its messages."""
+    if recency is not None:
+        if T is not None and np.any(recency > T):
+            raise ValueError("Some values in recency vector are larger than T vector.")
+        if np.any(recency[frequency == 0] != 0):
+            raise ValueError("There exist non-zero recency values when frequency is zero.")
+        if np.any(recency < 0):
+            raise ValueError("There exist negative recency (ex: last order set before first order)")
+    if np.sum((frequency - frequency.astype(int)) ** 2) != 0:
+        raise ValueError("There exist non-integer values in the frequency vector.")
+
+
+class BaseFitter:
+    """What every fitter shares: parameters, their covariance, summary, save and load."""
+
+    def __init__(self, penalizer_coef: float = 0.0) -> None:
+        self.penalizer_coef = penalizer_coef
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if not hasattr(self, "params_"):
+            return f"<clv.lifetimes.{name}>"
+        params = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(self.params_.items()))
+        return f"<clv.lifetimes.{name}: fitted with {self.data.shape[0]:d} subjects, {params}>"
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data of the fit, as lifetimes keeps it (built when first asked for)."""
+        if "_data" not in self.__dict__:
+            raise AttributeError("data: the model has not been fit yet")
+        if isinstance(self._data, dict):
+            columns = dict(self._data)
+            index = columns.pop("index")
+            self._data = pd.DataFrame(columns, index=index)
+        return self._data
+
+    def _unload_params(self, *names: str) -> list:
+        if not hasattr(self, "params_"):
+            raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+        return [self.params_[x] for x in names]
+
+    def _set_fit(self, fit: dict) -> None:
+        names = fit["parameter_order"]
+        self.params_ = pd.Series(fit["params"], index=names, dtype=float)
+        cov = fit["covariance"]
+        if cov is None:
+            cov = np.full((len(names), len(names)), np.nan)
+        self.variance_matrix_ = pd.DataFrame(cov, index=names, columns=names)
+        self.standard_errors_ = pd.Series(np.sqrt(np.diag(self.variance_matrix_.values)), index=names)
+        self.confidence_intervals_ = pd.DataFrame(
+            {
+                "lower 95% bound": self.params_ - _Z95 * self.standard_errors_,
+                "upper 95% bound": self.params_ + _Z95 * self.standard_errors_,
+            },
+            index=names,
+        )
+        #: The total log-likelihood on the papers' scale (CDNOW's BG/NBD: −9582.4).
+        self.log_likelihood_ = fit["log_likelihood"]
+        #: lifetimes' own scale: the mean negative log-likelihood per customer.
+        self._negative_log_likelihood_ = -fit["log_likelihood"] / max(fit["n_customers"], 1)
+        self.warnings_ = list(fit["warnings"])
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """coef, se(coef) and the 95% bounds of each parameter, as lifetimes' summary."""
+        df = pd.DataFrame(index=self.params_.index)
+        df["coef"] = self.params_
+        df["se(coef)"] = self.standard_errors_
+        df["lower 95% bound"] = self.confidence_intervals_["lower 95% bound"]
+        df["upper 95% bound"] = self.confidence_intervals_["upper 95% bound"]
+        return df
+
+    def print_summary(self) -> None:
+        print(self.summary)
+
+    def save_model(self, path: str, save_data: bool = True, save_generate_data_method: bool = True, values_to_save: Any = None) -> None:
+        """Pickles the fitter (its clv model travels as the model file's JSON)."""
+        state = dict(self.__getstate__())
+        if not save_data:
+            state.pop("_data", None)
+        with open(path, "wb") as f:
+            pickle.dump((type(self), state), f)
+
+    def load_model(self, path: str) -> None:
+        with open(path, "rb") as f:
+            _, state = pickle.load(f)
+        self.__setstate__(state)
+
+    def __getstate__(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_models", "_spend", "predict")}
+        if "_models" in self.__dict__:
+            state["_model_json"] = self._models.to_json()
+        if "_spend" in self.__dict__:
+            state["_spend_json"] = self._spend.to_json()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        text = state.pop("_model_json", None)
+        spend = state.pop("_spend_json", None)
+        self.__dict__.update(state)
+        if spend is not None:
+            self._spend = _clv.SpendModel.from_json(spend)
+        if text is not None:
+            self._models = _clv.Models.from_json(text)
+            self.predict = self.conditional_expected_number_of_purchases_up_to_time
+
+
+class _PurchaseFitter(BaseFitter):
+    """A purchase model: fit on (frequency, recency, T), predictions under lifetimes' names."""
+
+    _model = "bg-nbd"
+
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> "_PurchaseFitter":
+        """Fits the model by maximum likelihood (clv's optimiser; ``initial_params``, ``tol``
+        and optimiser ``kwargs`` are accepted and not needed). ``weights`` counts customers with
+        each (frequency, recency, T)."""
+        frequency = np.asarray(frequency).astype(int)
+        recency = np.asarray(recency, dtype=float)
+        T = np.asarray(T, dtype=float)
+        _check_inputs(frequency, recency, T)
+        if weights is None:
+            weights = np.ones_like(recency, dtype=int)
+        else:
+            weights = np.asarray(weights)
+        if np.any(weights != np.round(weights)) or np.any(weights < 0):
+            raise ValueError("weights must be counts of customers (non-negative integers).")
+        counts = weights.astype(int)
+        # Each customer a row (a weighted pattern repeated): the table clv fits.
+        repeat = (lambda a: a) if np.all(counts == 1) else (lambda a: np.repeat(a, counts))
+        rfm = pl.DataFrame(
+            {
+                "customer_id": np.arange(int(counts.sum()), dtype=np.int64),
+                "frequency": repeat(frequency).astype(np.int64),
+                "recency": repeat(recency),
+                "T": repeat(T),
+            }
+        )
+        self._models = _clv.fit(rfm, self._model, False, float(self.penalizer_coef), "days")
+        self._set_fit(self._models.purchase)
+        self._data = {"frequency": frequency, "recency": recency, "T": T, "weights": weights, "index": index}
+        self.predict = self.conditional_expected_number_of_purchases_up_to_time
+        return self
+
+    def _formula(self, formula: str, names: tuple, *inputs: Any) -> Any:
+        if not hasattr(self, "_models"):
+            raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+        columns, shape = _columns(names, *inputs)
+        values = _values(self._models.per_customer(formula, pl.DataFrame(columns)))
+        return _shape_like(values, shape, *inputs)
+
+    def conditional_expected_number_of_purchases_up_to_time(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
+        """E[Y(t) | frequency, recency, T]: expected purchases in the next t time units."""
+        return self._formula("conditional_expected_purchases", ("t", "x", "t_x", "T"), t, frequency, recency, T)
+
+    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        """P(alive | frequency, recency, T), as a numpy array (lifetimes' type)."""
+        columns, _ = _columns(("x", "t_x", "T"), frequency, recency, T)
+        return np.atleast_1d(_values(self._models.per_customer("p_alive", pl.DataFrame(columns))))
+
+    def conditional_probability_alive_matrix(self, max_frequency: int | None = None, max_recency: int | None = None) -> np.ndarray:
+        """P(alive) on the grid of frequency 0..max_frequency and recency 0..max_recency, at
+        T = max_recency: rows recency, columns frequency."""
+        max_frequency = max_frequency or int(self.data["frequency"].max())
+        max_recency = max_recency or int(self.data["T"].max())
+        x, t_x = np.meshgrid(np.arange(max_frequency + 1), np.arange(max_recency + 1))
+        alive = self.conditional_probability_alive(x.ravel(), t_x.ravel(), max_recency)
+        return alive.reshape(x.shape)
+
+    def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
+        """E[X(t)]: expected repeat purchases of a new customer in (0, t]."""
+        return self._formula("expected_purchases", ("t",), t)
+
+    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
+        """P(X(t) = n): a new customer makes n repeat purchases in (0, t]."""
+        return self._formula("probability_of_purchases", ("t", "n"), t, n)
+
+    def conditional_probability_of_n_purchases_up_to_time(self, n: Any, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
+        """P(Y(t) = n | frequency, recency, T): exactly n purchases in the next t time units."""
+        return self._formula(
+            "probability_of_purchases_given", ("t", "n", "x", "t_x", "T"), t, n, frequency, recency, T
+        )
+
+
+class BetaGeoFitter(_PurchaseFitter):
+    """BG/NBD (Fader, Hardie & Lee 2005), as lifetimes' BetaGeoFitter; params_ r, alpha, a, b."""
+
+    _model = "bg-nbd"
+
+
+class ModifiedBetaGeoFitter(_PurchaseFitter):
+    """MBG/NBD (Batislam et al. 2007), as lifetimes' ModifiedBetaGeoFitter; params_ r, alpha, a, b."""
+
+    _model = "mbg-nbd"
+
+
+class ParetoNBDFitter(_PurchaseFitter):
+    """Pareto/NBD (Schmittlein et al. 1987), as lifetimes' ParetoNBDFitter; params_ r, alpha, s, beta."""
+
+    _model = "pareto-nbd"
+
+    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> Any:
+        """P(alive | frequency, recency, T); a Series for Series arguments, as lifetimes'."""
+        return self._formula("p_alive", ("x", "t_x", "T"), frequency, recency, T)
+
+
+class GammaGammaFitter(BaseFitter):
+    """Gamma-Gamma spend (Fader, Hardie & Lee 2005b), as lifetimes' GammaGammaFitter; params_ p, q, v."""
+
+    def fit(
+        self,
+        frequency: Any,
+        monetary_value: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        q_constraint: bool = False,
+        **kwargs: Any,
+    ) -> "GammaGammaFitter":
+        """Fits Gamma-Gamma to customers' repeat-purchase counts and mean repeat spend (give it
+        the customers with frequency > 0, as lifetimes asks). ``q_constraint`` is not needed: a
+        fit with q ≤ 1 is reported in ``warnings_``, and its infinite mean is never used."""
+        frequency = np.asarray(frequency, dtype=float)
+        monetary_value = np.asarray(monetary_value, dtype=float)
+        _check_inputs(frequency)
+        if weights is None:
+            weights = np.ones_like(frequency, dtype=int)
+        else:
+            weights = np.asarray(weights)
+        counts = weights.astype(int)
+        table = pl.DataFrame({"x": np.repeat(frequency, counts), "zbar": np.repeat(monetary_value, counts)})
+        self._spend = _clv.fit_spend(table, float(self.penalizer_coef))
+        self._set_fit(self._spend.fit)
+        self._data = {"monetary_value": monetary_value, "frequency": frequency, "weights": weights, "index": index}
+        return self
+
+    def conditional_expected_average_profit(self, frequency: Any = None, monetary_value: Any = None) -> Any:
+        """E[M | frequency, monetary_value]: expected spend per transaction (eq. 5)."""
+        if monetary_value is None:
+            monetary_value = self.data["monetary_value"]
+        if frequency is None:
+            frequency = self.data["frequency"]
+        columns, shape = _columns(("x", "zbar"), frequency, monetary_value)
+        values = _values(self._spend.expected_average_spend(pl.DataFrame(columns)))
+        return _shape_like(values, shape, frequency, monetary_value)
+
+    def customer_lifetime_value(
+        self,
+        transaction_prediction_model: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary_value: Any,
+        time: int = 12,
+        discount_rate: float = 0.01,
+        freq: str = "D",
+    ) -> pd.Series:
+        """lifetimes' CLV: for each of ``time`` months, the month's expected purchases times
+        E[M], discounted at ``discount_rate`` per month; a month is 30 days, 4.345 weeks or 1
+        month as ``freq`` is "D", "W" or "M" (lifetimes' convention). Returns a Series named clv."""
+        adjusted = self.conditional_expected_average_profit(frequency, monetary_value)
+        factor = {"W": 4.345, "M": 1.0, "D": 30, "H": 30 * 24}[freq]
+        index = frequency.index if isinstance(frequency, pd.Series) else pd.RangeIndex(len(np.atleast_1d(frequency)))
+        adjusted = np.asarray(adjusted, dtype=float)
+        steps = np.arange(1, time + 1) * factor
+        discounts = 1 / (1 + discount_rate) ** (steps / factor)
+        if isinstance(transaction_prediction_model, _PurchaseFitter):
+            # clv's model: every month's increment in one pass, once per distinct (x, T).
+            columns, _ = _columns(("x", "t_x", "T"), frequency, recency, T)
+            table = pl.DataFrame(columns)
+            models = transaction_prediction_model._models
+            discounted = _values(models.discounted_conditional_purchases(list(steps), list(discounts), table))
+            return pd.Series(adjusted * discounted, index=index, name="clv")
+        # Any other model with lifetimes' predict (a lifetimes fitter, say): its loop.
+        clv_values = np.zeros(len(index))
+        previous = 0.0
+        for i, discount in zip(steps, discounts):
+            cumulative = np.asarray(transaction_prediction_model.predict(i, frequency, recency, T), dtype=float)
+            clv_values += adjusted * (cumulative - previous) * discount
+            previous = cumulative
+        return pd.Series(clv_values, index=index, name="clv")
