@@ -1,6 +1,6 @@
 """Executes a notebook top to bottom, as CI does, and fails on the first cell that raises.
 
-    target/notebook-venv/bin/python notebooks/execute.py notebooks/cdnow_evaluation.ipynb [OUT.ipynb]
+    target/python-venv/bin/python notebooks/execute.py notebooks/cdnow_evaluation.ipynb [OUT.ipynb]
 
 Cells run with notebooks/ as the working directory. The executed copy (with outputs) is written to
 OUT.ipynb if given.

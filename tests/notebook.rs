@@ -1,6 +1,6 @@
 //! The analysts' notebook (notebooks/cdnow_evaluation.ipynb) must run top to bottom on a fresh
 //! machine with the commands its first cell documents. This runs it with the `clv` built for
-//! these tests, in the virtualenv `target/notebook-venv` (`.ci/run` makes it first; made here
+//! these tests, in the virtualenv `target/python-venv` (`.ci/run` makes it first; made here
 //! from notebooks/requirements.txt when it is missing). The notebook asserts the CDNOW holdout
 //! facts itself, so a wrong number fails here too.
 
@@ -12,7 +12,7 @@ use common::{repo, s, scratch_dir};
 
 #[test]
 fn the_cdnow_evaluation_notebook_runs_top_to_bottom() {
-    let venv = repo("target/notebook-venv");
+    let venv = repo("target/python-venv");
     let python = venv.join("bin").join("python");
     if !python.exists() {
         let made = Command::new("python3").args(["-m", "venv", s(&venv)]).status().unwrap();
