@@ -110,7 +110,7 @@ def main():
             name, seconds = line.split()[1], float(line.split()[2])
             ct[name] = seconds
     fitted = json.load(open(model))
-    ours = {**fitted["bg_nbd"]["params"], **fitted["gamma_gamma"]["params"]}
+    ours = {**fitted["purchase"]["params"], **fitted["gamma_gamma"]["params"]}
 
     lt_t = lt["times"]
     steps = [
