@@ -20,7 +20,10 @@ cannot be fitted) is raised as :class:`ClvError`, with the command line's messag
 from __future__ import annotations
 
 import datetime as _dt
+import json as _json
 import os as _os
+import pathlib as _pathlib
+import tempfile as _tempfile
 from typing import Any as _Any
 
 import polars as _pl
@@ -32,8 +35,10 @@ __version__: str = _clv.__version__
 
 __all__ = [
     "ClvError",
+    "Evaluation",
     "FittedModels",
     "MODELS",
+    "evaluate",
     "fit",
     "load",
     "predict",
@@ -321,3 +326,133 @@ def simulate(
             customers, seed, r, alpha, a, b, p, q, gamma, time_unit, days, acquisition_days, _date(start, "start")
         )
     )
+
+
+class Evaluation:
+    """A holdout evaluation, as ``clv evaluate`` writes it.
+
+    Attributes
+    ----------
+    report : str
+        The report ``clv evaluate`` prints.
+    data : dict
+        Everything in it, as ``evaluation.json`` holds it (``data["actual"]``, ``data["models"]``).
+    holdout : polars.DataFrame
+        Each customer's calibration history, actual holdout purchases and every model's forecast.
+    report_dir : pathlib.Path
+        The folder with evaluation.json, holdout_predictions.csv and the figures.
+    figures : dict
+        The papers' figures by name ("frequency_histogram", "cumulative_repeat_transactions",
+        "weekly_repeat_transactions", "conditional_expectations", ...): PNG paths;
+        :meth:`figure` shows one inline in Jupyter.
+    """
+
+    def __init__(self, report: str, holdout: _pl.DataFrame, files: list, report_dir: _pathlib.Path) -> None:
+        self.report = report
+        self.holdout = holdout
+        self.report_dir = report_dir
+        self.files = [_pathlib.Path(f) for f in files]
+        self.data = _json.loads((report_dir / "evaluation.json").read_text())
+        self.figures = {f.stem: f for f in self.files if f.suffix == ".png"}
+
+    def comparison(self) -> _pl.DataFrame:
+        """One row per model (log-likelihood, BIC, the histogram's chi-square, predicted
+        calibration and holdout transactions, holdout buyers, mean absolute error) and the actual
+        figures in the last row."""
+        rows = [
+            {
+                "model": m["label"],
+                "log_likelihood": m["fit"]["log_likelihood"],
+                "BIC": m["fit"]["bic"],
+                "chi_square": m["frequency"]["chi_square"],
+                "calibration_repeats": m["predicted_calibration_repeat_transactions"],
+                "holdout_transactions": m["holdout"]["predicted_transactions"],
+                "holdout_buyers": m["holdout"]["predicted_customers_with_purchases"],
+                "MAE": m["holdout"]["mean_absolute_error"],
+            }
+            for m in self.data["models"]
+        ]
+        actual = self.data["actual"]
+        rows.append(
+            {
+                "model": "actual",
+                "calibration_repeats": float(actual["calibration_repeat_transactions"]),
+                "holdout_transactions": float(actual["holdout_transactions"]),
+                "holdout_buyers": float(actual["holdout_customers_with_purchases"]),
+            }
+        )
+        return _pl.DataFrame(rows, infer_schema_length=None)
+
+    def parameters(self) -> _pl.DataFrame:
+        """Each model's estimates and standard errors on the calibration period."""
+        return _pl.DataFrame(
+            [
+                {"model": m["label"], "parameter": p["name"], "estimate": p["estimate"], "standard_error": p.get("standard_error")}
+                for m in self.data["models"]
+                for p in m["fit"]["parameters"]
+            ],
+            schema_overrides={"standard_error": _pl.Float64},
+        )
+
+    def figure(self, name: str) -> _Any:
+        """The figure `name` (a key of ``figures``) as an IPython image, shown inline in Jupyter."""
+        from IPython.display import Image
+
+        try:
+            return Image(filename=str(self.figures[name]))
+        except KeyError:
+            raise KeyError(f"no figure {name!r}; the figures are {', '.join(self.figures)}") from None
+
+    def __repr__(self) -> str:
+        return self.report
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + self.report + "\n```"
+
+
+def evaluate(
+    log: _Any,
+    calibration_end: _Any,
+    *,
+    models: str | list[str] = "all",
+    report_dir: str | _os.PathLike[str] | None = None,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str | None = "amount",
+    time_unit: str = "weeks",
+    observation_end: _Any = None,
+    date_format: str | None = None,
+    penalizer: float = 0.0,
+) -> Evaluation:
+    """Fits purchase models on the calibration period and checks them on the holdout, as
+    ``clv evaluate`` does: fit statistics, the calibration histogram, holdout forecasts against
+    what happened, per customer and in total, and the papers' diagnostic figures.
+
+    Parameters
+    ----------
+    log : path, polars.DataFrame or pandas.DataFrame
+        The transaction log (as for :func:`summarize`).
+    calibration_end : date or "YYYY-MM-DD"
+        Last day of the calibration period; the holdout runs from the next day to
+        ``observation_end`` (default: the log's last date).
+    models : "all", a model name, or a list of names
+        Purchase models to compare (see ``MODELS``).
+    report_dir : path, optional
+        Where the evaluation's files go (default: a new temporary folder).
+    """
+    names = [models] if isinstance(models, str) else list(models)
+    folder = _pathlib.Path(report_dir) if report_dir is not None else _pathlib.Path(_tempfile.mkdtemp(prefix="clv-evaluation-"))
+    report, holdout, files = _clv.evaluate(
+        _table(log),
+        _date(calibration_end, "calibration_end"),
+        names,
+        str(folder),
+        customer,
+        date,
+        amount,
+        time_unit,
+        _date(observation_end, "observation_end"),
+        date_format,
+        penalizer,
+    )
+    return Evaluation(report, _pl.DataFrame(holdout), files, folder)

@@ -70,6 +70,19 @@ def summarize(
     negative_amounts: str,
 ) -> ArrowTable: ...
 def fit(rfm: str | _ArrowStream, model: str, spend: bool, penalizer: float, time_unit: str | None) -> Models: ...
+def evaluate(
+    log: str | _ArrowStream,
+    calibration_end: str,
+    models: list[str],
+    report_dir: str,
+    customer: str,
+    date: str,
+    amount: str | None,
+    time_unit: str,
+    observation_end: str | None,
+    date_format: str | None,
+    penalizer: float,
+) -> tuple[str, ArrowTable, list[str]]: ...
 def fit_spend(table: _ArrowStream, penalizer: float) -> SpendModel: ...
 def simulate(
     customers: int,

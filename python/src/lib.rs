@@ -4,6 +4,7 @@
 //! wraps these functions with docstrings, pandas input and the `lifetimes` layer.
 
 mod arrow;
+mod evaluate;
 mod models;
 
 use std::path::{Path, PathBuf};
@@ -56,7 +57,7 @@ pub(crate) fn parse_time_unit(unit: &str) -> PyResult<TimeUnit> {
         .ok_or_else(|| PyValueError::new_err(format!("time_unit must be 'days', 'weeks' or 'months', not '{unit}'")))
 }
 
-fn parse_date(what: &str, date: Option<&str>) -> PyResult<Option<NaiveDate>> {
+pub(crate) fn parse_date(what: &str, date: Option<&str>) -> PyResult<Option<NaiveDate>> {
     date.map(|d| {
         NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| PyValueError::new_err(format!("{what} must be a date as YYYY-MM-DD, not '{d}'")))
@@ -72,6 +73,43 @@ pub(crate) fn rfm_table(input: &TableInput, time_unit: Option<TimeUnit>) -> clv:
             let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
             RfmTable::from_frame(frame, Path::new(FRAME_NAME), &available, time_unit)
         }
+    }
+}
+
+/// Which columns of a log hold what (`negative_amounts`: "error", "drop" or "net").
+pub(crate) fn log_spec(
+    customer: String,
+    date: String,
+    amount: Option<String>,
+    date_format: Option<String>,
+    negative_amounts: &str,
+) -> PyResult<LogSpec> {
+    let negative_amounts = match negative_amounts {
+        "error" => NegativeAmounts::Error,
+        "drop" => NegativeAmounts::Drop,
+        "net" => NegativeAmounts::Net,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "negative_amounts must be 'error', 'drop' or 'net', not '{other}'"
+            )))
+        }
+    };
+    Ok(LogSpec {
+        customer_col: customer,
+        date_col: date,
+        amount_required: false,
+        amount_col: amount,
+        date_format,
+        negative_amounts,
+        ..LogSpec::default()
+    })
+}
+
+/// Reads and checks a log given as a path or a table.
+pub(crate) fn load_log(input: &TableInput, spec: &LogSpec) -> clv::Result<Transactions> {
+    match input {
+        TableInput::Path(path) => Transactions::load(path, spec),
+        TableInput::Frame(frame) => Transactions::from_frame(frame, Path::new(FRAME_NAME), spec),
     }
 }
 
@@ -91,38 +129,14 @@ fn summarize(
     date_format: Option<String>,
     negative_amounts: &str,
 ) -> PyResult<ArrowTable> {
-    let negative_amounts = match negative_amounts {
-        "error" => NegativeAmounts::Error,
-        "drop" => NegativeAmounts::Drop,
-        "net" => NegativeAmounts::Net,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "negative_amounts must be 'error', 'drop' or 'net', not '{other}'"
-            )))
-        }
-    };
-    let spec = LogSpec {
-        customer_col: customer,
-        date_col: date,
-        amount_required: false,
-        amount_col: amount,
-        date_format,
-        negative_amounts,
-        ..LogSpec::default()
-    };
+    let spec = log_spec(customer, date, amount, date_format, negative_amounts)?;
     let options = SummaryOptions {
         time_unit: parse_time_unit(time_unit)?,
         calibration_end: parse_date("calibration_end", calibration_end)?,
         observation_end: parse_date("observation_end", observation_end)?,
     };
     let input = TableInput::from_py(log)?;
-    let summary = py.detach(|| {
-        let log = match &input {
-            TableInput::Path(path) => Transactions::load(path, &spec)?,
-            TableInput::Frame(frame) => Transactions::from_frame(frame, Path::new(FRAME_NAME), &spec)?,
-        };
-        summarize_log(&log, &options)
-    });
+    let summary = py.detach(|| summarize_log(&load_log(&input, &spec)?, &options));
     Ok(ArrowTable::new(summary.map_err(clv_error)?.frame))
 }
 
@@ -172,5 +186,6 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(models::fit, m)?)?;
     m.add_function(wrap_pyfunction!(models::fit_spend, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     Ok(())
 }

@@ -197,3 +197,21 @@ def test_help_shows_the_docstrings():
     for function in (clv.summarize, clv.fit, clv.load, clv.simulate, clv.FittedModels.predict):
         assert function.__doc__ and len(function.__doc__) > 40
     assert "Arrow" in clv.__doc__
+
+
+def test_evaluate_gives_the_command_lines_evaluation(run_cli, tmp_path):
+    run_cli("evaluate", CDNOW_LOG, "--calibration-end", CALIBRATION_END, "--report-dir", tmp_path / "cli")
+    evaluation = clv.evaluate(CDNOW_LOG, CALIBRATION_END, report_dir=tmp_path / "python")
+    cli = tmp_path / "cli"
+    assert evaluation.data == __import__("json").loads((cli / "evaluation.json").read_text())
+    assert_frame_equal(evaluation.holdout, pl.read_csv(cli / "holdout_predictions.csv"), check_dtypes=False)
+    assert sorted(p.name for p in evaluation.files) == sorted(p.name for p in cli.iterdir())
+    assert set(evaluation.figures) >= {"frequency_histogram", "cumulative_repeat_transactions", "conditional_expectations"}
+    comparison = evaluation.comparison()
+    assert comparison["model"].to_list() == ["BG/NBD", "Pareto/NBD", "MBG/NBD", "NBD", "actual"]
+    assert comparison.filter(pl.col("model") == "actual")["holdout_transactions"].item() == 1882
+    # Fader, Hardie & Lee (2005): Pareto/NBD's log-likelihood on CDNOW's calibration period, −9595.0.
+    assert round(comparison.filter(pl.col("model") == "Pareto/NBD")["log_likelihood"].item(), 1) == -9595.0
+    assert "1882 transactions by 684 customers in the holdout" in evaluation.report
+    with pytest.raises(ValueError, match="models must be 'all' or among"):
+        clv.evaluate(CDNOW_LOG, CALIBRATION_END, models="bg/nbd")
