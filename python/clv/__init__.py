@@ -37,6 +37,7 @@ __all__ = [
     "ClvError",
     "Evaluation",
     "FittedModels",
+    "ValueReport",
     "MODELS",
     "evaluate",
     "fit",
@@ -258,11 +259,78 @@ class FittedModels:
             )
         )
 
+    def value_report(
+        self,
+        rfm: _Any,
+        *,
+        report_dir: str | _os.PathLike[str] | None = None,
+        cac: float | None = None,
+        at_risk: int = 10,
+        horizon: float | None = None,
+        clv_months: int = 12,
+        discount_rate: float = 0.01,
+        annual_discount_rate: float | None = None,
+        margin: float = 1.0,
+        cost_per_order: float = 0.0,
+        clv_method: str = "monthly",
+        time_unit: str | None = None,
+    ) -> "ValueReport":
+        """The value report of ``clv report``: value tiers, statuses, the concentration of value,
+        the high-value customers at risk, cohorts and, with ``cac`` (the cost of acquiring a
+        customer), CLV:CAC against the value of a new customer. Forecast settings as in
+        :meth:`predict`; the files go to ``report_dir`` (default: a new temporary folder)."""
+        folder = _folder(report_dir, "clv-value-report-")
+        text, files = self._models.value_report(
+            _table(rfm),
+            str(folder),
+            horizon,
+            clv_months,
+            discount_rate,
+            annual_discount_rate,
+            margin,
+            cost_per_order,
+            clv_method,
+            time_unit,
+            cac,
+            at_risk,
+        )
+        return ValueReport(text, files, folder)
+
     def __repr__(self) -> str:
         return repr(self._models)
 
     def _repr_markdown_(self) -> str:
         return "```\n" + self.report() + "\n```"
+
+
+class ValueReport:
+    """The value report: ``text`` as ``clv report`` prints it, and its tables as DataFrames
+    (``tables["value_tiers"]``, ``"status"``, ``"value_concentration"``,
+    ``"at_risk_high_value"``, ``"cohorts"``, ``"acquisition"``...), read from the files written to
+    ``report_dir``; ``figure()`` shows the concentration curve inline."""
+
+    def __init__(self, text: str, files: list, report_dir: _pathlib.Path) -> None:
+        self.text = text
+        self.report_dir = report_dir
+        self.files = [_pathlib.Path(f) for f in files]
+        self.tables = {f.stem: _pl.read_csv(f) for f in self.files if f.suffix == ".csv"}
+
+    def figure(self) -> _Any:
+        """The concentration of value (share of CLV against share of customers), for Jupyter."""
+        from IPython.display import Image
+
+        return Image(filename=str(self.report_dir / "value_concentration.png"))
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + self.text + "\n```"
+
+
+def _folder(path: _Any, prefix: str) -> _pathlib.Path:
+    """`path`, or a new temporary folder."""
+    return _pathlib.Path(path) if path is not None else _pathlib.Path(_tempfile.mkdtemp(prefix=prefix))
 
 
 def fit(
@@ -441,7 +509,7 @@ def evaluate(
         Where the evaluation's files go (default: a new temporary folder).
     """
     names = [models] if isinstance(models, str) else list(models)
-    folder = _pathlib.Path(report_dir) if report_dir is not None else _pathlib.Path(_tempfile.mkdtemp(prefix="clv-evaluation-"))
+    folder = _folder(report_dir, "clv-evaluation-")
     report, holdout, files = _clv.evaluate(
         _table(log),
         _date(calibration_end, "calibration_end"),

@@ -45,6 +45,21 @@ class Models:
         clv_method: str,
         time_unit: str | None,
     ) -> ArrowTable: ...
+    def value_report(
+        self,
+        rfm: str | _ArrowStream,
+        report_dir: str,
+        horizon: float | None,
+        clv_months: int,
+        monthly_discount_rate: float,
+        annual_discount_rate: float | None,
+        margin: float,
+        cost_per_order: float,
+        clv_method: str,
+        time_unit: str | None,
+        cac: float | None,
+        at_risk: int,
+    ) -> tuple[str, list[str]]: ...
     def per_customer(self, formula: str, table: _ArrowStream) -> ArrowTable: ...
     def discounted_conditional_purchases(self, times: list[float], weights: list[float], table: _ArrowStream) -> ArrowTable: ...
     def expected_average_spend(self, table: _ArrowStream) -> ArrowTable: ...

@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clv::data::io::write_text;
-use clv::decisions::{decide, DecisionOptions};
+use clv::decisions::{decide, value_report, DecisionOptions};
 use clv::fitting::{fit_models_using, fit_spend_to};
+use clv::forecast::new_customer::new_customer_value;
 use clv::forecast::{monthly_rate, ClvMethod, CLV};
 use clv::mle::FitOptions;
 use clv::model_file::{GammaGammaFit, ModelFit};
 use clv::models::gamma_gamma::SpendParams;
 use clv::registry::{PurchaseModelKind, PURCHASE_MODELS};
-use clv::report::fit_report;
-use clv::{forecast, FittedModels, ForecastOptions};
+use clv::report::{fit_report, value_report_text, write_value_report};
+use clv::{forecast, FittedModels, ForecastOptions, TimeUnit};
 use polars::prelude::{Column, DataFrame, DataType, PlSmallStr};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -28,6 +29,71 @@ use crate::{clv_error, parse_time_unit, rfm_table, TableInput};
 #[pyclass(frozen, module = "clv._clv")]
 pub struct Models {
     models: FittedModels,
+}
+
+/// The forecast settings of `predict` and `value_report`, checked as the command line checks
+/// its flags.
+#[derive(Clone, Copy)]
+struct ForecastSettings {
+    horizon: Option<f64>,
+    clv_months: u32,
+    monthly_discount_rate: f64,
+    margin: f64,
+    cost_per_order: f64,
+    clv_method: ClvMethod,
+}
+
+impl ForecastSettings {
+    fn new(
+        horizon: Option<f64>,
+        clv_months: u32,
+        monthly_discount_rate: f64,
+        annual_discount_rate: Option<f64>,
+        margin: f64,
+        cost_per_order: f64,
+        clv_method: &str,
+    ) -> PyResult<Self> {
+        let clv_method = match clv_method {
+            "monthly" => ClvMethod::Monthly,
+            "dert" => ClvMethod::Dert,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "clv_method must be 'monthly' or 'dert', not '{other}'"
+                )))
+            }
+        };
+        let monthly_discount_rate = match annual_discount_rate {
+            Some(annual) if !(annual.is_finite() && annual >= 0.0) => {
+                return Err(crate::ClvError::new_err(format!(
+                    "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
+                )))
+            }
+            Some(annual) => monthly_rate(annual),
+            None => monthly_discount_rate,
+        };
+        Ok(Self {
+            horizon,
+            clv_months,
+            monthly_discount_rate,
+            margin,
+            cost_per_order,
+            clv_method,
+        })
+    }
+
+    /// The options for a table in `unit` (the horizon defaults to the CLV months).
+    fn options(self, unit: TimeUnit) -> clv::Result<ForecastOptions> {
+        let options = ForecastOptions {
+            horizon: self.horizon.unwrap_or(self.clv_months as f64 * unit.per_month()),
+            clv_months: self.clv_months,
+            monthly_discount_rate: self.monthly_discount_rate,
+            margin: self.margin,
+            cost_per_order: self.cost_per_order,
+            clv_method: self.clv_method,
+        };
+        options.validate()?;
+        Ok(options)
+    }
 }
 
 /// Fits a purchase model (and Gamma-Gamma for spend) to an RFM table, as `clv fit` does.
@@ -207,39 +273,22 @@ impl Models {
         clv_method: &str,
         time_unit: Option<&str>,
     ) -> PyResult<ArrowTable> {
-        let clv_method = match clv_method {
-            "monthly" => ClvMethod::Monthly,
-            "dert" => ClvMethod::Dert,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "clv_method must be 'monthly' or 'dert', not '{other}'"
-                )))
-            }
-        };
-        let monthly_discount_rate = match annual_discount_rate {
-            Some(annual) if !(annual.is_finite() && annual >= 0.0) => {
-                return Err(crate::ClvError::new_err(format!(
-                    "the annual discount rate must be ≥ 0 (e.g. 0.10 for 10%), not {annual}"
-                )))
-            }
-            Some(annual) => monthly_rate(annual),
-            None => monthly_discount_rate,
-        };
+        let settings = ForecastSettings::new(
+            horizon,
+            clv_months,
+            monthly_discount_rate,
+            annual_discount_rate,
+            margin,
+            cost_per_order,
+            clv_method,
+        )?;
         let time_unit = time_unit.map(parse_time_unit).transpose()?;
         let input = TableInput::from_py(rfm)?;
         let models = &self.models;
         let frame = py
             .detach(|| {
                 let rfm = rfm_table(&input, time_unit)?;
-                let options = ForecastOptions {
-                    horizon: horizon.unwrap_or(clv_months as f64 * rfm.time_unit.per_month()),
-                    clv_months,
-                    monthly_discount_rate,
-                    margin,
-                    cost_per_order,
-                    clv_method,
-                };
-                options.validate()?;
+                let options = settings.options(rfm.time_unit)?;
                 let forecasts = forecast(models, &rfm, &options)?;
                 let decisions = match forecasts.column(CLV).is_some() && forecasts.unvalued() == 0 {
                     true => Some(decide(&rfm, &forecasts, &DecisionOptions::default())?),
@@ -253,6 +302,60 @@ impl Models {
             })
             .map_err(clv_error)?;
         Ok(ArrowTable::new(frame))
+    }
+
+    /// The value report of an RFM table, as `clv report` prints and writes it to `report_dir`
+    /// (tiers, statuses, concentration, at-risk customers, cohorts, acquisition with `cac`).
+    /// Returns the printed report and the files written.
+    #[pyo3(signature = (rfm, report_dir, horizon, clv_months, monthly_discount_rate, annual_discount_rate, margin, cost_per_order, clv_method, time_unit, cac, at_risk))]
+    #[allow(clippy::too_many_arguments)]
+    fn value_report(
+        &self,
+        py: Python<'_>,
+        rfm: &Bound<'_, PyAny>,
+        report_dir: PathBuf,
+        horizon: Option<f64>,
+        clv_months: u32,
+        monthly_discount_rate: f64,
+        annual_discount_rate: Option<f64>,
+        margin: f64,
+        cost_per_order: f64,
+        clv_method: &str,
+        time_unit: Option<&str>,
+        cac: Option<f64>,
+        at_risk: usize,
+    ) -> PyResult<(String, Vec<PathBuf>)> {
+        let settings = ForecastSettings::new(
+            horizon,
+            clv_months,
+            monthly_discount_rate,
+            annual_discount_rate,
+            margin,
+            cost_per_order,
+            clv_method,
+        )?;
+        let time_unit = time_unit.map(parse_time_unit).transpose()?;
+        let input = TableInput::from_py(rfm)?;
+        let models = &self.models;
+        py.detach(|| {
+            let rfm = rfm_table(&input, time_unit)?;
+            let options = settings.options(rfm.time_unit)?;
+            let forecasts = forecast(models, &rfm, &options)?;
+            let decisions = decide(&rfm, &forecasts, &DecisionOptions::default())?;
+            let new_customer = models
+                .gamma_gamma
+                .as_ref()
+                .and_then(|g| g.mean_spend)
+                .and_then(|mean_spend| {
+                    new_customer_value(models.purchase.model(), mean_spend, &options, rfm.time_unit)
+                });
+            let report = value_report(&rfm, &forecasts, &decisions, cac)?.with_new_customer(new_customer);
+            let text = value_report_text(&rfm, &forecasts, &decisions, &report, at_risk);
+            let settings = options.describe(rfm.time_unit);
+            let written = write_value_report(&report_dir, &rfm, &forecasts, &decisions, &report, &settings)?;
+            Ok::<_, clv::ClvError>((text, written))
+        })
+        .map_err(clv_error)
     }
 
     /// One of the purchase model's formulas for each row of `table` (NaN where it has no value):

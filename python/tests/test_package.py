@@ -215,3 +215,19 @@ def test_evaluate_gives_the_command_lines_evaluation(run_cli, tmp_path):
     assert "1882 transactions by 684 customers in the holdout" in evaluation.report
     with pytest.raises(ValueError, match="models must be 'all' or among"):
         clv.evaluate(CDNOW_LOG, CALIBRATION_END, models="bg/nbd")
+
+
+def test_the_value_report_is_the_command_lines(rfm, models, run_cli, tmp_path):
+    table = tmp_path / "rfm.parquet"
+    rfm.write_parquet(table)
+    models.save(tmp_path / "m.json")
+    cli = run_cli("report", table, "--model-file", tmp_path / "m.json", "--report-dir", tmp_path / "cli", "--cac", 20)
+    report = models.value_report(rfm, report_dir=tmp_path / "python", cac=20)
+    assert report.text in cli.stdout
+    csv = sorted(p.name for p in (tmp_path / "cli").iterdir() if p.suffix == ".csv")
+    assert sorted(f"{name}.csv" for name in report.tables) == csv
+    for name in csv:
+        assert (tmp_path / "python" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    tiers = report.tables["value_tiers"]
+    assert tiers["customers"].to_list()[-1] == 2357  # the total row
+    assert "acquisition" in report.tables
