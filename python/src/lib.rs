@@ -5,6 +5,7 @@
 
 mod arrow;
 mod evaluate;
+mod formulas;
 mod models;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 use arrow::{frame_from, ArrowTable};
-use models::{Models, SpendModel};
+use formulas::SpendModel;
+use models::Models;
 
 create_exception!(
     _clv,
@@ -185,7 +187,10 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(summarize, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(models::fit, m)?)?;
-    m.add_function(wrap_pyfunction!(models::fit_spend, m)?)?;
+    m.add_function(wrap_pyfunction!(formulas::fit_spend, m)?)?;
+    m.add_function(wrap_pyfunction!(formulas::per_customer, m)?)?;
+    m.add_function(wrap_pyfunction!(formulas::discounted_conditional_purchases, m)?)?;
+    m.add_function(wrap_pyfunction!(formulas::expected_average_spend, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     Ok(())
 }

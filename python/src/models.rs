@@ -2,27 +2,23 @@
 //! table as `clv predict` does, and evaluate each model's formulas customer by customer (what
 //! the `lifetimes` layer calls).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clv::data::io::write_text;
 use clv::decisions::{decide, value_report, DecisionOptions};
-use clv::fitting::{fit_models_using, fit_spend_to};
+use clv::fitting::fit_models_using;
 use clv::forecast::new_customer::new_customer_value;
 use clv::forecast::{monthly_rate, ClvMethod, CLV};
 use clv::mle::FitOptions;
-use clv::model_file::{GammaGammaFit, ModelFit};
-use clv::models::gamma_gamma::SpendParams;
+use clv::model_file::ModelFit;
 use clv::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use clv::report::{fit_report, value_report_text, write_value_report};
 use clv::{forecast, FittedModels, ForecastOptions, TimeUnit};
-use polars::prelude::{Column, DataFrame, DataType, PlSmallStr};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use rayon::prelude::*;
 
-use crate::arrow::{frame_from, ArrowTable};
+use crate::arrow::ArrowTable;
 use crate::{clv_error, parse_time_unit, rfm_table, TableInput};
 
 /// A purchase model and (when fitted) Gamma-Gamma, as a clv model file holds them.
@@ -128,7 +124,7 @@ pub fn fit(
 
 /// A fit as a dictionary: parameters, standard errors and covariance in the fit's order, the
 /// log-likelihood on the papers' scale, AIC, BIC, warnings and the limiting model, if any.
-fn fit_dict<'py>(py: Python<'py>, fit: &ModelFit<Vec<f64>>) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn fit_dict<'py>(py: Python<'py>, fit: &ModelFit<Vec<f64>>) -> PyResult<Bound<'py, PyDict>> {
     let named = |values: &[f64]| -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         for (name, v) in fit.parameter_order.iter().zip(values) {
@@ -156,32 +152,11 @@ fn fit_dict<'py>(py: Python<'py>, fit: &ModelFit<Vec<f64>>) -> PyResult<Bound<'p
     Ok(d)
 }
 
-/// The columns of a table handed in for per-customer formulas, as numbers (missing: NaN).
-fn number_columns(table: &Bound<'_, PyAny>, names: &[&str]) -> PyResult<Vec<Vec<f64>>> {
-    let frame = frame_from(table)?;
-    names
-        .iter()
-        .map(|&name| {
-            let column = frame
-                .column(name)
-                .and_then(|c| c.cast(&DataType::Float64))
-                .map_err(|e| PyValueError::new_err(format!("column '{name}': {e}")))?;
-            let values = column
-                .f64()
-                .map_err(|e| PyValueError::new_err(format!("column '{name}': {e}")))?
-                .iter()
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect();
-            Ok(values)
-        })
-        .collect()
-}
-
-/// One column of values, as a table for the way back.
-fn value_table(values: Vec<f64>) -> PyResult<ArrowTable> {
-    let column = Column::new(PlSmallStr::from_static("value"), values);
-    let frame = DataFrame::new_infer_height(vec![column]).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok(ArrowTable::new(frame))
+impl Models {
+    /// The fitted models, for the per-customer formulas (`formulas.rs`).
+    pub(crate) fn fitted(&self) -> &FittedModels {
+        &self.models
+    }
 }
 
 #[pymethods]
@@ -358,106 +333,6 @@ impl Models {
         .map_err(clv_error)
     }
 
-    /// One of the purchase model's formulas for each row of `table` (NaN where it has no value):
-    /// `p_alive` (x, t_x, T), `conditional_expected_purchases` (t, x, t_x, T),
-    /// `probability_of_purchases_given` (t, n, x, t_x, T), `expected_purchases` (t) and
-    /// `probability_of_purchases` (t, n). Time is in the fit's unit.
-    fn per_customer(&self, py: Python<'_>, formula: &str, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
-        let columns: &[&str] = match formula {
-            "p_alive" => &["x", "t_x", "T"],
-            "conditional_expected_purchases" => &["t", "x", "t_x", "T"],
-            "probability_of_purchases_given" => &["t", "n", "x", "t_x", "T"],
-            "expected_purchases" => &["t"],
-            "probability_of_purchases" => &["t", "n"],
-            other => return Err(PyValueError::new_err(format!("no formula '{other}'"))),
-        };
-        let c = number_columns(table, columns)?;
-        let model = self.models.purchase.model();
-        if formula == "conditional_expected_purchases" {
-            // E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive]: the second factor
-            // (the hypergeometric one) once per distinct (t, x, T), as the forecast engine does.
-            let (t, x, t_x, age) = (&c[0], &c[1], &c[2], &c[3]);
-            let values = py.detach(|| {
-                let if_alive = once_per_distinct(&[t, x, age], |k| model.expected_purchases_if_alive(k[0], k[1], k[2]));
-                (0..t.len())
-                    .into_par_iter()
-                    .map(|i| match (model.p_alive(x[i], t_x[i], age[i]), if_alive[i]) {
-                        (Some(alive), Some(e)) => alive * e,
-                        _ => f64::NAN,
-                    })
-                    .collect()
-            });
-            return value_table(values);
-        }
-        let count = |n: f64| (n >= 0.0 && n.fract() == 0.0).then_some(n as u64);
-        let values = py.detach(|| {
-            (0..c[0].len())
-                .into_par_iter()
-                .map(|i| {
-                    let value = match formula {
-                        "p_alive" => model.p_alive(c[0][i], c[1][i], c[2][i]),
-                        "conditional_expected_purchases" => {
-                            model.conditional_expected_purchases(c[0][i], c[1][i], c[2][i], c[3][i])
-                        }
-                        "probability_of_purchases_given" => count(c[1][i])
-                            .and_then(|n| model.probability_of_purchases_given(c[0][i], n, c[2][i], c[3][i], c[4][i])),
-                        "expected_purchases" => model.expected_purchases(c[0][i]),
-                        _ => count(c[1][i]).and_then(|n| model.probability_of_purchases(c[0][i], n)),
-                    };
-                    value.unwrap_or(f64::NAN)
-                })
-                .collect()
-        });
-        value_table(values)
-    }
-
-    /// Σ_k weights[k] · E[Y in (times[k−1], times[k]] | x, t_x, T] for each row (x, t_x, T) of
-    /// `table` (times[−1] = 0): lifetimes' month-by-month CLV sum in one pass, the increments of
-    /// E[Y | x, T, alive] once per distinct (x, T), times P(alive).
-    fn discounted_conditional_purchases(
-        &self,
-        py: Python<'_>,
-        times: Vec<f64>,
-        weights: Vec<f64>,
-        table: &Bound<'_, PyAny>,
-    ) -> PyResult<ArrowTable> {
-        if times.len() != weights.len() {
-            return Err(PyValueError::new_err("times and weights differ in length"));
-        }
-        let c = number_columns(table, &["x", "t_x", "T"])?;
-        let model = self.models.purchase.model();
-        let (x, t_x, age) = (&c[0], &c[1], &c[2]);
-        let values = py.detach(|| {
-            let discounted = once_per_distinct(&[x, age], |k| {
-                let mut previous = 0.0;
-                let mut sum = 0.0;
-                for (&t, &w) in times.iter().zip(&weights) {
-                    let e = model.expected_purchases_if_alive(t, k[0], k[1])?;
-                    sum += w * (e - previous);
-                    previous = e;
-                }
-                Some(sum)
-            });
-            (0..x.len())
-                .into_par_iter()
-                .map(|i| match (model.p_alive(x[i], t_x[i], age[i]), discounted[i]) {
-                    (Some(alive), Some(d)) => alive * d,
-                    _ => f64::NAN,
-                })
-                .collect()
-        });
-        value_table(values)
-    }
-
-    /// E[M | x, z̄] for each row (x, zbar) of `table` (see `expected_average_spend`).
-    fn expected_average_spend(&self, py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
-        let spend = self
-            .models
-            .spend_model()
-            .ok_or_else(|| crate::ClvError::new_err("there is no spend model (Gamma-Gamma) in these models"))?;
-        expected_average_spend(py, spend, table)
-    }
-
     fn __repr__(&self) -> String {
         let purchase = self.models.purchase.erased();
         let params: Vec<String> = purchase
@@ -488,104 +363,4 @@ impl Models {
             self.time_unit()
         )
     }
-}
-
-/// Gamma-Gamma alone, fitted to (frequency, mean repeat spend): what `lifetimes`'
-/// GammaGammaFitter is.
-#[pyclass(frozen, module = "clv._clv")]
-pub struct SpendModel {
-    fit: GammaGammaFit,
-}
-
-/// Fits Gamma-Gamma to the rows (x, zbar) of `table`, as `clv fit` fits it beside a purchase
-/// model: customers without repeat purchases or with a mean spend ≤ 0 are left out.
-#[pyfunction]
-#[pyo3(signature = (table, penalizer))]
-pub fn fit_spend(py: Python<'_>, table: &Bound<'_, PyAny>, penalizer: f64) -> PyResult<SpendModel> {
-    let options = FitOptions::default().with_penalizer(penalizer).map_err(clv_error)?;
-    let c = number_columns(table, &["x", "zbar"])?;
-    let (fit, skipped) = py
-        .detach(|| fit_spend_to(&c[0], Some(&c[1]), &options))
-        .map_err(clv_error)?;
-    match fit {
-        Some(fit) => Ok(SpendModel { fit }),
-        None => Err(crate::ClvError::new_err(format!(
-            "Gamma-Gamma cannot be fitted: {}",
-            skipped.unwrap_or_default()
-        ))),
-    }
-}
-
-#[pymethods]
-impl SpendModel {
-    /// The fit (see `fit_dict`), with the population mean spend.
-    #[getter]
-    fn fit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = fit_dict(py, &self.fit.fit.map_params(|p| p.to_vec()))?;
-        d.set_item("mean_spend", self.fit.mean_spend)?;
-        d.set_item("excluded_nonpositive_spend", self.fit.excluded_nonpositive_spend)?;
-        Ok(d)
-    }
-
-    /// The fit as JSON (the `gamma_gamma` entry of a model file).
-    fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.fit).map_err(|e| crate::ClvError::new_err(e.to_string()))
-    }
-
-    /// A fit from `to_json`'s text.
-    #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        let fit =
-            serde_json::from_str(text).map_err(|e| crate::ClvError::new_err(format!("not a Gamma-Gamma fit: {e}")))?;
-        Ok(Self { fit })
-    }
-
-    /// E[M | x, z̄] for each row (x, zbar) of `table`, as `Models.expected_average_spend`.
-    fn expected_average_spend(&self, py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
-        expected_average_spend(py, self.fit.fit.params, table)
-    }
-}
-
-/// Gamma-Gamma's expected spend per transaction, E[M | x, z̄] (Fader, Hardie & Lee 2005b, eq. 5),
-/// for each row (x, zbar) of `table`; NaN where it does not exist (q ≤ 1 with x = 0).
-fn expected_average_spend(py: Python<'_>, spend: SpendParams, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
-    let c = number_columns(table, &["x", "zbar"])?;
-    let values = py.detach(|| {
-        c[0].par_iter()
-            .zip(&c[1])
-            .map(|(&x, &zbar)| spend.conditional_expected_average_spend(x, zbar).unwrap_or(f64::NAN))
-            .collect()
-    });
-    value_table(values)
-}
-
-/// `value` of each row's key (the rows of `columns`), evaluated once per distinct key, in parallel.
-fn once_per_distinct(columns: &[&Vec<f64>], value: impl Fn(&[f64]) -> Option<f64> + Sync) -> Vec<Option<f64>> {
-    let rows = columns.first().map_or(0, |c| c.len());
-    // Keys of up to three numbers (the formulas' (t, x, T)), by their bits.
-    let key = |i: usize| {
-        let mut k = [0u64; 3];
-        for (part, c) in k.iter_mut().zip(columns) {
-            *part = c[i].to_bits();
-        }
-        k
-    };
-    let mut index: HashMap<[u64; 3], usize> = HashMap::new();
-    let mut distinct: Vec<usize> = Vec::new();
-    let slot: Vec<usize> = (0..rows)
-        .map(|i| {
-            *index.entry(key(i)).or_insert_with(|| {
-                distinct.push(i);
-                distinct.len() - 1
-            })
-        })
-        .collect();
-    let values: Vec<Option<f64>> = distinct
-        .par_iter()
-        .map(|&i| {
-            let k: Vec<f64> = columns.iter().map(|c| c[i]).collect();
-            value(&k)
-        })
-        .collect();
-    slot.into_iter().map(|s| values[s]).collect()
 }

@@ -219,7 +219,7 @@ class _PurchaseFitter(BaseFitter):
         if not hasattr(self, "_models"):
             raise ValueError("Model has not been fit yet. Please call the .fit method first.")
         columns, shape = _columns(names, *inputs)
-        values = _values(self._models.per_customer(formula, pl.DataFrame(columns)))
+        values = _values(_clv.per_customer(self._models, formula, pl.DataFrame(columns)))
         return _shape_like(values, shape, *inputs)
 
     def conditional_expected_number_of_purchases_up_to_time(self, t: Any, frequency: Any, recency: Any, T: Any) -> Any:
@@ -229,7 +229,7 @@ class _PurchaseFitter(BaseFitter):
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
         """P(alive | frequency, recency, T), as a numpy array (lifetimes' type)."""
         columns, _ = _columns(("x", "t_x", "T"), frequency, recency, T)
-        return np.atleast_1d(_values(self._models.per_customer("p_alive", pl.DataFrame(columns))))
+        return np.atleast_1d(_values(_clv.per_customer(self._models, "p_alive", pl.DataFrame(columns))))
 
     def conditional_probability_alive_matrix(self, max_frequency: int | None = None, max_recency: int | None = None) -> np.ndarray:
         """P(alive) on the grid of frequency 0..max_frequency and recency 0..max_recency, at
@@ -344,7 +344,7 @@ class GammaGammaFitter(BaseFitter):
             columns, _ = _columns(("x", "t_x", "T"), frequency, recency, T)
             table = pl.DataFrame(columns)
             models = transaction_prediction_model._models
-            discounted = _values(models.discounted_conditional_purchases(list(steps), list(discounts), table))
+            discounted = _values(_clv.discounted_conditional_purchases(models, list(steps), list(discounts), table))
             return pd.Series(adjusted * discounted, index=index, name="clv")
         # Any other model with lifetimes' predict (a lifetimes fitter, say): its loop.
         clv_values = np.zeros(len(index))
