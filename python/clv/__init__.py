@@ -245,19 +245,8 @@ class FittedModels:
         time_unit : str, optional
             For a table without a time_unit column.
         """
-        return _pl.DataFrame(
-            self._models.predict(
-                _table(rfm),
-                horizon,
-                clv_months,
-                discount_rate,
-                annual_discount_rate,
-                margin,
-                cost_per_order,
-                clv_method,
-                time_unit,
-            )
-        )
+        settings = _forecast_settings(horizon, clv_months, discount_rate, annual_discount_rate, margin, cost_per_order, clv_method)
+        return _pl.DataFrame(self._models.predict(_table(rfm), settings, time_unit))
 
     def value_report(
         self,
@@ -280,20 +269,8 @@ class FittedModels:
         customer), CLV:CAC against the value of a new customer. Forecast settings as in
         :meth:`predict`; the files go to ``report_dir`` (default: a new temporary folder)."""
         folder = _folder(report_dir, "clv-value-report-")
-        text, files = self._models.value_report(
-            _table(rfm),
-            str(folder),
-            horizon,
-            clv_months,
-            discount_rate,
-            annual_discount_rate,
-            margin,
-            cost_per_order,
-            clv_method,
-            time_unit,
-            cac,
-            at_risk,
-        )
+        settings = _forecast_settings(horizon, clv_months, discount_rate, annual_discount_rate, margin, cost_per_order, clv_method)
+        text, files = self._models.value_report(_table(rfm), str(folder), settings, time_unit, cac, at_risk)
         return ValueReport(text, files, folder)
 
     def __repr__(self) -> str:
@@ -326,6 +303,12 @@ class ValueReport:
 
     def _repr_markdown_(self) -> str:
         return "```\n" + self.text + "\n```"
+
+
+def _forecast_settings(*settings: _Any) -> _clv.ForecastSettings:
+    """predict's and value_report's settings (horizon, clv_months, discount_rate,
+    annual_discount_rate, margin, cost_per_order, clv_method), checked."""
+    return _clv.ForecastSettings(*settings)
 
 
 def _folder(path: _Any, prefix: str) -> _pathlib.Path:

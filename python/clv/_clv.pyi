@@ -17,6 +17,20 @@ class ArrowTable:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
     def __len__(self) -> int: ...
 
+class ForecastSettings:
+    """Forecast settings, checked as the command line checks its flags."""
+
+    def __init__(
+        self,
+        horizon: float | None,
+        clv_months: int,
+        monthly_discount_rate: float,
+        annual_discount_rate: float | None,
+        margin: float,
+        cost_per_order: float,
+        clv_method: str,
+    ) -> None: ...
+
 class Models:
     """A fitted purchase model and, when fitted, Gamma-Gamma (a clv model file's contents)."""
 
@@ -33,32 +47,9 @@ class Models:
     def to_json(self) -> str: ...
     def save(self, path: str) -> None: ...
     def report(self) -> str: ...
-    def predict(
-        self,
-        rfm: str | _ArrowStream,
-        horizon: float | None,
-        clv_months: int,
-        monthly_discount_rate: float,
-        annual_discount_rate: float | None,
-        margin: float,
-        cost_per_order: float,
-        clv_method: str,
-        time_unit: str | None,
-    ) -> ArrowTable: ...
+    def predict(self, rfm: str | _ArrowStream, settings: ForecastSettings, time_unit: str | None) -> ArrowTable: ...
     def value_report(
-        self,
-        rfm: str | _ArrowStream,
-        report_dir: str,
-        horizon: float | None,
-        clv_months: int,
-        monthly_discount_rate: float,
-        annual_discount_rate: float | None,
-        margin: float,
-        cost_per_order: float,
-        clv_method: str,
-        time_unit: str | None,
-        cac: float | None,
-        at_risk: int,
+        self, rfm: str | _ArrowStream, report_dir: str, settings: ForecastSettings, time_unit: str | None, cac: float | None, at_risk: int
     ) -> tuple[str, list[str]]: ...
 
 class SpendModel:

@@ -21,7 +21,7 @@ use pyo3::prelude::*;
 
 use arrow::{frame_from, ArrowTable};
 use formulas::SpendModel;
-use models::Models;
+use models::{ForecastSettings, Models};
 
 create_exception!(
     _clv,
@@ -183,6 +183,7 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<ArrowTable>()?;
     m.add_class::<Models>()?;
+    m.add_class::<ForecastSettings>()?;
     m.add_class::<SpendModel>()?;
     m.add_function(wrap_pyfunction!(summarize, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;

@@ -29,8 +29,9 @@ pub struct Models {
 
 /// The forecast settings of `predict` and `value_report`, checked as the command line checks
 /// its flags.
+#[pyclass(frozen, from_py_object, module = "clv._clv")]
 #[derive(Clone, Copy)]
-struct ForecastSettings {
+pub struct ForecastSettings {
     horizon: Option<f64>,
     clv_months: u32,
     monthly_discount_rate: f64,
@@ -39,7 +40,9 @@ struct ForecastSettings {
     clv_method: ClvMethod,
 }
 
+#[pymethods]
 impl ForecastSettings {
+    #[new]
     fn new(
         horizon: Option<f64>,
         clv_months: u32,
@@ -76,7 +79,9 @@ impl ForecastSettings {
             clv_method,
         })
     }
+}
 
+impl ForecastSettings {
     /// The options for a table in `unit` (the horizon defaults to the CLV months).
     fn options(self, unit: TimeUnit) -> clv::Result<ForecastOptions> {
         let options = ForecastOptions {
@@ -233,30 +238,14 @@ impl Models {
     }
 
     /// Per-customer forecasts of an RFM table, with the columns of `clv predict`.
-    #[pyo3(signature = (rfm, horizon, clv_months, monthly_discount_rate, annual_discount_rate, margin, cost_per_order, clv_method, time_unit))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (rfm, settings, time_unit))]
     fn predict(
         &self,
         py: Python<'_>,
         rfm: &Bound<'_, PyAny>,
-        horizon: Option<f64>,
-        clv_months: u32,
-        monthly_discount_rate: f64,
-        annual_discount_rate: Option<f64>,
-        margin: f64,
-        cost_per_order: f64,
-        clv_method: &str,
+        settings: ForecastSettings,
         time_unit: Option<&str>,
     ) -> PyResult<ArrowTable> {
-        let settings = ForecastSettings::new(
-            horizon,
-            clv_months,
-            monthly_discount_rate,
-            annual_discount_rate,
-            margin,
-            cost_per_order,
-            clv_method,
-        )?;
         let time_unit = time_unit.map(parse_time_unit).transpose()?;
         let input = TableInput::from_py(rfm)?;
         let models = &self.models;
@@ -282,33 +271,18 @@ impl Models {
     /// The value report of an RFM table, as `clv report` prints and writes it to `report_dir`
     /// (tiers, statuses, concentration, at-risk customers, cohorts, acquisition with `cac`).
     /// Returns the printed report and the files written.
-    #[pyo3(signature = (rfm, report_dir, horizon, clv_months, monthly_discount_rate, annual_discount_rate, margin, cost_per_order, clv_method, time_unit, cac, at_risk))]
+    #[pyo3(signature = (rfm, report_dir, settings, time_unit, cac, at_risk))]
     #[allow(clippy::too_many_arguments)]
     fn value_report(
         &self,
         py: Python<'_>,
         rfm: &Bound<'_, PyAny>,
         report_dir: PathBuf,
-        horizon: Option<f64>,
-        clv_months: u32,
-        monthly_discount_rate: f64,
-        annual_discount_rate: Option<f64>,
-        margin: f64,
-        cost_per_order: f64,
-        clv_method: &str,
+        settings: ForecastSettings,
         time_unit: Option<&str>,
         cac: Option<f64>,
         at_risk: usize,
     ) -> PyResult<(String, Vec<PathBuf>)> {
-        let settings = ForecastSettings::new(
-            horizon,
-            clv_months,
-            monthly_discount_rate,
-            annual_discount_rate,
-            margin,
-            cost_per_order,
-            clv_method,
-        )?;
         let time_unit = time_unit.map(parse_time_unit).transpose()?;
         let input = TableInput::from_py(rfm)?;
         let models = &self.models;
