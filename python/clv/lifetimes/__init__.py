@@ -16,8 +16,14 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-import numpy as np
-import pandas as pd
+try:
+    import numpy as np
+    import pandas as pd
+except ImportError as missing:  # polars is clv's only requirement; the drop-in returns pandas
+    raise ImportError(
+        f"clv.lifetimes returns what lifetimes returns, pandas and numpy objects: install them "
+        f"(pip install pandas numpy, or pip install './python[lifetimes]'): {missing}"
+    ) from missing
 import polars as pl
 
 from clv import _clv
