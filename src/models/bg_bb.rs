@@ -195,8 +195,15 @@ impl BgBb {
     /// P(alive at opportunity n + 1 | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n+1)/B(γ,δ) / L
     /// (eq. 11).
     pub fn p_alive(&self, x: u32, t_x: u32, n: u32) -> f64 {
+        self.p_alive_after(1, x, t_x, n)
+    }
+
+    /// P(alive at opportunity n + m | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n+m)/B(γ,δ) / L
+    /// (eq. 11 carried m opportunities on, the appendix's eq. A10): `p_alive` is m = 1,
+    /// `p_alive_now` m = 0.
+    pub fn p_alive_after(&self, m: u32, x: u32, t_x: u32, n: u32) -> f64 {
         let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
-        (self.ln_transactions(x, n).0 + self.ln_alive_after(n + 1).0 - ln_l).exp()
+        (self.ln_transactions(x, n).0 + self.ln_alive_after(n + m).0 - ln_l).exp()
     }
 
     /// ln [B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) / L]: the posterior weight of being alive
@@ -225,8 +232,7 @@ impl BgBb {
     /// P(alive at opportunity n | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) / L: the
     /// first term of eq. (5) over the whole (alive now, before the next opportunity's dropout).
     pub fn p_alive_now(&self, x: u32, t_x: u32, n: u32) -> f64 {
-        let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
-        (self.ln_transactions(x, n).0 + self.ln_alive_after(n).0 - ln_l).exp()
+        self.p_alive_after(0, x, t_x, n)
     }
 
     /// Σ_{k=1..H} E[transaction at opportunity n + k | x, t_x, n] / (1 + d)^k: eq. (14)'s sum
@@ -440,6 +446,28 @@ mod tests {
         gamma: 0.657,
         delta: 2.783,
     };
+
+    #[test]
+    fn p_alive_m_opportunities_on_is_the_sbg_survival_for_a_new_customer() {
+        // The empty history (x = t_x = n = 0) has likelihood 1, so P(alive at m) is the sBG
+        // survival B(γ, δ+m)/B(γ, δ); at γ = δ = 1 that is Γ(1+m)Γ(2)/Γ(2+m) = 1/(1+m).
+        let model = BgBb::from(BgBbParams {
+            alpha: 1.204,
+            beta: 0.750,
+            gamma: 1.0,
+            delta: 1.0,
+        });
+        for m in 0..6u32 {
+            let expected = 1.0 / (1.0 + f64::from(m));
+            assert!((model.p_alive_after(m, 0, 0, 0) - expected).abs() < 1e-14, "m = {m}");
+        }
+        // m = 1 and m = 0 are eq. 11's P(alive) and P(alive now).
+        let donations = BgBb::from(DONATIONS);
+        assert_eq!(donations.p_alive_after(1, 3, 5, 6), donations.p_alive(3, 5, 6));
+        assert_eq!(donations.p_alive_after(0, 3, 5, 6), donations.p_alive_now(3, 5, 6));
+        // Further on, less likely alive.
+        assert!(donations.p_alive_after(5, 3, 5, 6) < donations.p_alive(3, 5, 6));
+    }
 
     #[test]
     fn the_likelihood_of_each_history_sums_to_one_over_all_histories() {
