@@ -1,14 +1,17 @@
 //! Each model's formulas customer by customer, for the `lifetimes` layer (`clv.lifetimes`):
-//! P(alive), conditional and unconditional expected purchases and their distributions, and
-//! Gamma-Gamma's expected spend, over Arrow tables of histories, in parallel, and once per
-//! distinct history where a factor depends on part of it only.
+//! P(alive), conditional and unconditional expected purchases and their distributions,
+//! Gamma-Gamma's expected spend, and BG/BB's formulas for discrete opportunities; over Arrow
+//! tables of histories, in parallel, and once per distinct history where a factor depends on part
+//! of it only.
 
 use std::collections::HashMap;
 
-use clv::fitting::fit_spend_to;
+use clv::fitting::{fit_bg_bb as fit_bg_bb_to, fit_spend_to};
 use clv::mle::FitOptions;
-use clv::model_file::GammaGammaFit;
+use clv::model_file::{GammaGammaFit, ModelFit};
+use clv::models::bg_bb::BgBb;
 use clv::models::gamma_gamma::SpendParams;
+use clv::models::histories::{DiscreteHistories, DiscreteRow};
 use polars::prelude::{Column, DataFrame, DataType, PlSmallStr};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -248,4 +251,105 @@ fn once_per_distinct(columns: &[&Vec<f64>], value: impl Fn(&[f64]) -> Option<f64
         })
         .collect();
     slot.into_iter().map(|s| values[s]).collect()
+}
+
+/// BG/BB (Fader, Hardie & Shang 2010) fitted to discrete histories: what `lifetimes`'
+/// BetaGeoBetaBinomFitter is.
+#[pyclass(frozen, module = "clv._clv")]
+pub struct DiscreteModel {
+    fit: ModelFit<BgBb>,
+}
+
+/// A count of opportunities or transactions: a whole number ≥ 0.
+fn whole(value: f64, what: &str, row: usize) -> PyResult<u32> {
+    match value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+        true => Ok(value as u32),
+        false => Err(PyValueError::new_err(format!(
+            "row {row}: {what} must be a whole number ≥ 0, not {value}"
+        ))),
+    }
+}
+
+/// Fits BG/BB to the rows (x, t_x, n, weight) of `table`, as `clv fit --model bg-bb` does.
+#[pyfunction]
+#[pyo3(signature = (table, penalizer))]
+pub fn fit_bg_bb(py: Python<'_>, table: &Bound<'_, PyAny>, penalizer: f64) -> PyResult<DiscreteModel> {
+    let options = FitOptions::default().with_penalizer(penalizer).map_err(clv_error)?;
+    let c = number_columns(table, &["x", "t_x", "n", "weight"])?;
+    let rows = (0..c[0].len())
+        .map(|i| {
+            Ok(DiscreteRow {
+                x: whole(c[0][i], "frequency", i)?,
+                t_x: whole(c[1][i], "recency", i)?,
+                n: whole(c[2][i], "n_periods", i)?,
+                weight: c[3][i],
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let histories = DiscreteHistories::from_rows(rows)
+        .map_err(|(row, message)| crate::ClvError::new_err(format!("row {row}: {message}")))?;
+    let fit = py.detach(|| fit_bg_bb_to(&histories, &options)).map_err(clv_error)?;
+    Ok(DiscreteModel { fit })
+}
+
+#[pymethods]
+impl DiscreteModel {
+    /// The fit (see `fit_dict`).
+    #[getter]
+    fn fit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        fit_dict(py, &self.fit.map_params(|p| p.to_vec()))
+    }
+
+    /// The fit as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.fit).map_err(|e| crate::ClvError::new_err(e.to_string()))
+    }
+
+    /// A fit from `to_json`'s text.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        let fit = serde_json::from_str(text).map_err(|e| crate::ClvError::new_err(format!("not a BG/BB fit: {e}")))?;
+        Ok(Self { fit })
+    }
+
+    /// One of BG/BB's formulas for each row of `table` (columns as named; opportunities and
+    /// counts whole numbers): `expected_transactions` (m, x, t_x, n: eq. 13 over the next m
+    /// opportunities), `p_alive_after` (m, x, t_x, n: eq. A10), `expected_transactions_new` (n:
+    /// eq. 7) and `probability_of_transactions_new` (x, n: P(X(n) = x)).
+    fn per_history(&self, py: Python<'_>, formula: &str, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
+        let columns: &[&str] = match formula {
+            "expected_transactions" | "p_alive_after" => &["m", "x", "t_x", "n"],
+            "expected_transactions_new" => &["n"],
+            "probability_of_transactions_new" => &["x", "n"],
+            other => return Err(PyValueError::new_err(format!("no formula '{other}'"))),
+        };
+        let c = number_columns(table, columns)?;
+        let counts = columns
+            .iter()
+            .zip(&c)
+            .map(|(name, values)| {
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(row, &v)| whole(v, name, row))
+                    .collect::<PyResult<Vec<u32>>>()
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let model = self.fit.params;
+        let values = py.detach(|| {
+            (0..counts[0].len())
+                .into_par_iter()
+                .map(|i| {
+                    let v = |j: usize| counts[j][i];
+                    match formula {
+                        "expected_transactions" => model.expected_transactions(v(0), v(1), v(2), v(3)),
+                        "p_alive_after" => model.p_alive_after(v(0), v(1), v(2), v(3)),
+                        "expected_transactions_new" => model.expected_transactions_new(v(0)),
+                        _ => model.probability_of_transactions_new(v(0), v(1)),
+                    }
+                })
+                .collect()
+        });
+        value_table(values)
+    }
 }

@@ -20,7 +20,7 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 use arrow::{frame_from, ArrowTable};
-use formulas::SpendModel;
+use formulas::{DiscreteModel, SpendModel};
 use models::{ForecastSettings, Models};
 
 create_exception!(
@@ -185,10 +185,12 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Models>()?;
     m.add_class::<ForecastSettings>()?;
     m.add_class::<SpendModel>()?;
+    m.add_class::<DiscreteModel>()?;
     m.add_function(wrap_pyfunction!(summarize, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(models::fit, m)?)?;
     m.add_function(wrap_pyfunction!(formulas::fit_spend, m)?)?;
+    m.add_function(wrap_pyfunction!(formulas::fit_bg_bb, m)?)?;
     m.add_function(wrap_pyfunction!(formulas::per_customer, m)?)?;
     m.add_function(wrap_pyfunction!(formulas::discounted_conditional_purchases, m)?)?;
     m.add_function(wrap_pyfunction!(formulas::expected_average_spend, m)?)?;

@@ -195,3 +195,31 @@ def test_lifetimes_input_checks_are_kept():
         clv.lifetimes.BetaGeoFitter().fit([1, 2], [5.0, 3.0], [4.0, 6.0])
     with pytest.raises(ValueError, match="non-integer"):
         clv.lifetimes.GammaGammaFitter().fit([1.5, 2.0], [10.0, 20.0])
+
+
+def test_bg_bb_is_the_paper_and_lifetimes_at_the_same_parameters():
+    from lifetimes.datasets import load_donations
+
+    d = load_donations()
+    pd.testing.assert_frame_equal(clv.lifetimes.datasets.load_donations(), d)
+    f, r, n, w = d["frequency"], d["recency"], d["periods"], d["weights"]
+    theirs = lifetimes.BetaGeoBetaBinomFitter().fit(f, r, n, weights=w)
+    ours = clv.lifetimes.BetaGeoBetaBinomFitter().fit(f, r, n, weights=w)
+    # Fader, Hardie & Shang (2010), the 1995 donors: α = 1.204, β = 0.750, γ = 0.657, δ = 2.783,
+    # LL = −33,225.6.
+    assert [round(ours.params_[k], 3) for k in ("alpha", "beta", "gamma", "delta")] == [1.204, 0.750, 0.657, 2.783]
+    assert round(ours.log_likelihood_, 1) == -33225.6
+    stored = json.loads(ours._discrete.to_json())
+    stored["params"].update({k: float(theirs.params_[k]) for k in ("alpha", "beta", "gamma", "delta")})
+    ours._discrete = _clv.DiscreteModel.from_json(json.dumps(stored))
+    ours.params_ = theirs.params_.copy()
+    for method in ("conditional_expected_number_of_purchases_up_to_time", "conditional_probability_alive"):
+        for m in (1, 5):
+            expected, got = getattr(theirs, method)(m, f, r, n), getattr(ours, method)(m, f, r, n)
+            assert type(got) is type(expected)
+            pd.testing.assert_series_equal(got, expected, rtol=1e-9, check_names=False)
+    pd.testing.assert_frame_equal(
+        ours.expected_number_of_transactions_in_first_n_periods(6),
+        theirs.expected_number_of_transactions_in_first_n_periods(6),
+        rtol=1e-9,
+    )

@@ -31,6 +31,7 @@ from clv import _clv
 from . import datasets, utils
 
 __all__ = [
+    "BetaGeoBetaBinomFitter",
     "BetaGeoFitter",
     "ModifiedBetaGeoFitter",
     "ParetoNBDFitter",
@@ -155,18 +156,23 @@ class BaseFitter:
         self.__setstate__(state)
 
     def __getstate__(self) -> dict:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_models", "_spend", "predict")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_models", "_spend", "_discrete", "predict")}
         if "_models" in self.__dict__:
             state["_model_json"] = self._models.to_json()
         if "_spend" in self.__dict__:
             state["_spend_json"] = self._spend.to_json()
+        if "_discrete" in self.__dict__:
+            state["_discrete_json"] = self._discrete.to_json()
         return state
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
         text = state.pop("_model_json", None)
         spend = state.pop("_spend_json", None)
+        discrete = state.pop("_discrete_json", None)
         self.__dict__.update(state)
+        if discrete is not None:
+            self._discrete = _clv.DiscreteModel.from_json(discrete)
         if spend is not None:
             self._spend = _clv.SpendModel.from_json(spend)
         if text is not None:
@@ -360,3 +366,58 @@ class GammaGammaFitter(BaseFitter):
             clv_values += adjusted * (cumulative - previous) * discount
             previous = cumulative
         return pd.Series(clv_values, index=index, name="clv")
+
+
+class BetaGeoBetaBinomFitter(BaseFitter):
+    """BG/BB (Fader, Hardie & Shang 2010) for discrete opportunities, as lifetimes'
+    BetaGeoBetaBinomFitter; params_ alpha, beta, gamma, delta."""
+
+    def fit(
+        self,
+        frequency: Any,
+        recency: Any,
+        n_periods: Any,
+        weights: Any = None,
+        initial_params: Any = None,
+        verbose: bool = False,
+        tol: float = 1e-7,
+        index: Any = None,
+        **kwargs: Any,
+    ) -> "BetaGeoBetaBinomFitter":
+        """Fits BG/BB by maximum likelihood to (frequency, recency, n_periods) histories, each
+        counted ``weights`` times (the papers' histogram: data/donations.csv)."""
+        frequency = np.asarray(frequency)
+        recency = np.asarray(recency)
+        n_periods = np.asarray(n_periods)
+        _check_inputs(frequency, recency, n_periods)
+        weights = np.ones_like(recency, dtype=float) if weights is None else np.asarray(weights, dtype=float)
+        table = pl.DataFrame({"x": frequency, "t_x": recency, "n": n_periods, "weight": weights})
+        self._discrete = _clv.fit_bg_bb(table, float(self.penalizer_coef))
+        self._set_fit(self._discrete.fit)
+        self._data = {"frequency": frequency, "recency": recency, "n_periods": n_periods, "weights": weights, "index": index}
+        return self
+
+    def _formula(self, formula: str, names: tuple, *inputs: Any) -> Any:
+        if "_discrete" not in self.__dict__:
+            raise ValueError("Model has not been fit yet. Please call the .fit method first.")
+        columns, shape = _columns(names, *inputs)
+        values = _values(self._discrete.per_history(formula, pl.DataFrame(columns)))
+        return _shape_like(values, shape, *inputs)
+
+    def conditional_expected_number_of_purchases_up_to_time(self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any) -> Any:
+        """E[X(n, n + m) | x, t_x, n]: expected transactions in the next m opportunities (eq. 13)."""
+        return self._formula("expected_transactions", ("m", "x", "t_x", "n"), m_periods_in_future, frequency, recency, n_periods)
+
+    def conditional_probability_alive(self, m_periods_in_future: Any, frequency: Any, recency: Any, n_periods: Any) -> Any:
+        """P(alive at opportunity n + m | x, t_x, n) (eq. A10)."""
+        return self._formula("p_alive_after", ("m", "x", "t_x", "n"), m_periods_in_future, frequency, recency, n_periods)
+
+    def expected_number_of_transactions_in_first_n_periods(self, n: int) -> pd.DataFrame:
+        """The expected number of customers (of those fitted) with x transactions in their
+        first n opportunities, for each x seen in the data: n customers · P(X(n) = x) (eq. 6),
+        a DataFrame indexed by frequency with a column "model", as lifetimes returns it."""
+        counts = self.data.groupby("frequency")["weights"].sum()
+        x = np.asarray(counts.index)
+        probabilities = self._formula("probability_of_transactions_new", ("x", "n"), x, n)
+        index = pd.Index(x, name="frequency")
+        return pd.DataFrame(np.asarray(probabilities) * counts.sum(), index=index, columns=["model"])

@@ -1,5 +1,6 @@
-"""The CDNOW summaries of lifetimes' quickstart (copies of the repository's data/ files), loaded
-as lifetimes loads them, so that its examples run with only the import changed."""
+"""The CDNOW summaries of lifetimes' quickstart and the donations of its BG/BB example (copies of
+the repository's data/ files), loaded as lifetimes loads them, so that its examples run with only
+the import changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["load_dataset", "load_cdnow_summary", "load_cdnow_summary_data_with_monetary_value"]
+__all__ = ["load_dataset", "load_cdnow_summary", "load_cdnow_summary_data_with_monetary_value", "load_donations"]
 
 _HERE = Path(__file__).parent
 
@@ -28,3 +29,8 @@ def load_cdnow_summary_data_with_monetary_value(**kwargs: Any) -> pd.DataFrame:
     df = load_dataset("cdnow_customers_summary_with_transactions.csv", **kwargs)
     df.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
     return df.set_index("customer_id")
+
+
+def load_donations(**kwargs: Any) -> pd.DataFrame:
+    """The 1995 donors of Fader, Hardie & Shang (2010): frequency, recency, periods, weights."""
+    return load_dataset("donations.csv", **kwargs)
