@@ -225,6 +225,10 @@ class FittedModels:
         cost_per_order: float = 0.0,
         clv_method: str = "monthly",
         time_unit: str | None = None,
+        interval: float | None = None,
+        draws: int = 200,
+        bootstrap: int | None = None,
+        interval_seed: int = 1,
     ) -> _pl.DataFrame:
         """Per-customer forecasts, with the columns and numbers of ``clv predict``.
 
@@ -244,9 +248,21 @@ class FittedModels:
             Month-by-month sum, or DERT (every future purchase, continuous discounting).
         time_unit : str, optional
             For a table without a time_unit column.
+        interval : float, optional
+            A level such as 0.9: adds each forecast's interval from parameter uncertainty
+            (``p_alive_q05``, ``clv_q95``, ...) and each customer's predictive interval of her
+            purchases, as ``clv predict --interval``. The first answers "how sure is the
+            estimate for a customer like this one", the second "how many will she buy".
+        draws : int
+            Parameter draws from the fit's asymptotic normal distribution (``--draws``).
+        bootstrap : int, optional
+            Refit to this many resamples of the customers instead (``--bootstrap``).
+        interval_seed : int
+            Seed of the draws or resamples: the same seed, the same intervals.
         """
         settings = _forecast_settings(horizon, clv_months, discount_rate, annual_discount_rate, margin, cost_per_order, clv_method)
-        return _pl.DataFrame(self._models.predict(_table(rfm), settings, time_unit))
+        table = self._models.predict(_table(rfm), settings, time_unit, interval, draws, bootstrap, interval_seed)
+        return _pl.DataFrame(table)
 
     def value_report(
         self,

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use clv::data::io::write_text;
 use clv::decisions::{decide, value_report, DecisionOptions};
 use clv::fitting::fit_models_using;
+use clv::forecast::intervals::{add_parameter_intervals_by_group, DrawnModels, IntervalOptions};
 use clv::forecast::new_customer::new_customer_value;
 use clv::forecast::{monthly_rate, ClvMethod, CLV};
 use clv::mle::FitOptions;
 use clv::model_file::ModelFit;
 use clv::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use clv::report::{fit_report, value_report_text, write_value_report};
-use clv::{forecast, FittedModels, ForecastOptions, TimeUnit};
+use clv::{forecast, FittedModels, ForecastOptions, RfmTable, TimeUnit};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -237,15 +238,34 @@ impl Models {
         fit_report(&self.models)
     }
 
-    /// Per-customer forecasts of an RFM table, with the columns of `clv predict`.
-    #[pyo3(signature = (rfm, settings, time_unit))]
+    /// Per-customer forecasts of an RFM table, with the columns of `clv predict`; with
+    /// `interval` (a level such as 0.9), their intervals from parameter uncertainty as
+    /// `clv predict --interval` adds them: `draws` normal draws, or `bootstrap` refits to
+    /// resampled customers, seeded by `interval_seed`.
+    #[pyo3(signature = (rfm, settings, time_unit, interval, draws, bootstrap, interval_seed))]
+    #[allow(clippy::too_many_arguments)]
     fn predict(
         &self,
         py: Python<'_>,
         rfm: &Bound<'_, PyAny>,
         settings: ForecastSettings,
         time_unit: Option<&str>,
+        interval: Option<f64>,
+        draws: usize,
+        bootstrap: Option<usize>,
+        interval_seed: u64,
     ) -> PyResult<ArrowTable> {
+        let interval = interval
+            .map(|level| {
+                let options = IntervalOptions {
+                    level,
+                    draws: bootstrap.unwrap_or(draws),
+                    seed: interval_seed,
+                };
+                options.validate().map(|()| options)
+            })
+            .transpose()
+            .map_err(clv_error)?;
         let time_unit = time_unit.map(parse_time_unit).transpose()?;
         let input = TableInput::from_py(rfm)?;
         let models = &self.models;
@@ -253,7 +273,22 @@ impl Models {
             .detach(|| {
                 let rfm = rfm_table(&input, time_unit)?;
                 let options = settings.options(rfm.time_unit)?;
-                let forecasts = forecast(models, &rfm, &options)?;
+                let mut forecasts = forecast(models, &rfm, &options)?;
+                if let Some(interval) = &interval {
+                    // A bootstrap refits as the stored fit was made: its model and penalizer.
+                    let with_spend = forecasts.column(CLV).is_some();
+                    let drawn = match bootstrap {
+                        Some(_) => {
+                            let kind = models.purchase.kind();
+                            let fit_options =
+                                FitOptions::default().with_penalizer(models.purchase.erased().penalizer)?;
+                            let fit = |resample: &RfmTable| fit_models_using(resample, kind, &fit_options);
+                            DrawnModels::bootstrap(&rfm, &fit, interval, with_spend)?
+                        }
+                        None => DrawnModels::normal(models, interval, with_spend)?,
+                    };
+                    add_parameter_intervals_by_group(models, &rfm, &options, interval, &drawn, &mut forecasts, &[])?;
+                }
                 let decisions = match forecasts.column(CLV).is_some() && forecasts.unvalued() == 0 {
                     true => Some(decide(&rfm, &forecasts, &DecisionOptions::default())?),
                     false => None,

@@ -231,3 +231,18 @@ def test_the_value_report_is_the_command_lines(rfm, models, run_cli, tmp_path):
     tiers = report.tables["value_tiers"]
     assert tiers["customers"].to_list()[-1] == 2357  # the total row
     assert "acquisition" in report.tables
+
+
+@pytest.mark.parametrize("method", [["--draws", 40], ["--bootstrap", 20]])
+def test_intervals_are_the_command_lines(rfm, models, run_cli, tmp_path, method):
+    table = tmp_path / "rfm.parquet"
+    rfm.write_parquet(table)
+    models.save(tmp_path / "m.json")
+    run_cli("predict", table, "--model-file", tmp_path / "m.json", "-o", tmp_path / "p.parquet", "--interval", 0.9, *method, "--interval-seed", 7)
+    options = {"draws": method[1]} if method[0] == "--draws" else {"bootstrap": method[1]}
+    mine = models.predict(rfm, interval=0.9, interval_seed=7, **options)
+    assert_frame_equal(mine, pl.read_parquet(tmp_path / "p.parquet"))
+    assert {"clv_q05", "clv_q95", "p_alive_q05", "p_alive_q95"} <= set(mine.columns)
+    assert (mine["clv_q05"] <= mine["clv_q95"]).all()
+    with pytest.raises(clv.ClvError, match="interval"):
+        models.predict(rfm, interval=1.5)
