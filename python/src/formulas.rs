@@ -4,9 +4,8 @@
 //! tables of histories, in parallel, and once per distinct history where a factor depends on part
 //! of it only.
 
-use std::collections::HashMap;
-
 use clv::fitting::{fit_bg_bb as fit_bg_bb_to, fit_spend_to};
+use clv::forecast::{discounted_value, Distinct};
 use clv::mle::FitOptions;
 use clv::model_file::{GammaGammaFit, ModelFit};
 use clv::models::bg_bb::BgBb;
@@ -71,13 +70,16 @@ pub fn per_customer(py: Python<'_>, models: &Models, formula: &str, table: &Boun
         // (the hypergeometric one) once per distinct (t, x, T), as the forecast engine does.
         let (t, x, t_x, age) = (&c[0], &c[1], &c[2], &c[3]);
         let values = py.detach(|| {
-            let if_alive = once_per_distinct(&[t, x, age], |k| model.expected_purchases_if_alive(k[0], k[1], k[2]));
+            let keys = Distinct::of((0..t.len()).map(|i| [t[i], x[i], age[i]]));
+            let if_alive = keys.evaluate(|_, &[t, x, age]| model.expected_purchases_if_alive(t, x, age));
             (0..t.len())
                 .into_par_iter()
-                .map(|i| match (model.p_alive(x[i], t_x[i], age[i]), if_alive[i]) {
-                    (Some(alive), Some(e)) => alive * e,
-                    _ => f64::NAN,
-                })
+                .map(
+                    |i| match (model.p_alive(x[i], t_x[i], age[i]), if_alive[keys.index_of[i] as usize]) {
+                        (Some(alive), Some(e)) => alive * e,
+                        _ => f64::NAN,
+                    },
+                )
                 .collect()
         });
         return value_table(values);
@@ -89,9 +91,6 @@ pub fn per_customer(py: Python<'_>, models: &Models, formula: &str, table: &Boun
             .map(|i| {
                 let value = match formula {
                     "p_alive" => model.p_alive(c[0][i], c[1][i], c[2][i]),
-                    "conditional_expected_purchases" => {
-                        model.conditional_expected_purchases(c[0][i], c[1][i], c[2][i], c[3][i])
-                    }
                     "probability_of_purchases_given" => count(c[1][i])
                         .and_then(|n| model.probability_of_purchases_given(c[0][i], n, c[2][i], c[3][i], c[4][i])),
                     "expected_purchases" => model.expected_purchases(c[0][i]),
@@ -104,53 +103,42 @@ pub fn per_customer(py: Python<'_>, models: &Models, formula: &str, table: &Boun
     value_table(values)
 }
 
-/// Σ_k weights[k] · E[Y in (times[k−1], times[k]] | x, t_x, T] for each row (x, t_x, T) of
-/// `table` (times[−1] = 0): lifetimes' month-by-month CLV sum in one pass, the increments of
-/// E[Y | x, T, alive] once per distinct (x, T), times P(alive).
+/// lifetimes' month-by-month CLV sum for each row (x, t_x, T) of `table`, per unit spend:
+/// Σ_{m=1..months} (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m with u = `units_per_month` and d the
+/// monthly rate (the forecast engine's `discounted_value`); E[Y | x, T, alive]'s increments once
+/// per distinct (x, T), times P(alive).
 #[pyfunction]
 pub fn discounted_conditional_purchases(
     py: Python<'_>,
     models: &Models,
-    times: Vec<f64>,
-    weights: Vec<f64>,
+    months: u32,
+    units_per_month: f64,
+    monthly_discount_rate: f64,
     table: &Bound<'_, PyAny>,
 ) -> PyResult<ArrowTable> {
-    if times.len() != weights.len() {
-        return Err(PyValueError::new_err("times and weights differ in length"));
-    }
     let c = number_columns(table, &["x", "t_x", "T"])?;
     let model = models.fitted().purchase.model();
     let (x, t_x, age) = (&c[0], &c[1], &c[2]);
     let values = py.detach(|| {
-        let discounted = once_per_distinct(&[x, age], |k| {
-            let mut previous = 0.0;
-            let mut sum = 0.0;
-            for (&t, &w) in times.iter().zip(&weights) {
-                let e = model.expected_purchases_if_alive(t, k[0], k[1])?;
-                sum += w * (e - previous);
-                previous = e;
-            }
-            Some(sum)
+        let pairs = Distinct::of((0..x.len()).map(|i| [x[i], age[i]]));
+        let discounted = pairs.evaluate(|_, &[x, age]| {
+            let if_alive = |t| model.expected_purchases_if_alive(t, x, age);
+            discounted_value(if_alive, 1.0, months, units_per_month, monthly_discount_rate)
         });
         (0..x.len())
             .into_par_iter()
-            .map(|i| match (model.p_alive(x[i], t_x[i], age[i]), discounted[i]) {
-                (Some(alive), Some(d)) => alive * d,
-                _ => f64::NAN,
+            .map(|i| {
+                match (
+                    model.p_alive(x[i], t_x[i], age[i]),
+                    discounted[pairs.index_of[i] as usize],
+                ) {
+                    (Some(alive), Some(d)) => alive * d,
+                    _ => f64::NAN,
+                }
             })
             .collect()
     });
     value_table(values)
-}
-
-/// E[M | x, z̄] for each row (x, zbar) of `table` (see `expected_average_spend`).
-#[pyfunction]
-pub fn expected_average_spend(py: Python<'_>, models: &Models, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
-    let spend = models
-        .fitted()
-        .spend_model()
-        .ok_or_else(|| crate::ClvError::new_err("there is no spend model (Gamma-Gamma) in these models"))?;
-    spend_per_transaction(py, spend, table)
 }
 
 /// Gamma-Gamma alone, fitted to (frequency, mean repeat spend): what `lifetimes`'
@@ -203,7 +191,7 @@ impl SpendModel {
         Ok(Self { fit })
     }
 
-    /// E[M | x, z̄] for each row (x, zbar) of `table`, as `Models.expected_average_spend`.
+    /// E[M | x, z̄] for each row (x, zbar) of `table` (see `spend_per_transaction`).
     fn expected_average_spend(&self, py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<ArrowTable> {
         spend_per_transaction(py, self.fit.fit.params, table)
     }
@@ -220,37 +208,6 @@ fn spend_per_transaction(py: Python<'_>, spend: SpendParams, table: &Bound<'_, P
             .collect()
     });
     value_table(values)
-}
-
-/// `value` of each row's key (the rows of `columns`), evaluated once per distinct key, in parallel.
-fn once_per_distinct(columns: &[&Vec<f64>], value: impl Fn(&[f64]) -> Option<f64> + Sync) -> Vec<Option<f64>> {
-    let rows = columns.first().map_or(0, |c| c.len());
-    // Keys of up to three numbers (the formulas' (t, x, T)), by their bits.
-    let key = |i: usize| {
-        let mut k = [0u64; 3];
-        for (part, c) in k.iter_mut().zip(columns) {
-            *part = c[i].to_bits();
-        }
-        k
-    };
-    let mut index: HashMap<[u64; 3], usize> = HashMap::new();
-    let mut distinct: Vec<usize> = Vec::new();
-    let slot: Vec<usize> = (0..rows)
-        .map(|i| {
-            *index.entry(key(i)).or_insert_with(|| {
-                distinct.push(i);
-                distinct.len() - 1
-            })
-        })
-        .collect();
-    let values: Vec<Option<f64>> = distinct
-        .par_iter()
-        .map(|&i| {
-            let k: Vec<f64> = columns.iter().map(|c| c[i]).collect();
-            value(&k)
-        })
-        .collect();
-    slot.into_iter().map(|s| values[s]).collect()
 }
 
 /// BG/BB (Fader, Hardie & Shang 2010) fitted to discrete histories: what `lifetimes`'

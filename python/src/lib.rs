@@ -193,7 +193,6 @@ fn _clv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formulas::fit_bg_bb, m)?)?;
     m.add_function(wrap_pyfunction!(formulas::per_customer, m)?)?;
     m.add_function(wrap_pyfunction!(formulas::discounted_conditional_purchases, m)?)?;
-    m.add_function(wrap_pyfunction!(formulas::expected_average_spend, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate::evaluate, m)?)?;
     Ok(())
 }

@@ -157,6 +157,9 @@ def test_gamma_gamma_and_clv_are_lifetimes_at_the_same_parameters():
         expected = theirs.customer_lifetime_value(bg_theirs, f, r, T, m, time=12, discount_rate=0.01, freq=freq)
         got = ours.customer_lifetime_value(bg_ours, f, r, T, m, time=12, discount_rate=0.01, freq=freq)
         pd.testing.assert_series_equal(got, expected, rtol=1e-9)
+        # With another package's purchase model (lifetimes' own), through its predict.
+        got = ours.customer_lifetime_value(bg_theirs, f, r, T, m, time=12, discount_rate=0.01, freq=freq)
+        pd.testing.assert_series_equal(got, expected, rtol=1e-9)
 
 
 def test_the_summaries_are_lifetimes_at_daily_resolution():

@@ -9,7 +9,7 @@ use crate::models::{table_index, BitsMap};
 /// index into them, in first-seen order. A million customers have tens of thousands of distinct
 /// histories, so a model's forecast is computed once per distinct key, not once per customer.
 #[derive(Debug, Clone)]
-pub(crate) struct Distinct<const N: usize> {
+pub struct Distinct<const N: usize> {
     /// The distinct keys.
     pub values: Vec<[f64; N]>,
     /// For each row, the index of its key in `values`.

@@ -18,7 +18,7 @@ pub mod retention;
 use polars::prelude::{DataFrame, Float64Chunked, IntoColumn, NewChunkedArray};
 
 pub use continuous::forecast;
-pub use engine::discounted_value;
+pub use engine::{discounted_value, Distinct};
 
 use crate::data::summary::CustomerSummary;
 use crate::data::TimeUnit;

@@ -349,21 +349,18 @@ class GammaGammaFitter(BaseFitter):
         factor = {"W": 4.345, "M": 1.0, "D": 30, "H": 30 * 24}[freq]
         index = frequency.index if isinstance(frequency, pd.Series) else pd.RangeIndex(len(np.atleast_1d(frequency)))
         adjusted = np.asarray(adjusted, dtype=float)
-        steps = np.arange(1, time + 1) * factor
-        discounts = 1 / (1 + discount_rate) ** (steps / factor)
         if isinstance(transaction_prediction_model, _PurchaseFitter):
-            # clv's model: every month's increment in one pass, once per distinct (x, T).
+            # clv's model: clv's month-by-month sum, each month's increment once per distinct (x, T).
             columns, _ = _columns(("x", "t_x", "T"), frequency, recency, T)
-            table = pl.DataFrame(columns)
             models = transaction_prediction_model._models
-            discounted = _values(_clv.discounted_conditional_purchases(models, list(steps), list(discounts), table))
-            return pd.Series(adjusted * discounted, index=index, name="clv")
+            table = _clv.discounted_conditional_purchases(models, time, factor, discount_rate, pl.DataFrame(columns))
+            return pd.Series(adjusted * _values(table), index=index, name="clv")
         # Any other model with lifetimes' predict (a lifetimes fitter, say): its loop.
         clv_values = np.zeros(len(index))
         previous = 0.0
-        for i, discount in zip(steps, discounts):
-            cumulative = np.asarray(transaction_prediction_model.predict(i, frequency, recency, T), dtype=float)
-            clv_values += adjusted * (cumulative - previous) * discount
+        for month in range(1, time + 1):
+            cumulative = np.asarray(transaction_prediction_model.predict(month * factor, frequency, recency, T), dtype=float)
+            clv_values += adjusted * (cumulative - previous) / (1 + discount_rate) ** month
             previous = cumulative
         return pd.Series(clv_values, index=index, name="clv")
 
