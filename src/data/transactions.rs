@@ -525,7 +525,6 @@ pub(super) fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usi
     Ok(first.map(|r| r as usize))
 }
 
-/// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
 /// Where a log's rows come from, so that a bad value is quoted as it was written.
 #[derive(Clone, Copy)]
 enum LogSource<'a> {
@@ -535,28 +534,24 @@ enum LogSource<'a> {
 
 /// The value of `column` in 1-based data row `row` of an in-memory log, as text.
 fn raw_cell(frame: &DataFrame, column: &str, row: usize) -> Option<String> {
-    let cell = frame
-        .column(column)
-        .ok()?
-        .slice(row.saturating_sub(1) as i64, 1)
-        .cast(&DataType::String)
-        .ok()?;
-    let text = cell.str().ok()?.iter().next().flatten().map(str::to_string);
-    text
+    raw_text(frame.clone().lazy(), column, row).ok().flatten()
 }
 
-/// The value of `column` in 1-based data row `row` of the log file at `path`, as text.
+/// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
 pub(super) fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) -> Result<Option<String>> {
-    let value = scan_table_with(path, delimiter)?
+    raw_text(scan_table_with(path, delimiter)?, column, row).context(|| format!("reading {}", path.display()))
+}
+
+/// The value of `column` at 1-based data row `row` of `rows`, as text.
+fn raw_text(rows: LazyFrame, column: &str, row: usize) -> PolarsResult<Option<String>> {
+    let value = rows
         .slice(row.saturating_sub(1) as i64, 1)
         .select([col(column).cast(DataType::String)])
-        .collect()
-        .context(|| format!("reading {}", path.display()))?;
-    let s = value
+        .collect()?;
+    Ok(value
         .column(column)
         .ok()
-        .and_then(|c| c.str().ok().and_then(|s| s.iter().next().flatten().map(str::to_string)));
-    Ok(s)
+        .and_then(|c| c.str().ok().and_then(|s| s.iter().next().flatten().map(str::to_string))))
 }
 
 #[cfg(test)]
