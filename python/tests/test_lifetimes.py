@@ -15,6 +15,7 @@ import pytest
 
 warnings.simplefilter("ignore")  # lifetimes' own FutureWarnings under pandas 2
 import lifetimes  # noqa: E402
+import lifetimes.datasets  # noqa: E402
 import lifetimes.utils  # noqa: E402
 
 import clv  # noqa: E402
@@ -226,3 +227,16 @@ def test_bg_bb_is_the_paper_and_lifetimes_at_the_same_parameters():
         theirs.expected_number_of_transactions_in_first_n_periods(6),
         rtol=1e-9,
     )
+
+
+def test_homogeneous_buyers_get_the_limiting_model_not_an_error():
+    # 200 customers with one and the same history: no heterogeneity to estimate. lifetimes stops
+    # with "try a larger penalizer"; clv fits the limiting model and names it.
+    x, recency, age = np.full(200, 5), np.full(200, 30.0), np.full(200, 40.0)
+    fitted = clv.lifetimes.BetaGeoFitter().fit(x, recency, age)
+    assert "homogeneous" in fitted.limit_
+    assert list(fitted.params_.index) == ["lambda", "p"]
+    # Everyone buys at 5 purchases in 40 weeks and is alive: 10 more weeks bring 1.25 purchases.
+    np.testing.assert_allclose(fitted.predict(10, x[:2], recency[:2], age[:2]), [1.25, 1.25], rtol=1e-6)
+    cdnow = lifetimes.datasets.load_cdnow_summary(index_col=[0])
+    assert clv.lifetimes.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"]).limit_ is None

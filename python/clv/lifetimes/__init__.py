@@ -128,6 +128,9 @@ class BaseFitter:
         #: lifetimes' own scale: the mean negative log-likelihood per customer.
         self._negative_log_likelihood_ = -fit["log_likelihood"] / max(fit["n_customers"], 1)
         self.warnings_ = list(fit["warnings"])
+        #: The limiting model, in words, when the maximum lies on a boundary (params_ then hold its
+        #: parameters, e.g. lambda and p for homogeneous BG/NBD buyers); None for an interior fit.
+        self.limit_ = fit["limit"]
 
     @property
     def summary(self) -> pd.DataFrame:
