@@ -1,5 +1,6 @@
 //! Criterion benchmarks at 10k, 100k and 1M simulated customers (CDNOW parameters, generated once
-//! per size by the bench, not committed): summarize, each fit, the forecasts, and end to end
+//! per size by the bench, not committed): summarize, the distinct-history tables the fits sum
+//! over, each fit, the forecasts, and end to end
 //! (read CSV → RFM → both fits → forecasts written), and end to end with 90% intervals from 200
 //! parameter draws (`end_to_end_interval`). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
 //! Run: `cargo bench --bench scale`.
@@ -17,6 +18,7 @@ use clv::forecast::intervals::{add_parameter_intervals, IntervalOptions};
 use clv::mle::{maximize, FitOptions};
 use clv::models::bg_nbd::BgNbdData;
 use clv::models::gamma_gamma::GammaGammaData;
+use clv::models::histories::Histories;
 use clv::simulate::{simulate, SimulationOptions};
 use clv::{fit_models, forecast, ForecastOptions, TimeUnit};
 
@@ -83,6 +85,17 @@ fn benches(c: &mut Criterion) {
 
         group.bench_with_input(BenchmarkId::new("summarize", n), &log, |b, log| {
             b.iter(|| summarize(black_box(log), &SUMMARY))
+        });
+        group.bench_with_input(BenchmarkId::new("distinct_histories", n), &rfm, |b, rfm| {
+            b.iter(|| Histories::new(black_box(&rfm.frequency), &rfm.recency, &rfm.t))
+        });
+        group.bench_with_input(BenchmarkId::new("distinct_spend", n), &rfm, |b, rfm| {
+            b.iter(|| {
+                GammaGammaData::new(
+                    black_box(&rfm.frequency),
+                    rfm.monetary_value.as_deref().expect("amounts"),
+                )
+            })
         });
         group.bench_with_input(BenchmarkId::new("fit_bg_nbd", n), &purchases, |b, d| {
             b.iter(|| maximize(black_box(d), "BG/NBD", &FitOptions::default()))

@@ -219,7 +219,7 @@ impl GammaGammaData {
         let repeaters = || frequency.iter().zip(monetary_value).filter(|(&x, _)| x > 0.0);
         let kept = || repeaters().filter(|(_, &z)| z > 0.0);
         let excluded = repeaters().count() - kept().count();
-        let distinct = count_distinct(kept().map(|(&x, &z)| [x, z]));
+        let distinct = count_distinct(kept().map(|(&x, &z)| ([x, z], 1.0)));
         let n: f64 = distinct.iter().map(|r| r.1).sum();
         let mean_spend = distinct.iter().map(|([_, z], w)| z * w).sum::<f64>() / n.max(1.0);
         let mut xs: Vec<f64> = Vec::new();

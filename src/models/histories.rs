@@ -34,18 +34,30 @@ pub(crate) struct IndexedRow {
 impl Histories {
     /// From per-customer frequency (x), recency (t_x) and age (T), all validated upstream.
     pub fn new(frequency: &[f64], recency: &[f64], age: &[f64]) -> Self {
-        let n = frequency.len() as f64;
-        let distinct = count_distinct(frequency.iter().zip(recency).zip(age).map(|((&x, &tx), &t)| [x, tx, t]));
+        Self::with_counts(frequency, recency, age, None)
+    }
+
+    /// As `new`, each row standing for `counts[i]` customers (a compressed summary: one row per
+    /// distinct history with its number of customers); counts validated upstream (finite, ≥ 0).
+    pub fn with_counts(frequency: &[f64], recency: &[f64], age: &[f64], counts: Option<&[f64]>) -> Self {
+        let count = |i: usize| counts.map_or(1.0, |c| c[i]);
+        let distinct = count_distinct((0..frequency.len()).map(|i| ([frequency[i], recency[i], age[i]], count(i))));
+        let n: f64 = distinct.iter().map(|r| r.1).sum();
         let (mut xs, mut recencies, mut ages) = (Vec::new(), Vec::new(), Vec::new());
         let (mut x_index, mut recency_index, mut age_index) =
             (BitsMap::default(), BitsMap::default(), BitsMap::default());
+        let (mut total_x, mut total_t) = (0.0, 0.0);
         let rows = distinct
             .into_iter()
-            .map(|([x, tx, t], weight)| IndexedRow {
-                x: table_index(&mut x_index, &mut xs, x, x.to_bits()),
-                recency: table_index(&mut recency_index, &mut recencies, tx, tx.to_bits()),
-                age: table_index(&mut age_index, &mut ages, t, t.to_bits()),
-                weight,
+            .map(|([x, tx, t], weight)| {
+                total_x += weight * x;
+                total_t += weight * t;
+                IndexedRow {
+                    x: table_index(&mut x_index, &mut xs, x, x.to_bits()),
+                    recency: table_index(&mut recency_index, &mut recencies, tx, tx.to_bits()),
+                    age: table_index(&mut age_index, &mut ages, t, t.to_bits()),
+                    weight,
+                }
             })
             .collect();
         Self {
@@ -54,8 +66,8 @@ impl Histories {
             ages,
             rows,
             n_customers: n,
-            mean_frequency: frequency.iter().sum::<f64>() / n.max(1.0),
-            mean_t: age.iter().sum::<f64>() / n.max(1.0),
+            mean_frequency: total_x / n.max(1.0),
+            mean_t: total_t / n.max(1.0),
         }
     }
 
@@ -344,6 +356,37 @@ impl SurvivalHistories {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_rows_are_the_customers_they_count_whatever_their_order() {
+        // Five customers: (0, 0, 10) three times, (2, 4.5, 10) twice. As rows of one customer in
+        // any order, or as two counted rows (and a zero-count row), the table is the same.
+        let expanded = Histories::new(&[2.0, 0.0, 0.0, 2.0, 0.0], &[4.5, 0.0, 0.0, 4.5, 0.0], &[10.0; 5]);
+        let counted = Histories::with_counts(&[0.0, 2.0, 1.0], &[0.0, 4.5, 1.0], &[10.0; 3], Some(&[3.0, 2.0, 0.0]));
+        for h in [&expanded, &counted] {
+            assert_eq!(h.n_customers, 5.0);
+            assert_eq!(h.means(), (4.0 / 5.0, 10.0));
+            let term = |x: f64, t_x: f64, t: f64| (x + 10.0 * t_x + 100.0 * t, [1.0]);
+            // Σ per customer: 3 × 1000 + 2 × (2 + 45 + 1000) = 5094; 5 customers.
+            assert_eq!(h.weighted_sum(term), (5094.0, vec![5.0]));
+        }
+        let rows = |h: &Histories| -> Vec<(f64, f64, f64, f64)> {
+            h.rows
+                .iter()
+                .filter(|r| r.weight > 0.0)
+                .map(|r| {
+                    (
+                        h.xs[r.x as usize],
+                        h.recencies[r.recency as usize],
+                        h.ages[r.age as usize],
+                        r.weight,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(rows(&expanded), vec![(0.0, 0.0, 10.0, 3.0), (2.0, 4.5, 10.0, 2.0)]);
+        assert_eq!(rows(&counted), rows(&expanded));
+    }
 
     #[test]
     fn discrete_histories_merge_repeats_and_refuse_impossible_ones() {
