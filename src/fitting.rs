@@ -5,7 +5,9 @@
 use rayon::prelude::*;
 
 use crate::boundary::{fit_constant_retention, fit_sbg, fit_spend, identifiable};
+use crate::data::compressed::CompressedSummary;
 use crate::data::rfm::RfmTable;
+use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::mle::FitOptions;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
@@ -45,40 +47,72 @@ pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOp
     })
 }
 
+/// Fits the purchase model `kind` and Gamma-Gamma on a compressed summary, each row weighing as
+/// many customers as it counts, side by side on rayon's pool: the estimates, standard errors and
+/// log-likelihood of the full table the summary compresses.
+pub fn fit_compressed(
+    summary: &CompressedSummary,
+    kind: PurchaseModelKind,
+    options: &FitOptions,
+) -> Result<FittedModels> {
+    let h = &summary.histories;
+    let (purchase, spend) = rayon::join(
+        || {
+            let histories = Histories::with_counts(&h.frequency, &h.recency, &h.t, Some(&h.customers));
+            fit_purchase_model_to(&histories, summary.time_unit, kind, options)
+        },
+        || match &summary.spend {
+            Some(s) => fit_spend_to(&s.frequency, Some(&s.monetary_value), Some(&s.customers), options),
+            None => fit_spend_to(&[], None, None, options),
+        },
+    );
+    let purchase = purchase?;
+    let (gamma_gamma, gamma_gamma_skipped) = spend?;
+    Ok(FittedModels {
+        format_version: MODEL_FORMAT_VERSION,
+        clv_version: env!("CARGO_PKG_VERSION").to_string(),
+        time_unit: summary.time_unit,
+        purchase,
+        gamma_gamma,
+        gamma_gamma_skipped,
+    })
+}
+
 /// Fits one purchase model on the frequency, recency and T of `rfm`, as its registry entry says.
 pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<PurchaseFit> {
     let histories = Histories::new(&rfm.frequency, &rfm.recency, &rfm.t);
-    fit_purchase_model_to(rfm, &histories, kind, options)
+    fit_purchase_model_to(&histories, rfm.time_unit, kind, options)
 }
 
-/// As `fit_purchase_model`, on `histories` already built from `rfm` (several models fitted to
-/// one table share them).
+/// As `fit_purchase_model`, on `histories` already built (several models fitted to one table
+/// share them), in `time_unit`.
 pub fn fit_purchase_model_to(
-    rfm: &RfmTable,
     histories: &Histories,
+    time_unit: TimeUnit,
     kind: PurchaseModelKind,
     options: &FitOptions,
 ) -> Result<PurchaseFit> {
-    if rfm.is_empty() {
+    if histories.n_customers() == 0.0 {
         return Err(ClvError::Model {
             model: kind.label(),
             reason: "the RFM table has no customers".into(),
         });
     }
-    identifiable(rfm, kind)?;
+    identifiable(histories, time_unit, kind)?;
     (kind.fit)(histories, options)
 }
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
 pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<(Option<GammaGammaFit>, Option<String>)> {
-    fit_spend_to(&rfm.frequency, rfm.monetary_value.as_deref(), options)
+    fit_spend_to(&rfm.frequency, rfm.monetary_value.as_deref(), None, options)
 }
 
-/// Fits Gamma-Gamma to repeat transactions and their mean amounts (any summary kind's), or says
-/// why there is no spend model.
+/// Fits Gamma-Gamma to repeat transactions and their mean amounts (any summary kind's), each row
+/// one customer or `counts[i]`, or says why there is no spend model.
 pub fn fit_spend_to(
     frequency: &[f64],
     monetary_value: Option<&[f64]>,
+    counts: Option<&[f64]>,
     options: &FitOptions,
 ) -> Result<(Option<GammaGammaFit>, Option<String>)> {
     let Some(monetary) = monetary_value else {
@@ -87,7 +121,7 @@ pub fn fit_spend_to(
             Some("there are no amounts (no monetary_value column), and CLV needs them".to_string()),
         ));
     };
-    let data = GammaGammaData::new(frequency, monetary);
+    let data = GammaGammaData::with_counts(frequency, monetary, counts);
     if data.n_customers() < 1.0 {
         return Ok((
             None,

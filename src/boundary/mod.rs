@@ -21,8 +21,9 @@ pub use pareto::{fit_pareto, pareto_limit_description, ParetoFit};
 pub use retention::{fit_constant_retention, fit_sbg};
 pub use spend::fit_spend;
 
-use crate::data::rfm::RfmTable;
+use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
+use crate::models::histories::Histories;
 use crate::models::Likelihood;
 use crate::registry::PurchaseModelKind;
 
@@ -39,16 +40,16 @@ pub(crate) const STEPS_INSIDE: [f64; 2] = [1e-4, 1e-2];
 pub(crate) const SAME_LIKELIHOOD_PER_CUSTOMER: f64 = 1e-8;
 
 /// Refuses data from which no purchase model can be estimated, saying why in terms of the data.
-pub fn identifiable(rfm: &RfmTable, kind: PurchaseModelKind) -> Result<()> {
+pub fn identifiable(histories: &Histories, time_unit: TimeUnit, kind: PurchaseModelKind) -> Result<()> {
     let refuse = |reason: String| {
         Err(ClvError::Model {
             model: kind.label(),
             reason,
         })
     };
-    let n = rfm.len();
-    if n < kind.parameter_names.len() {
-        let customers = if n == 1 {
+    let n = histories.n_customers();
+    if n < kind.parameter_names.len() as f64 {
+        let customers = if n == 1.0 {
             "1 customer"
         } else {
             &format!("{n} customers")
@@ -58,14 +59,14 @@ pub fn identifiable(rfm: &RfmTable, kind: PurchaseModelKind) -> Result<()> {
             "{customers} cannot identify a model of {k} parameters: fit it on at least {k}, and in practice hundreds"
         ));
     }
-    if rfm.t.iter().all(|&t| t <= 0.0) {
+    if histories.every_customer(|_, _, t| t <= 0.0) {
         return refuse(format!(
             "every customer's observation window is 0 {}: there is nothing to estimate a purchase rate from \
              (did every customer buy for the first time on the last day of the log or of the calibration period?)",
-            rfm.time_unit
+            time_unit
         ));
     }
-    if rfm.frequency.iter().all(|&x| x == 0.0) {
+    if histories.every_customer(|x, _, _| x == 0.0) {
         return refuse(format!(
             "none of the {n} customers made a repeat purchase: the most likely purchase rate is 0, \
              so there is no model to forecast from (is the calibration period long enough for customers to come back?)"

@@ -52,7 +52,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     let frequency: Vec<f64> = summary.frequency.iter().map(|&x| f64::from(x)).collect();
     let (purchase, spend) = rayon::join(
         || fit_bg_bb(&histories, &fit_options),
-        || fit_spend_to(&frequency, summary.monetary_value.as_deref(), &fit_options),
+        || fit_spend_to(&frequency, summary.monetary_value.as_deref(), None, &fit_options),
     );
     let (purchase, (gamma_gamma, skipped)) = (purchase?, spend?);
     drop(fitting);

@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::data::compressed::{is_compressed, CompressedSummary};
 use crate::data::discrete::{read_discrete_histories, DiscreteSummary};
 use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_text};
 use crate::data::period::Period;
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
-use crate::fitting::{fit_bg_bb, fit_models_using, fit_spend_to};
+use crate::fitting::{fit_bg_bb, fit_compressed, fit_models_using, fit_spend_to};
 use crate::mle::FitOptions;
 use crate::model_file::BgBbModels;
 use crate::registry::BG_NBD;
@@ -19,7 +20,9 @@ use crate::report::{bg_bb_report, fit_report};
 #[derive(Debug, Args)]
 pub struct FitArgs {
     /// RFM table from `clv summarize` (CSV or Parquet); the papers' column names
-    /// ID, x, t_x, T, zbar are accepted too
+    /// ID, x, t_x, T, zbar are accepted too. A table with a `customers` column is a compressed
+    /// summary (`clv summarize --compressed`, `clv sql --compressed`): each row weighs as many
+    /// customers as it counts
     pub rfm: PathBuf,
     /// Where to write the fitted model (JSON)
     #[arg(short, long)]
@@ -55,8 +58,11 @@ pub fn run(args: FitArgs) -> Result<()> {
             "--period is BG/BB's opportunity: use it with --model bg-bb".into(),
         ));
     }
-    let rfm = RfmTable::read(&args.rfm, args.time_unit)?;
-    let models = fit_models_using(&rfm, model, &options)?;
+    let columns = column_names(&mut scan_table(&args.rfm)?, &args.rfm)?;
+    let models = match is_compressed(&columns) {
+        true => fit_compressed(&CompressedSummary::read(&args.rfm, args.time_unit)?, model, &options)?,
+        false => fit_models_using(&RfmTable::read(&args.rfm, args.time_unit)?, model, &options)?,
+    };
     write_text(&args.output, &models.to_json()?)?;
     say_part!("{}", fit_report(&models));
     say!("wrote {}", args.output.display());
@@ -72,7 +78,7 @@ fn fit_bg_bb_to(args: &FitArgs, options: &FitOptions) -> Result<()> {
         true => {
             let summary = DiscreteSummary::read(&args.rfm, period)?;
             let frequency: Vec<f64> = summary.frequency.iter().map(|&x| f64::from(x)).collect();
-            let spend = fit_spend_to(&frequency, summary.monetary_value.as_deref(), options)?;
+            let spend = fit_spend_to(&frequency, summary.monetary_value.as_deref(), None, options)?;
             (summary.histories()?, spend)
         }
         false => (

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{LogArgs, PeriodArgs};
+use crate::data::compressed::CompressedSummary;
 use crate::data::discrete::{summarize_discrete, DiscreteSummaryOptions};
 use crate::data::io::{refuse_output_onto_input, write_table, TableFormat};
 use crate::data::period::Period;
@@ -30,6 +31,17 @@ pub struct SummarizeArgs {
     /// file); --time-unit does not apply
     #[arg(long = "period", value_name = "PERIOD", value_enum)]
     pub opportunity: Option<Period>,
+    /// Write the compressed summary instead: one row per distinct (frequency, recency, T) with
+    /// its number of `customers`, and one per distinct (frequency, monetary_value), which
+    /// `clv fit` fits to the estimates of the full table (what `clv sql --compressed` builds in
+    /// a warehouse)
+    #[arg(long, conflicts_with = "opportunity")]
+    pub compressed: bool,
+    /// With --compressed: decimals the mean spends are rounded to before they are counted (2:
+    /// cents; rounding makes fewer spend rows and moves Gamma-Gamma's estimates by far less
+    /// than their standard errors)
+    #[arg(long, default_value_t = 2, requires = "compressed", value_parser = clap::value_parser!(u32).range(0..=12))]
+    pub spend_decimals: u32,
 }
 
 pub fn run(args: SummarizeArgs) -> Result<()> {
@@ -63,8 +75,19 @@ pub fn run(args: SummarizeArgs) -> Result<()> {
             calibration_end: args.period.calibration_end,
         },
     )?;
-    write_table(&mut summary.frame, &args.output)?;
     say_part!("{}", summary_report(&summary));
+    if args.compressed {
+        let compressed = CompressedSummary::of_summary(&summary, Some(args.spend_decimals))?;
+        write_table(&mut compressed.to_frame()?, &args.output)?;
+        say!(
+            "compressed: {} distinct histories and {} distinct (frequency, monetary_value) for {} customers",
+            compressed.histories.customers.len(),
+            compressed.spend.as_ref().map_or(0, |s| s.customers.len()),
+            compressed.customers()
+        );
+    } else {
+        write_table(&mut summary.frame, &args.output)?;
+    }
     say!("wrote {}", args.output.display());
     Ok(())
 }

@@ -29,6 +29,13 @@
 //!    in rule 7), duration_holdout is the
 //!    holdout's length in the time unit.
 //! 9. **first_purchase** is the date of the first transaction (the acquisition cohort).
+//! 10. **The compressed summary** (`compressed.rs`, `clv summarize --compressed`, `clv sql
+//!     --compressed`) has one row per distinct (frequency, recency, T) with **customers**, the
+//!     number of customers with that history, and one row per distinct (frequency,
+//!     monetary_value) with its customers (monetary_value rounded to the given decimals, cents by
+//!     default), each kind of row leaving the other's columns empty: the two grouping sets of
+//!     one SQL `GROUP BY GROUPING SETS`. The purchase model fits on the first kind, Gamma-Gamma
+//!     on the second, each row weighing as many customers as it counts.
 //!
 //! The discrete-time summary (`discrete.rs`) applies rules 1–4 and 9 and counts transactions per
 //! calendar period instead of per day (its module notes).
@@ -95,6 +102,11 @@ pub const FIRST_PURCHASE: SummaryColumn = SummaryColumn {
     name: "first_purchase",
     also_read_as: &[],
     rule: 9,
+};
+pub const CUSTOMERS: SummaryColumn = SummaryColumn {
+    name: "customers",
+    also_read_as: &[],
+    rule: 10,
 };
 pub const TIME_UNIT: SummaryColumn = SummaryColumn {
     name: "time_unit",
@@ -216,6 +228,7 @@ mod tests {
     fn every_column_has_a_rule_and_no_name_is_read_twice() {
         let mut names: Vec<&str> = RFM_COLUMNS.iter().flat_map(|c| c.names()).collect();
         assert!(RFM_COLUMNS.iter().all(|c| (1..=9).contains(&c.rule)));
+        assert_eq!(CUSTOMERS.rule, 10);
         let all = names.len();
         names.sort_unstable();
         names.dedup();

@@ -1,5 +1,6 @@
 //! Data in and out: transaction logs, RFM summaries, and the tables `clv` writes.
 
+pub mod compressed;
 pub mod contractual;
 pub mod conventions;
 pub mod discrete;

@@ -136,25 +136,7 @@ impl RfmTable {
         let t_col = pick(&AGE)?;
         let m_col = find(&MONETARY_VALUE);
 
-        let unit_in_table = match available.iter().any(|c| c == TIME_UNIT.name) {
-            true => Some(table_time_unit(frame, source)?),
-            false => None,
-        };
-        let time_unit = match (unit_in_table, time_unit) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(ClvError::InvalidArgument(format!(
-                    "{} is in {a} (its time_unit column) but --time-unit {b} was given",
-                    source.display()
-                )))
-            }
-            (Some(a), _) | (None, Some(a)) => a,
-            (None, None) => {
-                return Err(ClvError::InvalidArgument(format!(
-                    "{} has no time_unit column: say which unit its recency and T are in with --time-unit",
-                    source.display()
-                )))
-            }
-        };
+        let time_unit = resolve_time_unit(frame, source, available, time_unit)?;
 
         let customer_id = CustomerIds::from_column(
             frame
@@ -187,30 +169,9 @@ impl RfmTable {
             message,
         };
         for i in 0..frame.height() {
-            let (x, tx, age) = (frequency[i], recency[i], t[i]);
-            if x < 0.0 || x.fract() != 0.0 {
-                return Err(bad(&x_col, i, format!("frequency {x} is not a whole number ≥ 0")));
-            }
-            if age < 0.0 {
-                return Err(bad(&t_col, i, format!("T {age} is negative")));
-            }
-            if !(0.0..=age).contains(&tx) {
-                return Err(bad(&tx_col, i, format!("recency {tx} is not between 0 and T = {age}")));
-            }
-            if x > 0.0 && tx == 0.0 {
-                return Err(bad(
-                    &tx_col,
-                    i,
-                    format!("recency is 0 but frequency is {x}: repeat purchases must come after the first"),
-                ));
-            }
-            if x == 0.0 && tx > 0.0 {
-                // Pareto/NBD would read it as a customer known to be alive at t_x.
-                return Err(bad(
-                    &tx_col,
-                    i,
-                    format!("recency is {tx} but frequency is 0: recency is the time of the last repeat purchase, 0 without one"),
-                ));
+            if let Err((column, message)) = check_history(frequency[i], recency[i], t[i]) {
+                let name = [&x_col, &tx_col, &t_col][column as usize];
+                return Err(bad(name, i, message));
             }
             if let Some(m) = &monetary_value {
                 if m[i] < 0.0 {
@@ -265,6 +226,22 @@ impl RfmTable {
 
 /// A column as finite f64 values; a value that is not a finite number is an error naming its row.
 pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f64>> {
+    // Without nulls allowed every value is `Some`.
+    Ok(nullable_numeric_column(frame, source, name, false)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// A column as finite f64 values, missing values as `None` where `nulls_allowed` (a compressed
+/// summary's rows of one kind leave the other kind's columns empty), else an error naming the row,
+/// as is any value that is not a finite number.
+pub(super) fn nullable_numeric_column(
+    frame: &DataFrame,
+    source: &Path,
+    name: &str,
+    nulls_allowed: bool,
+) -> Result<Vec<Option<f64>>> {
     let ctx = || format!("reading column '{name}' of {}", source.display());
     let raw = frame.column(name).context(ctx)?;
     let values = raw.cast(&DataType::Float64).context(ctx)?;
@@ -272,7 +249,8 @@ pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Re
     let mut out = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         match v {
-            Some(v) if v.is_finite() => out.push(v),
+            Some(v) if v.is_finite() => out.push(Some(v)),
+            None if nulls_allowed && raw.get(i).is_ok_and(|v| v.is_null()) => out.push(None),
             _ => {
                 let shown = raw.get(i).map(|v| v.to_string()).unwrap_or_default();
                 return Err(ClvError::BadValue {
@@ -285,6 +263,61 @@ pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Re
         }
     }
     Ok(out)
+}
+
+/// The checks of rule 6 on one customer's (x, t_x, T): on failure, which of the three is at fault
+/// (0, 1, 2) and why.
+pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<(), (u8, String)> {
+    if x < 0.0 || x.fract() != 0.0 {
+        return Err((0, format!("frequency {x} is not a whole number ≥ 0")));
+    }
+    if age < 0.0 {
+        return Err((2, format!("T {age} is negative")));
+    }
+    if !(0.0..=age).contains(&tx) {
+        return Err((1, format!("recency {tx} is not between 0 and T = {age}")));
+    }
+    if x > 0.0 && tx == 0.0 {
+        return Err((
+            1,
+            format!("recency is 0 but frequency is {x}: repeat purchases must come after the first"),
+        ));
+    }
+    if x == 0.0 && tx > 0.0 {
+        // Pareto/NBD would read it as a customer known to be alive at t_x.
+        return Err((
+            1,
+            format!(
+                "recency is {tx} but frequency is 0: recency is the time of the last repeat purchase, 0 without one"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The time unit of a summary: its `time_unit` column's or, without one, `given` (--time-unit);
+/// when both are there they must agree.
+pub(super) fn resolve_time_unit(
+    frame: &DataFrame,
+    source: &Path,
+    available: &[String],
+    given: Option<TimeUnit>,
+) -> Result<TimeUnit> {
+    let unit_in_table = match available.iter().any(|c| c == TIME_UNIT.name) {
+        true => Some(table_time_unit(frame, source)?),
+        false => None,
+    };
+    match (unit_in_table, given) {
+        (Some(a), Some(b)) if a != b => Err(ClvError::InvalidArgument(format!(
+            "{} is in {a} (its time_unit column) but --time-unit {b} was given",
+            source.display()
+        ))),
+        (Some(a), _) | (None, Some(a)) => Ok(a),
+        (None, None) => Err(ClvError::InvalidArgument(format!(
+            "{} has no time_unit column: say which unit its recency and T are in with --time-unit",
+            source.display()
+        ))),
+    }
 }
 
 /// A column of dates (Date, or ISO text) as days since 1970-01-01; a value that is not a date is

@@ -180,7 +180,7 @@ pub fn evaluate(
         || {
             kinds
                 .par_iter()
-                .map(|&kind| (kind, fit_purchase_model_to(&rfm, &histories, kind, options)))
+                .map(|&kind| (kind, fit_purchase_model_to(&histories, rfm.time_unit, kind, options)))
                 .collect::<Vec<(PurchaseModelKind, Result<PurchaseFit>)>>()
         },
         || fit_spend_model(&rfm, options),

@@ -216,10 +216,16 @@ struct SpendRow {
 impl GammaGammaData {
     /// From per-customer frequency and mean repeat spend; keeps customers with x > 0 and z̄ > 0.
     pub fn new(frequency: &[f64], monetary_value: &[f64]) -> Self {
-        let repeaters = || frequency.iter().zip(monetary_value).filter(|(&x, _)| x > 0.0);
-        let kept = || repeaters().filter(|(_, &z)| z > 0.0);
-        let excluded = repeaters().count() - kept().count();
-        let distinct = count_distinct(kept().map(|(&x, &z)| ([x, z], 1.0)));
+        Self::with_counts(frequency, monetary_value, None)
+    }
+
+    /// As `new`, each row standing for `counts[i]` customers (a compressed summary's spend rows).
+    pub fn with_counts(frequency: &[f64], monetary_value: &[f64], counts: Option<&[f64]>) -> Self {
+        let count = |i: usize| counts.map_or(1.0, |c| c[i]);
+        let repeaters = || (0..frequency.len()).filter(|&i| frequency[i] > 0.0 && count(i) > 0.0);
+        let kept = || repeaters().filter(|&i| monetary_value[i] > 0.0);
+        let excluded = repeaters().map(count).sum::<f64>() - kept().map(count).sum::<f64>();
+        let distinct = count_distinct(kept().map(|i| ([frequency[i], monetary_value[i]], count(i))));
         let n: f64 = distinct.iter().map(|r| r.1).sum();
         let mean_spend = distinct.iter().map(|([_, z], w)| z * w).sum::<f64>() / n.max(1.0);
         let mut xs: Vec<f64> = Vec::new();
@@ -238,7 +244,7 @@ impl GammaGammaData {
             rows,
             n_customers: n,
             mean_spend,
-            excluded_nonpositive_spend: excluded,
+            excluded_nonpositive_spend: excluded as usize,
         }
     }
 }

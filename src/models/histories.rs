@@ -102,6 +102,17 @@ impl Histories {
         self.n_customers
     }
 
+    /// Whether every customer's (x, t_x, T) satisfies `holds` (rows counting no customer aside).
+    pub fn every_customer(&self, holds: impl Fn(f64, f64, f64) -> bool) -> bool {
+        self.rows.iter().filter(|r| r.weight > 0.0).all(|r| {
+            holds(
+                self.xs[r.x as usize],
+                self.recencies[r.recency as usize],
+                self.ages[r.age as usize],
+            )
+        })
+    }
+
     /// A systematic sample of the customers for a warm start (`super::sample_rows`); `None` when
     /// the table is small enough to fit directly.
     pub(crate) fn warm_start_sample(&self) -> Option<Self> {
