@@ -89,6 +89,8 @@ def summarize(
     observation_end: _Any = None,
     date_format: str | None = None,
     negative_amounts: str = "error",
+    compressed: bool = False,
+    spend_decimals: int = 2,
 ) -> _pl.DataFrame:
     """The RFM summary of a transaction log, exactly as ``clv summarize`` writes it.
 
@@ -110,12 +112,19 @@ def summarize(
         A chrono/strftime format for text dates (default ISO, YYYY-MM-DD).
     negative_amounts : {"error", "drop", "net"}
         What a negative amount (a return) is: an error, left out, or netted against the day.
+    compressed : bool
+        Return the compressed summary instead (``clv summarize --compressed``): one row per
+        distinct (frequency, recency, T) with its number of ``customers``, and one per distinct
+        (frequency, monetary_value), which :func:`fit` fits to the full table's estimates.
+    spend_decimals : int
+        With ``compressed``: decimals the mean spends are rounded to (2: cents).
 
     Returns
     -------
     polars.DataFrame
         customer_id, frequency, recency, T, monetary_value (repeat purchases only), [holdout
-        columns], first_purchase, time_unit.
+        columns], first_purchase, time_unit; compressed: frequency, recency, T, monetary_value,
+        customers, time_unit.
     """
     return _pl.DataFrame(
         _clv.summarize(
@@ -128,6 +137,7 @@ def summarize(
             _date(observation_end, "observation_end"),
             date_format,
             negative_amounts,
+            spend_decimals if compressed else None,
         )
     )
 
@@ -345,7 +355,9 @@ def fit(
     Parameters
     ----------
     rfm : path, polars.DataFrame or pandas.DataFrame
-        An RFM table from :func:`summarize` (or with the papers' names ID, x, t_x, T, zbar).
+        An RFM table from :func:`summarize` (or with the papers' names ID, x, t_x, T, zbar), or a
+        compressed summary (a ``customers`` column: ``summarize(..., compressed=True)``, ``clv sql
+        --compressed``), whose rows weigh as many customers as they count.
     model : {"bg-nbd", "pareto-nbd", "mbg-nbd", "nbd"}
         The purchase model.
     spend : bool

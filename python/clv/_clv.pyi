@@ -80,6 +80,7 @@ def summarize(
     observation_end: str | None,
     date_format: str | None,
     negative_amounts: str,
+    compressed_decimals: int | None = None,
 ) -> ArrowTable: ...
 def fit(rfm: str | _ArrowStream, model: str, spend: bool, penalizer: float, time_unit: str | None) -> Models: ...
 def evaluate(
@@ -99,7 +100,7 @@ def per_customer(models: Models, formula: str, table: _ArrowStream) -> ArrowTabl
 def discounted_conditional_purchases(
     models: Models, months: int, units_per_month: float, monthly_discount_rate: float, table: _ArrowStream
 ) -> ArrowTable: ...
-def fit_spend(table: _ArrowStream, penalizer: float) -> SpendModel: ...
+def fit_spend(table: _ArrowStream, penalizer: float, counted: bool = False) -> SpendModel: ...
 def simulate(
     customers: int,
     seed: int,

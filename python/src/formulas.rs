@@ -148,15 +148,21 @@ pub struct SpendModel {
     fit: GammaGammaFit,
 }
 
-/// Fits Gamma-Gamma to the rows (x, zbar) of `table`, as `clv fit` fits it beside a purchase
-/// model: customers without repeat purchases or with a mean spend ≤ 0 are left out.
+/// Fits Gamma-Gamma to the rows (x, zbar[, customers]) of `table`, as `clv fit` fits it beside a
+/// purchase model, each row one customer or `customers` of them: customers without repeat
+/// purchases or with a mean spend ≤ 0 are left out.
 #[pyfunction]
-#[pyo3(signature = (table, penalizer))]
-pub fn fit_spend(py: Python<'_>, table: &Bound<'_, PyAny>, penalizer: f64) -> PyResult<SpendModel> {
+#[pyo3(signature = (table, penalizer, counted=false))]
+pub fn fit_spend(py: Python<'_>, table: &Bound<'_, PyAny>, penalizer: f64, counted: bool) -> PyResult<SpendModel> {
     let options = FitOptions::default().with_penalizer(penalizer).map_err(clv_error)?;
-    let c = number_columns(table, &["x", "zbar"])?;
+    let names: &[&str] = if counted {
+        &["x", "zbar", "customers"]
+    } else {
+        &["x", "zbar"]
+    };
+    let c = number_columns(table, names)?;
     let (fit, skipped) = py
-        .detach(|| fit_spend_to(&c[0], Some(&c[1]), &options))
+        .detach(|| fit_spend_to(&c[0], Some(&c[1]), c.get(2).map(|v| v.as_slice()), &options))
         .map_err(clv_error)?;
     match fit {
         Some(fit) => Ok(SpendModel { fit }),

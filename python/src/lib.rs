@@ -11,6 +11,8 @@ mod models;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use clv::data::compressed::CompressedSummary;
+use clv::data::io::{column_names, scan_table};
 use clv::data::transactions::NegativeAmounts;
 use clv::simulate::{simulate as simulate_log, PurchaseProcess, SimulationOptions};
 use clv::{summarize as summarize_log, LogSpec, RfmTable, SummaryOptions, TimeUnit, Transactions};
@@ -67,6 +69,25 @@ pub(crate) fn parse_date(what: &str, date: Option<&str>) -> PyResult<Option<Naiv
     .transpose()
 }
 
+/// The column names of a table from a path or a frame.
+pub(crate) fn input_columns(input: &TableInput) -> clv::Result<Vec<String>> {
+    match input {
+        TableInput::Path(path) => column_names(&mut scan_table(path)?, path),
+        TableInput::Frame(frame) => Ok(frame.get_column_names().iter().map(|c| c.to_string()).collect()),
+    }
+}
+
+/// Reads a compressed summary (a table with a `customers` column) from a path or a frame.
+pub(crate) fn compressed_summary(input: &TableInput, time_unit: Option<TimeUnit>) -> clv::Result<CompressedSummary> {
+    match input {
+        TableInput::Path(path) => CompressedSummary::read(path, time_unit),
+        TableInput::Frame(frame) => {
+            let available = input_columns(input)?;
+            CompressedSummary::from_frame(frame, Path::new(FRAME_NAME), &available, time_unit)
+        }
+    }
+}
+
 /// Reads an RFM table from a path or a frame, as `clv fit` and `clv predict` read theirs.
 pub(crate) fn rfm_table(input: &TableInput, time_unit: Option<TimeUnit>) -> clv::Result<RfmTable> {
     match input {
@@ -117,7 +138,7 @@ pub(crate) fn load_log(input: &TableInput, spec: &LogSpec) -> clv::Result<Transa
 
 /// The RFM summary of a transaction log (path or table), as `clv summarize` writes it.
 #[pyfunction]
-#[pyo3(signature = (log, customer, date, amount, time_unit, calibration_end, observation_end, date_format, negative_amounts))]
+#[pyo3(signature = (log, customer, date, amount, time_unit, calibration_end, observation_end, date_format, negative_amounts, compressed_decimals=None))]
 #[allow(clippy::too_many_arguments)]
 fn summarize(
     py: Python<'_>,
@@ -130,6 +151,7 @@ fn summarize(
     observation_end: Option<&str>,
     date_format: Option<String>,
     negative_amounts: &str,
+    compressed_decimals: Option<u32>,
 ) -> PyResult<ArrowTable> {
     let spec = log_spec(customer, date, amount, date_format, negative_amounts)?;
     let options = SummaryOptions {
@@ -138,8 +160,14 @@ fn summarize(
         observation_end: parse_date("observation_end", observation_end)?,
     };
     let input = TableInput::from_py(log)?;
-    let summary = py.detach(|| summarize_log(&load_log(&input, &spec)?, &options));
-    Ok(ArrowTable::new(summary.map_err(clv_error)?.frame))
+    let frame = py.detach(|| {
+        let summary = summarize_log(&load_log(&input, &spec)?, &options)?;
+        match compressed_decimals {
+            Some(decimals) => CompressedSummary::of_summary(&summary, Some(decimals))?.to_frame(),
+            None => Ok(summary.frame),
+        }
+    });
+    Ok(ArrowTable::new(frame.map_err(clv_error)?))
 }
 
 /// A simulated transaction log (customer_id, date, amount) from BG/NBD and Gamma-Gamma, as

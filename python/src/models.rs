@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
+use clv::data::compressed::is_compressed;
 use clv::data::io::write_text;
 use clv::decisions::{decide, value_report, DecisionOptions};
-use clv::fitting::fit_models_using;
+use clv::fitting::{fit_compressed, fit_models_using};
 use clv::forecast::intervals::{add_parameter_intervals_by_group, DrawnModels, IntervalOptions};
 use clv::forecast::new_customer::new_customer_value;
 use clv::forecast::{monthly_rate, ClvMethod, CLV};
@@ -20,7 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::arrow::ArrowTable;
-use crate::{clv_error, parse_time_unit, rfm_table, TableInput};
+use crate::{clv_error, compressed_summary, input_columns, parse_time_unit, rfm_table, TableInput};
 
 /// A purchase model and (when fitted) Gamma-Gamma, as a clv model file holds them.
 #[pyclass(frozen, module = "clv._clv")]
@@ -118,6 +119,13 @@ pub fn fit(
     let input = TableInput::from_py(rfm)?;
     let models = py
         .detach(|| {
+            if is_compressed(&input_columns(&input)?) {
+                let mut summary = compressed_summary(&input, time_unit)?;
+                if !spend {
+                    summary.spend = None;
+                }
+                return fit_compressed(&summary, kind, &options);
+            }
             let mut rfm = rfm_table(&input, time_unit)?;
             if !spend {
                 rfm.monetary_value = None;

@@ -180,8 +180,26 @@ def test_weights_count_customers():
     grouped = data.groupby(["frequency", "recency", "T"]).size().rename("weights").reset_index()
     whole = clv.lifetimes.BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
     weighted = clv.lifetimes.BetaGeoFitter().fit(grouped["frequency"], grouped["recency"], grouped["T"], weights=grouped["weights"])
-    np.testing.assert_allclose(weighted.params_.values, whole.params_.values, rtol=1e-10)
-    assert weighted.log_likelihood_ == pytest.approx(whole.log_likelihood_, rel=1e-12)
+    # Both fits sum the same table of distinct histories with counts: equal to the last bit.
+    pd.testing.assert_series_equal(weighted.params_, whole.params_, rtol=0, atol=0)
+    pd.testing.assert_frame_equal(weighted.variance_matrix_, whole.variance_matrix_, rtol=0, atol=0)
+    assert weighted.log_likelihood_ == whole.log_likelihood_
+    # lifetimes' own weighted fit reaches the same maximum.
+    theirs = lifetimes.BetaGeoFitter().fit(grouped["frequency"], grouped["recency"], grouped["T"], weights=grouped["weights"])
+    np.testing.assert_allclose(weighted.params_.values, theirs.params_[weighted.params_.index].values, rtol=1e-4)
+
+
+def test_gamma_gamma_weights_count_customers():
+    data = lifetimes.datasets.load_cdnow_summary_data_with_monetary_value()
+    repeat = data[data["frequency"] > 0]
+    grouped = repeat.groupby(["frequency", "monetary_value"]).size().rename("weights").reset_index()
+    assert len(grouped) < len(repeat)
+    whole = clv.lifetimes.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    weighted = clv.lifetimes.GammaGammaFitter().fit(grouped["frequency"], grouped["monetary_value"], weights=grouped["weights"])
+    pd.testing.assert_series_equal(weighted.params_, whole.params_, rtol=0, atol=0)
+    assert weighted.log_likelihood_ == whole.log_likelihood_
+    with pytest.raises(ValueError, match="counts of customers"):
+        clv.lifetimes.GammaGammaFitter().fit(grouped["frequency"], grouped["monetary_value"], weights=-grouped["weights"])
 
 
 def test_a_saved_fitter_predicts_as_before(tmp_path):

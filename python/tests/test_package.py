@@ -83,6 +83,22 @@ def test_a_fit_is_the_command_lines_fit_byte_for_byte(rfm, models, run_cli, tmp_
     assert (tmp_path / "python.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
 
 
+def test_a_compressed_summary_is_the_command_lines_and_fits_as_the_full_table(rfm, models, run_cli, tmp_path):
+    compressed = clv.summarize(CDNOW_LOG, time_unit="weeks", calibration_end=CALIBRATION_END, compressed=True)
+    assert compressed.columns == ["frequency", "recency", "T", "monetary_value", "customers", "time_unit"]
+    histories = compressed.filter(pl.col("recency").is_not_null())
+    assert histories["customers"].sum() == rfm.height
+    assert histories.height < rfm.height
+    run_cli("summarize", CDNOW_LOG, "-o", tmp_path / "c.parquet", "--time-unit", "weeks", "--calibration-end", CALIBRATION_END, "--compressed")
+    assert_frame_equal(pl.read_parquet(tmp_path / "c.parquet"), compressed)
+    fitted = clv.fit(compressed)
+    assert fitted.params == models.params
+    assert fitted.log_likelihood == models.log_likelihood
+    assert_frame_equal(fitted.covariance, models.covariance, check_exact=True)
+    # Gamma-Gamma on spend rounded to cents: the published summary's spend (tests/compressed.rs).
+    assert f"{fitted.spend['params']['v']:.4f}" == "15.4477"
+
+
 def test_predictions_cross_between_python_and_the_command_line(rfm, models, run_cli, tmp_path):
     table = tmp_path / "rfm.parquet"
     rfm.write_parquet(table)

@@ -79,6 +79,14 @@ def _check_inputs(frequency: np.ndarray, recency: np.ndarray | None = None, T: n
         raise ValueError("There exist non-integer values in the frequency vector.")
 
 
+def _counts(weights: Any) -> np.ndarray:
+    """``weights`` as counts of customers, which they must be."""
+    weights = np.asarray(weights)
+    if np.any(weights != np.round(weights)) or np.any(weights < 0):
+        raise ValueError("weights must be counts of customers (non-negative integers).")
+    return weights.astype(np.int64)
+
+
 class BaseFitter:
     """What every fitter shares: parameters, their covariance, summary, save and load."""
 
@@ -209,21 +217,20 @@ class _PurchaseFitter(BaseFitter):
         _check_inputs(frequency, recency, T)
         if weights is None:
             weights = np.ones_like(recency, dtype=int)
+            rfm = pl.DataFrame(
+                {
+                    "customer_id": np.arange(len(frequency), dtype=np.int64),
+                    "frequency": frequency.astype(np.int64),
+                    "recency": recency,
+                    "T": T,
+                }
+            )
         else:
-            weights = np.asarray(weights)
-        if np.any(weights != np.round(weights)) or np.any(weights < 0):
-            raise ValueError("weights must be counts of customers (non-negative integers).")
-        counts = weights.astype(int)
-        # Each customer a row (a weighted pattern repeated): the table clv fits.
-        repeat = (lambda a: a) if np.all(counts == 1) else (lambda a: np.repeat(a, counts))
-        rfm = pl.DataFrame(
-            {
-                "customer_id": np.arange(int(counts.sum()), dtype=np.int64),
-                "frequency": repeat(frequency).astype(np.int64),
-                "recency": repeat(recency),
-                "T": repeat(T),
-            }
-        )
+            weights = _counts(weights)
+            # A compressed summary: each row weighs as many customers as it counts.
+            rfm = pl.DataFrame(
+                {"frequency": frequency.astype(np.int64), "recency": recency, "T": T, "customers": weights.astype(np.int64)}
+            )
         self._models = _clv.fit(rfm, self._model, False, float(self.penalizer_coef), "days")
         self._set_fit(self._models.purchase)
         self._data = {"frequency": frequency, "recency": recency, "T": T, "weights": weights, "index": index}
@@ -315,11 +322,12 @@ class GammaGammaFitter(BaseFitter):
         _check_inputs(frequency)
         if weights is None:
             weights = np.ones_like(frequency, dtype=int)
+            table = pl.DataFrame({"x": frequency, "zbar": monetary_value})
+            self._spend = _clv.fit_spend(table, float(self.penalizer_coef))
         else:
-            weights = np.asarray(weights)
-        counts = weights.astype(int)
-        table = pl.DataFrame({"x": np.repeat(frequency, counts), "zbar": np.repeat(monetary_value, counts)})
-        self._spend = _clv.fit_spend(table, float(self.penalizer_coef))
+            weights = _counts(weights)
+            table = pl.DataFrame({"x": frequency, "zbar": monetary_value, "customers": weights})
+            self._spend = _clv.fit_spend(table, float(self.penalizer_coef), True)
         self._set_fit(self._spend.fit)
         self._data = {"monetary_value": monetary_value, "frequency": frequency, "weights": weights, "index": index}
         return self
