@@ -27,6 +27,7 @@ pub mod report;
 pub mod retention;
 pub mod run;
 pub mod simulate;
+pub mod sql;
 pub mod summarize;
 
 use std::io::Write as _;
@@ -66,6 +67,9 @@ pub struct Cli {
 pub enum Command {
     /// Build a recency/frequency/monetary (RFM) table from a transaction log
     Summarize(summarize::SummarizeArgs),
+    /// Print the SQL that builds the RFM summary (or the compressed one) in a warehouse: DuckDB,
+    /// Spark SQL or BigQuery
+    Sql(sql::SqlArgs),
     /// Fit BG/NBD and Gamma-Gamma to an RFM table and write the model as JSON
     Fit(fit::FitArgs),
     /// Forecast churn, purchases, spend and CLV for each customer of an RFM table
@@ -104,6 +108,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Summarize(args) => summarize::run(args),
+        Command::Sql(args) => sql::run(args),
         Command::Fit(args) => fit::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Run(args) => run::run(args),

@@ -8,6 +8,7 @@ pub mod io;
 pub mod period;
 pub mod rfm;
 pub mod rfm_table;
+pub mod sql;
 pub mod summary;
 pub mod transactions;
 
