@@ -23,6 +23,7 @@ pub mod model_file;
 pub mod models;
 pub mod registry;
 pub mod report;
+pub mod scoring;
 pub mod simulate;
 pub mod special;
 #[cfg(test)]

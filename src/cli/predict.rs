@@ -17,12 +17,17 @@ use crate::mle::FitOptions;
 use crate::model_file::ModelFile;
 use crate::registry::PurchaseModelKind;
 use crate::report::{fit_report, spend_tail_note};
+use crate::scoring::{score_partitions, Shard};
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("models").required(true).args(["model_file", "model"])))]
 pub struct PredictArgs {
     /// RFM table from `clv summarize` (CSV or Parquet); for a BG/BB model file, the discrete
-    /// summary of `clv summarize --period P`
+    /// summary of `clv summarize --period P`. Or a directory of RFM partitions (Parquet or CSV,
+    /// hive-style country=FR/part-0.parquet or any layout): each is scored alone, with
+    /// --model-file, into the same path under the --output directory; partitions already written
+    /// there are skipped, so a rerun finishes a stopped job. The ranked columns (value_tier,
+    /// clv_percentile, status) compare each customer with all others and are left out
     pub rfm: PathBuf,
     /// Fitted model file from `clv fit` (or `clv run --model-output`, BG/BB's too)
     #[arg(long)]
@@ -34,9 +39,14 @@ pub struct PredictArgs {
     /// Penalty of the fit when --model names a model (see `clv fit --help`)
     #[arg(long, default_value_t = 0.0, requires = "model")]
     pub penalizer: f64,
-    /// Where to write the predictions (.csv or .parquet), one row per customer
+    /// Where to write the predictions (.csv or .parquet), one row per customer; for a directory
+    /// of partitions, the directory of their predictions
     #[arg(short, long)]
     pub output: PathBuf,
+    /// With a directory of partitions: score only shard I of N (the partitions whose index in
+    /// path order is I modulo N), e.g. 0/4 … 3/4 on four machines
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
     /// Time unit of recency and T, for a table without a time_unit column
     #[arg(long, value_enum)]
     pub time_unit: Option<TimeUnit>,
@@ -47,6 +57,14 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
+    if args.rfm.is_dir() {
+        return predict_partitions(&args);
+    }
+    if args.shard.is_some() {
+        return Err(ClvError::InvalidArgument(
+            "--shard splits a directory of partitions: give a directory as the RFM table".into(),
+        ));
+    }
     let options = FitOptions::default().with_penalizer(args.penalizer)?;
     TableFormat::from_path(&args.output)?;
     let mut inputs = vec![args.rfm.as_path()];
@@ -129,4 +147,55 @@ pub fn run(args: PredictArgs) -> Result<()> {
     }
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
+}
+
+/// `clv predict DIR --model-file M -o OUT [--shard I/N]`: the partitions of DIR, one at a time.
+fn predict_partitions(args: &PredictArgs) -> Result<()> {
+    let refuse = |message: &str| {
+        Err(ClvError::InvalidArgument(format!(
+            "{message} (the RFM table is a directory of partitions)"
+        )))
+    };
+    let Some(model_file) = args.model_file.as_deref() else {
+        return refuse("partitions are scored with a fitted model: give --model-file (fit it with `clv fit`, on a compressed summary for a large table)");
+    };
+    if args.forecast.interval.interval.is_some() {
+        return refuse("--interval is for one table");
+    }
+    let (input, output) = (absolute(&args.rfm), absolute(&args.output));
+    if output.starts_with(&input) || input.starts_with(&output) {
+        return refuse("--output must be a directory outside the input directory, and not contain it");
+    }
+    if output.is_file() {
+        return refuse("--output must be a directory");
+    }
+    let models = match ModelFile::read(model_file)? {
+        ModelFile::Purchase(models) => models,
+        ModelFile::BgBb(_) => return refuse("BG/BB models score one discrete summary at a time"),
+    };
+    let options = args.forecast.options(models.time_unit)?;
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let progress = super::Progress::new();
+    let scoring = progress.step(&format!("scoring the partitions of {}", args.rfm.display()));
+    let done = score_partitions(&models, &args.rfm, &args.output, &options, args.time_unit, shard)?;
+    drop(scoring);
+    super::echo_forecast_settings(&options, models.time_unit);
+    let of_shard = match shard == Shard::ALL {
+        true => String::new(),
+        false => format!(", shard {}/{}: {} of them", shard.index, shard.count, done.in_shard),
+    };
+    say!(
+        "{} partitions{of_shard}; scored {} ({} customers) into {}; {} already there, skipped",
+        done.partitions,
+        done.scored,
+        done.customers,
+        args.output.display(),
+        done.skipped
+    );
+    Ok(())
+}
+
+/// `path` made absolute (not resolved), to compare directories.
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

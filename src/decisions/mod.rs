@@ -224,6 +224,14 @@ fn top_share(key: &[f64], percent: f64) -> Vec<bool> {
         .collect()
 }
 
+/// Each customer's value at stake, E[CLV | alive] × (1 − P(alive)): what she is worth if she is
+/// still a customer, times the chance that she is not; None without a spend model.
+pub fn value_at_stake(forecasts: &Forecasts) -> Option<Vec<f64>> {
+    let if_alive = forecasts.column(CLV_IF_ALIVE)?;
+    let p_alive = forecasts.column(P_ALIVE)?;
+    Some(if_alive.iter().zip(p_alive).map(|(v, p)| v * (1.0 - p)).collect())
+}
+
 /// Tiers, percentiles and statuses for every customer; customers need a CLV (a spend model).
 pub fn decide(
     summary: &dyn CustomerSummary,
@@ -298,8 +306,8 @@ pub fn decide(
             }
         })
         .collect();
-    let if_alive = forecasts.require(CLV_IF_ALIVE, "values at stake")?;
-    let value_at_stake = if_alive.iter().zip(p_alive).map(|(v, p)| v * (1.0 - p)).collect();
+    forecasts.require(CLV_IF_ALIVE, "values at stake")?;
+    let value_at_stake = value_at_stake(forecasts).unwrap_or_default();
     Ok(CustomerDecisions {
         tier_names: options.tier_names(),
         tier,
