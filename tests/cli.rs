@@ -173,6 +173,15 @@ fn a_parquet_log_with_typed_date_columns_summarizes_like_the_csv() {
             }
         }
     }
+    // `clv run` on a Parquet log writes Parquet predictions beside it by default.
+    let r = clv(&["run", s(&log_pq), "--report-dir", s(&dir.join("report"))]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stdout.contains("log_predictions.parquet"), "{}", r.stdout);
+    let predictions = ParquetReader::new(std::fs::File::open(dir.join("log_predictions.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(predictions.height(), 2357);
+    assert!(!dir.join("log_predictions.csv").exists());
 }
 
 #[test]
