@@ -123,6 +123,13 @@ enum Leaving {
 
 /// A simulated log with columns customer_id (integer), date (Date) and amount, in customer order.
 pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
+    simulate_customers(o, 0..o.customers)
+}
+
+/// The part of `simulate(o)`'s log that holds customers `range` (0-based; ids are one more), the
+/// same rows as there: each customer's purchases come from her own generator. A log too large
+/// for memory is written range by range (`clv simulate --partitions`).
+pub fn simulate_customers(o: &SimulationOptions, range: std::ops::Range<usize>) -> Result<DataFrame> {
     check_population(o.customers, o.acquisition_days, o.days)?;
     let dist_err = |e: String| ClvError::InvalidArgument(format!("simulation parameters: {e}"));
     let ((r, alpha), leaving) = match o.purchases {
@@ -141,12 +148,13 @@ pub fn simulate(o: &SimulationOptions) -> Result<DataFrame> {
         spend_scale: Gamma::new(o.spend.q, o.spend.v).map_err(|e| dist_err(e.to_string()))?,
     };
     Gamma::new(o.spend.p, 1.0).map_err(|e| dist_err(e.to_string()))?;
-    let per_customer: Vec<Vec<(u32, f64)>> = (0..o.customers)
+    let first = range.start;
+    let per_customer: Vec<Vec<(u32, f64)>> = range
         .into_par_iter()
         .map(|i| customer_purchases(i, o, &dists))
         .collect();
     let start = epoch_days(o.start);
-    log_frame(per_customer, |day| start + day as i32)
+    log_frame(first, per_customer, |day| start + day as i32)
 }
 
 /// Refuses a simulation of nobody, or an acquisition window outside the log.
@@ -170,7 +178,8 @@ fn customer_rng(seed: u64, customer: usize) -> StdRng {
 
 /// The log of each customer's (day, amount) purchases, `date_of(day)` days since 1970-01-01:
 /// customer_id (1, 2, …), date and amount in cents, as an export would have them.
-fn log_frame<D: Copy>(per_customer: Vec<Vec<(D, f64)>>, date_of: impl Fn(D) -> i32) -> Result<DataFrame> {
+/// `first` is the index of the first customer in `per_customer`.
+fn log_frame<D: Copy>(first: usize, per_customer: Vec<Vec<(D, f64)>>, date_of: impl Fn(D) -> i32) -> Result<DataFrame> {
     let rows: usize = per_customer.iter().map(Vec::len).sum();
     let (mut ids, mut dates, mut amounts) = (
         Vec::with_capacity(rows),
@@ -179,7 +188,7 @@ fn log_frame<D: Copy>(per_customer: Vec<Vec<(D, f64)>>, date_of: impl Fn(D) -> i
     );
     for (i, purchases) in per_customer.iter().enumerate() {
         for &(day, amount) in purchases {
-            ids.push(i as u64 + 1);
+            ids.push((first + i) as u64 + 1);
             dates.push(date_of(day));
             amounts.push((amount * 100.0).round() / 100.0);
         }
@@ -302,5 +311,5 @@ pub fn simulate_discrete(o: &DiscreteSimulation) -> Result<DataFrame> {
             out
         })
         .collect();
-    log_frame(per_customer, |day| day)
+    log_frame(0, per_customer, |day| day)
 }

@@ -73,3 +73,36 @@ fn fitting_100000_simulated_customers_recovers_the_parameters_within_3_standard_
     }
     assert_eq!(json["purchase"]["n_customers"], 100000);
 }
+
+#[test]
+fn a_log_in_partitions_is_the_one_file_log_split_by_customer() {
+    use polars::prelude::*;
+    let dir = scratch_dir("simulate-partitions");
+    let (whole, parts) = (dir.join("log.parquet"), dir.join("log"));
+    let args = ["simulate", "--customers", "1000", "--seed", "7"];
+    assert!(clv(&[&args[..], &["-o", s(&whole)]].concat()).success);
+    let r = clv(&[&args[..], &["-o", s(&parts), "--partitions", "3"]].concat());
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("of 1000 customers") && r.stdout.contains("as 3 Parquet partitions"),
+        "{}",
+        r.stdout
+    );
+    let read = |path: &std::path::Path| ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap();
+    let mut together = read(&parts.join("part-00000.parquet"));
+    // Customers 1–333, 334–666, 667–1000.
+    let last_id = |frame: &DataFrame| frame.column("customer_id").unwrap().u64().unwrap().max().unwrap();
+    assert_eq!(last_id(&together), 333);
+    for part in ["part-00001.parquet", "part-00002.parquet"] {
+        together.vstack_mut(&read(&parts.join(part))).unwrap();
+    }
+    assert_eq!(last_id(&together), 1000);
+    assert!(together.equals(&read(&whole)));
+    let refused = clv(&[&args[..], &["-o", s(&dir.join("x")), "--partitions", "0"]].concat());
+    assert_eq!(refused.code, Some(1));
+    assert!(
+        refused.stderr.contains("--partitions must be between 1"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -1,6 +1,6 @@
 //! `clv simulate --customers N --seed S [-o LOG]`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::Args;
@@ -14,8 +14,8 @@ use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::GammaGammaParams;
 use crate::models::pareto_nbd::ParetoNbdParams;
 use crate::simulate::{
-    simulate, simulate_discrete, simulate_subscriptions, DiscreteSimulation, PurchaseProcess, SimulationOptions,
-    SubscriptionSimulation,
+    simulate, simulate_customers, simulate_discrete, simulate_subscriptions, DiscreteSimulation, PurchaseProcess,
+    SimulationOptions, SubscriptionSimulation,
 };
 
 #[derive(Debug, Args)]
@@ -60,14 +60,26 @@ pub struct SimulateArgs {
     /// First day of the log (YYYY-MM-DD)
     #[arg(long, default_value = "2020-01-01")]
     pub start: NaiveDate,
+    /// Write the log as this many Parquet partitions of consecutive customers into the --output
+    /// directory (part-00000.parquet, …), one partition in memory at a time: the same rows as
+    /// the one-file log (BG/NBD and Pareto/NBD)
+    #[arg(long, value_name = "K")]
+    pub partitions: Option<usize>,
 }
 
 pub fn run(args: SimulateArgs) -> Result<()> {
+    if args.partitions.is_some() && (args.model == "bg-bb" || args.model == "sbg") {
+        return Err(ClvError::InvalidArgument(
+            "--partitions splits a BG/NBD or Pareto/NBD log".into(),
+        ));
+    }
     let output = args
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("simulated_{}_{}.csv", args.customers, args.seed)));
-    TableFormat::from_path(&output)?;
+    if args.partitions.is_none() {
+        TableFormat::from_path(&output)?;
+    }
     if args.model == "bg-bb" {
         let (purchases, spend) = match args.params.as_deref() {
             None => ([1.204, 0.750, 0.657, 2.783], [6.25, 3.74, 15.44]),
@@ -162,6 +174,9 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         };
         options.spend = GammaGammaParams { p: sp, q, v };
     }
+    if let Some(k) = args.partitions {
+        return write_partitions(&options, k, args.output.as_deref());
+    }
     let mut log = simulate(&options)?;
     write_table(&mut log, &output)?;
     say!(
@@ -169,6 +184,44 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         log.height(),
         args.customers,
         output.display()
+    );
+    Ok(())
+}
+
+/// `clv simulate --partitions K -o DIR`: K Parquet files of consecutive customers.
+fn write_partitions(options: &SimulationOptions, k: usize, dir: Option<&Path>) -> Result<()> {
+    let Some(dir) = dir else {
+        return Err(ClvError::InvalidArgument(
+            "--partitions writes into a directory: give it with -o DIR".into(),
+        ));
+    };
+    if k == 0 || k > options.customers {
+        return Err(ClvError::InvalidArgument(format!(
+            "--partitions must be between 1 and the number of customers ({}), not {k}",
+            options.customers
+        )));
+    }
+    if dir.is_file() {
+        return Err(ClvError::InvalidArgument(format!(
+            "{} is a file: --partitions writes into a directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| ClvError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let n = options.customers;
+    let mut transactions = 0;
+    for part in 0..k {
+        let range = (part * n / k)..((part + 1) * n / k);
+        let mut log = simulate_customers(options, range)?;
+        transactions += log.height();
+        write_table(&mut log, &dir.join(format!("part-{part:05}.parquet")))?;
+    }
+    say!(
+        "wrote {transactions} transactions of {n} customers to {} as {k} Parquet partitions",
+        dir.display()
     );
     Ok(())
 }
