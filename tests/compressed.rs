@@ -3,50 +3,13 @@
 
 mod common;
 
-use chrono::NaiveDate;
 use clv::data::compressed::CompressedSummary;
-use clv::data::rfm::{summarize, CustomerIds, RfmTable, SummaryOptions};
-use clv::data::transactions::{LogSpec, Transactions};
+use clv::data::rfm::RfmTable;
 use clv::fitting::{fit_compressed, fit_models_using};
 use clv::mle::FitOptions;
 use clv::registry::{BG_NBD, PARETO_NBD};
 use clv::{FittedModels, TimeUnit};
-use common::{clv, repo, s, scratch_dir};
-
-/// clv's own summary of the CDNOW sample, calibration to 1997-09-30, in weeks.
-fn cdnow_rfm() -> RfmTable {
-    let log = Transactions::load(&repo("data/cdnow_sample.csv"), &LogSpec::default()).unwrap();
-    let summary = summarize(
-        &log,
-        &SummaryOptions {
-            time_unit: TimeUnit::Weeks,
-            observation_end: None,
-            calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30),
-        },
-    )
-    .unwrap();
-    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    RfmTable::from_frame(&summary.frame, &repo("data/cdnow_sample.csv"), &names, None).unwrap()
-}
-
-/// Each customer of `rfm` `copies` times over, under new ids.
-fn repeated(rfm: &RfmTable, copies: usize) -> RfmTable {
-    let times = |v: &[f64]| {
-        v.iter()
-            .flat_map(|&x| std::iter::repeat_n(x, copies))
-            .collect::<Vec<_>>()
-    };
-    let ids: Vec<String> = (0..rfm.len() * copies).map(|i| i.to_string()).collect();
-    RfmTable {
-        customer_id: CustomerIds::from_labels(&ids),
-        frequency: times(&rfm.frequency),
-        recency: times(&rfm.recency),
-        t: times(&rfm.t),
-        monetary_value: rfm.monetary_value.as_deref().map(times),
-        first_purchase: None,
-        time_unit: rfm.time_unit,
-    }
-}
+use common::{cdnow_calibration_rfm as cdnow_rfm, clv, repeated, repo, s, scratch_dir};
 
 /// The fitted numbers of both models, for exact comparison (the model file less its version).
 fn numbers(models: &FittedModels) -> serde_json::Value {

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use clv::data::rfm::{summarize, CustomerIds, RfmTable, SummaryOptions};
+use clv::data::rfm::{summarize, RfmTable, SummaryOptions};
 use clv::data::transactions::{LogSpec, Transactions};
 use clv::fitting::fit_purchase_model;
 use clv::mle::spd_inverse;
@@ -15,7 +15,7 @@ use clv::models::gamma_gamma::GammaGammaData;
 use clv::models::Likelihood;
 use clv::registry::{MBG_NBD, PARETO_NBD};
 use clv::{fit_models, TimeUnit};
-use common::{published_summary, repo};
+use common::{cdnow_calibration_rfm, published_summary, repeated, repo};
 
 fn cdnow_summary() -> clv::Summary {
     let log = Transactions::load(&repo("data/cdnow_sample.csv"), &LogSpec::default()).unwrap();
@@ -157,9 +157,7 @@ fn bg_nbd_fit_reproduces_fader_hardie_lee_2005() {
 }
 
 fn own_rfm() -> RfmTable {
-    let summary = cdnow_summary();
-    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    RfmTable::from_frame(&summary.frame, &repo("data/cdnow_sample.csv"), &names, None).unwrap()
+    cdnow_calibration_rfm()
 }
 
 #[test]
@@ -186,25 +184,6 @@ fn gamma_gamma_fit_reproduces_fader_hardie_2013() {
     assert_eq!(gg.fit.n_customers, 946);
     assert_eq!(gg.excluded_nonpositive_spend, 0);
     assert!((gg.mean_spend.unwrap() - p.p * p.v / (p.q - 1.0)).abs() < 1e-12);
-}
-
-/// Each CDNOW customer `copies` times over.
-fn repeated(rfm: &RfmTable, copies: usize) -> RfmTable {
-    let times = |v: &[f64]| {
-        v.iter()
-            .flat_map(|&x| std::iter::repeat_n(x, copies))
-            .collect::<Vec<_>>()
-    };
-    let ids: Vec<String> = (0..rfm.len() * copies).map(|i| i.to_string()).collect();
-    RfmTable {
-        customer_id: CustomerIds::from_labels(&ids),
-        frequency: times(&rfm.frequency),
-        recency: times(&rfm.recency),
-        t: times(&rfm.t),
-        monetary_value: rfm.monetary_value.as_deref().map(times),
-        first_purchase: None,
-        time_unit: rfm.time_unit,
-    }
 }
 
 #[test]

@@ -147,3 +147,35 @@ pub fn papers_models() -> clv::FittedModels {
     )
     .unwrap()
 }
+
+/// clv's own summary of the CDNOW sample, calibration to 1997-09-30, in weeks, as the models read it.
+pub fn cdnow_calibration_rfm() -> clv::RfmTable {
+    let log = clv::Transactions::load(&repo("data/cdnow_sample.csv"), &clv::LogSpec::default()).unwrap();
+    let options = clv::SummaryOptions {
+        time_unit: clv::TimeUnit::Weeks,
+        observation_end: None,
+        calibration_end: chrono::NaiveDate::from_ymd_opt(1997, 9, 30),
+    };
+    let summary = clv::summarize(&log, &options).unwrap();
+    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    clv::RfmTable::from_frame(&summary.frame, &repo("data/cdnow_sample.csv"), &names, None).unwrap()
+}
+
+/// Each customer of `rfm` `copies` times over, under new ids.
+pub fn repeated(rfm: &clv::RfmTable, copies: usize) -> clv::RfmTable {
+    let times = |v: &[f64]| {
+        v.iter()
+            .flat_map(|&x| std::iter::repeat_n(x, copies))
+            .collect::<Vec<_>>()
+    };
+    let ids: Vec<String> = (0..rfm.len() * copies).map(|i| i.to_string()).collect();
+    clv::RfmTable {
+        customer_id: clv::data::rfm::CustomerIds::from_labels(&ids),
+        frequency: times(&rfm.frequency),
+        recency: times(&rfm.recency),
+        t: times(&rfm.t),
+        monetary_value: rfm.monetary_value.as_deref().map(times),
+        first_purchase: None,
+        time_unit: rfm.time_unit,
+    }
+}
