@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::data::compressed::{is_compressed, CompressedSummary};
 use crate::data::discrete::{read_discrete_histories, DiscreteSummary};
-use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_text};
+use crate::data::io::{column_names, read_table, refuse_output_onto_input, scan_table, write_text};
 use crate::data::period::Period;
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
@@ -58,10 +58,16 @@ pub fn run(args: FitArgs) -> Result<()> {
             "--period is BG/BB's opportunity: use it with --model bg-bb".into(),
         ));
     }
-    let columns = column_names(&mut scan_table(&args.rfm)?, &args.rfm)?;
+    let (frame, columns) = read_table(&args.rfm)?;
     let models = match is_compressed(&columns) {
-        true => fit_compressed(&CompressedSummary::read(&args.rfm, args.time_unit)?, model, &options)?,
-        false => fit_models_using(&RfmTable::read(&args.rfm, args.time_unit)?, model, &options)?,
+        true => {
+            let summary = CompressedSummary::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;
+            fit_compressed(&summary, model, &options)?
+        }
+        false => {
+            let rfm = RfmTable::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;
+            fit_models_using(&rfm, model, &options)?
+        }
     };
     write_text(&args.output, &models.to_json()?)?;
     say_part!("{}", fit_report(&models));

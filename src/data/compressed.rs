@@ -9,7 +9,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::conventions::{AGE, CUSTOMERS, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT};
-use super::io::{column_names, require_column, scan_table};
+use super::io::{read_table, require_column};
 use super::rfm::Summary;
 use super::rfm_table::{check_history, nullable_numeric_column, resolve_time_unit, RfmTable};
 use super::TimeUnit;
@@ -144,9 +144,7 @@ impl CompressedSummary {
     /// Reads a compressed summary (CSV or Parquet), as `clv summarize --compressed` or
     /// `clv sql --compressed` writes it.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
-        let mut lf = scan_table(path)?;
-        let available = column_names(&mut lf, path)?;
-        let frame = lf.collect().context(|| format!("reading {}", path.display()))?;
+        let (frame, available) = read_table(path)?;
         Self::from_frame(&frame, path, &available, time_unit)
     }
 

@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::conventions::mean_or_zero;
-use super::io::{column_names, require_column, scan_table};
+use super::io::{column_names, read_table, require_column, scan_table};
 use super::period::Period;
 use super::rfm::{date_column, numeric_column, per_customer, CustomerIds};
 use super::summary::{CustomerSummary, SummaryKind};
@@ -417,9 +417,7 @@ fn whole_numbers(frame: &DataFrame, path: &Path, name: &str) -> Result<Vec<u32>>
 /// `recency` (or `t_x`), `periods` (or `n`, `n_periods`) and `weights` (or `count`, `customers`;
 /// 1 each when absent) — as the BG/BB literature publishes them (`shared/data/donations.csv`).
 pub fn read_discrete_histories(path: &Path) -> Result<DiscreteHistories> {
-    let mut lf = scan_table(path)?;
-    let available = column_names(&mut lf, path)?;
-    let frame = lf.collect().context(|| format!("reading {}", path.display()))?;
+    let (frame, available) = read_table(path)?;
     let find = |names: &[&str]| {
         names
             .iter()

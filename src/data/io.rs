@@ -143,6 +143,14 @@ pub fn scan_table_with(path: &Path, delimiter: u8) -> Result<LazyFrame> {
     }
 }
 
+/// A whole table (CSV or Parquet) and its column names.
+pub fn read_table(path: &Path) -> Result<(DataFrame, Vec<String>)> {
+    let mut lf = scan_table(path)?;
+    let available = column_names(&mut lf, path)?;
+    let frame = lf.collect().context(|| format!("reading {}", path.display()))?;
+    Ok((frame, available))
+}
+
 /// Column names of a scanned table.
 pub fn column_names(lf: &mut LazyFrame, path: &Path) -> Result<Vec<String>> {
     let schema = lf

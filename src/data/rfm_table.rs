@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::conventions::{
     SummaryColumn, AGE, CUSTOMER_ID, FIRST_PURCHASE, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT,
 };
-use super::io::{column_names, require_column, scan_table};
+use super::io::{read_table, require_column};
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 
@@ -90,9 +90,7 @@ impl RfmTable {
     /// column names (ID, x, t_x, T, zbar). The time unit comes from its `time_unit` column or,
     /// for a table without one, from `time_unit`; when both are there they must agree.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
-        let mut lf = scan_table(path)?;
-        let available = column_names(&mut lf, path)?;
-        let frame = lf.collect().context(|| format!("reading {}", path.display()))?;
+        let (frame, available) = read_table(path)?;
         Self::from_frame(&frame, path, &available, time_unit)
     }
 
