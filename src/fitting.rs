@@ -31,16 +31,29 @@ pub fn fit_models_with(rfm: &RfmTable, options: &FitOptions) -> Result<FittedMod
 
 /// Fits the purchase model `kind` and Gamma-Gamma on `rfm`, side by side on rayon's pool.
 pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<FittedModels> {
-    let (purchase, spend) = rayon::join(
+    side_by_side(
+        rfm.time_unit,
         || fit_purchase_model(rfm, kind, options),
         || fit_spend_model(rfm, options),
-    );
+    )
+}
+
+/// The spend model's fit, or why there is none.
+pub type SpendFit = (Option<GammaGammaFit>, Option<String>);
+
+/// Runs the purchase and the spend fit on rayon's pool at once, into the models of a model file.
+fn side_by_side(
+    time_unit: TimeUnit,
+    purchase: impl FnOnce() -> Result<PurchaseFit> + Send,
+    spend: impl FnOnce() -> Result<SpendFit> + Send,
+) -> Result<FittedModels> {
+    let (purchase, spend) = rayon::join(purchase, spend);
     let purchase = purchase?;
     let (gamma_gamma, gamma_gamma_skipped) = spend?;
     Ok(FittedModels {
         format_version: MODEL_FORMAT_VERSION,
         clv_version: env!("CARGO_PKG_VERSION").to_string(),
-        time_unit: rfm.time_unit,
+        time_unit,
         purchase,
         gamma_gamma,
         gamma_gamma_skipped,
@@ -56,7 +69,8 @@ pub fn fit_compressed(
     options: &FitOptions,
 ) -> Result<FittedModels> {
     let h = &summary.histories;
-    let (purchase, spend) = rayon::join(
+    side_by_side(
+        summary.time_unit,
         || {
             let histories = Histories::with_counts(&h.frequency, &h.recency, &h.t, Some(&h.customers));
             fit_purchase_model_to(&histories, summary.time_unit, kind, options)
@@ -65,17 +79,7 @@ pub fn fit_compressed(
             Some(s) => fit_spend_to(&s.frequency, Some(&s.monetary_value), Some(&s.customers), options),
             None => fit_spend_to(&[], None, None, options),
         },
-    );
-    let purchase = purchase?;
-    let (gamma_gamma, gamma_gamma_skipped) = spend?;
-    Ok(FittedModels {
-        format_version: MODEL_FORMAT_VERSION,
-        clv_version: env!("CARGO_PKG_VERSION").to_string(),
-        time_unit: summary.time_unit,
-        purchase,
-        gamma_gamma,
-        gamma_gamma_skipped,
-    })
+    )
 }
 
 /// Fits one purchase model on the frequency, recency and T of `rfm`, as its registry entry says.
@@ -103,7 +107,7 @@ pub fn fit_purchase_model_to(
 }
 
 /// Fits Gamma-Gamma on the customers with repeat purchases, or says why there is no spend model.
-pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<(Option<GammaGammaFit>, Option<String>)> {
+pub fn fit_spend_model(rfm: &RfmTable, options: &FitOptions) -> Result<SpendFit> {
     fit_spend_to(&rfm.frequency, rfm.monetary_value.as_deref(), None, options)
 }
 
@@ -114,7 +118,7 @@ pub fn fit_spend_to(
     monetary_value: Option<&[f64]>,
     counts: Option<&[f64]>,
     options: &FitOptions,
-) -> Result<(Option<GammaGammaFit>, Option<String>)> {
+) -> Result<SpendFit> {
     let Some(monetary) = monetary_value else {
         return Ok((
             None,
