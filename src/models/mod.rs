@@ -228,14 +228,10 @@ pub(crate) fn count_distinct<const K: usize>(rows: impl Iterator<Item = ([f64; K
     let mut keyed: Vec<([u64; K], f64)> = rows.map(|(key, weight)| (key.map(f64::to_bits), weight)).collect();
     keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut distinct: Vec<([f64; K], f64)> = Vec::new();
-    let mut last: Option<[u64; K]> = None;
     for (bits, weight) in keyed {
         match distinct.last_mut() {
-            Some(row) if last == Some(bits) => row.1 += weight,
-            _ => {
-                distinct.push((bits.map(f64::from_bits), weight));
-                last = Some(bits);
-            }
+            Some((key, total)) if key.map(f64::to_bits) == bits => *total += weight,
+            _ => distinct.push((bits.map(f64::from_bits), weight)),
         }
     }
     distinct
