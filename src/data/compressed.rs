@@ -11,7 +11,7 @@ use polars::prelude::*;
 use super::conventions::{AGE, CUSTOMERS, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT};
 use super::io::{read_table, require_column};
 use super::rfm::Summary;
-use super::rfm_table::{check_history, nullable_numeric_column, resolve_time_unit, RfmTable};
+use super::rfm_table::{check_frequency, check_history, nullable_numeric_column, resolve_time_unit, RfmTable};
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::models::count_distinct;
@@ -220,13 +220,7 @@ impl CompressedSummary {
                 if z < 0.0 {
                     return Err(bad(MONETARY_VALUE.name, i, format!("monetary value {z} is negative")));
                 }
-                if x.fract() != 0.0 || x < 0.0 {
-                    return Err(bad(
-                        FREQUENCY.name,
-                        i,
-                        format!("frequency {x} is not a whole number ≥ 0"),
-                    ));
-                }
+                check_frequency(x).map_err(|message| bad(FREQUENCY.name, i, message))?;
                 spend.frequency.push(x);
                 spend.monetary_value.push(z);
                 spend.customers.push(n);

@@ -266,9 +266,7 @@ pub(super) fn nullable_numeric_column(
 /// The checks of rule 6 on one customer's (x, t_x, T): on failure, which of the three is at fault
 /// (0, 1, 2) and why.
 pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<(), (u8, String)> {
-    if x < 0.0 || x.fract() != 0.0 {
-        return Err((0, format!("frequency {x} is not a whole number ≥ 0")));
-    }
+    check_frequency(x).map_err(|message| (0, message))?;
     if age < 0.0 {
         return Err((2, format!("T {age} is negative")));
     }
@@ -291,6 +289,14 @@ pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<()
         ));
     }
     Ok(())
+}
+
+/// Rule 6's frequency: a whole number ≥ 0, or why not.
+pub(super) fn check_frequency(x: f64) -> std::result::Result<(), String> {
+    match x >= 0.0 && x.fract() == 0.0 {
+        true => Ok(()),
+        false => Err(format!("frequency {x} is not a whole number ≥ 0")),
+    }
 }
 
 /// The time unit of a summary: its `time_unit` column's or, without one, `given` (--time-unit);
