@@ -7,14 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{Float64Chunked, IntoColumn, NewChunkedArray};
-
 use crate::data::io::{write_table, TableFormat};
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::decisions::value_at_stake;
-use crate::error::{ClvError, PolarsContext, Result};
-use crate::forecast::{forecast, ForecastOptions};
+use crate::error::{ClvError, Result};
+use crate::forecast::{forecast, ForecastColumn, ForecastOptions};
 use crate::model_file::FittedModels;
 
 /// Which part of the partitions one process scores: those whose index in path order is `index`
@@ -125,18 +123,12 @@ pub fn score_partitions(
         }
         let rfm = RfmTable::read(&input.join(relative), time_unit)?;
         let customers = rfm.len();
-        let forecasts = forecast(models, &rfm, options)?;
-        let at_stake = value_at_stake(&forecasts);
-        let mut frame = forecasts.into_frame(rfm)?;
-        if let Some(values) = at_stake {
-            // NaN: no CLV (an infinite expected spend), written empty as the clv column is.
-            let values = values.into_iter().map(|v| (!v.is_nan()).then_some(v));
-            let column = Float64Chunked::from_iter_options("value_at_stake".into(), values).into_column();
-            frame
-                .with_column(column)
-                .context(|| format!("scoring {}", relative.display()))?;
+        let mut forecasts = forecast(models, &rfm, options)?;
+        if let Some(values) = value_at_stake(&forecasts) {
+            // A forecast column like the others: no CLV (NaN) is written empty, as clv is.
+            forecasts.push(ForecastColumn::new("value_at_stake", values))?;
         }
-        write_table(&mut frame, &target)?;
+        write_table(&mut forecasts.into_frame(rfm)?, &target)?;
         done.scored += 1;
         done.customers += customers;
     }
