@@ -93,8 +93,7 @@ pub(crate) fn rfm_table(input: &TableInput, time_unit: Option<TimeUnit>) -> clv:
     match input {
         TableInput::Path(path) => RfmTable::read(path, time_unit),
         TableInput::Frame(frame) => {
-            let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-            RfmTable::from_frame(frame, Path::new(FRAME_NAME), &available, time_unit)
+            RfmTable::from_frame(frame, Path::new(FRAME_NAME), &input_columns(input)?, time_unit)
         }
     }
 }
