@@ -3,16 +3,17 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clv::data::rfm::RfmTable;
 use polars::prelude::*;
 
 use common::{clv, repo, s, scratch_dir};
 
-/// The CDNOW summary (calibration to 1997-09-30) written whole, and as three hive-style
-/// partitions (country=DE: 857 customers; country=FR: 1000 and 500), plus Spark's _SUCCESS.
-fn partitioned(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+/// The CDNOW summary (calibration to 1997-09-30) written whole, as three hive-style partitions
+/// (country=DE: 857 customers; country=FR: 1000 and 500) plus Spark's _SUCCESS, and the model
+/// `clv fit` fits on the whole: (whole, partitions, model).
+fn partitioned(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let whole = dir.join("rfm.parquet");
     let r = clv(&[
         "summarize",
@@ -40,7 +41,9 @@ fn partitioned(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
             .unwrap();
     }
     std::fs::write(parts.join("_SUCCESS"), "").unwrap();
-    (whole, parts)
+    let model = dir.join("model.json");
+    assert_eq!(clv(&["fit", s(&whole), "-o", s(&model)]).code, Some(0));
+    (whole, parts, model)
 }
 
 fn read(path: &Path) -> DataFrame {
@@ -56,9 +59,7 @@ fn predict(args: &[&str]) -> String {
 #[test]
 fn partitions_scored_in_shards_are_the_whole_tables_predictions() {
     let dir = scratch_dir("partitions-shards");
-    let (whole, parts) = partitioned(&dir);
-    let model = dir.join("model.json");
-    assert_eq!(clv(&["fit", s(&whole), "-o", s(&model)]).code, Some(0));
+    let (whole, parts, model) = partitioned(&dir);
     let expected = read(&{
         let out = dir.join("whole.parquet");
         predict(&[s(&whole), "--model-file", s(&model), "-o", s(&out)]);
@@ -106,9 +107,7 @@ fn partitions_scored_in_shards_are_the_whole_tables_predictions() {
 #[test]
 fn a_bad_partition_stops_the_run_and_a_rerun_finishes_it() {
     let dir = scratch_dir("partitions-resume");
-    let (whole, parts) = partitioned(&dir);
-    let model = dir.join("model.json");
-    assert_eq!(clv(&["fit", s(&whole), "-o", s(&model)]).code, Some(0));
+    let (_, parts, model) = partitioned(&dir);
     // The second partition in path order is unreadable: the first is written, the rest not.
     let bad = parts.join("country=FR/part-0.parquet");
     let good = std::fs::read(&bad).unwrap();
@@ -137,9 +136,7 @@ fn a_bad_partition_stops_the_run_and_a_rerun_finishes_it() {
 #[test]
 fn a_directory_of_partitions_is_refused_what_it_cannot_do() {
     let dir = scratch_dir("partitions-refused");
-    let (whole, parts) = partitioned(&dir);
-    let model = dir.join("model.json");
-    assert_eq!(clv(&["fit", s(&whole), "-o", s(&model)]).code, Some(0));
+    let (whole, parts, model) = partitioned(&dir);
     let (out, inside) = (dir.join("out"), parts.join("x"));
     let cases: [(Vec<&str>, &str); 4] = [
         (vec![s(&parts), "--model", "bg-nbd", "-o", s(&out)], "give --model-file"),
