@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clv::data::compressed::CompressedSummary;
-use clv::data::io::{column_names, scan_table};
+use clv::data::io::read_table;
 use clv::data::transactions::NegativeAmounts;
 use clv::simulate::{simulate as simulate_log, PurchaseProcess, SimulationOptions};
 use clv::{summarize as summarize_log, LogSpec, RfmTable, SummaryOptions, TimeUnit, Transactions};
@@ -69,33 +69,29 @@ pub(crate) fn parse_date(what: &str, date: Option<&str>) -> PyResult<Option<Naiv
     .transpose()
 }
 
-/// The column names of a table from a path or a frame.
-pub(crate) fn input_columns(input: &TableInput) -> clv::Result<Vec<String>> {
+/// `read` applied to a table from a path (read once) or a frame: the table, the name it has in
+/// messages, and its column names.
+pub(crate) fn with_table<T>(
+    input: &TableInput,
+    read: impl FnOnce(&DataFrame, &Path, &[String]) -> clv::Result<T>,
+) -> clv::Result<T> {
     match input {
-        TableInput::Path(path) => column_names(&mut scan_table(path)?, path),
-        TableInput::Frame(frame) => Ok(frame.get_column_names().iter().map(|c| c.to_string()).collect()),
-    }
-}
-
-/// Reads a compressed summary (a table with a `customers` column) from a path or a frame.
-pub(crate) fn compressed_summary(input: &TableInput, time_unit: Option<TimeUnit>) -> clv::Result<CompressedSummary> {
-    match input {
-        TableInput::Path(path) => CompressedSummary::read(path, time_unit),
+        TableInput::Path(path) => {
+            let (frame, available) = read_table(path)?;
+            read(&frame, path, &available)
+        }
         TableInput::Frame(frame) => {
-            let available = input_columns(input)?;
-            CompressedSummary::from_frame(frame, Path::new(FRAME_NAME), &available, time_unit)
+            let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+            read(frame, Path::new(FRAME_NAME), &available)
         }
     }
 }
 
 /// Reads an RFM table from a path or a frame, as `clv fit` and `clv predict` read theirs.
 pub(crate) fn rfm_table(input: &TableInput, time_unit: Option<TimeUnit>) -> clv::Result<RfmTable> {
-    match input {
-        TableInput::Path(path) => RfmTable::read(path, time_unit),
-        TableInput::Frame(frame) => {
-            RfmTable::from_frame(frame, Path::new(FRAME_NAME), &input_columns(input)?, time_unit)
-        }
-    }
+    with_table(input, |frame, source, available| {
+        RfmTable::from_frame(frame, source, available, time_unit)
+    })
 }
 
 /// Which columns of a log hold what (`negative_amounts`: "error", "drop" or "net").

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clv::data::compressed::is_compressed;
+use clv::data::compressed::{is_compressed, CompressedSummary};
 use clv::data::io::write_text;
 use clv::decisions::{decide, value_report, DecisionOptions};
 use clv::fitting::{fit_compressed, fit_models_using};
@@ -21,7 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::arrow::ArrowTable;
-use crate::{clv_error, compressed_summary, input_columns, parse_time_unit, rfm_table, TableInput};
+use crate::{clv_error, parse_time_unit, rfm_table, with_table, TableInput};
 
 /// A purchase model and (when fitted) Gamma-Gamma, as a clv model file holds them.
 #[pyclass(frozen, module = "clv._clv")]
@@ -119,18 +119,21 @@ pub fn fit(
     let input = TableInput::from_py(rfm)?;
     let models = py
         .detach(|| {
-            if is_compressed(&input_columns(&input)?) {
-                let mut summary = compressed_summary(&input, time_unit)?;
-                if !spend {
-                    summary.spend = None;
+            // One read of the table, then a compressed summary or a per-customer one.
+            with_table(&input, |frame, source, available| {
+                if is_compressed(available) {
+                    let mut summary = CompressedSummary::from_frame(frame, source, available, time_unit)?;
+                    if !spend {
+                        summary.spend = None;
+                    }
+                    return fit_compressed(&summary, kind, &options);
                 }
-                return fit_compressed(&summary, kind, &options);
-            }
-            let mut rfm = rfm_table(&input, time_unit)?;
-            if !spend {
-                rfm.monetary_value = None;
-            }
-            fit_models_using(&rfm, kind, &options)
+                let mut rfm = RfmTable::from_frame(frame, source, available, time_unit)?;
+                if !spend {
+                    rfm.monetary_value = None;
+                }
+                fit_models_using(&rfm, kind, &options)
+            })
         })
         .map_err(clv_error)?;
     Ok(Models { models })
