@@ -129,6 +129,53 @@ pub fn ln_hyp2f1_c_is_a_plus_1_near_one(a: f64, b: f64, z: f64, one_minus_z: f64
     Some(scaled.ln() - b * log_1mz)
 }
 
+/// `ln_hyp2f1_c_is_a_plus_1_near_one` with its gradient in (a, b, z), each partial with the other
+/// two held, from the same Euler-transformed series ln F = (1−b) ln(1−z) + ln S, S = Σ_k t_k,
+/// t_k = (p)_k / (a+1)_k z^k, p = a+1−b, differentiated term by term:
+/// ∂ ln t_k/∂p = Σ_{j<k} 1/(p+j), ∂ ln t_k/∂a (through (a+1)_k) = −Σ_{j<k} 1/(a+1+j), and
+/// ∂ ln t_k/∂z = k/z, so ∂F/∂a = (S_p + S_a)/S, ∂F/∂b = −ln(1−z) − S_p/S and
+/// ∂F/∂z = −(1−b)/(1−z) + S_z/S (∂ ln F/∂z at z = 0 is ab/(a+1), the series' first coefficient).
+/// The series runs until the tails of all four sums are below half an ulp of S (the weights grow
+/// at most linearly, so the tail after t_k is bounded as for S with an extra 1/(1−z)).
+/// `None` where the series would need more than `HYP2F1_SERIES_TERMS` terms or the arguments are
+/// outside the domain.
+pub fn ln_hyp2f1_c_is_a_plus_1_with_gradient(a: f64, b: f64, z: f64, one_minus_z: f64) -> Option<(f64, [f64; 3])> {
+    if !(a > 0.0 && b < a + 1.0 && (0.0..1.0).contains(&z) && one_minus_z > 0.0) {
+        return None;
+    }
+    let log_1mz = one_minus_z.ln();
+    if z == 0.0 {
+        return Some((0.0, [0.0, 0.0, a * b / (a + 1.0)]));
+    }
+    let p = a + 1.0 - b;
+    let tail_factor = z / one_minus_z;
+    let inv_1mz = 1.0 / one_minus_z;
+    let (mut term, mut sum) = (1.0, 1.0);
+    // Running Σ_{j<k} 1/(p+j) and Σ_{j<k} 1/(a+1+j), and the weighted sums.
+    let (mut d_p, mut d_a) = (0.0, 0.0);
+    let (mut sum_p, mut sum_a, mut sum_k) = (0.0, 0.0, 0.0);
+    for k in 0..HYP2F1_SERIES_TERMS {
+        let kf = k as f64;
+        let growth = (1.0 / (p + kf) + 1.0 / (a + 1.0 + kf)) * inv_1mz;
+        let tail = term * (tail_factor * (1.0 + d_p + d_a + growth) + (kf + inv_1mz) * inv_1mz);
+        if tail <= 0.5 * f64::EPSILON * sum {
+            let (ln_sum, inv_sum) = (sum.ln(), 1.0 / sum);
+            let d_b = -log_1mz - sum_p * inv_sum;
+            let d_a_total = (sum_p - sum_a) * inv_sum;
+            let d_z = -(1.0 - b) * inv_1mz + sum_k / z * inv_sum;
+            return Some(((1.0 - b) * log_1mz + ln_sum, [d_a_total, d_b, d_z]));
+        }
+        d_p += 1.0 / (p + kf);
+        d_a += 1.0 / (a + 1.0 + kf);
+        term *= (p + kf) / (a + 1.0 + kf) * z;
+        sum += term;
+        sum_p += term * d_p;
+        sum_a += term * d_a;
+        sum_k += term * (kf + 1.0);
+    }
+    None
+}
+
 /// Series terms `ln_hyp2f1_c_is_a_plus_1` sums before it integrates instead (z ≳ 0.9995).
 const HYP2F1_SERIES_TERMS: usize = 60_000;
 
@@ -136,6 +183,67 @@ const HYP2F1_SERIES_TERMS: usize = 60_000;
 mod tests {
     use super::*;
     use crate::test_support::*;
+
+    #[test]
+    fn ln_hyp2f1_gradient_matches_the_untransformed_series_and_a_closed_form() {
+        // Independently of the Euler-transformed series: F = Σ_k a/(a+k) (b)_k/k! z^k (A&S
+        // 15.1.1 with c = a+1, (a)_k/(a+1)_k = a/(a+k)), differentiated term by term:
+        // ∂F/∂a = Σ k/(a+k)² (b)_k/k! z^k, ∂F/∂b = Σ a/(a+k) (b)_k/k! [Σ_{j<k} 1/(b+j)] z^k,
+        // ∂F/∂z = Σ a/(a+k) (b)_k/k! k z^(k−1); summed to 4000 terms (z ≤ 0.8: the rest < 1e-300).
+        let untransformed = |a: f64, b: f64, z: f64| {
+            let (mut coefficient, mut psi) = (1.0, 0.0); // (b)_k/k!, Σ_{j<k} 1/(b+j)
+            let (mut f, mut fa, mut fb, mut fz) = (0.0, 0.0, 0.0, 0.0);
+            for k in 0..4000 {
+                let kf = k as f64;
+                let zk = z.powi(k);
+                f += a / (a + kf) * coefficient * zk;
+                fa += kf / ((a + kf) * (a + kf)) * coefficient * zk;
+                fb += a / (a + kf) * coefficient * psi * zk;
+                if k > 0 {
+                    fz += a / (a + kf) * coefficient * kf * z.powi(k - 1);
+                }
+                psi += 1.0 / (b + kf);
+                coefficient *= (b + kf) / (kf + 1.0);
+            }
+            (f.ln(), [fa / f, fb / f, fz / f])
+        };
+        for &(a, b, z) in &[
+            (1.0, 1.0, 0.5),
+            (3.7, 1.3, 0.2),
+            (0.4, 1.2, 0.75),
+            (25.0, 0.3, 0.6),
+            (2.0, -0.5, 0.8),
+        ] {
+            let (value, gradient) = ln_hyp2f1_c_is_a_plus_1_with_gradient(a, b, z, 1.0 - z).unwrap();
+            let (expected, expected_gradient) = untransformed(a, b, z);
+            assert_close(value, expected, 1e-13);
+            for (g, e) in gradient.iter().zip(expected_gradient) {
+                assert!(
+                    (g - e).abs() < 1e-12 * (1.0 + e.abs()),
+                    "({a}, {b}, {z}): {gradient:?} vs {expected_gradient:?}"
+                );
+            }
+        }
+        // 2F1(1, 1; 2; z) = −ln(1−z)/z: ∂ ln F/∂z = 1/((1−z)(−ln(1−z))) − 1/z; at b = 0, F = 1 and
+        // ∂ ln F/∂b = Σ_{k≥1} z^k/(k(k+1)) = 1 + (1−z) ln(1−z)/z (a = 1); at z = 0, ∂/∂z = ab/(a+1).
+        let z: f64 = 0.7;
+        let (_, g) = ln_hyp2f1_c_is_a_plus_1_with_gradient(1.0, 1.0, z, 1.0 - z).unwrap();
+        assert_close(g[2], 1.0 / ((1.0 - z) * -(1.0 - z).ln()) - 1.0 / z, 1e-14);
+        let (value, g) = ln_hyp2f1_c_is_a_plus_1_with_gradient(1.0, 0.0, z, 1.0 - z).unwrap();
+        assert!(value.abs() < 1e-15, "{value}");
+        assert_close(g[1], 1.0 + (1.0 - z) * (1.0 - z).ln() / z, 1e-14);
+        assert_eq!(
+            ln_hyp2f1_c_is_a_plus_1_with_gradient(3.0, 2.0, 0.0, 1.0),
+            Some((0.0, [0.0, 0.0, 1.5]))
+        );
+        // Its value is the plain function's.
+        let plain = ln_hyp2f1_c_is_a_plus_1(3.7, 1.3, 0.2).unwrap();
+        assert_close(
+            ln_hyp2f1_c_is_a_plus_1_with_gradient(3.7, 1.3, 0.2, 0.8).unwrap().0,
+            plain,
+            1e-15,
+        );
+    }
 
     #[test]
     fn hyp2f1_series_matches_closed_forms() {
