@@ -8,8 +8,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::conventions::{AGE, CUSTOMERS, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT};
-use super::io::{read_table, require_column};
+use super::conventions::{numeric_column_names, AGE, CUSTOMERS, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT};
+use super::io::{read_table_with_numbers, require_column};
 use super::rfm::Summary;
 use super::rfm_table::{check_frequency, check_history, nullable_numeric_column, resolve_time_unit, RfmTable};
 use super::TimeUnit;
@@ -144,7 +144,7 @@ impl CompressedSummary {
     /// Reads a compressed summary (CSV or Parquet), as `clv summarize --compressed` or
     /// `clv sql --compressed` writes it.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
-        let (frame, available) = read_table(path)?;
+        let (frame, available) = read_table_with_numbers(path, &numeric_column_names())?;
         Self::from_frame(&frame, path, &available, time_unit)
     }
 

@@ -114,6 +114,14 @@ pub const TIME_UNIT: SummaryColumn = SummaryColumn {
     rule: 5,
 };
 
+/// The summary columns a reader takes as numbers (rules 6, 7 and 10).
+pub static NUMERIC_COLUMNS: [SummaryColumn; 5] = [FREQUENCY, RECENCY, AGE, MONETARY_VALUE, CUSTOMERS];
+
+/// Every name the numeric columns are read by.
+pub fn numeric_column_names() -> Vec<&'static str> {
+    NUMERIC_COLUMNS.iter().flat_map(SummaryColumn::names).collect()
+}
+
 /// The RFM summary's columns in the order `clv summarize` writes them (the amount columns only
 /// with amounts, the holdout ones only with a calibration end).
 pub const RFM_COLUMNS: [SummaryColumn; 10] = [

@@ -6,9 +6,10 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::conventions::{
-    SummaryColumn, AGE, CUSTOMER_ID, FIRST_PURCHASE, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT,
+    numeric_column_names, SummaryColumn, AGE, CUSTOMER_ID, FIRST_PURCHASE, FREQUENCY, MONETARY_VALUE, RECENCY,
+    TIME_UNIT,
 };
-use super::io::{read_table, require_column};
+use super::io::{read_table_with_numbers, require_column};
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 
@@ -90,7 +91,7 @@ impl RfmTable {
     /// column names (ID, x, t_x, T, zbar). The time unit comes from its `time_unit` column or,
     /// for a table without one, from `time_unit`; when both are there they must agree.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
-        let (frame, available) = read_table(path)?;
+        let (frame, available) = read_table_with_numbers(path, &numeric_column_names())?;
         Self::from_frame(&frame, path, &available, time_unit)
     }
 
