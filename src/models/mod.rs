@@ -138,22 +138,27 @@ pub trait Likelihood: Sync {
     }
 }
 
-/// Customers a warm-start sample keeps: enough that its maximum is a few per cent from the full
-/// one in ln p (standard errors shrink as 1/√n), few enough that its fit costs little.
-const WARM_START_CUSTOMERS: f64 = 50_000.0;
+/// Customers a warm-start sample keeps: a tenth of them, at least `WARM_START_MIN` (enough that
+/// its maximum is a few per cent from the full one in ln p: standard errors shrink as 1/√n) and
+/// at most `WARM_START_MAX` (few enough that its fit costs little).
+fn warm_start_customers(total: f64) -> f64 {
+    (total / 10.0).clamp(WARM_START_MIN, WARM_START_MAX)
+}
+const WARM_START_MIN: f64 = 10_000.0;
+const WARM_START_MAX: f64 = 50_000.0;
 
 /// Every k-th customer, in row order, of weighted rows (distinct customer histories), k chosen
-/// to keep about `WARM_START_CUSTOMERS`: a row of w customers keeps the number of multiples of
+/// to keep about `warm_start_customers`: a row of w customers keeps the number of multiples of
 /// k its cumulative span (W, W + w] holds, each standing for k customers. A systematic sample of
 /// customers, so heavy rows (one-time buyers of one day) are kept in proportion, not by chance.
-/// `None` below 4 · `WARM_START_CUSTOMERS` customers.
+/// `None` below 4 · `WARM_START_MIN` customers.
 pub(crate) fn sample_rows<R: Copy>(
     rows: &[R],
     weight: impl Fn(&R) -> f64,
     with_weight: impl Fn(R, f64) -> R,
 ) -> Option<Vec<R>> {
     let total: f64 = rows.iter().map(&weight).sum();
-    let k = (total / WARM_START_CUSTOMERS).floor();
+    let k = (total / warm_start_customers(total)).floor();
     if k < 4.0 {
         return None;
     }
