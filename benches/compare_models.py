@@ -1,0 +1,80 @@
+"""Each purchase model: the whole `clv fit --model M` process against lifetimes' fitter of M.
+
+    python benches/compare_models.py CLV_BINARY [CUSTOMERS (100000)] [SEED (42)] [ROUNDS (3)]
+
+Run it in a virtualenv with lifetimes (benches/lifetimes-requirements.txt) and clv's Python
+package. The log is `clv.simulate(CUSTOMERS, seed=SEED)`; clv.lifetimes'
+`summary_data_from_transaction_data` (lifetimes' conventions: weeks at daily resolution)
+summarises it once, and that one
+RFM table, written as CSV, is what both fit. clv's time is the whole process (start, read, the
+purchase fit and the Gamma-Gamma fit, standard errors, the model file); lifetimes' is its
+purchase-model `fit` alone, with no spend model. Rounds alternate the two tools; each cell is a
+median, and every round's times are printed so the spread is visible.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+warnings.simplefilter("ignore")
+
+import lifetimes  # noqa: E402
+
+import clv  # noqa: E402
+import clv.lifetimes  # noqa: E402
+
+MODELS = [
+    ("bg-nbd", "BG/NBD", lifetimes.BetaGeoFitter),
+    ("mbg-nbd", "MBG/NBD", lifetimes.ModifiedBetaGeoFitter),
+    ("pareto-nbd", "Pareto/NBD", lifetimes.ParetoNBDFitter),
+]
+
+
+def time_clv(binary: str, table: str, model: str, work: str) -> float:
+    output = os.path.join(work, f"{model}.json")
+    t0 = time.perf_counter()
+    subprocess.run([binary, "fit", table, "--model", model, "-o", output], check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def time_lifetimes(fitter, summary) -> float:
+    t0 = time.perf_counter()
+    fitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    binary = sys.argv[1]
+    customers = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 42
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    log = clv.simulate(customers, seed=seed)
+    summary = clv.lifetimes.utils.summary_data_from_transaction_data(
+        log, "customer_id", "date", monetary_value_col="amount", freq="D", freq_multiplier=7
+    )
+    with tempfile.TemporaryDirectory() as work:
+        table = os.path.join(work, "rfm.csv")
+        summary.assign(time_unit="weeks").to_csv(table, index_label="customer_id")
+        print(f"Log: clv.simulate({customers}, seed={seed}): {log.height:,} transactions, "
+              f"{len(summary):,} customers.\n")
+        print("| model | lifetimes fit (s) | whole `clv fit` (s) | ratio | rounds (lifetimes / clv) |")
+        print("|---|---|---|---|---|")
+        for key, label, fitter in MODELS:
+            theirs, ours = [], []
+            for _ in range(rounds):
+                theirs.append(time_lifetimes(fitter, summary))
+                ours.append(time_clv(binary, table, key, work))
+            t, o = statistics.median(theirs), statistics.median(ours)
+            spread = ", ".join(f"{a:.2f}/{b:.3f}" for a, b in zip(theirs, ours))
+            print(f"| {label} | {t:.2f} | {o:.3f} | {t / o:.1f}× | {spread} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
