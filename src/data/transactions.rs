@@ -272,40 +272,56 @@ impl Transactions {
                 .is_null()
                 .or(col("customer_id").str().strip_chars(lit(NULL)).eq(lit(""))),
         };
-        if let Some(row) = first_row(&frame, missing_id)? {
-            return Err(bad(&customer_col, row, "empty customer id".into()));
-        }
-        if let Some(row) = first_row(&frame, col("date").is_null())? {
-            let raw = raw_value(&date_col, row)?;
-            let message = match raw {
-                Some(v) if !v.trim().is_empty() => format!("cannot parse '{v}' as a date with format {date_format}"),
-                _ => "empty date".into(),
-            };
-            return Err(bad(&date_col, row, message));
-        }
-        if let Some(a) = &amount_col {
-            if let Some(row) = first_row(&frame, col("amount").is_null())? {
-                let message = match raw_value(a, row)? {
-                    Some(v) if !spec.decimal_comma && looks_like_decimal_comma(&v) => {
-                        format!("'{v}' is not a number; if commas are decimal points here, add --decimal-comma")
-                    }
-                    Some(v) if !v.trim().is_empty() => format!("'{v}' is not a number"),
-                    _ => "empty amount".into(),
-                };
-                return Err(bad(a, row, message));
-            }
-            if let Some(row) = first_row(&frame, col("amount").is_finite().not())? {
-                let v = raw_value(a, row)?.unwrap_or_default();
-                return Err(bad(a, row, format!("'{v}' is not a finite amount")));
-            }
+        let missing_date = col("date").is_null();
+        let (missing_amount, infinite_amount) = (col("amount").is_null(), col("amount").is_finite().not());
+        let negative_amount = col("amount").lt(lit(0.0));
+        let mut suspect = vec![missing_id.clone(), missing_date.clone()];
+        if amount_col.is_some() {
+            suspect.extend([missing_amount.clone(), infinite_amount.clone()]);
             if spec.negative_amounts == NegativeAmounts::Error {
-                if let Some(row) = first_row(&frame, col("amount").lt(lit(0.0)))? {
+                suspect.push(negative_amount.clone());
+            }
+        }
+        // One pass over a valid log; the checks one by one (each names its first row) only when
+        // something is wrong.
+        if any_row(&frame, suspect)? {
+            if let Some(row) = first_row(&frame, missing_id)? {
+                return Err(bad(&customer_col, row, "empty customer id".into()));
+            }
+            if let Some(row) = first_row(&frame, missing_date)? {
+                let raw = raw_value(&date_col, row)?;
+                let message = match raw {
+                    Some(v) if !v.trim().is_empty() => {
+                        format!("cannot parse '{v}' as a date with format {date_format}")
+                    }
+                    _ => "empty date".into(),
+                };
+                return Err(bad(&date_col, row, message));
+            }
+            if let Some(a) = &amount_col {
+                if let Some(row) = first_row(&frame, missing_amount)? {
+                    let message = match raw_value(a, row)? {
+                        Some(v) if !spec.decimal_comma && looks_like_decimal_comma(&v) => {
+                            format!("'{v}' is not a number; if commas are decimal points here, add --decimal-comma")
+                        }
+                        Some(v) if !v.trim().is_empty() => format!("'{v}' is not a number"),
+                        _ => "empty amount".into(),
+                    };
+                    return Err(bad(a, row, message));
+                }
+                if let Some(row) = first_row(&frame, infinite_amount)? {
                     let v = raw_value(a, row)?.unwrap_or_default();
-                    return Err(bad(
-                        a,
-                        row,
-                        format!("negative amount {v}: if these are returns, choose --negative-amounts drop or net"),
-                    ));
+                    return Err(bad(a, row, format!("'{v}' is not a finite amount")));
+                }
+                if spec.negative_amounts == NegativeAmounts::Error {
+                    if let Some(row) = first_row(&frame, negative_amount)? {
+                        let v = raw_value(a, row)?.unwrap_or_default();
+                        return Err(bad(
+                            a,
+                            row,
+                            format!("negative amount {v}: if these are returns, choose --negative-amounts drop or net"),
+                        ));
+                    }
                 }
             }
         }
@@ -504,6 +520,24 @@ fn integer_text(frame: &DataFrame) -> Result<bool> {
         }
     };
     Ok(ids.null_count() == 0 && ids.downcast_iter().all(|chunk| chunk.values_iter().all(canonical)))
+}
+
+/// Whether any row of `frame` meets any of `predicates` (a null counting as not met).
+pub(super) fn any_row(frame: &DataFrame, predicates: Vec<Expr>) -> Result<bool> {
+    let Some(any) = predicates.into_iter().reduce(|a, b| a.or(b)) else {
+        return Ok(false);
+    };
+    let hit = frame
+        .clone()
+        .lazy()
+        .select([any.any(true).alias("any")])
+        .collect()
+        .context(|| "validating the log".to_string())?;
+    let any = hit
+        .column("any")
+        .ok()
+        .and_then(|c| c.bool().ok().and_then(|b| b.get(0)));
+    Ok(any.unwrap_or(false))
 }
 
 /// The `__row` of the first row of `frame` where `predicate` holds.
