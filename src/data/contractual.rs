@@ -19,10 +19,11 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::io::{column_names, require_column, scan_table_with};
+use super::log_cells::{date_expr, describe_date_format, first_row, raw_value};
 use super::period::Period;
 use super::rfm::CustomerIds;
 use super::summary::{CustomerSummary, SummaryKind};
-use super::transactions::{date_expr, describe_date_format, epoch_days, first_row, from_epoch_days, raw_value};
+use super::transactions::{epoch_days, from_epoch_days};
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::models::histories::{SurvivalHistories, SurvivalRow};
 

@@ -5,6 +5,7 @@ pub mod contractual;
 pub mod conventions;
 pub mod discrete;
 pub mod io;
+mod log_cells;
 pub mod period;
 pub mod rfm;
 pub mod rfm_table;

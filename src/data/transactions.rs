@@ -6,6 +6,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::io::{column_names, require_column, scan_table_with};
+use super::log_cells::{
+    any_row, date_expr, describe_date_format, first_row, integer_text, looks_like_decimal_comma, looks_like_money,
+    parse_decimal_comma, raw_cell, raw_value,
+};
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// What to do with negative amounts (returns, refunds).
@@ -90,9 +94,6 @@ pub fn from_epoch_days(days: i32) -> NaiveDate {
         .checked_add_signed(chrono::Duration::days(days as i64))
         .unwrap_or(NaiveDate::MAX)
 }
-
-const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d";
-const DEFAULT_INTEGER_DATE_FORMAT: &str = "%Y%m%d";
 
 impl Transactions {
     /// Reads the log at `path` (CSV or Parquet), keeping only the three columns, and checks every
@@ -387,27 +388,6 @@ fn default_delimiter(path: &Path) -> u8 {
     }
 }
 
-/// An amount written with a decimal comma: thousands points dropped, the comma read as the
-/// decimal point (1.234,56 → 1234.56).
-fn parse_decimal_comma(v: &str) -> Option<f64> {
-    v.trim().replace('.', "").replace(',', ".").parse().ok()
-}
-
-/// A number written with a decimal comma: digits, one comma, one to three digits after it
-/// (thousands points allowed before), e.g. `29,33` or `1.234,5`.
-fn looks_like_decimal_comma(v: &str) -> bool {
-    let v = v.trim().trim_start_matches('-');
-    match v.split_once(',') {
-        Some((whole, fraction)) => {
-            !whole.is_empty()
-                && whole.chars().all(|c| c.is_ascii_digit() || c == '.')
-                && (1..=3).contains(&fraction.len())
-                && fraction.chars().all(|c| c.is_ascii_digit())
-        }
-        None => false,
-    }
-}
-
 /// An RFM table or a predictions table given where a log belongs: say what it is and what to do.
 fn recognise_other_tables(path: &Path, available: &[String], date_col: &str) -> Result<()> {
     let has = |name: &str| available.iter().any(|c| c == name);
@@ -427,165 +407,11 @@ fn recognise_other_tables(path: &Path, available: &[String], date_col: &str) -> 
     })
 }
 
-/// A column that could hold amounts of money: a decimal or fractional number, or a number whose
-/// name says money (price, revenue, sales, …).
-fn looks_like_money(name: &str, dtype: &DataType) -> bool {
-    const MONEY_WORDS: [&str; 11] = [
-        "amount", "price", "revenue", "sales", "spend", "value", "total", "paid", "cost", "gross", "net",
-    ];
-    let lower = name.to_ascii_lowercase();
-    let named = MONEY_WORDS.iter().any(|w| lower.contains(w));
-    match dtype {
-        DataType::Float32 | DataType::Float64 => !lower.contains("id"),
-        DataType::Decimal(_, _) => true,
-        dt if dt.is_integer() => named,
-        DataType::String => named,
-        _ => false,
-    }
-}
-
-/// Human-readable description of how dates in a column of `dtype` are parsed.
-pub(super) fn describe_date_format(dtype: &DataType, format: Option<&str>) -> String {
-    match (dtype, format) {
-        (_, Some(f)) => f.to_string(),
-        (dt, None) if dt.is_integer() => DEFAULT_INTEGER_DATE_FORMAT.to_string(),
-        _ => format!("{DEFAULT_DATE_FORMAT} (ISO date, optionally followed by a time)"),
-    }
-}
-
-/// True when a chrono format reads a time of day as well as a date.
-fn has_time_fields(format: &str) -> bool {
-    ["%H", "%I", "%M", "%S", "%T", "%R", "%s", "%p", "%z", "%f", "%.f"]
-        .iter()
-        .any(|f| format.contains(f))
-}
-
-/// An expression turning the date column into Int32 days since 1970-01-01 (null where it does not
-/// parse), whatever its type: text, Date, Datetime or YYYYMMDD integers.
-pub(super) fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std::result::Result<Expr, String> {
-    let parse = |e: Expr, format: &str| {
-        let options = StrptimeOptions {
-            format: Some(format.into()),
-            strict: false,
-            exact: true,
-            cache: true,
-        };
-        if has_time_fields(format) {
-            e.str()
-                .to_datetime(
-                    Some(polars::prelude::TimeUnit::Milliseconds),
-                    None,
-                    options,
-                    lit("raise"),
-                )
-                .cast(DataType::Date)
-        } else {
-            e.str().to_date(options)
-        }
-    };
-    let days = match dtype {
-        DataType::Date => e,
-        // A time-zone-aware timestamp (a warehouse's TIMESTAMP WITH TIME ZONE) is dated by its
-        // wall clock in its zone, as written, not by UTC.
-        DataType::Datetime(_, Some(_)) => e
-            .dt()
-            .replace_time_zone(None, lit("raise"), NonExistent::Raise)
-            .cast(DataType::Date),
-        DataType::Datetime(_, None) => e.cast(DataType::Date),
-        DataType::String => match format {
-            Some(f) => parse(e, f),
-            // ISO: the first ten characters are the date; a time after them is ignored.
-            None => parse(e.str().slice(lit(0), lit(10)), DEFAULT_DATE_FORMAT),
-        },
-        dt if dt.is_integer() => parse(e.cast(DataType::String), format.unwrap_or(DEFAULT_INTEGER_DATE_FORMAT)),
-        other => return Err(format!("has type {other}, which is not a date")),
-    };
-    Ok(days.cast(DataType::Int32))
-}
-
-/// True when every `customer_id` is the canonical decimal text of an i64 below 10^18: digits,
-/// an optional leading minus, no leading zero, no sign or space, nothing empty or missing.
-fn integer_text(frame: &DataFrame) -> Result<bool> {
-    let ids = frame
-        .column("customer_id")
-        .and_then(|c| c.str())
-        .context(|| "reading customer ids".to_string())?;
-    let canonical = |s: &str| {
-        let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
-        match digits {
-            [] => false,
-            [b'0'] => s == "0",
-            [b'0', ..] => false,
-            _ => digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit),
-        }
-    };
-    Ok(ids.null_count() == 0 && ids.downcast_iter().all(|chunk| chunk.values_iter().all(canonical)))
-}
-
-/// Whether any row of `frame` meets any of `predicates` (a null counting as not met).
-pub(super) fn any_row(frame: &DataFrame, predicates: Vec<Expr>) -> Result<bool> {
-    let Some(any) = predicates.into_iter().reduce(|a, b| a.or(b)) else {
-        return Ok(false);
-    };
-    let hit = frame
-        .clone()
-        .lazy()
-        .select([any.any(true).alias("any")])
-        .collect()
-        .context(|| "validating the log".to_string())?;
-    let any = hit
-        .column("any")
-        .ok()
-        .and_then(|c| c.bool().ok().and_then(|b| b.get(0)));
-    Ok(any.unwrap_or(false))
-}
-
-/// The `__row` of the first row of `frame` where `predicate` holds.
-pub(super) fn first_row(frame: &DataFrame, predicate: Expr) -> Result<Option<usize>> {
-    let hit = frame
-        .clone()
-        .lazy()
-        .filter(predicate)
-        .select([col("__row")])
-        .limit(1)
-        .collect()
-        .context(|| "validating the log".to_string())?;
-    let rows = hit
-        .column("__row")
-        .and_then(|c| c.cast(&DataType::UInt64))
-        .context(|| "validating the log".to_string())?;
-    // `ChunkedArray::get` panics out of bounds: go through the iterator.
-    let first = rows.u64().ok().and_then(|c| c.iter().next().flatten());
-    Ok(first.map(|r| r as usize))
-}
-
 /// Where a log's rows come from, so that a bad value is quoted as it was written.
 #[derive(Clone, Copy)]
 enum LogSource<'a> {
     File { delimiter: u8 },
     Frame(&'a DataFrame),
-}
-
-/// The value of `column` in 1-based data row `row` of an in-memory log, as text.
-fn raw_cell(frame: &DataFrame, column: &str, row: usize) -> Option<String> {
-    raw_text(frame.clone().lazy(), column, row).ok().flatten()
-}
-
-/// The raw text of `column` at 1-based data row `row`, read again from the file for an error message.
-pub(super) fn raw_value(path: &Path, delimiter: u8, column: &str, row: usize) -> Result<Option<String>> {
-    raw_text(scan_table_with(path, delimiter)?, column, row).context(|| format!("reading {}", path.display()))
-}
-
-/// The value of `column` at 1-based data row `row` of `rows`, as text.
-fn raw_text(rows: LazyFrame, column: &str, row: usize) -> PolarsResult<Option<String>> {
-    let value = rows
-        .slice(row.saturating_sub(1) as i64, 1)
-        .select([col(column).cast(DataType::String)])
-        .collect()?;
-    Ok(value
-        .column(column)
-        .ok()
-        .and_then(|c| c.str().ok().and_then(|s| s.iter().next().flatten().map(str::to_string))))
 }
 
 #[cfg(test)]
