@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clv::data::compressed::CompressedSummary;
-use clv::data::io::read_table;
+use clv::data::conventions::numeric_column_names;
+use clv::data::io::read_table_with_numbers;
 use clv::data::transactions::NegativeAmounts;
 use clv::simulate::{simulate as simulate_log, PurchaseProcess, SimulationOptions};
 use clv::{summarize as summarize_log, LogSpec, RfmTable, SummaryOptions, TimeUnit, Transactions};
@@ -69,15 +70,15 @@ pub(crate) fn parse_date(what: &str, date: Option<&str>) -> PyResult<Option<Naiv
     .transpose()
 }
 
-/// `read` applied to a table from a path (read once) or a frame: the table, the name it has in
-/// messages, and its column names.
+/// `read` applied to a summary table from a path (read once, its numeric columns parsed as
+/// `clv fit` reads them) or a frame: the table, the name it has in messages, and its column names.
 pub(crate) fn with_table<T>(
     input: &TableInput,
     read: impl FnOnce(&DataFrame, &Path, &[String]) -> clv::Result<T>,
 ) -> clv::Result<T> {
     match input {
         TableInput::Path(path) => {
-            let (frame, available) = read_table(path)?;
+            let (frame, available) = read_table_with_numbers(path, &numeric_column_names())?;
             read(&frame, path, &available)
         }
         TableInput::Frame(frame) => {
