@@ -188,32 +188,37 @@ fn gamma_gamma_fit_reproduces_fader_hardie_2013() {
 
 #[test]
 fn fits_through_a_warm_start_sample_find_the_same_maximum() {
-    // 250 copies of each customer (589,250, of whom 236,500 with repeat purchases: both fits
-    // start from a sample's maximum, above 200,000 customers): the likelihood is the CDNOW one
-    // times 250, so the estimates are the same, the log-likelihood is 250 times as large and the
-    // standard errors are √250 times smaller.
+    // k copies of each customer: the likelihood is the CDNOW one times k, so the estimates are
+    // the same, the log-likelihood is k times as large and the standard errors are √k times
+    // smaller. Both fits start from a sample's maximum from 40,000 customers on: 50 copies
+    // (117,850 customers, 47,300 with repeat purchases) take the smallest sample (10,000), 250
+    // copies (589,250 and 236,500) the largest (50,000).
     let one = fit_models(&own_rfm()).unwrap();
-    let copies = fit_models(&repeated(&own_rfm(), 250)).unwrap();
-    let (a, b) = (one.bg_nbd().unwrap(), copies.bg_nbd().unwrap());
-    assert_eq!(b.n_customers, 589_250);
-    let (pa, pb) = (a.params, b.params);
-    let (sa, sb) = (a.standard_errors.unwrap(), b.standard_errors.unwrap());
-    for ((x, y), (se_x, se_y)) in [(pa.r, pb.r), (pa.alpha, pb.alpha), (pa.a, pb.a), (pa.b, pb.b)]
-        .into_iter()
-        .zip([(sa.r, sb.r), (sa.alpha, sb.alpha), (sa.a, sb.a), (sa.b, sb.b)])
-    {
-        assert!((x - y).abs() <= 1e-6 * x, "{x} vs {y}");
-        assert!(
-            (se_x / 250f64.sqrt() - se_y).abs() <= 1e-4 * se_y,
-            "{se_x} / √250 vs {se_y}"
-        );
-    }
-    assert!((b.log_likelihood - 250.0 * a.log_likelihood).abs() <= 1e-9 * b.log_likelihood.abs());
-    let (ga, gb) = (&one.gamma_gamma.unwrap().fit, &copies.gamma_gamma.unwrap().fit);
-    assert_eq!(gb.n_customers, 236_500);
-    let (ga, gb) = (ga.params.gamma_gamma().unwrap(), gb.params.gamma_gamma().unwrap());
-    for (x, y) in [(ga.p, gb.p), (ga.q, gb.q), (ga.v, gb.v)] {
-        assert!((x - y).abs() <= 1e-6 * x, "{x} vs {y}");
+    for k in [50usize, 250] {
+        let copies = fit_models(&repeated(&own_rfm(), k)).unwrap();
+        let (a, b) = (one.bg_nbd().unwrap(), copies.bg_nbd().unwrap());
+        assert_eq!(b.n_customers, 2357 * k as u64);
+        let (pa, pb) = (a.params, b.params);
+        let (sa, sb) = (a.standard_errors.unwrap(), b.standard_errors.unwrap());
+        let root = (k as f64).sqrt();
+        for ((x, y), (se_x, se_y)) in [(pa.r, pb.r), (pa.alpha, pb.alpha), (pa.a, pb.a), (pa.b, pb.b)]
+            .into_iter()
+            .zip([(sa.r, sb.r), (sa.alpha, sb.alpha), (sa.a, sb.a), (sa.b, sb.b)])
+        {
+            assert!((x - y).abs() <= 1e-6 * x, "{k} copies: {x} vs {y}");
+            assert!(
+                (se_x / root - se_y).abs() <= 1e-4 * se_y,
+                "{k} copies: {se_x} / √{k} vs {se_y}"
+            );
+        }
+        let ll = k as f64 * a.log_likelihood;
+        assert!((b.log_likelihood - ll).abs() <= 1e-9 * ll.abs(), "{k} copies");
+        let (ga, gb) = (&one.gamma_gamma.as_ref().unwrap().fit, &copies.gamma_gamma.unwrap().fit);
+        assert_eq!(gb.n_customers, 946 * k as u64);
+        let (ga, gb) = (ga.params.gamma_gamma().unwrap(), gb.params.gamma_gamma().unwrap());
+        for (x, y) in [(ga.p, gb.p), (ga.q, gb.q), (ga.v, gb.v)] {
+            assert!((x - y).abs() <= 1e-6 * x, "{k} copies: {x} vs {y}");
+        }
     }
 }
 
