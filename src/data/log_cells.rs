@@ -111,23 +111,47 @@ pub(super) fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std:
     Ok(days.cast(DataType::Int32))
 }
 
-/// True when every `customer_id` is the canonical decimal text of an i64 below 10^18: digits,
-/// an optional leading minus, no leading zero, no sign or space, nothing empty or missing.
-pub(super) fn integer_text(frame: &DataFrame) -> Result<bool> {
+/// The customer ids as integers when every `customer_id` is the canonical decimal text of an
+/// i64 below 10^18 in magnitude: digits, an optional leading minus, no leading zero, no plus or
+/// space, nothing empty or missing ("007" is not "7"); `None` otherwise. Checked and parsed in
+/// one pass over the text.
+pub(super) fn integer_ids(frame: &DataFrame) -> Result<Option<Int64Chunked>> {
     let ids = frame
         .column("customer_id")
         .and_then(|c| c.str())
         .context(|| "reading customer ids".to_string())?;
-    let canonical = |s: &str| {
-        let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
-        match digits {
-            [] => false,
-            [b'0'] => s == "0",
-            [b'0', ..] => false,
-            _ => digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit),
+    if ids.null_count() > 0 {
+        return Ok(None);
+    }
+    let mut values = Vec::with_capacity(ids.len());
+    for chunk in ids.downcast_iter() {
+        for text in chunk.values_iter() {
+            match canonical_integer(text) {
+                Some(v) => values.push(v),
+                None => return Ok(None),
+            }
         }
+    }
+    Ok(Some(Int64Chunked::from_vec("customer_id".into(), values)))
+}
+
+/// The integer `text` is the canonical decimal form of (see `integer_ids`), if it is one.
+fn canonical_integer(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.as_bytes()),
+        None => (false, text.as_bytes()),
     };
-    Ok(ids.null_count() == 0 && ids.downcast_iter().all(|chunk| chunk.values_iter().all(canonical)))
+    let canonical = match digits {
+        [] => false,
+        [b'0'] => !negative,
+        [b'0', ..] => false,
+        _ => digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit),
+    };
+    if !canonical {
+        return None;
+    }
+    let magnitude = digits.iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Whether any row of `frame` meets any of `predicates` (a null counting as not met).
@@ -187,4 +211,37 @@ pub(super) fn raw_text(rows: LazyFrame, column: &str, row: usize) -> PolarsResul
         .column(column)
         .ok()
         .and_then(|c| c.str().ok().and_then(|s| s.iter().next().flatten().map(str::to_string))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_canonical_text_of_an_integer_is_read_as_one() {
+        for (text, value) in [
+            ("0", 0),
+            ("7", 7),
+            ("-12", -12),
+            ("999999999999999999", 999_999_999_999_999_999),
+        ] {
+            assert_eq!(canonical_integer(text), Some(value), "{text}");
+        }
+        // Leading zeros, signs, spaces, 19 digits, "-0", empty, not digits: text stays text.
+        for text in [
+            "007",
+            "+7",
+            " 7",
+            "7 ",
+            "1000000000000000000",
+            "-0",
+            "",
+            "-",
+            "1e3",
+            "7a",
+            "١٢",
+        ] {
+            assert_eq!(canonical_integer(text), None, "{text}");
+        }
+    }
 }

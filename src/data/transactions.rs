@@ -7,8 +7,8 @@ use polars::prelude::*;
 
 use super::io::{column_names, require_column, scan_table_with};
 use super::log_cells::{
-    any_row, date_expr, describe_date_format, first_row, integer_text, looks_like_decimal_comma, looks_like_money,
-    parse_decimal_comma, raw_cell, raw_value,
+    any_row, date_expr, describe_date_format, first_row, integer_ids as integer_ids_of, looks_like_decimal_comma,
+    looks_like_money, parse_decimal_comma, raw_cell, raw_value,
 };
 use crate::error::{ClvError, PolarsContext, Result};
 
@@ -250,14 +250,14 @@ impl Transactions {
         }
         // Text ids that are all canonical integers (CSV is read as text) become integers: the
         // same ids, grouped several times faster. "007" is not "7", so any other text stays text.
-        let integer_ids = integer_ids || integer_text(&frame)?;
-        if integer_ids && !id_dtype.is_integer() {
-            let ids = frame
-                .column("customer_id")
-                .and_then(|c| c.cast(&DataType::Int64))
-                .context(|| format!("reading {}", path.display()))?;
+        let as_integers = match integer_ids {
+            true => None,
+            false => integer_ids_of(&frame)?,
+        };
+        let integer_ids = integer_ids || as_integers.is_some();
+        if let Some(ids) = as_integers {
             frame
-                .with_column(ids)
+                .with_column(ids.into_column())
                 .context(|| format!("reading {}", path.display()))?;
         }
 
