@@ -161,17 +161,17 @@ impl ParetoNbdParams {
         let d_alive = [-ln_alpha_t, -(r + x) / (alpha + t), -ln_beta_t, -s / (beta + t)];
         let common = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln();
         let d_common = [digamma_difference(r, x) + alpha.ln(), r / alpha, beta.ln(), s / beta];
+        // No interval (t_x, T] in which to have died unseen, or A₀ = 0: "alive at T" alone.
+        let alive_only = || Some((common + alive, std::array::from_fn(|i| d_common[i] + d_alive[i])));
         if t_x >= t {
-            let gradient = std::array::from_fn(|i| d_common[i] + d_alive[i]);
-            return Some((common + alive, gradient));
+            return alive_only();
         }
         let (at_tx, d_at_tx) = self.ln_a0_part_with_gradient(x, t_x)?;
         let (at_t, d_at_t) = self.ln_a0_part_with_gradient(x, t)?;
         let gap = at_t - at_tx;
         if gap >= 0.0 {
-            // A₀ = 0 (not seen for finite input): the likelihood is "alive at T" alone.
-            let gradient = std::array::from_fn(|i| d_common[i] + d_alive[i]);
-            return Some((common + alive, gradient));
+            // A₀ = 0: not seen for finite input.
+            return alive_only();
         }
         let one_minus_w = -gap.exp_m1();
         let w = 1.0 - one_minus_w;
