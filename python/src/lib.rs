@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clv::data::compressed::CompressedSummary;
-use clv::data::conventions::numeric_column_names;
-use clv::data::io::read_table_with_numbers;
+use clv::data::rfm_table::read_summary_table;
 use clv::data::transactions::NegativeAmounts;
 use clv::simulate::{simulate as simulate_log, PurchaseProcess, SimulationOptions};
 use clv::{summarize as summarize_log, LogSpec, RfmTable, SummaryOptions, TimeUnit, Transactions};
@@ -78,7 +77,7 @@ pub(crate) fn with_table<T>(
 ) -> clv::Result<T> {
     match input {
         TableInput::Path(path) => {
-            let (frame, available) = read_table_with_numbers(path, &numeric_column_names())?;
+            let (frame, available) = read_summary_table(path)?;
             read(&frame, path, &available)
         }
         TableInput::Frame(frame) => {

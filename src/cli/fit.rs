@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::data::compressed::{is_compressed, CompressedSummary};
-use crate::data::conventions::numeric_column_names;
 use crate::data::discrete::{read_discrete_histories, DiscreteSummary};
-use crate::data::io::{column_names, read_table_with_numbers, refuse_output_onto_input, scan_table, write_text};
+use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_text};
 use crate::data::period::Period;
 use crate::data::rfm::RfmTable;
+use crate::data::rfm_table::read_summary_table;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::fitting::{fit_bg_bb, fit_compressed, fit_models_using, fit_spend_to};
@@ -59,7 +59,7 @@ pub fn run(args: FitArgs) -> Result<()> {
             "--period is BG/BB's opportunity: use it with --model bg-bb".into(),
         ));
     }
-    let (frame, columns) = read_table_with_numbers(&args.rfm, &numeric_column_names())?;
+    let (frame, columns) = read_summary_table(&args.rfm)?;
     let models = match is_compressed(&columns) {
         true => {
             let summary = CompressedSummary::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;

@@ -8,10 +8,12 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::conventions::{numeric_column_names, AGE, CUSTOMERS, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT};
-use super::io::{read_table_with_numbers, require_column};
+use super::conventions::{AGE, CUSTOMERS, FREQUENCY, MONETARY_VALUE, RECENCY, TIME_UNIT};
+use super::io::require_column;
 use super::rfm::Summary;
-use super::rfm_table::{check_frequency, check_history, nullable_numeric_column, resolve_time_unit, RfmTable};
+use super::rfm_table::{
+    check_frequency, check_history, nullable_numeric_column, read_summary_table, resolve_time_unit, RfmTable,
+};
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::models::count_distinct;
@@ -144,7 +146,7 @@ impl CompressedSummary {
     /// Reads a compressed summary (CSV or Parquet), as `clv summarize --compressed` or
     /// `clv sql --compressed` writes it.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
-        let (frame, available) = read_table_with_numbers(path, &numeric_column_names())?;
+        let (frame, available) = read_summary_table(path)?;
         Self::from_frame(&frame, path, &available, time_unit)
     }
 

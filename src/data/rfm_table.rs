@@ -91,7 +91,7 @@ impl RfmTable {
     /// column names (ID, x, t_x, T, zbar). The time unit comes from its `time_unit` column or,
     /// for a table without one, from `time_unit`; when both are there they must agree.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
-        let (frame, available) = read_table_with_numbers(path, &numeric_column_names())?;
+        let (frame, available) = read_summary_table(path)?;
         Self::from_frame(&frame, path, &available, time_unit)
     }
 
@@ -230,6 +230,12 @@ pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Re
         .into_iter()
         .flatten()
         .collect())
+}
+
+/// A summary table (an RFM table or a compressed summary, CSV or Parquet) and its column names,
+/// the summary's numeric columns read as numbers (`read_table_with_numbers`).
+pub fn read_summary_table(path: &Path) -> Result<(DataFrame, Vec<String>)> {
+    read_table_with_numbers(path, &numeric_column_names())
 }
 
 /// A column as finite f64 values, missing values as `None` where `nulls_allowed` (a compressed
