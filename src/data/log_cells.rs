@@ -115,7 +115,7 @@ pub(super) fn date_expr(e: Expr, dtype: &DataType, format: Option<&str>) -> std:
 /// i64 below 10^18 in magnitude: digits, an optional leading minus, no leading zero, no plus or
 /// space, nothing empty or missing ("007" is not "7"); `None` otherwise. Checked and parsed in
 /// one pass over the text.
-pub(super) fn integer_ids(frame: &DataFrame) -> Result<Option<Int64Chunked>> {
+pub(super) fn integer_ids_from_text(frame: &DataFrame) -> Result<Option<Int64Chunked>> {
     let ids = frame
         .column("customer_id")
         .and_then(|c| c.str())
@@ -135,7 +135,7 @@ pub(super) fn integer_ids(frame: &DataFrame) -> Result<Option<Int64Chunked>> {
     Ok(Some(Int64Chunked::from_vec("customer_id".into(), values)))
 }
 
-/// The integer `text` is the canonical decimal form of (see `integer_ids`), if it is one.
+/// The integer `text` is the canonical decimal form of (see `integer_ids_from_text`), if it is one.
 fn canonical_integer(text: &str) -> Option<i64> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest.as_bytes()),

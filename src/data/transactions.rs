@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::io::{column_names, require_column, scan_table_with};
 use super::log_cells::{
-    any_row, date_expr, describe_date_format, first_row, integer_ids as integer_ids_of, looks_like_decimal_comma,
+    any_row, date_expr, describe_date_format, first_row, integer_ids_from_text, looks_like_decimal_comma,
     looks_like_money, parse_decimal_comma, raw_cell, raw_value,
 };
 use crate::error::{ClvError, PolarsContext, Result};
@@ -252,7 +252,7 @@ impl Transactions {
         // same ids, grouped several times faster. "007" is not "7", so any other text stays text.
         let as_integers = match integer_ids {
             true => None,
-            false => integer_ids_of(&frame)?,
+            false => integer_ids_from_text(&frame)?,
         };
         let integer_ids = integer_ids || as_integers.is_some();
         if let Some(ids) = as_integers {
