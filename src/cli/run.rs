@@ -118,8 +118,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     // Each table is dropped once the next is built: at 10M customers they are gigabytes.
     drop(log);
     say_part!("{}", summary_report(&summary));
-    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let rfm = RfmTable::from_frame(&summary.frame, &args.log, &names, Some(summary.time_unit))?;
+    let rfm = summary.rfm_table(&args.log)?;
     drop(summary);
     let fitting = progress.step(&format!("fitting {} and Gamma-Gamma", model.label()));
     let models = fit_models_using(&rfm, model, &options)?;

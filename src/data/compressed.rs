@@ -93,8 +93,7 @@ impl CompressedSummary {
 
     /// The compressed form of `summarize`'s summary (what `clv summarize --compressed` writes).
     pub fn of_summary(summary: &Summary, spend_decimals: Option<u32>) -> Result<Self> {
-        let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
-        let rfm = RfmTable::from_frame(&summary.frame, Path::new("the summary"), &names, None)?;
+        let rfm = summary.rfm_table(Path::new("the summary"))?;
         Ok(Self::of(&rfm, spend_decimals))
     }
 

@@ -53,6 +53,15 @@ pub struct Summary {
     pub return_days_dropped: usize,
 }
 
+impl Summary {
+    /// The summary as the RFM table the models read, checked as a file of it would be; `source`
+    /// names it in error messages.
+    pub fn rfm_table(&self, source: &std::path::Path) -> Result<RfmTable> {
+        let names: Vec<String> = self.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        RfmTable::from_frame(&self.frame, source, &names, Some(self.time_unit))
+    }
+}
+
 /// Builds the RFM summary of `log`: Polars groups the rows by customer, then each customer's
 /// rows are sorted by day and summarised in one pass, customers in parallel.
 pub fn summarize(log: &Transactions, options: &SummaryOptions) -> Result<Summary> {

@@ -163,14 +163,13 @@ pub fn evaluate(
         ClvError::InvalidArgument("an evaluation needs a calibration end (--calibration-end DATE)".into())
     })?;
     let source = log.path.as_path();
-    let names: Vec<String> = summary.frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let rfm = RfmTable::from_frame(&summary.frame, source, &names, Some(summary.time_unit))?;
+    let rfm = summary.rfm_table(source)?;
     let frequency_holdout = float_column(&summary.frame, "frequency_holdout", source)?;
     let holdout_length = float_column(&summary.frame, "duration_holdout", source)?
         .first()
         .copied()
         .unwrap_or(0.0);
-    let spend_holdout = match names.iter().any(|n| n == "monetary_value_holdout") {
+    let spend_holdout = match summary.frame.column("monetary_value_holdout").is_ok() {
         true => Some(float_column(&summary.frame, "monetary_value_holdout", source)?),
         false => None,
     };
