@@ -49,6 +49,24 @@ fn every_registered_model_keeps_the_forecast_contract_and_round_trips_through_it
             let no_purchase = model.probability_of_no_purchase(39.0, x, t_x, t).unwrap();
             assert!((0.0..=1.0).contains(&no_purchase), "{}", kind.label());
         }
+        // P(alive) over many histories at once (the interval pass's batch) is `p_alive` at each,
+        // to the last bit: every summary of CDNOW, as given (unsorted) and sorted by x, then T,
+        // with a history whose T − t_x is tiny beside α (the ln_1p branch).
+        let mut histories: Vec<[f64; 3]> = (0..rfm.len())
+            .map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]])
+            .chain([[3.0, 38.86 - 1e-6, 38.86], [0.0, 0.0, 1e-9]])
+            .collect();
+        for sorted in [false, true] {
+            if sorted {
+                histories.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[2].total_cmp(&b[2])));
+            }
+            let mut batch = vec![0.0; histories.len()];
+            model.p_alive_of_histories(&histories, &mut batch);
+            for (&[x, t_x, t], p) in histories.iter().zip(&batch) {
+                let one = model.p_alive(x, t_x, t).unwrap_or(f64::NAN);
+                assert_eq!(p.to_bits(), one.to_bits(), "{}: ({x}, {t_x}, {t})", kind.label());
+            }
+        }
         // A new customer's purchase counts are a distribution whose mean is E[X(t)].
         let probabilities: Vec<f64> = (0..2000)
             .map(|n| model.probability_of_purchases(39.0, n).unwrap())

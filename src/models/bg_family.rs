@@ -78,6 +78,40 @@ pub(crate) fn family_p_alive(p: &BgNbdParams, dropout: Dropout, x: f64, t_x: f64
     logistic(-log_odds_dead)
 }
 
+/// [`family_p_alive`] at each of `histories` ([x, t_x, T]), into `p_alive`, with the same
+/// arithmetic: ln a once, and ln(b+x+δ−1) and ln(α+T) again only where x or T changes from the
+/// history before (histories sorted by x, then T, share most of them).
+pub(crate) fn family_p_alive_of_histories(
+    p: &BgNbdParams,
+    dropout: Dropout,
+    histories: &[[f64; 3]],
+    p_alive: &mut [f64],
+) {
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let ln_a = a.ln();
+    let (mut last_x, mut ln_b_x) = (f64::NAN, f64::NAN);
+    let (mut last_t, mut ln_alpha_t) = (f64::NAN, f64::NAN);
+    for (p_alive, &[x, t_x, t]) in p_alive.iter_mut().zip(histories) {
+        let chances = x + dropout.shift();
+        if chances == 0.0 {
+            *p_alive = 1.0;
+            continue;
+        }
+        if x.to_bits() != last_x.to_bits() {
+            (last_x, ln_b_x) = (x, (b + chances - 1.0).ln());
+        }
+        let gap = if t - t_x < 1e-3 * (alpha + t_x) {
+            ((t - t_x) / (alpha + t_x)).ln_1p()
+        } else {
+            if t.to_bits() != last_t.to_bits() {
+                (last_t, ln_alpha_t) = (t, (alpha + t).ln());
+            }
+            ln_alpha_t - (alpha + t_x).ln()
+        };
+        *p_alive = logistic(-(ln_a - ln_b_x + (r + x) * gap));
+    }
+}
+
 /// An alive customer's future is the same in both models, but her dropout probability has the
 /// posterior Beta(a, b+x+δ): eq. (10) with b + δ in place of b is this times P(alive).
 /// It depends on x and T, not on t_x, so forecasts compute it once per distinct (x, T).

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 pub use super::bg_family::Dropout;
 use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
-    family_log_likelihood, family_p_alive, family_penalty_centres, family_probability_of_no_purchase,
-    family_probability_of_purchases, family_start_points, family_total,
+    family_log_likelihood, family_p_alive, family_p_alive_of_histories, family_penalty_centres,
+    family_probability_of_no_purchase, family_probability_of_purchases, family_start_points, family_total,
 };
 use super::histories::Histories;
 use super::Likelihood;
@@ -133,6 +133,9 @@ impl Likelihood for BgNbdData {
 impl super::PurchaseModel for BgNbdParams {
     fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
         Some(BgNbdParams::p_alive(self, x, t_x, t))
+    }
+    fn p_alive_of_histories(&self, histories: &[[f64; 3]], p_alive: &mut [f64]) {
+        family_p_alive_of_histories(self, Dropout::AfterRepeatPurchases, histories, p_alive);
     }
     fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
         BgNbdParams::conditional_expected_purchases(self, horizon, x, t_x, t)

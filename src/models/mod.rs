@@ -57,6 +57,15 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
     /// P(alive | x, t_x, T).
     fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64>;
 
+    /// `p_alive` at each of `histories` ([x, t_x, T]), into `p_alive` (NaN where it cannot be
+    /// evaluated). A model may share work between neighbouring histories (sorted by x, then T),
+    /// but gives exactly what `p_alive` gives.
+    fn p_alive_of_histories(&self, histories: &[[f64; 3]], p_alive: &mut [f64]) {
+        for (p, &[x, t_x, t]) in p_alive.iter_mut().zip(histories) {
+            *p = self.p_alive(x, t_x, t).unwrap_or(f64::NAN);
+        }
+    }
+
     /// E[Y(t) | x, t_x, T]: expected purchases in (T, T+t].
     fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64>;
 
