@@ -21,6 +21,7 @@ use self::draws::draws_of;
 pub use self::draws::parameter_draws;
 use self::predictive::predictive_bounds;
 pub use self::quantiles::{quantile, quantile_pair};
+use self::quantiles::{round_bound, ExtremeDraws};
 use super::continuous::discounted_purchases_if_alive;
 use super::engine::Distinct;
 use super::new_customer::new_customer_value;
@@ -201,6 +202,8 @@ pub fn add_parameter_intervals_by_group(
     }
     let (q_lo, q_hi) = interval.quantiles();
     let bounds = |v: &[f64]| quantile_pair(v, q_lo, q_hi);
+    // Per-customer bounds are given to six significant digits, rounded outward (`round_bound`).
+    let outward = |(lo, hi): (f64, f64)| (round_bound(lo, false), round_bound(hi, true));
     let monetary = rfm.monetary_value.as_deref();
     let with_spend = spend_models.is_some() && monetary.is_some();
 
@@ -217,8 +220,20 @@ pub fn add_parameter_intervals_by_group(
         // Scratch, one value per draw, reused from customer to customer.
         spends: Vec<f64>,
         clvs: Vec<f64>,
-        run_groups: Vec<(u32, f64)>,
+        // The customers with a mean spend of the history being evaluated, and the sum of their
+        // mean spends: in all, and per (grouping, group).
+        history_spend: (f64, f64),
+        history_groups: Vec<((usize, u32), f64, f64)>,
         lines: Vec<(f64, f64)>,
+        // Where the extreme draws of P(alive), E[Y], spend and CLV were last (`spend_slot`).
+        extremes: ExtremeDraws,
+        // The histories of a block, and their P(alive) at every draw.
+        keys: Vec<[f64; 3]>,
+        p_alive_block: Vec<f64>,
+        p_alive: Vec<f64>,
+        expected: Vec<f64>,
+        discounted: Vec<f64>,
+        by_spend: Vec<u32>,
     }
     let empty = || Evaluated {
         histories: Vec::new(),
@@ -229,82 +244,150 @@ pub fn add_parameter_intervals_by_group(
         failed: 0,
         spends: vec![0.0; draws],
         clvs: vec![0.0; draws],
-        run_groups: Vec::new(),
+        history_spend: (0.0, 0.0),
+        history_groups: Vec::new(),
         lines: Vec::with_capacity(draws),
+        extremes: Default::default(),
+        keys: Vec::with_capacity(HISTORIES_PER_BLOCK),
+        p_alive_block: Vec::new(),
+        p_alive: Vec::with_capacity(draws),
+        expected: Vec::with_capacity(draws),
+        discounted: Vec::with_capacity(draws),
+        by_spend: Vec::new(),
     };
-    let evaluated = histories
-        .values
-        .par_iter()
-        .enumerate()
-        .fold(empty, |mut acc, (h, &[x, tx, t])| {
-            let pair = &if_alive[pairs.index_of[h] as usize];
-            let p_alive: Vec<f64> = purchase_models
-                .iter()
-                .map(|model| model.p_alive(x, tx, t).unwrap_or(f64::NAN))
-                .collect();
-            let expected: Vec<f64> = p_alive.iter().zip(pair).map(|(p, v)| p * v[0]).collect();
-            let customers = &members[first[h]..first[h + 1]];
-            let count = customers.len() as f64;
-            for (total, e) in acc.expected_totals.iter_mut().zip(&expected) {
-                match e.is_nan() {
-                    true => acc.failed += 1,
-                    false => *total += count * e,
+    // Histories in the order of x, then T, then t_x: neighbours share most terms of P(alive)
+    // (`p_alive_of_histories`) and their extreme draws (`ExtremeDraws`).
+    let mut order: Vec<u32> = (0..histories.values.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (histories.values[a as usize], histories.values[b as usize]);
+        a[0].total_cmp(&b[0])
+            .then(a[2].total_cmp(&b[2]))
+            .then(a[1].total_cmp(&b[1]))
+    });
+    // One history's bounds and its share of the totals, with its P(alive) at draw d at
+    // acc.p_alive_block[d · len + j].
+    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize, len: usize| {
+        let [x, _, _] = histories.values[h];
+        let pair = &if_alive[pairs.index_of[h] as usize];
+        let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
+        p_alive.clear();
+        p_alive.extend((0..draws).map(|d| acc.p_alive_block[d * len + j]));
+        expected.clear();
+        expected.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[0]));
+        let customers = &members[first[h]..first[h + 1]];
+        let count = customers.len() as f64;
+        for (total, e) in acc.expected_totals.iter_mut().zip(&expected) {
+            match e.is_nan() {
+                true => acc.failed += 1,
+                false => *total += count * e,
+            }
+        }
+        if let (true, Some(spend), Some(m)) = (with_spend, &spend_models, monetary) {
+            let mut discounted = std::mem::take(&mut acc.discounted);
+            discounted.clear();
+            discounted.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[1]));
+            // Each draw's E[M | x, z̄] as a line in z̄, once for the history's x.
+            acc.lines.clear();
+            acc.lines
+                .extend(spend.iter().map(|s| s.spend_line(x).unwrap_or((f64::NAN, f64::NAN))));
+            // Customers of one history with the same mean spend (every one without repeat
+            // purchases, about half of a typical log) share their spend and CLV at each draw:
+            // evaluated, bounded and added up once per run of them.
+            let mut by_spend = std::mem::take(&mut acc.by_spend);
+            by_spend.clear();
+            by_spend.extend_from_slice(customers);
+            if by_spend.len() > 1 {
+                by_spend.sort_unstable_by(|&a, &b| m[a as usize].total_cmp(&m[b as usize]));
+            }
+            for run in by_spend.chunk_by(|&a, &b| m[a as usize].to_bits() == m[b as usize].to_bits()) {
+                let zbar = m[run[0] as usize];
+                for (((value, clv), &(intercept, slope)), d) in acc
+                    .spends
+                    .iter_mut()
+                    .zip(&mut acc.clvs)
+                    .zip(&acc.lines)
+                    .zip(&discounted)
+                {
+                    *value = intercept + slope * zbar;
+                    *clv = (options.margin * *value - options.cost_per_order) * d;
+                }
+                // The history's customers with a mean spend, and the sum of their mean spends,
+                // in all and per group: the totals below need no more.
+                let (count, spent) = (run.len() as f64, run.len() as f64 * zbar);
+                acc.history_spend.0 += count;
+                acc.history_spend.1 += spent;
+                for (k, grouping) in groupings.iter().enumerate() {
+                    for &i in run {
+                        let g = grouping.of_customer[i as usize];
+                        match acc.history_groups.iter_mut().find(|(kg, ..)| *kg == (k, g)) {
+                            Some((_, n, z)) => (*n, *z) = (*n + 1.0, *z + zbar),
+                            None => acc.history_groups.push(((k, g), 1.0, zbar)),
+                        }
+                    }
+                }
+
+                let customer_bounds = (
+                    outward(
+                        acc.extremes
+                            .quantile_pair(2 + 2 * spend_slot(zbar), &acc.spends, q_lo, q_hi),
+                    ),
+                    outward(
+                        acc.extremes
+                            .quantile_pair(3 + 2 * spend_slot(zbar), &acc.clvs, q_lo, q_hi),
+                    ),
+                );
+                acc.customers.extend(run.iter().map(|&i| (i, customer_bounds)));
+            }
+            // Each draw's CLV is a line in z̄, (m·(a + b·z̄) − c)·D: summed over n customers whose
+            // mean spends add up to Z, D·(n·(m·a − c) + m·b·Z). Customers without a CLV (an
+            // infinite expected spend, at every z̄ of a draw) are left out of every total, as they
+            // are of the total at the estimates.
+            let total_of = |(n, z): (f64, f64), &(intercept, slope): &(f64, f64), d: f64| {
+                d * (n * (options.margin * intercept - options.cost_per_order) + options.margin * slope * z)
+            };
+            let all = std::mem::take(&mut acc.history_spend);
+            for ((total, line), &d) in acc.clv_totals.iter_mut().zip(&acc.lines).zip(&discounted) {
+                let c = total_of(all, line, d);
+                if !c.is_nan() {
+                    *total += c;
                 }
             }
-            if let (true, Some(spend), Some(m)) = (with_spend, &spend_models, monetary) {
-                let discounted: Vec<f64> = p_alive.iter().zip(pair).map(|(p, v)| p * v[1]).collect();
-                // Each draw's E[M | x, z̄] as a line in z̄, once for the history's x.
-                acc.lines.clear();
-                acc.lines
-                    .extend(spend.iter().map(|s| s.spend_line(x).unwrap_or((f64::NAN, f64::NAN))));
-                // Customers of one history with the same mean spend (every one without repeat
-                // purchases, about half of a typical log) share their spend and CLV at each draw:
-                // evaluated, bounded and added up once per run of them.
-                let mut by_spend = customers.to_vec();
-                if by_spend.len() > 1 {
-                    by_spend.sort_unstable_by(|&a, &b| m[a as usize].total_cmp(&m[b as usize]));
-                }
-                for run in by_spend.chunk_by(|&a, &b| m[a as usize].to_bits() == m[b as usize].to_bits()) {
-                    let zbar = m[run[0] as usize];
-                    for (((value, clv), &(intercept, slope)), d) in acc
-                        .spends
-                        .iter_mut()
-                        .zip(&mut acc.clvs)
-                        .zip(&acc.lines)
-                        .zip(&discounted)
-                    {
-                        *value = intercept + slope * zbar;
-                        *clv = (options.margin * *value - options.cost_per_order) * d;
+            for &((k, g), n, z) in &acc.history_groups {
+                let start = offsets[k] + g as usize * draws;
+                let totals = &mut acc.group_totals[start..start + draws];
+                for ((total, line), &d) in totals.iter_mut().zip(&acc.lines).zip(&discounted) {
+                    let c = total_of((n, z), line, d);
+                    if !c.is_nan() {
+                        *total += c;
                     }
-                    // Customers without a CLV (an infinite expected spend) are left out of every
-                    // total, as they are of the total at the estimates.
-                    let count = run.len() as f64;
-                    for (total, c) in acc.clv_totals.iter_mut().zip(&acc.clvs).filter(|(_, c)| !c.is_nan()) {
-                        *total += count * c;
-                    }
-                    for (grouping, offset) in groupings.iter().zip(&offsets) {
-                        // The run's customers per group (few groups in a run).
-                        acc.run_groups.clear();
-                        for &i in run {
-                            let g = grouping.of_customer[i as usize];
-                            match acc.run_groups.iter_mut().find(|(group, _)| *group == g) {
-                                Some((_, n)) => *n += 1.0,
-                                None => acc.run_groups.push((g, 1.0)),
-                            }
-                        }
-                        for &(g, n) in &acc.run_groups {
-                            let start = offset + g as usize * draws;
-                            let totals = &mut acc.group_totals[start..start + draws];
-                            for (total, c) in totals.iter_mut().zip(&acc.clvs).filter(|(_, c)| !c.is_nan()) {
-                                *total += n * c;
-                            }
-                        }
-                    }
-                    let customer_bounds = (bounds(&acc.spends), bounds(&acc.clvs));
-                    acc.customers.extend(run.iter().map(|&i| (i, customer_bounds)));
                 }
             }
-            acc.histories.push((h, [bounds(&p_alive), bounds(&expected)]));
+            acc.history_groups.clear();
+            (acc.discounted, acc.by_spend) = (discounted, by_spend);
+        }
+        acc.histories.push((
+            h,
+            [
+                acc.extremes.quantile_pair(0, &p_alive, q_lo, q_hi),
+                acc.extremes.quantile_pair(1, &expected, q_lo, q_hi),
+            ],
+        ));
+        (acc.p_alive, acc.expected) = (p_alive, expected);
+    };
+    let evaluated = order
+        .par_chunks(HISTORIES_PER_BLOCK)
+        .fold(empty, |mut acc, block| {
+            // P(alive) of the block's histories at every draw: draw d's at d · len.
+            let len = block.len();
+            acc.keys.clear();
+            acc.keys.extend(block.iter().map(|&h| histories.values[h as usize]));
+            acc.p_alive_block.resize(draws * len, 0.0);
+            for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
+                model.p_alive_of_histories(&acc.keys, p_alive);
+            }
+            for (j, &h) in block.iter().enumerate() {
+                evaluate_history(&mut acc, h as usize, j, len);
+            }
             acc
         })
         .reduce(empty, |mut a, b| {
@@ -332,9 +415,10 @@ pub fn add_parameter_intervals_by_group(
         ..
     } = evaluated;
     // rayon's reduce need not keep the order: each row carries its index.
-    let mut history_bounds = vec![[(f64::NAN, f64::NAN); 2]; histories.values.len()];
-    for (h, b) in history_rows {
-        history_bounds[h] = b;
+    let mut history_bounds = vec![[(f64::NAN, f64::NAN); 3]; histories.values.len()];
+    for (h, [p_alive, expected]) in history_rows {
+        let churn = (1.0 - p_alive.1, 1.0 - p_alive.0);
+        history_bounds[h] = [outward(p_alive), outward(churn), outward(expected)];
     }
     let mut per_customer: Vec<CustomerBounds> = vec![((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)); rfm.len()];
     for (i, b) in customer_rows {
@@ -352,15 +436,12 @@ pub fn add_parameter_intervals_by_group(
     set(
         forecasts,
         CHURN_PROBABILITY,
-        of_customers(&|i| {
-            let (lo, hi) = history_bounds[history_of(i)][0];
-            (1.0 - hi, 1.0 - lo)
-        }),
+        of_customers(&|i| history_bounds[history_of(i)][1]),
     )?;
     set(
         forecasts,
         EXPECTED_PURCHASES,
-        of_customers(&|i| history_bounds[history_of(i)][1]),
+        of_customers(&|i| history_bounds[history_of(i)][2]),
     )?;
     let total = |estimate: f64, totals: &[f64]| {
         let (lo, hi) = bounds(totals);
@@ -437,6 +518,16 @@ pub fn add_parameter_intervals_by_group(
         method: drawn.method,
         failed_refits: drawn.failed_refits,
     })
+}
+
+/// Histories whose P(alive) is evaluated together at each draw (`p_alive_of_histories`).
+const HISTORIES_PER_BLOCK: usize = 256;
+
+/// The `ExtremeDraws` slots of a mean spend's spend and CLV: one per quarter-octave of z̄ + 1
+/// (64 in all), as the draws that give the extreme spends change with z̄; 0 and 1 are P(alive)'s
+/// and E[Y]'s.
+fn spend_slot(zbar: f64) -> usize {
+    ((zbar + 1.0).log2() * 4.0).clamp(0.0, 63.0) as usize
 }
 
 /// The models at which the forecasts are evaluated, one per draw: the purchase model's and,

@@ -78,6 +78,148 @@ pub fn quantile_pair(values: &[f64], q_lo: f64, q_hi: f64) -> (f64, f64) {
     (at(q_lo, k_lo), at(q_hi, k_hi))
 }
 
+/// Significant digits an interval's bounds are given to. Quantiles of a few hundred draws are
+/// Monte Carlo estimates good to two or three digits; more would be noise, and at a million
+/// customers twice the size of the predictions file.
+pub const BOUND_DIGITS: i32 = 6;
+
+/// `value` rounded to [`BOUND_DIGITS`] significant digits away from the interval's centre:
+/// down for a lower bound (`up` false), up for an upper one, so that the rounded interval holds
+/// the computed one. Zero, NaN and infinities are returned as they are.
+pub fn round_bound(value: f64, up: bool) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    // The decimals kept: BOUND_DIGITS − 1 after the leading digit.
+    let decimals = BOUND_DIGITS - 1 - value.abs().log10().floor() as i32;
+    if !(-22..=22).contains(&decimals) {
+        return value;
+    }
+    // 10^|decimals| is exact up to 10^22, so n / 10^k is the double nearest the decimal n·10^−k.
+    let scale = 10f64.powi(decimals.abs());
+    let to = |v: f64| match decimals >= 0 {
+        true => v * scale,
+        false => v / scale,
+    };
+    let from = |n: f64| match decimals >= 0 {
+        true => n / scale,
+        false => n * scale,
+    };
+    let n = match up {
+        true => to(value).ceil(),
+        false => to(value).floor(),
+    };
+    // The scaling rounds; one step further out where it landed on the wrong side of `value`.
+    let rounded = from(n);
+    match (up, rounded < value, rounded > value) {
+        (true, true, _) => from(n + 1.0),
+        (false, _, true) => from(n - 1.0),
+        _ => rounded,
+    }
+}
+
+/// [`quantile_pair`] for many value sets drawn at the same parameter draws, one customer after
+/// another, which keeps the draws that held the extreme values last time. The same draws tend to
+/// give the extreme forecasts for customer after customer, so their values now bound the order
+/// statistics the quantiles need (the `m`-th least value is at most the largest of any `m`
+/// values), and one branch-free pass keeps just the values within that bound, typically a few
+/// more than needed, where [`quantile_pair`] inserts values one by one into sorted lists.
+/// Gives exactly what [`quantile_pair`] gives.
+#[derive(Debug, Clone, Default)]
+pub struct ExtremeDraws {
+    /// Per slot (a kind of value set, chosen by the caller), the draws of the least and of the
+    /// greatest values at its last call.
+    slots: Vec<(Vec<u32>, Vec<u32>)>,
+    /// Scratch: the values within each bound, with their draws.
+    low_kept: Vec<(f64, u32)>,
+    high_kept: Vec<(f64, u32)>,
+}
+
+impl ExtremeDraws {
+    /// The interpolated quantiles `q_lo` ≤ `q_hi` of `values`, as [`quantile`] gives them (NaN
+    /// ignored), starting from where the extreme draws were at the last call with this `slot`:
+    /// value sets whose extremes tend to fall on the same draws should share a slot.
+    pub fn quantile_pair(&mut self, slot: usize, values: &[f64], q_lo: f64, q_hi: f64) -> (f64, f64) {
+        let n = values.len();
+        if n == 0 || n > u32::MAX as usize {
+            return quantile_pair(values, q_lo, q_hi);
+        }
+        let k_lo = (((n - 1) as f64 * q_lo).floor() as usize).min(n - 1);
+        let k_hi = (((n - 1) as f64 * q_hi).floor() as usize).min(n - 1);
+        // The order statistics k_lo, k_lo + 1 are among the `smallest` least values, k_hi and
+        // k_hi + 1 among the `largest` greatest.
+        let (smallest, largest) = ((k_lo + 2).min(n), n - k_hi);
+        if smallest + largest > n {
+            return quantile_pair(values, q_lo, q_hi);
+        }
+        // Bounds from the last call's extreme draws (any draws, at the first call).
+        let hinted = |hint: &mut Vec<u32>, wanted: usize, first: usize| {
+            if hint.len() != wanted || hint.iter().any(|&d| d as usize >= n) {
+                hint.clear();
+                hint.extend((first..first + wanted).map(|d| d as u32));
+            }
+        };
+        if self.slots.len() <= slot {
+            self.slots.resize(slot + 1, Default::default());
+        }
+        let (hint_low, hint_high) = &mut self.slots[slot];
+        hinted(hint_low, smallest, 0);
+        hinted(hint_high, largest, n - largest);
+        let low_bound = hint_low
+            .iter()
+            .map(|&d| values[d as usize])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let high_bound = hint_high
+            .iter()
+            .map(|&d| values[d as usize])
+            .fold(f64::INFINITY, f64::min);
+        self.low_kept.resize(n, (0.0, 0));
+        self.high_kept.resize(n, (0.0, 0));
+        let (mut low_len, mut high_len, mut nan) = (0, 0, false);
+        for (d, &v) in values.iter().enumerate() {
+            // Written always, kept (the length advanced) only within the bound: no branch.
+            self.low_kept[low_len] = (v, d as u32);
+            low_len += (v <= low_bound) as usize;
+            self.high_kept[high_len] = (v, d as u32);
+            high_len += (v >= high_bound) as usize;
+            nan |= v.is_nan();
+        }
+        if nan || low_len < smallest || high_len < largest {
+            return quantile_pair(values, q_lo, q_hi);
+        }
+        let ascending = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0);
+        let low = &mut self.low_kept[..low_len];
+        if low_len > smallest {
+            low.select_nth_unstable_by(smallest - 1, ascending);
+        }
+        let low = &mut low[..smallest];
+        low.sort_unstable_by(ascending);
+        let high = &mut self.high_kept[..high_len];
+        if high_len > largest {
+            high.select_nth_unstable_by(largest - 1, |a, b| ascending(b, a));
+        }
+        let high = &mut high[..largest];
+        high.sort_unstable_by(|a, b| ascending(b, a));
+        hint_low.clear();
+        hint_low.extend(low.iter().map(|&(_, d)| d));
+        hint_high.clear();
+        hint_high.extend(high.iter().map(|&(_, d)| d));
+        // The j-th least value: from `low` below `smallest`, else from `high` (n − 1 − j from the top).
+        let order = |j: usize| match j < smallest {
+            true => low[j].0,
+            false => high[n - 1 - j].0,
+        };
+        let at = |q: f64, k: usize| {
+            let h = (n - 1) as f64 * q;
+            match k + 1 < n {
+                true => order(k) + (h - k as f64) * (order(k + 1) - order(k)),
+                false => order(k),
+            }
+        };
+        (at(q_lo, k_lo), at(q_hi, k_hi))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rand::rngs::StdRng;
@@ -118,5 +260,79 @@ mod tests {
         assert_eq!(quantile_pair(&with_nan, 0.0, 1.0), (1.0, 3.0));
         let (lo, hi) = quantile_pair(&[], 0.05, 0.95);
         assert!(lo.is_nan() && hi.is_nan());
+    }
+
+    #[test]
+    fn extreme_draws_give_the_same_quantiles_as_a_pair_found_afresh() {
+        // One ExtremeDraws over many value sets, as the interval pass uses it: sets that keep the
+        // same draws at the extremes (a slope per draw, as a spend line in z̄), sets in random
+        // order, sets with ties and with NaN, and sizes that change between calls.
+        use rand::RngExt;
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut extremes = ExtremeDraws::default();
+        let slopes: Vec<f64> = (0..200).map(|_| rng.random::<f64>()).collect();
+        let levels = [(0.05, 0.95), (0.025, 0.975), (0.0, 1.0), (0.25, 0.75), (0.5, 0.5)];
+        for case in 0..3000 {
+            let n = [200, 200, 200, 21, 1, 2, 1000][case % 7];
+            let values: Vec<f64> = match case % 5 {
+                0 | 1 => (0..n).map(|d| 3.0 + slopes[d % 200] * case as f64).collect(),
+                2 => (0..n).map(|_| rng.random::<f64>() - 0.5).collect(),
+                3 => (0..n).map(|_| (rng.random::<f64>() * 4.0).round()).collect(),
+                _ => (0..n)
+                    .map(|_| match rng.random::<f64>() < 0.01 {
+                        true => f64::NAN,
+                        false => rng.random::<f64>(),
+                    })
+                    .collect(),
+            };
+            for &(lo, hi) in &levels {
+                let expected = quantile_pair(&values, lo, hi);
+                let got = extremes.quantile_pair(case % 3, &values, lo, hi);
+                assert_eq!(
+                    (got.0.to_bits(), got.1.to_bits()),
+                    (expected.0.to_bits(), expected.1.to_bits()),
+                    "case {case}, n = {n}, ({lo}, {hi}): {got:?} against {expected:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bounds_are_rounded_outward_to_six_significant_digits() {
+        // By hand: 4.830354744930079 has its leading digit at 10^0, so five decimals are kept:
+        // down 4.83035, up 4.83036.
+        assert_eq!(round_bound(4.830354744930079, false), 4.83035);
+        assert_eq!(round_bound(4.830354744930079, true), 4.83036);
+        // Leading digit at 10^7: kept to 10^2.
+        assert_eq!(round_bound(22_272_140.52, false), 22_272_100.0);
+        assert_eq!(round_bound(22_368_716.78, true), 22_368_800.0);
+        assert_eq!(round_bound(0.000123456789, false), 0.000123456);
+        assert_eq!(round_bound(-1.0000001, false), -1.00001);
+        assert_eq!(round_bound(-1.0000001, true), -1.0);
+        // Values already at six digits stay, and so do 0, 1, NaN and infinity.
+        for v in [0.0, 1.0, 0.197612, 1198.58, 12.0] {
+            assert_eq!(round_bound(v, false), v);
+            assert_eq!(round_bound(v, true), v);
+        }
+        assert!(round_bound(f64::NAN, true).is_nan());
+        assert_eq!(round_bound(f64::INFINITY, false), f64::INFINITY);
+        // Over many values: outward, within one unit of the sixth digit, and printed in at most
+        // six significant digits.
+        use rand::RngExt;
+        let mut rng = StdRng::seed_from_u64(11);
+        for _ in 0..20_000 {
+            let v = (rng.random::<f64>() - 0.3) * 10f64.powi(rng.random_range(-8..9));
+            let unit = 10f64.powi(v.abs().log10().floor() as i32 - (BOUND_DIGITS - 1));
+            let (lo, hi) = (round_bound(v, false), round_bound(v, true));
+            assert!(
+                lo <= v && v <= hi && v - lo < 1.000001 * unit && hi - v < 1.000001 * unit,
+                "{v}: {lo}, {hi}"
+            );
+            for b in [lo, hi] {
+                let digits = format!("{:e}", b.abs());
+                let mantissa = digits.split('e').next().unwrap().replace('.', "");
+                assert!(mantissa.len() <= BOUND_DIGITS as usize, "{v} → {b}");
+            }
+        }
     }
 }
