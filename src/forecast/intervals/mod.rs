@@ -9,15 +9,14 @@
 //! range of this customer's own random future (a customer buys 0, 1, 2, … times, whatever the
 //! parameters).
 
+mod drawn_models;
 mod draws;
 mod predictive;
 mod quantiles;
 
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
-use self::draws::draws_of;
+pub use self::drawn_models::{bootstrap_refits, purchase_draws, DrawnModels, IntervalMethod};
 pub use self::draws::parameter_draws;
 use self::predictive::predictive_bounds;
 pub use self::quantiles::{quantile, quantile_pair};
@@ -32,10 +31,8 @@ use super::{
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
-use crate::model_file::{FittedModels, PurchaseFit};
-use crate::models::gamma_gamma::SpendParams;
+use crate::model_file::FittedModels;
 use crate::models::PurchaseModel;
-use std::sync::Arc;
 
 /// The prefix of the predictive interval's columns: `purchases_q05`, `purchases_q95`.
 pub const PURCHASES: &str = "purchases";
@@ -528,135 +525,6 @@ const HISTORIES_PER_BLOCK: usize = 256;
 /// and E[Y]'s.
 fn spend_slot(zbar: f64) -> usize {
     ((zbar + 1.0).log2() * 4.0).clamp(0.0, 63.0) as usize
-}
-
-/// The models at which the forecasts are evaluated, one per draw: the purchase model's and,
-/// where CLV is forecast, the spend model's.
-pub struct DrawnModels {
-    purchase: Vec<Arc<dyn PurchaseModel>>,
-    spend: Option<Vec<SpendParams>>,
-    method: IntervalMethod,
-    /// Bootstrap refits that failed (left out).
-    failed_refits: usize,
-}
-
-/// What `fit` finds on `interval.draws` resamples of `rfm`'s customers (as many, drawn with
-/// replacement, each resample from its own seed: `interval.seed` and its number), and how many
-/// refits failed (left out). When more than a tenth fail, the bootstrap is refused with the
-/// first failure's message.
-pub fn bootstrap_refits<T: Send>(
-    rfm: &RfmTable,
-    interval: &IntervalOptions,
-    fit: impl Fn(&RfmTable) -> Result<T> + Sync,
-) -> Result<(Vec<T>, usize)> {
-    interval.validate()?;
-    let n = rfm.len();
-    let refits: Vec<Result<T>> = (0..interval.draws)
-        .map(|replicate| {
-            let seed = interval.seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64);
-            let mut rng = StdRng::seed_from_u64(seed);
-            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            fit(&rfm.rows(&rows)?)
-        })
-        .collect();
-    let failed = refits.iter().filter(|r| r.is_err()).count();
-    if failed * 10 > interval.draws {
-        let first = refits.iter().find_map(|r| r.as_ref().err().map(|e| e.to_string()));
-        return Err(ClvError::Model {
-            model: "bootstrap",
-            reason: format!(
-                "{failed} of {} refits to resampled customers failed, the first with: {}",
-                interval.draws,
-                first.unwrap_or_default()
-            ),
-        });
-    }
-    Ok((refits.into_iter().flatten().collect(), failed))
-}
-
-/// The purchase model of `purchase` at `interval.draws` parameter vectors from its normal
-/// approximation, drawn from `rng`.
-pub fn purchase_draws(
-    purchase: &PurchaseFit,
-    interval: &IntervalOptions,
-    rng: &mut StdRng,
-) -> Result<Vec<Arc<dyn PurchaseModel>>> {
-    let fit = purchase.erased();
-    let draws = draws_of(
-        &fit,
-        &fit.params,
-        purchase.probabilities(),
-        interval.draws,
-        rng,
-        purchase.kind().label(),
-    )?;
-    draws.iter().map(|v| purchase.with_values(v)).collect()
-}
-
-/// Where the draws come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IntervalMethod {
-    /// The fits' normal approximation (asymptotic covariance), in the scale they were fitted in.
-    NormalApproximation,
-    /// Refits to customers resampled with replacement.
-    Bootstrap,
-}
-
-impl DrawnModels {
-    /// `interval.draws` parameter vectors from the normal approximation: the purchase model's,
-    /// then (`with_spend`, and a spend model fitted) the spend model's, drawn in that order from
-    /// `interval.seed`.
-    pub fn normal(models: &FittedModels, interval: &IntervalOptions, with_spend: bool) -> Result<Self> {
-        interval.validate()?;
-        let mut rng = StdRng::seed_from_u64(interval.seed);
-        let purchase = purchase_draws(&models.purchase, interval, &mut rng)?;
-        let spend = match (&models.gamma_gamma, with_spend) {
-            (Some(gg), true) => {
-                let values = gg.fit.params.to_vec();
-                let draws = draws_of(&gg.fit, &values, &[], interval.draws, &mut rng, "Gamma-Gamma")?;
-                Some(draws.iter().map(|v| gg.fit.params.with_values(v)).collect::<Vec<_>>())
-            }
-            _ => None,
-        };
-        Ok(Self {
-            purchase,
-            spend,
-            method: IntervalMethod::NormalApproximation,
-            failed_refits: 0,
-        })
-    }
-
-    /// The models `fit` finds on `interval.draws` resamples of `rfm`'s customers (as many,
-    /// drawn with replacement, each resample from its own seed: `interval.seed` and its number).
-    /// A resample whose fit fails is left out and counted; when more than a tenth fail, the
-    /// bootstrap is refused with the first failure's message.
-    pub fn bootstrap(
-        rfm: &RfmTable,
-        fit: &(dyn Fn(&RfmTable) -> Result<FittedModels> + Sync),
-        interval: &IntervalOptions,
-        with_spend: bool,
-    ) -> Result<Self> {
-        let (fitted, failed_refits) = bootstrap_refits(rfm, interval, |resample| {
-            let models = fit(resample)?;
-            let spend = models.gamma_gamma.as_ref().map(|g| g.fit.params);
-            Ok((models.purchase.shared_model(), spend))
-        })?;
-        let spend = match with_spend && fitted.iter().all(|(_, s)| s.is_some()) {
-            true => Some(fitted.iter().filter_map(|(_, s)| *s).collect()),
-            false => None,
-        };
-        Ok(Self {
-            purchase: fitted.into_iter().map(|(p, _)| p).collect(),
-            spend,
-            method: IntervalMethod::Bootstrap,
-            failed_refits,
-        })
-    }
-
-    pub fn method(&self) -> IntervalMethod {
-        self.method
-    }
 }
 
 /// A new customer's CLV at the estimates and at each draw (NaN where it cannot be evaluated):

@@ -1,0 +1,144 @@
+//! The models at which the forecasts are evaluated: parameter vectors drawn from the fits'
+//! normal approximation, or the fits to bootstrap resamples of the customers.
+
+use std::sync::Arc;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::draws::draws_of;
+use super::IntervalOptions;
+use crate::data::rfm::RfmTable;
+use crate::error::{ClvError, Result};
+use crate::model_file::{FittedModels, PurchaseFit};
+use crate::models::gamma_gamma::SpendParams;
+use crate::models::PurchaseModel;
+
+/// The models at which the forecasts are evaluated, one per draw: the purchase model's and,
+/// where CLV is forecast, the spend model's.
+pub struct DrawnModels {
+    pub(super) purchase: Vec<Arc<dyn PurchaseModel>>,
+    pub(super) spend: Option<Vec<SpendParams>>,
+    pub(super) method: IntervalMethod,
+    /// Bootstrap refits that failed (left out).
+    pub(super) failed_refits: usize,
+}
+
+/// What `fit` finds on `interval.draws` resamples of `rfm`'s customers (as many, drawn with
+/// replacement, each resample from its own seed: `interval.seed` and its number), and how many
+/// refits failed (left out). When more than a tenth fail, the bootstrap is refused with the
+/// first failure's message.
+pub fn bootstrap_refits<T: Send>(
+    rfm: &RfmTable,
+    interval: &IntervalOptions,
+    fit: impl Fn(&RfmTable) -> Result<T> + Sync,
+) -> Result<(Vec<T>, usize)> {
+    interval.validate()?;
+    let n = rfm.len();
+    let refits: Vec<Result<T>> = (0..interval.draws)
+        .map(|replicate| {
+            let seed = interval.seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64);
+            let mut rng = StdRng::seed_from_u64(seed);
+            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+            fit(&rfm.rows(&rows)?)
+        })
+        .collect();
+    let failed = refits.iter().filter(|r| r.is_err()).count();
+    if failed * 10 > interval.draws {
+        let first = refits.iter().find_map(|r| r.as_ref().err().map(|e| e.to_string()));
+        return Err(ClvError::Model {
+            model: "bootstrap",
+            reason: format!(
+                "{failed} of {} refits to resampled customers failed, the first with: {}",
+                interval.draws,
+                first.unwrap_or_default()
+            ),
+        });
+    }
+    Ok((refits.into_iter().flatten().collect(), failed))
+}
+
+/// The purchase model of `purchase` at `interval.draws` parameter vectors from its normal
+/// approximation, drawn from `rng`.
+pub fn purchase_draws(
+    purchase: &PurchaseFit,
+    interval: &IntervalOptions,
+    rng: &mut StdRng,
+) -> Result<Vec<Arc<dyn PurchaseModel>>> {
+    let fit = purchase.erased();
+    let draws = draws_of(
+        &fit,
+        &fit.params,
+        purchase.probabilities(),
+        interval.draws,
+        rng,
+        purchase.kind().label(),
+    )?;
+    draws.iter().map(|v| purchase.with_values(v)).collect()
+}
+
+/// Where the draws come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// The fits' normal approximation (asymptotic covariance), in the scale they were fitted in.
+    NormalApproximation,
+    /// Refits to customers resampled with replacement.
+    Bootstrap,
+}
+
+impl DrawnModels {
+    /// `interval.draws` parameter vectors from the normal approximation: the purchase model's,
+    /// then (`with_spend`, and a spend model fitted) the spend model's, drawn in that order from
+    /// `interval.seed`.
+    pub fn normal(models: &FittedModels, interval: &IntervalOptions, with_spend: bool) -> Result<Self> {
+        interval.validate()?;
+        let mut rng = StdRng::seed_from_u64(interval.seed);
+        let purchase = purchase_draws(&models.purchase, interval, &mut rng)?;
+        let spend = match (&models.gamma_gamma, with_spend) {
+            (Some(gg), true) => {
+                let values = gg.fit.params.to_vec();
+                let draws = draws_of(&gg.fit, &values, &[], interval.draws, &mut rng, "Gamma-Gamma")?;
+                Some(draws.iter().map(|v| gg.fit.params.with_values(v)).collect::<Vec<_>>())
+            }
+            _ => None,
+        };
+        Ok(Self {
+            purchase,
+            spend,
+            method: IntervalMethod::NormalApproximation,
+            failed_refits: 0,
+        })
+    }
+
+    /// The models `fit` finds on `interval.draws` resamples of `rfm`'s customers (as many,
+    /// drawn with replacement, each resample from its own seed: `interval.seed` and its number).
+    /// A resample whose fit fails is left out and counted; when more than a tenth fail, the
+    /// bootstrap is refused with the first failure's message.
+    pub fn bootstrap(
+        rfm: &RfmTable,
+        fit: &(dyn Fn(&RfmTable) -> Result<FittedModels> + Sync),
+        interval: &IntervalOptions,
+        with_spend: bool,
+    ) -> Result<Self> {
+        let (fitted, failed_refits) = bootstrap_refits(rfm, interval, |resample| {
+            let models = fit(resample)?;
+            let spend = models.gamma_gamma.as_ref().map(|g| g.fit.params);
+            Ok((models.purchase.shared_model(), spend))
+        })?;
+        let spend = match with_spend && fitted.iter().all(|(_, s)| s.is_some()) {
+            true => Some(fitted.iter().filter_map(|(_, s)| *s).collect()),
+            false => None,
+        };
+        Ok(Self {
+            purchase: fitted.into_iter().map(|(p, _)| p).collect(),
+            spend,
+            method: IntervalMethod::Bootstrap,
+            failed_refits,
+        })
+    }
+
+    pub fn method(&self) -> IntervalMethod {
+        self.method
+    }
+}
