@@ -46,6 +46,14 @@ fn every_registered_model_keeps_the_forecast_contract_and_round_trips_through_it
                 "{}: {conditional} vs {p_alive} · {if_alive}",
                 kind.label()
             );
+            // At many horizons at once (the CLV's month ends), exactly as at each.
+            let horizons = [0.0, 4.35, 8.7, 39.0, 52.18, 520.0, 5200.0];
+            let mut at = vec![None; horizons.len()];
+            model.expected_purchases_if_alive_at(&horizons, x, t, &mut at);
+            for (&h, got) in horizons.iter().zip(&at) {
+                let one = model.expected_purchases_if_alive(h, x, t);
+                assert_eq!(got.map(f64::to_bits), one.map(f64::to_bits), "{}: {h}", kind.label());
+            }
             let no_purchase = model.probability_of_no_purchase(39.0, x, t_x, t).unwrap();
             assert!((0.0..=1.0).contains(&no_purchase), "{}", kind.label());
         }

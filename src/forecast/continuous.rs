@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::dert::dert_if_alive;
-use super::engine::{discounted_value, Distinct};
+use super::engine::{discounted_cumulative, Distinct};
 use super::{
     ClvMethod, ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
     EXPECTED_PURCHASES, P_ALIVE, P_ANY_PURCHASE,
@@ -138,13 +138,16 @@ pub(super) fn discounted_purchases_if_alive(
     t: f64,
 ) -> Option<f64> {
     match options.clv_method {
-        ClvMethod::Monthly => discounted_value(
-            |h| purchases.expected_purchases_if_alive(h, x, t),
-            1.0,
-            options.clv_months,
-            units_per_month,
-            options.monthly_discount_rate,
-        ),
+        ClvMethod::Monthly => {
+            // Every month's end at once (`expected_purchases_if_alive_at`).
+            let horizons: Vec<f64> = (1..=options.clv_months)
+                .map(|month| month as f64 * units_per_month)
+                .collect();
+            let mut cumulative = vec![None; horizons.len()];
+            purchases.expected_purchases_if_alive_at(&horizons, x, t, &mut cumulative);
+            let cumulative = cumulative.into_iter().collect::<Option<Vec<f64>>>()?;
+            Some(discounted_cumulative(&cumulative, 1.0, options.monthly_discount_rate))
+        }
         ClvMethod::Dert => dert_if_alive(purchases, options.monthly_discount_rate.ln_1p() / units_per_month, x, t),
     }
 }
@@ -153,6 +156,7 @@ pub(super) fn discounted_purchases_if_alive(
 mod tests {
     use super::*;
     use crate::data::rfm::CustomerIds;
+    use crate::forecast::engine::discounted_value;
     use crate::models::bg_nbd::BgNbdParams;
 
     #[test]

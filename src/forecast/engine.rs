@@ -48,14 +48,26 @@ pub fn discounted_value(
     units_per_month: f64,
     monthly_discount_rate: f64,
 ) -> Option<f64> {
+    let cumulative = (1..=months)
+        .map(|month| cumulative_purchases(month as f64 * units_per_month))
+        .collect::<Option<Vec<f64>>>()?;
+    Some(discounted_cumulative(
+        &cumulative,
+        value_per_purchase,
+        monthly_discount_rate,
+    ))
+}
+
+/// As [`discounted_value`], from the cumulative expected purchases at the end of each month
+/// (`cumulative[m − 1]` by month m), already computed.
+pub fn discounted_cumulative(cumulative: &[f64], value_per_purchase: f64, monthly_discount_rate: f64) -> f64 {
     let mut previous = 0.0;
     let mut value = 0.0;
-    for month in 1..=months {
-        let cumulative = cumulative_purchases(month as f64 * units_per_month)?;
-        value += value_per_purchase * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month as i32);
+    for (month, &cumulative) in (1..).zip(cumulative) {
+        value += value_per_purchase * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month);
         previous = cumulative;
     }
-    Some(value)
+    value
 }
 
 #[cfg(test)]

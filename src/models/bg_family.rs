@@ -6,7 +6,10 @@
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
 use super::parallel_sum;
-use crate::special::{beta_expectation, beta_reg, digamma, euler_complement, ln_beta, ln_gamma, log_add_exp, logistic};
+use crate::special::{
+    beta_expectation, beta_reg, digamma, euler_complement, euler_complement_many, ln_beta, ln_gamma, log_add_exp,
+    logistic,
+};
 
 /// When a BG-type customer may drop out: BG/NBD after each repeat purchase; MBG/NBD also right
 /// after the first purchase. With δ = 1 for the latter, every MBG/NBD expression is the BG/NBD one
@@ -131,6 +134,30 @@ pub(crate) fn family_expected_purchases_if_alive(
     match euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z) {
         Some(g) => Some((a + b + x - 1.0) * g),
         None => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
+    }
+}
+
+/// [`family_expected_purchases_if_alive`] at each of `horizons`, into `out`, with the same
+/// arithmetic: the Euler-transformed series of every horizon share their coefficients
+/// (`euler_complement_many`); a horizon whose series does not serve is integrated as there.
+pub(crate) fn family_expected_purchases_if_alive_at(
+    p: &BgNbdParams,
+    dropout: Dropout,
+    horizons: &[f64],
+    x: f64,
+    t: f64,
+    out: &mut [Option<f64>],
+) {
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let b = b + dropout.shift();
+    let zs: Vec<f64> = horizons.iter().map(|&h| h / (alpha + t + h)).collect();
+    euler_complement_many(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, &zs, out);
+    for (out, &horizon) in out.iter_mut().zip(horizons) {
+        *out = match (horizon <= 0.0, *out) {
+            (true, _) => Some(0.0),
+            (false, Some(g)) => Some((a + b + x - 1.0) * g),
+            (false, None) => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
+        };
     }
 }
 

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 pub use super::bg_family::Dropout;
 use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
-    family_log_likelihood, family_p_alive, family_p_alive_of_histories, family_penalty_centres,
-    family_probability_of_no_purchase, family_probability_of_purchases, family_start_points, family_total,
+    family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive, family_p_alive_of_histories,
+    family_penalty_centres, family_probability_of_no_purchase, family_probability_of_purchases, family_start_points,
+    family_total,
 };
 use super::histories::Histories;
 use super::Likelihood;
@@ -142,6 +143,9 @@ impl super::PurchaseModel for BgNbdParams {
     }
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64> {
         BgNbdParams::expected_purchases_if_alive(self, horizon, x, t)
+    }
+    fn expected_purchases_if_alive_at(&self, horizons: &[f64], x: f64, t: f64, out: &mut [Option<f64>]) {
+        family_expected_purchases_if_alive_at(self, Dropout::AfterRepeatPurchases, horizons, x, t, out);
     }
     fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         BgNbdParams::expected_purchases(self, horizon)

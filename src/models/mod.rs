@@ -74,6 +74,14 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
     /// both; a model for which they fail must not be registered as this summary kind).
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64>;
 
+    /// `expected_purchases_if_alive` at each of `horizons`, into `out`. A model may share work
+    /// between the horizons, but gives exactly what `expected_purchases_if_alive` gives.
+    fn expected_purchases_if_alive_at(&self, horizons: &[f64], x: f64, t: f64, out: &mut [Option<f64>]) {
+        for (out, &horizon) in out.iter_mut().zip(horizons) {
+            *out = self.expected_purchases_if_alive(horizon, x, t);
+        }
+    }
+
     /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
     fn expected_purchases(&self, horizon: f64) -> Option<f64>;
 

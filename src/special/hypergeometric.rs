@@ -80,6 +80,77 @@ pub fn euler_complement(big_a: f64, eps: f64, c: f64, z: f64) -> Option<f64> {
     (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value)
 }
 
+/// [`euler_complement`]`(big_a, eps, c, z)` at each z of `zs`, into `out`: the series'
+/// coefficients (A+k)(ε+k)/((c+k)(k+1)) are computed once for every z, each z's terms summed as
+/// `euler_complement` sums them, so each result is the same to the last bit.
+pub fn euler_complement_many(big_a: f64, eps: f64, c: f64, zs: &[f64], out: &mut [Option<f64>]) {
+    struct Series {
+        log_1mz: f64,
+        head: f64,
+        term: f64,
+        sum: f64,
+        magnitude: f64,
+        converged: bool,
+    }
+    let mut series: Vec<Option<Series>> = zs
+        .iter()
+        .zip(out.iter_mut())
+        .map(|(&z, out)| {
+            *out = None;
+            if !(0.0..1.0).contains(&z) {
+                return None;
+            }
+            let log_1mz = (-z).ln_1p();
+            let head = if eps == 0.0 {
+                -log_1mz
+            } else {
+                -(eps * log_1mz).exp_m1() / eps
+            };
+            if z == 0.0 {
+                *out = Some(head);
+                return None;
+            }
+            let needed = big_a.abs() + 40.0 / (1.0 - z);
+            if needed.is_nan() || needed >= EULER_SERIES_TERMS as f64 || (c <= 0.0 && c.fract() == 0.0) {
+                return None;
+            }
+            let term = big_a * z / c;
+            Some(Series {
+                log_1mz,
+                head,
+                term,
+                sum: term,
+                magnitude: term.abs(),
+                converged: term == 0.0,
+            })
+        })
+        .collect();
+    for k in 1..EULER_SERIES_TERMS {
+        if series.iter().flatten().all(|s| s.converged) {
+            break;
+        }
+        let k = k as f64;
+        let coefficient = (big_a + k) * (eps + k) / ((c + k) * (k + 1.0));
+        for (s, &z) in series.iter_mut().zip(zs) {
+            if let Some(s) = s.as_mut().filter(|s| !s.converged) {
+                let ratio = coefficient * z;
+                s.term *= ratio;
+                s.sum += s.term;
+                s.magnitude += s.term.abs();
+                s.converged = s.term == 0.0 || (s.term.abs() <= f64::EPSILON * 0.5 * s.sum.abs() && ratio.abs() < 1.0);
+            }
+        }
+    }
+    for (s, out) in series.iter().zip(out.iter_mut()) {
+        if let Some(s) = s.as_ref().filter(|s| s.converged) {
+            let scale = (eps * s.log_1mz).exp();
+            let value = s.head - scale * s.sum;
+            let rounding = 64.0 * f64::EPSILON * (s.head.abs() + scale * s.magnitude);
+            *out = (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value);
+        }
+    }
+}
+
 /// Terms `euler_complement` may sum.
 const EULER_SERIES_TERMS: usize = 100_000;
 
@@ -183,6 +254,31 @@ const HYP2F1_SERIES_TERMS: usize = 60_000;
 mod tests {
     use super::*;
     use crate::test_support::*;
+
+    #[test]
+    fn euler_complement_at_many_z_is_euler_complement_at_each_to_the_last_bit() {
+        // Parameters where the series converges quickly, slowly (z near 1), alternates (A < 0),
+        // is refused (too many terms) or has ε = 0; z outside [0, 1) and z = 0 included.
+        let zs = [0.0, 0.05, 0.3, 0.41, 0.7, 0.95, 0.9995, 1.0, -0.1];
+        for (big_a, eps, c) in [
+            (1.4, -0.2, 3.2),
+            (-30.0, 0.5, 2.0),
+            (0.9, 0.0, 1.5),
+            (2.0e5, 0.3, 5.0),
+            (5.0, 1.7, 40.0),
+        ] {
+            let mut many = vec![Some(f64::NAN); zs.len()];
+            euler_complement_many(big_a, eps, c, &zs, &mut many);
+            for (&z, got) in zs.iter().zip(&many) {
+                let one = euler_complement(big_a, eps, c, z);
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    one.map(f64::to_bits),
+                    "({big_a}, {eps}, {c}, {z})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn ln_hyp2f1_gradient_matches_the_untransformed_series_and_a_closed_form() {
