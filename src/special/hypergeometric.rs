@@ -35,119 +35,127 @@ pub fn hyp2f1_series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
 /// writing 2F1(A, ε; c; z) = 1 + ε S removes the 0/0 at a = 1:
 /// the result is −expm1(ε ln(1−z))/ε − (1−z)^ε S, with S = Σ_{k≥1} (A)_k (1+ε)_{k−1} z^k / ((c)_k k!).
 pub fn euler_complement(big_a: f64, eps: f64, c: f64, z: f64) -> Option<f64> {
-    if !(0.0..1.0).contains(&z) {
-        return None;
-    }
-    let log_1mz = (-z).ln_1p();
-    let head = if eps == 0.0 {
-        -log_1mz
-    } else {
-        -(eps * log_1mz).exp_m1() / eps
+    let mut series = match EulerSeries::start(big_a, eps, c, z) {
+        EulerStart::Series(series) => series,
+        EulerStart::Done(result) => return result,
     };
-    if z == 0.0 {
-        return Some(head);
-    }
-    // Beyond this many terms (|A| for the terms to turn, ~37/(1−z) for the tail) the caller's
-    // quadrature is faster; the series would also accumulate rounding.
-    let needed = big_a.abs() + 40.0 / (1.0 - z);
-    if needed.is_nan() || needed >= EULER_SERIES_TERMS as f64 || (c <= 0.0 && c.fract() == 0.0) {
-        return None;
-    }
-    let mut term = big_a * z / c;
-    let mut sum = term;
-    let mut magnitude = term.abs();
-    let mut converged = term == 0.0;
     for k in 1..EULER_SERIES_TERMS {
-        if converged {
+        if series.converged {
             break;
         }
-        let k = k as f64;
-        let ratio = (big_a + k) * (eps + k) / ((c + k) * (k + 1.0)) * z;
-        term *= ratio;
-        sum += term;
-        magnitude += term.abs();
-        converged = term == 0.0 || (term.abs() <= f64::EPSILON * 0.5 * sum.abs() && ratio.abs() < 1.0);
+        series.add(euler_coefficient(big_a, eps, c, k as f64));
     }
-    if !converged {
-        return None;
-    }
-    let scale = (eps * log_1mz).exp();
-    let value = head - scale * sum;
-    // Rounding grows with the terms' magnitudes, not their sum: when the terms alternate (A < 0,
-    // as when r ≫ a + b) or the result cancels against the head, the series cannot deliver
-    // `EULER_RELATIVE_ACCURACY`, and the caller integrates instead.
-    let rounding = 64.0 * f64::EPSILON * (head.abs() + scale * magnitude);
-    (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value)
+    series.value(eps)
 }
 
 /// [`euler_complement`]`(big_a, eps, c, z)` at each z of `zs`, into `out`: the series'
 /// coefficients (A+k)(ε+k)/((c+k)(k+1)) are computed once for every z, each z's terms summed as
 /// `euler_complement` sums them, so each result is the same to the last bit.
 pub fn euler_complement_many(big_a: f64, eps: f64, c: f64, zs: &[f64], out: &mut [Option<f64>]) {
-    struct Series {
-        log_1mz: f64,
-        head: f64,
-        term: f64,
-        sum: f64,
-        magnitude: f64,
-        converged: bool,
-    }
-    let mut series: Vec<Option<Series>> = zs
+    let mut series: Vec<Option<EulerSeries>> = zs
         .iter()
         .zip(out.iter_mut())
-        .map(|(&z, out)| {
-            *out = None;
-            if !(0.0..1.0).contains(&z) {
-                return None;
+        .map(|(&z, out)| match EulerSeries::start(big_a, eps, c, z) {
+            EulerStart::Series(series) => Some(series),
+            EulerStart::Done(result) => {
+                *out = result;
+                None
             }
-            let log_1mz = (-z).ln_1p();
-            let head = if eps == 0.0 {
-                -log_1mz
-            } else {
-                -(eps * log_1mz).exp_m1() / eps
-            };
-            if z == 0.0 {
-                *out = Some(head);
-                return None;
-            }
-            let needed = big_a.abs() + 40.0 / (1.0 - z);
-            if needed.is_nan() || needed >= EULER_SERIES_TERMS as f64 || (c <= 0.0 && c.fract() == 0.0) {
-                return None;
-            }
-            let term = big_a * z / c;
-            Some(Series {
-                log_1mz,
-                head,
-                term,
-                sum: term,
-                magnitude: term.abs(),
-                converged: term == 0.0,
-            })
         })
         .collect();
     for k in 1..EULER_SERIES_TERMS {
         if series.iter().flatten().all(|s| s.converged) {
             break;
         }
-        let k = k as f64;
-        let coefficient = (big_a + k) * (eps + k) / ((c + k) * (k + 1.0));
-        for (s, &z) in series.iter_mut().zip(zs) {
-            if let Some(s) = s.as_mut().filter(|s| !s.converged) {
-                let ratio = coefficient * z;
-                s.term *= ratio;
-                s.sum += s.term;
-                s.magnitude += s.term.abs();
-                s.converged = s.term == 0.0 || (s.term.abs() <= f64::EPSILON * 0.5 * s.sum.abs() && ratio.abs() < 1.0);
-            }
+        let coefficient = euler_coefficient(big_a, eps, c, k as f64);
+        for s in series.iter_mut().flatten().filter(|s| !s.converged) {
+            s.add(coefficient);
         }
     }
     for (s, out) in series.iter().zip(out.iter_mut()) {
-        if let Some(s) = s.as_ref().filter(|s| s.converged) {
-            let scale = (eps * s.log_1mz).exp();
-            let value = s.head - scale * s.sum;
-            let rounding = 64.0 * f64::EPSILON * (s.head.abs() + scale * s.magnitude);
-            *out = (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value);
+        if let Some(s) = s {
+            *out = s.value(eps);
         }
+    }
+}
+
+/// The ratio of the k-th term of `euler_complement`'s series to the one before, without its z.
+fn euler_coefficient(big_a: f64, eps: f64, c: f64, k: f64) -> f64 {
+    (big_a + k) * (eps + k) / ((c + k) * (k + 1.0))
+}
+
+/// `euler_complement`'s series at one z, summed term by term.
+struct EulerSeries {
+    z: f64,
+    log_1mz: f64,
+    head: f64,
+    term: f64,
+    sum: f64,
+    magnitude: f64,
+    converged: bool,
+}
+
+enum EulerStart {
+    Series(EulerSeries),
+    /// No series to sum: the result at z = 0, or `None` (z outside [0, 1), too many terms).
+    Done(Option<f64>),
+}
+
+impl EulerSeries {
+    /// The head −expm1(ε ln(1−z))/ε and the first term A z / c.
+    fn start(big_a: f64, eps: f64, c: f64, z: f64) -> EulerStart {
+        if !(0.0..1.0).contains(&z) {
+            return EulerStart::Done(None);
+        }
+        let log_1mz = (-z).ln_1p();
+        let head = if eps == 0.0 {
+            -log_1mz
+        } else {
+            -(eps * log_1mz).exp_m1() / eps
+        };
+        if z == 0.0 {
+            return EulerStart::Done(Some(head));
+        }
+        // Beyond this many terms (|A| for the terms to turn, ~37/(1−z) for the tail) the
+        // caller's quadrature is faster; the series would also accumulate rounding.
+        let needed = big_a.abs() + 40.0 / (1.0 - z);
+        if needed.is_nan() || needed >= EULER_SERIES_TERMS as f64 || (c <= 0.0 && c.fract() == 0.0) {
+            return EulerStart::Done(None);
+        }
+        let term = big_a * z / c;
+        EulerStart::Series(Self {
+            z,
+            log_1mz,
+            head,
+            term,
+            sum: term,
+            magnitude: term.abs(),
+            converged: term == 0.0,
+        })
+    }
+
+    /// Adds the next term, `coefficient` (`euler_coefficient`) times z times the last.
+    fn add(&mut self, coefficient: f64) {
+        let ratio = coefficient * self.z;
+        self.term *= ratio;
+        self.sum += self.term;
+        self.magnitude += self.term.abs();
+        self.converged =
+            self.term == 0.0 || (self.term.abs() <= f64::EPSILON * 0.5 * self.sum.abs() && ratio.abs() < 1.0);
+    }
+
+    /// head − (1−z)^ε S, where the series converged and its rounding allows.
+    fn value(&self, eps: f64) -> Option<f64> {
+        if !self.converged {
+            return None;
+        }
+        let scale = (eps * self.log_1mz).exp();
+        let value = self.head - scale * self.sum;
+        // Rounding grows with the terms' magnitudes, not their sum: when the terms alternate
+        // (A < 0, as when r ≫ a + b) or the result cancels against the head, the series cannot
+        // deliver `EULER_RELATIVE_ACCURACY`, and the caller integrates instead.
+        let rounding = 64.0 * f64::EPSILON * (self.head.abs() + scale * self.magnitude);
+        (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value)
     }
 }
 

@@ -63,19 +63,22 @@ pub fn quantile_pair(values: &[f64], q_lo: f64, q_hi: f64) -> (f64, f64) {
             high_len = (high_len + 1).min(largest);
         }
     }
-    // The j-th least value: from `low` below `smallest`, else from `high` (n − 1 − j from the top).
     let order = |j: usize| match j < smallest {
         true => low[j],
         false => high[n - 1 - j],
     };
-    let at = |q: f64, k: usize| {
-        let h = (n - 1) as f64 * q;
-        match k + 1 < n {
-            true => order(k) + (h - k as f64) * (order(k + 1) - order(k)),
-            false => order(k),
-        }
-    };
-    (at(q_lo, k_lo), at(q_hi, k_hi))
+    (interpolated(order, n, q_lo, k_lo), interpolated(order, n, q_hi, k_hi))
+}
+
+/// The quantile q of n values (type 7) from the order statistic k = ⌊(n−1)q⌋ and the next:
+/// `order(j)` is the j-th least value, which the callers keep from the `smallest` least values
+/// (below `smallest`) or the greatest (n − 1 − j from the top).
+fn interpolated(order: impl Fn(usize) -> f64, n: usize, q: f64, k: usize) -> f64 {
+    let h = (n - 1) as f64 * q;
+    match k + 1 < n {
+        true => order(k) + (h - k as f64) * (order(k + 1) - order(k)),
+        false => order(k),
+    }
 }
 
 /// Significant digits an interval's bounds are given to. Quantiles of a few hundred draws are
@@ -204,19 +207,11 @@ impl ExtremeDraws {
         hint_low.extend(low.iter().map(|&(_, d)| d));
         hint_high.clear();
         hint_high.extend(high.iter().map(|&(_, d)| d));
-        // The j-th least value: from `low` below `smallest`, else from `high` (n − 1 − j from the top).
         let order = |j: usize| match j < smallest {
             true => low[j].0,
             false => high[n - 1 - j].0,
         };
-        let at = |q: f64, k: usize| {
-            let h = (n - 1) as f64 * q;
-            match k + 1 < n {
-                true => order(k) + (h - k as f64) * (order(k + 1) - order(k)),
-                false => order(k),
-            }
-        };
-        (at(q_lo, k_lo), at(q_hi, k_hi))
+        (interpolated(order, n, q_lo, k_lo), interpolated(order, n, q_hi, k_hi))
     }
 }
 
