@@ -65,25 +65,14 @@ pub(crate) fn family_log_likelihood(p: &BgNbdParams, dropout: Dropout, x: f64, t
 
 /// 1 / (1 + δ_{x+δ>0} · a/(b+x+δ−1) · ((α+T)/(α+t_x))^(r+x)).
 pub(crate) fn family_p_alive(p: &BgNbdParams, dropout: Dropout, x: f64, t_x: f64, t: f64) -> f64 {
-    let chances = x + dropout.shift();
-    if chances == 0.0 {
-        return 1.0;
-    }
-    let BgNbdParams { r, alpha, a, b } = *p;
-    // ln((α+T)/(α+t_x)); for α ≫ T − t_x as ln(1 + (T−t_x)/(α+t_x)), where the difference of
-    // two close logarithms would lose digits that (r+x) (large with α) then multiplies.
-    let gap = if t - t_x < 1e-3 * (alpha + t_x) {
-        ((t - t_x) / (alpha + t_x)).ln_1p()
-    } else {
-        (alpha + t).ln() - (alpha + t_x).ln()
-    };
-    let log_odds_dead = a.ln() - (b + chances - 1.0).ln() + (r + x) * gap;
-    logistic(-log_odds_dead)
+    let mut p_alive = [0.0];
+    family_p_alive_of_histories(p, dropout, &[[x, t_x, t]], &mut p_alive);
+    p_alive[0]
 }
 
-/// [`family_p_alive`] at each of `histories` ([x, t_x, T]), into `p_alive`, with the same
-/// arithmetic: ln a once, and ln(b+x+δ−1) and ln(α+T) again only where x or T changes from the
-/// history before (histories sorted by x, then T, share most of them).
+/// [`family_p_alive`] at each of `histories` ([x, t_x, T]), into `p_alive`: ln a once, and
+/// ln(b+x+δ−1) and ln(α+T) again only where x or T changes from the history before (histories
+/// sorted by x, then T, share most of them).
 pub(crate) fn family_p_alive_of_histories(
     p: &BgNbdParams,
     dropout: Dropout,
@@ -103,6 +92,8 @@ pub(crate) fn family_p_alive_of_histories(
         if x.to_bits() != last_x.to_bits() {
             (last_x, ln_b_x) = (x, (b + chances - 1.0).ln());
         }
+        // ln((α+T)/(α+t_x)); for α ≫ T − t_x as ln(1 + (T−t_x)/(α+t_x)), where the difference of
+        // two close logarithms would lose digits that (r+x) (large with α) then multiplies.
         let gap = if t - t_x < 1e-3 * (alpha + t_x) {
             ((t - t_x) / (alpha + t_x)).ln_1p()
         } else {
@@ -125,21 +116,15 @@ pub(crate) fn family_expected_purchases_if_alive(
     x: f64,
     t: f64,
 ) -> Option<f64> {
-    if horizon <= 0.0 {
-        return Some(0.0);
-    }
-    let BgNbdParams { r, alpha, a, b } = *p;
-    let b = b + dropout.shift();
-    let z = horizon / (alpha + t + horizon);
-    match euler_complement(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z) {
-        Some(g) => Some((a + b + x - 1.0) * g),
-        None => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
-    }
+    let mut expected = [None];
+    family_expected_purchases_if_alive_at(p, dropout, &[horizon], x, t, &mut expected);
+    expected[0]
 }
 
-/// [`family_expected_purchases_if_alive`] at each of `horizons`, into `out`, with the same
-/// arithmetic: the Euler-transformed series of every horizon share their coefficients
-/// (`euler_complement_many`); a horizon whose series does not serve is integrated as there.
+/// [`family_expected_purchases_if_alive`] at each of `horizons`, into `out`: (a+b+x−1) · G, with
+/// G the Euler-transformed bracket of `special::euler_complement`, whose series at every horizon
+/// share their coefficients (`euler_complement_many`); where a series does not serve (it would
+/// alternate, or need too many terms), the expectation is integrated instead.
 pub(crate) fn family_expected_purchases_if_alive_at(
     p: &BgNbdParams,
     dropout: Dropout,

@@ -310,9 +310,9 @@ pub fn add_parameter_intervals_by_group(
                 }
                 // The history's customers with a mean spend, and the sum of their mean spends,
                 // in all and per group: the totals below need no more.
-                let (count, spent) = (run.len() as f64, run.len() as f64 * zbar);
-                acc.history_spend.0 += count;
-                acc.history_spend.1 += spent;
+                let in_run = run.len() as f64;
+                acc.history_spend.0 += in_run;
+                acc.history_spend.1 += in_run * zbar;
                 for (k, grouping) in groupings.iter().enumerate() {
                     for &i in run {
                         let g = grouping.of_customer[i as usize];
