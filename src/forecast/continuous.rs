@@ -48,19 +48,14 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
     let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
     let with_value = monetary.is_some();
+    let if_alive_forecast = IfAliveForecast::new(options, units_per_month, with_value);
     let if_alive: Vec<Option<(f64, Option<f64>)>> = pairs.evaluate(|_, &[x, t]| {
-        let expected = purchases.expected_purchases_if_alive(options.horizon, x, t)?;
+        let (expected, discounted) = if_alive_forecast.at(purchases, x, t, &mut Vec::new());
         let discounted = match with_value {
-            true => Some(discounted_purchases_if_alive(
-                purchases,
-                options,
-                units_per_month,
-                x,
-                t,
-            )?),
+            true => Some(discounted?),
             false => None,
         };
-        Some((expected, discounted))
+        Some((expected?, discounted))
     });
     let per_history: Vec<Option<HistoryForecast>> = histories.evaluate(|h, &[x, tx, t]| {
         let p_alive = purchases.p_alive(x, tx, t)?;
@@ -127,28 +122,57 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     Ok(out)
 }
 
-/// The discounted purchases of a customer alive at T, per unit of value: the monthly sum over
-/// `clv_months` months, or DERT at the continuous rate equivalent to the monthly one,
+/// What a customer alive at T is expected to do, which depends on (x, T) only: her purchases over
+/// the horizon and, when wanted, her discounted purchases per unit of value — the monthly sum
+/// over `clv_months` months, or DERT at the continuous rate equivalent to the monthly one,
 /// ln(1 + d) per month.
-pub(super) fn discounted_purchases_if_alive(
-    purchases: &dyn PurchaseModel,
-    options: &ForecastOptions,
-    units_per_month: f64,
-    x: f64,
-    t: f64,
-) -> Option<f64> {
-    match options.clv_method {
-        ClvMethod::Monthly => {
-            // Every month's end at once (`expected_purchases_if_alive_at`).
-            let horizons: Vec<f64> = (1..=options.clv_months)
-                .map(|month| month as f64 * units_per_month)
-                .collect();
-            let mut cumulative = vec![None; horizons.len()];
-            purchases.expected_purchases_if_alive_at(&horizons, x, t, &mut cumulative);
-            let cumulative = cumulative.into_iter().collect::<Option<Vec<f64>>>()?;
-            Some(discounted_cumulative(&cumulative, 1.0, options.monthly_discount_rate))
+pub(super) struct IfAliveForecast {
+    with_value: bool,
+    method: ClvMethod,
+    monthly_discount_rate: f64,
+    dert_rate: f64,
+    /// Each month's end and then the horizon (the monthly sum's), or the horizon alone:
+    /// `expected_purchases_if_alive_at` evaluates them at once.
+    horizons: Vec<f64>,
+}
+
+impl IfAliveForecast {
+    pub(super) fn new(options: &ForecastOptions, units_per_month: f64, with_value: bool) -> Self {
+        let monthly = with_value && options.clv_method == ClvMethod::Monthly;
+        let month_ends = (1..=options.clv_months)
+            .filter(|_| monthly)
+            .map(|month| month as f64 * units_per_month);
+        Self {
+            with_value,
+            method: options.clv_method,
+            monthly_discount_rate: options.monthly_discount_rate,
+            dert_rate: options.monthly_discount_rate.ln_1p() / units_per_month,
+            horizons: month_ends.chain([options.horizon]).collect(),
         }
-        ClvMethod::Dert => dert_if_alive(purchases, options.monthly_discount_rate.ln_1p() / units_per_month, x, t),
+    }
+
+    /// (E[Y(horizon) | x, T, alive], the discounted purchases if alive (`None` when not wanted)),
+    /// each `None` where it cannot be evaluated; `scratch` is reused from call to call.
+    pub(super) fn at(
+        &self,
+        purchases: &dyn PurchaseModel,
+        x: f64,
+        t: f64,
+        scratch: &mut Vec<Option<f64>>,
+    ) -> (Option<f64>, Option<f64>) {
+        scratch.clear();
+        scratch.resize(self.horizons.len(), None);
+        purchases.expected_purchases_if_alive_at(&self.horizons, x, t, scratch);
+        let (cumulative, expected) = scratch.split_at(self.horizons.len() - 1);
+        let discounted = match (self.with_value, self.method) {
+            (false, _) => None,
+            (true, ClvMethod::Monthly) => cumulative
+                .iter()
+                .all(Option::is_some)
+                .then(|| discounted_cumulative(cumulative.iter().flatten().copied(), 1.0, self.monthly_discount_rate)),
+            (true, ClvMethod::Dert) => dert_if_alive(purchases, self.dert_rate, x, t),
+        };
+        (expected[0], discounted)
     }
 }
 

@@ -52,7 +52,7 @@ pub fn discounted_value(
         .map(|month| cumulative_purchases(month as f64 * units_per_month))
         .collect::<Option<Vec<f64>>>()?;
     Some(discounted_cumulative(
-        &cumulative,
+        cumulative,
         value_per_purchase,
         monthly_discount_rate,
     ))
@@ -60,10 +60,14 @@ pub fn discounted_value(
 
 /// As [`discounted_value`], from the cumulative expected purchases at the end of each month
 /// (`cumulative[m − 1]` by month m), already computed.
-pub fn discounted_cumulative(cumulative: &[f64], value_per_purchase: f64, monthly_discount_rate: f64) -> f64 {
+pub fn discounted_cumulative(
+    cumulative: impl IntoIterator<Item = f64>,
+    value_per_purchase: f64,
+    monthly_discount_rate: f64,
+) -> f64 {
     let mut previous = 0.0;
     let mut value = 0.0;
-    for (month, &cumulative) in (1..).zip(cumulative) {
+    for (month, cumulative) in (1..).zip(cumulative) {
         value += value_per_purchase * (cumulative - previous) / (1.0 + monthly_discount_rate).powi(month);
         previous = cumulative;
     }

@@ -8,7 +8,7 @@ use super::histories::Histories;
 use super::parallel_sum;
 use crate::special::{
     beta_expectation, beta_reg, digamma, euler_complement, euler_complement_many, ln_beta, ln_gamma, log_add_exp,
-    logistic,
+    logistic, EULER_SIDE_BY_SIDE,
 };
 
 /// When a BG-type customer may drop out: BG/NBD after each repeat purchase; MBG/NBD also right
@@ -135,14 +135,22 @@ pub(crate) fn family_expected_purchases_if_alive_at(
 ) {
     let BgNbdParams { r, alpha, a, b } = *p;
     let b = b + dropout.shift();
-    let zs: Vec<f64> = horizons.iter().map(|&h| h / (alpha + t + h)).collect();
-    euler_complement_many(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, &zs, out);
-    for (out, &horizon) in out.iter_mut().zip(horizons) {
-        *out = match (horizon <= 0.0, *out) {
-            (true, _) => Some(0.0),
-            (false, Some(g)) => Some((a + b + x - 1.0) * g),
-            (false, None) => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
-        };
+    for (horizons, out) in horizons
+        .chunks(EULER_SIDE_BY_SIDE)
+        .zip(out.chunks_mut(EULER_SIDE_BY_SIDE))
+    {
+        let mut zs = [0.0; EULER_SIDE_BY_SIDE];
+        for (z, &h) in zs.iter_mut().zip(horizons) {
+            *z = h / (alpha + t + h);
+        }
+        euler_complement_many(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, &zs[..horizons.len()], out);
+        for (out, &horizon) in out.iter_mut().zip(horizons) {
+            *out = match (horizon <= 0.0, *out) {
+                (true, _) => Some(0.0),
+                (false, Some(g)) => Some((a + b + x - 1.0) * g),
+                (false, None) => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
+            };
+        }
     }
 }
 

@@ -50,34 +50,37 @@ pub fn euler_complement(big_a: f64, eps: f64, c: f64, z: f64) -> Option<f64> {
 
 /// [`euler_complement`]`(big_a, eps, c, z)` at each z of `zs`, into `out`: the series'
 /// coefficients (A+k)(ε+k)/((c+k)(k+1)) are computed once for every z, each z's terms summed as
-/// `euler_complement` sums them, so each result is the same to the last bit.
+/// `euler_complement` sums them, so each result is the same to the last bit. Up to
+/// [`EULER_SIDE_BY_SIDE`] z are summed side by side, without allocating; more in turn.
 pub fn euler_complement_many(big_a: f64, eps: f64, c: f64, zs: &[f64], out: &mut [Option<f64>]) {
-    let mut series: Vec<Option<EulerSeries>> = zs
-        .iter()
-        .zip(out.iter_mut())
-        .map(|(&z, out)| match EulerSeries::start(big_a, eps, c, z) {
-            EulerStart::Series(series) => Some(series),
-            EulerStart::Done(result) => {
-                *out = result;
-                None
+    for (zs, out) in zs.chunks(EULER_SIDE_BY_SIDE).zip(out.chunks_mut(EULER_SIDE_BY_SIDE)) {
+        let mut series = [None; EULER_SIDE_BY_SIDE];
+        let series = &mut series[..zs.len()];
+        for ((series, &z), out) in series.iter_mut().zip(zs).zip(out.iter_mut()) {
+            match EulerSeries::start(big_a, eps, c, z) {
+                EulerStart::Series(started) => *series = Some(started),
+                EulerStart::Done(result) => *out = result,
             }
-        })
-        .collect();
-    for k in 1..EULER_SERIES_TERMS {
-        if series.iter().flatten().all(|s| s.converged) {
-            break;
         }
-        let coefficient = euler_coefficient(big_a, eps, c, k as f64);
-        for s in series.iter_mut().flatten().filter(|s| !s.converged) {
-            s.add(coefficient);
+        for k in 1..EULER_SERIES_TERMS {
+            if series.iter().flatten().all(|s| s.converged) {
+                break;
+            }
+            let coefficient = euler_coefficient(big_a, eps, c, k as f64);
+            for s in series.iter_mut().flatten().filter(|s| !s.converged) {
+                s.add(coefficient);
+            }
         }
-    }
-    for (s, out) in series.iter().zip(out.iter_mut()) {
-        if let Some(s) = s {
-            *out = s.value(eps);
+        for (s, out) in series.iter().zip(out.iter_mut()) {
+            if let Some(s) = s {
+                *out = s.value(eps);
+            }
         }
     }
 }
+
+/// How many z [`euler_complement_many`] sums side by side (a year of month ends and a horizon).
+pub const EULER_SIDE_BY_SIDE: usize = 16;
 
 /// The ratio of the k-th term of `euler_complement`'s series to the one before, without its z.
 fn euler_coefficient(big_a: f64, eps: f64, c: f64, k: f64) -> f64 {
@@ -85,6 +88,7 @@ fn euler_coefficient(big_a: f64, eps: f64, c: f64, k: f64) -> f64 {
 }
 
 /// `euler_complement`'s series at one z, summed term by term.
+#[derive(Debug, Clone, Copy)]
 struct EulerSeries {
     z: f64,
     log_1mz: f64,

@@ -21,7 +21,7 @@ pub use self::draws::parameter_draws;
 use self::predictive::predictive_bounds;
 pub use self::quantiles::{quantile, quantile_pair};
 use self::quantiles::{round_bound, ExtremeDraws};
-use super::continuous::discounted_purchases_if_alive;
+use super::continuous::IfAliveForecast;
 use super::engine::Distinct;
 use super::new_customer::new_customer_value;
 use super::{
@@ -166,19 +166,18 @@ pub fn add_parameter_intervals_by_group(
     // and draw, P(alive) once per distinct history and draw; NaN where a series does not converge.
     let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
     let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
+    let if_alive_forecast = IfAliveForecast::new(options, units_per_month, with_value);
     let if_alive: Vec<Vec<[f64; 2]>> = pairs.evaluate(|_, &[x, t]| {
+        let mut scratch = Vec::new();
         purchase_models
             .iter()
             .map(|model| {
-                let expected = model
-                    .expected_purchases_if_alive(options.horizon, x, t)
-                    .unwrap_or(f64::NAN);
+                let (expected, discounted) = if_alive_forecast.at(model.as_ref(), x, t, &mut scratch);
                 let discounted = match with_value {
-                    true => discounted_purchases_if_alive(model.as_ref(), options, units_per_month, x, t)
-                        .unwrap_or(f64::NAN),
+                    true => discounted.unwrap_or(f64::NAN),
                     false => 0.0,
                 };
-                [expected, discounted]
+                [expected.unwrap_or(f64::NAN), discounted]
             })
             .collect()
     });
