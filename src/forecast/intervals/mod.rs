@@ -14,6 +14,8 @@ mod draws;
 mod predictive;
 mod quantiles;
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 pub use self::drawn_models::{bootstrap_refits, purchase_draws, DrawnModels, IntervalMethod};
@@ -150,12 +152,13 @@ pub fn add_parameter_intervals_by_group(
             ));
         }
     }
-    // Where each grouping's per-draw totals start in one flat vector: group g of grouping k at
-    // draw d is at offsets[k] + g · draws + d.
-    let mut offsets = vec![0usize];
+    // The groups of all groupings numbered one after another: group g of grouping k is
+    // first_group[k] + g, and its total at draw d is at (first_group[k] + g) · draws + d.
+    let mut first_group = vec![0usize];
     for grouping in groupings {
-        offsets.push(offsets[offsets.len() - 1] + grouping.groups * draws);
+        first_group.push(first_group[first_group.len() - 1] + grouping.groups);
     }
+    let all_groups = first_group[groupings.len()];
     let with_value = forecasts.column(CLV).is_some();
     let new_customer = new_customer_at_draws(models, drawn, options, rfm.time_unit);
     let (purchase_models, spend_models) = (&drawn.purchase, &drawn.spend);
@@ -219,8 +222,17 @@ pub fn add_parameter_intervals_by_group(
         // The customers with a mean spend of the history being evaluated, and the sum of their
         // mean spends: in all, and per (grouping, group).
         history_spend: (f64, f64),
-        history_groups: Vec<((usize, u32), f64, f64)>,
+        group_spend: Vec<(f64, f64)>,
+        touched_groups: Vec<usize>,
+        // Each draw's CLV per customer and per unit of mean spend, D·(m·a − c) and D·m·b, for
+        // the history being evaluated (0 where it has none).
+        per_customer_value: Vec<f64>,
+        per_spend_value: Vec<f64>,
+        // Each draw's spend line at `lines_x`, the x of the history before, and the bounds of
+        // the spends of that x found so far, by mean spend (its bits).
         lines: Vec<(f64, f64)>,
+        lines_x: f64,
+        spend_bounds: HashMap<u64, (f64, f64)>,
         // Where the extreme draws of P(alive), E[Y], spend and CLV were last (`spend_slot`).
         extremes: ExtremeDraws,
         // The histories of a block, and their P(alive) at every draw.
@@ -236,13 +248,18 @@ pub fn add_parameter_intervals_by_group(
         customers: Vec::new(),
         expected_totals: vec![0.0; draws],
         clv_totals: vec![0.0; draws],
-        group_totals: vec![0.0; offsets[offsets.len() - 1]],
+        group_totals: vec![0.0; all_groups * draws],
         failed: 0,
         spends: vec![0.0; draws],
         clvs: vec![0.0; draws],
         history_spend: (0.0, 0.0),
-        history_groups: Vec::new(),
+        group_spend: vec![(0.0, 0.0); all_groups],
+        touched_groups: Vec::new(),
+        per_customer_value: Vec::with_capacity(draws),
+        per_spend_value: Vec::with_capacity(draws),
         lines: Vec::with_capacity(draws),
+        lines_x: f64::NAN,
+        spend_bounds: HashMap::new(),
         extremes: Default::default(),
         keys: Vec::with_capacity(HISTORIES_PER_BLOCK),
         p_alive_block: Vec::new(),
@@ -282,13 +299,28 @@ pub fn add_parameter_intervals_by_group(
             let mut discounted = std::mem::take(&mut acc.discounted);
             discounted.clear();
             discounted.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[1]));
-            // Each draw's E[M | x, z̄] as a line in z̄, once for the history's x.
-            acc.lines.clear();
-            acc.lines
-                .extend(spend.iter().map(|s| s.spend_line(x).unwrap_or((f64::NAN, f64::NAN))));
+            // Each draw's E[M | x, z̄] as a line in z̄, once per x (the histories come in the
+            // order of x): customers of one x with the same mean spend share its bounds, whatever
+            // their history.
+            if x.to_bits() != acc.lines_x.to_bits() {
+                acc.lines_x = x;
+                acc.lines.clear();
+                acc.lines
+                    .extend(spend.iter().map(|s| s.spend_line(x).unwrap_or((f64::NAN, f64::NAN))));
+                acc.spend_bounds.clear();
+            }
             // Customers of one history with the same mean spend (every one without repeat
             // purchases, about half of a typical log) share their spend and CLV at each draw:
             // evaluated, bounded and added up once per run of them.
+            // Each draw's CLV is a line in z̄, (m·(a + b·z̄) − c)·D = u + v·z̄, with u = D·(m·a − c)
+            // and v = D·m·b.
+            acc.per_customer_value.clear();
+            acc.per_spend_value.clear();
+            for (&(intercept, slope), d) in acc.lines.iter().zip(&discounted) {
+                acc.per_customer_value
+                    .push(d * (options.margin * intercept - options.cost_per_order));
+                acc.per_spend_value.push(d * options.margin * slope);
+            }
             let mut by_spend = std::mem::take(&mut acc.by_spend);
             by_spend.clear();
             by_spend.extend_from_slice(customers);
@@ -297,36 +329,46 @@ pub fn add_parameter_intervals_by_group(
             }
             for run in by_spend.chunk_by(|&a, &b| m[a as usize].to_bits() == m[b as usize].to_bits()) {
                 let zbar = m[run[0] as usize];
-                for (((value, clv), &(intercept, slope)), d) in acc
-                    .spends
+                for ((clv, u), v) in acc
+                    .clvs
                     .iter_mut()
-                    .zip(&mut acc.clvs)
-                    .zip(&acc.lines)
-                    .zip(&discounted)
+                    .zip(&acc.per_customer_value)
+                    .zip(&acc.per_spend_value)
                 {
-                    *value = intercept + slope * zbar;
-                    *clv = (options.margin * *value - options.cost_per_order) * d;
+                    *clv = u + v * zbar;
                 }
                 // The history's customers with a mean spend, and the sum of their mean spends,
                 // in all and per group: the totals below need no more.
                 let in_run = run.len() as f64;
                 acc.history_spend.0 += in_run;
                 acc.history_spend.1 += in_run * zbar;
-                for (k, grouping) in groupings.iter().enumerate() {
+                for (grouping, first) in groupings.iter().zip(&first_group) {
                     for &i in run {
-                        let g = grouping.of_customer[i as usize];
-                        match acc.history_groups.iter_mut().find(|(kg, ..)| *kg == (k, g)) {
-                            Some((_, n, z)) => (*n, *z) = (*n + 1.0, *z + zbar),
-                            None => acc.history_groups.push(((k, g), 1.0, zbar)),
+                        let g = first + grouping.of_customer[i as usize] as usize;
+                        let (n, z) = &mut acc.group_spend[g];
+                        if *n == 0.0 {
+                            acc.touched_groups.push(g);
                         }
+                        (*n, *z) = (*n + 1.0, *z + zbar);
                     }
                 }
-
+                let spend_bounds = match acc.spend_bounds.get(&zbar.to_bits()) {
+                    Some(&bounds) => bounds,
+                    None => {
+                        for (value, &(intercept, slope)) in acc.spends.iter_mut().zip(&acc.lines) {
+                            *value = intercept + slope * zbar;
+                        }
+                        let bounds =
+                            outward(
+                                acc.extremes
+                                    .quantile_pair(2 + 2 * spend_slot(zbar), &acc.spends, q_lo, q_hi),
+                            );
+                        acc.spend_bounds.insert(zbar.to_bits(), bounds);
+                        bounds
+                    }
+                };
                 let customer_bounds = (
-                    outward(
-                        acc.extremes
-                            .quantile_pair(2 + 2 * spend_slot(zbar), &acc.spends, q_lo, q_hi),
-                    ),
+                    spend_bounds,
                     outward(
                         acc.extremes
                             .quantile_pair(3 + 2 * spend_slot(zbar), &acc.clvs, q_lo, q_hi),
@@ -334,31 +376,21 @@ pub fn add_parameter_intervals_by_group(
                 );
                 acc.customers.extend(run.iter().map(|&i| (i, customer_bounds)));
             }
-            // Each draw's CLV is a line in z̄, (m·(a + b·z̄) − c)·D: summed over n customers whose
-            // mean spends add up to Z, D·(n·(m·a − c) + m·b·Z). Customers without a CLV (an
-            // infinite expected spend, at every z̄ of a draw) are left out of every total, as they
-            // are of the total at the estimates.
-            let total_of = |(n, z): (f64, f64), &(intercept, slope): &(f64, f64), d: f64| {
-                d * (n * (options.margin * intercept - options.cost_per_order) + options.margin * slope * z)
+            // Summed over n customers whose mean spends add up to Z, the CLVs at a draw are
+            // n·u + Z·v. Customers without a CLV (an infinite expected spend, at every z̄ of a
+            // draw) are left out of every total, as they are of the total at the estimates.
+            let add = |totals: &mut [f64], (n, z): (f64, f64), u: &[f64], v: &[f64]| {
+                for ((total, u), v) in totals.iter_mut().zip(u).zip(v) {
+                    let c = n * u + z * v;
+                    *total += if c.is_nan() { 0.0 } else { c };
+                }
             };
-            let all = std::mem::take(&mut acc.history_spend);
-            for ((total, line), &d) in acc.clv_totals.iter_mut().zip(&acc.lines).zip(&discounted) {
-                let c = total_of(all, line, d);
-                if !c.is_nan() {
-                    *total += c;
-                }
+            let (u, v) = (&acc.per_customer_value, &acc.per_spend_value);
+            add(&mut acc.clv_totals, std::mem::take(&mut acc.history_spend), u, v);
+            for g in acc.touched_groups.drain(..) {
+                let spent = std::mem::take(&mut acc.group_spend[g]);
+                add(&mut acc.group_totals[g * draws..(g + 1) * draws], spent, u, v);
             }
-            for &((k, g), n, z) in &acc.history_groups {
-                let start = offsets[k] + g as usize * draws;
-                let totals = &mut acc.group_totals[start..start + draws];
-                for ((total, line), &d) in totals.iter_mut().zip(&acc.lines).zip(&discounted) {
-                    let c = total_of((n, z), line, d);
-                    if !c.is_nan() {
-                        *total += c;
-                    }
-                }
-            }
-            acc.history_groups.clear();
             (acc.discounted, acc.by_spend) = (discounted, by_spend);
         }
         acc.histories.push((
@@ -462,8 +494,8 @@ pub fn add_parameter_intervals_by_group(
     let group_clv = match (with_spend, forecasts.column(CLV)) {
         (true, Some(point)) => groupings
             .iter()
-            .zip(&offsets)
-            .map(|(grouping, offset)| {
+            .zip(&first_group)
+            .map(|(grouping, first)| {
                 let mut estimates = vec![0.0; grouping.groups];
                 for (&g, &c) in grouping.of_customer.iter().zip(point).filter(|(_, c)| !c.is_nan()) {
                     estimates[g as usize] += c;
@@ -472,7 +504,7 @@ pub fn add_parameter_intervals_by_group(
                     .iter()
                     .enumerate()
                     .map(|(g, &estimate)| {
-                        let start = offset + g * draws;
+                        let start = (first + g) * draws;
                         let (lo, hi) = bounds(&group_totals[start..start + draws]);
                         TotalInterval { estimate, lo, hi }
                     })
