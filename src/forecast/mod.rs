@@ -15,7 +15,7 @@ pub mod intervals;
 pub mod new_customer;
 pub mod retention;
 
-use polars::prelude::{DataFrame, Float64Chunked, IntoColumn, NewChunkedArray};
+use polars::prelude::{DataFrame, Float64Chunked, Int64Chunked, IntoColumn, NewChunkedArray};
 
 pub use continuous::forecast;
 pub use engine::{discounted_value, Distinct};
@@ -235,6 +235,8 @@ pub struct ForecastColumn {
     pub interval: Option<Interval>,
     /// Whether the predictions table carries it (some columns only feed the decisions).
     pub written: bool,
+    /// Whether its values are counts (of purchases), written as integers.
+    pub counts: bool,
 }
 
 impl ForecastColumn {
@@ -245,6 +247,15 @@ impl ForecastColumn {
             values,
             interval: None,
             written: true,
+            counts: false,
+        }
+    }
+
+    /// A written column of counts (whole numbers, NaN where there is none), written as integers.
+    pub fn counts(name: &str, values: Vec<f64>) -> Self {
+        Self {
+            counts: true,
+            ..Self::new(name, values)
         }
     }
 
@@ -367,8 +378,14 @@ impl Forecasts {
             true => Float64Chunked::from_iter_options(name.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x)))
                 .into_column(),
         };
+        let integers = |name: String, v: Vec<f64>| {
+            Int64Chunked::from_iter_options(name.into(), v.into_iter().map(|x| (!x.is_nan()).then_some(x as i64)))
+                .into_column()
+        };
         for column in self.columns.into_iter().filter(|c| c.written) {
-            if let Some(interval) = column.interval {
+            if column.counts {
+                columns.push(integers(column.name, column.values));
+            } else if let Some(interval) = column.interval {
                 let (lo, hi) = interval.column_names(&column.name);
                 columns.push(floats(column.name, column.values));
                 columns.push(floats(lo, interval.lo));
@@ -400,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn the_predictions_table_writes_columns_in_order_with_interval_bounds_and_nan_as_empty() {
+    fn the_predictions_table_writes_columns_in_order_with_interval_bounds_counts_as_integers_and_nan_as_empty() {
         let mut f = Forecasts::new(2);
         f.push(ForecastColumn::new(P_ALIVE, vec![1.0, 0.25])).unwrap();
         f.push(ForecastColumn::unwritten(CLV_IF_ALIVE, vec![3.0, 4.0])).unwrap();
@@ -413,6 +430,8 @@ mod tests {
             ..ForecastColumn::new(CLV, vec![f64::NAN, 2.0])
         })
         .unwrap();
+        f.push(ForecastColumn::counts("purchases_q95", vec![3.0, f64::NAN]))
+            .unwrap();
         assert_eq!(f.column(CLV_IF_ALIVE), Some(&[3.0, 4.0][..]));
         assert_eq!(f.unvalued(), 1);
         let frame = f.into_frame(two_customers()).unwrap();
@@ -427,12 +446,16 @@ mod tests {
                 "p_alive",
                 "clv",
                 "clv_q05",
-                "clv_q95"
+                "clv_q95",
+                "purchases_q95"
             ]
         );
         let clv_hi = frame.column("clv_q95").unwrap().f64().unwrap();
         assert_eq!(clv_hi.get(0), None);
         assert_eq!(clv_hi.get(1), Some(3.0));
+        // Counts are integers: "3" in a CSV, not "3.0".
+        let purchases_hi = frame.column("purchases_q95").unwrap().i64().unwrap();
+        assert_eq!((purchases_hi.get(0), purchases_hi.get(1)), (Some(3), None));
         assert_eq!(frame.column("p_alive").unwrap().null_count(), 0);
     }
 

@@ -531,8 +531,8 @@ pub fn add_parameter_intervals_by_group(
     let predictive_intervals = predictive.is_some();
     if let Some((lo, hi)) = predictive {
         let (lo_name, hi_name) = interval_column_names(level, PURCHASES);
-        forecasts.push(ForecastColumn::new(&lo_name, lo))?;
-        forecasts.push(ForecastColumn::new(&hi_name, hi))?;
+        forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
+        forecasts.push(ForecastColumn::counts(&hi_name, hi))?;
     }
     Ok(AggregateIntervals {
         level,
