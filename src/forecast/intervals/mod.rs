@@ -210,7 +210,8 @@ pub fn add_parameter_intervals_by_group(
     // customers with a spend model the bounds of her spend and CLV; the totals per draw summed
     // alongside. Nothing customer × draw is kept (at 1M customers and 200 draws: gigabytes).
     struct Evaluated {
-        histories: Vec<(usize, [(f64, f64); 2])>,
+        // Each history's bounds of P(alive), churn and E[Y], rounded (`outward`).
+        histories: Vec<(usize, [(f64, f64); 3])>,
         customers: Vec<(u32, CustomerBounds)>,
         expected_totals: Vec<f64>,
         clv_totals: Vec<f64>,
@@ -238,6 +239,7 @@ pub fn add_parameter_intervals_by_group(
         // The histories of a block, and their P(alive) at every draw.
         keys: Vec<[f64; 3]>,
         p_alive_block: Vec<f64>,
+        p_alive_by_history: Vec<f64>,
         p_alive: Vec<f64>,
         expected: Vec<f64>,
         discounted: Vec<f64>,
@@ -263,6 +265,7 @@ pub fn add_parameter_intervals_by_group(
         extremes: Default::default(),
         keys: Vec::with_capacity(HISTORIES_PER_BLOCK),
         p_alive_block: Vec::new(),
+        p_alive_by_history: Vec::new(),
         p_alive: Vec::with_capacity(draws),
         expected: Vec::with_capacity(draws),
         discounted: Vec::with_capacity(draws),
@@ -277,14 +280,14 @@ pub fn add_parameter_intervals_by_group(
             .then(a[2].total_cmp(&b[2]))
             .then(a[1].total_cmp(&b[1]))
     });
-    // One history's bounds and its share of the totals, with its P(alive) at draw d at
-    // acc.p_alive_block[d · len + j].
-    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize, len: usize| {
+    // One history's bounds and its share of the totals, with its P(alive) at every draw at
+    // acc.p_alive_by_history[j · draws..(j + 1) · draws].
+    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize| {
         let [x, _, _] = histories.values[h];
         let pair = &if_alive[pairs.index_of[h] as usize];
         let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
         p_alive.clear();
-        p_alive.extend((0..draws).map(|d| acc.p_alive_block[d * len + j]));
+        p_alive.extend_from_slice(&acc.p_alive_by_history[j * draws..(j + 1) * draws]);
         expected.clear();
         expected.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[0]));
         let customers = &members[first[h]..first[h + 1]];
@@ -393,13 +396,11 @@ pub fn add_parameter_intervals_by_group(
             }
             (acc.discounted, acc.by_spend) = (discounted, by_spend);
         }
-        acc.histories.push((
-            h,
-            [
-                acc.extremes.quantile_pair(0, &p_alive, q_lo, q_hi),
-                acc.extremes.quantile_pair(1, &expected, q_lo, q_hi),
-            ],
-        ));
+        let alive = acc.extremes.quantile_pair(0, &p_alive, q_lo, q_hi);
+        let churn = (1.0 - alive.1, 1.0 - alive.0);
+        let expected_bounds = acc.extremes.quantile_pair(1, &expected, q_lo, q_hi);
+        acc.histories
+            .push((h, [outward(alive), outward(churn), outward(expected_bounds)]));
         (acc.p_alive, acc.expected) = (p_alive, expected);
     };
     let evaluated = order
@@ -413,8 +414,22 @@ pub fn add_parameter_intervals_by_group(
             for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
                 model.p_alive_of_histories(&acc.keys, p_alive);
             }
+            // Each history's P(alive) at every draw side by side, copied tile by tile so that
+            // both sides stay in cache: read history by history, a column of the block touches
+            // a cache line per draw.
+            const TILE: usize = 8;
+            acc.p_alive_by_history.resize(draws * len, 0.0);
+            for d0 in (0..draws).step_by(TILE) {
+                for j0 in (0..len).step_by(TILE) {
+                    for d in d0..(d0 + TILE).min(draws) {
+                        for j in j0..(j0 + TILE).min(len) {
+                            acc.p_alive_by_history[j * draws + d] = acc.p_alive_block[d * len + j];
+                        }
+                    }
+                }
+            }
             for (j, &h) in block.iter().enumerate() {
-                evaluate_history(&mut acc, h as usize, j, len);
+                evaluate_history(&mut acc, h as usize, j);
             }
             acc
         })
@@ -444,17 +459,17 @@ pub fn add_parameter_intervals_by_group(
     } = evaluated;
     // rayon's reduce need not keep the order: each row carries its index.
     let mut history_bounds = vec![[(f64::NAN, f64::NAN); 3]; histories.values.len()];
-    for (h, [p_alive, expected]) in history_rows {
-        let churn = (1.0 - p_alive.1, 1.0 - p_alive.0);
-        history_bounds[h] = [outward(p_alive), outward(churn), outward(expected)];
+    for (h, bounds) in history_rows {
+        history_bounds[h] = bounds;
     }
     let mut per_customer: Vec<CustomerBounds> = vec![((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)); rfm.len()];
     for (i, b) in customer_rows {
         per_customer[i as usize] = b;
     }
 
-    let of_customers =
-        |pick: &dyn Fn(usize) -> (f64, f64)| -> (Vec<f64>, Vec<f64>) { (0..rfm.len()).map(pick).unzip() };
+    let of_customers = |pick: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> (Vec<f64>, Vec<f64>) {
+        (0..rfm.len()).into_par_iter().map(pick).unzip()
+    };
     let history_of = |i: usize| histories.index_of[i] as usize;
     let level = interval.level;
     let set = |forecasts: &mut Forecasts, name: &str, (lo, hi): (Vec<f64>, Vec<f64>)| {
