@@ -221,12 +221,13 @@ pub fn add_parameter_intervals_by_group(
         spends: Vec<f64>,
         clvs: Vec<f64>,
         // The customers with a mean spend of the history being evaluated, and the sum of their
-        // mean spends: in all, and per (grouping, group).
+        // mean spends: in all, and per group (numbered as `first_group` numbers them), with the
+        // groups the history's customers fall in.
         history_spend: (f64, f64),
         group_spend: Vec<(f64, f64)>,
         touched_groups: Vec<usize>,
         // Each draw's CLV per customer and per unit of mean spend, D·(m·a − c) and D·m·b, for
-        // the history being evaluated (0 where it has none).
+        // the history being evaluated (NaN where it has none).
         per_customer_value: Vec<f64>,
         per_spend_value: Vec<f64>,
         // Each draw's spend line at `lines_x`, the x of the history before, and the bounds of
@@ -312,9 +313,6 @@ pub fn add_parameter_intervals_by_group(
                     .extend(spend.iter().map(|s| s.spend_line(x).unwrap_or((f64::NAN, f64::NAN))));
                 acc.spend_bounds.clear();
             }
-            // Customers of one history with the same mean spend (every one without repeat
-            // purchases, about half of a typical log) share their spend and CLV at each draw:
-            // evaluated, bounded and added up once per run of them.
             // Each draw's CLV is a line in z̄, (m·(a + b·z̄) − c)·D = u + v·z̄, with u = D·(m·a − c)
             // and v = D·m·b.
             acc.per_customer_value.clear();
@@ -324,6 +322,9 @@ pub fn add_parameter_intervals_by_group(
                     .push(d * (options.margin * intercept - options.cost_per_order));
                 acc.per_spend_value.push(d * options.margin * slope);
             }
+            // Customers of one history with the same mean spend (every one without repeat
+            // purchases, about half of a typical log) share their spend and CLV at each draw:
+            // evaluated, bounded and added up once per run of them.
             let mut by_spend = std::mem::take(&mut acc.by_spend);
             by_spend.clear();
             by_spend.extend_from_slice(customers);
