@@ -240,7 +240,6 @@ pub fn add_parameter_intervals_by_group(
         // The histories of a block, and their P(alive) at every draw.
         keys: Vec<[f64; 3]>,
         p_alive_block: Vec<f64>,
-        p_alive_by_history: Vec<f64>,
         p_alive: Vec<f64>,
         expected: Vec<f64>,
         discounted: Vec<f64>,
@@ -266,7 +265,6 @@ pub fn add_parameter_intervals_by_group(
         extremes: Default::default(),
         keys: Vec::with_capacity(HISTORIES_PER_BLOCK),
         p_alive_block: Vec::new(),
-        p_alive_by_history: Vec::new(),
         p_alive: Vec::with_capacity(draws),
         expected: Vec::with_capacity(draws),
         discounted: Vec::with_capacity(draws),
@@ -281,14 +279,14 @@ pub fn add_parameter_intervals_by_group(
             .then(a[2].total_cmp(&b[2]))
             .then(a[1].total_cmp(&b[1]))
     });
-    // One history's bounds and its share of the totals, with its P(alive) at every draw at
-    // acc.p_alive_by_history[j · draws..(j + 1) · draws].
-    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize| {
+    // One history's bounds and its share of the totals, with its P(alive) at draw d at
+    // acc.p_alive_block[d · len + j].
+    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize, len: usize| {
         let [x, _, _] = histories.values[h];
         let pair = &if_alive[pairs.index_of[h] as usize];
         let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
         p_alive.clear();
-        p_alive.extend_from_slice(&acc.p_alive_by_history[j * draws..(j + 1) * draws]);
+        p_alive.extend((0..draws).map(|d| acc.p_alive_block[d * len + j]));
         expected.clear();
         expected.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[0]));
         let customers = &members[first[h]..first[h + 1]];
@@ -415,22 +413,8 @@ pub fn add_parameter_intervals_by_group(
             for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
                 model.p_alive_of_histories(&acc.keys, p_alive);
             }
-            // Each history's P(alive) at every draw side by side, copied tile by tile so that
-            // both sides stay in cache: read history by history, a column of the block touches
-            // a cache line per draw.
-            const TILE: usize = 8;
-            acc.p_alive_by_history.resize(draws * len, 0.0);
-            for d0 in (0..draws).step_by(TILE) {
-                for j0 in (0..len).step_by(TILE) {
-                    for d in d0..(d0 + TILE).min(draws) {
-                        for j in j0..(j0 + TILE).min(len) {
-                            acc.p_alive_by_history[j * draws + d] = acc.p_alive_block[d * len + j];
-                        }
-                    }
-                }
-            }
             for (j, &h) in block.iter().enumerate() {
-                evaluate_history(&mut acc, h as usize, j);
+                evaluate_history(&mut acc, h as usize, j, len);
             }
             acc
         })
