@@ -46,8 +46,10 @@ fn every_registered_model_keeps_the_forecast_contract_and_round_trips_through_it
                 "{}: {conditional} vs {p_alive} · {if_alive}",
                 kind.label()
             );
-            // At many horizons at once (the CLV's month ends), exactly as at each.
-            let horizons = [0.0, 4.35, 8.7, 39.0, 52.18, 520.0, 5200.0];
+            // At many horizons at once (the CLV's month ends), exactly as at each: more of them
+            // than a model may evaluate side by side (16 for the BG family).
+            let mut horizons = vec![0.0, 4.35, 8.7, 39.0, 52.18, 520.0, 5200.0];
+            horizons.extend((1..=12).map(|month| month as f64 * 4.348));
             let mut at = vec![None; horizons.len()];
             model.expected_purchases_if_alive_at(&horizons, x, t, &mut at);
             for (&h, got) in horizons.iter().zip(&at) {

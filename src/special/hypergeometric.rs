@@ -270,8 +270,12 @@ mod tests {
     #[test]
     fn euler_complement_at_many_z_is_euler_complement_at_each_to_the_last_bit() {
         // Parameters where the series converges quickly, slowly (z near 1), alternates (A < 0),
-        // is refused (too many terms) or has ε = 0; z outside [0, 1) and z = 0 included.
-        let zs = [0.0, 0.05, 0.3, 0.41, 0.7, 0.95, 0.9995, 1.0, -0.1];
+        // is refused (too many terms) or has ε = 0; z outside [0, 1) and z = 0 included; more z
+        // than are summed side by side (`EULER_SIDE_BY_SIDE`), so that the second batch is
+        // checked too.
+        let mut zs = vec![0.0, 0.05, 0.3, 0.41, 0.7, 0.95, 0.9995, 1.0, -0.1];
+        zs.extend((1..=12).map(|month| month as f64 / (month as f64 + 30.0)));
+        assert!(zs.len() > EULER_SIDE_BY_SIDE);
         for (big_a, eps, c) in [
             (1.4, -0.2, 3.2),
             (-30.0, 0.5, 2.0),
