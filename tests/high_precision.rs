@@ -8,6 +8,7 @@ use std::path::Path;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::mbg_nbd::MbgNbdParams;
 use clv::models::pareto_nbd::ParetoNbdParams;
+use clv::models::PurchaseModel;
 use clv::special::{euler_complement, ln_hyp2f1_c_is_a_plus_1};
 
 fn table(name: &str) -> Vec<Vec<f64>> {
@@ -116,6 +117,7 @@ fn bg_nbd_forecasts_hold_their_accuracy_over_a_grid_of_extreme_parameters() {
         407,
         "the generator leaves out 79 points mpmath cannot sum in 10 s"
     );
+    assert_bg_family_grid_at_once(&rows, |[r, alpha, a, b]| BgNbdParams { r, alpha, a, b });
     assert_bg_family_grid(rows, |[r, alpha, a, b], horizon, x, t_x, t| {
         let p = BgNbdParams { r, alpha, a, b };
         (
@@ -123,6 +125,35 @@ fn bg_nbd_forecasts_hold_their_accuracy_over_a_grid_of_extreme_parameters() {
             p.conditional_expected_purchases(horizon, x, t_x, t),
         )
     });
+}
+
+/// The grid's rows (r, α, a, b, x, t_x, T, horizon, P(alive), E[Y]) again, each customer's
+/// horizons (52 and 3,650 days) asked of `expected_purchases_if_alive_at` at once, as a forecast
+/// asks: where the series gives up, both are integrated on shared panels. Within 1e-9 of mpmath.
+fn assert_bg_family_grid_at_once<M: PurchaseModel>(rows: &[Vec<f64>], model: impl Fn([f64; 4]) -> M) {
+    for customer in rows.chunk_by(|one, other| one[..7] == other[..7]) {
+        let [r, alpha, a, b, x, t_x, t] = customer[0][..7] else {
+            panic!("{customer:?}")
+        };
+        let m = model([r, alpha, a, b]);
+        let horizons: Vec<f64> = customer.iter().map(|row| row[7]).collect();
+        let mut at = vec![None; horizons.len()];
+        m.expected_purchases_if_alive_at(&horizons, x, t, &mut at);
+        let p_alive = m.p_alive(x, t_x, t).unwrap();
+        for (row, ours) in customer.iter().zip(at) {
+            let what = format!(
+                "(r, α, a, b) = ({r}, {alpha}, {a}, {b}), x = {x}, T = {t}, t = {}",
+                row[7]
+            );
+            let ours = ours.unwrap_or_else(|| panic!("E[Y] {what}: no value")) * p_alive;
+            let e = rel_err(ours, row[9], 1e-290);
+            assert!(
+                e < 1e-9,
+                "E[Y] at once {what}: {ours} vs {}, relative error {e:e}",
+                row[9]
+            );
+        }
+    }
 }
 
 /// Rows (r, α, a, b, x, t_x, T, horizon, P(alive), E[Y]) against `model`'s P(alive) and E[Y]:
@@ -186,6 +217,7 @@ fn mbg_nbd_matches_40_digit_values_over_an_extreme_grid() {
     // generator checks that form against the paper's 2F1 where mpmath can sum it).
     let rows = table("mbg_nbd_extreme_grid.csv");
     assert_eq!(rows.len(), 486);
+    assert_bg_family_grid_at_once(&rows, |[r, alpha, a, b]| MbgNbdParams { r, alpha, a, b });
     assert_bg_family_grid(rows, |[r, alpha, a, b], horizon, x, t_x, t| {
         let p = MbgNbdParams { r, alpha, a, b };
         (
@@ -193,4 +225,54 @@ fn mbg_nbd_matches_40_digit_values_over_an_extreme_grid() {
             p.conditional_expected_purchases(horizon, x, t_x, t),
         )
     });
+}
+
+#[test]
+fn mbg_nbd_expectations_at_a_year_of_month_ends_hold_where_the_series_gives_up() {
+    // A fit that pins a and b down poorly (a near-homogeneous log: a = 20 ± 70, b = 539 ± 1884)
+    // draws b of 10⁵ and more for its intervals, where the Euler-transformed series would need
+    // |a + b − 1 − r| terms and clv integrates over the Beta(a, b+x+1) dropout instead: for all
+    // thirteen horizons of a 12-month CLV at once. (r, α, a, b) = (47.84, 196.74, 20, 2·10⁵),
+    // x = 10, T = 70; mpmath at 40 digits, both as the quadrature of (1 − (1 + pt/(α+T))^−(r+x))/p
+    // against the Beta(20, 200011) density (split at the mode ± k sd) and as eq. (10)'s form
+    // (a+b+x)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(α+T+t))], which agree
+    // to every digit shown:
+    //   t = 4.348: 0.94277671843780367591; t = 52.18: 11.308222298227985939;
+    //   t = 56.524: 12.249048404767661457.
+    let p = MbgNbdParams {
+        r: 47.84,
+        alpha: 196.74,
+        a: 20.0,
+        b: 2e5,
+    };
+    let mut horizons: Vec<f64> = (1..=13).map(|month| month as f64 * 4.348).collect();
+    horizons[11] = 52.18;
+    let (b_shifted, x, t) = (p.b + 1.0, 10.0, 70.0);
+    for &h in &horizons {
+        let z = h / (p.alpha + t + h);
+        let series = euler_complement(p.a + b_shifted - 1.0 - p.r, p.a - 1.0, p.a + b_shifted + x - 1.0, z);
+        assert_eq!(series, None, "t = {h}: the series serves, the quadrature is not tested");
+    }
+    let mut together = vec![None; horizons.len()];
+    PurchaseModel::expected_purchases_if_alive_at(&p, &horizons, x, t, &mut together);
+    for (h, expected) in [
+        (0, 0.942_776_718_437_803_7),
+        (11, 11.308_222_298_227_986),
+        (12, 12.249_048_404_767_661),
+    ] {
+        let ours = together[h].unwrap();
+        assert!(
+            rel_err(ours, expected, 1e-300) < 1e-11,
+            "t = {}: {ours} vs {expected}",
+            horizons[h]
+        );
+    }
+    // Each horizon alone is integrated on its own panels: the same to the quadrature's accuracy.
+    for (&h, ours) in horizons.iter().zip(&together) {
+        let alone = p.expected_purchases_if_alive(h, x, t).unwrap();
+        assert!(
+            rel_err(ours.unwrap(), alone, 1e-300) < 1e-12,
+            "t = {h}: {ours:?} vs {alone}"
+        );
+    }
 }

@@ -47,7 +47,9 @@ fn every_registered_model_keeps_the_forecast_contract_and_round_trips_through_it
                 kind.label()
             );
             // At many horizons at once (the CLV's month ends), exactly as at each: more of them
-            // than a model may evaluate side by side (16 for the BG family).
+            // than a model may evaluate side by side (16 for the BG family). At CDNOW's estimates
+            // every horizon takes the series; where the BG family integrates instead, the horizons
+            // share panels and agree to the quadrature's tolerance (tests/high_precision.rs).
             let mut horizons = vec![0.0, 4.35, 8.7, 39.0, 52.18, 520.0, 5200.0];
             horizons.extend((1..=12).map(|month| month as f64 * 4.348));
             let mut at = vec![None; horizons.len()];

@@ -7,8 +7,8 @@ use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
 use super::parallel_sum;
 use crate::special::{
-    beta_expectation, beta_reg, digamma, euler_complement, euler_complement_many, ln_beta, ln_gamma, log_add_exp,
-    logistic, EULER_SIDE_BY_SIDE,
+    beta_expectation, beta_expectations, beta_reg, digamma, euler_complement, euler_complement_many, ln_beta, ln_gamma,
+    log_add_exp, logistic, EULER_SIDE_BY_SIDE,
 };
 
 /// When a BG-type customer may drop out: BG/NBD after each repeat purchase; MBG/NBD also right
@@ -124,7 +124,8 @@ pub(crate) fn family_expected_purchases_if_alive(
 /// [`family_expected_purchases_if_alive`] at each of `horizons`, into `out`: (a+b+x−1) · G, with
 /// G the Euler-transformed bracket of `special::euler_complement`, whose series at every horizon
 /// share their coefficients (`euler_complement_many`); where a series does not serve (it would
-/// alternate, or need too many terms), the expectation is integrated instead.
+/// alternate, or need too many terms), the expectation is integrated instead, for all such
+/// horizons at once.
 pub(crate) fn family_expected_purchases_if_alive_at(
     p: &BgNbdParams,
     dropout: Dropout,
@@ -144,14 +145,76 @@ pub(crate) fn family_expected_purchases_if_alive_at(
             *z = h / (alpha + t + h);
         }
         euler_complement_many(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, &zs[..horizons.len()], out);
+        let mut refused = [0.0; EULER_SIDE_BY_SIDE];
+        let mut n_refused = 0;
         for (out, &horizon) in out.iter_mut().zip(horizons) {
             *out = match (horizon <= 0.0, *out) {
                 (true, _) => Some(0.0),
                 (false, Some(g)) => Some((a + b + x - 1.0) * g),
-                (false, None) => gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + x, horizon),
+                (false, None) => {
+                    refused[n_refused] = horizon;
+                    n_refused += 1;
+                    None
+                }
             };
         }
+        if n_refused > 0 {
+            let integrated = gamma_rate_beta_dropout_expectations(r + x, alpha + t, a, b + x, &refused[..n_refused]);
+            let mut integrated = integrated.into_iter();
+            for (out, &horizon) in out.iter_mut().zip(horizons) {
+                if out.is_none() && horizon > 0.0 {
+                    *out = integrated.next().flatten();
+                }
+            }
+        }
     }
+}
+
+/// [`gamma_rate_beta_dropout_expectation`] at each of up to `EULER_SIDE_BY_SIDE` horizons: one
+/// quadrature over p for all of them (the Beta density is evaluated once per node, not once per
+/// horizon), or, should that one not reach its tolerance, one per horizon.
+fn gamma_rate_beta_dropout_expectations(
+    shape: f64,
+    rate: f64,
+    a: f64,
+    b: f64,
+    horizons: &[f64],
+) -> [Option<f64>; EULER_SIDE_BY_SIDE] {
+    let mut each = [None; EULER_SIDE_BY_SIDE];
+    if let [horizon] = horizons {
+        each[0] = gamma_rate_beta_dropout_expectation(shape, rate, a, b, *horizon);
+        return each;
+    }
+    let mut units = [0.0; EULER_SIDE_BY_SIDE];
+    for (u, &horizon) in units.iter_mut().zip(horizons) {
+        *u = horizon / rate;
+    }
+    let units = &units[..horizons.len()];
+    let together = beta_expectations(
+        a,
+        b,
+        |p| {
+            let mut purchases = [0.0; EULER_SIDE_BY_SIDE];
+            for (purchases, &u) in purchases.iter_mut().zip(units) {
+                *purchases = purchases_until_dropout(shape, p * u) * u;
+            }
+            purchases
+        },
+        QUADRATURE_TOLERANCE,
+    );
+    match together {
+        Some(values) => {
+            for (each, value) in each.iter_mut().zip(&values[..horizons.len()]) {
+                *each = Some(*value);
+            }
+        }
+        None => {
+            for (each, &horizon) in each.iter_mut().zip(horizons) {
+                *each = gamma_rate_beta_dropout_expectation(shape, rate, a, b, horizon);
+            }
+        }
+    }
+    each
 }
 
 /// E[(1 − e^(−λpt))/p] for λ ~ Gamma(shape, rate) and p ~ Beta(a, b): the purchases in (0, t] of

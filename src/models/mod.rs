@@ -75,7 +75,9 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> Option<f64>;
 
     /// `expected_purchases_if_alive` at each of `horizons`, into `out`. A model may share work
-    /// between the horizons, but gives exactly what `expected_purchases_if_alive` gives.
+    /// between the horizons, but gives what `expected_purchases_if_alive` gives: to the last bit
+    /// where it sums a series, to the quadrature's tolerance where it integrates (on panels the
+    /// horizons share).
     fn expected_purchases_if_alive_at(&self, horizons: &[f64], x: f64, t: f64, out: &mut [Option<f64>]) {
         for (out, &horizon) in out.iter_mut().zip(horizons) {
             *out = self.expected_purchases_if_alive(horizon, x, t);
