@@ -56,6 +56,7 @@ pub fn beta_expectations<const N: usize>(
         b,
         centre,
         ln_at_centre: (a - 1.0) * centre.ln() + (b - 1.0) * (-centre).ln_1p(),
+        slope_at_centre: (a - 1.0) / centre - (b - 1.0) / (1.0 - centre),
     };
     let (variables, ranges): (Vec<Variable>, Vec<(f64, f64)>) = cuts
         .windows(2)
@@ -85,6 +86,30 @@ struct BetaDensity {
     centre: f64,
     /// ln of the unnormalised density at `centre`, (a−1) ln c + (b−1) ln(1−c).
     ln_at_centre: f64,
+    /// Its derivative there, (a−1)/c − (b−1)/(1−c): 0 at the mode.
+    slope_at_centre: f64,
+}
+
+/// ln(1+x) − x, without the cancellation of subtracting x from ln(1+x) ≈ x for small x: with
+/// y = x/(2+x), ln(1+x) = 2 artanh y = 2(y + y³/3 + y⁵/5 + …) and 2y − x = −x²/(2+x), so
+/// ln(1+x) − x = −x²/(2+x) + 2(y³/3 + y⁵/5 + …), whose terms fall by y² ≤ 1/9 for |x| ≤ 1/2.
+fn ln_1p_minus_x(x: f64) -> f64 {
+    if x.is_nan() || x.abs() > 0.5 {
+        return x.ln_1p() - x;
+    }
+    let y = x / (2.0 + x);
+    let y2 = y * y;
+    let (mut power, mut odd, mut sum) = (y * y2, 3.0, 0.0);
+    loop {
+        let term = power / odd;
+        sum += term;
+        if term.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+        power *= y2;
+        odd += 2.0;
+    }
+    -x * x / (2.0 + x) + 2.0 * sum
 }
 
 /// The variable a piece of `beta_expectation` is integrated in, chosen to keep the integrand
@@ -119,6 +144,7 @@ impl BetaDensity {
             b,
             centre,
             ln_at_centre: shift,
+            ..
         } = *self;
         match variable {
             Variable::PowerFromZero => {
@@ -132,7 +158,12 @@ impl BetaDensity {
                 f(1.0 - q).map(|value| value * density / b)
             }
             Variable::FromCentre => {
-                let density = ((a - 1.0) * (u / centre).ln_1p() + (b - 1.0) * (-u / (1.0 - centre)).ln_1p()).exp();
+                // The terms linear in u cancel exactly at the mode and are summed apart; what
+                // is left has no cancellation even at a + b = 10¹⁴.
+                let density = ((a - 1.0) * ln_1p_minus_x(u / centre)
+                    + (b - 1.0) * ln_1p_minus_x(-u / (1.0 - centre))
+                    + self.slope_at_centre * u)
+                    .exp();
                 f(centre + u).map(|value| value * density)
             }
         }
@@ -247,7 +278,7 @@ fn weighted_error<const N: usize>(value: &[f64; N], coarse: &[f64; N], weights: 
     error
 }
 
-/// Most panels `integrate` splits the interval into before giving up.
+/// Most panels `integrate` splits the interval (or `adapt` its ranges) into before giving up.
 const MAX_PANELS: usize = 2000;
 
 /// ∫_lo^hi f by globally adaptive Gauss–Legendre quadrature (as QUADPACK's QAG): the panel with
@@ -312,7 +343,7 @@ enum Accuracy<const N: usize> {
 /// The sum of ∫ f(k, ·) over the `ranges` k by globally adaptive Gauss–Legendre quadrature (as
 /// QUADPACK's QAG, or QAGP over several ranges): the panel with the largest error estimate in any
 /// range is halved until the summed estimates meet `accuracy`. `None` if an integrand is not
-/// finite or `MAX_PANELS` per range do not reach the tolerance.
+/// finite or `MAX_PANELS` (at least four per range) do not reach the tolerance.
 fn adapt<const N: usize>(
     f: &impl Fn(usize, f64) -> [f64; N],
     ranges: &[(f64, f64)],
@@ -352,34 +383,66 @@ fn adapt<const N: usize>(
             ..panel
         })
         .collect();
-    loop {
+    let exact_sums = |panels: &std::collections::BinaryHeap<Panel<N>>| {
         let mut total = [0.0; N];
         let mut error = 0.0;
-        for p in &panels {
+        for p in panels {
             for (t, v) in total.iter_mut().zip(p.value) {
                 *t += v;
             }
             error += p.error;
         }
-        if !total.iter().all(|t| t.is_finite()) || !error.is_finite() {
-            return None;
-        }
+        (total, error)
+    };
+    let done = |total: &[f64; N], error: f64| {
         let smallest = total
             .iter()
             .zip(&weights)
             .filter(|(_, &w)| w > 0.0)
             .fold(f64::INFINITY, |smallest, (t, w)| smallest.min(t.abs() * w));
         // Below 1e-300 relative precision runs out in the subnormal range: the value is 0.
-        if error <= rel_tol * smallest || error <= abs_tol || error <= 1e8 * f64::MIN_POSITIVE {
-            return Some(total);
+        error <= rel_tol * smallest || error <= abs_tol || error <= 1e8 * f64::MIN_POSITIVE
+    };
+    // The sums are kept up to date as panels are halved, so a step costs the same with 2,000
+    // panels as with 2; being running sums they drift by rounding, so they only say when to
+    // sum afresh (within twice the tolerance, or every 256 steps), and a fresh sum decides.
+    let (mut total, mut error) = exact_sums(&panels);
+    let mut steps_since_exact = 0;
+    loop {
+        let drifted = !error.is_finite() || !total.iter().all(|t| t.is_finite()) || steps_since_exact >= 256;
+        if steps_since_exact > 0 && (drifted || done(&total, 0.5 * error)) {
+            (total, error) = exact_sums(&panels);
+            steps_since_exact = 0;
         }
-        if panels.len() >= MAX_PANELS * ranges.len() {
+        if steps_since_exact == 0 {
+            if !total.iter().all(|t| t.is_finite()) || !error.is_finite() {
+                return None;
+            }
+            if done(&total, error) {
+                return Some(total);
+            }
+        }
+        if panels.len() >= MAX_PANELS.max(4 * ranges.len()) {
             return None;
         }
         let worst = panels.pop()?;
         let mid = 0.5 * (worst.lo + worst.hi);
-        panels.push(refine(f, (worst.range, worst.lo, mid), worst.left, &weights));
-        panels.push(refine(f, (worst.range, mid, worst.hi), worst.right, &weights));
+        let halves = [
+            refine(f, (worst.range, worst.lo, mid), worst.left, &weights),
+            refine(f, (worst.range, mid, worst.hi), worst.right, &weights),
+        ];
+        error -= worst.error;
+        for (t, v) in total.iter_mut().zip(worst.value) {
+            *t -= v;
+        }
+        for half in halves {
+            error += half.error;
+            for (t, v) in total.iter_mut().zip(half.value) {
+                *t += v;
+            }
+            panels.push(half);
+        }
+        steps_since_exact += 1;
     }
 }
 
@@ -436,6 +499,23 @@ mod tests {
         // An integrand spread over the whole range: one piece, as `integrate`.
         let [spread] = integrate_decreasing_with(|u| [(-0.1 * u).exp()], 10.0, 10.0, 1e-12).unwrap();
         assert_close(spread, (1.0 - (-1.0f64).exp()) / 0.1, 1e-13);
+    }
+
+    #[test]
+    fn ln_1p_minus_x_keeps_its_digits_where_ln_1p_and_x_cancel() {
+        // log1p(x) − x by mpmath at 30 digits, for x as written (the f64 nearest to x moves the
+        // value by less than 1e-17), rounded to the nearest f64.
+        for (x, expected) in [
+            (1e-9, -4.999999996666666e-19),
+            (-1e-9, -5.000000003333333e-19),
+            (0.3, -0.03763573553250895),
+            (-0.5, -0.19314718055994531),
+            (0.5, -0.09453489189183562),
+            (2.0, -0.9013877113318903),
+        ] {
+            assert_close(ln_1p_minus_x(x), expected, 4e-16);
+        }
+        assert_eq!(ln_1p_minus_x(0.0), 0.0);
     }
 
     #[test]
@@ -497,8 +577,8 @@ mod tests {
     fn beta_expectation_gives_the_beta_moments_however_lopsided_or_peaked() {
         // E[p^k] = a(a+1)…(a+k−1) / ((a+b)(a+b+1)…(a+b+k−1)) for k = 1, 2, 3, for Beta(a, b)
         // with ends where the density is infinite
-        // (a or b = 1e-3), mass within 1/(a+b) of an end (a = 1e-3, b = 10⁶), and a sliver
-        // (a + b = 10⁶).
+        // (a or b = 1e-3), mass within 1/(a+b) of an end (a = 1e-3, b = 10⁶), and slivers
+        // (a + b = 10⁶ to 4.4·10¹⁴, as an interval's draw of a poorly pinned a and b gives).
         for (a, b) in [
             (0.8, 2.4),
             (1e-3, 1e-3),
@@ -508,6 +588,8 @@ mod tests {
             (1e6, 1e-3),
             (1.5e5, 8.5e5),
             (0.8, 1e6),
+            (1e10, 1e10),
+            (2.9e12, 4.4e14),
         ] {
             let mean = beta_expectation(a, b, |p| p, 1e-12).unwrap();
             assert_close(mean, a / (a + b), 1e-12);
