@@ -652,3 +652,53 @@ fn a_spend_maximum_too_flat_to_settle_next_to_its_limit_reports_the_limit_not_an
     assert!(gain > 0.0 && 2.0 * gain < 3.84, "{gain}");
     assert_eq!(csv_header_and_rows(&out).1.len(), 35);
 }
+
+#[test]
+fn heavy_buyers_whose_purchase_probabilities_carry_rounding_still_get_their_predictive_interval() {
+    // 300 customers (seed 3) buying at r = 100, α = 50 (two a week) with a, b = 200, 20,000: one
+    // made 145 repeat purchases. Eq. (8) at her posterior (b + x ≈ 2·10⁴) sums to 1 only
+    // within ~1e-10 (its Beta functions' logarithms round), never to 1 − 1e-12: the run stopped
+    // with "the distribution of the future purchases ... could not be evaluated" after tabulating
+    // 100,000 terms. Now the table ends where the terms past the mean vanish and is normalised.
+    let dir = scratch_dir("predictive_rounding");
+    let (log, pred) = (dir.join("log.csv"), dir.join("pred.csv"));
+    let params = "100,50,200,20000,6,4,15";
+    let r = clv(&[
+        "simulate",
+        "--customers",
+        "300",
+        "--seed",
+        "3",
+        "--params",
+        params,
+        "-o",
+        s(&log),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["run", s(&log), "--model", "bg-nbd", "--interval", "0.9", "-o", s(&pred)]);
+    assert!(r.success, "{}", r.stderr);
+    let (header, rows) = csv_header_and_rows(&pred);
+    let (x, expected, lo, hi) = (
+        column(&header, "frequency"),
+        column(&header, "expected_purchases"),
+        column(&header, "purchases_q05"),
+        column(&header, "purchases_q95"),
+    );
+    let number = |row: &[String], col: usize| row[col].parse::<f64>().unwrap();
+    for row in &rows {
+        let (lo, hi) = (number(row, lo), number(row, hi));
+        assert!(lo <= hi, "{row:?}");
+    }
+    // The heaviest buyer (169 purchases), alive with near certainty, expects 66 purchases over
+    // the 52-week horizon: her 90% interval holds that mean.
+    let heaviest = rows
+        .iter()
+        .max_by(|a, b| number(a, x).total_cmp(&number(b, x)))
+        .unwrap();
+    assert_eq!(number(heaviest, x), 169.0);
+    let mean = number(heaviest, expected);
+    assert!(
+        number(heaviest, lo) <= mean && mean <= number(heaviest, hi),
+        "{heaviest:?}"
+    );
+}

@@ -31,14 +31,28 @@ pub(super) fn predictive_bounds(
     // Far beyond any forecast here; a distribution with mass left there is not evaluable.
     const MOST: u64 = 100_000;
     // P(Y ≤ k) = 1 − P(alive) + P(alive) · F(k), F the alive customer's distribution function,
-    // which depends on (x, T) only: tabulated once per distinct (x, T), to 1 − 1e-12.
+    // which depends on (x, T) only: tabulated once per distinct (x, T), to 1 − 1e-12. Where the
+    // probabilities carry more rounding than that (eq. 8's Beta functions of b + x = 10⁴ lose
+    // 1e-10 to the logarithms), the table ends once the terms past the mean have vanished, if
+    // it then sums to 1 within 1e-8, and is divided by its sum.
     let tables: Vec<Option<Vec<f64>>> = pairs.evaluate(|_, &[x, t]| {
+        let mean = model
+            .expected_purchases_if_alive(horizon, x, t)
+            .unwrap_or(f64::INFINITY);
         let mut cumulative = Vec::new();
         let mut total = 0.0;
         for k in 0..MOST {
-            total += model.probability_of_purchases_if_alive(horizon, k, x, t)?;
+            let term = model.probability_of_purchases_if_alive(horizon, k, x, t)?;
+            total += term;
             cumulative.push(total);
             if total >= 1.0 - 1e-12 {
+                return Some(cumulative);
+            }
+            if k as f64 > mean && term <= 1e-16 * total {
+                if (1.0 - total).abs() > 1e-8 {
+                    return None;
+                }
+                cumulative.iter_mut().for_each(|c| *c /= total);
                 return Some(cumulative);
             }
         }
