@@ -138,7 +138,15 @@ pub fn fit_spend_to(
     if let Some(reason) = data.unidentifiable() {
         return Ok((None, Some(reason)));
     }
-    let mut fit = fit_spend(&data, options)?;
+    // A spend model that cannot be fitted leaves the purchase forecasts standing: the reason is
+    // the model file's and the report's, and there is no CLV (as without amounts).
+    let mut fit = match fit_spend(&data, options) {
+        Ok(fit) => fit,
+        Err(e @ ClvError::NotConverged { .. }) => {
+            return Ok((None, Some(format!("{e}; no CLV without a spend model"))));
+        }
+        Err(e) => return Err(e),
+    };
     let mean_spend = fit.params.mean_spend();
     let q = fit.params.q().unwrap_or(f64::INFINITY);
     if mean_spend.is_none() {

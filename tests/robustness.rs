@@ -702,3 +702,43 @@ fn heavy_buyers_whose_purchase_probabilities_carry_rounding_still_get_their_pred
         "{heaviest:?}"
     );
 }
+
+#[test]
+fn a_spend_model_that_cannot_be_fitted_leaves_the_purchase_forecasts_and_says_why() {
+    // 3,000 simulated customers (seed 11) with spend p, q, v = 100, 200, 10; 2,032 of the 2,209
+    // spenders bought twice. Gamma-Gamma's likelihood rises towards p → ∞ (each customer always
+    // spending her own mean, a limit clv does not fit), so no start point converges. The run
+    // still forecasts purchases and P(alive), names the reason, and writes no CLV.
+    let dir = scratch_dir("spend_not_fitted");
+    let (log, pred, model) = (dir.join("log.csv"), dir.join("pred.csv"), dir.join("model.json"));
+    let params = "5,2,5,0.5,100,200,10";
+    let r = clv(&[
+        "simulate",
+        "--customers",
+        "3000",
+        "--seed",
+        "11",
+        "--params",
+        params,
+        "-o",
+        s(&log),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let r = clv(&["run", s(&log), "-o", s(&pred), "--model-output", s(&model)]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Gamma-Gamma spend model: not fitted") && r.stdout.contains("no CLV without a spend model"),
+        "{}",
+        r.stdout
+    );
+    let (header, rows) = csv_header_and_rows(&pred);
+    assert_eq!(rows.len(), 3000);
+    assert!(header.iter().any(|h| h == "p_alive") && header.iter().any(|h| h == "expected_purchases"));
+    assert!(!header.iter().any(|h| h == "clv"), "{header:?}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert!(json["gamma_gamma"].is_null(), "{json}");
+    assert!(json["gamma_gamma_skipped"]
+        .as_str()
+        .unwrap()
+        .contains("did not converge"));
+}

@@ -124,6 +124,14 @@ impl DrawnModels {
         let (fitted, failed_refits) = bootstrap_refits(rfm, interval, |resample| {
             let models = fit(resample)?;
             let spend = models.gamma_gamma.as_ref().map(|g| g.fit.params);
+            // A resample whose spend model could not be fitted is a failed refit, not the end of
+            // every spend interval.
+            if with_spend && spend.is_none() {
+                return Err(ClvError::NotConverged {
+                    model: "Gamma-Gamma",
+                    reason: models.gamma_gamma_skipped.unwrap_or_default(),
+                });
+            }
             Ok((models.purchase.shared_model(), spend))
         })?;
         let spend = match with_spend && fitted.iter().all(|(_, s)| s.is_some()) {
