@@ -1,6 +1,7 @@
 //! The spend model at its boundary: Gamma-Gamma, or its limit in which every customer's
-//! transaction values have the same gamma rate ν (q, v → ∞ with q/v = ν), checked as the
-//! purchase models' limits are (module notes).
+//! transaction values have the same gamma rate ν (q, v → ∞ with q/v = ν), or its limit in which
+//! each customer always spends her own mean (p → ∞ with p·v = s), checked as the purchase
+//! models' limits are (module notes).
 
 use super::{
     brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
@@ -9,7 +10,8 @@ use crate::error::Result;
 use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::gamma_gamma::{
-    GammaGammaData, GammaGammaParams, HomogeneousSpend, HomogeneousSpendData, SpendParams,
+    ConstantSpend, ConstantSpendData, GammaGammaData, GammaGammaParams, HomogeneousSpend, HomogeneousSpendData,
+    SpendParams,
 };
 use crate::models::Likelihood;
 use crate::warnings::FitWarning;
@@ -18,12 +20,12 @@ const LABEL: &str = "Gamma-Gamma";
 /// The 95% point of the χ² distribution with one degree of freedom.
 const CHI_SQUARE_1_95: f64 = 3.841458820694124;
 
-/// Fits the spend model: Gamma-Gamma's interior maximum when there is one, else its homogeneous
-/// limit when that is a maximum.
+/// Fits the spend model: Gamma-Gamma's interior maximum when there is one, else whichever of its
+/// limits (homogeneous spend, constant spend per customer) is a maximum.
 pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit<SpendParams>> {
     let interior = maximize(data, LABEL, options);
     let heading_for_limit = match &interior {
-        Ok(fit) => !fit.warnings.is_empty() || 1.0 / fit.params[1] < NEAR_LIMIT,
+        Ok(fit) => !fit.warnings.is_empty() || 1.0 / fit.params[1] < NEAR_LIMIT || 1.0 / fit.params[0] < NEAR_LIMIT,
         Err(_) => true,
     };
     let to_interior =
@@ -80,6 +82,34 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
                     }
                 }
                 None => candidates.push((ll, 2, stored)),
+            }
+        }
+    }
+    match maximize(&ConstantSpendData(data), LABEL, &options.unpenalized()) {
+        Err(e) => rejected.push(format!("constant spend per customer: {}", brief(&e))),
+        Ok(fit) => {
+            let (q, scale, ll) = (fit.params[0], fit.params[1], fit.log_likelihood);
+            // The full model just inside the limit, at p = 1/h with the same p·v.
+            let better_inside = STEPS_INSIDE
+                .iter()
+                .map(|&h| (1.0 / h, data.log_likelihood_with_gradient(&[1.0 / h, q, scale * h]).0))
+                .find(|(_, inside_ll)| *inside_ll > ll + tolerance);
+            match better_inside {
+                Some((p, inside_ll)) => rejected.push(format!(
+                    "constant spend per customer: not a maximum (log-likelihood {ll:.4}; at p = {p:.0} it is \
+                     {inside_ll:.4})"
+                )),
+                None => {
+                    let mut stored =
+                        ModelFit::from_mle(fit, |v| SpendParams::Constant(ConstantSpend { q: v[0], s: v[1] }));
+                    stored.limit = Some(limit_text(
+                        "constant spend per customer",
+                        "each customer's transactions are all worth her own mean (the limit p → ∞ with p·v = s: no \
+                         spread within a customer), inverse-gamma across customers, so a customer with repeat \
+                         purchases is forecast her own mean spend",
+                    ));
+                    candidates.push((ll, 2, stored));
+                }
             }
         }
     }

@@ -90,13 +90,45 @@ impl HomogeneousSpend {
     }
 }
 
-/// A fitted spend model: Gamma-Gamma, or its homogeneous limit. Serialised by its parameters'
-/// names, `{"p", "q", "v"}` or `{"p", "nu"}`.
+/// Gamma-Gamma at its other limit, p → ∞ with p·v = s: every transaction of a customer is worth
+/// her own mean ζ = p/ν (no spread within a customer, as with one product at a fixed price), and
+/// across customers ζ ~ InvGamma(q, s), since ν ~ Gamma(q, v) (rate). The note's eq. (3) tends
+/// to that density of z̄ = ζ, and eq. (5) to E[M] = z̄ for a customer with repeat purchases.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConstantSpend {
+    pub q: f64,
+    /// The scale s = p·v of the inverse-gamma mean spend across customers (currency units).
+    pub s: f64,
+}
+
+impl ConstantSpend {
+    pub fn to_vec(&self) -> Vec<f64> {
+        vec![self.q, self.s]
+    }
+
+    /// ln of the InvGamma(q, s) density of z̄, with its gradient in (q, s):
+    /// q ln s − ln Γ(q) − (q+1) ln z̄ − s/z̄.
+    pub fn log_likelihood_with_gradient(&self, zbar: f64) -> (f64, [f64; 2]) {
+        let Self { q, s } = *self;
+        let (ln_s, ln_zbar) = (s.ln(), zbar.ln());
+        let ll = q * ln_s - ln_gamma(q) - (q + 1.0) * ln_zbar - s / zbar;
+        (ll, [ln_s - digamma(q) - ln_zbar, q / s - 1.0 / zbar])
+    }
+
+    /// The population mean spend per transaction, s/(q−1); none when q ≤ 1.
+    pub fn mean_spend(&self) -> Option<f64> {
+        (self.q > 1.0).then(|| self.s / (self.q - 1.0))
+    }
+}
+
+/// A fitted spend model: Gamma-Gamma, or one of its limits. Serialised by its parameters' names,
+/// `{"p", "q", "v"}`, `{"p", "nu"}` or `{"q", "s"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SpendParams {
     GammaGamma(GammaGammaParams),
     Homogeneous(HomogeneousSpend),
+    Constant(ConstantSpend),
 }
 
 impl SpendParams {
@@ -104,6 +136,7 @@ impl SpendParams {
         match self {
             Self::GammaGamma(g) => g.to_vec(),
             Self::Homogeneous(h) => h.to_vec(),
+            Self::Constant(c) => c.to_vec(),
         }
     }
 
@@ -112,14 +145,20 @@ impl SpendParams {
         match self {
             Self::GammaGamma(_) => Self::GammaGamma(GammaGammaParams::from_slice(v)),
             Self::Homogeneous(_) => Self::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] }),
+            Self::Constant(_) => Self::Constant(ConstantSpend { q: v[0], s: v[1] }),
         }
     }
 
-    /// E[M | x, z̄] (see `GammaGammaParams::conditional_expected_average_spend`); p/ν at the limit.
+    /// E[M | x, z̄] (see `GammaGammaParams::conditional_expected_average_spend`); p/ν at the
+    /// homogeneous limit; z̄ at the constant-spend limit once x > 0, else the population mean.
     pub fn conditional_expected_average_spend(&self, x: f64, zbar: f64) -> Option<f64> {
         match self {
             Self::GammaGamma(g) => g.conditional_expected_average_spend(x, zbar),
             Self::Homogeneous(h) => Some(h.p / h.nu),
+            Self::Constant(c) => match x > 0.0 {
+                true => Some(zbar),
+                false => c.mean_spend(),
+            },
         }
     }
 
@@ -132,22 +171,27 @@ impl SpendParams {
                 (denominator > 0.0).then(|| (p * v / denominator, p * x / denominator))
             }
             Self::Homogeneous(h) => Some((h.p / h.nu, 0.0)),
+            Self::Constant(c) => match x > 0.0 {
+                true => Some((0.0, 1.0)),
+                false => c.mean_spend().map(|mean| (mean, 0.0)),
+            },
         }
     }
 
-    /// The population mean spend per transaction: p·v/(q−1) (none when q ≤ 1), or p/ν.
+    /// The population mean spend per transaction: p·v/(q−1) (none when q ≤ 1), p/ν, or s/(q−1).
     pub fn mean_spend(&self) -> Option<f64> {
         match self {
             Self::GammaGamma(g) => g.mean_spend(),
             Self::Homogeneous(h) => Some(h.p / h.nu),
+            Self::Constant(c) => c.mean_spend(),
         }
     }
 
-    /// The Gamma-Gamma parameters, unless this is the homogeneous limit.
+    /// The Gamma-Gamma parameters, unless this is one of its limits.
     pub fn gamma_gamma(&self) -> Option<GammaGammaParams> {
         match self {
             Self::GammaGamma(g) => Some(*g),
-            Self::Homogeneous(_) => None,
+            Self::Homogeneous(_) | Self::Constant(_) => None,
         }
     }
 
@@ -156,6 +200,7 @@ impl SpendParams {
         match self {
             Self::GammaGamma(g) => Some(g.q),
             Self::Homogeneous(_) => None,
+            Self::Constant(c) => Some(c.q),
         }
     }
 }
@@ -189,6 +234,37 @@ impl Likelihood for HomogeneousSpendData<'_> {
         // p/ν at the sample mean spend.
         let m = self.0.mean_spend.max(1e-6);
         vec![vec![2.0, 2.0 / m], vec![1.0, 1.0 / m], vec![5.0, 5.0 / m]]
+    }
+}
+
+/// The constant-spend limit's likelihood over the Gamma-Gamma fit data, in (q, s).
+pub struct ConstantSpendData<'a>(pub &'a GammaGammaData);
+
+impl Likelihood for ConstantSpendData<'_> {
+    fn parameter_names(&self) -> &'static [&'static str] {
+        &["q", "s"]
+    }
+
+    fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
+        let model = ConstantSpend {
+            q: params[0],
+            s: params[1],
+        };
+        let (ll, grad) = parallel_sum(&self.0.rows, |row| {
+            let (l, g) = model.log_likelihood_with_gradient(row.zbar);
+            (row.weight * l, g.map(|gi| row.weight * gi))
+        });
+        (ll, grad.to_vec())
+    }
+
+    fn n_customers(&self) -> f64 {
+        self.0.n_customers
+    }
+
+    fn start_points(&self) -> Vec<Vec<f64>> {
+        // s/(q−1) at the sample mean spend.
+        let m = self.0.mean_spend.max(1e-6);
+        vec![vec![10.0, 9.0 * m], vec![3.0, 2.0 * m], vec![50.0, 49.0 * m]]
     }
 }
 
@@ -449,6 +525,55 @@ mod tests {
         assert_eq!(read, spend);
         let read: SpendParams = serde_json::from_str(r#"{"p": 6.25, "q": 3.74, "v": 15.44}"#).unwrap();
         assert_eq!(read, SpendParams::GammaGamma(PAPER));
+    }
+
+    #[test]
+    fn the_constant_spend_limit_is_the_models_limit_and_its_gradient_the_derivative() {
+        // p → ∞ with p·v = s: eq. (3) approaches the InvGamma(q, s) density of z̄ to first order in
+        // 1/p (its distance shrinks 100-fold from p = 10³ to 10⁵; further out ln Γ(px) of 10⁹
+        // rounds more than the distance), eq. (5) approaches z̄, and the
+        // gradient is that density's derivative (central differences, relative step 1e-6).
+        let limit = ConstantSpend { q: 3.74, s: 96.5 };
+        for (x, zbar) in [(1.0, 31.0), (4.0, 12.5), (40.0, 80.0)] {
+            let (ll, gradient) = limit.log_likelihood_with_gradient(zbar);
+            let near = |p: f64| GammaGammaParams {
+                p,
+                q: 3.74,
+                v: 96.5 / p,
+            };
+            let distance = |p: f64| (near(p).log_likelihood_with_gradient(x, zbar).0 - ll).abs();
+            let (far, close) = (distance(1e3), distance(1e5));
+            assert!(
+                close < 0.02 * far,
+                "({x}, {zbar}): {far:e} at p = 1e3, {close:e} at 1e5"
+            );
+            let spend = near(1e9).conditional_expected_average_spend(x, zbar).unwrap();
+            assert_close(spend, zbar, 1e-7);
+            let v = limit.to_vec();
+            for i in 0..2 {
+                let at = |sign: f64| {
+                    let mut w = v.clone();
+                    w[i] *= 1.0 + sign * 1e-6;
+                    ConstantSpend { q: w[0], s: w[1] }.log_likelihood_with_gradient(zbar).0
+                };
+                assert_close(gradient[i], (at(1.0) - at(-1.0)) / (2e-6 * v[i]), 1e-7);
+            }
+        }
+        // s/(q−1) = 96.5/2.74 = 35.218978102189781 (PAPER's p·v/(q−1), as s = p·v).
+        let spend = SpendParams::Constant(limit);
+        assert_eq!(spend.conditional_expected_average_spend(3.0, 100.0), Some(100.0));
+        assert_close(
+            spend.conditional_expected_average_spend(0.0, 0.0).unwrap(),
+            35.21897810218978,
+            1e-15,
+        );
+        assert_eq!(spend.spend_line(3.0), Some((0.0, 1.0)));
+        assert_eq!(spend.q(), Some(3.74));
+        assert!(SpendParams::Constant(ConstantSpend { q: 0.9, s: 1.0 })
+            .mean_spend()
+            .is_none());
+        let read: SpendParams = serde_json::from_str(r#"{"q": 3.74, "s": 96.5}"#).unwrap();
+        assert_eq!(read, spend);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::data::rfm::Summary;
 use crate::data::transactions::NegativeAmounts;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit};
 use crate::models::bg_bb::BgBb;
+use crate::models::gamma_gamma::SpendParams;
 
 /// What a summary holds and what it left out.
 pub fn summary_report(summary: &Summary) -> String {
@@ -128,9 +129,10 @@ fn spend_model_text(s: &mut String, gamma_gamma: Option<&GammaGammaFit>, skipped
             model_table(s, &gg.fit.erased());
             match gg.mean_spend {
                 Some(m) => {
-                    let formula = match gg.fit.params.q() {
-                        Some(_) => "p·v/(q−1)",
-                        None => "p/nu",
+                    let formula = match gg.fit.params {
+                        SpendParams::GammaGamma(_) => "p·v/(q−1)",
+                        SpendParams::Homogeneous(_) => "p/nu",
+                        SpendParams::Constant(_) => "s/(q−1)",
                     };
                     let _ = writeln!(s, "  population mean spend per transaction {formula}: {m:.2}");
                 }
