@@ -218,12 +218,8 @@ impl Likelihood for HomogeneousSpendData<'_> {
             p: params[0],
             nu: params[1],
         };
-        let data = self.0;
-        let (ll, grad) = parallel_sum(&data.rows, |row| {
-            let (l, g) = model.log_likelihood_with_gradient(data.xs[row.x as usize], row.zbar);
-            (row.weight * l, g.map(|gi| row.weight * gi))
-        });
-        (ll, grad.to_vec())
+        self.0
+            .weighted_sum(|x, zbar| model.log_likelihood_with_gradient(x, zbar))
     }
 
     fn n_customers(&self) -> f64 {
@@ -250,11 +246,7 @@ impl Likelihood for ConstantSpendData<'_> {
             q: params[0],
             s: params[1],
         };
-        let (ll, grad) = parallel_sum(&self.0.rows, |row| {
-            let (l, g) = model.log_likelihood_with_gradient(row.zbar);
-            (row.weight * l, g.map(|gi| row.weight * gi))
-        });
-        (ll, grad.to_vec())
+        self.0.weighted_sum(|_, zbar| model.log_likelihood_with_gradient(zbar))
     }
 
     fn n_customers(&self) -> f64 {
@@ -322,6 +314,18 @@ impl GammaGammaData {
             mean_spend,
             excluded_nonpositive_spend: excluded as usize,
         }
+    }
+}
+
+impl GammaGammaData {
+    /// Σ over customers of a limit's log-likelihood with its gradient, `term(x, z̄)` taken once per
+    /// distinct (x, z̄) and weighed by its count.
+    fn weighted_sum<const K: usize>(&self, term: impl Fn(f64, f64) -> (f64, [f64; K]) + Sync) -> (f64, Vec<f64>) {
+        let (ll, grad) = parallel_sum(&self.rows, |row| {
+            let (l, g) = term(self.xs[row.x as usize], row.zbar);
+            (row.weight * l, g.map(|gi| row.weight * gi))
+        });
+        (ll, grad.to_vec())
     }
 }
 
