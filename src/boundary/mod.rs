@@ -106,6 +106,16 @@ fn simplest_of_the_best<T>(
         })
 }
 
+/// The first step h of `STEPS_INSIDE` at which the full model just inside a limit, whose
+/// log-likelihood `inside_ll(h)` gives, is more likely than the limit's `ll` by more than
+/// `tolerance`: then the limit is not a maximum. (h, that log-likelihood).
+fn first_better_inside(ll: f64, tolerance: f64, inside_ll: impl Fn(f64) -> f64) -> Option<(f64, f64)> {
+    STEPS_INSIDE
+        .iter()
+        .map(|&h| (h, inside_ll(h)))
+        .find(|&(_, inside)| inside > ll + tolerance)
+}
+
 /// A limit as the terminal, the model file and the evaluation state it: its name, what it means,
 /// and why it is the fit.
 pub(crate) fn limit_text(name: &str, what: &str) -> String {

@@ -2,7 +2,7 @@
 //! limit γ, δ → ∞ with γ/(γ + δ) = θ (everyone churns with the same probability), checked as the
 //! purchase models' limits are (module notes).
 
-use super::{brief, limit_text, simplest_of_the_best, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
+use super::{brief, first_better_inside, limit_text, simplest_of_the_best, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER};
 use crate::error::{ClvError, Result};
 use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
@@ -69,16 +69,13 @@ pub fn fit_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions)
             let theta = common.to_model(&fit.params).mean_churn();
             let ll = fit.log_likelihood;
             // The Beta model just inside the limit: γ + δ = 1/h − 1 with the same mean θ.
-            let better_inside = STEPS_INSIDE
-                .iter()
-                .map(|&h| {
-                    let total = 1.0 / h - 1.0;
-                    beta.log_likelihood_with_gradient(&[theta * total, (1.0 - theta) * total])
-                        .0
-                })
-                .find(|&inside_ll| inside_ll > ll + tolerance);
+            let better_inside = first_better_inside(ll, tolerance, |h| {
+                let total = 1.0 / h - 1.0;
+                beta.log_likelihood_with_gradient(&[theta * total, (1.0 - theta) * total])
+                    .0
+            });
             match better_inside {
-                Some(inside_ll) => rejected.push(format!(
+                Some((_, inside_ll)) => rejected.push(format!(
                     "one churn probability: not a maximum (log-likelihood {ll:.4}; a point inside has {inside_ll:.4})"
                 )),
                 None => candidates.push((ll, 1, geometric_fit(fit))),

@@ -4,7 +4,7 @@
 //! models' limits are (module notes).
 
 use super::{
-    brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
+    brief, first_better_inside, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER,
 };
 use crate::error::Result;
 use crate::mle::{maximize, FitOptions, MleFit};
@@ -43,15 +43,10 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
         Ok(fit) => {
             let (p, nu, ll) = (fit.params[0], fit.params[1], fit.log_likelihood);
             // The full model just inside the limit, at q = 1/h with the same q/v.
-            let better_inside = STEPS_INSIDE
-                .iter()
-                .map(|&h| {
-                    (
-                        1.0 / h,
-                        data.log_likelihood_with_gradient(&[p, 1.0 / h, 1.0 / (h * nu)]).0,
-                    )
-                })
-                .find(|(_, inside_ll)| *inside_ll > ll + tolerance);
+            let better_inside = first_better_inside(ll, tolerance, |h| {
+                data.log_likelihood_with_gradient(&[p, 1.0 / h, 1.0 / (h * nu)]).0
+            })
+            .map(|(h, inside_ll)| (1.0 / h, inside_ll));
             const WHAT: &str = "every customer's transaction values are Gamma(p, nu) with the same rate nu (the limit \
                                 q, v → ∞ with q/v = nu), so every customer is forecast the same spend p/nu";
             let mut stored = ModelFit::from_mle(fit, |v| {
@@ -90,10 +85,10 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
         Ok(fit) => {
             let (q, scale, ll) = (fit.params[0], fit.params[1], fit.log_likelihood);
             // The full model just inside the limit, at p = 1/h with the same p·v.
-            let better_inside = STEPS_INSIDE
-                .iter()
-                .map(|&h| (1.0 / h, data.log_likelihood_with_gradient(&[1.0 / h, q, scale * h]).0))
-                .find(|(_, inside_ll)| *inside_ll > ll + tolerance);
+            let better_inside = first_better_inside(ll, tolerance, |h| {
+                data.log_likelihood_with_gradient(&[1.0 / h, q, scale * h]).0
+            })
+            .map(|(h, inside_ll)| (1.0 / h, inside_ll));
             match better_inside {
                 Some((p, inside_ll)) => rejected.push(format!(
                     "constant spend per customer: not a maximum (log-likelihood {ll:.4}; at p = {p:.0} it is \
