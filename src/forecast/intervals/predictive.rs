@@ -36,9 +36,8 @@ pub(super) fn predictive_bounds(
     // 1e-10 to the logarithms), the table ends once the terms past the mean have vanished, if
     // it then sums to 1 within 1e-8, and is divided by its sum.
     let tables: Vec<Option<Vec<f64>>> = pairs.evaluate(|_, &[x, t]| {
-        let mean = model
-            .expected_purchases_if_alive(horizon, x, t)
-            .unwrap_or(f64::INFINITY);
+        // Asked only of a table whose terms have become negligible, not of every one.
+        let mut mean = None;
         let mut cumulative = Vec::new();
         let mut total = 0.0;
         for k in 0..MOST {
@@ -48,12 +47,19 @@ pub(super) fn predictive_bounds(
             if total >= 1.0 - 1e-12 {
                 return Some(cumulative);
             }
-            if k as f64 > mean && term <= 1e-16 * total {
-                if (1.0 - total).abs() > 1e-8 {
-                    return None;
+            if term <= 1e-16 * total {
+                let mean = *mean.get_or_insert_with(|| {
+                    model
+                        .expected_purchases_if_alive(horizon, x, t)
+                        .unwrap_or(f64::INFINITY)
+                });
+                if k as f64 > mean {
+                    if (1.0 - total).abs() > 1e-8 {
+                        return None;
+                    }
+                    cumulative.iter_mut().for_each(|c| *c /= total);
+                    return Some(cumulative);
                 }
-                cumulative.iter_mut().for_each(|c| *c /= total);
-                return Some(cumulative);
             }
         }
         None
