@@ -305,34 +305,23 @@ pub fn integrate_with<const N: usize>(
     abs_tol: f64,
 ) -> Option<[f64; N]> {
     let first_only = std::array::from_fn(|i| if i == 0 { 1.0 } else { 0.0 });
-    integrate_weighted(f, lo, hi, rel_tol, abs_tol, first_only)
-}
-
-/// As `integrate_with`, the panels chosen for every integrand of positive weight: a panel's
-/// error estimate is the largest of |its value − its coarse value| · weight, and the quadrature
-/// is done when the summed estimates are within `rel_tol` of the smallest weighted integral, or
-/// below `abs_tol` (in the units the weights give). With weights (1, 0, …, 0) it is
-/// `integrate_with`.
-fn integrate_weighted<const N: usize>(
-    f: impl Fn(f64) -> [f64; N],
-    lo: f64,
-    hi: f64,
-    rel_tol: f64,
-    abs_tol: f64,
-    weights: [f64; N],
-) -> Option<[f64; N]> {
     adapt(
         &|_, u| f(u),
         &[(lo, hi)],
         rel_tol,
-        Accuracy::Weighted { weights, abs_tol },
+        Accuracy::Weighted {
+            weights: first_only,
+            abs_tol,
+        },
     )
 }
 
 /// When `adapt` is done.
 #[derive(Debug, Clone, Copy)]
 enum Accuracy<const N: usize> {
-    /// As `integrate_weighted`.
+    /// A panel's error is the largest of |its value − its coarse value| · weight over the
+    /// integrands of positive weight; done when the summed errors are within `rel_tol` of the
+    /// smallest weighted integral, or below `abs_tol` (in the units the weights give).
     Weighted { weights: [f64; N], abs_tol: f64 },
     /// Every integrand within `rel_tol` of its magnitude, Σ |value| over the first panels (one
     /// per range): weights (largest magnitude)/(its magnitude), and `abs_tol` `rel_tol` times
