@@ -136,7 +136,7 @@ pub(super) fn integer_ids_from_text(frame: &DataFrame) -> Result<Option<Int64Chu
 }
 
 /// The integer `text` is the canonical decimal form of (see `integer_ids_from_text`), if it is one.
-fn canonical_integer(text: &str) -> Option<i64> {
+pub(super) fn canonical_integer(text: &str) -> Option<i64> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest.as_bytes()),
         None => (false, text.as_bytes()),

@@ -7,6 +7,7 @@ pub mod discrete;
 pub mod io;
 mod log_cells;
 pub mod period;
+mod plain_csv;
 pub mod rfm;
 pub mod rfm_table;
 pub mod sql;

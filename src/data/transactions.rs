@@ -10,6 +10,7 @@ use super::log_cells::{
     any_row, date_expr, describe_date_format, first_row, integer_ids_from_text, looks_like_decimal_comma,
     looks_like_money, parse_decimal_comma, raw_cell, raw_value,
 };
+use super::plain_csv;
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// What to do with negative amounts (returns, refunds).
@@ -218,21 +219,34 @@ impl Transactions {
             .reduce(|a, b| a.and(b))
             .unwrap_or(lit(false));
         columns.push(blank.alias("__blank"));
-        let frame = lf
-            .with_row_index("__row", Some(1))
-            .select(columns)
-            .collect()
-            .context(|| format!("reading {}", path.display()))?;
-        let blank_rows = frame
-            .column("__blank")
-            .and_then(|c| c.bool().map(|b| b.sum().unwrap_or(0) as usize))
-            .context(|| format!("reading {}", path.display()))?;
-        let mut frame = frame
-            .lazy()
-            .filter(col("__blank").not())
-            .collect()
-            .and_then(|f| f.drop("__blank"))
-            .context(|| format!("reading {}", path.display()))?;
+        // A plain CSV log is read in one pass (`plain_csv`); anything else by Polars.
+        let plain = match (source, spec.date_format.is_none() && !spec.decimal_comma) {
+            (LogSource::File { delimiter }, true) => {
+                plain_csv::read(path, delimiter, &customer_col, &date_col, amount_col.as_deref())?
+            }
+            _ => None,
+        };
+        let (mut frame, blank_rows) = match plain {
+            Some(frame) => (frame, 0),
+            None => {
+                let frame = lf
+                    .with_row_index("__row", Some(1))
+                    .select(columns)
+                    .collect()
+                    .context(|| format!("reading {}", path.display()))?;
+                let blank_rows = frame
+                    .column("__blank")
+                    .and_then(|c| c.bool().map(|b| b.sum().unwrap_or(0) as usize))
+                    .context(|| format!("reading {}", path.display()))?;
+                let frame = frame
+                    .lazy()
+                    .filter(col("__blank").not())
+                    .collect()
+                    .and_then(|f| f.drop("__blank"))
+                    .context(|| format!("reading {}", path.display()))?;
+                (frame, blank_rows)
+            }
+        };
         if frame.height() == 0 {
             return Err(ClvError::EmptyInput {
                 path: path.to_path_buf(),
@@ -250,6 +264,7 @@ impl Transactions {
         }
         // Text ids that are all canonical integers (CSV is read as text) become integers: the
         // same ids, grouped several times faster. "007" is not "7", so any other text stays text.
+        let integer_ids = integer_ids || frame.column("customer_id").is_ok_and(|c| c.dtype().is_integer());
         let as_integers = match integer_ids {
             true => None,
             false => integer_ids_from_text(&frame)?,
