@@ -236,9 +236,37 @@ pub(super) fn per_customer<T: Send>(
         observation_end,
         net_returns: log.has_amount && log.negative_amounts == NegativeAmounts::Net,
     };
+    let scratch = || (Vec::new(), Vec::new());
+    let integer_ids = log
+        .frame
+        .column("customer_id")
+        .context(ctx)?
+        .i64()
+        .ok()
+        .map(|c| c.rechunk());
+    if let Some(ids) = integer_ids {
+        let ids = ids.cont_slice().context(ctx)?;
+        return Ok(match CustomerRows::of(ids) {
+            CustomerRows::Runs(runs) => runs
+                .par_iter()
+                .map_init(scratch, |(buffer, days), &(first, len)| {
+                    let members = (first as usize)..(first + len) as usize;
+                    let dropped = rows.purchase_days(members, buffer, days)?;
+                    Some(visit(first, days, dropped))
+                })
+                .collect(),
+            CustomerRows::Sorted { rows: members, groups } => groups
+                .par_iter()
+                .map_init(scratch, |(buffer, days), &(start, len)| {
+                    let members = &members[start as usize..(start + len) as usize];
+                    let dropped = rows.purchase_days(members.iter().map(|&r| r as usize), buffer, days)?;
+                    Some(visit(members[0], days, dropped))
+                })
+                .collect(),
+        });
+    }
     let groups = log.frame.group_by_stable(["customer_id"]).context(ctx)?;
     let n_groups = groups.get_groups().len();
-    let scratch = || (Vec::new(), Vec::new());
     Ok(match &**groups.get_groups() {
         GroupsType::Idx(idx) => (0..n_groups)
             .into_par_iter()
@@ -257,6 +285,45 @@ pub(super) fn per_customer<T: Send>(
             })
             .collect(),
     })
+}
+
+/// Each customer's log rows, customers in the order of their first row and rows in log order
+/// (what Polars' stable group-by gives, without its hash table).
+enum CustomerRows {
+    /// A log whose ids never decrease (exported by customer): each customer's rows are one run,
+    /// (first row, rows).
+    Runs(Vec<(IdxSize, IdxSize)>),
+    /// Any other log: the rows sorted by (id, row), and each customer's (start, rows) in them.
+    Sorted {
+        rows: Vec<IdxSize>,
+        groups: Vec<(IdxSize, IdxSize)>,
+    },
+}
+
+impl CustomerRows {
+    fn of(ids: &[i64]) -> Self {
+        let runs_of = |n: usize, same: &dyn Fn(usize) -> bool| {
+            let mut runs = Vec::new();
+            let mut start = 0;
+            for r in 1..=n {
+                if r == n || !same(r) {
+                    runs.push((start as IdxSize, (r - start) as IdxSize));
+                    start = r;
+                }
+            }
+            runs
+        };
+        if ids.is_sorted() {
+            return CustomerRows::Runs(runs_of(ids.len(), &|r| ids[r] == ids[r - 1]));
+        }
+        let mut pairs: Vec<(i64, IdxSize)> = ids.iter().enumerate().map(|(r, &id)| (id, r as IdxSize)).collect();
+        pairs.par_sort_unstable();
+        let mut groups = runs_of(pairs.len(), &|r| pairs[r].0 == pairs[r - 1].0);
+        let rows: Vec<IdxSize> = pairs.into_iter().map(|(_, r)| r).collect();
+        // In the order of each customer's first row, which is the first of its sorted rows.
+        groups.par_sort_unstable_by_key(|&(start, _)| rows[start as usize]);
+        CustomerRows::Sorted { rows, groups }
+    }
 }
 
 /// The log's dates and amounts as plain slices (a log without amounts has none), and which of
@@ -367,4 +434,48 @@ pub fn repeat_transactions_by_day(log: &Transactions, summary: &Summary) -> Resu
         *per_day.entry(day).or_default() += 1;
     }
     Ok(per_day.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each customer's rows as Polars' stable group-by lists them: (first row, rows).
+    fn polars_groups(ids: &[i64]) -> Vec<Vec<IdxSize>> {
+        let frame = df!("customer_id" => ids).unwrap();
+        let groups = frame.group_by_stable(["customer_id"]).unwrap();
+        match &**groups.get_groups() {
+            GroupsType::Idx(idx) => idx.all().iter().map(|g| g.to_vec()).collect(),
+            GroupsType::Slice { groups, .. } => groups
+                .iter()
+                .map(|&[first, len]| (first..first + len).collect())
+                .collect(),
+        }
+    }
+
+    fn our_groups(ids: &[i64]) -> Vec<Vec<IdxSize>> {
+        match CustomerRows::of(ids) {
+            CustomerRows::Runs(runs) => runs
+                .iter()
+                .map(|&(first, len)| (first..first + len).collect())
+                .collect(),
+            CustomerRows::Sorted { rows, groups } => groups
+                .iter()
+                .map(|&(start, len)| rows[start as usize..(start + len) as usize].to_vec())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn customers_rows_are_polars_stable_groups_whatever_the_order_of_the_log() {
+        let sorted: Vec<i64> = (0..3000).map(|r| r / 7 - 100).collect();
+        let shuffled: Vec<i64> = (0..3000i64).map(|r| (r * 7919 % 3001) % 431 - 200).collect();
+        let one_customer = vec![42i64; 50];
+        let runs_out_of_order: Vec<i64> = (0..600).map(|r| [5, 3, 9][r / 200]).collect();
+        for ids in [sorted, shuffled, one_customer, runs_out_of_order] {
+            assert_eq!(our_groups(&ids), polars_groups(&ids));
+        }
+        assert!(matches!(CustomerRows::of(&[1, 1, 2, 3, 3]), CustomerRows::Runs(_)));
+        assert!(matches!(CustomerRows::of(&[1, 2, 1]), CustomerRows::Sorted { .. }));
+    }
 }
