@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::csv_text::CsvRows;
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// The table formats `clv` reads and writes.
@@ -259,14 +260,19 @@ enum CsvWriteError {
     Io(std::io::Error),
 }
 
-/// `df` as CSV with a header (Polars' format, byte for byte): rows formatted in parallel by
-/// Polars' serializer, a round at a time, while a thread of its own writes the round before.
+/// `df` as CSV with a header (Polars' format, byte for byte): rows formatted in parallel
+/// (`csv_text`, or Polars' serializer for the types it leaves), a round at a time, while a thread of its own writes the round before.
 fn write_csv(df: &mut DataFrame, file: &mut BufWriter<File>) -> std::result::Result<(), CsvWriteError> {
     use std::sync::mpsc::sync_channel;
     df.rechunk_mut();
     let frame: &DataFrame = df;
+    let own_rows = CsvRows::of(frame);
     let format = |offset: usize, rows: usize, header: bool, buffer: &mut Vec<u8>| {
         buffer.clear();
+        if let (Some(own), false) = (&own_rows, header) {
+            own.write(offset..offset + rows, buffer);
+            return Ok(());
+        }
         CsvWriter::new(&mut *buffer)
             .include_header(header)
             .n_threads(1)
@@ -417,22 +423,51 @@ mod tests {
                     _ => Some(i as f64 / 7.0),
                 })
                 .collect();
-            let words: Vec<&str> = (0..rows)
-                .map(|i| ["top 1%", "at risk, high value", "say \"hi\"", ""][i % 4])
+            let words: Vec<Option<&str>> = (0..rows)
+                .map(|i| {
+                    [
+                        Some("top 1%"),
+                        Some("at risk, high value"),
+                        Some("say \"hi\""),
+                        Some(""),
+                        None,
+                        Some("a\r\nb"),
+                    ][i % 6]
+                })
                 .collect();
-            let days: Vec<i32> = (0..rows as i32).map(|i| i % 20_000 - 3000).collect();
-            let mut frame = df!("customer_id" => ids, "value" => values, "tier" => words, "day" => days).unwrap();
+            // Days from before year 0 to after year 9999.
+            let days: Vec<i32> = (0..rows as i64)
+                .map(|i| ((i * 977) % 3_700_000 - 1_500_000) as i32)
+                .collect();
+            let flags: Vec<Option<bool>> = (0..rows).map(|i| [Some(true), Some(false), None][i % 3]).collect();
+            let small: Vec<i32> = (0..rows as i32).map(|i| i - 20).collect();
+            let counts: Vec<u32> = (0..rows as u32).map(|i| i * 3).collect();
+            let big: Vec<u64> = (0..rows as u64).map(|i| u64::MAX - i).collect();
+            let mut frame = df!(
+                "customer_id" => ids, "value" => values, "tier" => words, "day" => days, "flag" => flags,
+                "small" => small, "count" => counts, "big" => big
+            )
+            .unwrap();
             frame
                 .with_column(frame.column("day").unwrap().cast(&DataType::Date).unwrap())
                 .unwrap();
-            let path = dir.join(format!("rounds-{rows}.csv"));
-            write_table(&mut frame, &path).unwrap();
-            let mut expected = Vec::new();
-            CsvWriter::new(&mut expected)
-                .include_header(true)
-                .finish(&mut frame)
+            assert!(super::super::csv_text::CsvRows::of(&frame).is_some());
+            // A type the own writer leaves to Polars: the same bytes too.
+            let mut other = frame.clone();
+            other
+                .with_column(Column::new("ratio".into(), vec![0.1f32; rows]))
                 .unwrap();
-            assert_eq!(std::fs::read(&path).unwrap(), expected, "{rows} rows");
+            assert!(super::super::csv_text::CsvRows::of(&other).is_none());
+            for (name, frame) in [("own", &mut frame), ("polars", &mut other)] {
+                let path = dir.join(format!("rounds-{rows}-{name}.csv"));
+                write_table(frame, &path).unwrap();
+                let mut expected = Vec::new();
+                CsvWriter::new(&mut expected)
+                    .include_header(true)
+                    .finish(frame)
+                    .unwrap();
+                assert_eq!(std::fs::read(&path).unwrap(), expected, "{rows} rows, {name}");
+            }
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

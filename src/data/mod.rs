@@ -3,6 +3,7 @@
 pub mod compressed;
 pub mod contractual;
 pub mod conventions;
+mod csv_text;
 pub mod discrete;
 pub mod io;
 mod log_cells;
