@@ -542,6 +542,15 @@ mod tests {
         // Ids with a leading zero stay text, as Polars' path keeps them ("007" is not "7").
         let (fast, _) = both_ways("zeros-text", &rows(10, |c| format!("00{c}"), "\n"), spec());
         assert_eq!(fast.frame.column("customer_id").unwrap().dtype(), &DataType::String);
+        // A log read without amounts.
+        let no_amounts = || LogSpec {
+            amount_col: None,
+            amount_required: false,
+            ..LogSpec::default()
+        };
+        let (fast, reference) = both_ways("no-amounts", &rows(50, |c| c.to_string(), "\n"), no_amounts());
+        assert!(fast.frame.equals(&reference.frame) && !fast.has_amount);
+        assert_eq!(fast.frame.width(), 2);
         // Negative amounts netted the same way.
         let text = "customer_id,date,amount\n1,1997-01-01,10.5\n1,1997-01-01,-10.5\n1,1997-02-01,-1\n2,1997-01-03,4\n";
         let net = || LogSpec {
