@@ -284,23 +284,37 @@ fn write_csv(df: &mut DataFrame, file: &mut BufWriter<File>) -> std::result::Res
     file.write_all(&header).map_err(CsvWriteError::Io)?;
     let height = frame.height();
     let round_rows = CSV_ROWS_PER_TASK * CSV_TASKS_PER_ROUND;
-    // Formatted rounds go to the writer; its emptied buffers come back to be filled again.
+    // Formatted rounds go to the writer; its emptied buffers come back to be filled again, so
+    // that three rounds' buffers, sized once, serve the whole table (fresh pages and buffers
+    // grown by copying cost more than formatting here).
+    const ROUNDS_IN_FLIGHT: usize = 3;
     let (to_writer, written) = sync_channel::<Vec<Vec<u8>>>(1);
-    let (to_formatters, emptied) = sync_channel::<Vec<Vec<u8>>>(2);
+    let (to_formatters, emptied) = sync_channel::<Vec<Vec<u8>>>(ROUNDS_IN_FLIGHT);
+    let task_bytes = CSV_ROWS_PER_TASK * (header.len() + 16 * frame.width());
+    for _ in 0..ROUNDS_IN_FLIGHT.min(height.div_ceil(round_rows)) {
+        let round = (0..CSV_TASKS_PER_ROUND)
+            .map(|_| Vec::with_capacity(task_bytes))
+            .collect();
+        // The channel holds them all: this cannot block.
+        let _ = to_formatters.send(round);
+    }
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> std::io::Result<()> {
             for round in written {
                 for buffer in &round {
                     file.write_all(buffer)?;
                 }
-                // The formatters may be done already; their buffers are then simply dropped.
-                let _ = to_formatters.try_send(round);
+                // The formatters may be done already; the buffers are then simply dropped.
+                let _ = to_formatters.send(round);
             }
             Ok(())
         });
         let mut formatted = Ok(());
         for start in (0..height).step_by(round_rows) {
-            let mut buffers = emptied.try_recv().unwrap_or_default();
+            // A writer that stopped has dropped its sender, and its error is told below.
+            let Ok(mut buffers) = emptied.recv() else {
+                break;
+            };
             let tasks = (height - start).div_ceil(CSV_ROWS_PER_TASK).min(CSV_TASKS_PER_ROUND);
             buffers.resize_with(tasks, Vec::new);
             let result = buffers.par_iter_mut().enumerate().try_for_each(|(i, buffer)| {
