@@ -437,35 +437,31 @@ mod tests {
     use super::*;
     use crate::data::transactions::{epoch_days, LogSpec, NegativeAmounts, Transactions};
 
-    /// The log in `text`, read by the plain reader and by Polars: the reference is the file
-    /// read by Polars as text, then checked as a log in memory (which never takes the plain
-    /// path).
-    fn both_ways(name: &str, text: &str, spec: LogSpec) -> (Transactions, Transactions) {
+    /// `text` written to a log file of its own; the folder is removed by the caller.
+    fn log_file(name: &str, text: &[u8]) -> (std::path::PathBuf, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("clv-unit-{}-plain-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("log.csv");
         std::fs::write(&path, text).unwrap();
-        let plain = read(
-            &path,
-            b',',
-            &spec.customer_col,
-            &spec.date_col,
-            spec.amount_col.as_deref(),
-        )
-        .unwrap();
+        (dir, path)
+    }
+
+    /// The log in `text`, read by the plain reader and by Polars: the reference is the file
+    /// read by Polars as text, then checked as a log in memory (which never takes the plain
+    /// path).
+    fn both_ways(name: &str, text: &str, spec: LogSpec) -> (Transactions, Transactions) {
+        let (dir, path) = log_file(name, text.as_bytes());
+        let in_blocks = |block_bytes| {
+            let (id, date, amount) = (&spec.customer_col, &spec.date_col, spec.amount_col.as_deref());
+            read_in_blocks(&path, b',', id, date, amount, block_bytes).unwrap()
+        };
+        let plain = in_blocks(BLOCK_BYTES);
         assert!(plain.is_some(), "{name}: the plain reader refused the log");
         // Blocks of a few lines, cut inside lines: the same frame.
         for block_bytes in [40, 97, 1000] {
-            let in_blocks = read_in_blocks(
-                &path,
-                b',',
-                &spec.customer_col,
-                &spec.date_col,
-                spec.amount_col.as_deref(),
-                block_bytes,
-            );
+            let frame = in_blocks(block_bytes);
             assert!(
-                in_blocks.unwrap().unwrap().equals(plain.as_ref().unwrap()),
+                frame.unwrap().equals(plain.as_ref().unwrap()),
                 "{name}, blocks of {block_bytes}"
             );
         }
@@ -479,11 +475,8 @@ mod tests {
         (fast, reference)
     }
 
-    fn refused(name: &str, text: &str) -> bool {
-        let dir = std::env::temp_dir().join(format!("clv-unit-{}-refused-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("log.csv");
-        std::fs::write(&path, text).unwrap();
+    fn refused(name: &str, text: &[u8]) -> bool {
+        let (dir, path) = log_file(name, text);
         let plain = read(&path, b',', "customer_id", "date", Some("amount")).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         plain.is_none()
@@ -565,7 +558,7 @@ mod tests {
     #[test]
     fn anything_but_plain_csv_is_left_to_polars() {
         let ok = "customer_id,date,amount\n1,1997-01-01,3.5\n";
-        assert!(!refused("ok", ok));
+        assert!(!refused("ok", ok.as_bytes()));
         for (name, text) in [
             ("quoted", "customer_id,date,amount\n\"1\",1997-01-01,3.5\n"),
             (
@@ -589,16 +582,9 @@ mod tests {
             ("no-amount-column", "customer_id,date\n1,1997-01-01\n"),
             ("twice", "customer_id,date,amount,date\n1,1997-01-01,3,1997-01-01\n"),
         ] {
-            assert!(refused(name, text), "{name}");
+            assert!(refused(name, text.as_bytes()), "{name}");
         }
-        let dir = std::env::temp_dir().join(format!("clv-unit-{}-refused-gz", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("log.csv");
-        std::fs::write(&path, [0x1f, 0x8b, b'\n', 0]).unwrap();
-        assert!(read(&path, b',', "customer_id", "date", Some("amount"))
-            .unwrap()
-            .is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(refused("gzip", &[0x1f, 0x8b, b'\n', 0]));
     }
 
     #[test]
