@@ -1,6 +1,6 @@
 //! A log in plain CSV read in one pass from bytes to columns: the file streamed in blocks, each
-//! block's lines parsed on every core. Plain means what most exports are: no quotes, no blank
-//! lines, the same number of fields on every line, ISO dates (`YYYY-MM-DD`, a time after them
+//! block's lines parsed on every core. Plain means what most exports are: no quotes (or quotes
+//! around a whole field that holds no quote, delimiter or line break), no blank lines, the same number of fields on every line, ISO dates (`YYYY-MM-DD`, a time after them
 //! ignored), amounts written as `-?digits[.digits]`, and ids that are not empty. Anything else
 //! (a compressed file, a quote, a date in another form, an empty cell, `1e3`) makes `read`
 //! return `None`, and the log is read by Polars instead, whose checks name the row. Where both
@@ -119,10 +119,13 @@ fn layout(
 ) -> Option<Layout> {
     let header = header.strip_suffix(b"\r").unwrap_or(header);
     let header = std::str::from_utf8(header).ok()?;
-    if header.contains('"') || header.starts_with('\u{feff}') {
+    if header.starts_with('\u{feff}') {
         return None;
     }
-    let names: Vec<&str> = header.split(delimiter as char).collect();
+    let names = header
+        .split(delimiter as char)
+        .map(|name| unquoted(name.as_bytes()).and_then(|n| std::str::from_utf8(n).ok()))
+        .collect::<Option<Vec<&str>>>()?;
     let position = |name: &str| names.iter().position(|&n| n == name);
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
@@ -294,14 +297,13 @@ fn parse_lines(part: &[u8], layout: &Layout, piece: &mut Piece) -> Option<()> {
         if line_ends {
             field = field.strip_suffix(b"\r").unwrap_or(field);
         }
+        let field = unquoted(field)?;
         if index == layout.id {
             id = field;
         } else if index == layout.date {
             date = field;
         } else if Some(index) == layout.amount {
             amount = field;
-        } else if field.contains(&b'"') {
-            return None;
         }
         index += 1;
         start = end + 1;
@@ -326,6 +328,17 @@ fn parse_lines(part: &[u8], layout: &Layout, piece: &mut Piece) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// A field without quotes, or the text inside quotes that wrap the whole field and hold no quote
+/// (as some exports write every field); `None` for any other quote, which may hide a delimiter
+/// or a line break inside a field.
+fn unquoted(field: &[u8]) -> Option<&[u8]> {
+    if !field.contains(&b'"') {
+        return Some(field);
+    }
+    let inside = field.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    (!inside.contains(&b'"')).then_some(inside)
 }
 
 /// Ids as they are parsed: integers while every one is canonical, else text.
@@ -516,6 +529,14 @@ mod tests {
                 rows(40, |c| c.to_string(), "\n").trim_end().to_string(),
             ),
             (
+                "quoted",
+                "\"customer_id\",\"date\",\"amount\",\"note\"\n\"7\",\"1997-01-01\",\"3.5\",\"x\"\n\"007\",1997-01-02,\"4\",\"\"\n".into(),
+            ),
+            (
+                "quoted-integers",
+                "\"customer_id\",\"date\",\"amount\"\r\n\"7\",\"1997-01-01\",\"3.5\"\r\n\"12\",\"1997-01-02\",\"4\"\r\n".into(),
+            ),
+            (
                 "times-ignored",
                 "customer_id,date,amount\n1,1997-01-01 10:30:00,3.5\n2,1997-01-02T09:00,4\n".into(),
             ),
@@ -560,7 +581,12 @@ mod tests {
         let ok = "customer_id,date,amount\n1,1997-01-01,3.5\n";
         assert!(!refused("ok", ok.as_bytes()));
         for (name, text) in [
-            ("quoted", "customer_id,date,amount\n\"1\",1997-01-01,3.5\n"),
+            ("quote-inside", "customer_id,date,amount\n\"1\"\"\",1997-01-01,3.5\n"),
+            ("half-quoted", "customer_id,date,amount\n\"1,1997-01-01,3.5\n"),
+            (
+                "quoted-line-break",
+                "customer_id,date,amount,note\n1,1997-01-01,3.5,\"a\nb\"\n",
+            ),
             (
                 "quoted-other",
                 "customer_id,date,amount,note\n1,1997-01-01,3.5,\"a,b\"\n",
