@@ -114,14 +114,17 @@ fn write_integer(out: &mut Vec<u8>, negative: bool, mut magnitude: u64) {
     out.extend_from_slice(&digits[start..]);
 }
 
-/// `YYYY-MM-DD` for years 0 to 9999; chrono's form (`+10000-01-01`) outside them, as Polars.
+/// `YYYY-MM-DD` for years 0 to 9999, digit by digit (Polars' `Display` through `write!` costs
+/// more than the rest of the row); chrono's form (`+10000-01-01`) outside them, as Polars.
 fn write_date(out: &mut Vec<u8>, days: i32) {
-    let (year, month, day) = civil_from_days(days);
+    use chrono::Datelike;
+    let date = super::transactions::from_epoch_days(days);
+    let (year, month, day) = (date.year(), date.month(), date.day());
     if !(0..=9999).contains(&year) {
-        let date = super::transactions::from_epoch_days(days);
         out.extend_from_slice(date.to_string().as_bytes());
         return;
     }
+    let year = year as u32;
     let text = [
         b'0' + (year / 1000) as u8,
         b'0' + (year / 100 % 10) as u8,
@@ -135,25 +138,6 @@ fn write_date(out: &mut Vec<u8>, days: i32) {
         b'0' + (day % 10) as u8,
     ];
     out.extend_from_slice(&text);
-}
-
-/// The proleptic Gregorian (year, month, day) `days` after 1970-01-01 (Hinnant's
-/// `civil_from_days`: eras of 400 years, years counted from March).
-fn civil_from_days(days: i32) -> (i64, u32, u32) {
-    let z = i64::from(days) + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Text quoted where necessary, as Polars does: an empty string as `""` (apart from null), and
@@ -176,25 +160,4 @@ fn write_text(out: &mut Vec<u8>, text: &str) {
         }
     }
     out.push(b'"');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::transactions::{epoch_days, from_epoch_days};
-
-    #[test]
-    fn civil_dates_are_chronos_from_year_minus_400_to_10400() {
-        let first = epoch_days(chrono::NaiveDate::from_ymd_opt(-400, 1, 1).unwrap());
-        let last = epoch_days(chrono::NaiveDate::from_ymd_opt(10_400, 12, 31).unwrap());
-        for days in first..=last {
-            let date = from_epoch_days(days);
-            let expected = (
-                i64::from(chrono::Datelike::year(&date)),
-                chrono::Datelike::month(&date),
-                chrono::Datelike::day(&date),
-            );
-            assert_eq!(civil_from_days(days), expected, "{date}");
-        }
-    }
 }

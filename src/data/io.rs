@@ -254,6 +254,10 @@ pub fn write_table(df: &mut DataFrame, path: &Path) -> Result<()> {
 const CSV_ROWS_PER_TASK: usize = 2048;
 /// Tasks formatted in parallel before their text is handed to the writing thread.
 const CSV_TASKS_PER_ROUND: usize = 8;
+/// Rounds whose buffers go round between the formatters and the writing thread: sized once,
+/// they serve the whole table (fresh pages, and buffers grown by copying, cost more than the
+/// formatting here).
+const CSV_ROUNDS_IN_FLIGHT: usize = 3;
 
 enum CsvWriteError {
     Polars(PolarsError),
@@ -261,7 +265,8 @@ enum CsvWriteError {
 }
 
 /// `df` as CSV with a header (Polars' format, byte for byte): rows formatted in parallel
-/// (`csv_text`, or Polars' serializer for the types it leaves), a round at a time, while a thread of its own writes the round before.
+/// (`csv_text`, or Polars' serializer for the types it leaves), a round at a time, while a
+/// thread of its own writes the round before.
 fn write_csv(df: &mut DataFrame, file: &mut BufWriter<File>) -> std::result::Result<(), CsvWriteError> {
     use std::sync::mpsc::sync_channel;
     df.rechunk_mut();
@@ -284,14 +289,11 @@ fn write_csv(df: &mut DataFrame, file: &mut BufWriter<File>) -> std::result::Res
     file.write_all(&header).map_err(CsvWriteError::Io)?;
     let height = frame.height();
     let round_rows = CSV_ROWS_PER_TASK * CSV_TASKS_PER_ROUND;
-    // Formatted rounds go to the writer; its emptied buffers come back to be filled again, so
-    // that three rounds' buffers, sized once, serve the whole table (fresh pages and buffers
-    // grown by copying cost more than formatting here).
-    const ROUNDS_IN_FLIGHT: usize = 3;
+    // Formatted rounds go to the writer; its emptied buffers come back to be filled again.
     let (to_writer, written) = sync_channel::<Vec<Vec<u8>>>(1);
-    let (to_formatters, emptied) = sync_channel::<Vec<Vec<u8>>>(ROUNDS_IN_FLIGHT);
+    let (to_formatters, emptied) = sync_channel::<Vec<Vec<u8>>>(CSV_ROUNDS_IN_FLIGHT);
     let task_bytes = CSV_ROWS_PER_TASK * (header.len() + 16 * frame.width());
-    for _ in 0..ROUNDS_IN_FLIGHT.min(height.div_ceil(round_rows)) {
+    for _ in 0..CSV_ROUNDS_IN_FLIGHT.min(height.div_ceil(round_rows)) {
         let round = (0..CSV_TASKS_PER_ROUND)
             .map(|_| Vec::with_capacity(task_bytes))
             .collect();
@@ -304,7 +306,8 @@ fn write_csv(df: &mut DataFrame, file: &mut BufWriter<File>) -> std::result::Res
                 for buffer in &round {
                     file.write_all(buffer)?;
                 }
-                // The formatters may be done already; the buffers are then simply dropped.
+                // The channel holds every round there is: this cannot block. Once the
+                // formatters are done, the rounds wait in it until it is dropped.
                 let _ = to_formatters.send(round);
             }
             Ok(())
@@ -451,7 +454,7 @@ mod tests {
                 .collect();
             // Days from before year 0 to after year 9999.
             let days: Vec<i32> = (0..rows as i64)
-                .map(|i| ((i * 977) % 3_700_000 - 1_500_000) as i32)
+                .map(|i| ((i * 977) % 4_000_000 - 1_000_000) as i32)
                 .collect();
             let flags: Vec<Option<bool>> = (0..rows).map(|i| [Some(true), Some(false), None][i % 3]).collect();
             let small: Vec<i32> = (0..rows as i32).map(|i| i - 20).collect();

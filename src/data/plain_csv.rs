@@ -1,12 +1,12 @@
 //! A log in plain CSV read in one pass from bytes to columns: the file streamed in blocks, each
 //! block's lines parsed on every core. Plain means what most exports are: no quotes (or quotes
-//! around a whole field that holds no quote, delimiter or line break), no blank lines, the same number of fields on every line, ISO dates (`YYYY-MM-DD`, a time after them
-//! ignored), amounts written as `-?digits[.digits]`, and ids that are not empty. Anything else
-//! (a compressed file, a quote, a date in another form, an empty cell, `1e3`) makes `read`
-//! return `None`, and the log is read by Polars instead, whose checks name the row. Where both
-//! read a file they give the same frame: the same ids (integers when every id is the canonical
-//! text of one, else the text), the same days and, amounts being correctly rounded by both
-//! parsers, the same bits.
+//! around a whole field that holds no quote, delimiter or line break), no blank lines, the same
+//! number of fields on every line, ISO dates (`YYYY-MM-DD`, a time after them ignored), amounts
+//! written as `-?digits[.digits]`, and ids that are not empty. Anything else (a compressed file,
+//! another quote, a date in another form, an empty cell, `1e3`) makes `read` return `None`, and
+//! the log is read by Polars instead, whose checks name the row. Where both read a file they
+//! give the same frame: the same ids (integers when every id is the canonical text of one, else
+//! the text), the same days and, amounts being correctly rounded by both parsers, the same bits.
 
 use std::fs::File;
 use std::io::Read;
@@ -16,6 +16,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::log_cells::canonical_integer;
+use super::transactions::epoch_days;
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// Bytes read at a time: memory stays bounded by a block and the columns, whatever the file.
@@ -108,8 +109,8 @@ fn fill(file: &mut File, buffer: &mut Vec<u8>, block_bytes: usize) -> std::io::R
     Ok(read < wanted)
 }
 
-/// The positions of the three columns in the header, if it is plain: no quote, no byte-order
-/// mark, no name twice.
+/// The positions of the three columns in the header, if it is plain: names quoted at most as
+/// fields are (`unquoted`), no byte-order mark, no name twice.
 fn layout(
     header: &[u8],
     delimiter: u8,
@@ -145,7 +146,6 @@ fn layout(
 }
 
 /// The log's columns as they are read.
-#[derive(Default)]
 struct Columns {
     ids: Ids,
     days: Vec<i32>,
@@ -157,12 +157,6 @@ struct Columns {
 enum Ids {
     Integer(Vec<i64>),
     Text(StringChunked),
-}
-
-impl Default for Ids {
-    fn default() -> Self {
-        Ids::Integer(Vec::new())
-    }
 }
 
 /// Canonical integers as the text they were read from.
@@ -256,7 +250,6 @@ fn parse_block(
     if !plain {
         return Ok(false);
     }
-    columns.has_amount = layout.amount.is_some();
     for piece in pieces.iter_mut().take(parts.len()) {
         columns.append(piece, context)?;
     }
@@ -375,40 +368,18 @@ impl IdBuilder {
 }
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`, if those ten bytes are digits and dashes and a date
-/// of the proleptic Gregorian calendar (as chrono and Polars read it).
+/// (chrono's calendar, as Polars reads it).
 fn iso_day(text: &[u8]) -> Option<i32> {
     let digits = |range: std::ops::Range<usize>| {
         text[range]
             .iter()
-            .try_fold(0i32, |v, &b| b.is_ascii_digit().then(|| v * 10 + i32::from(b - b'0')))
+            .try_fold(0u32, |v, &b| b.is_ascii_digit().then(|| v * 10 + u32::from(b - b'0')))
     };
     if text.len() != 10 || text[4] != b'-' || text[7] != b'-' {
         return None;
     }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if !(1..=month_days).contains(&day) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
-}
-
-/// Days since 1970-01-01 of a valid date (the era arithmetic of Hinnant's `days_from_civil`:
-/// years counted from March, so that the leap day ends the year).
-fn days_from_civil(year: i32, month: i32, day: i32) -> i32 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let date = chrono::NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)?;
+    Some(epoch_days(date))
 }
 
 /// An amount written `-?digits[.digits]`, correctly rounded (as Polars' parser rounds it): a
@@ -448,7 +419,7 @@ fn plain_amount(field: &[u8]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::transactions::{epoch_days, LogSpec, NegativeAmounts, Transactions};
+    use crate::data::transactions::{LogSpec, NegativeAmounts, Transactions};
 
     /// `text` written to a log file of its own; the folder is removed by the caller.
     fn log_file(name: &str, text: &[u8]) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -618,7 +589,8 @@ mod tests {
         let mut date = chrono::NaiveDate::from_ymd_opt(1600, 1, 1).unwrap();
         while chrono::Datelike::year(&date) < 2400 {
             let text = date.format("%Y-%m-%d").to_string();
-            assert_eq!(iso_day(text.as_bytes()), Some(epoch_days(date)), "{text}");
+            let since_1970 = (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
+            assert_eq!(iso_day(text.as_bytes()), Some(since_1970), "{text}");
             date = date.succ_opt().unwrap();
         }
         for bad in [
@@ -638,10 +610,8 @@ mod tests {
                 "{bad}"
             );
         }
-        assert_eq!(
-            iso_day(b"2000-02-29"),
-            Some(epoch_days(chrono::NaiveDate::from_ymd_opt(2000, 2, 29).unwrap()))
-        );
+        // 30 years of 365 days and 7 leap days, then January's 31 days and 28 of February.
+        assert_eq!(iso_day(b"2000-02-29"), Some(30 * 365 + 7 + 31 + 28));
     }
 
     #[test]

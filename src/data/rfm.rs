@@ -237,6 +237,14 @@ pub(super) fn per_customer<T: Send>(
         net_returns: log.has_amount && log.negative_amounts == NegativeAmounts::Net,
     };
     let scratch = || (Vec::new(), Vec::new());
+    // Customers whose rows are runs of the log, (first row, rows).
+    let over_runs = |runs: &[[IdxSize; 2]]| -> Vec<Option<T>> {
+        runs.par_iter()
+            .map_init(scratch, |scratch, &[first, len]| {
+                rows.customer(scratch, first, first as usize..(first + len) as usize, &visit)
+            })
+            .collect()
+    };
     let integer_ids = log
         .frame
         .column("customer_id")
@@ -247,20 +255,12 @@ pub(super) fn per_customer<T: Send>(
     if let Some(ids) = integer_ids {
         let ids = ids.cont_slice().context(ctx)?;
         return Ok(match CustomerRows::of(ids) {
-            CustomerRows::Runs(runs) => runs
-                .par_iter()
-                .map_init(scratch, |(buffer, days), &(first, len)| {
-                    let members = (first as usize)..(first + len) as usize;
-                    let dropped = rows.purchase_days(members, buffer, days)?;
-                    Some(visit(first, days, dropped))
-                })
-                .collect(),
+            CustomerRows::Runs(runs) => over_runs(&runs),
             CustomerRows::Sorted { rows: members, groups } => groups
                 .par_iter()
-                .map_init(scratch, |(buffer, days), &(start, len)| {
+                .map_init(scratch, |scratch, &[start, len]| {
                     let members = &members[start as usize..(start + len) as usize];
-                    let dropped = rows.purchase_days(members.iter().map(|&r| r as usize), buffer, days)?;
-                    Some(visit(members[0], days, dropped))
+                    rows.customer(scratch, members[0], members.iter().map(|&r| r as usize), &visit)
                 })
                 .collect(),
         });
@@ -270,20 +270,12 @@ pub(super) fn per_customer<T: Send>(
     Ok(match &**groups.get_groups() {
         GroupsType::Idx(idx) => (0..n_groups)
             .into_par_iter()
-            .map_init(scratch, |(buffer, days), g| {
+            .map_init(scratch, |scratch, g| {
                 let members = idx.all()[g].iter().map(|&r| r as usize);
-                let dropped = rows.purchase_days(members, buffer, days)?;
-                Some(visit(idx.first()[g], days, dropped))
+                rows.customer(scratch, idx.first()[g], members, &visit)
             })
             .collect(),
-        GroupsType::Slice { groups, .. } => groups
-            .par_iter()
-            .map_init(scratch, |(buffer, days), &[first, len]| {
-                let members = (first as usize)..(first + len) as usize;
-                let dropped = rows.purchase_days(members, buffer, days)?;
-                Some(visit(first, days, dropped))
-            })
-            .collect(),
+        GroupsType::Slice { groups, .. } => over_runs(groups),
     })
 }
 
@@ -291,12 +283,12 @@ pub(super) fn per_customer<T: Send>(
 /// (what Polars' stable group-by gives, without its hash table).
 enum CustomerRows {
     /// A log whose ids never decrease (exported by customer): each customer's rows are one run,
-    /// (first row, rows).
-    Runs(Vec<(IdxSize, IdxSize)>),
-    /// Any other log: the rows sorted by (id, row), and each customer's (start, rows) in them.
+    /// [first row, rows], as Polars' slice groups.
+    Runs(Vec<[IdxSize; 2]>),
+    /// Any other log: the rows sorted by (id, row), and each customer's [start, rows] in them.
     Sorted {
         rows: Vec<IdxSize>,
-        groups: Vec<(IdxSize, IdxSize)>,
+        groups: Vec<[IdxSize; 2]>,
     },
 }
 
@@ -307,7 +299,7 @@ impl CustomerRows {
             let mut start = 0;
             for r in 1..=n {
                 if r == n || !same(r) {
-                    runs.push((start as IdxSize, (r - start) as IdxSize));
+                    runs.push([start as IdxSize, (r - start) as IdxSize]);
                     start = r;
                 }
             }
@@ -321,10 +313,13 @@ impl CustomerRows {
         let mut groups = runs_of(pairs.len(), &|r| pairs[r].0 == pairs[r - 1].0);
         let rows: Vec<IdxSize> = pairs.into_iter().map(|(_, r)| r).collect();
         // In the order of each customer's first row, which is the first of its sorted rows.
-        groups.par_sort_unstable_by_key(|&(start, _)| rows[start as usize]);
+        groups.par_sort_unstable_by_key(|&[start, _]| rows[start as usize]);
         CustomerRows::Sorted { rows, groups }
     }
 }
+
+/// A purchase day (days since 1970-01-01) and its amount.
+type DayAmount = (i32, f64);
 
 /// The log's dates and amounts as plain slices (a log without amounts has none), and which of
 /// its rows are purchases.
@@ -337,6 +332,19 @@ struct LogRows<'a> {
 }
 
 impl LogRows<'_> {
+    /// `visit(first row, purchase days, return days dropped)` of the customer whose rows are
+    /// `members`, or `None` when none of them is by the observation end.
+    fn customer<T>(
+        &self,
+        (buffer, days): &mut (Vec<DayAmount>, Vec<DayAmount>),
+        first: IdxSize,
+        members: impl Iterator<Item = usize>,
+        visit: &impl Fn(IdxSize, &[(i32, f64)], usize) -> T,
+    ) -> Option<T> {
+        let dropped = self.purchase_days(members, buffer, days)?;
+        Some(visit(first, days, dropped))
+    }
+
     /// One customer's purchase days up to the observation end into `days`, in day order, same-day
     /// rows merged (amounts summed in log order, so sums do not depend on threads) and, when
     /// netting, days holding a return whose net is ≤ 0 left out: returns how many were left
@@ -457,11 +465,11 @@ mod tests {
         match CustomerRows::of(ids) {
             CustomerRows::Runs(runs) => runs
                 .iter()
-                .map(|&(first, len)| (first..first + len).collect())
+                .map(|&[first, len]| (first..first + len).collect())
                 .collect(),
             CustomerRows::Sorted { rows, groups } => groups
                 .iter()
-                .map(|&(start, len)| rows[start as usize..(start + len) as usize].to_vec())
+                .map(|&[start, len]| rows[start as usize..(start + len) as usize].to_vec())
                 .collect(),
         }
     }

@@ -84,15 +84,14 @@ pub struct Transactions {
 
 /// Days since 1970-01-01, the representation of dates in every frame here.
 pub fn epoch_days(date: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (date - epoch).num_days() as i32
+    // 1970-01-01 is day 719,163 counted from 0001-01-01 (day 0 of the common era's count).
+    chrono::Datelike::num_days_from_ce(&date) - 719_163
 }
 
 /// The date `days` after 1970-01-01.
 pub fn from_epoch_days(days: i32) -> NaiveDate {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    epoch
-        .checked_add_signed(chrono::Duration::days(days as i64))
+    days.checked_add(719_163)
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
         .unwrap_or(NaiveDate::MAX)
 }
 
@@ -187,8 +186,7 @@ impl Transactions {
         // Integer ids stay integers (grouping by them is several times faster than by text);
         // anything else is read as text.
         let id_dtype = schema.get(customer_col.as_str()).cloned().unwrap_or(DataType::String);
-        let integer_ids = id_dtype.is_integer();
-        let id = match integer_ids {
+        let id = match id_dtype.is_integer() {
             true => col(customer_col.as_str()),
             false => col(customer_col.as_str()).cast(DataType::String),
         };
@@ -264,7 +262,8 @@ impl Transactions {
         }
         // Text ids that are all canonical integers (CSV is read as text) become integers: the
         // same ids, grouped several times faster. "007" is not "7", so any other text stays text.
-        let integer_ids = integer_ids || frame.column("customer_id").is_ok_and(|c| c.dtype().is_integer());
+        // Integer in a typed file or from the plain reader; CSV read by Polars is text.
+        let integer_ids = frame.column("customer_id").is_ok_and(|c| c.dtype().is_integer());
         let as_integers = match integer_ids {
             true => None,
             false => integer_ids_from_text(&frame)?,
