@@ -121,12 +121,15 @@ pub fn round_bound(value: f64, up: bool) -> f64 {
     }
 }
 
+/// Values [`ExtremeDraws`] compares at a time into a bit mask.
+const MASKED: usize = 8;
+
 /// [`quantile_pair`] for many value sets drawn at the same parameter draws, one customer after
 /// another, which keeps the draws that held the extreme values last time. The same draws tend to
 /// give the extreme forecasts for customer after customer, so their values now bound the order
 /// statistics the quantiles need (the `m`-th least value is at most the largest of any `m`
-/// values), and one branch-free pass keeps just the values within that bound, typically a few
-/// more than needed, where [`quantile_pair`] inserts values one by one into sorted lists.
+/// values), and one pass of vector compares keeps just the values within that bound, typically a
+/// few more than needed, where [`quantile_pair`] inserts values one by one into sorted lists.
 /// Gives exactly what [`quantile_pair`] gives.
 #[derive(Debug, Clone, Default)]
 pub struct ExtremeDraws {
@@ -176,43 +179,91 @@ impl ExtremeDraws {
             .iter()
             .map(|&d| values[d as usize])
             .fold(f64::INFINITY, f64::min);
-        self.low_kept.resize(n, (0.0, 0));
-        self.high_kept.resize(n, (0.0, 0));
-        let (mut low_len, mut high_len, mut nan) = (0, 0, false);
-        for (d, &v) in values.iter().enumerate() {
-            // Written always, kept (the length advanced) only within the bound: no branch.
-            self.low_kept[low_len] = (v, d as u32);
-            low_len += (v <= low_bound) as usize;
-            self.high_kept[high_len] = (v, d as u32);
-            high_len += (v >= high_bound) as usize;
+        // One pass keeps the values within each bound, with their draws. Eight values at a time
+        // are compared into bit masks (vector compares, no branch), and only the few set bits
+        // are visited: a typical set of 200 values keeps a dozen at each end.
+        self.low_kept.clear();
+        self.high_kept.clear();
+        let mut nan = false;
+        let mut chunks = values.chunks_exact(MASKED);
+        for (first, chunk) in (0u32..).step_by(MASKED).zip(&mut chunks) {
+            let (mut low_mask, mut high_mask, mut nan_mask) = (0u32, 0u32, 0u32);
+            for (j, &v) in chunk.iter().enumerate() {
+                low_mask |= ((v <= low_bound) as u32) << j;
+                high_mask |= ((v >= high_bound) as u32) << j;
+                nan_mask |= (v.is_nan() as u32) << j;
+            }
+            nan |= nan_mask != 0;
+            for (mut mask, kept) in [(low_mask, &mut self.low_kept), (high_mask, &mut self.high_kept)] {
+                while mask != 0 {
+                    let j = mask.trailing_zeros();
+                    kept.push((chunk[j as usize], first + j));
+                    mask &= mask - 1;
+                }
+            }
+        }
+        let rest = (n - chunks.remainder().len()) as u32;
+        for (d, &v) in (rest..).zip(chunks.remainder()) {
+            if v <= low_bound {
+                self.low_kept.push((v, d));
+            }
+            if v >= high_bound {
+                self.high_kept.push((v, d));
+            }
             nan |= v.is_nan();
         }
+        let (low_len, high_len) = (self.low_kept.len(), self.high_kept.len());
         if nan || low_len < smallest || high_len < largest {
             return quantile_pair(values, q_lo, q_hi);
         }
         let ascending = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0);
-        let low = &mut self.low_kept[..low_len];
+        let low = &mut self.low_kept[..];
         if low_len > smallest {
             low.select_nth_unstable_by(smallest - 1, ascending);
         }
-        let low = &mut low[..smallest];
-        low.sort_unstable_by(ascending);
-        let high = &mut self.high_kept[..high_len];
+        let low = &low[..smallest];
+        let high = &mut self.high_kept[..];
         if high_len > largest {
             high.select_nth_unstable_by(largest - 1, |a, b| ascending(b, a));
         }
-        let high = &mut high[..largest];
-        high.sort_unstable_by(|a, b| ascending(b, a));
+        let high = &high[..largest];
         hint_low.clear();
         hint_low.extend(low.iter().map(|&(_, d)| d));
         hint_high.clear();
         hint_high.extend(high.iter().map(|&(_, d)| d));
-        let order = |j: usize| match j < smallest {
-            true => low[j].0,
-            false => high[n - 1 - j].0,
+        // The quantiles need only the two innermost of each end's values: order statistics
+        // smallest − 1 and smallest − 2 at the low end (k_lo + 1 and k_lo), n − largest and the
+        // next at the high end (k_hi and k_hi + 1). Neither end is sorted.
+        let (low_inner, low_next) = innermost_two(low, |a, b| a.total_cmp(&b).is_gt());
+        let (high_inner, high_next) = innermost_two(high, |a, b| a.total_cmp(&b).is_lt());
+        let order = |j: usize| match j {
+            _ if j + 1 == smallest => low_inner,
+            _ if j + 2 == smallest => low_next,
+            _ if j + largest == n => high_inner,
+            _ => high_next,
         };
         (interpolated(order, n, q_lo, k_lo), interpolated(order, n, q_hi, k_hi))
     }
+}
+
+/// The innermost value of `set` (the one no other value is `inner` to, where `inner(a, b)` says a
+/// lies further in than b) and the next one in: the two order statistics of an end of the draws
+/// that the quantiles interpolate between. The second is the first when `set` has one value.
+fn innermost_two(set: &[(f64, u32)], inner: impl Fn(f64, f64) -> bool) -> (f64, f64) {
+    let mut values = set.iter().map(|&(v, _)| v);
+    let Some(first) = values.next() else {
+        return (f64::NAN, f64::NAN);
+    };
+    let (mut innermost, mut next) = (first, None::<f64>);
+    for v in values {
+        if inner(v, innermost) {
+            next = Some(innermost);
+            innermost = v;
+        } else if next.is_none_or(|n| inner(v, n)) {
+            next = Some(v);
+        }
+    }
+    (innermost, next.unwrap_or(innermost))
 }
 
 #[cfg(test)]
