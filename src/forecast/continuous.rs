@@ -134,6 +134,11 @@ pub(super) struct IfAliveForecast {
     /// Each month's end and then the horizon (the monthly sum's), or the horizon alone:
     /// `expected_purchases_if_alive_at` evaluates them at once.
     horizons: Vec<f64>,
+    /// Weights over `horizons`: the expectation at the horizon, and (the monthly sum's) each
+    /// month end's share of the discounted sum: Σ_m (E_m − E_(m−1)) v^m = Σ_(m<M) E_m (v^m −
+    /// v^(m+1)) + E_M v^M, v = 1/(1+d).
+    at_horizon: Vec<f64>,
+    month_weights: Option<Vec<f64>>,
 }
 
 impl IfAliveForecast {
@@ -142,13 +147,60 @@ impl IfAliveForecast {
         let month_ends = (1..=options.clv_months)
             .filter(|_| monthly)
             .map(|month| month as f64 * units_per_month);
+        let horizons: Vec<f64> = month_ends.chain([options.horizon]).collect();
+        let months = horizons.len() - 1;
+        let mut at_horizon = vec![0.0; horizons.len()];
+        at_horizon[months] = 1.0;
+        let factor = |month: usize| 1.0 / (1.0 + options.monthly_discount_rate).powi(month as i32);
+        let month_weights = monthly.then(|| {
+            (1..=months)
+                .map(|m| match m < months {
+                    true => factor(m) - factor(m + 1),
+                    false => factor(m),
+                })
+                .chain([0.0])
+                .collect()
+        });
         Self {
             with_value,
             method: options.clv_method,
             monthly_discount_rate: options.monthly_discount_rate,
             dert_rate: options.monthly_discount_rate.ln_1p() / units_per_month,
-            horizons: month_ends.chain([options.horizon]).collect(),
+            horizons,
+            at_horizon,
+            month_weights,
         }
+    }
+
+    /// `at` for each x of `xs` at one T, into `out` (cleared first), with the models' weighted
+    /// expectations (`weighted_expected_purchases_if_alive`), which share the work between the
+    /// x; the same values to rounding (the monthly sum is weighted, not differenced).
+    pub(super) fn at_each_x(
+        &self,
+        purchases: &dyn PurchaseModel,
+        t: f64,
+        xs: &[f64],
+        out: &mut Vec<(Option<f64>, Option<f64>)>,
+        scratch: &mut Vec<Option<f64>>,
+    ) {
+        let monthly = match (self.with_value, self.method, &self.month_weights) {
+            (true, ClvMethod::Monthly, Some(weights)) => Some(weights.as_slice()),
+            _ => None,
+        };
+        let sets: Vec<&[f64]> = monthly.into_iter().chain([self.at_horizon.as_slice()]).collect();
+        scratch.clear();
+        scratch.resize(xs.len() * sets.len(), None);
+        purchases.weighted_expected_purchases_if_alive(&self.horizons, &sets, t, xs, scratch);
+        out.clear();
+        out.extend(xs.iter().zip(scratch.chunks(sets.len())).map(|(&x, each)| {
+            let expected = each[sets.len() - 1];
+            let discounted = match (self.with_value, self.method) {
+                (false, _) => None,
+                (true, ClvMethod::Monthly) => each[0],
+                (true, ClvMethod::Dert) => dert_if_alive(purchases, self.dert_rate, x, t),
+            };
+            (expected, discounted)
+        }));
     }
 
     /// (E[Y(horizon) | x, T, alive], the discounted purchases if alive (`None` when not wanted)),
@@ -182,6 +234,7 @@ mod tests {
     use crate::data::rfm::CustomerIds;
     use crate::forecast::engine::discounted_value;
     use crate::models::bg_nbd::BgNbdParams;
+    use crate::test_support::assert_close;
 
     #[test]
     fn undiscounted_value_telescopes_to_spend_times_expected_purchases() {
@@ -197,6 +250,47 @@ mod tests {
         let v = discounted_value(e, 24.66, 12, per_month, 0.0).unwrap();
         let direct = 24.66 * e(12.0 * per_month).unwrap();
         assert!((v - direct).abs() < 1e-12 * direct, "{v} vs {direct}");
+    }
+
+    #[test]
+    fn each_x_at_one_t_gives_what_each_pair_gives() {
+        // `at_each_x` (weighted series, shared between the x) against `at` (each month end's
+        // expectation, then differenced and discounted): monthly at 1% and 0% a month, DERT,
+        // and without value, at CDNOW's published BG/NBD estimates.
+        let model = BgNbdParams {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        };
+        let per_month = crate::data::TimeUnit::Weeks.per_month();
+        let xs = [0.0, 1.0, 3.0, 12.0, 60.0];
+        for (rate, method, with_value) in [
+            (0.01, ClvMethod::Monthly, true),
+            (0.0, ClvMethod::Monthly, true),
+            (0.01, ClvMethod::Dert, true),
+            (0.01, ClvMethod::Monthly, false),
+        ] {
+            let options = ForecastOptions {
+                monthly_discount_rate: rate,
+                clv_method: method,
+                ..ForecastOptions::default()
+            };
+            let forecast = IfAliveForecast::new(&options, per_month, with_value);
+            let (mut each, mut scratch) = (Vec::new(), Vec::new());
+            for t in [1.0, 38.86, 77.0] {
+                forecast.at_each_x(&model, t, &xs, &mut each, &mut scratch);
+                for (&x, &(expected, discounted)) in xs.iter().zip(&each) {
+                    let (one_expected, one_discounted) = forecast.at(&model, x, t, &mut Vec::new());
+                    assert_close(expected.unwrap(), one_expected.unwrap(), 1e-13);
+                    match (discounted, one_discounted) {
+                        (Some(d), Some(one)) => assert_close(d, one, 1e-12),
+                        (None, None) => assert!(!with_value),
+                        other => panic!("{other:?} at x = {x}, T = {t}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

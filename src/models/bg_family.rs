@@ -5,10 +5,10 @@
 
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
-use super::parallel_sum;
+use super::{parallel_sum, weigh};
 use crate::special::{
     beta_expectation, beta_expectations, beta_reg, digamma, euler_complement, euler_complement_many, ln_beta, ln_gamma,
-    log_add_exp, logistic, EULER_SIDE_BY_SIDE,
+    log_add_exp, logistic, WeightedEulerComplement, EULER_SIDE_BY_SIDE,
 };
 
 /// When a BG-type customer may drop out: BG/NBD after each repeat purchase; MBG/NBD also right
@@ -167,6 +167,45 @@ pub(crate) fn family_expected_purchases_if_alive_at(
                 }
             }
         }
+    }
+}
+
+/// `PurchaseModel::weighted_expected_purchases_if_alive` for the family: E[Y(h) | x, T, alive] =
+/// c · G(z), c = a+b+x−1, z = h/(α+T+h) (eq. 10 over P(alive)), so the weighted sum over the
+/// horizons is c times `WeightedEulerComplement` at c, whose moments every x of this T shares.
+/// An x whose weighted series declines is evaluated horizon by horizon (the quadrature included).
+pub(crate) fn family_weighted_expected_purchases_if_alive(
+    p: &BgNbdParams,
+    dropout: Dropout,
+    horizons: &[f64],
+    weight_sets: &[&[f64]],
+    t: f64,
+    xs: &[f64],
+    out: &mut [Option<f64>],
+) {
+    let sets = weight_sets.len();
+    if sets == 0 {
+        return;
+    }
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let b = b + dropout.shift();
+    let zs: Vec<f64> = horizons.iter().map(|h| h / (alpha + t + h)).collect();
+    let mut weighted = WeightedEulerComplement::new(a + b - 1.0 - r, a - 1.0, &zs, weight_sets);
+    let mut one_by_one = Vec::new();
+    for (i, (&x, out)) in xs.iter().zip(out.chunks_mut(sets)).enumerate() {
+        let c = a + b + x - 1.0;
+        if let Some(weighted) = &mut weighted {
+            weighted.at(c, out);
+        }
+        match out.iter().all(Option::is_some) {
+            true => out.iter_mut().flatten().for_each(|g| *g *= c),
+            false => one_by_one.push(i),
+        }
+    }
+    let mut each = vec![None; horizons.len()];
+    for i in one_by_one {
+        family_expected_purchases_if_alive_at(p, dropout, horizons, xs[i], t, &mut each);
+        weigh(&each, weight_sets, &mut out[i * sets..(i + 1) * sets]);
     }
 }
 

@@ -12,7 +12,7 @@ use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
     family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive, family_p_alive_of_histories,
     family_penalty_centres, family_probability_of_no_purchase, family_probability_of_purchases, family_start_points,
-    family_total,
+    family_total, family_weighted_expected_purchases_if_alive,
 };
 use super::histories::Histories;
 use super::Likelihood;
@@ -147,6 +147,24 @@ impl super::PurchaseModel for BgNbdParams {
     fn expected_purchases_if_alive_at(&self, horizons: &[f64], x: f64, t: f64, out: &mut [Option<f64>]) {
         family_expected_purchases_if_alive_at(self, Dropout::AfterRepeatPurchases, horizons, x, t, out);
     }
+    fn weighted_expected_purchases_if_alive(
+        &self,
+        horizons: &[f64],
+        weight_sets: &[&[f64]],
+        t: f64,
+        xs: &[f64],
+        out: &mut [Option<f64>],
+    ) {
+        family_weighted_expected_purchases_if_alive(
+            self,
+            Dropout::AfterRepeatPurchases,
+            horizons,
+            weight_sets,
+            t,
+            xs,
+            out,
+        );
+    }
     fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         BgNbdParams::expected_purchases(self, horizon)
     }
@@ -198,6 +216,49 @@ mod tests {
         assert_close(e, 1.226028, 5e-7);
         let e = PAPER.conditional_expected_purchases(39.0, 26.0, 35.86, 38.86).unwrap();
         assert_close(e, 15.371832, 5e-8);
+    }
+
+    #[test]
+    fn weighted_expectations_equal_the_horizons_one_by_one() {
+        // The family's weighted series (`WeightedEulerComplement`, one series per x) against the
+        // default, each horizon's expectation from its own series (or quadrature) then weighted:
+        // a year of month ends and a horizon at T = 38.86 weeks, weighted by a 1% monthly
+        // discount's differences and by the horizon alone, for BG/NBD and MBG/NBD at CDNOW's
+        // estimates, with x up to 500, and at r = 10⁴ ≫ a + b, where every series alternates and
+        // each x falls back to the quadrature (the same numbers as one by one, then).
+        use crate::models::mbg_nbd::MbgNbdParams;
+        use crate::models::{weighted_one_by_one, PurchaseModel};
+        let horizons: Vec<f64> = (1..=12).map(|m| m as f64 * 4.348).chain([52.0]).collect();
+        let factor = |m: i32| 1.01f64.powi(-m);
+        let mut monthly: Vec<f64> = (1..12).map(|m| factor(m) - factor(m + 1)).collect();
+        monthly.extend([factor(12), 0.0]);
+        let mut at_horizon = vec![0.0; 13];
+        at_horizon[12] = 1.0;
+        let sets: [&[f64]; 2] = [&monthly, &at_horizon];
+        let xs = [0.0, 1.0, 2.0, 7.0, 26.0, 100.0, 500.0];
+        let alternating = BgNbdParams { r: 1e4, ..MLE };
+        let mbg = MbgNbdParams {
+            r: MLE.r,
+            alpha: MLE.alpha,
+            a: MLE.a,
+            b: MLE.b,
+        };
+        let models: [(&dyn PurchaseModel, f64); 3] = [(&MLE, 1e-12), (&mbg, 1e-12), (&alternating, 0.0)];
+        for (model, tolerance) in models {
+            for t in [0.5, 38.86, 300.0] {
+                let mut got = vec![None; xs.len() * 2];
+                model.weighted_expected_purchases_if_alive(&horizons, &sets, t, &xs, &mut got);
+                let mut expected = vec![None; xs.len() * 2];
+                weighted_one_by_one(model, &horizons, &sets, t, &xs, &mut expected);
+                for (got, expected) in got.iter().zip(&expected) {
+                    let (got, expected) = (got.unwrap(), expected.unwrap());
+                    assert!(
+                        (got - expected).abs() <= tolerance * expected.abs(),
+                        "{model:?}, T = {t}: {got} against {expected}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

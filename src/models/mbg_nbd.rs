@@ -13,7 +13,7 @@ use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
     family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive, family_p_alive_of_histories,
     family_penalty_centres, family_probability_of_no_purchase, family_probability_of_purchases, family_start_points,
-    family_total, Dropout,
+    family_total, family_weighted_expected_purchases_if_alive, Dropout,
 };
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
@@ -144,6 +144,16 @@ impl super::PurchaseModel for MbgNbdParams {
     }
     fn expected_purchases_if_alive_at(&self, horizons: &[f64], x: f64, t: f64, out: &mut [Option<f64>]) {
         family_expected_purchases_if_alive_at(&self.same_numbers(), DROPOUT, horizons, x, t, out);
+    }
+    fn weighted_expected_purchases_if_alive(
+        &self,
+        horizons: &[f64],
+        weight_sets: &[&[f64]],
+        t: f64,
+        xs: &[f64],
+        out: &mut [Option<f64>],
+    ) {
+        family_weighted_expected_purchases_if_alive(&self.same_numbers(), DROPOUT, horizons, weight_sets, t, xs, out);
     }
     fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         MbgNbdParams::expected_purchases(self, horizon)

@@ -84,6 +84,23 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
         }
     }
 
+    /// Σ_j w_j E[Y(h_j) | x, T, alive at T] for each weight set w (over `horizons`) and each x of
+    /// `xs`, all at one T, into `out[i · sets + s]` (`None` where it cannot be evaluated): the
+    /// discounted purchases of a monthly CLV are the month ends' expectations weighted by the
+    /// discount factors' differences. A model may share work between the x (the BG family sums
+    /// one series per x for all horizons and sets); the default weighs
+    /// `expected_purchases_if_alive_at`.
+    fn weighted_expected_purchases_if_alive(
+        &self,
+        horizons: &[f64],
+        weight_sets: &[&[f64]],
+        t: f64,
+        xs: &[f64],
+        out: &mut [Option<f64>],
+    ) {
+        weighted_one_by_one(self, horizons, weight_sets, t, xs, out);
+    }
+
     /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
     fn expected_purchases(&self, horizon: f64) -> Option<f64>;
 
@@ -165,6 +182,39 @@ fn warm_start_customers(total: f64) -> f64 {
 }
 const WARM_START_MIN: f64 = 10_000.0;
 const WARM_START_MAX: f64 = 50_000.0;
+
+/// `PurchaseModel::weighted_expected_purchases_if_alive` from `expected_purchases_if_alive_at`,
+/// one x at a time.
+pub(crate) fn weighted_one_by_one<M: PurchaseModel + ?Sized>(
+    model: &M,
+    horizons: &[f64],
+    weight_sets: &[&[f64]],
+    t: f64,
+    xs: &[f64],
+    out: &mut [Option<f64>],
+) {
+    if weight_sets.is_empty() {
+        return;
+    }
+    let mut each = vec![None; horizons.len()];
+    for (&x, out) in xs.iter().zip(out.chunks_mut(weight_sets.len())) {
+        model.expected_purchases_if_alive_at(horizons, x, t, &mut each);
+        weigh(&each, weight_sets, out);
+    }
+}
+
+/// Each weight set's Σ_j w_j e_j over the horizons' expectations `each`, into `out`; `None`
+/// where an expectation with a weight is.
+pub(crate) fn weigh(each: &[Option<f64>], weight_sets: &[&[f64]], out: &mut [Option<f64>]) {
+    for (out, weights) in out.iter_mut().zip(weight_sets) {
+        *out = weights
+            .iter()
+            .zip(each)
+            .filter(|(w, _)| **w != 0.0)
+            .map(|(w, e)| e.map(|e| w * e))
+            .sum::<Option<f64>>();
+    }
+}
 
 /// Every k-th customer, in row order, of weighted rows (distinct customer histories), k chosen
 /// to keep about `warm_start_customers`: a row of w customers keeps the number of multiples of

@@ -79,6 +79,129 @@ pub fn euler_complement_many(big_a: f64, eps: f64, c: f64, zs: &[f64], out: &mut
     }
 }
 
+/// Σ_j w_j · [`euler_complement`]`(A, ε, c, z_j)` for one (A, ε), the same z_j and weight sets
+/// w, at many c: the discounted sum of a BG-family customer's expected purchases over month ends
+/// (weights the discount factors' differences) is this at c = a+b+x−1, for every x of one T.
+///
+/// Writing each bracket as head(z) − (1−z)^ε Σ_k σ_k z^k (`euler_complement`), with σ_k the
+/// series' coefficients, which depend on c but not on z:
+/// Σ_j w_j bracket(z_j) = H − Σ_k σ_k M_k, H = Σ_j w_j head(z_j), M_k = Σ_j w_j (1−z_j)^ε z_j^k.
+/// H and the moments M_k depend on (A, ε, z) only, so they are computed once, and each c costs
+/// one series of terms σ_k M_k where one z at a time costs a series per z.
+#[derive(Debug, Clone)]
+pub struct WeightedEulerComplement {
+    big_a: f64,
+    eps: f64,
+    zs: Vec<f64>,
+    /// Weight sets one after another, `zs.len()` weights each.
+    weights: Vec<f64>,
+    sets: usize,
+    /// Per set, H.
+    heads: Vec<f64>,
+    /// Per z, (1−z)^ε z^k at the last k whose moments are in `moments`.
+    powers: Vec<f64>,
+    /// M_k for k = 1, 2, …, each k's sets side by side.
+    moments: Vec<f64>,
+    /// The largest z, which bounds the ratio M_(k+1)/M_k.
+    z_max: f64,
+}
+
+impl WeightedEulerComplement {
+    /// `None` where the weighted series cannot serve: a z outside (0, 1), a weight negative or
+    /// not finite, or a series that would need more terms than `euler_complement` sums (there
+    /// the caller evaluates each z as `euler_complement` and its fallback do).
+    pub fn new(big_a: f64, eps: f64, zs: &[f64], weight_sets: &[&[f64]]) -> Option<Self> {
+        let valid_z = zs.iter().all(|z| z.is_finite() && *z > 0.0 && *z < 1.0);
+        let valid_weights = weight_sets
+            .iter()
+            .all(|w| w.len() == zs.len() && w.iter().all(|w| w.is_finite() && *w >= 0.0));
+        if zs.is_empty() || !valid_z || !valid_weights || !big_a.is_finite() || !eps.is_finite() {
+            return None;
+        }
+        let z_max = zs.iter().copied().fold(0.0, f64::max);
+        let needed = big_a.abs() + 40.0 / (1.0 - z_max);
+        if needed >= EULER_SERIES_TERMS as f64 {
+            return None;
+        }
+        let log_1mz: Vec<f64> = zs.iter().map(|z| (-z).ln_1p()).collect();
+        let head = |log_1mz: f64| match eps == 0.0 {
+            true => -log_1mz,
+            false => -(eps * log_1mz).exp_m1() / eps,
+        };
+        let heads = weight_sets
+            .iter()
+            .map(|w| w.iter().zip(&log_1mz).map(|(w, &l)| w * head(l)).sum())
+            .collect();
+        Some(Self {
+            big_a,
+            eps,
+            zs: zs.to_vec(),
+            weights: weight_sets.concat(),
+            sets: weight_sets.len(),
+            heads,
+            powers: log_1mz.iter().map(|l| (eps * l).exp()).collect(),
+            moments: Vec::new(),
+            z_max,
+        })
+    }
+
+    /// Extends the moments to M_k.
+    fn moments_to(&mut self, k: usize) {
+        while self.moments.len() < k * self.sets {
+            for (power, z) in self.powers.iter_mut().zip(&self.zs) {
+                *power *= z;
+            }
+            for w in self.weights.chunks(self.zs.len()) {
+                self.moments.push(w.iter().zip(&self.powers).map(|(w, p)| w * p).sum());
+            }
+        }
+    }
+
+    /// Σ_j w_j · euler_complement(A, ε, c, z_j) for each weight set, into `out`; `None` for all
+    /// where the series does not converge or its rounding would exceed
+    /// [`EULER_RELATIVE_ACCURACY`] of a result (terms that alternate or cancel against H), as
+    /// `euler_complement` declines.
+    pub fn at(&mut self, c: f64, out: &mut [Option<f64>]) {
+        out.iter_mut().for_each(|o| *o = None);
+        let sets = self.sets;
+        if (c <= 0.0 && c.fract() == 0.0) || !c.is_finite() || sets > MAX_WEIGHT_SETS {
+            return;
+        }
+        let (mut sums, mut magnitudes) = ([0.0; MAX_WEIGHT_SETS], [0.0; MAX_WEIGHT_SETS]);
+        // σ_1 = A/c; σ_(k+1) = σ_k · (A+k)(ε+k)/((c+k)(k+1)).
+        let mut sigma = self.big_a / c;
+        for k in 1..EULER_SERIES_TERMS {
+            self.moments_to(k);
+            let moments = &self.moments[(k - 1) * sets..k * sets];
+            let mut small = true;
+            for s in 0..sets {
+                let term = sigma * moments[s];
+                sums[s] += term;
+                magnitudes[s] += term.abs();
+                small &= term.abs() <= f64::EPSILON * 0.5 * sums[s].abs();
+            }
+            let ratio = euler_coefficient(self.big_a, self.eps, c, k as f64);
+            // The next terms shrink by at most |ratio| · z_max each (M_(k+1) ≤ z_max M_k).
+            if sigma == 0.0 || (small && (ratio * self.z_max).abs() < 1.0) {
+                for s in 0..sets {
+                    let value = self.heads[s] - sums[s];
+                    let rounding = 64.0 * f64::EPSILON * (self.heads[s].abs() + magnitudes[s]);
+                    if !(value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()) {
+                        out.iter_mut().for_each(|o| *o = None);
+                        return;
+                    }
+                    out[s] = Some(value);
+                }
+                return;
+            }
+            sigma *= ratio;
+        }
+    }
+}
+
+/// The most weight sets [`WeightedEulerComplement`] sums at once.
+pub const MAX_WEIGHT_SETS: usize = 4;
+
 /// How many z [`euler_complement_many`] sums side by side (a year of month ends and a horizon).
 pub const EULER_SIDE_BY_SIDE: usize = 16;
 
@@ -393,6 +516,57 @@ mod tests {
         assert!(euler_complement(2.3 - 1e4, -0.2, 2.3, 52.0 / 10062.0).is_none());
         // z within 1e-7 of 1 would need ~4·10⁸ terms: declined before summing.
         assert!(euler_complement(1.0, -0.2, 2.3, 1.0 - 1e-7).is_none());
+    }
+
+    #[test]
+    fn weighted_brackets_equal_the_weighted_sum_of_each_bracket() {
+        // Against Σ_j w_j euler_complement(A, ε, c, z_j) (itself checked against the
+        // untransformed bracket above): a year of month ends at T = 30 and α = 4.4 weighted by a
+        // 1% monthly discount's differences, and the horizon alone, for c from 0.3 to 5,000 at
+        // parameters where the series converge fast, slowly, with ε < 0, ε = 0 and ε > 0.
+        let horizons: Vec<f64> = (1..=12).map(|m| m as f64 * 4.348).chain([52.0]).collect();
+        let zs: Vec<f64> = horizons.iter().map(|h| h / (4.4 + 30.0 + h)).collect();
+        let factor = |m: i32| 1.01f64.powi(-m);
+        let mut monthly: Vec<f64> = (1..12).map(|m| factor(m) - factor(m + 1)).collect();
+        monthly.extend([factor(12), 0.0]);
+        let mut at_horizon = vec![0.0; 13];
+        at_horizon[12] = 1.0;
+        let sets: [&[f64]; 2] = [&monthly, &at_horizon];
+        for (big_a, eps) in [(1.4, -0.2), (2.0, 0.0), (0.9, 1.3), (-0.6, -0.5), (40.0, 2.0)] {
+            let mut weighted = WeightedEulerComplement::new(big_a, eps, &zs, &sets).unwrap();
+            for c in [0.3, 1.0, 2.5, 17.0, 120.0, 5000.0] {
+                let mut got = [None; 2];
+                weighted.at(c, &mut got);
+                for (set, got) in sets.iter().zip(got) {
+                    let expected: f64 = set
+                        .iter()
+                        .zip(&zs)
+                        .map(|(w, &z)| w * euler_complement(big_a, eps, c, z).unwrap())
+                        .sum();
+                    let got = got.unwrap_or_else(|| panic!("({big_a}, {eps}, {c}) declined"));
+                    assert_close(got, expected, 1e-13);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weighted_brackets_decline_what_cannot_be_summed_accurately() {
+        let sets: [&[f64]; 1] = [&[0.5, 0.5]];
+        // Terms that alternate and cancel (r ≫ a + b, as for one bracket above).
+        let mut weighted = WeightedEulerComplement::new(2.3 - 1e4, -0.2, &[0.002, 0.005], &sets).unwrap();
+        let mut out = [Some(1.0)];
+        weighted.at(2.3, &mut out);
+        assert_eq!(out, [None]);
+        // z at or next to 1, z = 0, a negative weight: not a weighted series at all.
+        assert!(WeightedEulerComplement::new(1.0, -0.2, &[0.3, 1.0 - 1e-7], &sets).is_none());
+        assert!(WeightedEulerComplement::new(1.0, -0.2, &[0.3, 1.0], &sets).is_none());
+        assert!(WeightedEulerComplement::new(1.0, -0.2, &[0.0, 0.3], &sets).is_none());
+        assert!(WeightedEulerComplement::new(1.0, -0.2, &[0.2, 0.3], &[&[0.5, -0.1]]).is_none());
+        // c a non-positive integer: the series is not defined.
+        let mut weighted = WeightedEulerComplement::new(1.0, -0.2, &[0.2, 0.3], &sets).unwrap();
+        weighted.at(0.0, &mut out);
+        assert_eq!(out, [None]);
     }
 
     #[test]

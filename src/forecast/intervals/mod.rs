@@ -170,20 +170,7 @@ pub fn add_parameter_intervals_by_group(
     let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
     let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
     let if_alive_forecast = IfAliveForecast::new(options, units_per_month, with_value);
-    let if_alive: Vec<Vec<[f64; 2]>> = pairs.evaluate(|_, &[x, t]| {
-        let mut scratch = Vec::new();
-        purchase_models
-            .iter()
-            .map(|model| {
-                let (expected, discounted) = if_alive_forecast.at(model.as_ref(), x, t, &mut scratch);
-                let discounted = match with_value {
-                    true => discounted.unwrap_or(f64::NAN),
-                    false => 0.0,
-                };
-                [expected.unwrap_or(f64::NAN), discounted]
-            })
-            .collect()
-    });
+    let if_alive = if_alive_at_draws(&pairs, purchase_models, &if_alive_forecast, with_value);
     // The customers of each distinct history, contiguous: those of history h are
     // members[first[h]..first[h + 1]].
     let mut first = vec![0usize; histories.values.len() + 1];
@@ -283,7 +270,7 @@ pub fn add_parameter_intervals_by_group(
     // acc.p_alive_block[d · len + j].
     let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize, len: usize| {
         let [x, _, _] = histories.values[h];
-        let pair = &if_alive[pairs.index_of[h] as usize];
+        let pair = &if_alive[pairs.index_of[h] as usize * draws..][..draws];
         let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
         p_alive.clear();
         p_alive.extend((0..draws).map(|d| acc.p_alive_block[d * len + j]));
@@ -546,6 +533,57 @@ pub fn add_parameter_intervals_by_group(
         method: drawn.method,
         failed_refits: drawn.failed_refits,
     })
+}
+
+/// Each distinct (x, T)'s expected purchases over the horizon and discounted purchases (0 without
+/// value) if alive, at each draw: pair p's at draw d at p · draws + d, NaN where they cannot be
+/// evaluated. The pairs of one T are evaluated together at each draw, which lets a model share
+/// work between their x (`IfAliveForecast::at_each_x`); (T, draw) tasks in parallel.
+fn if_alive_at_draws(
+    pairs: &Distinct<2>,
+    models: &[std::sync::Arc<dyn PurchaseModel>],
+    if_alive_forecast: &IfAliveForecast,
+    with_value: bool,
+) -> Vec<[f64; 2]> {
+    let draws = models.len();
+    let mut by_t: Vec<u32> = (0..pairs.values.len() as u32).collect();
+    by_t.sort_unstable_by(|&a, &b| {
+        let (a, b) = (pairs.values[a as usize], pairs.values[b as usize]);
+        a[1].total_cmp(&b[1]).then(a[0].total_cmp(&b[0]))
+    });
+    let groups: Vec<&[u32]> = by_t
+        .chunk_by(|&a, &b| pairs.values[a as usize][1].to_bits() == pairs.values[b as usize][1].to_bits())
+        .collect();
+    let evaluated: Vec<Vec<[f64; 2]>> = (0..groups.len() * draws)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(xs, each, scratch), task| {
+                let (group, model) = (groups[task / draws], &models[task % draws]);
+                let t = pairs.values[group[0] as usize][1];
+                xs.clear();
+                xs.extend(group.iter().map(|&p| pairs.values[p as usize][0]));
+                if_alive_forecast.at_each_x(model.as_ref(), t, xs, each, scratch);
+                each.iter()
+                    .map(|&(expected, discounted)| {
+                        let discounted = match with_value {
+                            true => discounted.unwrap_or(f64::NAN),
+                            false => 0.0,
+                        };
+                        [expected.unwrap_or(f64::NAN), discounted]
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    let mut at_draws = vec![[f64::NAN; 2]; pairs.values.len() * draws];
+    for (task, values) in evaluated.iter().enumerate() {
+        let (group, d) = (groups[task / draws], task % draws);
+        for (&p, &value) in group.iter().zip(values) {
+            at_draws[p as usize * draws + d] = value;
+        }
+    }
+    at_draws
 }
 
 /// Histories whose P(alive) is evaluated together at each draw (`p_alive_of_histories`).
