@@ -4,7 +4,9 @@
 use rayon::prelude::*;
 
 use super::dert::dert_if_alive;
-use super::engine::{discounted_cumulative, Distinct};
+use std::sync::Arc;
+
+use super::engine::{discounted_cumulative, DistinctHistories};
 use super::{
     ClvMethod, ForecastColumn, ForecastOptions, Forecasts, CHURN_PROBABILITY, CLV, CLV_IF_ALIVE, EXPECTED_AVG_SPEND,
     EXPECTED_PURCHASES, P_ALIVE, P_ANY_PURCHASE,
@@ -45,8 +47,8 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     // discounted sum Σ_m (E[Y(m·u)] − E[Y((m−1)·u)]) / (1+d)^m are computed once per distinct
     // (x, T), P(alive) once per distinct (x, t_x, T). Each customer's CLV is her value per
     // purchase times the discounted purchases, as `discounted_value` with a constant value.
-    let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
-    let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
+    let distinct = Arc::new(DistinctHistories::of(rfm));
+    let DistinctHistories { histories, pairs } = distinct.as_ref();
     let with_value = monetary.is_some();
     let if_alive_forecast = IfAliveForecast::new(options, units_per_month, with_value);
     let if_alive: Vec<Option<(f64, Option<f64>)>> = pairs.evaluate(|_, &[x, t]| {
@@ -110,6 +112,7 @@ pub fn forecast(models: &FittedModels, rfm: &RfmTable, options: &ForecastOptions
     }
     let churn = p_alive.iter().map(|p| 1.0 - p).collect();
     let mut out = Forecasts::new(n);
+    out.keep_histories(distinct);
     out.push(ForecastColumn::new(P_ALIVE, p_alive))?;
     out.push(ForecastColumn::new(CHURN_PROBABILITY, churn))?;
     out.push(ForecastColumn::new(EXPECTED_PURCHASES, expected_purchases))?;

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::data::rfm::RfmTable;
 use crate::models::{table_index, BitsMap};
 
 /// The distinct values of a per-customer key (a history, or part of one) and each customer's
@@ -34,6 +35,32 @@ impl<const N: usize> Distinct<N> {
             .enumerate()
             .map(|(k, key)| evaluate(k, key))
             .collect()
+    }
+}
+
+/// A summary's distinct histories (x, t_x, T) and distinct (x, T) pairs of those histories: what
+/// the continuous forecaster evaluates once each, at the estimates and at every draw.
+#[derive(Debug, Clone)]
+pub struct DistinctHistories {
+    pub histories: Distinct<3>,
+    /// The (x, T) of `histories.values`, one index per history.
+    pub pairs: Distinct<2>,
+}
+
+impl DistinctHistories {
+    pub fn of(rfm: &RfmTable) -> Self {
+        let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
+        let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
+        Self { histories, pairs }
+    }
+
+    /// Whether these are `rfm`'s: one per customer, each customer's the same to the bit.
+    pub fn are_of(&self, rfm: &RfmTable) -> bool {
+        let Distinct { values, index_of } = &self.histories;
+        index_of.len() == rfm.len()
+            && index_of.par_iter().enumerate().all(|(i, &h)| {
+                values[h as usize].map(f64::to_bits) == [rfm.frequency[i], rfm.recency[i], rfm.t[i]].map(f64::to_bits)
+            })
     }
 }
 
@@ -77,6 +104,43 @@ pub fn discounted_cumulative(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_histories_are_kept_only_for_the_summary_they_came_from() {
+        use crate::data::rfm::CustomerIds;
+        let rfm = RfmTable {
+            customer_id: CustomerIds::from_labels(&["a", "b", "c"]),
+            frequency: vec![2.0, 0.0, 2.0],
+            recency: vec![30.0, 0.0, 30.0],
+            t: vec![38.0, 38.0, 38.0],
+            monetary_value: None,
+            first_purchase: None,
+            time_unit: crate::data::TimeUnit::Weeks,
+        };
+        let distinct = DistinctHistories::of(&rfm);
+        assert_eq!(distinct.histories.values, [[2.0, 30.0, 38.0], [0.0, 0.0, 38.0]]);
+        assert_eq!(distinct.histories.index_of, [0, 1, 0]);
+        assert_eq!(distinct.pairs.values, [[2.0, 38.0], [0.0, 38.0]]);
+        assert!(distinct.are_of(&rfm));
+        // Same length, one recency different; one customer fewer: not theirs.
+        let mut other = rfm.clone();
+        other.recency[2] = 29.0;
+        assert!(!distinct.are_of(&other));
+        let mut shorter = rfm.clone();
+        shorter.frequency.pop();
+        shorter.recency.pop();
+        shorter.t.pop();
+        shorter.customer_id = CustomerIds::from_labels(&["a", "b"]);
+        assert!(!distinct.are_of(&shorter));
+        // Forecasts hand back the kept histories for their summary, fresh ones for another.
+        let mut forecasts = super::super::Forecasts::new(3);
+        let kept = std::sync::Arc::new(distinct);
+        forecasts.keep_histories(std::sync::Arc::clone(&kept));
+        assert!(std::sync::Arc::ptr_eq(&forecasts.distinct_histories(&rfm), &kept));
+        let fresh = forecasts.distinct_histories(&other);
+        assert!(!std::sync::Arc::ptr_eq(&fresh, &kept));
+        assert_eq!(fresh.histories.values.len(), 3);
+    }
 
     #[test]
     fn distinct_keys_keep_first_seen_order_and_index_every_row() {

@@ -15,11 +15,14 @@ pub mod intervals;
 pub mod new_customer;
 pub mod retention;
 
+use std::sync::Arc;
+
 use polars::prelude::{DataFrame, Float64Chunked, Int64Chunked, IntoColumn, NewChunkedArray};
 
 pub use continuous::forecast;
-pub use engine::{discounted_value, Distinct};
+pub use engine::{discounted_value, Distinct, DistinctHistories};
 
+use crate::data::rfm::RfmTable;
 use crate::data::summary::CustomerSummary;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
@@ -270,10 +273,19 @@ impl ForecastColumn {
 
 /// Forecasts for every customer of a summary, in its row order: named columns, in the order the
 /// predictions table writes them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Forecasts {
     customers: usize,
     columns: Vec<ForecastColumn>,
+    /// The distinct histories the forecaster evaluated, kept for the intervals, which evaluate
+    /// the same histories at every draw (not part of what the forecasts are: equality ignores it).
+    histories: Option<Arc<DistinctHistories>>,
+}
+
+impl PartialEq for Forecasts {
+    fn eq(&self, other: &Self) -> bool {
+        self.customers == other.customers && self.columns == other.columns
+    }
 }
 
 impl Forecasts {
@@ -282,6 +294,21 @@ impl Forecasts {
         Self {
             customers,
             columns: Vec::new(),
+            histories: None,
+        }
+    }
+
+    /// Keeps the distinct histories the forecasts were evaluated over (`distinct_histories`).
+    pub fn keep_histories(&mut self, histories: Arc<DistinctHistories>) {
+        self.histories = Some(histories);
+    }
+
+    /// The distinct histories of `rfm`: those the forecaster kept, when they are `rfm`'s (each
+    /// customer's history checked against hers), or found afresh.
+    pub fn distinct_histories(&self, rfm: &RfmTable) -> Arc<DistinctHistories> {
+        match &self.histories {
+            Some(kept) if kept.are_of(rfm) => Arc::clone(kept),
+            _ => Arc::new(DistinctHistories::of(rfm)),
         }
     }
 

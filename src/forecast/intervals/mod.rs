@@ -24,7 +24,7 @@ use self::predictive::predictive_bounds;
 pub use self::quantiles::{quantile, quantile_pair};
 use self::quantiles::{round_bound, ExtremeDraws};
 use super::continuous::IfAliveForecast;
-use super::engine::Distinct;
+use super::engine::{Distinct, DistinctHistories};
 use super::new_customer::new_customer_value;
 use super::{
     interval_column_names, ForecastColumn, ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV,
@@ -167,10 +167,10 @@ pub fn add_parameter_intervals_by_group(
     // As the point forecast: E[Y(t) | x, t_x, T] = P(alive | x, t_x, T) · E[Y(t) | x, T, alive],
     // the second factor and its discounted sum (where the series are) once per distinct (x, T)
     // and draw, P(alive) once per distinct history and draw; NaN where a series does not converge.
-    let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
-    let pairs = Distinct::of(histories.values.iter().map(|&[x, _, t]| [x, t]));
+    let distinct = forecasts.distinct_histories(rfm);
+    let DistinctHistories { histories, pairs } = distinct.as_ref();
     let if_alive_forecast = IfAliveForecast::new(options, units_per_month, with_value);
-    let if_alive = if_alive_at_draws(&pairs, purchase_models, &if_alive_forecast, with_value);
+    let if_alive = if_alive_at_draws(pairs, purchase_models, &if_alive_forecast, with_value);
     // The customers of each distinct history, contiguous: those of history h are
     // members[first[h]..first[h + 1]].
     let mut first = vec![0usize; histories.values.len() + 1];
@@ -512,7 +512,7 @@ pub fn add_parameter_intervals_by_group(
         rfm,
         options.horizon,
         interval,
-        (&histories, &pairs),
+        (histories, pairs),
         &p_alive_of_history,
     )?;
     let predictive_intervals = predictive.is_some();
