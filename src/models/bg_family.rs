@@ -343,6 +343,46 @@ pub(crate) fn family_probability_of_purchases(p: &BgNbdParams, dropout: Dropout,
     first + (ln_beta(a + 1.0, b + chances - 1.0) - ln_beta(a, b)).exp() * tail
 }
 
+/// Eq. (8) for BG/NBD (δ = 0) at n = 0, 1, 2, … in turn, each term's factors from the one
+/// before: NB(n) = Γ(r+n)/(Γ(r) n!) p^r q^n (p = α/(α+t), q = 1 − p) by its ratio (r+n)/(n+1) · q
+/// (in logarithms while p^r and the terms after it underflow); B(a, b+n)/B(a, b) by
+/// (b+n)/(a+b+n); B(a+1, b+n−1)/B(a, b) from a/(a+b) by (b+n−1)/(a+b+n); and the upper tail
+/// I_q(n, r) = 1 − Σ_(j<n) NB(j) by subtracting each term (absolute error a few ulps of 1), where
+/// eq. (8) term by term evaluates three ln Γ, two ln B and an incomplete beta function per n.
+pub(crate) fn purchase_probabilities(p: &BgNbdParams, horizon: f64) -> impl Iterator<Item = f64> {
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let q = horizon / (alpha + horizon);
+    // Below this, NB(n) is carried by its logarithm (e^−600 ≈ 1e-261 is far from underflow).
+    const LINEAR_FROM: f64 = -600.0;
+    let mut ln_nb = r * (alpha / (alpha + horizon)).ln();
+    let mut nb = if ln_nb > LINEAR_FROM { ln_nb.exp() } else { 0.0 };
+    let mut linear = ln_nb > LINEAR_FROM;
+    let (mut beta_first, mut beta_second, mut tail) = (1.0, a / (a + b), 1.0);
+    (0u64..).map(move |n| {
+        let nf = n as f64;
+        let current = if linear { nb } else { ln_nb.exp() };
+        let term = match n {
+            0 => beta_first * current,
+            _ => beta_first * current + beta_second * tail,
+        };
+        if n > 0 {
+            beta_second *= (b + nf - 1.0) / (a + b + nf);
+        }
+        beta_first *= (b + nf) / (a + b + nf);
+        tail = (tail - current).max(0.0);
+        let ratio = (r + nf) / (nf + 1.0) * q;
+        if linear {
+            nb *= ratio;
+        } else {
+            ln_nb += ratio.ln();
+            if ln_nb > LINEAR_FROM {
+                (nb, linear) = (ln_nb.exp(), true);
+            }
+        }
+        term
+    })
+}
+
 pub(crate) fn family_probability_of_no_purchase(
     p: &BgNbdParams,
     dropout: Dropout,

@@ -13,7 +13,7 @@ use super::bg_family::{
     family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
     family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive, family_p_alive_of_histories,
     family_penalty_centres, family_probability_of_no_purchase, family_probability_of_purchases, family_start_points,
-    family_total, family_weighted_expected_purchases_if_alive, Dropout,
+    family_total, family_weighted_expected_purchases_if_alive, purchase_probabilities, Dropout,
 };
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
@@ -175,6 +175,21 @@ impl super::PurchaseModel for MbgNbdParams {
             b: self.b + x + 1.0,
         };
         Some(posterior.probability_of_purchases(horizon, k))
+    }
+    /// The same posterior's eq. (8), term after term (`bg_family::purchase_probabilities`).
+    fn purchase_probabilities_if_alive<'a>(
+        &'a self,
+        horizon: f64,
+        x: f64,
+        t: f64,
+    ) -> Box<dyn Iterator<Item = Option<f64>> + 'a> {
+        let posterior = super::bg_nbd::BgNbdParams {
+            r: self.r + x,
+            alpha: self.alpha + t,
+            a: self.a,
+            b: self.b + x + 1.0,
+        };
+        Box::new(purchase_probabilities(&posterior, horizon).map(Some))
     }
 }
 

@@ -117,6 +117,18 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// `probability_of_purchases_if_alive` at k = 0, 1, 2, … in turn (`None` where a term cannot
+    /// be evaluated), to within a few ulps of 1 per term: a model may derive each term from the
+    /// one before.
+    fn purchase_probabilities_if_alive<'a>(
+        &'a self,
+        horizon: f64,
+        x: f64,
+        t: f64,
+    ) -> Box<dyn Iterator<Item = Option<f64>> + 'a> {
+        Box::new((0..).map(move |k| self.probability_of_purchases_if_alive(horizon, k, x, t)))
+    }
+
     /// P(Y(t) = k | x, t_x, T): exactly k purchases in (T, T+t], the predictive distribution of
     /// one customer's future: the dead's mass at 0 and P(alive) times the alive customer's.
     fn probability_of_purchases_given(&self, horizon: f64, k: u64, x: f64, t_x: f64, t: f64) -> Option<f64> {

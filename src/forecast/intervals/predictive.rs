@@ -40,8 +40,8 @@ pub(super) fn predictive_bounds(
         let mut mean = None;
         let mut cumulative = Vec::new();
         let mut total = 0.0;
-        for k in 0..MOST {
-            let term = model.probability_of_purchases_if_alive(horizon, k, x, t)?;
+        for (k, term) in (0..MOST).zip(model.purchase_probabilities_if_alive(horizon, x, t)) {
+            let term = term?;
             total += term;
             cumulative.push(total);
             if total >= 1.0 - 1e-12 {
