@@ -43,3 +43,16 @@ pub(crate) fn assert_gradient_matches(log_likelihood: impl Fn(&[f64]) -> f64, pa
         );
     }
 }
+
+/// A year of month ends in weeks (4.348 each) and a 52-week horizon, with two weight sets over
+/// them: each month end's share of the sum discounted at 1% a month (v^m − v^(m+1), v^12 for the
+/// last month, 0 at the horizon) and the horizon alone.
+pub(crate) fn year_of_month_ends() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let horizons: Vec<f64> = (1..=12).map(|m| m as f64 * 4.348).chain([52.0]).collect();
+    let factor = |m: i32| 1.01f64.powi(-m);
+    let mut monthly: Vec<f64> = (1..12).map(|m| factor(m) - factor(m + 1)).collect();
+    monthly.extend([factor(12), 0.0]);
+    let mut at_horizon = vec![0.0; 13];
+    at_horizon[12] = 1.0;
+    (horizons, monthly, at_horizon)
+}

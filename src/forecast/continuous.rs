@@ -239,15 +239,18 @@ mod tests {
     use crate::models::bg_nbd::BgNbdParams;
     use crate::test_support::assert_close;
 
+    /// BG/NBD's published CDNOW estimates (Fader, Hardie & Lee 2005).
+    const PAPER: BgNbdParams = BgNbdParams {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    };
+
     #[test]
     fn undiscounted_value_telescopes_to_spend_times_expected_purchases() {
         // d = 0: Σ (E[Y(m u)] − E[Y((m−1) u)]) = E[Y(12 u)], so CLV = spend · E[Y(12 months)].
-        let model = BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        };
+        let model = PAPER;
         let per_month = crate::data::TimeUnit::Weeks.per_month();
         let e = |h| model.conditional_expected_purchases(h, 2.0, 30.43, 38.86);
         let v = discounted_value(e, 24.66, 12, per_month, 0.0).unwrap();
@@ -260,12 +263,7 @@ mod tests {
         // `at_each_x` (weighted series, shared between the x) against `at` (each month end's
         // expectation, then differenced and discounted): monthly at 1% and 0% a month, DERT,
         // and without value, at CDNOW's published BG/NBD estimates.
-        let model = BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        };
+        let model = PAPER;
         let per_month = crate::data::TimeUnit::Weeks.per_month();
         let xs = [0.0, 1.0, 3.0, 12.0, 60.0];
         for (rate, method, with_value) in [

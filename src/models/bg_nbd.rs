@@ -243,12 +243,7 @@ mod tests {
         // each x falls back to the quadrature (the same numbers as one by one, then).
         use crate::models::mbg_nbd::MbgNbdParams;
         use crate::models::{weighted_one_by_one, PurchaseModel};
-        let horizons: Vec<f64> = (1..=12).map(|m| m as f64 * 4.348).chain([52.0]).collect();
-        let factor = |m: i32| 1.01f64.powi(-m);
-        let mut monthly: Vec<f64> = (1..12).map(|m| factor(m) - factor(m + 1)).collect();
-        monthly.extend([factor(12), 0.0]);
-        let mut at_horizon = vec![0.0; 13];
-        at_horizon[12] = 1.0;
+        let (horizons, monthly, at_horizon) = year_of_month_ends();
         let sets: [&[f64]; 2] = [&monthly, &at_horizon];
         let xs = [0.0, 1.0, 2.0, 7.0, 26.0, 100.0, 500.0];
         let alternating = BgNbdParams { r: 1e4, ..MLE };

@@ -524,13 +524,8 @@ mod tests {
         // untransformed bracket above): a year of month ends at T = 30 and α = 4.4 weighted by a
         // 1% monthly discount's differences, and the horizon alone, for c from 0.3 to 5,000 at
         // parameters where the series converge fast, slowly, with ε < 0, ε = 0 and ε > 0.
-        let horizons: Vec<f64> = (1..=12).map(|m| m as f64 * 4.348).chain([52.0]).collect();
+        let (horizons, monthly, at_horizon) = year_of_month_ends();
         let zs: Vec<f64> = horizons.iter().map(|h| h / (4.4 + 30.0 + h)).collect();
-        let factor = |m: i32| 1.01f64.powi(-m);
-        let mut monthly: Vec<f64> = (1..12).map(|m| factor(m) - factor(m + 1)).collect();
-        monthly.extend([factor(12), 0.0]);
-        let mut at_horizon = vec![0.0; 13];
-        at_horizon[12] = 1.0;
         let sets: [&[f64]; 2] = [&monthly, &at_horizon];
         for (big_a, eps) in [(1.4, -0.2), (2.0, 0.0), (0.9, 1.3), (-0.6, -0.5), (40.0, 2.0)] {
             let mut weighted = WeightedEulerComplement::new(big_a, eps, &zs, &sets).unwrap();
