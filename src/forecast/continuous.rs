@@ -186,11 +186,13 @@ impl IfAliveForecast {
         out: &mut Vec<(Option<f64>, Option<f64>)>,
         scratch: &mut Vec<Option<f64>>,
     ) {
-        let monthly = match (self.with_value, self.method, &self.month_weights) {
-            (true, ClvMethod::Monthly, Some(weights)) => Some(weights.as_slice()),
-            _ => None,
-        };
-        let sets: Vec<&[f64]> = monthly.into_iter().chain([self.at_horizon.as_slice()]).collect();
+        // The monthly weights exist exactly when the monthly sum is wanted.
+        let sets: Vec<&[f64]> = self
+            .month_weights
+            .as_deref()
+            .into_iter()
+            .chain([self.at_horizon.as_slice()])
+            .collect();
         scratch.clear();
         scratch.resize(xs.len() * sets.len(), None);
         purchases.weighted_expected_purchases_if_alive(&self.horizons, &sets, t, xs, scratch);

@@ -343,6 +343,18 @@ pub(crate) fn family_probability_of_purchases(p: &BgNbdParams, dropout: Dropout,
     first + (ln_beta(a + 1.0, b + chances - 1.0) - ln_beta(a, b)).exp() * tail
 }
 
+/// A customer alive at T, after x repeat purchases: she buys at λ ~ Gamma(r+x, α+T) and has
+/// survived x + δ dropout chances, p ~ Beta(a, b+x+δ), and from T on drops out only after
+/// purchases: a new BG/NBD customer with these parameters, whose P(Y(t) = k | alive) is eq. (8).
+pub(crate) fn alive_posterior(p: &BgNbdParams, dropout: Dropout, x: f64, t: f64) -> BgNbdParams {
+    BgNbdParams {
+        r: p.r + x,
+        alpha: p.alpha + t,
+        a: p.a,
+        b: p.b + x + dropout.shift(),
+    }
+}
+
 /// Eq. (8) for BG/NBD (δ = 0) at n = 0, 1, 2, … in turn, each term's factors from the one
 /// before: NB(n) = Γ(r+n)/(Γ(r) n!) p^r q^n (p = α/(α+t), q = 1 − p) by its ratio (r+n)/(n+1) · q
 /// (in logarithms while p^r and the terms after it underflow); B(a, b+n)/B(a, b) by

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 pub use super::bg_family::Dropout;
 use super::bg_family::{
-    family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
-    family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive, family_p_alive_of_histories,
-    family_penalty_centres, family_probability_of_no_purchase, family_probability_of_purchases, family_start_points,
-    family_total, family_weighted_expected_purchases_if_alive, purchase_probabilities,
+    alive_posterior, family_conditional_expected_purchases, family_expected_purchases,
+    family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive,
+    family_p_alive_of_histories, family_penalty_centres, family_probability_of_no_purchase,
+    family_probability_of_purchases, family_start_points, family_total, family_weighted_expected_purchases_if_alive,
+    purchase_probabilities,
 };
 use super::histories::Histories;
 use super::Likelihood;
@@ -178,12 +179,7 @@ impl super::PurchaseModel for BgNbdParams {
     /// p ~ Beta(a, b+x): from T on she is a new BG/NBD customer with those parameters, so
     /// P(Y(t) = k | alive) is eq. (8) at (r+x, α+T, a, b+x).
     fn probability_of_purchases_if_alive(&self, horizon: f64, k: u64, x: f64, t: f64) -> Option<f64> {
-        let posterior = BgNbdParams {
-            r: self.r + x,
-            alpha: self.alpha + t,
-            a: self.a,
-            b: self.b + x,
-        };
+        let posterior = alive_posterior(self, Dropout::AfterRepeatPurchases, x, t);
         Some(posterior.probability_of_purchases(horizon, k))
     }
     /// The same posterior's eq. (8), term after term (`bg_family::purchase_probabilities`).
@@ -193,12 +189,7 @@ impl super::PurchaseModel for BgNbdParams {
         x: f64,
         t: f64,
     ) -> Box<dyn Iterator<Item = Option<f64>> + 'a> {
-        let posterior = BgNbdParams {
-            r: self.r + x,
-            alpha: self.alpha + t,
-            a: self.a,
-            b: self.b + x,
-        };
+        let posterior = alive_posterior(self, Dropout::AfterRepeatPurchases, x, t);
         Box::new(purchase_probabilities(&posterior, horizon).map(Some))
     }
 }
@@ -275,10 +266,11 @@ mod tests {
     fn purchase_probabilities_in_turn_match_40_digit_values_and_eq_8_term_by_term() {
         use crate::models::mbg_nbd::MbgNbdParams;
         use crate::models::PurchaseModel;
-        // mpmath at 40 digits (here to the nearest double), eq. (8) at the posterior (r+x, α+T, a, b+x) of the MLE
-        // (incomplete beta by betainc): x = 2, T = 30, t = 39 → k = 0..3; x = 300, T = 70,
-        // t = 390 → k = 1000, 1573 (near the mode), 2500 (the far tail); x = 3,000, T = 70,
-        // t = 39 → k = 1570, where p^(r+x) = e^−1264 is carried in logarithms for 600 terms.
+        // mpmath at 40 digits (here to the nearest double), eq. (8) at the posterior
+        // (r+x, α+T, a, b+x) of the MLE (incomplete beta by betainc): x = 2, T = 30, t = 39 →
+        // k = 0..3; x = 300, T = 70, t = 390 → k = 1000, 1573 (near the mode), 2500 (the far
+        // tail); x = 3,000, T = 70, t = 39 → k = 1570, where p^(r+x) = e^−1264 is carried in
+        // logarithms for 600 terms.
         let reference = [
             (2.0, 30.0, 39.0, 0, 0.18284446947366892),
             (2.0, 30.0, 39.0, 1, 0.3088889206909429),

@@ -10,10 +10,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_family::{
-    family_conditional_expected_purchases, family_expected_purchases, family_expected_purchases_if_alive,
-    family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive, family_p_alive_of_histories,
-    family_penalty_centres, family_probability_of_no_purchase, family_probability_of_purchases, family_start_points,
-    family_total, family_weighted_expected_purchases_if_alive, purchase_probabilities, Dropout,
+    alive_posterior, family_conditional_expected_purchases, family_expected_purchases,
+    family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive,
+    family_p_alive_of_histories, family_penalty_centres, family_probability_of_no_purchase,
+    family_probability_of_purchases, family_start_points, family_total, family_weighted_expected_purchases_if_alive,
+    purchase_probabilities, Dropout,
 };
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
@@ -168,12 +169,7 @@ impl super::PurchaseModel for MbgNbdParams {
     /// p ~ Beta(a, b+x+1), and from T on drops out only after purchases: a new BG/NBD customer
     /// at (r+x, α+T, a, b+x+1) (eq. 8).
     fn probability_of_purchases_if_alive(&self, horizon: f64, k: u64, x: f64, t: f64) -> Option<f64> {
-        let posterior = super::bg_nbd::BgNbdParams {
-            r: self.r + x,
-            alpha: self.alpha + t,
-            a: self.a,
-            b: self.b + x + 1.0,
-        };
+        let posterior = alive_posterior(&self.same_numbers(), DROPOUT, x, t);
         Some(posterior.probability_of_purchases(horizon, k))
     }
     /// The same posterior's eq. (8), term after term (`bg_family::purchase_probabilities`).
@@ -183,12 +179,7 @@ impl super::PurchaseModel for MbgNbdParams {
         x: f64,
         t: f64,
     ) -> Box<dyn Iterator<Item = Option<f64>> + 'a> {
-        let posterior = super::bg_nbd::BgNbdParams {
-            r: self.r + x,
-            alpha: self.alpha + t,
-            a: self.a,
-            b: self.b + x + 1.0,
-        };
+        let posterior = alive_posterior(&self.same_numbers(), DROPOUT, x, t);
         Box::new(purchase_probabilities(&posterior, horizon).map(Some))
     }
 }

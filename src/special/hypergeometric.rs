@@ -108,14 +108,16 @@ pub struct WeightedEulerComplement {
 
 impl WeightedEulerComplement {
     /// `None` where the weighted series cannot serve: a z outside (0, 1), a weight negative or
-    /// not finite, or a series that would need more terms than `euler_complement` sums (there
+    /// not finite, more than [`MAX_WEIGHT_SETS`] weight sets, or a series that would need more
+    /// terms than `euler_complement` sums (there
     /// the caller evaluates each z as `euler_complement` and its fallback do).
     pub fn new(big_a: f64, eps: f64, zs: &[f64], weight_sets: &[&[f64]]) -> Option<Self> {
         let valid_z = zs.iter().all(|z| z.is_finite() && *z > 0.0 && *z < 1.0);
         let valid_weights = weight_sets
             .iter()
             .all(|w| w.len() == zs.len() && w.iter().all(|w| w.is_finite() && *w >= 0.0));
-        if zs.is_empty() || !valid_z || !valid_weights || !big_a.is_finite() || !eps.is_finite() {
+        let few_sets = weight_sets.len() <= MAX_WEIGHT_SETS;
+        if zs.is_empty() || !valid_z || !valid_weights || !few_sets || !big_a.is_finite() || !eps.is_finite() {
             return None;
         }
         let z_max = zs.iter().copied().fold(0.0, f64::max);
@@ -124,13 +126,9 @@ impl WeightedEulerComplement {
             return None;
         }
         let log_1mz: Vec<f64> = zs.iter().map(|z| (-z).ln_1p()).collect();
-        let head = |log_1mz: f64| match eps == 0.0 {
-            true => -log_1mz,
-            false => -(eps * log_1mz).exp_m1() / eps,
-        };
         let heads = weight_sets
             .iter()
-            .map(|w| w.iter().zip(&log_1mz).map(|(w, &l)| w * head(l)).sum())
+            .map(|w| w.iter().zip(&log_1mz).map(|(w, &l)| w * euler_head(eps, l)).sum())
             .collect();
         Some(Self {
             big_a,
@@ -164,7 +162,7 @@ impl WeightedEulerComplement {
     pub fn at(&mut self, c: f64, out: &mut [Option<f64>]) {
         out.iter_mut().for_each(|o| *o = None);
         let sets = self.sets;
-        if (c <= 0.0 && c.fract() == 0.0) || !c.is_finite() || sets > MAX_WEIGHT_SETS {
+        if (c <= 0.0 && c.fract() == 0.0) || !c.is_finite() {
             return;
         }
         let (mut sums, mut magnitudes) = ([0.0; MAX_WEIGHT_SETS], [0.0; MAX_WEIGHT_SETS]);
@@ -184,13 +182,10 @@ impl WeightedEulerComplement {
             // The next terms shrink by at most |ratio| · z_max each (M_(k+1) ≤ z_max M_k).
             if sigma == 0.0 || (small && (ratio * self.z_max).abs() < 1.0) {
                 for s in 0..sets {
-                    let value = self.heads[s] - sums[s];
-                    let rounding = 64.0 * f64::EPSILON * (self.heads[s].abs() + magnitudes[s]);
-                    if !(value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()) {
-                        out.iter_mut().for_each(|o| *o = None);
-                        return;
-                    }
-                    out[s] = Some(value);
+                    out[s] = within_accuracy(self.heads[s] - sums[s], self.heads[s], magnitudes[s]);
+                }
+                if out.iter().any(Option::is_none) {
+                    out.iter_mut().for_each(|o| *o = None);
                 }
                 return;
             }
@@ -235,11 +230,7 @@ impl EulerSeries {
             return EulerStart::Done(None);
         }
         let log_1mz = (-z).ln_1p();
-        let head = if eps == 0.0 {
-            -log_1mz
-        } else {
-            -(eps * log_1mz).exp_m1() / eps
-        };
+        let head = euler_head(eps, log_1mz);
         if z == 0.0 {
             return EulerStart::Done(Some(head));
         }
@@ -277,13 +268,26 @@ impl EulerSeries {
             return None;
         }
         let scale = (eps * self.log_1mz).exp();
-        let value = self.head - scale * self.sum;
-        // Rounding grows with the terms' magnitudes, not their sum: when the terms alternate
-        // (A < 0, as when r ≫ a + b) or the result cancels against the head, the series cannot
-        // deliver `EULER_RELATIVE_ACCURACY`, and the caller integrates instead.
-        let rounding = 64.0 * f64::EPSILON * (self.head.abs() + scale * self.magnitude);
-        (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value)
+        within_accuracy(self.head - scale * self.sum, self.head, scale * self.magnitude)
     }
+}
+
+/// The head −expm1(ε ln(1−z))/ε of `euler_complement`'s bracket (−ln(1−z) at ε = 0), from ln(1−z).
+fn euler_head(eps: f64, log_1mz: f64) -> f64 {
+    if eps == 0.0 {
+        -log_1mz
+    } else {
+        -(eps * log_1mz).exp_m1() / eps
+    }
+}
+
+/// `value` = head − series, where its rounding allows [`EULER_RELATIVE_ACCURACY`]. Rounding grows
+/// with the terms' magnitudes (`magnitude`, the sum of their absolute values), not their sum: when
+/// the terms alternate (A < 0, as when r ≫ a + b) or the result cancels against the head, the
+/// series cannot deliver it, and the caller integrates instead.
+fn within_accuracy(value: f64, head: f64, magnitude: f64) -> Option<f64> {
+    let rounding = 64.0 * f64::EPSILON * (head.abs() + magnitude);
+    (value.is_finite() && rounding <= EULER_RELATIVE_ACCURACY * value.abs()).then_some(value)
 }
 
 /// Terms `euler_complement` may sum.
