@@ -86,12 +86,16 @@ fn simplest_of_the_best<T>(
     rejected: &[String],
 ) -> Result<T> {
     let Some(best) = candidates.iter().map(|c| c.0).reduce(f64::max) else {
-        let interior_error = interior_error.map(|e| brief(&e)).unwrap_or_default();
+        let reasons: Vec<String> = interior_error
+            .map(|e| format!("the model itself: {}", brief(&e)))
+            .into_iter()
+            .chain(rejected.iter().cloned())
+            .collect();
         return Err(ClvError::NotConverged {
             model: label,
             reason: format!(
-                "neither the model nor any of its limiting models reached a maximum ({interior_error}; {})",
-                rejected.join("; ")
+                "neither the model nor any of its limiting models reached a maximum ({})",
+                reasons.join("; ")
             ),
         });
     };
@@ -125,9 +129,13 @@ pub(crate) fn limit_text(name: &str, what: &str) -> String {
 }
 
 /// An error without the optimiser's trace of every start point (`mle::maximize`'s "details"),
-/// which says nothing to an analyst reading why a limit was not reported.
+/// which says nothing to an analyst reading why a limit was not reported, and without the
+/// "… fit did not converge" the enclosing message already says.
 fn brief(error: &ClvError) -> String {
-    let message = error.to_string();
+    let message = match error {
+        ClvError::NotConverged { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    };
     message.split(" (details:").next().unwrap_or_default().to_string()
 }
 
