@@ -181,3 +181,34 @@ impl Likelihood for ShapeAndMeanRate<'_> {
         vec![vec![p, q, q / v]]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::gamma_gamma::GammaGammaData;
+    use crate::test_support::assert_close;
+
+    #[test]
+    fn spends_that_barely_vary_fit_the_homogeneous_limit_at_its_closed_form_mean() {
+        // 200 customers of nine repeat purchases each, worth 10.00 or 10.01: mean repeat spends
+        // 90.05/9 and 90.04/9, a spread of 5.6e-5 of the mean. Every earlier start point failed
+        // here (the likelihood's terms are ~6e9 at p ~ 3.6e7), and the run printed "Gamma-Gamma
+        // fit did not converge" four times over. The homogeneous limit's maximum solves
+        // Σ x (p/ν − z̄) = 0, so p/ν = the mean z̄ = 10.005, and, with that,
+        // ln(9p) − ψ(9p) = −½ [ln(z̄₁/10.005) + ln(z̄₂/10.005)], which 40-digit mpmath's findroot
+        // solves as p = 36036008.962962962925. Along ln p (p/ν fixed) the curvature is about ½ per
+        // customer, so the stopping rule (mle's gradient and Newton-gain tolerances) leaves up to
+        // ~2e-7 in ln p; the mean is pinned to rounding.
+        let frequency = vec![9.0; 200];
+        let monetary: Vec<f64> = (0..200)
+            .map(|i| if i % 2 == 0 { 90.05 / 9.0 } else { 90.04 / 9.0 })
+            .collect();
+        let fit = fit_spend(&GammaGammaData::new(&frequency, &monetary), &FitOptions::default()).unwrap();
+        let SpendParams::Homogeneous(HomogeneousSpend { p, nu }) = fit.params else {
+            panic!("expected the homogeneous limit, got {:?}", fit.params);
+        };
+        assert!(fit.limit.as_deref().unwrap().starts_with("homogeneous spend:"));
+        assert_close(p / nu, 10.005, 1e-12);
+        assert_close(p, 36036008.96296296, 1e-6);
+    }
+}

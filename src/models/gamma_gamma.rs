@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap, Likelihood};
-use crate::special::{digamma, ln_gamma};
+use crate::special::{digamma, ln_gamma, ln_gamma_density_relative, ln_minus_digamma};
 
 /// Gamma-Gamma parameters (p, q, γ = v), v in currency units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,13 +80,17 @@ impl HomogeneousSpend {
     }
 
     /// ln of the Gamma(px, xν) density of z̄, with its gradient in (p, ν):
-    /// px ln(xν) − ln Γ(px) + (px−1) ln z̄ − xνz̄.
+    /// px ln(xν) − ln Γ(px) + (px−1) ln z̄ − xνz̄, computed as the density of shape px at its
+    /// mean p/ν times 1 + u, u = νz̄/p − 1, which keeps its digits as p grows without bound
+    /// (`ln_gamma_density_relative`); the gradient likewise, x [ln(1 + u) + ln(px) − ψ(px)] and
+    /// −x (νz̄ − p)/ν.
     pub fn log_likelihood_with_gradient(&self, x: f64, zbar: f64) -> (f64, [f64; 2]) {
         let Self { p, nu } = *self;
         let px = p * x;
-        let ln_rate = (x * nu).ln();
-        let ll = px * ln_rate - ln_gamma(px) + (px - 1.0) * zbar.ln() - x * nu * zbar;
-        (ll, [x * (ln_rate - digamma(px) + zbar.ln()), px / nu - x * zbar])
+        let excess = nu.mul_add(zbar, -p);
+        let u = excess / p;
+        let ll = ln_gamma_density_relative(px, u) - zbar.ln();
+        (ll, [x * (u.ln_1p() + ln_minus_digamma(px)), -x * excess / nu])
     }
 }
 
@@ -107,12 +111,15 @@ impl ConstantSpend {
     }
 
     /// ln of the InvGamma(q, s) density of z̄, with its gradient in (q, s):
-    /// q ln s − ln Γ(q) − (q+1) ln z̄ − s/z̄.
+    /// q ln s − ln Γ(q) − (q+1) ln z̄ − s/z̄. As 1/z̄ is Gamma(q, s), this is the gamma density
+    /// of shape q at its mean q/s times 1 + u, u = s/(qz̄) − 1, less ln z̄ (see
+    /// `HomogeneousSpend`); the gradient ln(1 + u) + ln q − ψ(q) and −(s − qz̄)/(s z̄).
     pub fn log_likelihood_with_gradient(&self, zbar: f64) -> (f64, [f64; 2]) {
         let Self { q, s } = *self;
-        let (ln_s, ln_zbar) = (s.ln(), zbar.ln());
-        let ll = q * ln_s - ln_gamma(q) - (q + 1.0) * ln_zbar - s / zbar;
-        (ll, [ln_s - digamma(q) - ln_zbar, q / s - 1.0 / zbar])
+        let excess = (-q).mul_add(zbar, s);
+        let u = excess / (q * zbar);
+        let ll = ln_gamma_density_relative(q, u) - zbar.ln();
+        (ll, [u.ln_1p() + ln_minus_digamma(q), -excess / (s * zbar)])
     }
 
     /// The population mean spend per transaction, s/(q−1); none when q ≤ 1.
@@ -229,7 +236,14 @@ impl Likelihood for HomogeneousSpendData<'_> {
     fn start_points(&self) -> Vec<Vec<f64>> {
         // p/ν at the sample mean spend.
         let m = self.0.mean_spend.max(1e-6);
-        vec![vec![2.0, 2.0 / m], vec![1.0, 1.0 / m], vec![5.0, 5.0 / m]]
+        let mut starts = vec![vec![2.0, 2.0 / m], vec![1.0, 1.0 / m], vec![5.0, 5.0 / m]];
+        // By moments, for spends far less spread than those: z̄ | x is Gamma(px, νx), so
+        // E[x (z̄ − m)²] = m²/p.
+        let p = m * m / self.0.spread(|x| x);
+        if p.is_finite() && p > 5.0 {
+            starts.push(vec![p, p / m]);
+        }
+        starts
     }
 }
 
@@ -256,7 +270,14 @@ impl Likelihood for ConstantSpendData<'_> {
     fn start_points(&self) -> Vec<Vec<f64>> {
         // s/(q−1) at the sample mean spend.
         let m = self.0.mean_spend.max(1e-6);
-        vec![vec![10.0, 9.0 * m], vec![3.0, 2.0 * m], vec![50.0, 49.0 * m]]
+        let mut starts = vec![vec![10.0, 9.0 * m], vec![3.0, 2.0 * m], vec![50.0, 49.0 * m]];
+        // By moments, for spends far less spread across customers than those: z̄ is inverse
+        // gamma (q, s), with mean s/(q − 1) = m and variance m²/(q − 2).
+        let q = 2.0 + m * m / self.0.spread(|_| 1.0);
+        if q.is_finite() && q > 50.0 {
+            starts.push(vec![q, (q - 1.0) * m]);
+        }
+        starts
     }
 }
 
@@ -318,6 +339,18 @@ impl GammaGammaData {
 }
 
 impl GammaGammaData {
+    /// The customers' mean of `factor(x)·(z̄ − m)²`, m the mean spend: the spread of their mean
+    /// spends, for start points by moments.
+    fn spread(&self, factor: impl Fn(f64) -> f64) -> f64 {
+        let m = self.mean_spend;
+        let sum: f64 = self
+            .rows
+            .iter()
+            .map(|r| r.weight * factor(self.xs[r.x as usize]) * (r.zbar - m).powi(2))
+            .sum();
+        sum / self.n_customers.max(1.0)
+    }
+
     /// Σ over customers of a limit's log-likelihood with its gradient, `term(x, z̄)` taken once per
     /// distinct (x, z̄) and weighed by its count.
     fn weighted_sum<const K: usize>(&self, term: impl Fn(f64, f64) -> (f64, [f64; K]) + Sync) -> (f64, Vec<f64>) {
@@ -578,6 +611,33 @@ mod tests {
             .is_none());
         let read: SpendParams = serde_json::from_str(r#"{"q": 3.74, "s": 96.5}"#).unwrap();
         assert_eq!(read, spend);
+    }
+
+    #[test]
+    fn the_limits_likelihoods_keep_their_digits_at_huge_parameters() {
+        // A spend model near its limit (the cohort of `boundary::spend`'s tests: 200 customers
+        // of x = 9 and z̄ = 10.00444… or 10.00555…) puts p or q near 10⁸, where each term of the
+        // textbook forms is about 6e9. 40-digit mpmath of those forms:
+        // Gamma(9p, 9ν) at z̄ = 10.0044444444, p = 36036009, ν = 3601800: 6.076640349721265371905632;
+        // InvGamma(q, s) at z̄ = 10.0055555556, q = 324324083, s = 3244862440: 6.076527018633574371734505;
+        // and at ordinary values, Gamma(3·6.25, 3·0.4) at 12.5: −2.417455911833161439577045,
+        // InvGamma(3.74, 40) at 12.5: −2.850550102782584609935136.
+        let homogeneous = |p, nu, x, zbar| HomogeneousSpend { p, nu }.log_likelihood_with_gradient(x, zbar).0;
+        let constant = |q, s, zbar| ConstantSpend { q, s }.log_likelihood_with_gradient(zbar).0;
+        assert_close(
+            homogeneous(36036009.0, 3601800.0, 9.0, 10.0044444444),
+            6.0766403497212655,
+            1e-12,
+        );
+        // At ordinary values both forms rest on statrs' ln Γ (about 1e-15 relative on ln Γ(18.75)
+        // ≈ 36), which leaves the sum of −2.4 good to about 1e-13 relative.
+        assert_close(homogeneous(6.25, 0.4, 3.0, 12.5), -2.4174559118331613, 1e-13);
+        assert_close(
+            constant(324324083.0, 3244862440.0, 10.0055555556),
+            6.076527018633574,
+            1e-12,
+        );
+        assert_close(constant(3.74, 40.0, 12.5), -2.850550102782585, 1e-13);
     }
 
     #[test]
