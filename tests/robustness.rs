@@ -748,3 +748,45 @@ fn a_spend_model_that_cannot_be_fitted_leaves_no_spend_model_and_says_why() {
         "{reason}"
     );
 }
+
+#[test]
+fn an_interval_on_a_parameter_the_data_do_not_identify_is_refused_naming_it() {
+    // 1,000 one-time buyers and one customer who came back once: Pareto/NBD reaches its limit of
+    // homogeneous rates with a dropout rate μ near 0 whose standard error is thousands of times
+    // the estimate. Drawn in its log scale, μ overflows; that run used to end in "the parameters
+    // [.., inf] are not a pareto_nbd_limit: data did not match any variant of untagged enum".
+    // Now the run names the parameter, writes nothing, and points to what still works.
+    let dir = scratch_dir("unidentified_interval");
+    let mut f = std::fs::File::create(dir.join("one_repeat.csv")).unwrap();
+    writeln!(f, "customer_id,date,amount").unwrap();
+    for c in 0..1000 {
+        writeln!(f, "{c},2024-{:02}-{:02},20", 1 + c % 3, 1 + (c * 7) % 28).unwrap();
+    }
+    writeln!(f, "0,2024-05-30,25").unwrap();
+    let log = dir.join("one_repeat.csv");
+    let pred = dir.join("pred.csv");
+    let with_interval = [
+        "run",
+        s(&log),
+        "-o",
+        s(&pred),
+        "--model",
+        "pareto-nbd",
+        "--interval",
+        "0.9",
+    ];
+    let r = clv(&with_interval);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("the data do not identify mu = "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("without --interval the point forecasts stand"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("untagged enum"), "{}", r.stderr);
+    assert!(!pred.exists());
+    // Without --interval the same run writes its point forecasts.
+    let r = clv(&with_interval[..6]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(pred.exists());
+}

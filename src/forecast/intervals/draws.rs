@@ -62,7 +62,10 @@ pub(super) fn draws_of<P>(
 ) -> Result<Vec<Vec<f64>>> {
     let no_intervals = |why: &str| ClvError::Model {
         model: "intervals",
-        reason: format!("{label}: {why}, so its parameters' uncertainty cannot be drawn"),
+        reason: format!(
+            "{label}: {why}, so its parameters' uncertainty cannot be drawn (--bootstrap N refits resamples of the \
+             customers instead, where they can be fitted; without --interval the point forecasts stand)"
+        ),
     };
     let covariance = fit
         .covariance
@@ -73,8 +76,33 @@ pub(super) fn draws_of<P>(
         .iter()
         .map(|name| probabilities.contains(&name.as_str()))
         .collect();
-    parameter_draws(values, covariance, &is_probability, draws, rng)
-        .ok_or_else(|| no_intervals("its covariance is not positive definite"))
+    let drawn = parameter_draws(values, covariance, &is_probability, draws, rng)
+        .ok_or_else(|| no_intervals("its covariance is not positive definite"))?;
+    // A parameter the data do not identify can have a standard error thousands of times its
+    // estimate: drawn in its log scale it overflows to ∞ or underflows to 0, where no model is.
+    let unbounded: Vec<String> = (0..values.len())
+        .filter(|&i| {
+            drawn
+                .iter()
+                .any(|d| !(d[i].is_finite() && (is_probability[i] || d[i] > 0.0)))
+        })
+        .map(|i| {
+            let name = fit.parameter_order.get(i).map_or("?", String::as_str);
+            let relative = covariance[i][i].sqrt() / values[i];
+            format!(
+                "{name} = {:.4e} (standard error {relative:.0} times the estimate)",
+                values[i]
+            )
+        })
+        .collect();
+    match unbounded.is_empty() {
+        true => Ok(drawn),
+        false => Err(no_intervals(&format!(
+            "the data do not identify {}: drawn from the normal approximation, it leaves the range of \
+             floating-point numbers",
+            unbounded.join(", ")
+        ))),
+    }
 }
 
 #[cfg(test)]
