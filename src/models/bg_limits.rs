@@ -270,8 +270,12 @@ impl BgFamilyLimit {
         let at_least = match self.rate {
             _ if n == 0 => 1.0,
             PurchaseRate::Gamma { r, alpha } => beta_reg(nf, r, horizon / (alpha + horizon)),
-            // P(Poisson(m) ≥ n) = P(Gamma(n, 1) ≤ m), the regularized lower incomplete gamma.
-            PurchaseRate::Common { lambda } => statrs::function::gamma::gamma_lr(nf, lambda * horizon),
+            // P(Poisson(m) ≥ n) = P(Gamma(n, 1) ≤ m), the regularized lower incomplete gamma; 0
+            // at m = 0 (a customer observed for no time), which statrs refuses (it would panic).
+            PurchaseRate::Common { lambda } => match lambda * horizon {
+                m if m <= 0.0 => 0.0,
+                m => statrs::function::gamma::checked_gamma_lr(nf, m).unwrap_or(f64::NAN),
+            },
         };
         let first = (survived + ln_exactly).exp();
         match dropped {
@@ -595,6 +599,22 @@ mod tests {
         let alive = (1.0 - p).powf(x) * (-lambda * t).exp();
         let dead = p * (1.0 - p).powf(x - 1.0) * (-lambda * tx).exp();
         assert_close(model.p_alive(AFTER, x, tx, t), alive / (alive + dead), 1e-14);
+    }
+
+    #[test]
+    fn a_new_customer_observed_for_no_time_has_made_no_purchase() {
+        // P(X(0) = 0) = 1 at every limit: `clv evaluate` asks it of customers whose first purchase
+        // fell on the calibration end, and the homogeneous-rate limit used to panic inside statrs
+        // (its incomplete gamma refuses x = 0).
+        for limit in limits() {
+            for dropout in [AFTER, ALSO] {
+                // Through the logarithms of the dropout terms: 1 to rounding.
+                assert_close(limit.probability_of_purchases(dropout, 0.0, 0), 1.0, 1e-15);
+                for n in 1..4 {
+                    assert_eq!(limit.probability_of_purchases(dropout, 0.0, n), 0.0, "{limit:?} {n}");
+                }
+            }
+        }
     }
 
     #[test]
