@@ -345,3 +345,42 @@ fn undefined_statistics_are_explained_and_every_model_that_fits_is_reported() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn a_cohort_that_buys_alike_is_evaluated_without_nan_and_day_zero_customers_without_a_panic() {
+    // 200 customers who all first bought on 2024-01-01 and then every 30 days: every model
+    // reaches its limit of homogeneous rates, every customer has the same calibration history (so
+    // the per-customer correlation has no spread to work on, and the groups of 0–4 and 6+
+    // calibration repeats are empty), and a few more customers first buy on the calibration end
+    // itself (T = 0: P(X(0) = n) at the limit used to panic inside statrs). The report shows "—"
+    // for what is undefined, never NaN.
+    let dir = scratch_dir("eval_cohort");
+    let log = dir.join("cohort.csv");
+    let mut text = String::from("customer_id,date,amount\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    for c in 0..200 {
+        for k in 0..10 {
+            let day = start + chrono::Days::new(30 * k);
+            text.push_str(&format!(
+                "{c},{day},{}\n",
+                if (c + k) % 2 == 0 { "10.00" } else { "10.01" }
+            ));
+        }
+    }
+    std::fs::write(&log, &text).unwrap();
+    let evaluate = |log: &std::path::Path| {
+        let r = clv(&["evaluate", s(log), "--calibration-end", "2024-06-01", "--model", "all"]);
+        assert!(r.success, "{}", r.stderr);
+        assert!(!r.stdout.contains("NaN"), "{}", r.stdout);
+        r.stdout
+    };
+    let stdout = evaluate(&log);
+    assert!(stdout.contains("correlation — (no spread to correlate)"), "{stdout}");
+    assert!(stdout.contains("holdout mean, actual         —"), "{stdout}");
+    for c in 200..205 {
+        text.push_str(&format!("{c},2024-06-01,12.00\n{c},2024-07-01,12.00\n"));
+    }
+    let log = dir.join("cohort_and_day_zero.csv");
+    std::fs::write(&log, &text).unwrap();
+    evaluate(&log);
+}

@@ -51,11 +51,24 @@ pub(super) fn write_holdout(
         100.0 * (holdout.predicted_transactions / transactions as f64 - 1.0),
         holdout.predicted_customers_with_purchases
     );
+    // The correlation is undefined where every customer is forecast (or bought) the same.
+    let correlation = match holdout.correlation.is_nan() {
+        true => "— (no spread to correlate)".to_string(),
+        false => format!("{:.4}", holdout.correlation),
+    };
     let _ = writeln!(
         s,
-        "  per customer: MAE {:.4}, RMSE {:.4}, correlation {:.4}",
-        holdout.mean_absolute_error, holdout.root_mean_squared_error, holdout.correlation
+        "  per customer: MAE {:.4}, RMSE {:.4}, correlation {correlation}",
+        holdout.mean_absolute_error, holdout.root_mean_squared_error
     );
+}
+
+/// A group's mean in a column of width 8, or "—" for a group without customers (NaN).
+fn group_mean(v: f64) -> String {
+    match v.is_nan() {
+        true => format!("{:>8}", "—"),
+        false => format!("{v:>8.3}"),
+    }
 }
 
 /// P(any holdout purchase), predicted against observed, by bin, with the Brier score.
@@ -168,7 +181,7 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             "{}",
             row(
                 "holdout mean, actual",
-                a.conditional_mean.iter().map(|v| format!("{v:>8.3}")).collect()
+                a.conditional_mean.iter().map(|&v| group_mean(v)).collect()
             )
         );
         let _ = writeln!(
@@ -176,10 +189,7 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             "{}",
             row(
                 "holdout mean, model",
-                m.conditional_predicted_mean
-                    .iter()
-                    .map(|v| format!("{v:>8.3}"))
-                    .collect()
+                m.conditional_predicted_mean.iter().map(|&v| group_mean(v)).collect()
             )
         );
         let _ = writeln!(
