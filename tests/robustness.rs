@@ -233,7 +233,34 @@ fn mixed_date_formats_and_odd_amounts_name_the_row() {
         "mixed.csv",
         b"customer_id,date,amount\n1,2020-01-01,5\n1,01/05/2020,6\n",
     );
-    assert_summarize_fails(&dir, &log, &[], &["column 'date'", "row 2", "'01/05/2020'", "%Y-%m-%d"]);
+    // 01/05/2020 reads day first and month first: both formats are offered, and the way to tell.
+    assert_summarize_fails(
+        &dir,
+        &log,
+        &[],
+        &[
+            "column 'date'",
+            "row 2",
+            "'01/05/2020'",
+            "%Y-%m-%d",
+            r#"it reads with --date-format "%d/%m/%Y" or "%m/%d/%Y""#,
+        ],
+    );
+    let log = write(
+        &dir,
+        "european.csv",
+        b"customer_id,date,amount\n1,31.01.2020,5\n1,05.02.2020,6\n",
+    );
+    assert_summarize_fails(&dir, &log, &[], &["row 1", r#"it reads with --date-format "%d.%m.%Y""#]);
+    let r = clv(&[
+        "summarize",
+        s(&log),
+        "-o",
+        s(&dir.join("eu.csv")),
+        "--date-format",
+        "%d.%m.%Y",
+    ]);
+    assert!(r.success, "{}", r.stderr);
     let log = write(
         &dir,
         "inf.csv",

@@ -52,6 +52,37 @@ pub(super) fn looks_like_money(name: &str, dtype: &DataType) -> bool {
     }
 }
 
+/// The common date formats that read `v` as a plausible date (a year from 1900 to 2199), for
+/// the error on a date the default format does not read: European and American orders with
+/// points, slashes or dashes, month names, two-digit years, each with or without a time.
+pub(super) fn date_formats_reading(v: &str) -> Vec<String> {
+    use chrono::{Datelike, NaiveDate, NaiveDateTime};
+    const DATES: [&str; 14] = [
+        "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%Y.%m.%d", "%d %b %Y", "%b %d %Y",
+        "%d-%b-%Y", "%Y%m%d", "%d.%m.%y", "%d/%m/%y", "%m/%d/%y",
+    ];
+    const TIMES: [&str; 2] = [" %H:%M", " %H:%M:%S"];
+    let v = v.trim();
+    let plausible = |year: i32| (1900..2200).contains(&year);
+    let mut found: Vec<String> = Vec::new();
+    for date in DATES {
+        if NaiveDate::parse_from_str(v, date).is_ok_and(|d| plausible(d.year())) {
+            found.push(date.to_string());
+        }
+        for time in TIMES {
+            let format = format!("{date}{time}");
+            if NaiveDateTime::parse_from_str(v, &format).is_ok_and(|d| plausible(d.year())) {
+                found.push(format);
+            }
+        }
+    }
+    // A two-digit year only where no four-digit one reads the date.
+    if found.iter().any(|f| f.contains("%Y")) {
+        found.retain(|f| !f.contains("%y"));
+    }
+    found
+}
+
 /// Human-readable description of how dates in a column of `dtype` are parsed.
 pub(super) fn describe_date_format(dtype: &DataType, format: Option<&str>) -> String {
     match (dtype, format) {
@@ -216,6 +247,21 @@ pub(super) fn raw_text(rows: LazyFrame, column: &str, row: usize) -> PolarsResul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_formats_that_read_a_date_are_found_for_the_error_message() {
+        assert_eq!(date_formats_reading("31.01.2024"), ["%d.%m.%Y"]);
+        assert_eq!(date_formats_reading("31/01/2024"), ["%d/%m/%Y"]);
+        assert_eq!(date_formats_reading("01/31/2024"), ["%m/%d/%Y"]);
+        // Day or month first: both read it, and both are offered.
+        assert_eq!(date_formats_reading("01/02/2024"), ["%d/%m/%Y", "%m/%d/%Y"]);
+        assert_eq!(date_formats_reading("2024/01/31 13:45"), ["%Y/%m/%d %H:%M"]);
+        assert_eq!(date_formats_reading("31-Jan-2024"), ["%d-%b-%Y"]);
+        assert_eq!(date_formats_reading("31.01.24"), ["%d.%m.%y"]);
+        // Not a date in any of them (and 24 AD is no plausible purchase date).
+        assert!(date_formats_reading("yesterday").is_empty());
+        assert!(date_formats_reading("2024-13-01").is_empty());
+    }
 
     #[test]
     fn only_the_canonical_text_of_an_integer_is_read_as_one() {
