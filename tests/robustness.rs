@@ -267,6 +267,21 @@ fn mixed_date_formats_and_odd_amounts_name_the_row() {
         b"customer_id,date,amount\n1,2020-01-01,5\n1,2020-01-05,inf\n",
     );
     assert_summarize_fails(&dir, &log, &[], &["column 'amount'", "row 2", "not a finite amount"]);
+    let log = write(
+        &dir,
+        "dollars.csv",
+        b"customer_id,date,amount\n1,2020-01-01,$5.00\n1,2020-01-05,\"$1,234.50\"\n",
+    );
+    assert_summarize_fails(
+        &dir,
+        &log,
+        &[],
+        &[
+            "row 1",
+            "'$5.00' is not a number: it has a currency symbol",
+            "(5.00 here)",
+        ],
+    );
     let log = write(&dir, "empty_amount.csv", b"customer_id,date,amount\n1,2020-01-01,\n");
     assert_summarize_fails(&dir, &log, &[], &["row 1", "empty amount"]);
 }

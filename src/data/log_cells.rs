@@ -35,6 +35,34 @@ pub(super) fn looks_like_decimal_comma(v: &str) -> bool {
     }
 }
 
+/// The number in an amount written as money text, and what stands in its way: a currency
+/// symbol or code before or after it, or thousands separators (commas; with `decimal_comma`,
+/// points are read as such already); `None` when what is left is not a number or there was
+/// neither. For the error message only: such amounts are not read, as "1,234" is 1234 in one
+/// export and 1.234 in another.
+pub(super) fn money_text_as_number(v: &str, decimal_comma: bool) -> Option<(String, &'static str)> {
+    const CURRENCY: [&str; 9] = ["$", "€", "£", "¥", "USD", "EUR", "GBP", "JPY", "CHF"];
+    let v = v.trim();
+    let currency = CURRENCY.iter().any(|c| v.contains(c));
+    let mut text = v.to_string();
+    for symbol in CURRENCY {
+        text = text.replace(symbol, "");
+    }
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (text, separators) = match decimal_comma {
+        true => (text.replace('.', "").replace(',', "."), false),
+        false => (text.replace(',', ""), text.contains(',')),
+    };
+    let number: f64 = text.parse().ok()?;
+    let found = match (currency, separators) {
+        (true, true) => "a currency symbol and thousands separators",
+        (true, false) => "a currency symbol",
+        (false, true) => "thousands separators",
+        (false, false) => return None,
+    };
+    number.is_finite().then_some((text, found))
+}
+
 /// A column that could hold amounts of money: a decimal or fractional number, or a number whose
 /// name says money (price, revenue, sales, …).
 pub(super) fn looks_like_money(name: &str, dtype: &DataType) -> bool {
@@ -247,6 +275,33 @@ pub(super) fn raw_text(rows: LazyFrame, column: &str, row: usize) -> PolarsResul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_text_is_recognised_for_the_error_message_only() {
+        let read = |v: &str, comma: bool| money_text_as_number(v, comma).map(|(n, what)| (n, what.to_string()));
+        assert_eq!(
+            read("$10.00", false),
+            Some(("10.00".into(), "a currency symbol".into()))
+        );
+        assert_eq!(
+            read("1,234.50 USD", false),
+            Some(("1234.50".into(), "a currency symbol and thousands separators".into()))
+        );
+        assert_eq!(
+            read("1,234.50", false),
+            Some(("1234.50".into(), "thousands separators".into()))
+        );
+        // With decimal commas, thousands points are read: only the symbol is in the way.
+        assert_eq!(
+            read("€ 1.234,50", true),
+            Some(("1234.50".into(), "a currency symbol".into()))
+        );
+        assert_eq!(read("-£3", false), Some(("-3".into(), "a currency symbol".into())));
+        // Plain numbers, words and empty text are not money text.
+        assert_eq!(money_text_as_number("10.00", false), None);
+        assert_eq!(money_text_as_number("ten", false), None);
+        assert_eq!(money_text_as_number("$", false), None);
+    }
 
     #[test]
     fn the_formats_that_read_a_date_are_found_for_the_error_message() {

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::io::{column_names, require_column, scan_table_with};
 use super::log_cells::{
     any_row, date_expr, date_formats_reading, describe_date_format, first_row, integer_ids_from_text,
-    looks_like_decimal_comma, looks_like_money, parse_decimal_comma, raw_cell, raw_value,
+    looks_like_decimal_comma, looks_like_money, money_text_as_number, parse_decimal_comma, raw_cell, raw_value,
 };
 use super::plain_csv;
 use crate::error::{ClvError, PolarsContext, Result};
@@ -333,7 +333,13 @@ impl Transactions {
                         Some(v) if !spec.decimal_comma && looks_like_decimal_comma(&v) => {
                             format!("'{v}' is not a number; if commas are decimal points here, add --decimal-comma")
                         }
-                        Some(v) if !v.trim().is_empty() => format!("'{v}' is not a number"),
+                        Some(v) if !v.trim().is_empty() => match money_text_as_number(&v, spec.decimal_comma) {
+                            Some((n, found)) => format!(
+                                "'{v}' is not a number: it has {found}, and clv reads an amount as the number \
+                                 alone ({n} here); export the amounts without them"
+                            ),
+                            None => format!("'{v}' is not a number"),
+                        },
                         _ => "empty amount".into(),
                     };
                     return Err(bad(a, row, message));
