@@ -140,7 +140,8 @@ impl ForecastOptions {
         let mut notes = Vec::new();
         if self.monthly_discount_rate > 0.05 {
             notes.push(format!(
-                "a discount rate of {}% a month is {}% a year: if you meant a yearly rate, use --annual-discount-rate",
+                "a discount rate of {}% a month is {}% a year: rates are fractions, so 10% a year is \
+                 --annual-discount-rate 0.10 and 1% a month --discount-rate 0.01",
                 percent(self.monthly_discount_rate, 4),
                 percent(annual_rate(self.monthly_discount_rate), 1)
             ));
@@ -534,6 +535,16 @@ mod tests {
             ..ok
         };
         assert!(yearly_typed_as_monthly.unusual()[0].contains("213.8% a year"));
+        // Given as a yearly 5 (500%), the note must not send the analyst to the flag she used.
+        let five_hundred_percent = ForecastOptions {
+            monthly_discount_rate: monthly_rate(5.0),
+            ..ok
+        };
+        let note = &five_hundred_percent.unusual()[0];
+        assert!(
+            note.contains("500% a year") && note.contains("--annual-discount-rate 0.10"),
+            "{note}"
+        );
     }
 
     #[test]
