@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::special::{digamma, ln_gamma, ln_rising};
+use crate::special::{digamma, ln_gamma, ln_minus_digamma, ln_rising};
 
 /// How the purchase rate varies across customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -91,7 +91,8 @@ impl PurchaseRate {
 }
 
 /// ψ(z + n) − ψ(z), without the cancellation of two large digammas (ψ(z) ≈ ln z; for z ≥ 1000
-/// ln(1 + n/z) plus the asymptotic series' difference, A&S 6.3.18).
+/// ln(1 + n/z) less the difference of ln w − ψ(w), whose asymptotic series A&S 6.3.18
+/// `special::ln_minus_digamma` sums there).
 pub(crate) fn digamma_difference(z: f64, n: f64) -> f64 {
     if n == 0.0 {
         return 0.0;
@@ -99,9 +100,5 @@ pub(crate) fn digamma_difference(z: f64, n: f64) -> f64 {
     if z < 1000.0 {
         return digamma(z + n) - digamma(z);
     }
-    let tail = |w: f64| {
-        let inv2 = 1.0 / (w * w);
-        -0.5 / w - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 / 252.0))
-    };
-    (n / z).ln_1p() + tail(z + n) - tail(z)
+    (n / z).ln_1p() - ln_minus_digamma(z + n) + ln_minus_digamma(z)
 }
