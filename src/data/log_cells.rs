@@ -83,7 +83,7 @@ pub(super) fn looks_like_money(name: &str, dtype: &DataType) -> bool {
 /// The common date formats that read `v` as a plausible date (a year from 1900 to 2199), for
 /// the error on a date the default format does not read: European and American orders with
 /// points, slashes or dashes, month names, two-digit years, each with or without a time.
-pub(super) fn date_formats_reading(v: &str) -> Vec<String> {
+fn date_formats_reading(v: &str) -> Vec<String> {
     use chrono::{Datelike, NaiveDate, NaiveDateTime};
     const DATES: [&str; 14] = [
         "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%Y.%m.%d", "%d %b %Y", "%b %d %Y",
@@ -109,6 +109,23 @@ pub(super) fn date_formats_reading(v: &str) -> Vec<String> {
         found.retain(|f| !f.contains("%y"));
     }
     found
+}
+
+/// What the error on an unreadable date `v` adds: the `--date-format` that reads it (both, where
+/// day and month could be either), or nothing when no common format does.
+pub(super) fn date_format_hint(v: &str) -> String {
+    match date_formats_reading(v).as_slice() {
+        [] => String::new(),
+        [one] => format!("; it reads with --date-format \"{one}\""),
+        several => format!(
+            "; it reads with --date-format {} (a date whose day is after the 12th tells which)",
+            several
+                .iter()
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
 }
 
 /// Human-readable description of how dates in a column of `dtype` are parsed.

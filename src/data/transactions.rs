@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::io::{column_names, require_column, scan_table_with};
 use super::log_cells::{
-    any_row, date_expr, date_formats_reading, describe_date_format, first_row, integer_ids_from_text,
+    any_row, date_expr, date_format_hint, describe_date_format, first_row, integer_ids_from_text,
     looks_like_decimal_comma, looks_like_money, money_text_as_number, parse_decimal_comma, raw_cell, raw_value,
 };
 use super::plain_csv;
@@ -305,26 +305,16 @@ impl Transactions {
             }
             if let Some(row) = first_row(&frame, missing_date)? {
                 let raw = raw_value(&date_col, row)?;
-                let message =
-                    match raw {
-                        Some(v) if !v.trim().is_empty() => {
-                            let formats = match spec.date_format {
-                                None => date_formats_reading(&v),
-                                Some(_) => Vec::new(),
-                            };
-                            let hint =
-                                match formats.as_slice() {
-                                    [] => String::new(),
-                                    [one] => format!("; it reads with --date-format \"{one}\""),
-                                    several => format!(
-                                "; it reads with --date-format {} (a date whose day is after the 12th tells which)",
-                                several.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(" or ")
-                            ),
-                                };
-                            format!("cannot parse '{v}' as a date with format {date_format}{hint}")
-                        }
-                        _ => "empty date".into(),
-                    };
+                let message = match raw {
+                    Some(v) if !v.trim().is_empty() => {
+                        let hint = match spec.date_format {
+                            None => date_format_hint(&v),
+                            Some(_) => String::new(),
+                        };
+                        format!("cannot parse '{v}' as a date with format {date_format}{hint}")
+                    }
+                    _ => "empty date".into(),
+                };
                 return Err(bad(&date_col, row, message));
             }
             if let Some(a) = &amount_col {
