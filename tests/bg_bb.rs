@@ -599,3 +599,155 @@ fn a_bg_bb_model_file_forecasts_a_summary_as_run_did() {
         r.stderr
     );
 }
+
+#[test]
+fn a_log_where_customers_leave_at_once_or_never_is_fitted_at_that_limit() {
+    // gamma, delta = 3e-7, 7e-7: 30% of customers leave before their first opportunity and the
+    // rest never leave (the simulator draws such Betas in logarithms; a 0/0 draw would leave
+    // nobody). 20,000 customers, 2000 to 2009; buying as in the donations, then nearly one buying
+    // probability 0.3 for everyone (alpha, beta = 3000, 7000, which this sample cannot tell from
+    // the limit: its maximum has alpha + beta ≈ 500). Each estimate within 4 of its standard
+    // errors of the truth.
+    let dir = scratch_dir("bg_bb_split");
+    // (parameters, the limit reported, estimates and their truths, the mean buying probability)
+    for (params, limit, truths, mean_buying_truth) in [
+        (
+            "1.204,0.750,3e-7,7e-7,6.25,3.74,15.44",
+            "limiting model, leaving at once or never",
+            vec![("alpha", 1.204), ("beta", 0.750), ("pi", 0.3)],
+            1.204 / 1.954,
+        ),
+        (
+            "3000,7000,3e-7,7e-7,6.25,3.74,15.44",
+            "leaving at once or never",
+            vec![("pi", 0.3)],
+            0.3,
+        ),
+    ] {
+        let (log, model) = (dir.join("log.csv"), dir.join("model.json"));
+        let r = clv(&[
+            "simulate",
+            "--model",
+            "bg-bb",
+            "--customers",
+            "20000",
+            "--seed",
+            "5",
+            "--period",
+            "year",
+            "--days",
+            "3653",
+            "--acquisition-days",
+            "366",
+            "--start",
+            "2000-01-01",
+            "--params",
+            params,
+            "-o",
+            s(&log),
+        ]);
+        assert!(r.success, "{}", r.stderr);
+        let r = clv(&[
+            "run",
+            s(&log),
+            "--model",
+            "bg-bb",
+            "--period",
+            "year",
+            "--observation-end",
+            "2009-12-31",
+            "-o",
+            s(&dir.join("p.csv")),
+            "--report-dir",
+            s(&dir.join("report")),
+            "--model-output",
+            s(&model),
+        ]);
+        assert!(r.success, "{}", r.stderr);
+        assert!(r.stdout.contains(limit), "{}", r.stdout);
+        let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        let purchase = &record["purchase"];
+        for (name, truth) in truths {
+            let estimate = purchase["params"][name].as_f64().unwrap();
+            let se = purchase["standard_errors"][name].as_f64().unwrap();
+            assert!(
+                (estimate - truth).abs() < 4.0 * se,
+                "{name}: {estimate} ± {se}, truth {truth}"
+            );
+        }
+        let params = &purchase["params"];
+        let mean_buying = params["p"].as_f64().unwrap_or_else(|| {
+            let (alpha, beta) = (params["alpha"].as_f64().unwrap(), params["beta"].as_f64().unwrap());
+            alpha / (alpha + beta)
+        });
+        assert!((mean_buying - mean_buying_truth).abs() < 0.01, "{params}");
+        // Those who came back never leave: P(alive) = 1 for every repeat customer.
+        let (header, rows) = csv_header_and_rows(&dir.join("p.csv"));
+        let (x, alive) = (column(&header, "frequency"), column(&header, "p_alive"));
+        for row in rows.iter().filter(|row| row[x] != "0") {
+            assert_eq!(row[alive].parse::<f64>().unwrap(), 1.0, "{row:?}");
+        }
+    }
+}
+
+#[test]
+fn a_weekly_log_where_nobody_leaves_fits_instead_of_failing() {
+    // 2,000 customers, each buying 1 to 8 times on days drawn uniformly from 300 (so nobody
+    // leaves, and how often a customer buys has nothing to do with when she started): weekly
+    // opportunities. The likelihood is highest at one buying probability and a dropout next to
+    // (or at) its split limit, gamma, delta → 0: a share "left" at once (the customers who never
+    // came back) and the rest stay. The fit used to end in "neither the model nor any of its
+    // limiting models reached a maximum"; it ends at gamma + delta ≈ 0.007 on this log.
+    let dir = scratch_dir("bg_bb_nobody_leaves");
+    let log = dir.join("log.csv");
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut text = String::from("customer_id,date,amount\n");
+    for customer in 0..2000 {
+        for _ in 0..=next(8) {
+            let day = start + chrono::Days::new(next(300));
+            let price = if next(2) == 0 { "9.99" } else { "19.99" };
+            text.push_str(&format!("{customer},{day},{price}\n"));
+        }
+    }
+    std::fs::write(&log, text).unwrap();
+    let predictions = dir.join("p.csv");
+    let r = clv(&[
+        "run",
+        s(&log),
+        "--model",
+        "bg-bb",
+        "--period",
+        "week",
+        "-o",
+        s(&predictions),
+        "--report-dir",
+        s(&dir.join("report")),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("limiting model, one buying probability"),
+        "{}",
+        r.stdout
+    );
+    let (header, rows) = csv_header_and_rows(&predictions);
+    let (x, alive) = (column(&header, "frequency"), column(&header, "p_alive"));
+    assert_eq!(rows.len(), 2000);
+    let mut repeaters = (0.0, 0.0);
+    for row in &rows {
+        let p_alive: f64 = row[alive].parse().unwrap();
+        assert!(p_alive > 0.0 && p_alive <= 1.0, "{row:?}");
+        if row[x] != "0" {
+            repeaters = (repeaters.0 + p_alive, repeaters.1 + 1.0);
+        }
+    }
+    // Who came back stays: the model finds almost no dropout among them.
+    let mean = repeaters.0 / repeaters.1;
+    assert!(mean > 0.99, "{mean}");
+}

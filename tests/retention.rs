@@ -492,3 +492,42 @@ fn evaluate_with_sbg_measures_the_papers_holdout_years() {
         r.stderr
     );
 }
+
+#[test]
+fn a_cohort_that_churns_only_in_its_first_period_is_fitted_at_the_split_limit() {
+    // 1,000 subscribers, 300 gone after the first period and nobody after that: the likelihood
+    // rises towards gamma, delta → 0 (a share churning at once, the rest never), where it is
+    // binomial, π^300 (1 − π)^700. Its maximum is π = 0.3 with the standard error
+    // √(π(1 − π)/1000) = 0.014491376746189439, and log-likelihood 300 ln 0.3 + 700 ln 0.7 =
+    // −610.864302054…
+    let histories = clv::models::histories::SurvivalHistories::from_survival(vec![(
+        "split".into(),
+        vec![1000.0, 700.0, 700.0, 700.0, 700.0, 700.0],
+    )])
+    .unwrap();
+    let fit = &fit_retention(&histories, &FitOptions::default()).unwrap()[0].sbg;
+    let Retention::Split { pi } = fit.params else {
+        panic!("not the split limit: {:?}", fit.params)
+    };
+    assert!(close(pi, 0.3, 1e-9), "{pi}");
+    let Some(Retention::Split { pi: se }) = fit.standard_errors else {
+        panic!("{:?}", fit.standard_errors)
+    };
+    assert!(close(se, 0.014491376746189439, 1e-5), "{se}");
+    let ll = 300.0 * 0.3f64.ln() + 700.0 * 0.7f64.ln();
+    assert!(close(fit.log_likelihood, ll, 1e-12), "{}", fit.log_likelihood);
+    assert!(fit
+        .limit
+        .as_deref()
+        .unwrap_or_default()
+        .contains("churn at once or never"));
+    // One more churn in the fifth period and the limit is impossible (its likelihood is 0): the
+    // fit is the Beta model.
+    let histories = clv::models::histories::SurvivalHistories::from_survival(vec![(
+        "late".into(),
+        vec![1000.0, 700.0, 700.0, 700.0, 700.0, 699.0],
+    )])
+    .unwrap();
+    let fit = &fit_retention(&histories, &FitOptions::default()).unwrap()[0].sbg;
+    assert!(matches!(fit.params, Retention::Beta { .. }), "{:?}", fit.params);
+}

@@ -1,6 +1,6 @@
 //! BG/BB at its boundaries: the full model, or its limits with one buying probability p, one
-//! dropout probability θ, or both for everyone, checked as the other models' limits are (module
-//! notes).
+//! dropout probability θ, or both for everyone, or with a dropout split between leaving at once
+//! and never (alone or with one p), checked as the other models' limits are (module notes).
 
 use super::{brief, limit_text, simplest_of_the_best, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
 use crate::error::{ClvError, Result};
@@ -47,6 +47,7 @@ pub fn fit_bg_bb(histories: &DiscreteHistories, options: &FitOptions) -> Result<
             !fit.warnings.is_empty()
                 || 1.0 / (alpha + beta + 1.0) < NEAR_LIMIT
                 || 1.0 / (gamma + delta + 1.0) < NEAR_LIMIT
+                || gamma + delta < NEAR_LIMIT
         }
         Err(_) => true,
     };
@@ -97,12 +98,14 @@ fn form_name(form: BgBbForm) -> &'static str {
         BgBbForm::CommonBuying => "one buying probability",
         BgBbForm::CommonDropout => "one dropout probability",
         BgBbForm::Common => "one buying and one dropout probability",
+        BgBbForm::SplitDropout => "leaving at once or never",
+        BgBbForm::CommonBuyingSplitDropout => "one buying probability, leaving at once or never",
     }
 }
 
 /// Points of the full model (or of a larger limiting model) next to `model`: each common
-/// probability made a Beta of the same mean with α + β (or γ + δ) = 1/h − 1, one at a time and
-/// together, at each of `STEPS_INSIDE`.
+/// probability made a Beta of the same mean with α + β (or γ + δ) = 1/h − 1, and a split dropout
+/// one with γ + δ = h, one at a time and together, at each of `STEPS_INSIDE`.
 fn steps_inside(model: &BgBb) -> Vec<BgBb> {
     let mut points = Vec::new();
     for h in STEPS_INSIDE {
@@ -118,6 +121,10 @@ fn steps_inside(model: &BgBb) -> Vec<BgBb> {
             Retention::Common { theta } => Some(Retention::Beta {
                 gamma: theta * total,
                 delta: (1.0 - theta) * total,
+            }),
+            Retention::Split { pi } => Some(Retention::Beta {
+                gamma: pi * h,
+                delta: (1.0 - pi) * h,
             }),
             Retention::Beta { .. } => None,
         };
@@ -167,6 +174,7 @@ fn limit_fit(face: &BgBbData<'_>, mut fit: MleFit, model: BgBb) -> ModelFit<BgBb
                 delta: rest[1],
             },
             Retention::Common { .. } => Retention::Common { theta: rest[0] },
+            Retention::Split { .. } => Retention::Split { pi: rest[0] },
         };
         m
     });
@@ -178,6 +186,14 @@ fn limit_fit(face: &BgBbData<'_>, mut fit: MleFit, model: BgBb) -> ModelFit<BgBb
         BgBbForm::CommonDropout => {
             "every customer drops out before each opportunity with the same probability theta (the limit gamma, \
              delta → ∞ with gamma/(gamma + delta) = theta)"
+        }
+        BgBbForm::SplitDropout => {
+            "a share pi of customers drop out before their first opportunity and the rest never drop out (the limit \
+             gamma, delta → 0 with gamma/(gamma + delta) = pi)"
+        }
+        BgBbForm::CommonBuyingSplitDropout => {
+            "every customer alive buys at each opportunity with the same probability p; a share pi drop out before \
+             their first opportunity and the rest never drop out (the limits alpha, beta → ∞ and gamma, delta → 0)"
         }
         _ => "every customer has the same buying probability p and the same dropout probability theta",
     };

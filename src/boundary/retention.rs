@@ -1,5 +1,6 @@
-//! The sBG retention model at its boundary: Beta(γ, δ) churn probabilities, or the geometric
-//! limit γ, δ → ∞ with γ/(γ + δ) = θ (everyone churns with the same probability), checked as the
+//! The sBG retention model at its boundary: Beta(γ, δ) churn probabilities, the geometric limit
+//! γ, δ → ∞ with γ/(γ + δ) = θ (everyone churns with the same probability), or the split limit
+//! γ, δ → 0 with γ/(γ + δ) = π (a share churn at the first chance, the rest never), checked as the
 //! purchase models' limits are (module notes).
 
 use super::{brief, first_better_inside, limit_text, simplest_of_the_best, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER};
@@ -7,13 +8,13 @@ use crate::error::{ClvError, Result};
 use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::histories::SurvivalHistories;
-use crate::models::sbg::{Retention, SbgData};
+use crate::models::sbg::{Retention, SbgData, SbgForm};
 use crate::models::Likelihood;
 
 pub(crate) const SBG_LABEL: &str = "sBG";
 
 /// Fits the sBG model to one cohort of `histories`: the interior maximum when there is one, else
-/// the geometric limit when that is a maximum. Data that identify no churn probability are
+/// the geometric or the split limit when that is a maximum. Data that identify no churn probability are
 /// refused, saying why.
 pub fn fit_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions) -> Result<ModelFit<Retention>> {
     let name = histories.cohorts().get(cohort as usize).cloned().unwrap_or_default();
@@ -39,11 +40,14 @@ pub fn fit_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions)
     let beta = SbgData {
         histories,
         cohort,
-        common: false,
+        form: SbgForm::Beta,
     };
     let interior = maximize(&beta, SBG_LABEL, options);
     let heading_for_limit = match &interior {
-        Ok(fit) => !fit.warnings.is_empty() || 1.0 / (fit.params[0] + fit.params[1] + 1.0) < NEAR_LIMIT,
+        Ok(fit) => {
+            let total = fit.params[0] + fit.params[1];
+            !fit.warnings.is_empty() || 1.0 / (total + 1.0) < NEAR_LIMIT || total < NEAR_LIMIT
+        }
         Err(_) => true,
     };
     let to_beta = |fit: MleFit| {
@@ -58,27 +62,42 @@ pub fn fit_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions)
     let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * beta.n_customers();
     let mut candidates = Vec::new();
     let mut rejected = Vec::new();
-    let common = SbgData {
-        histories,
-        cohort,
-        common: true,
-    };
-    match maximize(&common, SBG_LABEL, &options.unpenalized()) {
-        Err(e) => rejected.push(format!("one churn probability: {}", brief(&e))),
-        Ok(fit) => {
-            let theta = common.to_model(&fit.params).mean_churn();
-            let ll = fit.log_likelihood;
-            // The Beta model just inside the limit: γ + δ = 1/h − 1 with the same mean θ.
-            let better_inside = first_better_inside(ll, tolerance, |h| {
-                let total = 1.0 / h - 1.0;
-                beta.log_likelihood_with_gradient(&[theta * total, (1.0 - theta) * total])
-                    .0
-            });
-            match better_inside {
-                Some((_, inside_ll)) => rejected.push(format!(
-                    "one churn probability: not a maximum (log-likelihood {ll:.4}; a point inside has {inside_ll:.4})"
-                )),
-                None => candidates.push((ll, 1, geometric_fit(fit))),
+    // The Beta model just inside each limit, with the same mean churn: γ + δ = 1/h − 1 next to
+    // the geometric limit, γ + δ = h next to the split one.
+    let limits = [
+        (
+            SbgForm::Common,
+            "one churn probability",
+            (|h| 1.0 / h - 1.0) as fn(f64) -> f64,
+        ),
+        (SbgForm::Split, "churn at once or never", |h| h),
+    ];
+    for (form, name, total_inside) in limits {
+        // At the split limit nobody churns after the first period: a later churn has probability 0.
+        if form == SbgForm::Split && rows.iter().any(|r| r.churned && r.duration > 1) {
+            continue;
+        }
+        let limit = SbgData {
+            histories,
+            cohort,
+            form,
+        };
+        match maximize(&limit, SBG_LABEL, &options.unpenalized()) {
+            Err(e) => rejected.push(format!("{name}: {}", brief(&e))),
+            Ok(fit) => {
+                let mean = limit.to_model(&fit.params).mean_churn();
+                let ll = fit.log_likelihood;
+                let better_inside = first_better_inside(ll, tolerance, |h| {
+                    let total = total_inside(h);
+                    beta.log_likelihood_with_gradient(&[mean * total, (1.0 - mean) * total])
+                        .0
+                });
+                match better_inside {
+                    Some((_, inside_ll)) => rejected.push(format!(
+                        "{name}: not a maximum (log-likelihood {ll:.4}; a point inside has {inside_ll:.4})"
+                    )),
+                    None => candidates.push((ll, 1, limit_fit(fit, form))),
+                }
             }
         }
     }
@@ -102,14 +121,14 @@ pub fn fit_constant_retention(
     let common = SbgData {
         histories,
         cohort,
-        common: true,
+        form: SbgForm::Common,
     };
-    maximize(&common, SBG_LABEL, &options.unpenalized()).map(geometric_fit)
+    maximize(&common, SBG_LABEL, &options.unpenalized()).map(|fit| limit_fit(fit, SbgForm::Common))
 }
 
-/// The geometric limit's fit, its odds turned back into θ (and θ's standard error and variance by
-/// the delta method: dθ/d odds = (1 − θ)²).
-fn geometric_fit(mut fit: MleFit) -> ModelFit<Retention> {
+/// A limit's fit (geometric or split), its odds turned back into θ or π (and the standard error
+/// and variance by the delta method: d share / d odds = (1 − share)²).
+fn limit_fit(mut fit: MleFit, form: SbgForm) -> ModelFit<Retention> {
     let odds = fit.params[0];
     let chain = 1.0 / ((1.0 + odds) * (1.0 + odds));
     if let Some(cov) = fit.covariance.as_mut() {
@@ -118,16 +137,25 @@ fn geometric_fit(mut fit: MleFit) -> ModelFit<Retention> {
     if let Some(se) = fit.standard_errors.as_mut() {
         se[0] *= chain;
     }
-    fit.parameter_names = vec!["theta".into()];
-    let mut stored = ModelFit::from_mle(fit, |v| Retention::Common { theta: v[0] });
-    // The parameter itself, not the standard error mapped through the odds.
-    stored.params = Retention::Common {
-        theta: odds / (1.0 + odds),
+    let share = odds / (1.0 + odds);
+    let (model, name, what): (fn(f64) -> Retention, _, _) = match form {
+        SbgForm::Split => (
+            |pi| Retention::Split { pi },
+            "churn at once or never",
+            "a share pi of subscribers churn at the first chance and the rest never churn (the limit gamma, \
+             delta → 0 with gamma/(gamma + delta) = pi)",
+        ),
+        _ => (
+            |theta| Retention::Common { theta },
+            "one churn probability",
+            "every subscriber churns with the same probability theta each period (the limit gamma, delta → ∞ with \
+             gamma/(gamma + delta) = theta), so retention does not rise with tenure",
+        ),
     };
-    stored.limit = Some(limit_text(
-        "one churn probability",
-        "every subscriber churns with the same probability theta each period (the limit gamma, delta → ∞ with \
-         gamma/(gamma + delta) = theta), so retention does not rise with tenure",
-    ));
+    fit.parameter_names = vec![model(share).parameter_names()[0].into()];
+    let mut stored = ModelFit::from_mle(fit, |v| model(v[0]));
+    // The parameter itself, not the standard error mapped through the odds.
+    stored.params = model(share);
+    stored.limit = Some(limit_text(name, what));
     stored
 }

@@ -290,8 +290,8 @@ impl BgBb {
     }
 }
 
-/// Which of BG/BB's heterogeneities a fit keeps: both (the full model), or one or both at their
-/// limit of one value for everyone.
+/// Which of BG/BB's heterogeneities a fit keeps: both (the full model), or one or both at a
+/// limit: one value for everyone, or (the dropout) a share who leave at once and never otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BgBbForm {
     Full,
@@ -300,17 +300,37 @@ pub enum BgBbForm {
     /// One dropout probability θ for everyone (γ, δ → ∞ with γ/(γ + δ) = θ).
     CommonDropout,
     Common,
+    /// A share π drop out before their first opportunity, the rest never (γ, δ → 0 with
+    /// γ/(γ + δ) = π): data in which nobody seems to leave once she has come back.
+    SplitDropout,
+    /// One buying probability, and the split dropout.
+    CommonBuyingSplitDropout,
 }
 
 impl BgBbForm {
-    pub const LIMITS: [Self; 3] = [Self::CommonBuying, Self::CommonDropout, Self::Common];
+    pub const LIMITS: [Self; 5] = [
+        Self::CommonBuying,
+        Self::CommonDropout,
+        Self::Common,
+        Self::SplitDropout,
+        Self::CommonBuyingSplitDropout,
+    ];
 
     fn common_buying(self) -> bool {
-        matches!(self, Self::CommonBuying | Self::Common)
+        matches!(self, Self::CommonBuying | Self::Common | Self::CommonBuyingSplitDropout)
     }
 
     fn common_dropout(self) -> bool {
         matches!(self, Self::CommonDropout | Self::Common)
+    }
+
+    fn split_dropout(self) -> bool {
+        matches!(self, Self::SplitDropout | Self::CommonBuyingSplitDropout)
+    }
+
+    /// The dropout is one parameter, a probability fitted as its odds.
+    fn dropout_in_odds(self) -> bool {
+        self.common_dropout() || self.split_dropout()
     }
 }
 
@@ -335,11 +355,14 @@ impl BgBbData<'_> {
                 &v[2..],
             ),
         };
-        let dropout = match self.form.common_dropout() {
-            true => Retention::Common {
+        let dropout = match (self.form.common_dropout(), self.form.split_dropout()) {
+            (true, _) => Retention::Common {
                 theta: probability(rest[0]),
             },
-            false => Retention::Beta {
+            (_, true) => Retention::Split {
+                pi: probability(rest[0]),
+            },
+            _ => Retention::Beta {
                 gamma: rest[0],
                 delta: rest[1],
             },
@@ -355,7 +378,7 @@ impl BgBbData<'_> {
             false => vec![1.0, 1.0],
         };
         let k = buy.len();
-        let drop = match self.form.common_dropout() {
+        let drop = match self.form.dropout_in_odds() {
             true => vec![chain(v[k])],
             false => vec![1.0, 1.0],
         };
@@ -370,6 +393,8 @@ impl Likelihood for BgBbData<'_> {
             BgBbForm::CommonBuying => &["p", "gamma", "delta"],
             BgBbForm::CommonDropout => &["alpha", "beta", "theta"],
             BgBbForm::Common => &["p", "theta"],
+            BgBbForm::SplitDropout => &["alpha", "beta", "pi"],
+            BgBbForm::CommonBuyingSplitDropout => &["p", "pi"],
         }
     }
 
@@ -407,9 +432,18 @@ impl Likelihood for BgBbData<'_> {
                 vec![0.3 * p, 0.3 * (1.0 - p)],
             ],
         };
-        let dropout: Vec<Vec<f64>> = match self.form.common_dropout() {
-            true => vec![vec![0.25]],
-            false => vec![vec![1.0, 1.0], vec![0.5, 3.0], vec![1.0, 5.0]],
+        // At the split limit, the share who never came back bounds π, the share who left at once.
+        let never_back = self
+            .histories
+            .rows()
+            .iter()
+            .fold(0.0, |s, r| s + r.weight * f64::from(r.x == 0))
+            / self.histories.n_customers().max(1.0);
+        let pi = (0.5 * never_back).clamp(0.01, 0.9);
+        let dropout: Vec<Vec<f64>> = match (self.form.common_dropout(), self.form.split_dropout()) {
+            (true, _) => vec![vec![0.25]],
+            (_, true) => vec![vec![pi / (1.0 - pi)]],
+            _ => vec![vec![1.0, 1.0], vec![0.5, 3.0], vec![1.0, 5.0]],
         };
         (0..buying.len().max(dropout.len()))
             .map(|k| {
@@ -477,7 +511,15 @@ mod tests {
             buying: Buying::Common { p: 0.6 },
             dropout: Retention::Common { theta: 0.2 },
         };
-        for model in [BgBb::from(DONATIONS), common] {
+        let split = BgBb {
+            dropout: Retention::Split { pi: 0.3 },
+            ..BgBb::from(DONATIONS)
+        };
+        let common_split = BgBb {
+            dropout: Retention::Split { pi: 0.3 },
+            ..common
+        };
+        for model in [BgBb::from(DONATIONS), common, split, common_split] {
             let n = 4;
             let mut total = model.ln_likelihood_with_gradient(0, 0, n).0.exp();
             let mut mean = 0.0;
@@ -507,6 +549,8 @@ mod tests {
             (BgBbForm::CommonBuying, vec![1.5, 0.657, 2.783]),
             (BgBbForm::CommonDropout, vec![1.204, 0.750, 0.3]),
             (BgBbForm::Common, vec![1.5, 0.3]),
+            (BgBbForm::SplitDropout, vec![1.204, 0.750, 0.4]),
+            (BgBbForm::CommonBuyingSplitDropout, vec![1.5, 0.4]),
         ] {
             let data = BgBbData {
                 histories: &histories,
@@ -556,5 +600,52 @@ mod tests {
             );
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn the_split_dropout_limit_is_where_the_beta_model_goes_and_has_closed_forms() {
+        // γ, δ → 0 with γ/(γ + δ) = 0.3: 30% leave before their first opportunity, the rest never.
+        let near = BgBb::from(BgBbParams {
+            gamma: 0.3e-9,
+            delta: 0.7e-9,
+            ..DONATIONS
+        });
+        let limit = BgBb {
+            dropout: Retention::Split { pi: 0.3 },
+            ..BgBb::from(DONATIONS)
+        };
+        for (x, t_x, n) in [(0, 0, 6), (0, 0, 0), (2, 5, 6), (6, 6, 6)] {
+            let (a, b) = (
+                near.ln_likelihood_with_gradient(x, t_x, n).0,
+                limit.ln_likelihood_with_gradient(x, t_x, n).0,
+            );
+            assert!((a - b).abs() < 1e-7, "({x},{t_x},{n}): {a} vs {b}");
+            assert!((near.p_alive(x, t_x, n) - limit.p_alive(x, t_x, n)).abs() < 1e-7);
+            let (a, b) = (
+                near.expected_transactions(5, x, t_x, n),
+                limit.expected_transactions(5, x, t_x, n),
+            );
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        // With one buying probability p = 0.2 the limit is a two-group mixture:
+        // L(0, 0, n) = π + (1 − π)(1 − p)^n, and for x ≥ 1 (she came back, so she stays)
+        // L(x, t_x, n) = (1 − π) p^x (1 − p)^(n−x), P(alive) = 1, E[X(n, n + 5)] = 5p and
+        // DERT(d) = Σ_k p/(1 + d)^k = p/d. At n = 6: (0.8)^6 = 0.262144, so L(0, 0, 6) =
+        // 0.3 + 0.7 · 0.262144 = 0.4835008 and P(alive | 0, 0, 6) = 0.1835008/0.4835008.
+        let mixture = BgBb {
+            buying: Buying::Common { p: 0.2 },
+            dropout: Retention::Split { pi: 0.3 },
+        };
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs();
+        assert!(close(mixture.ln_likelihood_with_gradient(0, 0, 6).0, 0.4835008f64.ln()));
+        assert!(close(mixture.p_alive(0, 0, 6), 0.1835008 / 0.4835008));
+        // 0.7 · 0.2² · 0.8⁴ = 0.0114688.
+        assert!(close(mixture.ln_likelihood_with_gradient(2, 5, 6).0, 0.0114688f64.ln()));
+        assert!(close(mixture.p_alive(2, 5, 6), 1.0));
+        assert!(close(mixture.expected_transactions(5, 2, 5, 6), 1.0));
+        assert!(close(
+            mixture.discounted_expected_residual_transactions(0.1, 2, 5, 6).unwrap(),
+            2.0
+        ));
     }
 }

@@ -8,8 +8,11 @@
 //! cohort's retention rate rises with tenure even though nobody's own rate changes.
 //!
 //! At the limit γ, δ → ∞ with γ/(γ + δ) = θ every subscriber churns with the same probability θ
-//! each period (the geometric model the 2010 paper calls "ignoring heterogeneity"); `Retention`
-//! holds both, as `PurchaseRate` does for the purchase models.
+//! each period (the geometric model the 2010 paper calls "ignoring heterogeneity"). At the other
+//! limit, γ, δ → 0 with γ/(γ + δ) = π, Beta(γ, δ) puts all its mass on θ = 1 and θ = 0: a share
+//! π churn at the first chance and the rest never do (B(γ, δ + t)/B(γ, δ) = (δ)_t/(γ + δ)_t →
+//! δ(t − 1)!/((γ + δ)(t − 1)!) = 1 − π for every t ≥ 1). `Retention` holds all three, as
+//! `PurchaseRate` does for the purchase models.
 //!
 //! Renewals and tenure: a subscriber who has made n renewals has paid n + 1 periods; she is still
 //! a subscriber after n periods (T > n), so θ | T > n ~ Beta(γ, δ + n).
@@ -21,13 +24,23 @@ use super::purchase_rate::digamma_difference;
 use super::Likelihood;
 use crate::special::ln_rising;
 
-/// The sBG model's churn probability θ across subscribers: Beta(γ, δ), or at its limit one θ for
-/// everyone.
+/// The sBG model's churn probability θ across subscribers: Beta(γ, δ), or at its limits one θ
+/// for everyone, or θ = 1 for a share π and θ = 0 for the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Retention {
-    Beta { gamma: f64, delta: f64 },
-    Common { theta: f64 },
+    Beta {
+        gamma: f64,
+        delta: f64,
+    },
+    Common {
+        theta: f64,
+    },
+    /// A share `pi` churn at the first chance, the rest never (the limit γ, δ → 0 with
+    /// γ/(γ + δ) = π).
+    Split {
+        pi: f64,
+    },
 }
 
 /// Up to this many periods S(t) is a product of t ratios (exact to rounding); beyond, the ratio
@@ -43,6 +56,7 @@ impl Retention {
         match *self {
             Self::Beta { gamma, delta } => vec![gamma, delta],
             Self::Common { theta } => vec![theta],
+            Self::Split { pi } => vec![pi],
         }
     }
 
@@ -50,22 +64,24 @@ impl Retention {
         match self {
             Self::Beta { .. } => &["gamma", "delta"],
             Self::Common { .. } => &["theta"],
+            Self::Split { .. } => &["pi"],
         }
     }
 
-    /// Parameters that can describe a model: positive, and θ in (0, 1).
+    /// Parameters that can describe a model: positive, and θ and π in (0, 1).
     pub fn is_valid(&self) -> bool {
         match *self {
             Self::Beta { gamma, delta } => gamma > 0.0 && delta > 0.0 && gamma.is_finite() && delta.is_finite(),
-            Self::Common { theta } => theta > 0.0 && theta < 1.0,
+            Self::Common { theta: share } | Self::Split { pi: share } => share > 0.0 && share < 1.0,
         }
     }
 
-    /// The mean churn probability per period, E[θ] = γ/(γ + δ).
+    /// The mean churn probability per period of a new cohort, E[θ] = γ/(γ + δ) (θ, or π).
     pub fn mean_churn(&self) -> f64 {
         match *self {
             Self::Beta { gamma, delta } => gamma / (gamma + delta),
             Self::Common { theta } => theta,
+            Self::Split { pi } => pi,
         }
     }
 
@@ -95,14 +111,19 @@ impl Retention {
                 )
             }
             Self::Common { theta } => (t * (-theta).ln_1p(), [-t / (1.0 - theta), 0.0]),
+            Self::Split { .. } if t < 1.0 => (0.0, [0.0; 2]),
+            Self::Split { pi } => ((-pi).ln_1p(), [-1.0 / (1.0 - pi), 0.0]),
         }
     }
 
     /// ln P(T = t) = ln B(γ + 1, δ + t − 1) − ln B(γ, δ) (eq. 7) for t ≥ 1, with its gradient:
     /// S(t − 1) times the churn probability in period t, γ/(γ + δ + t − 1).
+    /// At the split limit P(T = 1) = π and P(T = t) = 0 after (ln 0 = −∞, with a zero gradient).
     pub fn ln_churn_at_with_gradient(&self, t: f64) -> (f64, [f64; 2]) {
         let (ln_survived, d_survived) = self.ln_survival_with_gradient(t - 1.0);
         match *self {
+            Self::Split { pi } if t < 2.0 => (pi.ln(), [1.0 / pi, 0.0]),
+            Self::Split { .. } => (f64::NEG_INFINITY, [0.0; 2]),
             Self::Beta { gamma, delta } => {
                 let rest = gamma + delta + t - 1.0;
                 (
@@ -120,11 +141,14 @@ impl Retention {
     }
 
     /// r(t) = S(t)/S(t − 1) = (δ + t − 1)/(γ + δ + t − 1): the share of those subscribed in period
-    /// t who renew at its end (eq. 9), rising with t; 1 − θ at the limit.
+    /// t who renew at its end (eq. 9), rising with t; 1 − θ at the geometric limit; 1 − π in the
+    /// first period and 1 after it at the split limit.
     pub fn retention_rate(&self, t: f64) -> f64 {
         match *self {
             Self::Beta { gamma, delta } => (delta + t - 1.0) / (gamma + delta + t - 1.0),
             Self::Common { theta } => 1.0 - theta,
+            Self::Split { pi } if t < 2.0 => 1.0 - pi,
+            Self::Split { .. } => 1.0,
         }
     }
 
@@ -149,7 +173,8 @@ impl Retention {
     /// discounted by 1/(1 + d) per period after the next renewal (which is not discounted),
     /// Σ_{t ≥ n+1} S(t)/S(n) (1 + d)^{−(t − n − 1)} = r(n + 1) · 2F1(1, δ + n + 1; γ + δ + n + 1;
     /// 1/(1 + d)) (Fader & Hardie 2010, eq. 6, with their n − 1 renewals as our n); at the limit
-    /// (1 − θ)/(1 − (1 − θ)/(1 + d)). `None` when d ≤ 0 (the undiscounted sum is infinite for
+    /// (1 − θ)/(1 − (1 − θ)/(1 + d)), and at the split limit, where nobody churns after the first
+    /// period, r(n + 1)/(1 − 1/(1 + d)) = r(n + 1)(1 + d)/d. `None` when d ≤ 0 (the undiscounted sum is infinite for
     /// γ ≤ 1) or the series does not converge.
     pub fn discounted_residual_lifetime(&self, renewals: f64, discount: f64) -> Option<f64> {
         if discount.is_nan() || discount <= 0.0 {
@@ -161,6 +186,7 @@ impl Retention {
                 Some(self.renewal_probability(renewals) * hyp2f1_one(delta + renewals + 1.0, gamma, discount)?)
             }
             Self::Common { theta } => Some((1.0 - theta) / (1.0 - (1.0 - theta) * z)),
+            Self::Split { .. } => Some(self.renewal_probability(renewals) * (1.0 + discount) / discount),
         }
     }
 
@@ -173,11 +199,13 @@ impl Retention {
 
     /// E[lifetime still to come] of a subscriber with n renewals, undiscounted: (δ + n)/(γ − 1)
     /// payments (DERL at d = 0, by Gauss's 2F1(a, b; c; 1)), finite only for γ > 1: with γ ≤ 1
-    /// enough subscribers almost never churn that the mean is infinite. At the limit (1 − θ)/θ.
+    /// enough subscribers almost never churn that the mean is infinite. At the geometric limit
+    /// (1 − θ)/θ; at the split limit infinite, as those who stay never churn.
     pub fn expected_residual_lifetime(&self, renewals: f64) -> Option<f64> {
         match *self {
             Self::Beta { gamma, delta } => (gamma > 1.0).then(|| (delta + renewals) / (gamma - 1.0)),
             Self::Common { theta } => Some((1.0 - theta) / theta),
+            Self::Split { .. } => None,
         }
     }
 }
@@ -220,25 +248,38 @@ fn hyp2f1_one(b: f64, g: f64, d: f64) -> Option<f64> {
     None
 }
 
+/// Which form of the sBG model a fit takes: Beta churn probabilities, or one of their limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbgForm {
+    Beta,
+    /// One churn probability θ for everyone.
+    Common,
+    /// A share π churn at the first chance, the rest never.
+    Split,
+}
+
 /// The sBG likelihood of one cohort: Σ over churned subscribers of ln P(T = t) and over those
-/// still subscribed of ln S(t) (eq. 10's sum), in (γ, δ), or in the odds θ/(1 − θ) at the limit.
+/// still subscribed of ln S(t) (eq. 10's sum), in (γ, δ), or at a limit in the odds θ/(1 − θ)
+/// (π/(1 − π)).
 pub struct SbgData<'a> {
     pub histories: &'a SurvivalHistories,
     pub cohort: u32,
-    /// Fit the limit: one churn probability θ for everyone.
-    pub common: bool,
+    pub form: SbgForm,
 }
 
 impl SbgData<'_> {
-    /// The model of an optimiser's vector: (γ, δ), or the odds of θ.
+    /// The model of an optimiser's vector: (γ, δ), or the odds of θ or π.
     pub fn to_model(&self, v: &[f64]) -> Retention {
-        match self.common {
-            true => Retention::Common {
-                theta: v[0] / (1.0 + v[0]),
-            },
-            false => Retention::Beta {
+        match self.form {
+            SbgForm::Beta => Retention::Beta {
                 gamma: v[0],
                 delta: v[1],
+            },
+            SbgForm::Common => Retention::Common {
+                theta: v[0] / (1.0 + v[0]),
+            },
+            SbgForm::Split => Retention::Split {
+                pi: v[0] / (1.0 + v[0]),
             },
         }
     }
@@ -250,9 +291,10 @@ impl SbgData<'_> {
 
 impl Likelihood for SbgData<'_> {
     fn parameter_names(&self) -> &'static [&'static str] {
-        match self.common {
-            true => &["theta"],
-            false => &["gamma", "delta"],
+        match self.form {
+            SbgForm::Beta => &["gamma", "delta"],
+            SbgForm::Common => &["theta"],
+            SbgForm::Split => &["pi"],
         }
     }
 
@@ -273,7 +315,7 @@ impl Likelihood for SbgData<'_> {
             gradient[1] += row.weight * g[1];
         }
         let mut gradient = gradient[..params.len()].to_vec();
-        if self.common {
+        if self.form != SbgForm::Beta {
             // dθ/d odds = 1/(1 + odds)².
             gradient[0] /= (1.0 + params[0]) * (1.0 + params[0]);
         }
@@ -285,7 +327,7 @@ impl Likelihood for SbgData<'_> {
     }
 
     fn start_points(&self) -> Vec<Vec<f64>> {
-        // The churn of the first period estimates E[θ] = γ/(γ + δ).
+        // The churn of the first period estimates E[θ] = γ/(γ + δ) (and θ, and π).
         let size = self.n_customers();
         let first: f64 = self
             .rows()
@@ -293,9 +335,9 @@ impl Likelihood for SbgData<'_> {
             .map(|r| r.weight)
             .sum();
         let theta = (first / size.max(1.0)).clamp(0.01, 0.99);
-        match self.common {
-            true => vec![vec![theta / (1.0 - theta)]],
-            false => [1.0, 0.3, 5.0]
+        match self.form {
+            SbgForm::Common | SbgForm::Split => vec![vec![theta / (1.0 - theta)]],
+            SbgForm::Beta => [1.0, 0.3, 5.0]
                 .iter()
                 .map(|&spread| vec![spread * theta, spread * (1.0 - theta)])
                 .collect(),
@@ -356,10 +398,15 @@ mod tests {
                 delta: 40.0,
             },
             Retention::Common { theta: 0.2 },
+            Retention::Split { pi: 0.3 },
         ] {
             let v = model.to_vec();
             for t in [1.0, 2.0, 7.0, 40.0, 1500.0] {
                 for churned in [true, false] {
+                    if churned && t > 1.0 && matches!(model, Retention::Split { .. }) {
+                        // ln 0 with a zero gradient: checked in the split limit's own test.
+                        continue;
+                    }
                     let f = |m: &Retention| match churned {
                         true => m.ln_churn_at_with_gradient(t),
                         false => m.ln_survival_with_gradient(t),
@@ -376,6 +423,7 @@ mod tests {
                                     delta: w[1],
                                 },
                                 Retention::Common { .. } => Retention::Common { theta: w[0] },
+                                Retention::Split { .. } => Retention::Split { pi: w[0] },
                             };
                             f(&m).0
                         };
@@ -479,6 +527,53 @@ mod tests {
         ));
         assert!(close(limit.expected_renewals_within(5.0, 3), 1.952, 1e-15));
         assert_eq!(limit.expected_residual_lifetime(2.0), Some(4.0));
+    }
+
+    #[test]
+    fn the_split_limit_is_where_the_beta_model_goes() {
+        // γ, δ → 0 with γ/(γ + δ) = 0.3: 30% churn at the first chance, the rest never.
+        let limit = Retention::Split { pi: 0.3 };
+        let near = Retention::Beta {
+            gamma: 0.3e-9,
+            delta: 0.7e-9,
+        };
+        for t in [0.0, 1.0, 5.0, 30.0] {
+            assert!(close(near.survival(t), limit.survival(t), 1e-6), "S({t})");
+        }
+        for t in [1.0, 2.0, 10.0] {
+            assert!(close(near.retention_rate(t), limit.retention_rate(t), 1e-6), "r({t})");
+        }
+        for t in [1.0, 2.0, 6.0] {
+            let (a, b) = (
+                near.ln_churn_at_with_gradient(t).0.exp(),
+                limit.ln_churn_at_with_gradient(t).0.exp(),
+            );
+            assert!((a - b).abs() < 1e-6, "P(T = {t}): {a} vs {b}");
+        }
+        for (n, d) in [(0.0, 0.1), (7.0, 0.01)] {
+            let (a, b) = (
+                near.discounted_residual_lifetime(n, d).unwrap(),
+                limit.discounted_residual_lifetime(n, d).unwrap(),
+            );
+            assert!(close(a, b, 1e-6), "DERL({n}, {d}): {a} vs {b}");
+        }
+        // Closed forms: S(t) = 0.7 for t ≥ 1, P(T = 1) = 0.3 and 0 after; nobody left after the
+        // first period churns, so DERL(d | n ≥ 1) = Σ_k (1 + d)^−k = (1 + d)/d = 11 at d = 0.1,
+        // DERL(0.1 | 0) = 0.7 · 11 = 7.7 and DEL(0.1) = 1 + 7.7/1.1 = 8; renewals in the next 3
+        // periods 0.7 · 3 for a new subscriber, 3 for one who has renewed.
+        assert!(close(limit.survival(3.0), 0.7, 1e-15));
+        assert_eq!(limit.ln_churn_at_with_gradient(1.0).0, 0.3f64.ln());
+        assert_eq!(limit.ln_churn_at_with_gradient(2.0).0, f64::NEG_INFINITY);
+        assert!(close(
+            limit.discounted_residual_lifetime(5.0, 0.1).unwrap(),
+            11.0,
+            1e-14
+        ));
+        assert!(close(limit.discounted_residual_lifetime(0.0, 0.1).unwrap(), 7.7, 1e-14));
+        assert!(close(limit.discounted_expected_lifetime(0.1).unwrap(), 8.0, 1e-14));
+        assert!(close(limit.expected_renewals_within(0.0, 3), 2.1, 1e-14));
+        assert_eq!(limit.expected_renewals_within(5.0, 3), 3.0);
+        assert_eq!(limit.expected_residual_lifetime(2.0), None);
     }
 
     #[test]

@@ -76,13 +76,14 @@ fn parameters(model: &Retention) -> String {
     match *model {
         Retention::Beta { gamma, delta } => format!("gamma {gamma:.4}, delta {delta:.4}"),
         Retention::Common { theta } => format!("theta {theta:.4}"),
+        Retention::Split { pi } => format!("pi {pi:.4} (the share who churn at the first chance; the rest never do)"),
     }
 }
 
 fn standard_errors(se: Option<&Retention>) -> String {
     match se {
         Some(Retention::Beta { gamma, delta }) => format!(" (std. errors {gamma:.4}, {delta:.4})"),
-        Some(Retention::Common { theta }) => format!(" (std. error {theta:.4})"),
+        Some(Retention::Common { theta }) | Some(Retention::Split { pi: theta }) => format!(" (std. error {theta:.4})"),
         None => " (no standard errors: the information matrix is not positive definite)".into(),
     }
 }
