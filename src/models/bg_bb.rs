@@ -17,6 +17,134 @@ use super::sbg::Retention;
 use super::Likelihood;
 use crate::special::{ln_rising, log_add_exp};
 
+/// Σ e^{l_i} and Σ e^{l_i} g_i over terms (l_i, g_i), kept relative to the largest l_i so far:
+/// ln Σ e^{l_i} and the gradient of that, Σ w_i g_i with w_i = e^{l_i}/Σ e^{l_j}.
+struct LogSumExp {
+    top: f64,
+    sum: f64,
+    gradient: [f64; 4],
+}
+
+impl Default for LogSumExp {
+    fn default() -> Self {
+        Self {
+            top: f64::NEG_INFINITY,
+            sum: 0.0,
+            gradient: [0.0; 4],
+        }
+    }
+}
+
+impl LogSumExp {
+    fn add(&mut self, (l, g): Term) {
+        if l == f64::NEG_INFINITY {
+            return;
+        }
+        if l > self.top {
+            let scale = (self.top - l).exp();
+            self.sum *= scale;
+            self.gradient.iter_mut().for_each(|v| *v *= scale);
+            self.top = l;
+        }
+        let w = (l - self.top).exp();
+        self.sum += w;
+        for (v, g) in self.gradient.iter_mut().zip(g) {
+            *v += w * g;
+        }
+    }
+
+    /// (ln Σ e^{l_i}, its gradient); ln 0 with a zero gradient when every term was.
+    fn total(self) -> Term {
+        if self.sum == 0.0 {
+            return (f64::NEG_INFINITY, [0.0; 4]);
+        }
+        (self.top + self.sum.ln(), self.gradient.map(|v| v / self.sum))
+    }
+}
+
+/// Eq. (5)'s factors for every count up to the longest history, each with its gradient, built
+/// once per parameter vector: ln (α)_x, ln (β)_m and ln (α + β)_k (x ln p, m ln(1 − p) and 0 with
+/// one buying probability), the dropout's ln S(t) and ln P(T = t + 1 | T > t). Each term of a
+/// history's likelihood is then a sum of five entries: a fit's likelihood costs one exponential
+/// per term instead of the O(n) logarithms of each term's own rising factorials, O(n²) a history
+/// (a daily summary of a year has n in the hundreds).
+struct Factors {
+    bought: Vec<Term>,
+    missed: Vec<Term>,
+    chances: Vec<Term>,
+    survived: Vec<Term>,
+    hazard: Vec<Term>,
+}
+
+impl Factors {
+    /// The factors of histories of up to `n` opportunities.
+    fn new(model: &BgBb, n: u32) -> Self {
+        let len = n as usize + 1;
+        // Σ_{i<m} f(i) for m = 0..=n, f(i) a log-term with its gradient.
+        let cumulative = |f: &dyn Fn(f64) -> Term| -> Vec<Term> {
+            let mut out = Vec::with_capacity(len);
+            let mut acc: Term = (0.0, [0.0; 4]);
+            out.push(acc);
+            for i in 0..n {
+                let (l, g) = f(f64::from(i));
+                acc = (acc.0 + l, std::array::from_fn(|j| acc.1[j] + g[j]));
+                out.push(acc);
+            }
+            out
+        };
+        let (bought, missed, chances) = match model.buying {
+            Buying::Beta { alpha, beta } => (
+                cumulative(&|i| ((alpha + i).ln(), [1.0 / (alpha + i), 0.0, 0.0, 0.0])),
+                cumulative(&|i| ((beta + i).ln(), [0.0, 1.0 / (beta + i), 0.0, 0.0])),
+                cumulative(&|i| {
+                    let w = 1.0 / (alpha + beta + i);
+                    ((alpha + beta + i).ln(), [w, w, 0.0, 0.0])
+                }),
+            ),
+            Buying::Common { p } => (
+                cumulative(&|_| (p.ln(), [1.0 / p, 0.0, 0.0, 0.0])),
+                cumulative(&|_| ((-p).ln_1p(), [-1.0 / (1.0 - p), 0.0, 0.0, 0.0])),
+                vec![(0.0, [0.0; 4]); len],
+            ),
+        };
+        let dropout = |(l, g): (f64, [f64; 2])| (l, [0.0, 0.0, g[0], g[1]]);
+        let survived = cumulative(&|t| dropout(model.dropout.ln_retention_with_gradient(t)));
+        let hazard = (0..len)
+            .map(|t| dropout(model.dropout.ln_hazard_with_gradient(t as f64)))
+            .collect();
+        Self {
+            bought,
+            missed,
+            chances,
+            survived,
+            hazard,
+        }
+    }
+
+    /// ln L(x, t_x, n), eq. (5), with its gradient: the log-sum-exp of its terms, for k = t_x, …,
+    /// n − 1 "x transactions in k opportunities, then dead before k + 1", ln (α)_x (β)_{k−x}/
+    /// (α+β)_k + ln S(k) + ln P(T = k + 1 | T > k), and "x transactions in n opportunities, alive
+    /// through n".
+    fn ln_likelihood(&self, x: u32, t_x: u32, n: u32) -> Term {
+        let (x, t_x, n) = (x as usize, t_x as usize, n as usize);
+        let sum = |terms: [&Term; 4]| -> Term {
+            (
+                terms[0].0 + terms[1].0 - terms[2].0 + terms[3].0,
+                std::array::from_fn(|j| terms[0].1[j] + terms[1].1[j] - terms[2].1[j] + terms[3].1[j]),
+            )
+        };
+        let bought = &self.bought[x];
+        let mut total = LogSumExp::default();
+        for k in t_x..n {
+            let (l, g) = sum([bought, &self.missed[k - x], &self.chances[k], &self.survived[k]]);
+            let (h, dh) = self.hazard[k];
+            total.add((l + h, std::array::from_fn(|j| g[j] + dh[j])));
+        }
+        total.add(sum([bought, &self.missed[n - x], &self.chances[n], &self.survived[n]]));
+        total.total()
+    }
+}
+
 /// BG/BB's parameters: p ~ Beta(alpha, beta), θ ~ Beta(gamma, delta).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BgBbParams {
@@ -170,26 +298,9 @@ impl BgBb {
         (ln, [0.0, 0.0, g[0], g[1]])
     }
 
-    /// The terms of eq. (5): alive through n, then, for each i < n − t_x, dead right after
-    /// opportunity t_x + i.
-    fn likelihood_terms(&self, x: u32, t_x: u32, n: u32) -> impl Iterator<Item = Term> + '_ {
-        let product = |a: Term, b: Term| (a.0 + b.0, std::array::from_fn(|j| a.1[j] + b.1[j]));
-        std::iter::once(product(self.ln_transactions(x, n), self.ln_alive_after(n)))
-            .chain((0..n - t_x).map(move |i| product(self.ln_transactions(x, t_x + i), self.ln_dead_after(t_x + i))))
-    }
-
-    /// ln L(α, β, γ, δ | x, t_x, n), eq. (5), with its gradient: a log-sum-exp of its terms.
+    /// ln L(α, β, γ, δ | x, t_x, n), eq. (5), with its gradient (`Factors::ln_likelihood`).
     pub fn ln_likelihood_with_gradient(&self, x: u32, t_x: u32, n: u32) -> Term {
-        let terms: Vec<Term> = self.likelihood_terms(x, t_x, n).collect();
-        let ln = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, log_add_exp);
-        let mut gradient = [0.0; 4];
-        for (l, g) in &terms {
-            let w = (l - ln).exp();
-            for j in 0..4 {
-                gradient[j] += w * g[j];
-            }
-        }
-        (ln, gradient)
+        Factors::new(self, n).ln_likelihood(x, t_x, n)
     }
 
     /// P(alive at opportunity n + 1 | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n+1)/B(γ,δ) / L
@@ -457,10 +568,12 @@ impl Likelihood for BgBbData<'_> {
 
 /// Σ over histories of count · ln L with its gradient in the four slots of `Term`.
 pub fn total_log_likelihood(histories: &DiscreteHistories, model: &BgBb) -> Term {
+    let longest = histories.rows().iter().map(|r| r.n).max().unwrap_or(0);
+    let factors = Factors::new(model, longest);
     let mut gradient = [0.0; 4];
     let mut ll = 0.0;
     for row in histories.rows() {
-        let (l, g) = model.ln_likelihood_with_gradient(row.x, row.t_x, row.n);
+        let (l, g) = factors.ln_likelihood(row.x, row.t_x, row.n);
         ll += row.weight * l;
         for j in 0..4 {
             gradient[j] += row.weight * g[j];
@@ -647,5 +760,66 @@ mod tests {
             mixture.discounted_expected_residual_transactions(0.1, 2, 5, 6).unwrap(),
             2.0
         ));
+    }
+
+    #[test]
+    fn the_likelihood_summed_step_by_step_is_eq_5_term_by_term() {
+        // Eq. (5) as written: each term's rising factorials and survival on their own, summed
+        // with log_add_exp, its gradient weighted by each term's share.
+        let direct = |model: &BgBb, x: u32, t_x: u32, n: u32| -> Term {
+            let product = |a: Term, b: Term| (a.0 + b.0, std::array::from_fn(|j| a.1[j] + b.1[j]));
+            let terms: Vec<Term> = std::iter::once(product(model.ln_transactions(x, n), model.ln_alive_after(n)))
+                .chain((0..n - t_x).map(|i| product(model.ln_transactions(x, t_x + i), model.ln_dead_after(t_x + i))))
+                .collect();
+            let ln = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, log_add_exp);
+            let mut gradient = [0.0; 4];
+            for (l, g) in &terms {
+                let w = (l - ln).exp();
+                for j in 0..4 {
+                    gradient[j] += w * g[j];
+                }
+            }
+            (ln, gradient)
+        };
+        let beta = BgBb::from(DONATIONS);
+        let common = BgBb {
+            buying: Buying::Common { p: 0.3 },
+            dropout: Retention::Common { theta: 0.05 },
+        };
+        let split = BgBb {
+            dropout: Retention::Split { pi: 0.2 },
+            ..beta
+        };
+        let near_limit = BgBb::from(BgBbParams {
+            alpha: 0.3e6,
+            beta: 0.7e6,
+            gamma: 0.05e6,
+            delta: 0.95e6,
+        });
+        for model in [beta, common, split, near_limit] {
+            for (x, t_x, n) in [
+                (0, 0, 0),
+                (0, 0, 7),
+                (3, 5, 6),
+                (6, 6, 6),
+                (2, 9, 60),
+                (40, 300, 365),
+                (5, 20, 1200),
+            ] {
+                let (a, b) = (model.ln_likelihood_with_gradient(x, t_x, n), direct(&model, x, t_x, n));
+                assert!(
+                    (a.0 - b.0).abs() <= 1e-12 * b.0.abs().max(1.0),
+                    "{model:?} ({x},{t_x},{n}): {a:?} vs {b:?}"
+                );
+                for j in 0..4 {
+                    assert!(
+                        (a.1[j] - b.1[j]).abs() <= 1e-9 * b.1[j].abs().max(1e-6),
+                        "{model:?} ({x},{t_x},{n}) d{j}: {} vs {}",
+                        a.1[j],
+                        b.1[j]
+                    );
+                }
+            }
+        }
     }
 }

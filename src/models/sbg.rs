@@ -135,6 +135,35 @@ impl Retention {
         }
     }
 
+    /// ln P(T > t + 1 | T > t) = ln r(t + 1), with its gradient: one step of `ln_survival`,
+    /// ln(1 − γ/(γ + δ + t)) (ln(1 − θ); at the split limit ln(1 − π) at t = 0, 0 after).
+    pub fn ln_retention_with_gradient(&self, t: f64) -> (f64, [f64; 2]) {
+        match *self {
+            Self::Beta { gamma, delta } => {
+                let total = gamma + delta + t;
+                ((-gamma / total).ln_1p(), [-1.0 / total, gamma / ((delta + t) * total)])
+            }
+            Self::Common { theta: share } => ((-share).ln_1p(), [-1.0 / (1.0 - share), 0.0]),
+            Self::Split { pi } if t < 1.0 => ((-pi).ln_1p(), [-1.0 / (1.0 - pi), 0.0]),
+            Self::Split { .. } => (0.0, [0.0; 2]),
+        }
+    }
+
+    /// ln P(T = t + 1 | T > t), with its gradient: the churn at the end of period t + 1 of those
+    /// subscribed through t, ln γ − ln(γ + δ + t) (ln θ; at the split limit ln π at t = 0, ln 0
+    /// after, with a zero gradient).
+    pub fn ln_hazard_with_gradient(&self, t: f64) -> (f64, [f64; 2]) {
+        match *self {
+            Self::Beta { gamma, delta } => {
+                let total = gamma + delta + t;
+                (gamma.ln() - total.ln(), [1.0 / gamma - 1.0 / total, -1.0 / total])
+            }
+            Self::Common { theta } => (theta.ln(), [1.0 / theta, 0.0]),
+            Self::Split { pi } if t < 1.0 => (pi.ln(), [1.0 / pi, 0.0]),
+            Self::Split { .. } => (f64::NEG_INFINITY, [0.0; 2]),
+        }
+    }
+
     /// S(t) = P(T > t): the share of a cohort still subscribed after t periods (eq. 8).
     pub fn survival(&self, t: f64) -> f64 {
         self.ln_survival_with_gradient(t).0.exp()
