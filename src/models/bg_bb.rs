@@ -121,6 +121,12 @@ impl Factors {
         }
     }
 
+    /// ln B(α + x, β + m − x)/B(α, β) = ln (α)_x (β)_{m−x}/(α+β)_m: x transactions in m
+    /// opportunities while alive.
+    fn ln_transactions(&self, x: u32, m: u32) -> f64 {
+        self.bought[x as usize].0 + self.missed[(m - x) as usize].0 - self.chances[m as usize].0
+    }
+
     /// ln L(x, t_x, n), eq. (5), with its gradient: the log-sum-exp of its terms, for k = t_x, …,
     /// n − 1 "x transactions in k opportunities, then dead before k + 1", ln (α)_x (β)_{k−x}/
     /// (α+β)_k + ln S(k) + ln P(T = k + 1 | T > k), and "x transactions in n opportunities, alive
@@ -291,13 +297,6 @@ impl BgBb {
         (ln, [0.0, 0.0, g[0], g[1]])
     }
 
-    /// ln B(γ + 1, δ + m)/B(γ, δ): alive for m opportunities, then dead before opportunity m + 1
-    /// (the sBG churn at period m + 1).
-    fn ln_dead_after(&self, m: u32) -> Term {
-        let (ln, g) = self.dropout.ln_churn_at_with_gradient(f64::from(m) + 1.0);
-        (ln, [0.0, 0.0, g[0], g[1]])
-    }
-
     /// ln L(α, β, γ, δ | x, t_x, n), eq. (5), with its gradient (`Factors::ln_likelihood`).
     pub fn ln_likelihood_with_gradient(&self, x: u32, t_x: u32, n: u32) -> Term {
         Factors::new(self, n).ln_likelihood(x, t_x, n)
@@ -370,17 +369,24 @@ impl BgBb {
         if k > n_star {
             return 0.0;
         }
-        let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
+        // Every factor from one table (`Factors`): O(n + n*) logarithms, not O(n · n*).
+        let factors = Factors::new(self, n + n_star);
+        let ln_l = factors.ln_likelihood(x, t_x, n).0;
         let ln_choose = |m: u32, k: u32| (0..k).map(|i| (f64::from(m - i) / f64::from(i + 1)).ln()).sum::<f64>();
-        let survives =
-            ln_choose(n_star, k) + self.ln_transactions(x + k, n + n_star).0 + self.ln_alive_after(n + n_star).0;
-        let dies = ((k + 1)..=n_star)
-            .map(|j| ln_choose(j - 1, k) + self.ln_transactions(x + k, n + j - 1).0 + self.ln_dead_after(n + j - 1).0);
+        let (survived, hazard) = (
+            |m: u32| factors.survived[m as usize].0,
+            |m: u32| factors.hazard[m as usize].0,
+        );
+        let survives = ln_choose(n_star, k) + factors.ln_transactions(x + k, n + n_star) + survived(n + n_star);
+        let dies = ((k + 1)..=n_star).map(|j| {
+            let m = n + j - 1;
+            ln_choose(j - 1, k) + factors.ln_transactions(x + k, m) + survived(m) + hazard(m)
+        });
         let alive = std::iter::once(survives)
             .chain(dies)
             .fold(f64::NEG_INFINITY, log_add_exp);
         let dead_by_n = match k {
-            0 => 1.0 - self.p_alive_now(x, t_x, n),
+            0 => 1.0 - (factors.ln_transactions(x, n) + survived(n) - ln_l).exp(),
             _ => 0.0,
         };
         dead_by_n + (alive - ln_l).exp()
@@ -768,8 +774,13 @@ mod tests {
         // with log_add_exp, its gradient weighted by each term's share.
         let direct = |model: &BgBb, x: u32, t_x: u32, n: u32| -> Term {
             let product = |a: Term, b: Term| (a.0 + b.0, std::array::from_fn(|j| a.1[j] + b.1[j]));
+            // ln B(γ + 1, δ + m)/B(γ, δ): alive for m opportunities, then dead before m + 1.
+            let dead_after = |m: u32| {
+                let (ln, g) = model.dropout.ln_churn_at_with_gradient(f64::from(m) + 1.0);
+                (ln, [0.0, 0.0, g[0], g[1]])
+            };
             let terms: Vec<Term> = std::iter::once(product(model.ln_transactions(x, n), model.ln_alive_after(n)))
-                .chain((0..n - t_x).map(|i| product(model.ln_transactions(x, t_x + i), model.ln_dead_after(t_x + i))))
+                .chain((0..n - t_x).map(|i| product(model.ln_transactions(x, t_x + i), dead_after(t_x + i))))
                 .collect();
             let ln = terms.iter().map(|t| t.0).fold(f64::NEG_INFINITY, log_add_exp);
             let mut gradient = [0.0; 4];
