@@ -12,10 +12,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::histories::DiscreteHistories;
-use super::purchase_rate::digamma_difference;
 use super::sbg::Retention;
 use super::Likelihood;
-use crate::special::{ln_rising, log_add_exp};
+use crate::special::log_add_exp;
 
 /// Σ e^{l_i} and Σ e^{l_i} g_i over terms (l_i, g_i), kept relative to the largest l_i so far:
 /// ln Σ e^{l_i} and the gradient of that, Σ w_i g_i with w_i = e^{l_i}/Σ e^{l_j}.
@@ -101,11 +100,19 @@ impl Factors {
                     ((alpha + beta + i).ln(), [w, w, 0.0, 0.0])
                 }),
             ),
-            Buying::Common { p } => (
-                cumulative(&|_| (p.ln(), [1.0 / p, 0.0, 0.0, 0.0])),
-                cumulative(&|_| ((-p).ln_1p(), [-1.0 / (1.0 - p), 0.0, 0.0, 0.0])),
-                vec![(0.0, [0.0; 4]); len],
-            ),
+            // x ln p + m ln(1 − p), each a product as `BgBb::ln_transactions` has it.
+            Buying::Common { p } => {
+                let times = |(l, g): (f64, f64)| -> Vec<Term> {
+                    (0..len)
+                        .map(|i| (i as f64 * l, [i as f64 * g, 0.0, 0.0, 0.0]))
+                        .collect()
+                };
+                (
+                    times((p.ln(), 1.0 / p)),
+                    times(((-p).ln_1p(), -1.0 / (1.0 - p))),
+                    vec![(0.0, [0.0; 4]); len],
+                )
+            }
         };
         let dropout = |(l, g): (f64, [f64; 2])| (l, [0.0, 0.0, g[0], g[1]]);
         let survived = cumulative(&|t| dropout(model.dropout.ln_retention_with_gradient(t)));
@@ -158,22 +165,6 @@ pub struct BgBbParams {
     pub beta: f64,
     pub gamma: f64,
     pub delta: f64,
-}
-
-/// Up to this many opportunities the rising factorials are summed term by term (exact to
-/// rounding); beyond, by ln Γ.
-const SUMMED_UP_TO: u32 = 1000;
-
-/// ln (z)_n = ln Γ(z + n) − ln Γ(z) and its derivative in z, ψ(z + n) − ψ(z).
-fn ln_rising_with_derivative(z: f64, n: u32) -> (f64, f64) {
-    if n > SUMMED_UP_TO {
-        let n = f64::from(n);
-        return (ln_rising(z, n), digamma_difference(z, n));
-    }
-    (0..n).fold((0.0, 0.0), |(ln, d), i| {
-        let w = z + f64::from(i);
-        (ln + w.ln(), d + 1.0 / w)
-    })
 }
 
 /// A log-probability with its gradient: the buying probability's parameters in the first two
@@ -271,32 +262,6 @@ impl BgBb {
         g[..b].iter().chain(&g[2..2 + d]).copied().collect()
     }
 
-    /// ln P(x transactions in k opportunities while alive): ln B(α + x, β + k − x)/B(α, β) =
-    /// ln (α)_x (β)_{k−x}/(α + β)_k, or x ln p + (k − x) ln(1 − p), with its gradient.
-    fn ln_transactions(&self, x: u32, k: u32) -> Term {
-        match self.buying {
-            Buying::Beta { alpha, beta } => {
-                let (a, da) = ln_rising_with_derivative(alpha, x);
-                let (b, db) = ln_rising_with_derivative(beta, k - x);
-                let (ab, dab) = ln_rising_with_derivative(alpha + beta, k);
-                (a + b - ab, [da - dab, db - dab, 0.0, 0.0])
-            }
-            Buying::Common { p } => {
-                let (x, rest) = (f64::from(x), f64::from(k - x));
-                (
-                    x * p.ln() + rest * (-p).ln_1p(),
-                    [x / p - rest / (1.0 - p), 0.0, 0.0, 0.0],
-                )
-            }
-        }
-    }
-
-    /// ln B(γ, δ + m)/B(γ, δ): alive after m opportunities (the sBG survival S(m)).
-    fn ln_alive_after(&self, m: u32) -> Term {
-        let (ln, g) = self.dropout.ln_survival_with_gradient(f64::from(m));
-        (ln, [0.0, 0.0, g[0], g[1]])
-    }
-
     /// ln L(α, β, γ, δ | x, t_x, n), eq. (5), with its gradient (`Factors::ln_likelihood`).
     pub fn ln_likelihood_with_gradient(&self, x: u32, t_x: u32, n: u32) -> Term {
         Factors::new(self, n).ln_likelihood(x, t_x, n)
@@ -311,17 +276,21 @@ impl BgBb {
     /// P(alive at opportunity n + m | x, t_x, n) = B(α+x, β+n−x)/B(α,β) · B(γ, δ+n+m)/B(γ,δ) / L
     /// (eq. 11 carried m opportunities on, the appendix's eq. A10): `p_alive` is m = 1,
     /// `p_alive_now` m = 0.
+    /// Numerator and likelihood from one table of factors, so that the "alive" term is the same
+    /// number in both (P(alive) = 1 exactly where no other term is possible).
     pub fn p_alive_after(&self, m: u32, x: u32, t_x: u32, n: u32) -> f64 {
-        let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
-        (self.ln_transactions(x, n).0 + self.ln_alive_after(n + m).0 - ln_l).exp()
+        let factors = Factors::new(self, n + m);
+        let ln_l = factors.ln_likelihood(x, t_x, n).0;
+        (factors.ln_transactions(x, n) + factors.survived[(n + m) as usize].0 - ln_l).exp()
     }
 
     /// ln [B(α+x+1, β+n−x)/B(α,β) · B(γ, δ+n)/B(γ,δ) / L]: the posterior weight of being alive
     /// at n, times E[p | alive]; what eqs. (13) and (14) multiply.
     fn ln_alive_buyer(&self, x: u32, t_x: u32, n: u32) -> f64 {
-        let ln_l = self.ln_likelihood_with_gradient(x, t_x, n).0;
+        let factors = Factors::new(self, n);
+        let ln_l = factors.ln_likelihood(x, t_x, n).0;
         let next_purchase = self.buying.posterior_mean(x, n).ln();
-        self.ln_transactions(x, n).0 + next_purchase + self.ln_alive_after(n).0 - ln_l
+        factors.ln_transactions(x, n) + next_purchase + factors.survived[n as usize].0 - ln_l
     }
 
     /// E[X(n, n + n*) | x, t_x, n]: expected transactions in the next n* opportunities (eq. 13),
@@ -591,6 +560,59 @@ pub fn total_log_likelihood(histories: &DiscreteHistories, model: &BgBb) -> Term
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::purchase_rate::digamma_difference;
+    use crate::special::ln_rising;
+
+    /// Eq. (5)'s factors computed on their own, as the paper writes them: the reference the
+    /// tables of `Factors` are tested against.
+    trait Direct {
+        fn ln_transactions(&self, x: u32, k: u32) -> Term;
+        fn ln_alive_after(&self, m: u32) -> Term;
+    }
+
+    /// Up to this many opportunities the rising factorials are summed term by term (exact to
+    /// rounding); beyond, by ln Γ.
+    const SUMMED_UP_TO: u32 = 1000;
+
+    /// ln (z)_n = ln Γ(z + n) − ln Γ(z) and its derivative in z, ψ(z + n) − ψ(z).
+    fn ln_rising_with_derivative(z: f64, n: u32) -> (f64, f64) {
+        if n > SUMMED_UP_TO {
+            let n = f64::from(n);
+            return (ln_rising(z, n), digamma_difference(z, n));
+        }
+        (0..n).fold((0.0, 0.0), |(ln, d), i| {
+            let w = z + f64::from(i);
+            (ln + w.ln(), d + 1.0 / w)
+        })
+    }
+
+    impl Direct for BgBb {
+        /// ln P(x transactions in k opportunities while alive): ln B(α + x, β + k − x)/B(α, β) =
+        /// ln (α)_x (β)_{k−x}/(α + β)_k, or x ln p + (k − x) ln(1 − p), with its gradient.
+        fn ln_transactions(&self, x: u32, k: u32) -> Term {
+            match self.buying {
+                Buying::Beta { alpha, beta } => {
+                    let (a, da) = ln_rising_with_derivative(alpha, x);
+                    let (b, db) = ln_rising_with_derivative(beta, k - x);
+                    let (ab, dab) = ln_rising_with_derivative(alpha + beta, k);
+                    (a + b - ab, [da - dab, db - dab, 0.0, 0.0])
+                }
+                Buying::Common { p } => {
+                    let (x, rest) = (f64::from(x), f64::from(k - x));
+                    (
+                        x * p.ln() + rest * (-p).ln_1p(),
+                        [x / p - rest / (1.0 - p), 0.0, 0.0, 0.0],
+                    )
+                }
+            }
+        }
+
+        /// ln B(γ, δ + m)/B(γ, δ): alive after m opportunities (the sBG survival S(m)).
+        fn ln_alive_after(&self, m: u32) -> Term {
+            let (ln, g) = self.dropout.ln_survival_with_gradient(f64::from(m));
+            (ln, [0.0, 0.0, g[0], g[1]])
+        }
+    }
     use crate::models::histories::DiscreteRow;
 
     const DONATIONS: BgBbParams = BgBbParams {
