@@ -163,21 +163,19 @@ fn run_with_bg_bb_fits_a_yearly_log_and_forecasts_each_donor() {
     );
 }
 
-#[test]
-fn a_simulated_yearly_log_gives_back_its_parameters() {
-    // 20,000 customers who first buy in 2000, one opportunity a year to 2009, drawn from the
-    // donations estimates: each estimate within 4 of its standard errors of the truth (a correct
-    // simulation and fit miss that once in 16,000 seeds).
-    let dir = scratch_dir("bg_bb_recovery");
-    let log = dir.join("log.csv");
-    let r = clv(&[
+/// Simulates 20,000 customers who first buy in 2000, one opportunity a year to 2009, from BG/BB
+/// with `params` (`--params`; `None`: the donations estimates) and `seed`; runs BG/BB on the
+/// log. Run's stdout and the model file's purchase fit.
+fn simulate_and_run_yearly(dir: &std::path::Path, seed: &str, params: Option<&str>) -> (String, serde_json::Value) {
+    let (log, model) = (dir.join("log.csv"), dir.join("model.json"));
+    let mut simulate = vec![
         "simulate",
         "--model",
         "bg-bb",
         "--customers",
         "20000",
         "--seed",
-        "1",
+        seed,
         "--period",
         "year",
         "--days",
@@ -188,9 +186,12 @@ fn a_simulated_yearly_log_gives_back_its_parameters() {
         "2000-01-01",
         "-o",
         s(&log),
-    ]);
+    ];
+    if let Some(params) = params {
+        simulate.extend(["--params", params]);
+    }
+    let r = clv(&simulate);
     assert!(r.success, "{}", r.stderr);
-    let model = dir.join("model.json");
     let r = clv(&[
         "run",
         s(&log),
@@ -209,7 +210,16 @@ fn a_simulated_yearly_log_gives_back_its_parameters() {
     ]);
     assert!(r.success, "{}", r.stderr);
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-    let purchase = &record["purchase"];
+    (r.stdout, record["purchase"].clone())
+}
+
+#[test]
+fn a_simulated_yearly_log_gives_back_its_parameters() {
+    // 20,000 customers who first buy in 2000, one opportunity a year to 2009, drawn from the
+    // donations estimates: each estimate within 4 of its standard errors of the truth (a correct
+    // simulation and fit miss that once in 16,000 seeds).
+    let dir = scratch_dir("bg_bb_recovery");
+    let (_, purchase) = simulate_and_run_yearly(&dir, "1", None);
     for (name, truth) in [("alpha", 1.204), ("beta", 0.750), ("gamma", 0.657), ("delta", 2.783)] {
         let estimate = purchase["params"][name].as_f64().unwrap();
         let se = purchase["standard_errors"][name].as_f64().unwrap();
@@ -246,53 +256,8 @@ fn a_log_with_one_buying_probability_for_everyone_is_fitted_at_that_limit() {
     // Every customer alive buys at each opportunity with p = 0.6 (alpha, beta = 3000, 2000: the
     // limit to 1 part in 5000), dropout as in the donations; 20,000 customers, 2000 to 2009.
     let dir = scratch_dir("bg_bb_limit");
-    let (log, model) = (dir.join("log.csv"), dir.join("model.json"));
-    let r = clv(&[
-        "simulate",
-        "--model",
-        "bg-bb",
-        "--customers",
-        "20000",
-        "--seed",
-        "4",
-        "--period",
-        "year",
-        "--days",
-        "3653",
-        "--acquisition-days",
-        "366",
-        "--start",
-        "2000-01-01",
-        "--params",
-        "3000,2000,0.657,2.783,6.25,3.74,15.44",
-        "-o",
-        s(&log),
-    ]);
-    assert!(r.success, "{}", r.stderr);
-    let r = clv(&[
-        "run",
-        s(&log),
-        "--model",
-        "bg-bb",
-        "--period",
-        "year",
-        "--observation-end",
-        "2009-12-31",
-        "-o",
-        s(&dir.join("p.csv")),
-        "--report-dir",
-        s(&dir.join("report")),
-        "--model-output",
-        s(&model),
-    ]);
-    assert!(r.success, "{}", r.stderr);
-    assert!(
-        r.stdout.contains("limiting model, one buying probability"),
-        "{}",
-        r.stdout
-    );
-    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-    let purchase = &record["purchase"];
+    let (stdout, purchase) = simulate_and_run_yearly(&dir, "4", Some("3000,2000,0.657,2.783,6.25,3.74,15.44"));
+    assert!(stdout.contains("limiting model, one buying probability"), "{stdout}");
     assert!(purchase["params"]["alpha"].is_null(), "{purchase}");
     for (name, truth) in [("p", 0.6), ("gamma", 0.657), ("delta", 2.783)] {
         let estimate = purchase["params"][name].as_f64().unwrap();
@@ -624,49 +589,8 @@ fn a_log_where_customers_leave_at_once_or_never_is_fitted_at_that_limit() {
             0.3,
         ),
     ] {
-        let (log, model) = (dir.join("log.csv"), dir.join("model.json"));
-        let r = clv(&[
-            "simulate",
-            "--model",
-            "bg-bb",
-            "--customers",
-            "20000",
-            "--seed",
-            "5",
-            "--period",
-            "year",
-            "--days",
-            "3653",
-            "--acquisition-days",
-            "366",
-            "--start",
-            "2000-01-01",
-            "--params",
-            params,
-            "-o",
-            s(&log),
-        ]);
-        assert!(r.success, "{}", r.stderr);
-        let r = clv(&[
-            "run",
-            s(&log),
-            "--model",
-            "bg-bb",
-            "--period",
-            "year",
-            "--observation-end",
-            "2009-12-31",
-            "-o",
-            s(&dir.join("p.csv")),
-            "--report-dir",
-            s(&dir.join("report")),
-            "--model-output",
-            s(&model),
-        ]);
-        assert!(r.success, "{}", r.stderr);
-        assert!(r.stdout.contains(limit), "{}", r.stdout);
-        let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-        let purchase = &record["purchase"];
+        let (stdout, purchase) = simulate_and_run_yearly(&dir, "5", Some(params));
+        assert!(stdout.contains(limit), "{stdout}");
         for (name, truth) in truths {
             let estimate = purchase["params"][name].as_f64().unwrap();
             let se = purchase["standard_errors"][name].as_f64().unwrap();

@@ -715,20 +715,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_limits_are_where_the_beta_model_goes() {
-        // α, β → ∞ with α/(α + β) = 0.6, and γ, δ → ∞ with γ/(γ + δ) = 0.2.
-        let near = BgBb::from(BgBbParams {
-            alpha: 0.6e9,
-            beta: 0.4e9,
-            gamma: 0.2e9,
-            delta: 0.8e9,
-        });
-        let limit = BgBb {
-            buying: Buying::Common { p: 0.6 },
-            dropout: Retention::Common { theta: 0.2 },
-        };
-        for (x, t_x, n) in [(0, 0, 6), (2, 5, 6), (6, 6, 6)] {
+    /// A model `near` a limit and the `limit` itself give the same likelihood, P(alive) and
+    /// expected transactions in the next 5 opportunities for each of `histories`.
+    fn assert_near_is_limit(near: &BgBb, limit: &BgBb, histories: &[(u32, u32, u32)]) {
+        for &(x, t_x, n) in histories {
             let (a, b) = (
                 near.ln_likelihood_with_gradient(x, t_x, n).0,
                 limit.ln_likelihood_with_gradient(x, t_x, n).0,
@@ -744,6 +734,22 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_are_where_the_beta_model_goes() {
+        // α, β → ∞ with α/(α + β) = 0.6, and γ, δ → ∞ with γ/(γ + δ) = 0.2.
+        let near = BgBb::from(BgBbParams {
+            alpha: 0.6e9,
+            beta: 0.4e9,
+            gamma: 0.2e9,
+            delta: 0.8e9,
+        });
+        let limit = BgBb {
+            buying: Buying::Common { p: 0.6 },
+            dropout: Retention::Common { theta: 0.2 },
+        };
+        assert_near_is_limit(&near, &limit, &[(0, 0, 6), (2, 5, 6), (6, 6, 6)]);
+    }
+
+    #[test]
     fn the_split_dropout_limit_is_where_the_beta_model_goes_and_has_closed_forms() {
         // γ, δ → 0 with γ/(γ + δ) = 0.3: 30% leave before their first opportunity, the rest never.
         let near = BgBb::from(BgBbParams {
@@ -755,19 +761,7 @@ mod tests {
             dropout: Retention::Split { pi: 0.3 },
             ..BgBb::from(DONATIONS)
         };
-        for (x, t_x, n) in [(0, 0, 6), (0, 0, 0), (2, 5, 6), (6, 6, 6)] {
-            let (a, b) = (
-                near.ln_likelihood_with_gradient(x, t_x, n).0,
-                limit.ln_likelihood_with_gradient(x, t_x, n).0,
-            );
-            assert!((a - b).abs() < 1e-7, "({x},{t_x},{n}): {a} vs {b}");
-            assert!((near.p_alive(x, t_x, n) - limit.p_alive(x, t_x, n)).abs() < 1e-7);
-            let (a, b) = (
-                near.expected_transactions(5, x, t_x, n),
-                limit.expected_transactions(5, x, t_x, n),
-            );
-            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
-        }
+        assert_near_is_limit(&near, &limit, &[(0, 0, 6), (0, 0, 0), (2, 5, 6), (6, 6, 6)]);
         // With one buying probability p = 0.2 the limit is a two-group mixture:
         // L(0, 0, n) = π + (1 − π)(1 − p)^n, and for x ≥ 1 (she came back, so she stays)
         // L(x, t_x, n) = (1 − π) p^x (1 − p)^(n−x), P(alive) = 1, E[X(n, n + 5)] = 5p and
