@@ -44,7 +44,7 @@ pub const BG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
         ModelForm {
             tag: "bg_nbd_limit",
             load: |params| load_bg_limit(params, Dropout::AfterRepeatPurchases),
-            probabilities: &["p"],
+            probabilities: &["p", "pi"],
         },
     ],
 });
@@ -82,7 +82,7 @@ pub const MBG_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
         ModelForm {
             tag: "mbg_nbd_limit",
             load: |params| load_bg_limit(params, Dropout::AlsoAtFirstPurchase),
-            probabilities: &["p"],
+            probabilities: &["p", "pi"],
         },
     ],
 });

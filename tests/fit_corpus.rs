@@ -384,3 +384,52 @@ fn the_cdnow_master_log_has_an_interior_maximum_for_every_model() {
         assert!(entry["warnings"].as_array().unwrap().is_empty(), "{stdout}");
     }
 }
+
+#[test]
+fn a_share_who_leave_at_their_first_chance_and_the_rest_never_fit_the_split_dropout() {
+    // BG/NBD with a, b = 3e-7, 7e-7 (r, alpha as CDNOW's): 30% of customers drop out after their
+    // first repeat purchase and the rest never do (the simulator draws such Betas in logarithms).
+    // The likelihood rises towards a, b → 0 with a/(a+b) = pi; 20,000 customers. The estimate of
+    // pi within 4 standard errors of 0.3, r and alpha of theirs; and the forecasts sane. Before
+    // this limit existed the fit ended at p → 0, the no-dropout edge, with warnings.
+    let dir = scratch_dir("corpus_split");
+    let rfm = simulated_rfm(
+        &dir,
+        "split",
+        &[
+            "--customers",
+            "20000",
+            "--seed",
+            "2",
+            "--params",
+            "0.243,4.414,3e-7,7e-7,6.25,3.74,15.44",
+        ],
+    );
+    let (key, entry, stdout) = fit(&dir, &rfm, "bg-nbd");
+    assert_eq!(key, "bg_nbd_limit", "{stdout}");
+    assert!(
+        entry["limit"]
+            .as_str()
+            .unwrap()
+            .starts_with("dropping out at once or never:"),
+        "{entry}"
+    );
+    for (name, truth) in [("r", 0.243), ("alpha", 4.414), ("pi", 0.3)] {
+        let estimate = entry["params"][name].as_f64().unwrap();
+        let se = entry["standard_errors"][name].as_f64().unwrap();
+        assert!((estimate - truth).abs() < 4.0 * se, "{name}: {estimate} ± {se}");
+    }
+    assert_forecasts_are_sane(&dir, &rfm, "bg-nbd");
+    // The model file forecasts with intervals: pi is drawn on the logit scale.
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model-file",
+        s(&dir.join("bg-nbd.json")),
+        "--interval",
+        "0.9",
+        "-o",
+        s(&dir.join("intervals.csv")),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+}

@@ -1,5 +1,6 @@
 //! The BG family (BG/NBD, MBG/NBD) at its boundaries: the interior fit, the three limiting models
-//! of `models::bg_limits`, and the refit next to a limit in mean-and-total coordinates.
+//! of `models::bg_limits` and the two in which the dropout is split (a share drop at the first
+//! chance, the rest never), and the refit next to a limit in mean-and-total coordinates.
 
 use super::{
     brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
@@ -45,12 +46,21 @@ pub fn fit_bg_family(
     // (log-likelihood, number of parameters, fit)
     let mut candidates: Vec<(f64, usize, BgFamilyFit)> = Vec::new();
     let mut restarts: Vec<Vec<f64>> = Vec::new();
-    for limit in Limit::ALL {
-        let face = LimitData { data, limit, dropout };
+    let faces = Limit::ALL
+        .map(|limit| (limit, false))
+        .into_iter()
+        .chain([(Limit::HomogeneousDropout, true), (Limit::Homogeneous, true)]);
+    for (limit, split) in faces {
+        let face = LimitData {
+            data,
+            limit,
+            dropout,
+            split,
+        };
         let fit = match maximize(&face, label, &options.unpenalized()) {
             Ok(fit) => fit,
             Err(e) => {
-                rejected.push(format!("{}: {}", limit_name(limit), brief(&e)));
+                rejected.push(format!("{}: {}", limit_name(limit, split), brief(&e)));
                 continue;
             }
         };
@@ -66,7 +76,7 @@ pub fn fit_bg_family(
             restarts.extend(inside.iter().filter(|m| m.limit().is_none()).map(|m| m.to_vec()));
             rejected.push(format!(
                 "{}: not a maximum (log-likelihood {ll:.4}; a point inside has {inside_ll:.4})",
-                limit_name(limit)
+                limit_name(limit, split)
             ));
             continue;
         }
@@ -106,31 +116,43 @@ fn near_limit(fit: &MleFit) -> bool {
     let [r, _, a, b] = fit.params[..] else {
         return true;
     };
-    !fit.warnings.is_empty() || 1.0 / (a + b + 1.0) < NEAR_LIMIT || 1.0 / r < NEAR_LIMIT
+    !fit.warnings.is_empty() || 1.0 / (a + b + 1.0) < NEAR_LIMIT || 1.0 / r < NEAR_LIMIT || a + b < NEAR_LIMIT
 }
 
-fn limit_name(limit: Limit) -> &'static str {
-    match limit {
-        Limit::HomogeneousDropout => "homogeneous dropout",
-        Limit::HomogeneousRate => "homogeneous purchase rate",
-        Limit::Homogeneous => "homogeneous purchase rate and dropout",
+/// A limit's name; `split`: its dropout split between at once and never.
+fn limit_name(limit: Limit, split: bool) -> &'static str {
+    match (limit, split) {
+        (Limit::HomogeneousDropout, false) => "homogeneous dropout",
+        (Limit::HomogeneousRate, _) => "homogeneous purchase rate",
+        (Limit::Homogeneous, false) => "homogeneous purchase rate and dropout",
+        (Limit::HomogeneousDropout, true) => "dropping out at once or never",
+        (Limit::Homogeneous, true) => "homogeneous purchase rate, dropping out at once or never",
     }
 }
 
-/// What a limit means, for the terminal, the model file and the evaluation.
-pub fn limit_description(limit: Limit) -> String {
-    let what = match limit {
-        Limit::HomogeneousDropout => {
+/// What a limit means, for the terminal, the model file and the evaluation; `split`: its dropout
+/// split between at once and never.
+pub fn limit_description(limit: Limit, split: bool) -> String {
+    let what = match (limit, split) {
+        (Limit::HomogeneousDropout, true) => {
+            "a share pi of customers drop out at their first chance and the rest never do (the limit a, b → 0 with \
+             a/(a+b) = pi)"
+        }
+        (Limit::Homogeneous, true) => {
+            "every customer buys at the same rate lambda while alive; a share pi drop out at their first chance and \
+             the rest never do (the limits r, alpha → ∞ and a, b → 0)"
+        }
+        (Limit::HomogeneousDropout, false) => {
             "every customer has the same dropout probability p at each chance (the limit a, b → ∞ with a/(a+b) = p)"
         }
-        Limit::HomogeneousRate => {
+        (Limit::HomogeneousRate, _) => {
             "every customer buys at the same rate lambda while alive (the limit r, alpha → ∞ with r/alpha = lambda)"
         }
-        Limit::Homogeneous => {
+        (Limit::Homogeneous, false) => {
             "every customer buys at the same rate lambda and has the same dropout probability p (r, alpha, a, b → ∞)"
         }
     };
-    limit_text(limit_name(limit), what)
+    limit_text(limit_name(limit, split), what)
 }
 
 /// Points of the full model (or of a larger limiting model) next to `model`, one per direction
@@ -147,6 +169,10 @@ fn steps_inside(model: &BgFamilyLimit) -> Vec<BgFamilyLimit> {
                     b: (1.0 - p) * total,
                 })
             }
+            DropoutProbability::Split { pi } => Some(DropoutProbability::Beta {
+                a: pi * h,
+                b: (1.0 - pi) * h,
+            }),
             DropoutProbability::Beta { .. } => None,
         };
         if let Some(rate) = rate {
@@ -178,10 +204,10 @@ fn limit_fit(face: &LimitData<'_>, mut fit: MleFit, model: BgFamilyLimit) -> Mod
     if let Some(se) = fit.standard_errors.as_mut() {
         se[last] *= chain;
     }
-    let standard_errors = fit.standard_errors.as_deref().map(|se| face.limit.model(se));
+    let standard_errors = fit.standard_errors.as_deref().map(|se| face.natural_model(se));
     let mut stored = ModelFit::from_mle(fit, |_| model);
     stored.standard_errors = standard_errors;
-    stored.limit = Some(limit_description(face.limit));
+    stored.limit = Some(limit_description(face.limit, face.split));
     stored
 }
 

@@ -31,6 +31,10 @@ pub enum DropoutProbability {
     Beta { a: f64, b: f64 },
     /// Every customer drops out with probability p at each chance (the limit a, b → ∞, a/(a+b) = p).
     Common { p: f64 },
+    /// A share π drop out at the first chance (p = 1) and the rest never (p = 0): the limit
+    /// a, b → 0 with a/(a+b) = π, where B(a, b+c)/B(a, b) → 1 − π for c ≥ 1 and
+    /// B(a+1, b+c−1)/B(a, b) → π at c = 1 and 0 after.
+    Split { pi: f64 },
 }
 
 /// A BG-family model in which either heterogeneity may be at its limit. Serialised with the
@@ -85,9 +89,13 @@ impl BgFamilyLimit {
     /// Which limit this is; `None` for the general model (both heterogeneities).
     pub fn limit(&self) -> Option<Limit> {
         match (self.rate, self.dropout) {
-            (PurchaseRate::Gamma { .. }, DropoutProbability::Common { .. }) => Some(Limit::HomogeneousDropout),
+            (PurchaseRate::Gamma { .. }, DropoutProbability::Common { .. } | DropoutProbability::Split { .. }) => {
+                Some(Limit::HomogeneousDropout)
+            }
             (PurchaseRate::Common { .. }, DropoutProbability::Beta { .. }) => Some(Limit::HomogeneousRate),
-            (PurchaseRate::Common { .. }, DropoutProbability::Common { .. }) => Some(Limit::Homogeneous),
+            (PurchaseRate::Common { .. }, DropoutProbability::Common { .. } | DropoutProbability::Split { .. }) => {
+                Some(Limit::Homogeneous)
+            }
             (PurchaseRate::Gamma { .. }, DropoutProbability::Beta { .. }) => None,
         }
     }
@@ -100,7 +108,7 @@ impl BgFamilyLimit {
         };
         match self.dropout {
             DropoutProbability::Beta { a, b } => v.extend([a, b]),
-            DropoutProbability::Common { p } => v.push(p),
+            DropoutProbability::Common { p } | DropoutProbability::Split { pi: p } => v.push(p),
         }
         v
     }
@@ -108,7 +116,7 @@ impl BgFamilyLimit {
     /// Every parameter finite and positive, and p < 1.
     pub fn is_valid(&self) -> bool {
         let dropout_ok = match self.dropout {
-            DropoutProbability::Common { p } => p < 1.0,
+            DropoutProbability::Common { p } | DropoutProbability::Split { pi: p } => p < 1.0,
             DropoutProbability::Beta { .. } => true,
         };
         dropout_ok && self.to_vec().iter().all(|v| v.is_finite() && *v > 0.0)
@@ -143,6 +151,19 @@ impl BgFamilyLimit {
                 let ln_q = (-p).ln_1p();
                 let survived = (c * ln_q, [-c / (1.0 - p), 0.0]);
                 let dropped = (c > 0.0).then(|| (p.ln() + (c - 1.0) * ln_q, [1.0 / p - (c - 1.0) / (1.0 - p), 0.0]));
+                (survived, dropped)
+            }
+            // Survived c ≥ 1 chances: p = 0, probability 1 − π; dropped at the first: π; at a
+            // later one: 0 (ln 0 with a zero gradient).
+            DropoutProbability::Split { pi } => {
+                let survived = match c > 0.0 {
+                    true => ((-pi).ln_1p(), [-1.0 / (1.0 - pi), 0.0]),
+                    false => (0.0, [0.0; 2]),
+                };
+                let dropped = (c > 0.0).then(|| match c < 2.0 {
+                    true => (pi.ln(), [1.0 / pi, 0.0]),
+                    false => (f64::NEG_INFINITY, [0.0; 2]),
+                });
                 (survived, dropped)
             }
         }
@@ -225,6 +246,17 @@ impl BgFamilyLimit {
             (PurchaseRate::Gamma { r, alpha }, DropoutProbability::Beta { a, b }) => {
                 gamma_rate_beta_dropout_expectation(r + x, alpha + t, a, b + chances, horizon)
             }
+            // Alive after a chance to drop: p = 0, she buys at her rate for the whole horizon.
+            // Before any (BG/NBD, no repeat purchase yet): with probability π her next purchase is
+            // her last, so she makes one if she buys at all.
+            (rate, DropoutProbability::Split { pi }) => {
+                let forever = rate.mean_if_alive(x, t) * horizon;
+                if chances > 0.0 {
+                    return Some(forever);
+                }
+                let none = self.probability_of_no_purchase_if_alive(horizon, x, t);
+                Some(pi * (1.0 - none) + (1.0 - pi) * forever)
+            }
         }
     }
 
@@ -245,7 +277,9 @@ impl BgFamilyLimit {
     pub fn expected_purchases(&self, dropout: Dropout, horizon: f64) -> Option<f64> {
         let survive_first = match (dropout, self.dropout) {
             (Dropout::AfterRepeatPurchases, _) => 1.0,
-            (Dropout::AlsoAtFirstPurchase, DropoutProbability::Common { p }) => 1.0 - p,
+            (Dropout::AlsoAtFirstPurchase, DropoutProbability::Common { p } | DropoutProbability::Split { pi: p }) => {
+                1.0 - p
+            }
             (Dropout::AlsoAtFirstPurchase, DropoutProbability::Beta { a, b }) => b / (a + b),
         };
         let shifted = match (dropout, self.dropout) {
@@ -255,7 +289,13 @@ impl BgFamilyLimit {
             },
             _ => *self,
         };
-        Some(survive_first * shifted.expected_purchases_if_alive(Dropout::AfterRepeatPurchases, horizon, 0.0, 0.0)?)
+        // Past the first chance to drop, as an alive customer who has had one (so that the
+        // split limit's survivor is known to stay).
+        let rule = match (dropout, self.dropout) {
+            (Dropout::AlsoAtFirstPurchase, DropoutProbability::Split { .. }) => Dropout::AlsoAtFirstPurchase,
+            _ => Dropout::AfterRepeatPurchases,
+        };
+        Some(survive_first * shifted.expected_purchases_if_alive(rule, horizon, 0.0, 0.0)?)
     }
 
     /// P(X(t) = n) for a new customer (eq. 8 at the limit): survived all n + δ dropout chances
@@ -288,12 +328,16 @@ impl BgFamilyLimit {
     /// ((α+T)/(α+T+t))^(r+x), or e^(−λt) at the limit: an alive customer drops out only after a purchase.
     pub fn probability_of_no_purchase(&self, dropout: Dropout, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
         let p_alive = self.p_alive(dropout, x, t_x, t);
-        let horizon = horizon.max(0.0);
-        let none_if_alive = match self.rate {
+        let none_if_alive = self.probability_of_no_purchase_if_alive(horizon.max(0.0), x, t);
+        1.0 - p_alive + p_alive * none_if_alive
+    }
+
+    /// P(no purchase in t | x purchases in T, alive): ((α+T)/(α+T+t))^(r+x), or e^(−λt).
+    fn probability_of_no_purchase_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
+        match self.rate {
             PurchaseRate::Gamma { r, alpha } => (-(r + x) * (horizon / (alpha + t)).ln_1p()).exp(),
             PurchaseRate::Common { lambda } => (-lambda * horizon).exp(),
-        };
-        1.0 - p_alive + p_alive * none_if_alive
+        }
     }
 }
 
@@ -315,10 +359,13 @@ pub struct LimitData<'a> {
     pub data: &'a Histories,
     pub limit: Limit,
     pub dropout: Dropout,
+    /// At a limit with one dropout parameter, the split (a share π drop at the first chance,
+    /// the rest never) in place of one p for everyone.
+    pub split: bool,
 }
 
 impl LimitData<'_> {
-    /// The model from the optimiser's vector (odds in place of p).
+    /// The model from the optimiser's vector (odds in place of p or π).
     pub fn to_model(&self, v: &[f64]) -> BgFamilyLimit {
         let mut natural = v.to_vec();
         if let Some(last) = natural.last_mut() {
@@ -326,7 +373,16 @@ impl LimitData<'_> {
                 *last /= 1.0 + *last;
             }
         }
-        self.limit.model(&natural)
+        self.natural_model(&natural)
+    }
+
+    /// The model from its parameters in `parameter_names` order (p or π itself).
+    pub fn natural_model(&self, v: &[f64]) -> BgFamilyLimit {
+        let mut model = self.limit.model(v);
+        if let (true, DropoutProbability::Common { p }) = (self.split, model.dropout) {
+            model.dropout = DropoutProbability::Split { pi: p };
+        }
+        model
     }
 
     fn has_common_p(&self) -> bool {
@@ -344,7 +400,11 @@ impl LimitData<'_> {
 
 impl Likelihood for LimitData<'_> {
     fn parameter_names(&self) -> &'static [&'static str] {
-        self.limit.parameter_names()
+        match (self.split, self.limit) {
+            (true, Limit::HomogeneousDropout) => &["r", "alpha", "pi"],
+            (true, Limit::Homogeneous) => &["lambda", "pi"],
+            _ => self.limit.parameter_names(),
+        }
     }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
@@ -372,8 +432,16 @@ impl Likelihood for LimitData<'_> {
         let (mean_frequency, mean_t) = self.data.means();
         let t = mean_t.max(1e-3);
         let rate = (mean_frequency / t).max(1e-3 / t);
-        // Dropout odds: p = 0.1, 0.3, 0.02.
-        let odds = [1.0 / 9.0, 3.0 / 7.0, 0.02 / 0.98];
+        // Dropout odds: p = 0.1, 0.3, 0.02; at the split limit, π half the share who never came
+        // back (those who dropped at once are among them).
+        let odds = match self.split {
+            false => [1.0 / 9.0, 3.0 / 7.0, 0.02 / 0.98],
+            true => {
+                let never_back = self.data.weighted_sum(|x, _, _| (f64::from(x == 0.0), [0.0; 0])).0;
+                let pi = (0.5 * never_back / self.data.n_customers().max(1.0)).clamp(0.01, 0.9);
+                [pi / (1.0 - pi), 0.5 * pi / (1.0 - 0.5 * pi), 0.01 / 0.99]
+            }
+        };
         match self.limit {
             Limit::HomogeneousDropout => vec![
                 vec![1.0, 1.0 / rate, odds[0]],
@@ -491,17 +559,21 @@ mod tests {
             };
             for dropout in [AFTER, ALSO] {
                 for (x, tx, t) in CUSTOMERS {
-                    let (_, g) = limit.model(v).log_likelihood_with_gradient(dropout, x, tx, t);
-                    let ll = |p: &[f64]| limit.model(p).log_likelihood_with_gradient(dropout, x, tx, t).0;
-                    assert_gradient_matches(ll, v, &g[..v.len()]);
-                    assert!(g[v.len()..].iter().all(|&gi| gi == 0.0), "{g:?}");
+                    for form in [|m| m, split] {
+                        let model = |p: &[f64]| form(limit.model(p));
+                        let (_, g) = model(v).log_likelihood_with_gradient(dropout, x, tx, t);
+                        let ll = |p: &[f64]| model(p).log_likelihood_with_gradient(dropout, x, tx, t).0;
+                        assert_gradient_matches(ll, v, &g[..v.len()]);
+                        assert!(g[v.len()..].iter().all(|&gi| gi == 0.0), "{g:?}");
+                    }
                 }
             }
         }
     }
 
-    /// The general model at distance h from a limit: 1/(a+b+1) = h and/or 1/r = h.
-    fn near(limit: BgFamilyLimit, h: f64) -> BgFamilyLimit {
+    /// The general model at distance h from a limit: 1/(a+b+1) = h and/or 1/r = h; next to the
+    /// split limit a + b = `h_split`.
+    fn near(limit: BgFamilyLimit, h: f64, h_split: f64) -> BgFamilyLimit {
         let rate = match limit.rate {
             PurchaseRate::Common { lambda } => PurchaseRate::Gamma {
                 r: 1.0 / h,
@@ -514,25 +586,42 @@ mod tests {
                 a: p * (1.0 / h - 1.0),
                 b: (1.0 - p) * (1.0 / h - 1.0),
             },
+            // The split limit is at a + b → 0: a + b = h.
+            DropoutProbability::Split { pi } => DropoutProbability::Beta {
+                a: pi * h_split,
+                b: (1.0 - pi) * h_split,
+            },
             beta => beta,
         };
         BgFamilyLimit { rate, dropout }
     }
 
-    fn limits() -> [BgFamilyLimit; 3] {
+    /// The split dropout in place of a common p.
+    fn split(mut model: BgFamilyLimit) -> BgFamilyLimit {
+        if let DropoutProbability::Common { p } = model.dropout {
+            model.dropout = DropoutProbability::Split { pi: p };
+        }
+        model
+    }
+
+    fn limits() -> [BgFamilyLimit; 5] {
         [
             Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15]),
             Limit::HomogeneousRate.model(&[0.06, 0.8, 2.4]),
             Limit::Homogeneous.model(&[0.06, 0.15]),
+            split(Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15])),
+            split(Limit::Homogeneous.model(&[0.06, 0.15])),
         ]
     }
 
     /// f at the general model 1e-5 and 1e-6 from the limit, and at the limit: the distance to the
     /// limit's value must shrink tenfold (first order in h), down to rounding.
+    /// Next to the split limit the dropout's distances are a + b = 1e-2 and 1e-3 (at 1e-6 the
+    /// general model's ln Γ ratios of a ~ 1e-7 carry rounding of 1e-11 relative).
     fn approaches(what: &str, f: impl Fn(&BgFamilyLimit) -> f64, limit: BgFamilyLimit) {
         let at = f(&limit);
-        let far = (f(&near(limit, 1e-5)) - at).abs();
-        let close = (f(&near(limit, 1e-6)) - at).abs();
+        let far = (f(&near(limit, 1e-5, 1e-2)) - at).abs();
+        let close = (f(&near(limit, 1e-6, 1e-3)) - at).abs();
         assert!(
             close <= 0.15 * far + 1e-11 * at.abs().max(1e-300),
             "{what}: {far:e} at h = 1e-5, {close:e} at h = 1e-6 (limit {at})"
@@ -599,6 +688,63 @@ mod tests {
         let alive = (1.0 - p).powf(x) * (-lambda * t).exp();
         let dead = p * (1.0 - p).powf(x - 1.0) * (-lambda * tx).exp();
         assert_close(model.p_alive(AFTER, x, tx, t), alive / (alive + dead), 1e-14);
+    }
+
+    #[test]
+    fn the_split_limit_with_one_rate_is_a_mixture_of_leaving_at_once_and_never() {
+        // λ = 0.06, π = 0.15. MBG/NBD (a chance to drop at the first purchase): a share π never
+        // buy again, the rest buy as a Poisson process forever. L(0, 0, T) = π + (1 − π) e^(−λT),
+        // L(x ≥ 1, t_x, T) = (1 − π) λ^x e^(−λT); P(alive | 0, 0, T) = (1 − π) e^(−λT)/L; an alive
+        // customer expects λt; a new one (1 − π) λt.
+        let (lambda, pi) = (0.06, 0.15);
+        let model = split(Limit::Homogeneous.model(&[lambda, pi]));
+        let t = 40.0;
+        let none = pi + (1.0 - pi) * (-lambda * t).exp();
+        assert_close(
+            model.log_likelihood_with_gradient(ALSO, 0.0, 0.0, t).0,
+            none.ln(),
+            1e-14,
+        );
+        let three = (1.0 - pi) * lambda.powi(3) * (-lambda * t).exp();
+        assert_close(
+            model.log_likelihood_with_gradient(ALSO, 3.0, 20.0, t).0,
+            three.ln(),
+            1e-14,
+        );
+        assert_close(
+            model.p_alive(ALSO, 0.0, 0.0, t),
+            (1.0 - pi) * (-lambda * t).exp() / none,
+            1e-14,
+        );
+        assert_eq!(model.p_alive(ALSO, 3.0, 20.0, t), 1.0);
+        assert_close(
+            model.expected_purchases_if_alive(ALSO, 52.0, 3.0, t).unwrap(),
+            lambda * 52.0,
+            1e-14,
+        );
+        assert_close(
+            model.expected_purchases(ALSO, 52.0).unwrap(),
+            (1.0 - pi) * lambda * 52.0,
+            1e-14,
+        );
+        // BG/NBD (chances only after repeat purchases): before the first repeat purchase nobody
+        // has dropped, so L(0, 0, T) = e^(−λT) and P(alive) = 1; she then makes one more purchase
+        // at most with probability π: E[Y(t) | alive, x = 0] = π (1 − e^(−λt)) + (1 − π) λt. After
+        // one, L(1, t_x, T) = λ [(1 − π) e^(−λT) + π e^(−λ t_x)].
+        assert_close(
+            model.log_likelihood_with_gradient(AFTER, 0.0, 0.0, t).0,
+            -lambda * t,
+            1e-14,
+        );
+        assert_eq!(model.p_alive(AFTER, 0.0, 0.0, t), 1.0);
+        let expected = pi * -(-lambda * 52.0f64).exp_m1() + (1.0 - pi) * lambda * 52.0;
+        assert_close(model.expected_purchases(AFTER, 52.0).unwrap(), expected, 1e-14);
+        let one = lambda * ((1.0 - pi) * (-lambda * t).exp() + pi * (-lambda * 20.0f64).exp());
+        assert_close(
+            model.log_likelihood_with_gradient(AFTER, 1.0, 20.0, t).0,
+            one.ln(),
+            1e-14,
+        );
     }
 
     #[test]
