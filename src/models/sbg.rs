@@ -89,16 +89,16 @@ impl Retention {
     /// (or in θ: t ln(1 − θ)).
     pub fn ln_survival_with_gradient(&self, t: f64) -> (f64, [f64; 2]) {
         match *self {
-            Self::Beta { gamma, delta } if t <= SUMMED_UP_TO => {
+            Self::Beta { .. } if t <= SUMMED_UP_TO => {
                 // Π_{i<t} (δ + i)/(γ + δ + i), as Σ ln(1 − γ/(γ + δ + i)): accurate to the last
                 // digits even where (γ + δ + i) is huge (near the limit).
                 let mut ln = CompensatedSum::default();
                 let mut gradient = [0.0; 2];
                 for i in 0..t as u32 {
-                    let total = gamma + delta + f64::from(i);
-                    ln.add((-gamma / total).ln_1p());
-                    gradient[0] -= 1.0 / total;
-                    gradient[1] += gamma / ((delta + f64::from(i)) * total);
+                    let (step, d_step) = self.ln_retention_with_gradient(f64::from(i));
+                    ln.add(step);
+                    gradient[0] += d_step[0];
+                    gradient[1] += d_step[1];
                 }
                 (ln.sum, gradient)
             }
@@ -117,22 +117,18 @@ impl Retention {
     }
 
     /// ln P(T = t) = ln B(γ + 1, δ + t − 1) − ln B(γ, δ) (eq. 7) for t ≥ 1, with its gradient:
-    /// S(t − 1) times the churn probability in period t, γ/(γ + δ + t − 1).
+    /// S(t − 1) times the churn probability in period t, γ/(γ + δ + t − 1) (`ln_hazard_with_gradient`).
     /// At the split limit P(T = 1) = π and P(T = t) = 0 after (ln 0 = −∞, with a zero gradient).
     pub fn ln_churn_at_with_gradient(&self, t: f64) -> (f64, [f64; 2]) {
-        let (ln_survived, d_survived) = self.ln_survival_with_gradient(t - 1.0);
-        match *self {
-            Self::Split { pi } if t < 2.0 => (pi.ln(), [1.0 / pi, 0.0]),
-            Self::Split { .. } => (f64::NEG_INFINITY, [0.0; 2]),
-            Self::Beta { gamma, delta } => {
-                let rest = gamma + delta + t - 1.0;
-                (
-                    ln_survived + gamma.ln() - rest.ln(),
-                    [d_survived[0] + 1.0 / gamma - 1.0 / rest, d_survived[1] - 1.0 / rest],
-                )
-            }
-            Self::Common { theta } => (ln_survived + theta.ln(), [d_survived[0] + 1.0 / theta, 0.0]),
+        let (hazard, d_hazard) = self.ln_hazard_with_gradient(t - 1.0);
+        if hazard == f64::NEG_INFINITY {
+            return (hazard, [0.0; 2]);
         }
+        let (survived, d_survived) = self.ln_survival_with_gradient(t - 1.0);
+        (
+            survived + hazard,
+            [d_survived[0] + d_hazard[0], d_survived[1] + d_hazard[1]],
+        )
     }
 
     /// ln P(T > t + 1 | T > t) = ln r(t + 1), with its gradient: one step of `ln_survival`,
