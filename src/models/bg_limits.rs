@@ -86,6 +86,15 @@ impl Limit {
 }
 
 impl BgFamilyLimit {
+    /// This model with its common dropout probability p made the split limit's π = p (a share π
+    /// drop at the first chance, the rest never); any other dropout unchanged.
+    pub fn with_split_dropout(mut self) -> Self {
+        if let DropoutProbability::Common { p } = self.dropout {
+            self.dropout = DropoutProbability::Split { pi: p };
+        }
+        self
+    }
+
     /// Which limit this is; `None` for the general model (both heterogeneities).
     pub fn limit(&self) -> Option<Limit> {
         match (self.rate, self.dropout) {
@@ -254,7 +263,7 @@ impl BgFamilyLimit {
                 if chances > 0.0 {
                     return Some(forever);
                 }
-                let none = self.probability_of_no_purchase_if_alive(horizon, x, t);
+                let none = rate.ln_none_while_alive(x, t, horizon).exp();
                 Some(pi * (1.0 - none) + (1.0 - pi) * forever)
             }
         }
@@ -328,16 +337,8 @@ impl BgFamilyLimit {
     /// ((α+T)/(α+T+t))^(r+x), or e^(−λt) at the limit: an alive customer drops out only after a purchase.
     pub fn probability_of_no_purchase(&self, dropout: Dropout, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
         let p_alive = self.p_alive(dropout, x, t_x, t);
-        let none_if_alive = self.probability_of_no_purchase_if_alive(horizon.max(0.0), x, t);
+        let none_if_alive = self.rate.ln_none_while_alive(x, t, horizon.max(0.0)).exp();
         1.0 - p_alive + p_alive * none_if_alive
-    }
-
-    /// P(no purchase in t | x purchases in T, alive): ((α+T)/(α+T+t))^(r+x), or e^(−λt).
-    fn probability_of_no_purchase_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
-        match self.rate {
-            PurchaseRate::Gamma { r, alpha } => (-(r + x) * (horizon / (alpha + t)).ln_1p()).exp(),
-            PurchaseRate::Common { lambda } => (-lambda * horizon).exp(),
-        }
     }
 }
 
@@ -378,11 +379,11 @@ impl LimitData<'_> {
 
     /// The model from its parameters in `parameter_names` order (p or π itself).
     pub fn natural_model(&self, v: &[f64]) -> BgFamilyLimit {
-        let mut model = self.limit.model(v);
-        if let (true, DropoutProbability::Common { p }) = (self.split, model.dropout) {
-            model.dropout = DropoutProbability::Split { pi: p };
+        let model = self.limit.model(v);
+        match self.split {
+            true => model.with_split_dropout(),
+            false => model,
         }
-        model
     }
 
     fn has_common_p(&self) -> bool {
@@ -559,7 +560,7 @@ mod tests {
             };
             for dropout in [AFTER, ALSO] {
                 for (x, tx, t) in CUSTOMERS {
-                    for form in [|m| m, split] {
+                    for form in [|m| m, BgFamilyLimit::with_split_dropout] {
                         let model = |p: &[f64]| form(limit.model(p));
                         let (_, g) = model(v).log_likelihood_with_gradient(dropout, x, tx, t);
                         let ll = |p: &[f64]| model(p).log_likelihood_with_gradient(dropout, x, tx, t).0;
@@ -596,21 +597,13 @@ mod tests {
         BgFamilyLimit { rate, dropout }
     }
 
-    /// The split dropout in place of a common p.
-    fn split(mut model: BgFamilyLimit) -> BgFamilyLimit {
-        if let DropoutProbability::Common { p } = model.dropout {
-            model.dropout = DropoutProbability::Split { pi: p };
-        }
-        model
-    }
-
     fn limits() -> [BgFamilyLimit; 5] {
         [
             Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15]),
             Limit::HomogeneousRate.model(&[0.06, 0.8, 2.4]),
             Limit::Homogeneous.model(&[0.06, 0.15]),
-            split(Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15])),
-            split(Limit::Homogeneous.model(&[0.06, 0.15])),
+            Limit::HomogeneousDropout.model(&[0.3, 5.0, 0.15]).with_split_dropout(),
+            Limit::Homogeneous.model(&[0.06, 0.15]).with_split_dropout(),
         ]
     }
 
@@ -697,7 +690,7 @@ mod tests {
         // L(x ≥ 1, t_x, T) = (1 − π) λ^x e^(−λT); P(alive | 0, 0, T) = (1 − π) e^(−λT)/L; an alive
         // customer expects λt; a new one (1 − π) λt.
         let (lambda, pi) = (0.06, 0.15);
-        let model = split(Limit::Homogeneous.model(&[lambda, pi]));
+        let model = Limit::Homogeneous.model(&[lambda, pi]).with_split_dropout();
         let t = 40.0;
         let none = pi + (1.0 - pi) * (-lambda * t).exp();
         assert_close(
