@@ -62,17 +62,8 @@ pub fn fit_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions)
     let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * beta.n_customers();
     let mut candidates = Vec::new();
     let mut rejected = Vec::new();
-    // The Beta model just inside each limit, with the same mean churn: γ + δ = 1/h − 1 next to
-    // the geometric limit, γ + δ = h next to the split one.
-    let limits = [
-        (
-            SbgForm::Common,
-            "one churn probability",
-            (|h| 1.0 / h - 1.0) as fn(f64) -> f64,
-        ),
-        (SbgForm::Split, "churn at once or never", |h| h),
-    ];
-    for (form, name, total_inside) in limits {
+    for form in [SbgForm::Common, SbgForm::Split] {
+        let name = form_name(form);
         // At the split limit nobody churns after the first period: a later churn has probability 0.
         if form == SbgForm::Split && rows.iter().any(|r| r.churned && r.duration > 1) {
             continue;
@@ -87,8 +78,13 @@ pub fn fit_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions)
             Ok(fit) => {
                 let mean = limit.to_model(&fit.params).mean_churn();
                 let ll = fit.log_likelihood;
+                // The Beta model just inside the limit, with the same mean churn: γ + δ = 1/h − 1
+                // next to the geometric limit, γ + δ = h next to the split one.
                 let better_inside = first_better_inside(ll, tolerance, |h| {
-                    let total = total_inside(h);
+                    let total = match form {
+                        SbgForm::Split => h,
+                        _ => 1.0 / h - 1.0,
+                    };
                     beta.log_likelihood_with_gradient(&[mean * total, (1.0 - mean) * total])
                         .0
                 });
@@ -138,16 +134,14 @@ fn limit_fit(mut fit: MleFit, form: SbgForm) -> ModelFit<Retention> {
         se[0] *= chain;
     }
     let share = odds / (1.0 + odds);
-    let (model, name, what): (fn(f64) -> Retention, _, _) = match form {
+    let (model, what): (fn(f64) -> Retention, _) = match form {
         SbgForm::Split => (
             |pi| Retention::Split { pi },
-            "churn at once or never",
             "a share pi of subscribers churn at the first chance and the rest never churn (the limit gamma, \
              delta → 0 with gamma/(gamma + delta) = pi)",
         ),
         _ => (
             |theta| Retention::Common { theta },
-            "one churn probability",
             "every subscriber churns with the same probability theta each period (the limit gamma, delta → ∞ with \
              gamma/(gamma + delta) = theta), so retention does not rise with tenure",
         ),
@@ -156,6 +150,14 @@ fn limit_fit(mut fit: MleFit, form: SbgForm) -> ModelFit<Retention> {
     let mut stored = ModelFit::from_mle(fit, |v| model(v[0]));
     // The parameter itself, not the standard error mapped through the odds.
     stored.params = model(share);
-    stored.limit = Some(limit_text(name, what));
+    stored.limit = Some(limit_text(form_name(form), what));
     stored
+}
+
+/// A limit's name, as the terminal and the model file give it.
+fn form_name(form: SbgForm) -> &'static str {
+    match form {
+        SbgForm::Split => "churn at once or never",
+        _ => "one churn probability",
+    }
 }
