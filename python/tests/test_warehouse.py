@@ -1,6 +1,10 @@
 """`clv sql` against `clv summarize`: the query run by DuckDB and by Spark SQL builds clv's RFM
 summary (integers and dates exactly, times and money to 1e-9), and its compressed form fits to the
-estimates of the full table; and clv's scorer inside Spark (`clv.spark`) predicts as `clv predict`."""
+estimates of the full table; and clv's scorer inside Spark (`clv.spark`) predicts as `clv predict`.
+
+No BigQuery runs here. Its query is read by sqlglot as GoogleSQL (a syntax error fails the test),
+written by sqlglot for DuckDB and run there: that checks it parses and means what the DuckDB query
+means (DATE_DIFF's argument order, ERROR, the casts), as sqlglot understands BigQuery."""
 
 from __future__ import annotations
 
@@ -19,9 +23,18 @@ from conftest import CALIBRATION_END, CDNOW_LOG
 
 duckdb = pytest.importorskip("duckdb")
 
+# The dialects whose queries run in DuckDB: BigQuery's through sqlglot (`summary_sql`).
+IN_DUCKDB = ["duckdb", "bigquery"]
+
 
 def summary_sql(run_cli, dialect: str, *args: object) -> str:
-    return run_cli("sql", "--dialect", dialect, "--table", "log", *args).stdout
+    """`clv sql`'s query in `dialect`; BigQuery's read as GoogleSQL and written for DuckDB."""
+    sql = run_cli("sql", "--dialect", dialect, "--table", "log", *args).stdout
+    if dialect != "bigquery":
+        return sql
+    sqlglot = pytest.importorskip("sqlglot")
+    (tree,) = sqlglot.parse(sql, read="bigquery", error_level=sqlglot.ErrorLevel.RAISE)
+    return tree.sql(dialect="duckdb")
 
 
 def assert_same_summary(got: pl.DataFrame, expected: pl.DataFrame) -> None:
@@ -59,10 +72,11 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("dialect", IN_DUCKDB)
 @pytest.mark.parametrize("time_unit, calibration_end", CASES)
-def test_duckdb_builds_the_summary_clv_builds_on_cdnow(run_cli, time_unit, calibration_end):
+def test_duckdb_builds_the_summary_clv_builds_on_cdnow(run_cli, dialect, time_unit, calibration_end):
     period = ["--time-unit", time_unit] + (["--calibration-end", calibration_end] if calibration_end else [])
-    got = run_duckdb(duckdb_log(), summary_sql(run_cli, "duckdb", *period))
+    got = run_duckdb(duckdb_log(), summary_sql(run_cli, dialect, *period))
     expected = clv.summarize(CDNOW_LOG, time_unit=time_unit, calibration_end=calibration_end)
     assert_same_summary(got, expected)
 
@@ -87,16 +101,17 @@ def random_log(seed: int, customers: int = 400) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["customer_id", "date", "amount"], orient="row")
 
 
+@pytest.mark.parametrize("dialect", IN_DUCKDB)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("negative_amounts", ["drop", "net"])
-def test_duckdb_builds_the_summary_clv_builds_on_random_logs(run_cli, seed, negative_amounts):
+def test_duckdb_builds_the_summary_clv_builds_on_random_logs(run_cli, dialect, seed, negative_amounts):
     log = random_log(seed)
     con = duckdb_log(log)
     for calibration_end, observation_end in [(None, None), ("2024-09-30", None), ("2024-06-30", "2024-12-31")]:
         args = ["--negative-amounts", negative_amounts, "--time-unit", "weeks"]
         args += ["--calibration-end", calibration_end] if calibration_end else []
         args += ["--observation-end", observation_end] if observation_end else []
-        got = run_duckdb(con, summary_sql(run_cli, "duckdb", *args))
+        got = run_duckdb(con, summary_sql(run_cli, dialect, *args))
         expected = clv.summarize(
             log,
             time_unit="weeks",
@@ -105,7 +120,7 @@ def test_duckdb_builds_the_summary_clv_builds_on_random_logs(run_cli, seed, nega
             negative_amounts=negative_amounts,
         )
         assert_same_summary(got, expected)
-        compressed = run_duckdb(con, summary_sql(run_cli, "duckdb", *args, "--compressed"))
+        compressed = run_duckdb(con, summary_sql(run_cli, dialect, *args, "--compressed"))
         assert_same_summary(
             compressed,
             clv.summarize(
@@ -119,10 +134,11 @@ def test_duckdb_builds_the_summary_clv_builds_on_random_logs(run_cli, seed, nega
         )
 
 
-def test_a_return_stops_the_query_unless_told_what_it_is(run_cli):
+@pytest.mark.parametrize("dialect", IN_DUCKDB)
+def test_a_return_stops_the_query_unless_told_what_it_is(run_cli, dialect):
     con = duckdb_log(random_log(1))
     with pytest.raises(duckdb.Error, match="a negative amount"):
-        con.execute(summary_sql(run_cli, "duckdb")).fetchall()
+        con.execute(summary_sql(run_cli, dialect)).fetchall()
 
 
 def test_the_compressed_summary_from_duckdb_fits_as_the_full_table(run_cli):

@@ -1,7 +1,8 @@
 //! The RFM summary as a warehouse's own SQL (`clv sql`): one query that builds, from a table of
 //! transactions, the table `clv summarize` writes — the rules of `conventions`, each cited where
 //! the query applies it — or the compressed summary of rule 10, in the dialects of DuckDB, Spark
-//! SQL and BigQuery. Tested against the Polars summary in DuckDB and Spark (python/tests).
+//! SQL and BigQuery. Tested against the Polars summary in DuckDB and Spark (python/tests); the
+//! BigQuery query there too, read as GoogleSQL and written for DuckDB by sqlglot.
 
 use chrono::NaiveDate;
 
