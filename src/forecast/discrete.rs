@@ -31,29 +31,13 @@ pub fn forecast_discrete(
 ) -> Result<Forecasts> {
     options.validate()?;
     let n = summary.frequency.len();
-    let horizon = options.horizon.round().max(1.0) as u32;
-    let clv_periods = periods_in_months(f64::from(options.clv_months), summary.period);
-    let discount = (1.0 + options.monthly_discount_rate).powf(summary.period.months()) - 1.0;
-    let distinct = Distinct::of((0..n).map(|i| {
-        [
-            f64::from(summary.frequency[i]),
-            f64::from(summary.recency[i]),
-            f64::from(summary.periods[i]),
-        ]
-    }));
-    // (P(alive next), P(alive now), expected transactions, discounted transactions over the CLV,
-    // P(any transaction over the horizon)).
-    let per_history = distinct.evaluate(|_, &[x, t_x, periods]| {
-        let (x, t_x, periods) = (x as u32, t_x as u32, periods as u32);
-        (
-            model.p_alive(x, t_x, periods),
-            model.p_alive_now(x, t_x, periods),
-            model.expected_transactions(horizon, x, t_x, periods),
-            model.discounted_expected_transactions(discount, clv_periods, x, t_x, periods),
-            1.0 - model.probability_of_transactions(0, horizon, x, t_x, periods),
-        )
-    });
-    let of = |i: usize| per_history[distinct.index_of[i] as usize];
+    let settings = DiscreteSettings::new(options, summary.period);
+    let distinct = distinct_histories(summary);
+    let per_history = distinct.evaluate(|_, &history| settings.history_forecast(model, history));
+    let of = |i: usize| {
+        let f = per_history[distinct.index_of[i] as usize];
+        (f.p_alive, f.p_alive_now, f.expected, f.discounted, f.p_any)
+    };
     let p_alive: Vec<f64> = (0..n).map(|i| of(i).0).collect();
     let churn = p_alive.iter().map(|p| 1.0 - p).collect();
     let mut forecasts = Forecasts::new(n);
@@ -82,4 +66,61 @@ pub fn forecast_discrete(
         forecasts.push(ForecastColumn::unwritten(CLV_IF_ALIVE, if_alive))?;
     }
     Ok(forecasts)
+}
+
+/// What BG/BB forecasts for one history, at one parameter vector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HistoryForecast {
+    /// P(alive at the next opportunity) (eq. 11).
+    pub p_alive: f64,
+    /// P(alive now).
+    pub p_alive_now: f64,
+    /// Expected transactions over the horizon (eq. 13).
+    pub expected: f64,
+    /// Discounted expected transactions over the CLV's opportunities.
+    pub discounted: f64,
+    /// P(any transaction over the horizon).
+    pub p_any: f64,
+}
+
+/// The forecast options in opportunities: the horizon, the CLV's opportunities and the discount
+/// rate per opportunity (the monthly rate made a rate per period).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DiscreteSettings {
+    pub horizon: u32,
+    clv_periods: u32,
+    discount: f64,
+}
+
+impl DiscreteSettings {
+    pub fn new(options: &ForecastOptions, period: crate::data::period::Period) -> Self {
+        Self {
+            horizon: options.horizon.round().max(1.0) as u32,
+            clv_periods: periods_in_months(f64::from(options.clv_months), period),
+            discount: (1.0 + options.monthly_discount_rate).powf(period.months()) - 1.0,
+        }
+    }
+
+    /// The forecasts of `model` for the history [x, t_x, n].
+    pub fn history_forecast(&self, model: &BgBb, [x, t_x, periods]: [f64; 3]) -> HistoryForecast {
+        let (x, t_x, periods) = (x as u32, t_x as u32, periods as u32);
+        HistoryForecast {
+            p_alive: model.p_alive(x, t_x, periods),
+            p_alive_now: model.p_alive_now(x, t_x, periods),
+            expected: model.expected_transactions(self.horizon, x, t_x, periods),
+            discounted: model.discounted_expected_transactions(self.discount, self.clv_periods, x, t_x, periods),
+            p_any: 1.0 - model.probability_of_transactions(0, self.horizon, x, t_x, periods),
+        }
+    }
+}
+
+/// The distinct [x, t_x, n] of `summary`'s customers.
+pub(crate) fn distinct_histories(summary: &DiscreteSummary) -> Distinct<3> {
+    Distinct::of((0..summary.frequency.len()).map(|i| {
+        [
+            f64::from(summary.frequency[i]),
+            f64::from(summary.recency[i]),
+            f64::from(summary.periods[i]),
+        ]
+    }))
 }

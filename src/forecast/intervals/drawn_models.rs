@@ -10,7 +10,7 @@ use super::draws::draws_of;
 use super::IntervalOptions;
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
-use crate::model_file::{FittedModels, PurchaseFit};
+use crate::model_file::{FittedModels, GammaGammaFit, PurchaseFit};
 use crate::models::gamma_gamma::SpendParams;
 use crate::models::PurchaseModel;
 
@@ -77,6 +77,18 @@ pub fn purchase_draws(
     draws.iter().map(|v| purchase.with_values(v)).collect()
 }
 
+/// The spend model of `gamma_gamma` at `interval.draws` parameter vectors from its normal
+/// approximation, drawn from `rng`.
+pub(super) fn spend_draws(
+    gamma_gamma: &GammaGammaFit,
+    interval: &IntervalOptions,
+    rng: &mut StdRng,
+) -> Result<Vec<SpendParams>> {
+    let values = gamma_gamma.fit.params.to_vec();
+    let draws = draws_of(&gamma_gamma.fit, &values, &[], interval.draws, rng, "Gamma-Gamma")?;
+    Ok(draws.iter().map(|v| gamma_gamma.fit.params.with_values(v)).collect())
+}
+
 /// Where the draws come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,11 +108,7 @@ impl DrawnModels {
         let mut rng = StdRng::seed_from_u64(interval.seed);
         let purchase = purchase_draws(&models.purchase, interval, &mut rng)?;
         let spend = match (&models.gamma_gamma, with_spend) {
-            (Some(gg), true) => {
-                let values = gg.fit.params.to_vec();
-                let draws = draws_of(&gg.fit, &values, &[], interval.draws, &mut rng, "Gamma-Gamma")?;
-                Some(draws.iter().map(|v| gg.fit.params.with_values(v)).collect::<Vec<_>>())
-            }
+            (Some(gg), true) => Some(spend_draws(gg, interval, &mut rng)?),
             _ => None,
         };
         Ok(Self {
