@@ -16,6 +16,7 @@ use crate::decisions::decide;
 use crate::error::{ClvError, Result};
 use crate::fitting::{fit_bg_bb, fit_spend_to};
 use crate::forecast::discrete::{forecast_discrete, periods_in_months};
+use crate::forecast::intervals::add_discrete_intervals;
 use crate::forecast::{annual_rate, ForecastOptions, CLV};
 use crate::mle::FitOptions;
 use crate::model_file::BgBbModels;
@@ -23,7 +24,7 @@ use crate::report::{bg_bb_report, top_customers};
 
 pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     let period = opportunity(args.opportunity)?;
-    args.forecast.interval.refuse("BG/BB")?;
+    let interval = args.forecast.interval.normal_options("BG/BB")?;
     let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
     let output = super::run::checked_outputs(&args)?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
@@ -69,11 +70,30 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     }
     let forecasting = progress.step("forecasting each customer");
     let spend_params = gamma_gamma.as_ref().map(|g| &g.fit.params);
-    let forecasts = forecast_discrete(&purchase.params, spend_params, &summary, &options)?;
+    let mut forecasts = forecast_discrete(&purchase.params, spend_params, &summary, &options)?;
     drop(forecasting);
+    let totals = match &interval {
+        Some(interval) => {
+            let drawing = progress.step(&args.forecast.interval.progress_label(interval));
+            let totals = add_discrete_intervals(
+                &purchase,
+                gamma_gamma.as_ref(),
+                &summary,
+                &options,
+                interval,
+                &mut forecasts,
+            )?;
+            drop(drawing);
+            Some(totals)
+        }
+        None => None,
+    };
     say!();
     say_part!("{}", top_customers(&summary, &forecasts, args.top));
     say!("{}", settings(&options, clv_periods, period));
+    if let Some(totals) = &totals {
+        super::intervals::echo_total_intervals(totals);
+    }
     say!();
     let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&summary, &forecasts, &args.decisions.options())?),
@@ -141,7 +161,7 @@ fn settings(options: &ForecastOptions, clv_periods: u32, period: Period) -> Stri
 /// (`clv summarize LOG --period P`) with a stored BG/BB fit, and adds the decision columns.
 pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     let period = models.period;
-    args.forecast.interval.refuse("BG/BB")?;
+    let interval = args.forecast.interval.normal_options("BG/BB")?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.rfm.display()));
@@ -149,8 +169,24 @@ pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     drop(reading);
     let forecasting = progress.step("forecasting each customer");
     let spend = models.gamma_gamma.as_ref().map(|g| &g.fit.params);
-    let forecasts = forecast_discrete(&models.purchase.params, spend, &summary, &options)?;
+    let mut forecasts = forecast_discrete(&models.purchase.params, spend, &summary, &options)?;
     drop(forecasting);
+    let totals = match &interval {
+        Some(interval) => {
+            let drawing = progress.step(&args.forecast.interval.progress_label(interval));
+            let totals = add_discrete_intervals(
+                &models.purchase,
+                models.gamma_gamma.as_ref(),
+                &summary,
+                &options,
+                interval,
+                &mut forecasts,
+            )?;
+            drop(drawing);
+            Some(totals)
+        }
+        None => None,
+    };
     let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&summary, &forecasts, &args.decisions.options())?),
         _ => {
@@ -165,6 +201,9 @@ pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     }
     write_table(&mut frame, &args.output)?;
     say!("{}", settings(&options, clv_periods, period));
+    if let Some(totals) = &totals {
+        super::intervals::echo_total_intervals(totals);
+    }
     say!("wrote {customers} predictions to {}", args.output.display());
     Ok(())
 }

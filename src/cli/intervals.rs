@@ -16,7 +16,7 @@ pub struct IntervalArgs {
     /// p_alive_q05 and p_alive_q95, …, clv_q05 and clv_q95), from the fitted parameters'
     /// uncertainty: where the forecast for the average customer with this history lies, given
     /// how well the data pin the parameters down. It is not the range of one customer's own
-    /// future purchases, which vary far more (BG/NBD, Pareto/NBD, MBG/NBD, NBD)
+    /// future purchases, which vary far more (BG/NBD, Pareto/NBD, MBG/NBD, NBD, BG/BB)
     #[arg(long, value_name = "LEVEL")]
     pub interval: Option<f64>,
     /// Parameter vectors drawn for --interval, from each fit's normal approximation in its log
@@ -59,6 +59,18 @@ impl IntervalArgs {
             ))),
             None => Ok(()),
         }
+    }
+
+    /// The interval asked for where only the normal approximation is built (`--bootstrap`
+    /// refused, naming `model`).
+    pub fn normal_options(&self, model: &str) -> Result<Option<IntervalOptions>> {
+        if self.bootstrap.is_some() {
+            return Err(ClvError::InvalidArgument(format!(
+                "--bootstrap is built for the continuous-time purchase models; {model}'s intervals come from the \
+                 normal approximation (--interval with --draws)"
+            )));
+        }
+        self.options()
     }
 
     /// What the progress line says while the draws are made and forecast.

@@ -256,6 +256,46 @@ impl BgBb {
         self.buying.is_valid() && self.dropout.is_valid()
     }
 
+    /// The names of `to_vec`'s parameters.
+    pub fn parameter_names(&self) -> Vec<&'static str> {
+        let buying: &[&str] = match self.buying {
+            Buying::Beta { .. } => &["alpha", "beta"],
+            Buying::Common { .. } => &["p"],
+        };
+        buying.iter().chain(self.dropout.parameter_names()).copied().collect()
+    }
+
+    /// The parameters of `to_vec` that are probabilities (p, θ, π), the rest positive.
+    pub const PROBABILITIES: [&'static str; 3] = ["p", "theta", "pi"];
+
+    /// The model of this form at the parameters `v` (in `to_vec`'s order); `None` where they
+    /// are not as many or describe no model.
+    pub fn with_values(&self, v: &[f64]) -> Option<Self> {
+        if v.len() != self.to_vec().len() {
+            return None;
+        }
+        let (buying, rest) = match self.buying {
+            Buying::Beta { .. } => (
+                Buying::Beta {
+                    alpha: v[0],
+                    beta: v[1],
+                },
+                &v[2..],
+            ),
+            Buying::Common { .. } => (Buying::Common { p: v[0] }, &v[1..]),
+        };
+        let dropout = match self.dropout {
+            Retention::Beta { .. } => Retention::Beta {
+                gamma: rest[0],
+                delta: rest[1],
+            },
+            Retention::Common { .. } => Retention::Common { theta: rest[0] },
+            Retention::Split { .. } => Retention::Split { pi: rest[0] },
+        };
+        let model = Self { buying, dropout };
+        model.is_valid().then_some(model)
+    }
+
     /// A term's gradient in `to_vec` order.
     fn compact(&self, g: [f64; 4]) -> Vec<f64> {
         let (b, d) = (self.buying.to_vec().len(), self.dropout.to_vec().len());

@@ -9,6 +9,7 @@
 //! range of this customer's own random future (a customer buys 0, 1, 2, … times, whatever the
 //! parameters).
 
+mod discrete;
 mod drawn_models;
 mod draws;
 mod predictive;
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+pub use self::discrete::add_discrete_intervals;
 pub use self::drawn_models::{bootstrap_refits, purchase_draws, DrawnModels, IntervalMethod};
 pub use self::draws::parameter_draws;
 use self::predictive::predictive_bounds;

@@ -1,0 +1,214 @@
+//! Intervals of BG/BB's forecasts, as the continuous models' (`super`): BG/BB's parameters drawn
+//! from its fit's normal approximation (the logit of a probability, the log of the rest, with
+//! the full covariance), Gamma-Gamma's independently, every forecast evaluated at each draw once
+//! per distinct history (a discrete summary has few) and bounded by its quantiles; and each
+//! customer's predictive interval of her own transactions, from P(X(n, n + n*) = k | x, t_x, n)
+//! at the estimates.
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rayon::prelude::*;
+
+use super::drawn_models::spend_draws;
+use super::draws::draws_of;
+use super::quantiles::round_bound;
+use super::{quantile_pair, AggregateIntervals, IntervalMethod, IntervalOptions, TotalInterval, PURCHASES};
+use crate::data::discrete::DiscreteSummary;
+use crate::data::summary::CustomerSummary as _;
+use crate::error::{ClvError, Result};
+use crate::forecast::discrete::{distinct_histories, DiscreteSettings};
+use crate::forecast::{
+    interval_column_names, ForecastColumn, ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV,
+    EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE,
+};
+use crate::model_file::{GammaGammaFit, ModelFit};
+use crate::models::bg_bb::BgBb;
+
+/// Adds intervals at `interval.level` to BG/BB's forecasts `forecasts` of `summary` (p_alive,
+/// churn_probability, expected_purchases and, with a spend model, expected_avg_spend and clv),
+/// and each customer's predictive interval of her own transactions over the horizon (columns
+/// purchases_q05 and purchases_q95 for 90%); returns the totals' intervals.
+pub fn add_discrete_intervals(
+    purchase: &ModelFit<BgBb>,
+    gamma_gamma: Option<&GammaGammaFit>,
+    summary: &DiscreteSummary,
+    options: &ForecastOptions,
+    interval: &IntervalOptions,
+    forecasts: &mut Forecasts,
+) -> Result<AggregateIntervals> {
+    interval.validate()?;
+    let draws = interval.draws;
+    let mut rng = StdRng::seed_from_u64(interval.seed);
+    let values = purchase.params.to_vec();
+    let drawn = draws_of(purchase, &values, &BgBb::PROBABILITIES, draws, &mut rng, "BG/BB")?;
+    let models: Vec<BgBb> = drawn
+        .iter()
+        .map(|v| purchase.params.with_values(v))
+        .collect::<Option<_>>()
+        .ok_or_else(|| ClvError::Model {
+            model: "intervals",
+            reason: "BG/BB: a parameter vector drawn from the fit's normal approximation describes no model".into(),
+        })?;
+    let spend = match (gamma_gamma, summary.monetary_value.as_deref(), forecasts.column(CLV)) {
+        (Some(gg), Some(monetary), Some(_)) => Some((spend_draws(gg, interval, &mut rng)?, monetary)),
+        _ => None,
+    };
+    let settings = DiscreteSettings::new(options, summary.period);
+    let distinct = distinct_histories(summary);
+    // Each history's (P(alive), expected transactions, discounted transactions) at each draw.
+    let at_draws: Vec<Vec<[f64; 3]>> = distinct.evaluate(|_, &history| {
+        models
+            .iter()
+            .map(|model| {
+                let f = settings.history_forecast(model, history);
+                [f.p_alive, f.expected, f.discounted]
+            })
+            .collect()
+    });
+    let failed_evaluations = at_draws
+        .iter()
+        .flatten()
+        .filter(|v| v.iter().any(|x| !x.is_finite()))
+        .count();
+    let (q_lo, q_hi) = interval.quantiles();
+    let bounds = |values: &[f64]| quantile_pair(values, q_lo, q_hi);
+    // Per-customer bounds to six significant digits, rounded outward, as the continuous models'.
+    let outward = |(lo, hi): (f64, f64)| (round_bound(lo, false), round_bound(hi, true));
+    let column = |h: usize, k: usize| -> Vec<f64> { at_draws[h].iter().map(|v| v[k]).collect() };
+    // Each history's bounds of P(alive), churn and expected transactions.
+    let history_bounds: Vec<[(f64, f64); 3]> = (0..distinct.values.len())
+        .into_par_iter()
+        .map(|h| {
+            let (alive_lo, alive_hi) = bounds(&column(h, 0));
+            [
+                outward((alive_lo, alive_hi)),
+                outward((1.0 - alive_hi, 1.0 - alive_lo)),
+                outward(bounds(&column(h, 1))),
+            ]
+        })
+        .collect();
+    let of_customers = |pick: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> (Vec<f64>, Vec<f64>) {
+        (0..summary.len()).into_par_iter().map(pick).unzip()
+    };
+    let history_of = |i: usize| distinct.index_of[i] as usize;
+    let level = interval.level;
+    let set = |forecasts: &mut Forecasts, name: &str, (lo, hi): (Vec<f64>, Vec<f64>)| {
+        forecasts.set_interval(name, Interval { level, lo, hi })
+    };
+    set(forecasts, P_ALIVE, of_customers(&|i| history_bounds[history_of(i)][0]))?;
+    set(
+        forecasts,
+        CHURN_PROBABILITY,
+        of_customers(&|i| history_bounds[history_of(i)][1]),
+    )?;
+    set(
+        forecasts,
+        EXPECTED_PURCHASES,
+        of_customers(&|i| history_bounds[history_of(i)][2]),
+    )?;
+    // The totals at each draw: expected transactions of all customers, and their CLV.
+    let mut customers_of_history = vec![0.0; distinct.values.len()];
+    for &h in &distinct.index_of {
+        customers_of_history[h as usize] += 1.0;
+    }
+    // A forecast that could not be evaluated at a draw is left out of that draw's total.
+    let mut expected_totals = vec![0.0; draws];
+    for (values, count) in at_draws.iter().zip(&customers_of_history) {
+        for (total, v) in expected_totals.iter_mut().zip(values).filter(|(_, v)| v[1].is_finite()) {
+            *total += count * v[1];
+        }
+    }
+    let point_total = |forecasts: &Forecasts, name: &str| {
+        forecasts
+            .column(name)
+            .map_or(f64::NAN, |c| c.iter().filter(|v| !v.is_nan()).sum::<f64>())
+    };
+    let total = |estimate: f64, totals: &[f64]| {
+        let (lo, hi) = bounds(totals);
+        TotalInterval { estimate, lo, hi }
+    };
+    let expected_purchases = total(point_total(forecasts, EXPECTED_PURCHASES), &expected_totals);
+    let clv = match spend {
+        Some((spend_models, monetary)) => {
+            // Each customer's spend and CLV at each draw (value per transaction times the
+            // discounted transactions); the CLV totals summed alongside, NaN left out.
+            let (margin, cost) = (options.margin, options.cost_per_order);
+            let (per_customer, clv_totals) = (0..summary.len())
+                .into_par_iter()
+                .fold(
+                    || (Vec::new(), vec![0.0; draws]),
+                    |(mut rows, mut totals), i| {
+                        let x = f64::from(summary.frequency[i]);
+                        let spends: Vec<f64> = spend_models
+                            .iter()
+                            .map(|s| s.conditional_expected_average_spend(x, monetary[i]).unwrap_or(f64::NAN))
+                            .collect();
+                        let clvs: Vec<f64> = spends
+                            .iter()
+                            .zip(&at_draws[history_of(i)])
+                            .map(|(s, v)| (margin * s - cost) * v[2])
+                            .collect();
+                        for (t, c) in totals.iter_mut().zip(&clvs).filter(|(_, c)| c.is_finite()) {
+                            *t += c;
+                        }
+                        rows.push((i, outward(bounds(&spends)), outward(bounds(&clvs))));
+                        (rows, totals)
+                    },
+                )
+                .reduce(
+                    || (Vec::new(), vec![0.0; draws]),
+                    |(mut rows, mut totals), (more, other)| {
+                        rows.extend(more);
+                        totals.iter_mut().zip(other).for_each(|(t, o)| *t += o);
+                        (rows, totals)
+                    },
+                );
+            let mut spend_bounds = vec![(f64::NAN, f64::NAN); summary.len()];
+            let mut clv_bounds = vec![(f64::NAN, f64::NAN); summary.len()];
+            for (i, s, c) in per_customer {
+                (spend_bounds[i], clv_bounds[i]) = (s, c);
+            }
+            set(forecasts, EXPECTED_AVG_SPEND, spend_bounds.into_iter().unzip())?;
+            set(forecasts, CLV, clv_bounds.into_iter().unzip())?;
+            Some(total(point_total(forecasts, CLV), &clv_totals))
+        }
+        None => None,
+    };
+    // Each customer's own transactions: the quantiles of their distribution at the estimates.
+    let model = &purchase.params;
+    let horizon = settings.horizon;
+    let predictive: Vec<(f64, f64)> = distinct.evaluate(|_, &[x, t_x, n]| {
+        let (x, t_x, n) = (x as u32, t_x as u32, n as u32);
+        let mut cumulative = 0.0;
+        let mut found = (None, None);
+        for k in 0..=horizon {
+            cumulative += model.probability_of_transactions(k, horizon, x, t_x, n);
+            // The smallest k with P(X ≤ k) ≥ q (within rounding).
+            if found.0.is_none() && cumulative >= q_lo - 1e-12 {
+                found.0 = Some(f64::from(k));
+            }
+            if cumulative >= q_hi - 1e-12 {
+                found.1 = Some(f64::from(k));
+                break;
+            }
+        }
+        let most = f64::from(horizon);
+        (found.0.unwrap_or(most), found.1.unwrap_or(most))
+    });
+    let (lo, hi): (Vec<f64>, Vec<f64>) = (0..summary.len()).map(|i| predictive[history_of(i)]).unzip();
+    let (lo_name, hi_name) = interval_column_names(level, PURCHASES);
+    forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
+    forecasts.push(ForecastColumn::counts(&hi_name, hi))?;
+    Ok(AggregateIntervals {
+        level,
+        draws,
+        expected_purchases,
+        clv,
+        new_customer: None,
+        predictive_intervals: true,
+        failed_evaluations,
+        group_clv: Vec::new(),
+        method: IntervalMethod::NormalApproximation,
+        failed_refits: 0,
+    })
+}
