@@ -16,10 +16,13 @@ use crate::decisions::decide;
 use crate::error::{ClvError, Result};
 use crate::fitting::{fit_bg_bb, fit_spend_to};
 use crate::forecast::discrete::{forecast_discrete, periods_in_months};
-use crate::forecast::intervals::add_discrete_intervals;
+use crate::forecast::intervals::{add_discrete_intervals, AggregateIntervals, IntervalOptions};
+use crate::forecast::Forecasts;
 use crate::forecast::{annual_rate, ForecastOptions, CLV};
 use crate::mle::FitOptions;
 use crate::model_file::BgBbModels;
+use crate::model_file::{GammaGammaFit, ModelFit};
+use crate::models::bg_bb::BgBb;
 use crate::report::{bg_bb_report, top_customers};
 
 pub fn run_bg_bb(args: RunArgs) -> Result<()> {
@@ -72,22 +75,15 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     let spend_params = gamma_gamma.as_ref().map(|g| &g.fit.params);
     let mut forecasts = forecast_discrete(&purchase.params, spend_params, &summary, &options)?;
     drop(forecasting);
-    let totals = match &interval {
-        Some(interval) => {
-            let drawing = progress.step(&args.forecast.interval.progress_label(interval));
-            let totals = add_discrete_intervals(
-                &purchase,
-                gamma_gamma.as_ref(),
-                &summary,
-                &options,
-                interval,
-                &mut forecasts,
-            )?;
-            drop(drawing);
-            Some(totals)
-        }
-        None => None,
-    };
+    let totals = intervals_of(
+        &progress,
+        &args.forecast,
+        interval.as_ref(),
+        (&purchase, gamma_gamma.as_ref()),
+        &summary,
+        &options,
+        &mut forecasts,
+    )?;
     say!();
     say_part!("{}", top_customers(&summary, &forecasts, args.top));
     say!("{}", settings(&options, clv_periods, period));
@@ -127,6 +123,24 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     write_table(&mut frame, &output)?;
     say!("wrote {customers} predictions to {}", output.display());
     Ok(())
+}
+
+/// With `interval`, adds the intervals of BG/BB's forecasts (`add_discrete_intervals`) at the fits
+/// `models`, showing progress; their totals.
+fn intervals_of(
+    progress: &super::Progress,
+    forecast: &ForecastArgs,
+    interval: Option<&IntervalOptions>,
+    (purchase, gamma_gamma): (&ModelFit<BgBb>, Option<&GammaGammaFit>),
+    summary: &DiscreteSummary,
+    options: &ForecastOptions,
+    forecasts: &mut Forecasts,
+) -> Result<Option<AggregateIntervals>> {
+    let Some(interval) = interval else {
+        return Ok(None);
+    };
+    let _drawing = progress.step(&forecast.interval.progress_label(interval));
+    add_discrete_intervals(purchase, gamma_gamma, summary, options, interval, forecasts).map(Some)
 }
 
 /// The forecast settings of BG/BB, whose horizon and CLV count opportunities: 12 months are 12
@@ -171,22 +185,15 @@ pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     let spend = models.gamma_gamma.as_ref().map(|g| &g.fit.params);
     let mut forecasts = forecast_discrete(&models.purchase.params, spend, &summary, &options)?;
     drop(forecasting);
-    let totals = match &interval {
-        Some(interval) => {
-            let drawing = progress.step(&args.forecast.interval.progress_label(interval));
-            let totals = add_discrete_intervals(
-                &models.purchase,
-                models.gamma_gamma.as_ref(),
-                &summary,
-                &options,
-                interval,
-                &mut forecasts,
-            )?;
-            drop(drawing);
-            Some(totals)
-        }
-        None => None,
-    };
+    let totals = intervals_of(
+        &progress,
+        &args.forecast,
+        interval.as_ref(),
+        (&models.purchase, models.gamma_gamma.as_ref()),
+        &summary,
+        &options,
+        &mut forecasts,
+    )?;
     let decisions = match forecasts.column(CLV) {
         Some(_) if forecasts.unvalued() == 0 => Some(decide(&summary, &forecasts, &args.decisions.options())?),
         _ => {

@@ -12,14 +12,16 @@ use rayon::prelude::*;
 use super::drawn_models::spend_draws;
 use super::draws::draws_of;
 use super::quantiles::round_bound;
-use super::{quantile_pair, AggregateIntervals, IntervalMethod, IntervalOptions, TotalInterval, PURCHASES};
+use super::{
+    quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions, TotalInterval, PURCHASES,
+};
 use crate::data::discrete::DiscreteSummary;
 use crate::data::summary::CustomerSummary as _;
 use crate::error::{ClvError, Result};
 use crate::forecast::discrete::{distinct_histories, DiscreteSettings};
 use crate::forecast::{
-    interval_column_names, ForecastColumn, ForecastOptions, Forecasts, Interval, CHURN_PROBABILITY, CLV,
-    EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE,
+    interval_column_names, ForecastColumn, ForecastOptions, Forecasts, Interval, CLV, EXPECTED_AVG_SPEND,
+    EXPECTED_PURCHASES,
 };
 use crate::model_file::{GammaGammaFit, ModelFit};
 use crate::models::bg_bb::BgBb;
@@ -87,25 +89,12 @@ pub fn add_discrete_intervals(
             ]
         })
         .collect();
-    let of_customers = |pick: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> (Vec<f64>, Vec<f64>) {
-        (0..summary.len()).into_par_iter().map(pick).unzip()
-    };
     let history_of = |i: usize| distinct.index_of[i] as usize;
     let level = interval.level;
     let set = |forecasts: &mut Forecasts, name: &str, (lo, hi): (Vec<f64>, Vec<f64>)| {
         forecasts.set_interval(name, Interval { level, lo, hi })
     };
-    set(forecasts, P_ALIVE, of_customers(&|i| history_bounds[history_of(i)][0]))?;
-    set(
-        forecasts,
-        CHURN_PROBABILITY,
-        of_customers(&|i| history_bounds[history_of(i)][1]),
-    )?;
-    set(
-        forecasts,
-        EXPECTED_PURCHASES,
-        of_customers(&|i| history_bounds[history_of(i)][2]),
-    )?;
+    set_history_bounds(forecasts, level, &distinct.index_of, &history_bounds)?;
     // The totals at each draw: expected transactions of all customers, and their CLV.
     let mut customers_of_history = vec![0.0; distinct.values.len()];
     for &h in &distinct.index_of {

@@ -444,22 +444,11 @@ pub fn add_parameter_intervals_by_group(
     let of_customers = |pick: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> (Vec<f64>, Vec<f64>) {
         (0..rfm.len()).into_par_iter().map(pick).unzip()
     };
-    let history_of = |i: usize| histories.index_of[i] as usize;
     let level = interval.level;
     let set = |forecasts: &mut Forecasts, name: &str, (lo, hi): (Vec<f64>, Vec<f64>)| {
         forecasts.set_interval(name, Interval { level, lo, hi })
     };
-    set(forecasts, P_ALIVE, of_customers(&|i| history_bounds[history_of(i)][0]))?;
-    set(
-        forecasts,
-        CHURN_PROBABILITY,
-        of_customers(&|i| history_bounds[history_of(i)][1]),
-    )?;
-    set(
-        forecasts,
-        EXPECTED_PURCHASES,
-        of_customers(&|i| history_bounds[history_of(i)][2]),
-    )?;
+    set_history_bounds(forecasts, level, &histories.index_of, &history_bounds)?;
     let total = |estimate: f64, totals: &[f64]| {
         let (lo, hi) = bounds(totals);
         TotalInterval { estimate, lo, hi }
@@ -535,6 +524,21 @@ pub fn add_parameter_intervals_by_group(
         method: drawn.method,
         failed_refits: drawn.failed_refits,
     })
+}
+
+/// Sets the intervals of P(alive), churn and E[Y] of each customer from her history's bounds
+/// (`history_bounds[index_of[i]]`, in that order), at `level`.
+fn set_history_bounds(
+    forecasts: &mut Forecasts,
+    level: f64,
+    index_of: &[u32],
+    history_bounds: &[[(f64, f64); 3]],
+) -> Result<()> {
+    for (k, name) in [P_ALIVE, CHURN_PROBABILITY, EXPECTED_PURCHASES].into_iter().enumerate() {
+        let (lo, hi) = index_of.par_iter().map(|&h| history_bounds[h as usize][k]).unzip();
+        forecasts.set_interval(name, Interval { level, lo, hi })?;
+    }
+    Ok(())
 }
 
 /// Each distinct (x, T)'s expected purchases over the horizon and discounted purchases (0 without
