@@ -101,6 +101,12 @@ impl DiscreteSettings {
         }
     }
 
+    /// P(alive), the expected and the discounted transactions of `model` for each of `histories`
+    /// ([x, t_x, n]), as `history_forecast` gives them (`BgBb::forecasts_of_histories`).
+    pub fn forecasts_of_histories(&self, model: &BgBb, histories: &[[u32; 3]]) -> Vec<[f64; 3]> {
+        model.forecasts_of_histories(self.horizon, self.discount, self.clv_periods, histories)
+    }
+
     /// The forecasts of `model` for the history [x, t_x, n].
     pub fn history_forecast(&self, model: &BgBb, [x, t_x, periods]: [f64; 3]) -> HistoryForecast {
         let (x, t_x, periods) = (x as u32, t_x as u32, periods as u32);

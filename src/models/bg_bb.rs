@@ -357,15 +357,55 @@ impl BgBb {
     /// Σ_{k=1..H} E[transaction at opportunity n + k | x, t_x, n] / (1 + d)^k: eq. (14)'s sum
     /// stopped after `periods` opportunities (the CLV over a set number of months).
     pub fn discounted_expected_transactions(&self, discount: f64, periods: u32, x: u32, t_x: u32, n: u32) -> f64 {
-        let dropout = self.dropout;
+        self.ln_alive_buyer(x, t_x, n).exp() * self.discounted_survival(discount, periods, n)
+    }
+
+    /// Σ_{k=1..periods} S(n + k)/S(n) / (1 + discount)^k: what an alive buyer at n multiplies in
+    /// the discounted expected transactions.
+    fn discounted_survival(&self, discount: f64, periods: u32, n: u32) -> f64 {
         let z = 1.0 / (1.0 + discount);
         let (mut alive, mut factor, mut sum) = (1.0, 1.0, 0.0);
         for k in 1..=periods {
-            alive *= dropout.retention_rate(f64::from(n + k));
+            alive *= self.dropout.retention_rate(f64::from(n + k));
             factor *= z;
             sum += alive * factor;
         }
-        self.ln_alive_buyer(x, t_x, n).exp() * sum
+        sum
+    }
+
+    /// [`Self::p_alive`], [`Self::expected_transactions`] over `n_star` and
+    /// [`Self::discounted_expected_transactions`] at `discount` over `periods`, of each of
+    /// `histories` ([x, t_x, n]): the same numbers to the last bit, from one table of factors for
+    /// all of them (`Factors` of the longest history, whose entries are every shorter one's too)
+    /// and the sums over the future once per n, where each alone builds its own table.
+    pub fn forecasts_of_histories(
+        &self,
+        n_star: u32,
+        discount: f64,
+        periods: u32,
+        histories: &[[u32; 3]],
+    ) -> Vec<[f64; 3]> {
+        let longest = histories.iter().map(|h| h[2]).max().unwrap_or(0);
+        let factors = Factors::new(self, longest + 1);
+        let mut future = std::collections::HashMap::new();
+        histories
+            .iter()
+            .map(|&[x, t_x, n]| {
+                let ln_l = factors.ln_likelihood(x, t_x, n).0;
+                let ln_bought = factors.ln_transactions(x, n);
+                let p_alive = (ln_bought + factors.survived[(n + 1) as usize].0 - ln_l).exp();
+                // As `ln_alive_buyer`.
+                let alive_buyer =
+                    (ln_bought + self.buying.posterior_mean(x, n).ln() + factors.survived[n as usize].0 - ln_l).exp();
+                let (renewals, discounted) = *future.entry(n).or_insert_with(|| {
+                    (
+                        self.dropout.expected_renewals_within(f64::from(n), n_star),
+                        self.discounted_survival(discount, periods, n),
+                    )
+                });
+                [p_alive, alive_buyer * renewals, alive_buyer * discounted]
+            })
+            .collect()
     }
 
     /// P(X(n, n + n*) = k | x, t_x, n): exactly k transactions in the next n* opportunities (the
@@ -600,6 +640,52 @@ pub fn total_log_likelihood(histories: &DiscreteHistories, model: &BgBb) -> Term
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forecasts_of_many_histories_are_each_ones_to_the_last_bit() {
+        let forms = [
+            BgBb::from(BgBbParams {
+                alpha: 1.2,
+                beta: 0.75,
+                gamma: 0.66,
+                delta: 2.8,
+            }),
+            BgBb {
+                buying: Buying::Common { p: 0.3 },
+                dropout: Retention::Common { theta: 0.1 },
+            },
+            BgBb {
+                buying: Buying::Beta { alpha: 0.5, beta: 2.0 },
+                dropout: Retention::Split { pi: 0.2 },
+            },
+        ];
+        let mut histories = Vec::new();
+        for n in [0, 1, 2, 6, 40, 77] {
+            for t_x in 0..=n {
+                for x in 0..=t_x {
+                    if (x == 0) == (t_x == 0) {
+                        histories.push([x, t_x, n]);
+                    }
+                }
+            }
+        }
+        for model in forms {
+            let together = model.forecasts_of_histories(5, 0.01, 12, &histories);
+            for (&[x, t_x, n], got) in histories.iter().zip(together) {
+                let alone = [
+                    model.p_alive(x, t_x, n),
+                    model.expected_transactions(5, x, t_x, n),
+                    model.discounted_expected_transactions(0.01, 12, x, t_x, n),
+                ];
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    alone.map(f64::to_bits),
+                    "{model:?} at {:?}",
+                    [x, t_x, n]
+                );
+            }
+        }
+    }
     use crate::models::purchase_rate::digamma_difference;
     use crate::special::ln_rising;
 

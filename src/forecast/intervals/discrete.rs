@@ -57,16 +57,16 @@ pub fn add_discrete_intervals(
     };
     let settings = DiscreteSettings::new(options, summary.period);
     let distinct = distinct_histories(summary);
-    // Each history's (P(alive), expected transactions, discounted transactions) at each draw.
-    let at_draws: Vec<Vec<[f64; 3]>> = distinct.evaluate(|_, &history| {
-        models
-            .iter()
-            .map(|model| {
-                let f = settings.history_forecast(model, history);
-                [f.p_alive, f.expected, f.discounted]
-            })
-            .collect()
-    });
+    // Each history's (P(alive), expected transactions, discounted transactions) at each draw,
+    // every history at once per draw (they share its tables).
+    let keys: Vec<[u32; 3]> = distinct.values.iter().map(|h| h.map(|v| v as u32)).collect();
+    let by_draw: Vec<Vec<[f64; 3]>> = models
+        .par_iter()
+        .map(|model| settings.forecasts_of_histories(model, &keys))
+        .collect();
+    let at_draws: Vec<Vec<[f64; 3]>> = (0..keys.len())
+        .map(|h| by_draw.iter().map(|values| values[h]).collect())
+        .collect();
     let failed_evaluations = at_draws
         .iter()
         .flatten()
