@@ -889,4 +889,30 @@ fn bg_bb_intervals_with_amounts_bound_spend_and_clv_and_predict_gives_runs() {
         "{inside} of {}",
         2 * rows.len()
     );
+    // A fit without a covariance has no draws: the refusal says why, and does not send the
+    // analyst to --bootstrap, which BG/BB has not.
+    let mut fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    fit["purchase"]["covariance"] = serde_json::Value::Null;
+    let without = dir.join("no_covariance.json");
+    std::fs::write(&without, fit.to_string()).unwrap();
+    let r = clv(&[
+        &[
+            "predict",
+            s(&summary),
+            "--model-file",
+            s(&without),
+            "-o",
+            s(&by_predict),
+        ][..],
+        &interval,
+    ]
+    .concat());
+    assert!(
+        r.code == Some(1)
+            && r.stderr.contains("BG/BB: the fit has no covariance")
+            && r.stderr.contains("(without --interval the point forecasts stand)")
+            && !r.stderr.contains("--bootstrap"),
+        "{}",
+        r.stderr
+    );
 }

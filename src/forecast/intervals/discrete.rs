@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 
 use super::drawn_models::spend_draws;
-use super::draws::draws_of;
+use super::draws::{draws_of, Otherwise};
 use super::quantiles::round_bound;
 use super::{
     quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions, TotalInterval, PURCHASES,
@@ -42,7 +42,14 @@ pub fn add_discrete_intervals(
     let draws = interval.draws;
     let mut rng = StdRng::seed_from_u64(interval.seed);
     let values = purchase.params.to_vec();
-    let drawn = draws_of(purchase, &values, &BgBb::PROBABILITIES, draws, &mut rng, "BG/BB")?;
+    let drawn = draws_of(
+        purchase,
+        &values,
+        &BgBb::PROBABILITIES,
+        (draws, &mut rng),
+        "BG/BB",
+        Otherwise::PointForecasts,
+    )?;
     let models: Vec<BgBb> = drawn
         .iter()
         .map(|v| purchase.params.with_values(v))
@@ -52,7 +59,10 @@ pub fn add_discrete_intervals(
             reason: "BG/BB: a parameter vector drawn from the fit's normal approximation describes no model".into(),
         })?;
     let spend = match (gamma_gamma, summary.monetary_value.as_deref(), forecasts.column(CLV)) {
-        (Some(gg), Some(monetary), Some(_)) => Some((spend_draws(gg, interval, &mut rng)?, monetary)),
+        (Some(gg), Some(monetary), Some(_)) => Some((
+            spend_draws(gg, interval, &mut rng, Otherwise::PointForecasts)?,
+            monetary,
+        )),
         _ => None,
     };
     let settings = DiscreteSettings::new(options, summary.period);

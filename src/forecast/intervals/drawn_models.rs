@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::draws::draws_of;
+use super::draws::{draws_of, Otherwise};
 use super::IntervalOptions;
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
@@ -70,9 +70,9 @@ pub fn purchase_draws(
         &fit,
         &fit.params,
         purchase.probabilities(),
-        interval.draws,
-        rng,
+        (interval.draws, rng),
         purchase.kind().label(),
+        Otherwise::Bootstrap,
     )?;
     draws.iter().map(|v| purchase.with_values(v)).collect()
 }
@@ -83,9 +83,17 @@ pub(super) fn spend_draws(
     gamma_gamma: &GammaGammaFit,
     interval: &IntervalOptions,
     rng: &mut StdRng,
+    otherwise: Otherwise,
 ) -> Result<Vec<SpendParams>> {
     let values = gamma_gamma.fit.params.to_vec();
-    let draws = draws_of(&gamma_gamma.fit, &values, &[], interval.draws, rng, "Gamma-Gamma")?;
+    let draws = draws_of(
+        &gamma_gamma.fit,
+        &values,
+        &[],
+        (interval.draws, rng),
+        "Gamma-Gamma",
+        otherwise,
+    )?;
     Ok(draws.iter().map(|v| gamma_gamma.fit.params.with_values(v)).collect())
 }
 
@@ -108,7 +116,7 @@ impl DrawnModels {
         let mut rng = StdRng::seed_from_u64(interval.seed);
         let purchase = purchase_draws(&models.purchase, interval, &mut rng)?;
         let spend = match (&models.gamma_gamma, with_spend) {
-            (Some(gg), true) => Some(spend_draws(gg, interval, &mut rng)?),
+            (Some(gg), true) => Some(spend_draws(gg, interval, &mut rng, Otherwise::Bootstrap)?),
             _ => None,
         };
         Ok(Self {
