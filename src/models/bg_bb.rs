@@ -321,6 +321,12 @@ impl BgBb {
     pub fn p_alive_after(&self, m: u32, x: u32, t_x: u32, n: u32) -> f64 {
         let factors = Factors::new(self, n + m);
         let ln_l = factors.ln_likelihood(x, t_x, n).0;
+        Self::p_alive_after_from(&factors, ln_l, m, x, n)
+    }
+
+    /// [`Self::p_alive_after`] from `factors` of at least n + m opportunities and the history's
+    /// ln L, `ln_l`.
+    fn p_alive_after_from(factors: &Factors, ln_l: f64, m: u32, x: u32, n: u32) -> f64 {
         (factors.ln_transactions(x, n) + factors.survived[(n + m) as usize].0 - ln_l).exp()
     }
 
@@ -329,6 +335,12 @@ impl BgBb {
     fn ln_alive_buyer(&self, x: u32, t_x: u32, n: u32) -> f64 {
         let factors = Factors::new(self, n);
         let ln_l = factors.ln_likelihood(x, t_x, n).0;
+        self.ln_alive_buyer_from(&factors, ln_l, x, n)
+    }
+
+    /// [`Self::ln_alive_buyer`] from `factors` of at least n opportunities and the history's ln L,
+    /// `ln_l`.
+    fn ln_alive_buyer_from(&self, factors: &Factors, ln_l: f64, x: u32, n: u32) -> f64 {
         let next_purchase = self.buying.posterior_mean(x, n).ln();
         factors.ln_transactions(x, n) + next_purchase + factors.survived[n as usize].0 - ln_l
     }
@@ -392,11 +404,8 @@ impl BgBb {
             .iter()
             .map(|&[x, t_x, n]| {
                 let ln_l = factors.ln_likelihood(x, t_x, n).0;
-                let ln_bought = factors.ln_transactions(x, n);
-                let p_alive = (ln_bought + factors.survived[(n + 1) as usize].0 - ln_l).exp();
-                // As `ln_alive_buyer`.
-                let alive_buyer =
-                    (ln_bought + self.buying.posterior_mean(x, n).ln() + factors.survived[n as usize].0 - ln_l).exp();
+                let p_alive = Self::p_alive_after_from(&factors, ln_l, 1, x, n);
+                let alive_buyer = self.ln_alive_buyer_from(&factors, ln_l, x, n).exp();
                 let (renewals, discounted) = *future.entry(n).or_insert_with(|| {
                     (
                         self.dropout.expected_renewals_within(f64::from(n), n_star),

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::drawn_models::spend_draws;
 use super::draws::{draws_of, Otherwise};
+use super::predictive::smallest_count_reaching;
 use super::quantiles::round_bound;
 use super::{
     quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions, TotalInterval, PURCHASES,
@@ -178,21 +179,19 @@ pub fn add_discrete_intervals(
     let horizon = settings.horizon;
     let predictive: Vec<(f64, f64)> = distinct.evaluate(|_, &[x, t_x, n]| {
         let (x, t_x, n) = (x as u32, t_x as u32, n as u32);
-        let mut cumulative = 0.0;
-        let mut found = (None, None);
+        // P(X ≤ k) for k = 0, 1, … until it reaches the upper quantile (or k = n*); the smallest
+        // k with P(X ≤ k) ≥ q (within rounding) for each quantile.
+        let mut cumulative = Vec::new();
+        let mut total = 0.0;
         for k in 0..=horizon {
-            cumulative += model.probability_of_transactions(k, horizon, x, t_x, n);
-            // The smallest k with P(X ≤ k) ≥ q (within rounding).
-            if found.0.is_none() && cumulative >= q_lo - 1e-12 {
-                found.0 = Some(f64::from(k));
-            }
-            if cumulative >= q_hi - 1e-12 {
-                found.1 = Some(f64::from(k));
+            total += model.probability_of_transactions(k, horizon, x, t_x, n);
+            cumulative.push(total);
+            if total >= q_hi - 1e-12 {
                 break;
             }
         }
-        let most = f64::from(horizon);
-        (found.0.unwrap_or(most), found.1.unwrap_or(most))
+        let quantile = |q: f64| smallest_count_reaching(&cumulative, q - 1e-12);
+        (quantile(q_lo), quantile(q_hi))
     });
     let (lo, hi): (Vec<f64>, Vec<f64>) = (0..summary.len()).map(|i| predictive[history_of(i)]).unzip();
     let (lo_name, hi_name) = interval_column_names(level, PURCHASES);

@@ -66,8 +66,7 @@ pub(super) fn predictive_bounds(
     });
     // The smallest k with P(Y ≤ k) ≥ q (within rounding).
     let quantile_of = |table: &[f64], p_alive: f64, q: f64| -> f64 {
-        let target = (q - 1e-12 - (1.0 - p_alive)) / p_alive;
-        table.partition_point(|&f| f < target).min(table.len() - 1) as f64
+        smallest_count_reaching(table, (q - 1e-12 - (1.0 - p_alive)) / p_alive)
     };
     let bounds: Vec<Option<(f64, f64)>> = histories.evaluate(|h, _| {
         let table = tables[pairs.index_of[h] as usize].as_deref()?;
@@ -92,4 +91,12 @@ pub(super) fn predictive_bounds(
         hi.push(u);
     }
     Ok(Some((lo, hi)))
+}
+
+/// The smallest k whose cumulative probability `cumulative[k]` reaches `target` (the last k where
+/// none does): a count's quantile from its distribution function.
+pub(super) fn smallest_count_reaching(cumulative: &[f64], target: f64) -> f64 {
+    cumulative
+        .partition_point(|&f| f < target)
+        .min(cumulative.len().saturating_sub(1)) as f64
 }
