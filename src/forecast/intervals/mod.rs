@@ -194,6 +194,16 @@ pub fn add_parameter_intervals_by_group(
     let outward = |(lo, hi): (f64, f64)| (round_bound(lo, false), round_bound(hi, true));
     let monetary = rfm.monetary_value.as_deref();
     let with_spend = spend_models.is_some() && monetary.is_some();
+    // Each member's mean spend and groups, in the order of `members`: read where a history's
+    // customers are, next to each other, rather than each from wherever she is in the table.
+    let member_spend: Vec<f64> = match monetary {
+        Some(m) if with_spend => members.par_iter().map(|&i| m[i as usize]).collect(),
+        _ => Vec::new(),
+    };
+    let member_groups: Vec<Vec<u32>> = groupings
+        .iter()
+        .map(|grouping| members.par_iter().map(|&i| grouping.of_customer[i as usize]).collect())
+        .collect();
 
     // Per distinct history, in parallel: the bounds of P(alive) and E[Y], and for each of its
     // customers with a spend model the bounds of her spend and CLV; the totals per draw summed
@@ -226,12 +236,14 @@ pub fn add_parameter_intervals_by_group(
         spend_bounds: HashMap<u64, (f64, f64)>,
         // Where the extreme draws of P(alive), E[Y], spend and CLV were last (`spend_slot`).
         extremes: ExtremeDraws,
-        // The histories of a block, and their P(alive) at every draw.
+        // The histories of a block, and their P(alive) at every draw: by draw, then by history.
         keys: Vec<[f64; 3]>,
         p_alive_block: Vec<f64>,
+        p_alive_by_history: Vec<f64>,
         p_alive: Vec<f64>,
         expected: Vec<f64>,
         discounted: Vec<f64>,
+        // The positions in `members` of the history's customers, by mean spend.
         by_spend: Vec<u32>,
     }
     let empty = || Evaluated {
@@ -254,6 +266,7 @@ pub fn add_parameter_intervals_by_group(
         extremes: Default::default(),
         keys: Vec::with_capacity(HISTORIES_PER_BLOCK),
         p_alive_block: Vec::new(),
+        p_alive_by_history: Vec::new(),
         p_alive: Vec::with_capacity(draws),
         expected: Vec::with_capacity(draws),
         discounted: Vec::with_capacity(draws),
@@ -268,25 +281,24 @@ pub fn add_parameter_intervals_by_group(
             .then(a[2].total_cmp(&b[2]))
             .then(a[1].total_cmp(&b[1]))
     });
-    // One history's bounds and its share of the totals, with its P(alive) at draw d at
-    // acc.p_alive_block[d · len + j].
-    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize, len: usize| {
+    // One history's bounds and its share of the totals, with its P(alive) at every draw at
+    // acc.p_alive_by_history[j · draws..].
+    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize| {
         let [x, _, _] = histories.values[h];
         let pair = &if_alive[pairs.index_of[h] as usize * draws..][..draws];
         let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
         p_alive.clear();
-        p_alive.extend((0..draws).map(|d| acc.p_alive_block[d * len + j]));
+        p_alive.extend_from_slice(&acc.p_alive_by_history[j * draws..(j + 1) * draws]);
         expected.clear();
         expected.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[0]));
-        let customers = &members[first[h]..first[h + 1]];
-        let count = customers.len() as f64;
+        let count = (first[h + 1] - first[h]) as f64;
         for (total, e) in acc.expected_totals.iter_mut().zip(&expected) {
             match e.is_nan() {
                 true => acc.failed += 1,
                 false => *total += count * e,
             }
         }
-        if let (true, Some(spend), Some(m)) = (with_spend, &spend_models, monetary) {
+        if let (true, Some(spend)) = (with_spend, &spend_models) {
             let mut discounted = std::mem::take(&mut acc.discounted);
             discounted.clear();
             discounted.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[1]));
@@ -302,24 +314,31 @@ pub fn add_parameter_intervals_by_group(
             }
             // Each draw's CLV is a line in z̄, (m·(a + b·z̄) − c)·D = u + v·z̄, with u = D·(m·a − c)
             // and v = D·m·b.
-            acc.per_customer_value.clear();
-            acc.per_spend_value.clear();
-            for (&(intercept, slope), d) in acc.lines.iter().zip(&discounted) {
-                acc.per_customer_value
-                    .push(d * (options.margin * intercept - options.cost_per_order));
-                acc.per_spend_value.push(d * options.margin * slope);
+            let evaluated = acc.lines.len().min(discounted.len());
+            acc.per_customer_value.resize(evaluated, 0.0);
+            acc.per_spend_value.resize(evaluated, 0.0);
+            for (((u, v), &(intercept, slope)), d) in acc
+                .per_customer_value
+                .iter_mut()
+                .zip(acc.per_spend_value.iter_mut())
+                .zip(&acc.lines)
+                .zip(&discounted)
+            {
+                *u = d * (options.margin * intercept - options.cost_per_order);
+                *v = d * options.margin * slope;
             }
             // Customers of one history with the same mean spend (every one without repeat
             // purchases, about half of a typical log) share their spend and CLV at each draw:
             // evaluated, bounded and added up once per run of them.
             let mut by_spend = std::mem::take(&mut acc.by_spend);
             by_spend.clear();
-            by_spend.extend_from_slice(customers);
+            by_spend.extend(first[h] as u32..first[h + 1] as u32);
+            let spend_at = |k: u32| member_spend[k as usize];
             if by_spend.len() > 1 {
-                by_spend.sort_unstable_by(|&a, &b| m[a as usize].total_cmp(&m[b as usize]));
+                by_spend.sort_unstable_by(|&a, &b| spend_at(a).total_cmp(&spend_at(b)));
             }
-            for run in by_spend.chunk_by(|&a, &b| m[a as usize].to_bits() == m[b as usize].to_bits()) {
-                let zbar = m[run[0] as usize];
+            for run in by_spend.chunk_by(|&a, &b| spend_at(a).to_bits() == spend_at(b).to_bits()) {
+                let zbar = spend_at(run[0]);
                 for ((clv, u), v) in acc
                     .clvs
                     .iter_mut()
@@ -333,9 +352,9 @@ pub fn add_parameter_intervals_by_group(
                 let in_run = run.len() as f64;
                 acc.history_spend.0 += in_run;
                 acc.history_spend.1 += in_run * zbar;
-                for (grouping, first) in groupings.iter().zip(&first_group) {
-                    for &i in run {
-                        let g = first + grouping.of_customer[i as usize] as usize;
+                for (groups, first) in member_groups.iter().zip(&first_group) {
+                    for &k in run {
+                        let g = first + groups[k as usize] as usize;
                         let (n, z) = &mut acc.group_spend[g];
                         if *n == 0.0 {
                             acc.touched_groups.push(g);
@@ -365,7 +384,8 @@ pub fn add_parameter_intervals_by_group(
                             .quantile_pair(3 + 2 * spend_slot(zbar), &acc.clvs, q_lo, q_hi),
                     ),
                 );
-                acc.customers.extend(run.iter().map(|&i| (i, customer_bounds)));
+                acc.customers
+                    .extend(run.iter().map(|&k| (members[k as usize], customer_bounds)));
             }
             // Summed over n customers whose mean spends add up to Z, the CLVs at a draw are
             // n·u + Z·v. Customers without a CLV (an infinite expected spend, at every z̄ of a
@@ -402,8 +422,9 @@ pub fn add_parameter_intervals_by_group(
             for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
                 model.p_alive_of_histories(&acc.keys, p_alive);
             }
+            transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
             for (j, &h) in block.iter().enumerate() {
-                evaluate_history(&mut acc, h as usize, j, len);
+                evaluate_history(&mut acc, h as usize, j);
             }
             acc
         })
@@ -590,6 +611,23 @@ fn if_alive_at_draws(
         }
     }
     at_draws
+}
+
+/// `by_row`, rows of `len` values, rewritten column after column into `by_column`: value j of
+/// row d goes to j · rows + d. In square tiles, each a few cache lines of either.
+fn transpose(by_row: &[f64], len: usize, by_column: &mut Vec<f64>) {
+    const TILE: usize = 8;
+    let rows = by_row.len() / len.max(1);
+    by_column.resize(by_row.len(), 0.0);
+    for d0 in (0..rows).step_by(TILE) {
+        for j0 in (0..len).step_by(TILE) {
+            for d in d0..(d0 + TILE).min(rows) {
+                for j in j0..(j0 + TILE).min(len) {
+                    by_column[j * rows + d] = by_row[d * len + j];
+                }
+            }
+        }
+    }
 }
 
 /// Histories whose P(alive) is evaluated together at each draw (`p_alive_of_histories`).
