@@ -65,7 +65,11 @@ pub const PARETO_NBD: PurchaseModelKind = PurchaseModelKind(&PurchaseModelSpec {
     },
     forms: &[
         ModelForm::new("pareto_nbd", load::<ParetoNbdParams>),
-        ModelForm::new("pareto_nbd_limit", load::<ParetoFamilyLimit>),
+        ModelForm {
+            tag: "pareto_nbd_limit",
+            load: load::<ParetoFamilyLimit>,
+            probabilities: &["pi"],
+        },
     ],
 });
 

@@ -12,7 +12,7 @@ use clv::fitting::fit_bg_bb;
 use clv::mle::FitOptions;
 use clv::models::bg_bb::{BgBb, BgBbParams, Buying};
 use clv::models::sbg::Retention;
-use common::{clv, column, csv_header_and_rows, repo, s, scratch_dir};
+use common::{clv, column, csv_header_and_rows, log_where_nobody_leaves, repo, s, scratch_dir};
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs()
@@ -624,23 +624,7 @@ fn a_weekly_log_where_nobody_leaves_fits_instead_of_failing() {
     // limiting models reached a maximum"; it ends at gamma + delta ≈ 0.007 on this log.
     let dir = scratch_dir("bg_bb_nobody_leaves");
     let log = dir.join("log.csv");
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |m: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % m
-    };
-    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    let mut text = String::from("customer_id,date,amount\n");
-    for customer in 0..2000 {
-        for _ in 0..=next(8) {
-            let day = start + chrono::Days::new(next(300));
-            let price = if next(2) == 0 { "9.99" } else { "19.99" };
-            text.push_str(&format!("{customer},{day},{price}\n"));
-        }
-    }
-    std::fs::write(&log, text).unwrap();
+    std::fs::write(&log, log_where_nobody_leaves(2000, 0)).unwrap();
     let predictions = dir.join("p.csv");
     let r = clv(&[
         "run",

@@ -433,3 +433,87 @@ fn a_share_who_leave_at_their_first_chance_and_the_rest_never_fit_the_split_drop
     ]);
     assert!(r.success, "{}", r.stderr);
 }
+
+#[test]
+fn pareto_nbd_where_some_never_come_back_and_the_rest_never_leave_fits_the_split_lifetime() {
+    // 3,000 customers: 3 in 10 buy once and never again, the rest buy 1 to 8 times on days drawn
+    // uniformly from 300 (so they never leave). Pareto/NBD's likelihood rises towards s, β → 0
+    // with s·ln β → ln(1 − π): a share π leave at once, just after their first purchase, and the
+    // rest never. Before this limit existed the fit ended at the homogeneous-dropout limit with
+    // μ = 4e-11 ("not identified", its standard error 5,957 times the estimate), a log-likelihood
+    // of −24335.94 where this limit reaches −24071.06, and said the likelihood was highest there.
+    let dir = scratch_dir("corpus_pareto_split");
+    let (log, rfm) = (dir.join("log.csv"), dir.join("rfm.csv"));
+    std::fs::write(&log, common::log_where_nobody_leaves(3000, 3)).unwrap();
+    let r = clv(&["summarize", s(&log), "-o", s(&rfm)]);
+    assert!(r.success, "{}", r.stderr);
+    let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
+    assert_eq!(key, "pareto_nbd_limit", "{stdout}");
+    assert!(
+        entry["limit"]
+            .as_str()
+            .unwrap()
+            .starts_with("leaving at once or never:"),
+        "{entry}"
+    );
+    assert!(entry["warnings"].as_array().unwrap().is_empty(), "{stdout}");
+    // π: 3 in 10 left at once (the stayers who bought once are explained by their rate).
+    let pi = entry["params"]["pi"].as_f64().unwrap();
+    let se = entry["standard_errors"]["pi"].as_f64().unwrap();
+    assert!((pi - 0.3).abs() < 4.0 * se && se < 0.02, "pi = {pi} ± {se}");
+    // P(alive) in closed form from the model file's parameters: 1 for who came back; for who did
+    // not, (1 − π)R(T) / [(1 − π)R(T) + π] with R(T) = (α/(α+T))^r, the chance a stayer buys
+    // nothing in T. And an alive customer buys at (r+x)/(α+T) for the whole horizon (52 weeks).
+    let (r_shape, alpha) = (
+        entry["params"]["r"].as_f64().unwrap(),
+        entry["params"]["alpha"].as_f64().unwrap(),
+    );
+    let pred = dir.join("pred.csv");
+    let model_file = dir.join("pareto-nbd.json");
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model-file",
+        s(&model_file),
+        "--horizon",
+        "52",
+        "-o",
+        s(&pred),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let (header, rows) = common::csv_header_and_rows(&pred);
+    let col = |name: &str| common::column(&header, name);
+    let (x_at, t_at, alive_at, expected_at) = (col("frequency"), col("T"), col("p_alive"), col("expected_purchases"));
+    let mut never_back = 0;
+    for row in &rows {
+        let value = |i: usize| row[i].parse::<f64>().unwrap();
+        let (x, t) = (value(x_at), value(t_at));
+        let p_alive = match x == 0.0 {
+            true => {
+                never_back += 1;
+                let stays = (1.0 - pi) * (alpha / (alpha + t)).powf(r_shape);
+                stays / (stays + pi)
+            }
+            false => 1.0,
+        };
+        assert!((value(alive_at) - p_alive).abs() <= 1e-12, "{row:?}: {p_alive}");
+        let expected = p_alive * (r_shape + x) / (alpha + t) * 52.0;
+        assert!(
+            (value(expected_at) - expected).abs() <= 1e-10 * expected,
+            "{row:?}: {expected}"
+        );
+    }
+    assert!(never_back > 900, "{never_back}");
+    // Intervals draw π on the logit scale.
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model-file",
+        s(&model_file),
+        "--interval",
+        "0.9",
+        "-o",
+        s(&dir.join("intervals.csv")),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+}

@@ -3,7 +3,8 @@
 //! chance, the rest never), and the refit next to a limit in mean-and-total coordinates.
 
 use super::{
-    brief, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
+    brief, last_parameter_rescaled, limit_text, simplest_of_the_best, Restarted, NEAR_LIMIT,
+    SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE,
 };
 use crate::error::{ClvError, Result};
 use crate::mle::{maximize, FitOptions, MleFit};
@@ -191,19 +192,8 @@ fn steps_inside(model: &BgFamilyLimit) -> Vec<BgFamilyLimit> {
 /// The limiting model's fit as stored: p (not its odds) with its standard error and covariance
 /// by the delta method, and the limit in words.
 fn limit_fit(face: &LimitData<'_>, mut fit: MleFit, model: BgFamilyLimit) -> ModelFit<BgFamilyLimit> {
-    let last = fit.params.len() - 1;
     let chain = face.p_per_odds(&fit.params);
-    if let Some(cov) = fit.covariance.as_mut() {
-        for (i, row) in cov.iter_mut().enumerate() {
-            row[last] *= chain;
-            if i == last {
-                row.iter_mut().for_each(|v| *v *= chain);
-            }
-        }
-    }
-    if let Some(se) = fit.standard_errors.as_mut() {
-        se[last] *= chain;
-    }
+    last_parameter_rescaled(&mut fit, chain);
     let standard_errors = fit.standard_errors.as_deref().map(|se| face.natural_model(se));
     let mut stored = ModelFit::from_mle(fit, |_| model);
     stored.standard_errors = standard_errors;

@@ -23,6 +23,7 @@ pub use spend::fit_spend;
 
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
+use crate::mle::MleFit;
 use crate::models::histories::Histories;
 use crate::models::Likelihood;
 use crate::registry::PurchaseModelKind;
@@ -38,6 +39,26 @@ pub(crate) const STEPS_INSIDE: [f64; 2] = [1e-4, 1e-2];
 /// Log-likelihood per customer within which two fits count as equally good (the sums' rounding is
 /// far below it); the one with fewer parameters is then reported.
 pub(crate) const SAME_LIKELIHOOD_PER_CUSTOMER: f64 = 1e-8;
+
+/// The covariance and standard errors of `fit` for its last parameter in another scale, whose
+/// derivative there is `chain` (the delta method): a probability fitted as its odds, stored as
+/// itself.
+fn last_parameter_rescaled(fit: &mut MleFit, chain: f64) {
+    let Some(last) = fit.params.len().checked_sub(1) else {
+        return;
+    };
+    if let Some(cov) = fit.covariance.as_mut() {
+        for (i, row) in cov.iter_mut().enumerate() {
+            row[last] *= chain;
+            if i == last {
+                row.iter_mut().for_each(|v| *v *= chain);
+            }
+        }
+    }
+    if let Some(se) = fit.standard_errors.as_mut() {
+        se[last] *= chain;
+    }
+}
 
 /// Refuses data from which no purchase model can be estimated, saying why in terms of the data.
 pub fn identifiable(histories: &Histories, time_unit: TimeUnit, kind: PurchaseModelKind) -> Result<()> {

@@ -1,7 +1,11 @@
 //! Pareto/NBD at its boundaries: the interior fit, the three limiting models of
-//! `models::pareto_limits`, and the refit next to a limit in (r, r/α, s, s/β).
+//! `models::pareto_limits` and the two in which the lifetime is split (a share leave at once, the
+//! rest never), and the refit next to a limit in (r, r/α, s, s/β).
 
-use super::{brief, limit_text, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_PER_CUSTOMER, STEPS_INSIDE};
+use super::{
+    brief, last_parameter_rescaled, limit_text, simplest_of_the_best, Restarted, SAME_LIKELIHOOD_PER_CUSTOMER,
+    STEPS_INSIDE,
+};
 use crate::error::Result;
 use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
@@ -22,8 +26,8 @@ pub enum ParetoFit {
 }
 
 /// Fits Pareto/NBD: the interior maximum when there is one, else the best of its limiting models
-/// (one dropout rate, one purchase rate, or both) that is a maximum, by the checks of the module
-/// notes. A fit heading for a limit runs to the edge (`MAX_SHAPE`) and shows as an error or warnings.
+/// (one dropout rate, one purchase rate, or both; leaving at once or never, with or without one
+/// purchase rate) that is a maximum, by the checks of the module notes. A fit heading for a limit runs to the edge (`MAX_SHAPE`) and shows as an error or warnings.
 pub fn fit_pareto(data: Histories, label: &'static str, options: &FitOptions) -> Result<ParetoFit> {
     let full = ParetoNbdData(data);
     let interior = maximize(&full, label, options);
@@ -41,16 +45,20 @@ pub fn fit_pareto(data: Histories, label: &'static str, options: &FitOptions) ->
     let mut candidates: Vec<(f64, usize, ParetoFit)> = Vec::new();
     // (log-likelihood, r, α, s, β) of points of the full model better than a limit next to them.
     let mut restarts: Vec<(f64, Vec<f64>)> = Vec::new();
-    for limit in Limit::ALL {
-        let face = ParetoLimitData { data, limit };
-        let fit = match maximize(&face, label, &options.unpenalized()) {
+    let faces = Limit::ALL
+        .map(|limit| (limit, false))
+        .into_iter()
+        .chain([(Limit::HomogeneousDropout, true), (Limit::Homogeneous, true)]);
+    for (limit, split) in faces {
+        let face = ParetoLimitData { data, limit, split };
+        let mut fit = match maximize(&face, label, &options.unpenalized()) {
             Ok(fit) => fit,
             Err(e) => {
-                rejected.push(format!("{}: {}", pareto_limit_name(limit), brief(&e)));
+                rejected.push(format!("{}: {}", pareto_limit_name(limit, split), brief(&e)));
                 continue;
             }
         };
-        let model = ParetoFamilyLimit::at_limit(limit, &fit.params);
+        let model = face.to_model(&fit.params);
         let ll = fit.log_likelihood;
         let better_inside: Vec<(ParetoFamilyLimit, f64)> = pareto_steps_inside(&model)
             .into_iter()
@@ -67,19 +75,19 @@ pub fn fit_pareto(data: Histories, label: &'static str, options: &FitOptions) ->
         if let Some((point, inside_ll)) = better_inside.first() {
             rejected.push(format!(
                 "{}: not a maximum (log-likelihood {ll:.4}; at {} it is {inside_ll:.4})",
-                pareto_limit_name(limit),
+                pareto_limit_name(limit, split),
                 describe_point(point)
             ));
             continue;
         }
-        let standard_errors = fit
-            .standard_errors
-            .as_deref()
-            .map(|se| ParetoFamilyLimit::at_limit(limit, se));
+        // π is stored as itself, its standard error and covariance by the delta method.
+        let chain = face.pi_per_odds(&fit.params);
+        last_parameter_rescaled(&mut fit, chain);
+        let standard_errors = fit.standard_errors.as_deref().map(|se| face.natural_model(se));
         let k = fit.params.len();
         let mut stored = ModelFit::from_mle(fit, |_| model);
         stored.standard_errors = standard_errors;
-        stored.limit = Some(pareto_limit_description(limit));
+        stored.limit = Some(pareto_limit_description(limit, split));
         candidates.push((ll, k, ParetoFit::Limit(stored)));
     }
     // A start inside is worth a search only if it beats every limit accepted: from anything lower
@@ -104,28 +112,40 @@ pub fn fit_pareto(data: Histories, label: &'static str, options: &FitOptions) ->
     simplest_of_the_best(candidates, tolerance, label, interior, &rejected)
 }
 
-fn pareto_limit_name(limit: Limit) -> &'static str {
-    match limit {
-        Limit::HomogeneousDropout => "homogeneous dropout",
-        Limit::HomogeneousRate => "homogeneous purchase rate",
-        Limit::Homogeneous => "homogeneous purchase and dropout rates",
+/// A limit's name; `split`: its lifetime split between leaving at once and never.
+fn pareto_limit_name(limit: Limit, split: bool) -> &'static str {
+    match (limit, split) {
+        (Limit::HomogeneousDropout, false) => "homogeneous dropout",
+        (Limit::HomogeneousRate, _) => "homogeneous purchase rate",
+        (Limit::Homogeneous, false) => "homogeneous purchase and dropout rates",
+        (Limit::HomogeneousDropout, true) => "leaving at once or never",
+        (Limit::Homogeneous, true) => "homogeneous purchase rate, leaving at once or never",
     }
 }
 
-/// What a Pareto/NBD limit means, for the terminal, the model file and the evaluation.
-pub fn pareto_limit_description(limit: Limit) -> String {
-    let what = match limit {
-        Limit::HomogeneousDropout => {
+/// What a Pareto/NBD limit means, for the terminal, the model file and the evaluation; `split`:
+/// its lifetime split between leaving at once and never.
+pub fn pareto_limit_description(limit: Limit, split: bool) -> String {
+    let what = match (limit, split) {
+        (Limit::HomogeneousDropout, false) => {
             "every customer's lifetime is exponential with the same rate mu (the limit s, beta → ∞ with s/beta = mu)"
         }
-        Limit::HomogeneousRate => {
+        (Limit::HomogeneousRate, _) => {
             "every customer buys at the same rate lambda while alive (the limit r, alpha → ∞ with r/alpha = lambda)"
         }
-        Limit::Homogeneous => {
+        (Limit::Homogeneous, false) => {
             "every customer buys at the same rate lambda and has the same dropout rate mu (r, alpha, s, beta → ∞)"
         }
+        (Limit::HomogeneousDropout, true) => {
+            "a share pi of customers leave at once, with their first purchase, and the rest never do (the \
+             limit s, beta → 0 with s·ln(beta) → ln(1 − pi))"
+        }
+        (Limit::Homogeneous, true) => {
+            "every customer buys at the same rate lambda while alive, and a share pi leave at once, with \
+             their first purchase, while the rest never do (r, alpha → ∞; s, beta → 0)"
+        }
     };
-    limit_text(pareto_limit_name(limit), what)
+    limit_text(pareto_limit_name(limit, split), what)
 }
 
 /// Points of the full model (or of a larger limiting model) next to `model`, one per direction
@@ -139,6 +159,13 @@ fn pareto_steps_inside(model: &ParetoFamilyLimit) -> Vec<ParetoFamilyLimit> {
                 s: 1.0 / h,
                 beta: 1.0 / (h * mu),
             }),
+            // s = h and (β·m)^s = 1 − π at m = 1: β = (1 − π)^(1/h), where it is not below the
+            // smallest double.
+            Lifetime::Split { pi } => Some(Lifetime::Pareto {
+                s: h,
+                beta: ((-pi).ln_1p() / h).exp(),
+            })
+            .filter(|inside| matches!(inside, Lifetime::Pareto { beta, .. } if *beta > 1e-300)),
             Lifetime::Pareto { .. } => None,
         };
         if let Some(rate) = rate {

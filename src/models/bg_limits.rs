@@ -437,11 +437,7 @@ impl Likelihood for LimitData<'_> {
         // back (those who dropped at once are among them).
         let odds = match self.split {
             false => [1.0 / 9.0, 3.0 / 7.0, 0.02 / 0.98],
-            true => {
-                let never_back = self.data.weighted_sum(|x, _, _| (f64::from(x == 0.0), [0.0; 0])).0;
-                let pi = (0.5 * never_back / self.data.n_customers().max(1.0)).clamp(0.01, 0.9);
-                [pi / (1.0 - pi), 0.5 * pi / (1.0 - 0.5 * pi), 0.01 / 0.99]
-            }
+            true => split_start_odds(self.data),
         };
         match self.limit {
             Limit::HomogeneousDropout => vec![
@@ -461,6 +457,14 @@ impl Likelihood for LimitData<'_> {
             ],
         }
     }
+}
+
+/// Three starts for a split limit's π (a share leave at once, the rest never), as odds: half
+/// the share who never came back (those who left at once are among them), a quarter, and 1%.
+pub(crate) fn split_start_odds(data: &Histories) -> [f64; 3] {
+    let never_back = data.weighted_sum(|x, _, _| (f64::from(x == 0.0), [0.0; 0])).0;
+    let pi = (0.5 * never_back / data.n_customers().max(1.0)).clamp(0.01, 0.9);
+    [pi / (1.0 - pi), 0.5 * pi / (1.0 - 0.5 * pi), 0.01 / 0.99]
 }
 
 /// Σ over customers of the log-likelihood of any BG-family model (limiting or general).

@@ -4,7 +4,10 @@
 //! dropout rate μ ~ Gamma(s, β). When every customer has (nearly) the same dropout rate the
 //! likelihood rises towards s, β → ∞ with s/β = μ, where the lifetime becomes exponential with
 //! that one rate; when every customer buys at the same rate, towards r, α → ∞ with r/α = λ, where
-//! purchases become Poisson with that one rate. The supremum is then attained by the limiting model.
+//! purchases become Poisson with that one rate. When nobody seems to leave but some never come
+//! back, towards s, β → 0 with s·ln β → ln(1 − π): the dropout rate is then 0 with probability
+//! 1 − π and infinite with probability π, so a share π leave at once, with their first
+//! purchase, and the rest never. The supremum is then attained by the limiting model.
 //!
 //! Every member of the family has the likelihood of Fader & Hardie's note (§3) before the
 //! integrals are taken: with R(τ) = E_λ[λ^x e^(−λτ)] the purchase part for a customer alive for τ
@@ -17,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_limits::Limit;
+use super::bg_limits::{split_start_odds, Limit};
 use super::histories::Histories;
 use super::pareto_nbd::{expm1_ratio, purchases_over_a_lifetime, ParetoNbdParams, MAX_SHAPE};
 use super::purchase_rate::PurchaseRate;
@@ -35,15 +38,18 @@ pub enum Lifetime {
     Pareto { s: f64, beta: f64 },
     /// Exponential with the same rate μ for every customer (the limit s, β → ∞, s/β = μ).
     Exponential { mu: f64 },
+    /// A share π leave at once, with their first purchase, and the rest never (the limit s, β → 0
+    /// with (β·m)^s → 1 − π for every m > 0): a lifetime of 0 with probability π, else none
+    /// ending. Survival is 1 − π from time 0 on, where every other member has S(0) = 1: the
+    /// leavers are gone from the first purchase, as at MBG/NBD's split limit, so that a customer
+    /// seen on her first day is alive with probability 1 − π, not 1.
+    Split { pi: f64 },
 }
 
 impl Lifetime {
-    /// ln S(τ): −s ln(1 + τ/β), or −μτ.
+    /// ln S(τ): −s ln(1 + τ/β), −μτ, or ln(1 − π).
     fn ln_survival(&self, tau: f64) -> f64 {
-        match *self {
-            Self::Pareto { s, beta } => -s * (tau / beta).ln_1p(),
-            Self::Exponential { mu } => -mu * tau,
-        }
+        self.ln_survival_with_gradient(tau).0
     }
 
     /// `ln_survival` with its gradient in (s, β), or (μ, 0).
@@ -54,38 +60,54 @@ impl Lifetime {
                 (-s * l, [-l, s * tau / (beta * (beta + tau))])
             }
             Self::Exponential { mu } => (-mu * tau, [-tau, 0.0]),
+            Self::Split { pi } => ((-pi).ln_1p(), [-1.0 / (1.0 - pi), 0.0]),
         }
     }
 
-    /// The hazard f(τ)/S(τ): s/(β+τ), or μ.
+    /// The hazard f(τ)/S(τ) after time 0: s/(β+τ), μ, or 0 (the split limit's leavers are gone
+    /// at time 0: `ln_leaving_at_once`).
     fn hazard(&self, tau: f64) -> f64 {
         match *self {
             Self::Pareto { s, beta } => s / (beta + tau),
             Self::Exponential { mu } => mu,
+            Self::Split { .. } => 0.0,
         }
     }
 
     /// The remaining lifetime of a customer known to be alive at t: μ ~ Gamma(s, β+t) a
-    /// posteriori (note §5), so survival ((β+t)/(β+t+τ))^s; the exponential has no memory.
+    /// posteriori (note §5), so survival ((β+t)/(β+t+τ))^s; the exponential has no memory; at
+    /// the split limit, whoever is there never leaves.
     fn alive_at(&self, t: f64) -> Self {
         match *self {
             Self::Pareto { s, beta } => Self::Pareto { s, beta: beta + t },
+            Self::Split { .. } => Self::Split { pi: 0.0 },
             exponential => exponential,
         }
     }
 
+    /// ln P(lifetime = 0) with its derivative in the lifetime's first parameter: ln π at the
+    /// split limit; `None` for the lifetimes without that atom.
+    fn ln_leaving_at_once(&self) -> Option<(f64, f64)> {
+        match *self {
+            Self::Split { pi } if pi > 0.0 => Some((pi.ln(), 1.0 / pi)),
+            _ => None,
+        }
+    }
+
     /// ∫₀ʰ S(u) du, the expected time alive in the next h: β/(s−1) · [1 − (β/(β+h))^(s−1)]
-    /// (the bracket of note §4 and §6, ln(1 + h/β)·β at s = 1), or (1 − e^(−μh))/μ.
+    /// (the bracket of note §4 and §6, ln(1 + h/β)·β at s = 1), (1 − e^(−μh))/μ, or (1 − π)·h.
     fn expected_time_alive(&self, horizon: f64) -> f64 {
         match *self {
             Self::Pareto { s, beta } => beta * expm1_ratio(s - 1.0, (horizon / beta).ln_1p()),
             Self::Exponential { mu } => -(-mu * horizon).exp_m1() / mu,
+            Self::Split { pi } => (1.0 - pi) * horizon,
         }
     }
 }
 
 /// A Pareto/NBD-family model in which either heterogeneity may be at its limit. Serialised with
-/// the parameters by name: `{"r", "alpha", "mu"}`, `{"lambda", "s", "beta"}` or `{"lambda", "mu"}`.
+/// the parameters by name: `{"r", "alpha", "mu"}`, `{"lambda", "s", "beta"}`, `{"lambda", "mu"}`,
+/// `{"r", "alpha", "pi"}` or `{"lambda", "pi"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ParetoFamilyLimit {
     #[serde(flatten)]
@@ -131,14 +153,33 @@ impl ParetoFamilyLimit {
         }
     }
 
-    /// Which limit this is; `None` for the general model.
+    /// This model with its common dropout rate μ made the split limit's π = μ (a share π leave
+    /// at once, the rest never); any other lifetime unchanged.
+    pub fn with_split_lifetime(mut self) -> Self {
+        if let Lifetime::Exponential { mu } = self.lifetime {
+            self.lifetime = Lifetime::Split { pi: mu };
+        }
+        self
+    }
+
+    /// Which limit this is, the split lifetime counted with the one dropout rate (its lifetime
+    /// has one parameter too); `None` for the general model.
     pub fn limit(&self) -> Option<Limit> {
         match (self.rate, self.lifetime) {
-            (PurchaseRate::Gamma { .. }, Lifetime::Exponential { .. }) => Some(Limit::HomogeneousDropout),
+            (PurchaseRate::Gamma { .. }, Lifetime::Exponential { .. } | Lifetime::Split { .. }) => {
+                Some(Limit::HomogeneousDropout)
+            }
             (PurchaseRate::Common { .. }, Lifetime::Pareto { .. }) => Some(Limit::HomogeneousRate),
-            (PurchaseRate::Common { .. }, Lifetime::Exponential { .. }) => Some(Limit::Homogeneous),
+            (PurchaseRate::Common { .. }, Lifetime::Exponential { .. } | Lifetime::Split { .. }) => {
+                Some(Limit::Homogeneous)
+            }
             (PurchaseRate::Gamma { .. }, Lifetime::Pareto { .. }) => None,
         }
+    }
+
+    /// Whether the lifetime is split between leaving at once and never.
+    pub fn is_split(&self) -> bool {
+        matches!(self.lifetime, Lifetime::Split { .. })
     }
 
     /// The parameters in `parameter_names` order (r, α, s, β for the general model).
@@ -150,6 +191,7 @@ impl ParetoFamilyLimit {
         match self.lifetime {
             Lifetime::Pareto { s, beta } => v.extend([s, beta]),
             Lifetime::Exponential { mu } => v.push(mu),
+            Lifetime::Split { pi } => v.push(pi),
         }
         v
     }
@@ -178,6 +220,10 @@ impl ParetoFamilyLimit {
     /// same quadrature nodes. (β and β + from move together, as do α and α + from.)
     fn dies_before_buying_with_gradient(&self, x: f64, from: f64, d: f64) -> Option<(f64, [f64; 4])> {
         let remaining = self.lifetime.alive_at(from);
+        if let Lifetime::Split { .. } = remaining {
+            // Who is there never leaves.
+            return Some((0.0, [0.0; 4]));
+        }
         if let (PurchaseRate::Common { lambda }, Lifetime::Exponential { mu }) = (self.rate, remaining) {
             // I = μ/k (1 − e^(−kd)), k = λ + μ: d ln I/dλ = −1/k + d/(e^(kd) − 1), d ln I/dμ adds 1/μ.
             let k = lambda + mu;
@@ -191,6 +237,7 @@ impl ParetoFamilyLimit {
         let decay = match remaining {
             Lifetime::Pareto { s, beta } => (s + 1.0) / beta,
             Lifetime::Exponential { mu } => mu,
+            Lifetime::Split { .. } => 0.0,
         } + match rate {
             PurchaseRate::Gamma { r, alpha } => (r + x) / (alpha + from),
             PurchaseRate::Common { lambda } => lambda,
@@ -213,6 +260,7 @@ impl ParetoFamilyLimit {
                         (s / (beta + u), -s * l, [1.0 / s - l, d_beta])
                     }
                     Lifetime::Exponential { mu } => (mu, -mu * u, [1.0 / mu - u, 0.0]),
+                    Lifetime::Split { .. } => (0.0, 0.0, [0.0, 0.0]),
                 };
                 let g = hazard * (ln_none + ln_survival).exp();
                 [g, g * d_rate[0], g * d_rate[1], g * d_life[0], g * d_life[1]]
@@ -233,22 +281,34 @@ impl ParetoFamilyLimit {
         let alive = alive_rate + alive_life;
         // [rate 0, rate 1, lifetime 0, lifetime 1]
         let d_alive = [d_alive_rate[0], d_alive_rate[1], d_alive_life[0], d_alive_life[1]];
-        let (ll, gradient) = if t_x >= t {
-            (alive, d_alive)
-        } else {
-            let (dead_rate, d_dead_rate) = self.rate.ln_purchases_while_alive_with_gradient(x, t_x);
-            let (dead_life, d_dead_life) = self.lifetime.ln_survival_with_gradient(t_x);
-            let (integral, d_integral) = self.dies_before_buying_with_gradient(x, t_x, t - t_x)?;
-            let died = dead_rate + dead_life + integral.ln();
-            let d_died = [
-                d_dead_rate[0] + d_integral[0] / integral,
-                d_dead_rate[1] + d_integral[1] / integral,
-                d_dead_life[0] + d_integral[2] / integral,
-                d_dead_life[1] + d_integral[3] / integral,
-            ];
-            let w = logistic(died - alive);
-            let mixed = std::array::from_fn(|i| (1.0 - w) * d_alive[i] + w * d_died[i]);
-            (log_add_exp(alive, died), mixed)
+        let died_before_t = match t_x >= t {
+            true => None,
+            false => Some(self.dies_before_buying_with_gradient(x, t_x, t - t_x)?),
+        };
+        let died = match (self.lifetime.ln_leaving_at_once(), died_before_t) {
+            // Left with the first purchase, so bought nothing since (R(0) = 1).
+            (Some((ln_pi, d_pi)), _) if x == 0.0 => Some((ln_pi, [0.0, 0.0, d_pi, 0.0])),
+            // Nobody dies between t_x and T (at the split limit, nobody after time 0).
+            (_, None | Some((0.0, _))) => None,
+            (_, Some((integral, d_integral))) => {
+                let (dead_rate, d_dead_rate) = self.rate.ln_purchases_while_alive_with_gradient(x, t_x);
+                let (dead_life, d_dead_life) = self.lifetime.ln_survival_with_gradient(t_x);
+                let d_died = [
+                    d_dead_rate[0] + d_integral[0] / integral,
+                    d_dead_rate[1] + d_integral[1] / integral,
+                    d_dead_life[0] + d_integral[2] / integral,
+                    d_dead_life[1] + d_integral[3] / integral,
+                ];
+                Some((dead_rate + dead_life + integral.ln(), d_died))
+            }
+        };
+        let (ll, gradient) = match died {
+            None => (alive, d_alive),
+            Some((died, d_died)) => {
+                let w = logistic(died - alive);
+                let mixed = std::array::from_fn(|i| (1.0 - w) * d_alive[i] + w * d_died[i]);
+                (log_add_exp(alive, died), mixed)
+            }
         };
         // Packed as `to_vec`: a common rate has one parameter, so the lifetime's follow at 1.
         let mut packed = [0.0; 4];
@@ -265,6 +325,10 @@ impl ParetoFamilyLimit {
     /// (t_x, T], ln R(t_x) + ln S(t_x) + ln ∫₀^(T−t_x) [dies before buying again, from t_x].
     fn log_terms(&self, x: f64, t_x: f64, t: f64) -> Option<(f64, f64)> {
         let alive = self.rate.ln_purchases_while_alive(x, t) + self.lifetime.ln_survival(t);
+        if let (Some((ln_pi, _)), true) = (self.lifetime.ln_leaving_at_once(), x == 0.0) {
+            // Left with the first purchase (R(0) = 1); nobody leaves later.
+            return Some((alive, ln_pi));
+        }
         if t_x >= t {
             return Some((alive, f64::NEG_INFINITY));
         }
@@ -317,15 +381,24 @@ impl ParetoFamilyLimit {
         Some(self.expected_purchases_if_alive(horizon, x, t) * self.p_alive(x, t_x, t)?)
     }
 
-    /// E[X(t)]: the mean rate times the expected time alive in (0, t] (note §4).
+    /// E[X(t)]: the mean rate times the expected time alive in (0, t] (note §4), of a customer
+    /// not known to be alive at any time (at the split limit, a share π are gone from time 0).
     pub fn expected_purchases(&self, horizon: f64) -> f64 {
-        self.expected_purchases_if_alive(horizon, 0.0, 0.0)
+        if horizon <= 0.0 {
+            return 0.0;
+        }
+        self.rate.mean_if_alive(0.0, 0.0) * self.lifetime.expected_time_alive(horizon)
     }
 
     /// P(X(t) = n) = S(t) P(N(t) = n) + ∫₀ᵗ f(τ) P(N(τ) = n) dτ, N(τ) the purchases of a customer
     /// alive for τ (NBD, or Poisson at the limit).
     pub fn probability_of_purchases(&self, horizon: f64, n: u64) -> Option<f64> {
         let lifetime = self.lifetime;
+        if let Lifetime::Split { pi } = lifetime {
+            // The leavers buy nothing again; the rest buy at their rate throughout.
+            let stayers = (1.0 - pi) * self.rate.ln_purchases_in(n as f64, horizon.max(0.0)).exp();
+            return Some(stayers + if n == 0 { pi } else { 0.0 });
+        }
         let survival = |tau: f64| lifetime.ln_survival(tau).exp();
         purchases_over_a_lifetime(
             horizon,
@@ -347,20 +420,57 @@ impl ParetoFamilyLimit {
     }
 }
 
-/// A limiting model's likelihood over the BG/NBD fit data, with its analytic gradient.
+/// A limiting model's likelihood over the BG/NBD fit data, with its analytic gradient. The
+/// optimiser works on positive parameters (it fits their logarithms), so the split limit's π
+/// enters as its odds π/(1−π); `to_model` converts.
 pub struct ParetoLimitData<'a> {
     pub data: &'a Histories,
     pub limit: Limit,
+    /// At a limit with one dropout rate, the split lifetime (a share π leave at once, the rest
+    /// never) in place of one rate for everyone.
+    pub split: bool,
+}
+
+impl ParetoLimitData<'_> {
+    /// The model from its parameters in `parameter_names` order (π itself).
+    pub fn natural_model(&self, v: &[f64]) -> ParetoFamilyLimit {
+        let model = ParetoFamilyLimit::at_limit(self.limit, v);
+        match self.split {
+            true => model.with_split_lifetime(),
+            false => model,
+        }
+    }
+
+    /// The model from the optimiser's vector (odds in place of π).
+    pub fn to_model(&self, v: &[f64]) -> ParetoFamilyLimit {
+        let mut natural = v.to_vec();
+        if let (true, Some(last)) = (self.split, natural.last_mut()) {
+            *last /= 1.0 + *last;
+        }
+        self.natural_model(&natural)
+    }
+
+    /// dπ/d odds at the optimiser's vector, for the last parameter (1 when it is not π).
+    pub fn pi_per_odds(&self, v: &[f64]) -> f64 {
+        match (self.split, v.last()) {
+            (true, Some(o)) => 1.0 / ((1.0 + o) * (1.0 + o)),
+            _ => 1.0,
+        }
+    }
 }
 
 impl Likelihood for ParetoLimitData<'_> {
     fn parameter_names(&self) -> &'static [&'static str] {
-        parameter_names(self.limit)
+        match (self.split, self.limit) {
+            (true, Limit::HomogeneousDropout) => &["r", "alpha", "pi"],
+            (true, Limit::Homogeneous) => &["lambda", "pi"],
+            _ => parameter_names(self.limit),
+        }
     }
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         let k = params.len();
-        let model = ParetoFamilyLimit::at_limit(self.limit, params);
+        let model = self.to_model(params);
         // A shape left beyond `MAX_SHAPE` is a second limit, which the smaller model describes.
         let shape_too_large = match (model.rate, model.lifetime) {
             (PurchaseRate::Gamma { r, .. }, _) if r > MAX_SHAPE => true,
@@ -376,6 +486,10 @@ impl Likelihood for ParetoLimitData<'_> {
                 .unwrap_or((f64::NAN, [f64::NAN; 4]))
         });
         gradient.truncate(k);
+        let chain = self.pi_per_odds(params);
+        if let Some(last) = gradient.last_mut() {
+            *last *= chain;
+        }
         (ll, gradient)
     }
 
@@ -393,11 +507,16 @@ impl Likelihood for ParetoLimitData<'_> {
         let (mean_frequency, mean_t) = self.data.means();
         let t = mean_t.max(1e-3);
         let rate = (mean_frequency / t).max(1e-3 / t);
+        // The lifetime's one parameter: μ, or at the split limit the odds of π.
+        let life = match self.split {
+            false => [1.0 / t, 0.5 / t, 4.0 / t],
+            true => split_start_odds(self.data),
+        };
         match self.limit {
             Limit::HomogeneousDropout => vec![
-                vec![1.0, 1.0 / rate, 1.0 / t],
-                vec![0.5, 0.5 / rate, 0.5 / t],
-                vec![2.0, 2.0 / rate, 4.0 / t],
+                vec![1.0, 1.0 / rate, life[0]],
+                vec![0.5, 0.5 / rate, life[1]],
+                vec![2.0, 2.0 / rate, life[2]],
             ],
             Limit::HomogeneousRate => vec![
                 vec![rate, 1.0, t],
@@ -405,9 +524,9 @@ impl Likelihood for ParetoLimitData<'_> {
                 vec![0.5 * rate, 2.0, 4.0 * t],
             ],
             Limit::Homogeneous => vec![
-                vec![rate, 1.0 / t],
-                vec![2.0 * rate, 0.5 / t],
-                vec![0.5 * rate, 4.0 / t],
+                vec![rate, life[0]],
+                vec![2.0 * rate, life[1]],
+                vec![0.5 * rate, life[2]],
             ],
         }
     }
@@ -460,8 +579,27 @@ mod tests {
         rate: PurchaseRate::Common { lambda: 0.06 },
         lifetime: Lifetime::Exponential { mu: 0.05 },
     };
+    const SPLIT: ParetoFamilyLimit = ParetoFamilyLimit {
+        rate: PurchaseRate::Gamma { r: 0.55, alpha: 10.6 },
+        lifetime: Lifetime::Split { pi: 0.1 },
+    };
+    const SPLIT_ONE_RATE: ParetoFamilyLimit = ParetoFamilyLimit {
+        rate: PurchaseRate::Common { lambda: 0.06 },
+        lifetime: Lifetime::Split { pi: 0.1 },
+    };
+    const LIMITS: [ParetoFamilyLimit; 5] = [DROPOUT, RATE, BOTH, SPLIT, SPLIT_ONE_RATE];
 
-    /// The model next to `limit`, 1/shape = h from it in each direction that leaves it.
+    /// A member of the family rebuilt from `to_vec`'s parameters, as `model` is.
+    fn like(model: &ParetoFamilyLimit, v: &[f64]) -> ParetoFamilyLimit {
+        match (model.limit(), model.is_split()) {
+            (Some(limit), true) => ParetoFamilyLimit::at_limit(limit, v).with_split_lifetime(),
+            (Some(limit), false) => ParetoFamilyLimit::at_limit(limit, v),
+            (None, _) => ParetoFamilyLimit::general(ParetoNbdParams::from_slice(v)),
+        }
+    }
+
+    /// The model next to `limit`, 1/shape = h from it in each direction that leaves it (at the
+    /// split limit, s = h and β = (1 − π)^(1/h)).
     fn near(limit: &ParetoFamilyLimit, h: f64) -> ParetoFamilyLimit {
         let rate = match limit.rate {
             PurchaseRate::Common { lambda } => PurchaseRate::Gamma {
@@ -474,6 +612,10 @@ mod tests {
             Lifetime::Exponential { mu } => Lifetime::Pareto {
                 s: 1.0 / h,
                 beta: 1.0 / (h * mu),
+            },
+            Lifetime::Split { pi } => Lifetime::Pareto {
+                s: h,
+                beta: (1.0 - pi).powf(1.0 / h),
             },
             pareto => pareto,
         };
@@ -500,7 +642,7 @@ mod tests {
 
     #[test]
     fn the_model_next_to_each_limit_approaches_it() {
-        for limit in [DROPOUT, RATE, BOTH] {
+        for limit in LIMITS {
             for (x, tx, t) in CUSTOMERS {
                 let what = format!("({x}, {tx}, {t})");
                 approaches(&what, |m| m.log_likelihood(x, tx, t), &limit);
@@ -575,6 +717,69 @@ mod tests {
     }
 
     #[test]
+    fn at_the_split_limit_a_share_leave_at_once_and_the_rest_never() {
+        // A share π leave with their first purchase, the rest never, so with R(τ) =
+        // E[λ^x e^(−λτ)] the likelihood is (1 − π) R(T) + π [x = 0], P(alive) its first term's
+        // share, and an alive customer buys at her posterior mean rate for the whole horizon.
+        // One rate λ = 0.06 or Gamma(0.55, 10.6), π = 0.1; T = 38.86, horizon 52:
+        //   one rate: R(T) = λ^x e^(−λT); P(N(t) = n) Poisson(λt), P(X(t) = 0) = π + (1−π)e^(−λt);
+        //   Gamma: R(T) = Γ(r+x)/Γ(r) α^r/(α+T)^(r+x); E[Y(t) | alive] = (r+x)/(α+T) · t.
+        let (pi, t, h) = (0.1f64, 38.86f64, 52.0f64);
+        let lambda = 0.06f64;
+        for (x, tx) in [(0.0, 0.0), (2.0, 30.43)] {
+            let stays = (1.0 - pi) * lambda.powf(x) * (-lambda * t).exp();
+            let leaves = if x == 0.0 { pi } else { 0.0 };
+            let m = SPLIT_ONE_RATE;
+            assert_close(m.log_likelihood(x, tx, t), (stays + leaves).ln(), 1e-13);
+            let p_alive = stays / (stays + leaves);
+            assert_close(m.p_alive(x, tx, t).unwrap(), p_alive, 1e-13);
+            assert_close(
+                m.conditional_expected_purchases(h, x, tx, t).unwrap(),
+                p_alive * lambda * h,
+                1e-13,
+            );
+            assert_close(
+                m.probability_of_no_purchase(h, x, tx, t).unwrap(),
+                1.0 - p_alive + p_alive * (-lambda * h).exp(),
+                1e-13,
+            );
+        }
+        let (r, alpha) = (0.55f64, 10.6f64);
+        for (x, tx) in [(0.0, 0.0), (3.0, 20.0)] {
+            // Γ(r+x)/Γ(r) = r(r+1)…(r+x−1).
+            let rising: f64 = (0..x as u32).map(|k| r + f64::from(k)).product();
+            let stays = (1.0 - pi) * rising * alpha.powf(r) / (alpha + t).powf(r + x);
+            let leaves = if x == 0.0 { pi } else { 0.0 };
+            assert_close(SPLIT.log_likelihood(x, tx, t), (stays + leaves).ln(), 1e-12);
+            let p_alive = stays / (stays + leaves);
+            assert_close(SPLIT.p_alive(x, tx, t).unwrap(), p_alive, 1e-12);
+            assert_close(
+                SPLIT.conditional_expected_purchases(h, x, tx, t).unwrap(),
+                p_alive * (r + x) / (alpha + t) * h,
+                1e-12,
+            );
+        }
+        // Seen on her first day (T = 0), a customer is alive with probability 1 − π: the leavers
+        // leave with the first purchase.
+        assert_close(SPLIT.p_alive(0.0, 0.0, 0.0).unwrap(), 1.0 - pi, 1e-13);
+        // A new customer: E[X(t)] = (1 − π) r t/α, P(X(t) = 0) = π + (1 − π)(α/(α+t))^r.
+        assert_close(SPLIT.expected_purchases(h), (1.0 - pi) * r * h / alpha, 1e-13);
+        assert_close(
+            SPLIT.probability_of_purchases(h, 0).unwrap(),
+            pi + (1.0 - pi) * (alpha / (alpha + h)).powf(r),
+            1e-13,
+        );
+        assert_close(
+            SPLIT_ONE_RATE.probability_of_purchases(h, 2).unwrap(),
+            (1.0 - pi) * (lambda * h).powi(2) / 2.0 * (-lambda * h).exp(),
+            1e-13,
+        );
+        // Files: {"lambda", "pi"} and {"r", "alpha", "pi"}.
+        let read: ParetoFamilyLimit = serde_json::from_str(r#"{"lambda": 0.06, "pi": 0.1}"#).unwrap();
+        assert_eq!(read, SPLIT_ONE_RATE);
+    }
+
+    #[test]
     fn without_repeat_purchases_the_likelihood_has_a_closed_form() {
         // x = 0, t_x = 0: ∫₀ᵀ μe^(−μτ)(α+τ)^−r dτ has no elementary form, but with r → 0 it is
         // 1 − e^(−μT) and the likelihood 1: check the limit model at a tiny r against that,
@@ -601,7 +806,7 @@ mod tests {
 
     #[test]
     fn probabilities_of_n_purchases_sum_to_one_with_the_closed_form_mean() {
-        for limit in [DROPOUT, RATE, BOTH] {
+        for limit in LIMITS {
             for t in [1.0, 39.0] {
                 let pmf = |n| limit.probability_of_purchases(t, n).unwrap();
                 assert_pmf_sums_to_one_with_mean(pmf, limit.expected_purchases(t));
@@ -614,12 +819,9 @@ mod tests {
         // Against central differences of the log-likelihood (relative step 1e-6, error ~1e-9),
         // for every member of the family, the general model included (there by quadrature).
         let general = ParetoFamilyLimit::general(PAPER);
-        for model in [DROPOUT, RATE, BOTH, general] {
+        for model in LIMITS.into_iter().chain([general]) {
             let v = model.to_vec();
-            let rebuild = |p: &[f64]| match model.limit() {
-                Some(limit) => ParetoFamilyLimit::at_limit(limit, p),
-                None => ParetoFamilyLimit::general(ParetoNbdParams::from_slice(p)),
-            };
+            let rebuild = |p: &[f64]| like(&model, p);
             for (x, tx, t) in CUSTOMERS.into_iter().chain([(0.0, 0.0, 0.0), (5.0, 20.0, 20.0)]) {
                 let (ll, gradient) = model.log_likelihood_with_gradient(x, tx, t).unwrap();
                 let direct = model.log_likelihood_by_quadrature(x, tx, t);
@@ -649,7 +851,7 @@ mod tests {
         // Model files written before the other limits existed hold {"r", "alpha", "mu"}.
         let read: ParetoFamilyLimit = serde_json::from_str(r#"{"r": 0.55, "alpha": 10.6, "mu": 0.05}"#).unwrap();
         assert_eq!(read, DROPOUT);
-        for limit in [DROPOUT, RATE, BOTH] {
+        for limit in LIMITS {
             let text = serde_json::to_string(&limit).unwrap();
             assert_eq!(
                 serde_json::from_str::<ParetoFamilyLimit>(&text).unwrap(),

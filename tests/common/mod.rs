@@ -179,3 +179,32 @@ pub fn repeated(rfm: &clv::RfmTable, copies: usize) -> clv::RfmTable {
         time_unit: rfm.time_unit,
     }
 }
+
+/// A log in which nobody leaves: each of `customers` buys 1 to 8 times on days drawn uniformly
+/// from 300 days from 2024-01-01 (so how often she buys has nothing to do with when she
+/// started), at 9.99 or 19.99; except that, with `one_timers` > 0, that many customers in ten
+/// (drawn at random) buy once and never again. Drawn by a xorshift generator: the same log every
+/// time.
+pub fn log_where_nobody_leaves(customers: u64, one_timers: u64) -> String {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut text = String::from("customer_id,date,amount\n");
+    for customer in 0..customers {
+        let purchases = match one_timers > 0 && next(10) < one_timers {
+            true => 1,
+            false => next(8) + 1,
+        };
+        for _ in 0..purchases {
+            let day = start + chrono::Days::new(next(300));
+            let price = if next(2) == 0 { "9.99" } else { "19.99" };
+            text.push_str(&format!("{customer},{day},{price}\n"));
+        }
+    }
+    text
+}
