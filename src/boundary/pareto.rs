@@ -11,8 +11,9 @@ use crate::mle::{maximize, FitOptions, MleFit};
 use crate::model_file::ModelFit;
 use crate::models::bg_limits::Limit;
 use crate::models::histories::Histories;
+use crate::models::lifetime::Lifetime;
 use crate::models::pareto_limits::{
-    total_log_likelihood as pareto_total_log_likelihood, Lifetime, ParetoFamilyLimit, ParetoLimitData,
+    total_log_likelihood as pareto_total_log_likelihood, ParetoFamilyLimit, ParetoLimitData,
 };
 use crate::models::pareto_nbd::ParetoNbdData;
 use crate::models::purchase_rate::PurchaseRate;

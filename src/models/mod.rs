@@ -6,6 +6,7 @@ pub mod bg_limits;
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod histories;
+pub mod lifetime;
 pub mod mbg_nbd;
 pub mod nbd;
 pub mod pareto_limits;
