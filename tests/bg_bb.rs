@@ -18,6 +18,25 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs()
 }
 
+/// The total expected purchases and its 90% interval from `draws` parameter draws, as `clv run`
+/// prints them: [estimate, lo, hi].
+fn printed_purchases_interval(stdout: &str, draws: usize) -> [f64; 3] {
+    let start = format!("Totals with their 90% interval from parameter uncertainty ({draws} draws)");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("no totals in:\n{stdout}"));
+    let numbers: Vec<f64> = line
+        .rsplit("expected purchases ")
+        .next()
+        .unwrap()
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().unwrap())
+        .collect();
+    [numbers[0], numbers[1], numbers[2]]
+}
+
 /// The maximum on the donations data to 15 digits: mpmath (30 digits), findroot on the score of
 /// Σ count · ln L from the published estimates, L by eq. (5) with mpmath's beta function.
 const MLE: BgBbParams = BgBbParams {
@@ -696,20 +715,7 @@ fn intervals_of_bg_bb_forecasts_agree_with_the_delta_method_and_the_predictive_d
     };
     let r = run(&["--interval", "0.9", "--draws", "2000"]);
     assert!(r.success, "{}", r.stderr);
-    let line = r
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("Totals with their 90% interval from parameter uncertainty (2000 draws)"))
-        .unwrap_or_else(|| panic!("no totals in:\n{}", r.stdout));
-    let numbers: Vec<f64> = line
-        .rsplit("expected purchases ")
-        .next()
-        .unwrap()
-        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse().unwrap())
-        .collect();
-    let (estimate, lo, hi) = (numbers[0], numbers[1], numbers[2]);
+    let [estimate, lo, hi] = printed_purchases_interval(&r.stdout, 2000);
 
     let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     let names = ["alpha", "beta", "gamma", "delta"];
@@ -896,6 +902,100 @@ fn bg_bb_intervals_with_amounts_bound_spend_and_clv_and_predict_gives_runs() {
             && r.stderr.contains("BG/BB: the fit has no covariance")
             && r.stderr.contains("(without --interval the point forecasts stand)")
             && !r.stderr.contains("--bootstrap"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn evaluate_with_bg_bb_bounds_the_holdout_as_run_bounds_the_same_forecast() {
+    // Issue "decision-grade value": the cohort forecasts of `evaluate --model bg-bb` get intervals.
+    // The donations calibrated to 2001 with a five-year holdout: the holdout total is
+    // Σ E[X(6, 11) | x, t_x, 6], the very total whose interval `clv run --observation-end
+    // 2001-12-31 --horizon 5 --interval 0.9` prints (checked against the delta method above).
+    // Drawn with the same seed from the same fit, the two intervals are the same, to the one
+    // decimal run prints. Each year's bounds hold its expected transactions, and the holdout,
+    // where nobody gave, lies below its interval. `--bootstrap` is refused, with why.
+    let dir = scratch_dir("bg_bb_evaluate_intervals");
+    let log = dir.join("donations.csv");
+    std::fs::write(&log, donations_log()).unwrap();
+    let report = dir.join("evaluation");
+    let evaluate = |extra: &[&str]| {
+        let mut args = vec![
+            "evaluate",
+            s(&log),
+            "--model",
+            "bg-bb",
+            "--period",
+            "year",
+            "--calibration-end",
+            "2001-12-31",
+            "--observation-end",
+            "2006-12-31",
+            "--report-dir",
+            s(&report),
+            "--interval",
+            "0.9",
+        ];
+        args.extend(extra);
+        clv(&args)
+    };
+    let r = evaluate(&[]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("holdout transactions, 90% interval from parameter uncertainty (200 parameter draws): [")
+            && r.stdout.contains("the actual 0 lies below it"),
+        "{}",
+        r.stdout
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("evaluation.json")).unwrap()).unwrap();
+    let intervals = &json["intervals"];
+    let total = |key: &str| intervals["holdout_transactions"][key].as_f64().unwrap();
+    let predicted = json["holdout"]["predicted_transactions"].as_f64().unwrap();
+    assert!(close(total("estimate"), predicted, 1e-12), "{intervals}");
+    assert!(total("lo") < predicted && predicted < total("hi"), "{intervals}");
+    let numbers = |value: &serde_json::Value| -> Vec<f64> {
+        value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+    };
+    let expected = numbers(&json["expected_by_period"]);
+    let (lo, hi) = (numbers(&intervals["by_period_lo"]), numbers(&intervals["by_period_hi"]));
+    assert_eq!((lo.len(), hi.len()), (expected.len(), expected.len()));
+    for ((lo, hi), e) in lo.iter().zip(&hi).zip(&expected) {
+        assert!(lo < e && e < hi, "{lo} {e} {hi}");
+    }
+
+    let r = clv(&[
+        "run",
+        s(&log),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "--observation-end",
+        "2001-12-31",
+        "--horizon",
+        "5",
+        "-o",
+        s(&dir.join("pred.csv")),
+        "--report-dir",
+        s(&dir.join("run_report")),
+        "--interval",
+        "0.9",
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    let printed = printed_purchases_interval(&r.stdout, 200);
+    for (run, evaluated) in printed.iter().zip([total("estimate"), total("lo"), total("hi")]) {
+        assert!(
+            (run - evaluated).abs() <= 0.05 + 1e-9 * run,
+            "run {run}, evaluate {evaluated}"
+        );
+    }
+
+    let r = evaluate(&["--bootstrap", "50"]);
+    assert!(
+        r.code == Some(1) && r.stderr.contains("normal approximation"),
         "{}",
         r.stderr
     );

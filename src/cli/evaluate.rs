@@ -173,7 +173,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 /// `clv evaluate LOG --model bg-bb --period P --calibration-end DATE`.
 fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOptions) -> Result<()> {
     alone(&args, super::BG_BB_NAME)?;
-    args.interval.refuse("BG/BB")?;
+    let interval = args.interval.normal_options("BG/BB")?;
     let period = super::discrete::opportunity(args.period)?;
     let progress = super::Progress::new();
     let (dir, log) = folder_and_log(&args, &progress)?;
@@ -186,7 +186,13 @@ fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOp
     let by_period = transactions_by_period(&log, &summary_options)?;
     drop(log);
     let fitting = progress.step("fitting BG/BB and checking it on the holdout");
-    let evaluation = evaluate_discrete(&args.log.display().to_string(), &summary, &by_period, &options)?;
+    let evaluation = evaluate_discrete(
+        &args.log.display().to_string(),
+        &summary,
+        &by_period,
+        &options,
+        interval.as_ref(),
+    )?;
     drop(fitting);
     say_part!("{}", discrete_evaluation_report(&evaluation));
     let written = write_discrete_evaluation(&dir, &evaluation, &summary)?;

@@ -7,8 +7,12 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rayon::prelude::*;
 use serde::Serialize;
 
+use super::intervals::bounds_at_draws;
 use super::measures::{FitSummary, FrequencyFit, HoldoutAccuracy};
 use crate::data::discrete::{DiscreteSummary, TransactionsByPeriod};
 use crate::data::period::Period;
@@ -17,6 +21,7 @@ use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::fit_bg_bb;
 use crate::forecast::engine::Distinct;
+use crate::forecast::intervals::{bg_bb_draws, IntervalOptions, TotalInterval};
 use crate::mle::FitOptions;
 use crate::models::bg_bb::BgBb;
 
@@ -57,17 +62,36 @@ pub struct DiscreteEvaluation {
     pub holdout: HoldoutAccuracy,
     pub by_frequency: Vec<ConditionalMean>,
     pub by_recency: Vec<ConditionalMean>,
+    /// The holdout total and the transactions per period with their intervals, when asked for.
+    pub intervals: Option<DiscreteEvaluationIntervals>,
     #[serde(skip)]
     pub expected_holdout: Vec<f64>,
 }
 
+/// The evaluation's aggregate forecasts with intervals from parameter uncertainty, BG/BB's
+/// parameters drawn from its fit's normal approximation as `clv run --interval` draws them (the
+/// same draws for the same seed): whether the actual holdout total lies inside is the check the
+/// point forecast cannot give.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiscreteEvaluationIntervals {
+    pub level: f64,
+    pub draws: usize,
+    /// Σ E[X(n, n + n*) | x, t_x, n] over the calibration customers.
+    pub holdout_transactions: TotalInterval,
+    /// Bounds of the expected repeat transactions of each period (`expected_by_period`).
+    pub by_period_lo: Vec<f64>,
+    pub by_period_hi: Vec<f64>,
+}
+
 /// Fits BG/BB on the calibration histories of `summary` (built with a calibration end) and
-/// checks it against the holdout and the transactions of each period.
+/// checks it against the holdout and the transactions of each period; with `interval`, the
+/// holdout total and the transactions per period get their intervals.
 pub fn evaluate_discrete(
     log_name: &str,
     summary: &DiscreteSummary,
     by_period: &TransactionsByPeriod,
     options: &FitOptions,
+    interval: Option<&IntervalOptions>,
 ) -> Result<DiscreteEvaluation> {
     let (holdout_x, holdout_n) = summary.holdout.as_ref().ok_or_else(|| {
         ClvError::InvalidArgument("an evaluation needs a calibration end (--calibration-end DATE)".into())
@@ -122,7 +146,47 @@ pub fn evaluate_discrete(
         .collect();
     let frequency = FrequencyFit::new(expected_frequency, &frequency_actual, fit.parameter_order.len());
 
-    let expected_by_period = expected_by_period(&model, summary, by_period);
+    let expected_per_period = expected_by_period(&model, summary, by_period);
+    let intervals = match interval {
+        Some(interval) => {
+            interval.validate()?;
+            let models = bg_bb_draws(&fit, interval, &mut StdRng::seed_from_u64(interval.seed))?;
+            let mut customers = vec![0.0; keys.values.len()];
+            for &k in &keys.index_of {
+                customers[k as usize] += 1.0;
+            }
+            // Per draw: the holdout total over the distinct histories, and the periods' curve.
+            let at_draws: Vec<(f64, Vec<f64>)> = models
+                .par_iter()
+                .map(|model| {
+                    let total = keys
+                        .values
+                        .iter()
+                        .zip(&customers)
+                        .map(|(key, count)| {
+                            let [x, t_x, n, n_star] = key.map(|v| v as u32);
+                            count * model.expected_transactions(n_star, x, t_x, n)
+                        })
+                        .sum();
+                    (total, expected_by_period(model, summary, by_period))
+                })
+                .collect();
+            let ((lo, hi), (by_period_lo, by_period_hi)) =
+                bounds_at_draws(&at_draws, expected_per_period.len(), interval);
+            Some(DiscreteEvaluationIntervals {
+                level: interval.level,
+                draws: models.len(),
+                holdout_transactions: TotalInterval {
+                    estimate: expected_holdout.iter().sum(),
+                    lo,
+                    hi,
+                },
+                by_period_lo,
+                by_period_hi,
+            })
+        }
+        None => None,
+    };
     let conditional = |statistic: &[u32]| {
         let mut groups: BTreeMap<u32, (u64, f64, f64)> = BTreeMap::new();
         for (i, &value) in statistic.iter().enumerate() {
@@ -156,12 +220,13 @@ pub fn evaluate_discrete(
             .collect(),
         calibration_periods: (by_period.last_calibration - by_period.first + 1).max(0) as usize,
         actual_by_period: by_period.transactions.clone(),
-        expected_by_period,
+        expected_by_period: expected_per_period,
         holdout_transactions: holdout_x.iter().map(|&x| u64::from(x)).sum(),
         holdout_customers_with_purchases: holdout_x.iter().filter(|&&x| x > 0).count() as u64,
         holdout,
         by_frequency: conditional(&summary.frequency),
         by_recency: conditional(&summary.recency),
+        intervals,
         expected_holdout,
     })
 }

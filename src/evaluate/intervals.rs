@@ -64,15 +64,7 @@ pub(super) fn evaluation_intervals(
         .collect();
     let failed_draws = at_draws.iter().filter(|d| d.is_none()).count();
     let evaluated: Vec<(f64, Vec<f64>)> = at_draws.into_iter().flatten().collect();
-    let (q_lo, q_hi) = interval.quantiles();
-    let totals: Vec<f64> = evaluated.iter().map(|(t, _)| *t).collect();
-    let (lo, hi) = quantile_pair(&totals, q_lo, q_hi);
-    let (cumulative_lo, cumulative_hi) = (0..week_ends.len())
-        .map(|w| {
-            let week: Vec<f64> = evaluated.iter().map(|(_, c)| c[w]).collect();
-            quantile_pair(&week, q_lo, q_hi)
-        })
-        .unzip();
+    let ((lo, hi), (cumulative_lo, cumulative_hi)) = bounds_at_draws(&evaluated, week_ends.len(), interval);
     EvaluationIntervals {
         level: interval.level,
         method,
@@ -86,4 +78,22 @@ pub(super) fn evaluation_intervals(
         cumulative_hi,
         failed_draws,
     }
+}
+
+/// The bounds at `interval`'s quantiles of a total and of each of the `len` points of a curve,
+/// from their values at every draw (`evaluated`: the total and the curve of each).
+pub(super) fn bounds_at_draws(
+    evaluated: &[(f64, Vec<f64>)],
+    len: usize,
+    interval: &IntervalOptions,
+) -> ((f64, f64), (Vec<f64>, Vec<f64>)) {
+    let (q_lo, q_hi) = interval.quantiles();
+    let totals: Vec<f64> = evaluated.iter().map(|(total, _)| *total).collect();
+    let curve = (0..len)
+        .map(|k| {
+            let at_k: Vec<f64> = evaluated.iter().map(|(_, curve)| curve[k]).collect();
+            quantile_pair(&at_k, q_lo, q_hi)
+        })
+        .unzip();
+    (quantile_pair(&totals, q_lo, q_hi), curve)
 }

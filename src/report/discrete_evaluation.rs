@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::evaluation::{write_fit, write_holdout, write_json_and_text};
+use super::evaluation::{write_fit, write_holdout, write_holdout_interval, write_json_and_text};
 use crate::data::discrete::DiscreteSummary;
 use crate::data::io::write_table;
 use crate::error::Result;
@@ -27,6 +27,16 @@ pub fn discrete_evaluation_report(ev: &DiscreteEvaluation) -> String {
         ev.holdout_transactions,
         ev.holdout_customers_with_purchases,
     );
+    if let Some(i) = &ev.intervals {
+        let drawn = format!("{} parameter draws", i.draws);
+        write_holdout_interval(
+            &mut s,
+            i.level,
+            &drawn,
+            &i.holdout_transactions,
+            ev.holdout_transactions,
+        );
+    }
     let _ = writeln!(
         s,
         "\nCustomers by transactions in the calibration ({period}s with a transaction)"
@@ -44,15 +54,35 @@ pub fn discrete_evaluation_report(ev: &DiscreteEvaluation) -> String {
         s,
         "\nRepeat transactions per {period} (model: knowing only when each customer started)"
     );
-    let _ = writeln!(s, "  {:>10} {:>10} {:>10}", period.name(), "actual", "model");
+    let bounds_title = ev
+        .intervals
+        .as_ref()
+        .map(|i| format!(" {:>21}", format!("{}% interval", 100.0 * i.level)));
+    let _ = writeln!(
+        s,
+        "  {:>10} {:>10} {:>10}{}",
+        period.name(),
+        "actual",
+        "model",
+        bounds_title.unwrap_or_default()
+    );
     for (j, label) in ev.periods.iter().enumerate() {
         if j == ev.calibration_periods {
-            let _ = writeln!(s, "  {:-^32}", " holdout ");
+            let width = if ev.intervals.is_some() { 54 } else { 32 };
+            let _ = writeln!(s, "  {:-^width$}", " holdout ");
         }
+        let bounds = ev.intervals.as_ref().map(|i| {
+            format!(
+                " {:>21}",
+                format!("[{:.1}, {:.1}]", i.by_period_lo[j], i.by_period_hi[j])
+            )
+        });
         let _ = writeln!(
             s,
-            "  {label:>10} {:>10} {:>10.1}",
-            ev.actual_by_period[j], ev.expected_by_period[j]
+            "  {label:>10} {:>10} {:>10.1}{}",
+            ev.actual_by_period[j],
+            ev.expected_by_period[j],
+            bounds.unwrap_or_default()
         );
     }
     let conditional = |s: &mut String, title: &str, rows: &[ConditionalMean]| {
@@ -118,6 +148,24 @@ fn write_figures(dir: &Path, ev: &DiscreteEvaluation, written: &mut Vec<PathBuf>
     let by_period = |values: &mut dyn Iterator<Item = f64>| -> Vec<(f64, f64)> {
         values.enumerate().map(|(k, v)| ((k + 1) as f64, v)).collect()
     };
+    // With intervals, BG/BB's transactions per period are shaded between their bounds.
+    let period_bands: Vec<crate::figures::Band> = ev
+        .intervals
+        .iter()
+        .map(|i| {
+            let points = (i.by_period_lo.iter().zip(&i.by_period_hi).enumerate())
+                .map(|(k, (&lo, &hi))| ((k + 1) as f64, lo, hi))
+                .collect();
+            (1, points)
+        })
+        .collect();
+    let period_title = match &ev.intervals {
+        Some(i) => format!(
+            "Repeat transactions per {period}, calibration and holdout (shaded: {}% intervals)",
+            100.0 * i.level
+        ),
+        None => format!("Repeat transactions per {period}, calibration and holdout"),
+    };
     let figures = [
         (
             "frequency_histogram",
@@ -138,13 +186,13 @@ fn write_figures(dir: &Path, ev: &DiscreteEvaluation, written: &mut Vec<PathBuf>
         (
             "repeat_transactions_by_period",
             Figure {
-                title: &format!("Repeat transactions per {period}, calibration and holdout"),
+                title: &period_title,
                 x_desc: &period_axis,
                 y_desc: "Repeat transactions",
                 categories: None,
                 marker: Some((ev.calibration_periods as f64 + 0.5, "end of calibration")),
                 legend_left: false,
-                bands: Vec::new(),
+                bands: period_bands,
                 series: vec![
                     series("actual", by_period(&mut ev.actual_by_period.iter().map(|&v| v as f64))),
                     series("BG/BB", by_period(&mut ev.expected_by_period.iter().copied())),

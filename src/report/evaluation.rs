@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::data::io::write_table;
 use crate::error::{ClvError, Result};
+use crate::forecast::intervals::TotalInterval;
 
 fn format_interval(e: &crate::evaluate::ParameterEstimate) -> String {
     match (e.standard_error, e.ci95_low, e.ci95_high) {
@@ -34,6 +35,24 @@ pub(super) fn write_fit(s: &mut String, fit: &crate::evaluate::FitSummary) {
     for w in &fit.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }
+}
+
+/// The holdout total's interval at `level` from the models `drawn` ("200 parameter draws"), and
+/// whether the `actual` total lies inside it.
+pub(super) fn write_holdout_interval(s: &mut String, level: f64, drawn: &str, total: &TotalInterval, actual: u64) {
+    let where_actual = match ((actual as f64) < total.lo, actual as f64 > total.hi) {
+        (true, _) => "below it",
+        (_, true) => "above it",
+        _ => "inside it",
+    };
+    let _ = writeln!(
+        s,
+        "  holdout transactions, {}% interval from parameter uncertainty ({drawn}): [{:.1}, {:.1}]; the actual \
+         {actual} lies {where_actual}",
+        100.0 * level,
+        total.lo,
+        total.hi,
+    );
 }
 
 /// A model's holdout accuracy against the actual transactions and buyers, in two lines.
@@ -128,27 +147,12 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             a.holdout_customers_with_purchases,
         );
         if let Some(i) = &m.intervals {
-            let t = &i.holdout_transactions;
-            let actual = a.holdout_transactions as f64;
             let source = match i.method {
                 crate::forecast::intervals::IntervalMethod::NormalApproximation => "parameter draws",
                 crate::forecast::intervals::IntervalMethod::Bootstrap => "bootstrap refits",
             };
-            let _ = writeln!(
-                s,
-                "  holdout transactions, {}% interval from parameter uncertainty ({} {source}): [{:.1}, {:.1}]; the \
-                 actual {} lies {}",
-                100.0 * i.level,
-                i.draws,
-                t.lo,
-                t.hi,
-                a.holdout_transactions,
-                match (actual < t.lo, actual > t.hi) {
-                    (true, _) => "below it",
-                    (_, true) => "above it",
-                    _ => "inside it",
-                }
-            );
+            let drawn = format!("{} {source}", i.draws);
+            write_holdout_interval(&mut s, i.level, &drawn, &i.holdout_transactions, a.holdout_transactions);
         }
         let _ = writeln!(
             s,

@@ -27,6 +27,28 @@ use crate::forecast::{
 use crate::model_file::{GammaGammaFit, ModelFit};
 use crate::models::bg_bb::BgBb;
 
+/// `interval.draws` BG/BB models drawn from the fit's normal approximation (the logit of a
+/// probability, the log of the rest, with the full covariance), with `rng`.
+pub fn bg_bb_draws(purchase: &ModelFit<BgBb>, interval: &IntervalOptions, rng: &mut StdRng) -> Result<Vec<BgBb>> {
+    let values = purchase.params.to_vec();
+    let drawn = draws_of(
+        purchase,
+        &values,
+        &BgBb::PROBABILITIES,
+        (interval.draws, rng),
+        "BG/BB",
+        Otherwise::PointForecasts,
+    )?;
+    drawn
+        .iter()
+        .map(|v| purchase.params.with_values(v))
+        .collect::<Option<_>>()
+        .ok_or_else(|| ClvError::Model {
+            model: "intervals",
+            reason: "BG/BB: a parameter vector drawn from the fit's normal approximation describes no model".into(),
+        })
+}
+
 /// Adds intervals at `interval.level` to BG/BB's forecasts `forecasts` of `summary` (p_alive,
 /// churn_probability, expected_purchases and, with a spend model, expected_avg_spend and clv),
 /// and each customer's predictive interval of her own transactions over the horizon (columns
@@ -42,23 +64,7 @@ pub fn add_discrete_intervals(
     interval.validate()?;
     let draws = interval.draws;
     let mut rng = StdRng::seed_from_u64(interval.seed);
-    let values = purchase.params.to_vec();
-    let drawn = draws_of(
-        purchase,
-        &values,
-        &BgBb::PROBABILITIES,
-        (draws, &mut rng),
-        "BG/BB",
-        Otherwise::PointForecasts,
-    )?;
-    let models: Vec<BgBb> = drawn
-        .iter()
-        .map(|v| purchase.params.with_values(v))
-        .collect::<Option<_>>()
-        .ok_or_else(|| ClvError::Model {
-            model: "intervals",
-            reason: "BG/BB: a parameter vector drawn from the fit's normal approximation describes no model".into(),
-        })?;
+    let models = bg_bb_draws(purchase, interval, &mut rng)?;
     let spend = match (gamma_gamma, summary.monetary_value.as_deref(), forecasts.column(CLV)) {
         (Some(gg), Some(monetary), Some(_)) => Some((
             spend_draws(gg, interval, &mut rng, Otherwise::PointForecasts)?,
