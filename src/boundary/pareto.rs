@@ -28,7 +28,8 @@ pub enum ParetoFit {
 
 /// Fits Pareto/NBD: the interior maximum when there is one, else the best of its limiting models
 /// (one dropout rate, one purchase rate, or both; leaving at once or never, with or without one
-/// purchase rate) that is a maximum, by the checks of the module notes. A fit heading for a limit runs to the edge (`MAX_SHAPE`) and shows as an error or warnings.
+/// purchase rate) that is a maximum, by the checks of the module notes. A fit heading for a
+/// limit runs to the edge (`MAX_SHAPE`) and shows as an error or warnings.
 pub fn fit_pareto(data: Histories, label: &'static str, options: &FitOptions) -> Result<ParetoFit> {
     let full = ParetoNbdData(data);
     let interior = maximize(&full, label, options);
@@ -182,13 +183,18 @@ fn pareto_steps_inside(model: &ParetoFamilyLimit) -> Vec<ParetoFamilyLimit> {
     points
 }
 
-/// A point inside, by its shapes: "r = 100", "s = 10", "r = s = 10".
+/// A point inside, by its shapes: "r = 100", "s = 10", "r = s = 10", "s = 1e-2" (next to the
+/// split limit, where s is small).
 fn describe_point(point: &ParetoFamilyLimit) -> String {
+    let shape = |v: f64| match v >= 1.0 {
+        true => format!("{v:.0}"),
+        false => format!("{v:e}"),
+    };
     match (point.rate, point.lifetime) {
-        (PurchaseRate::Gamma { r, .. }, Lifetime::Pareto { s, .. }) if r == s => format!("r = s = {r:.0}"),
-        (PurchaseRate::Gamma { r, .. }, Lifetime::Pareto { s, .. }) => format!("r = {r:.0}, s = {s:.0}"),
-        (PurchaseRate::Gamma { r, .. }, _) => format!("r = {r:.0}"),
-        (_, Lifetime::Pareto { s, .. }) => format!("s = {s:.0}"),
+        (PurchaseRate::Gamma { r, .. }, Lifetime::Pareto { s, .. }) if r == s => format!("r = s = {}", shape(r)),
+        (PurchaseRate::Gamma { r, .. }, Lifetime::Pareto { s, .. }) => format!("r = {}, s = {}", shape(r), shape(s)),
+        (PurchaseRate::Gamma { r, .. }, _) => format!("r = {}", shape(r)),
+        (_, Lifetime::Pareto { s, .. }) => format!("s = {}", shape(s)),
         _ => "the limit".to_string(),
     }
 }
