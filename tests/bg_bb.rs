@@ -7,6 +7,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use clv::data::discrete::read_discrete_histories;
 use clv::fitting::fit_bg_bb;
 use clv::mle::FitOptions;
@@ -16,6 +18,27 @@ use common::{clv, column, csv_header_and_rows, log_where_nobody_leaves, repo, s,
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs()
+}
+
+/// `clv evaluate` of the donations log with BG/BB by year, calibrated to 2001 and observed to
+/// 2006 (a five-year holdout), into `report`, with `extra` arguments.
+fn evaluate_donations_to_2006(log: &Path, report: &Path, extra: &[&str]) -> common::Outcome {
+    let mut args = vec![
+        "evaluate",
+        s(log),
+        "--model",
+        "bg-bb",
+        "--period",
+        "year",
+        "--calibration-end",
+        "2001-12-31",
+        "--observation-end",
+        "2006-12-31",
+        "--report-dir",
+        s(report),
+    ];
+    args.extend(extra);
+    clv(&args)
 }
 
 /// The total expected purchases and its 90% interval from `draws` parameter draws, as `clv run`
@@ -320,20 +343,7 @@ fn evaluate_with_bg_bb_sets_the_papers_diagnostics_beside_the_data() {
     let log = dir.join("donations.csv");
     std::fs::write(&log, donations_log()).unwrap();
     let report = dir.join("evaluation");
-    let r = clv(&[
-        "evaluate",
-        s(&log),
-        "--model",
-        "bg-bb",
-        "--period",
-        "year",
-        "--calibration-end",
-        "2001-12-31",
-        "--observation-end",
-        "2006-12-31",
-        "--report-dir",
-        s(&report),
-    ]);
+    let r = evaluate_donations_to_2006(&log, &report, &[]);
     assert!(r.success, "{}", r.stderr);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("evaluation.json")).unwrap()).unwrap();
@@ -921,24 +931,9 @@ fn evaluate_with_bg_bb_bounds_the_holdout_as_run_bounds_the_same_forecast() {
     std::fs::write(&log, donations_log()).unwrap();
     let report = dir.join("evaluation");
     let evaluate = |extra: &[&str]| {
-        let mut args = vec![
-            "evaluate",
-            s(&log),
-            "--model",
-            "bg-bb",
-            "--period",
-            "year",
-            "--calibration-end",
-            "2001-12-31",
-            "--observation-end",
-            "2006-12-31",
-            "--report-dir",
-            s(&report),
-            "--interval",
-            "0.9",
-        ];
+        let mut args = vec!["--interval", "0.9"];
         args.extend(extra);
-        clv(&args)
+        evaluate_donations_to_2006(&log, &report, &args)
     };
     let r = evaluate(&[]);
     assert!(r.success, "{}", r.stderr);

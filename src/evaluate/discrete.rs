@@ -151,10 +151,7 @@ pub fn evaluate_discrete(
         Some(interval) => {
             interval.validate()?;
             let models = bg_bb_draws(&fit, interval, &mut StdRng::seed_from_u64(interval.seed))?;
-            let mut customers = vec![0.0; keys.values.len()];
-            for &k in &keys.index_of {
-                customers[k as usize] += 1.0;
-            }
+            let customers = keys.counts();
             // Per draw: the holdout total over the distinct histories, and the periods' curve.
             let at_draws: Vec<(f64, Vec<f64>)> = models
                 .par_iter()

@@ -46,10 +46,7 @@ pub(super) fn evaluation_intervals(
     unit_days: f64,
 ) -> EvaluationIntervals {
     let histories = Distinct::of((0..rfm.len()).map(|i| [rfm.frequency[i], rfm.recency[i], rfm.t[i]]));
-    let mut counts = vec![0.0; histories.values.len()];
-    for &h in &histories.index_of {
-        counts[h as usize] += 1.0;
-    }
+    let counts = histories.counts();
     // Per draw: the holdout total and the curve; None where something does not converge.
     let at_draws: Vec<Option<(f64, Vec<f64>)>> = models
         .par_iter()

@@ -28,6 +28,15 @@ impl<const N: usize> Distinct<N> {
         Self { values, index_of }
     }
 
+    /// How many rows have each distinct key, in the order of `values`.
+    pub fn counts(&self) -> Vec<f64> {
+        let mut counts = vec![0.0; self.values.len()];
+        for &k in &self.index_of {
+            counts[k as usize] += 1.0;
+        }
+        counts
+    }
+
     /// `evaluate(k, key)` at each distinct key (the k-th), in parallel.
     pub fn evaluate<T: Send>(&self, evaluate: impl Fn(usize, &[f64; N]) -> T + Sync) -> Vec<T> {
         self.values

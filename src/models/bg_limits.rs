@@ -371,7 +371,7 @@ impl LimitData<'_> {
         let mut natural = v.to_vec();
         if let Some(last) = natural.last_mut() {
             if self.has_common_p() {
-                *last /= 1.0 + *last;
+                *last = probability_of_odds(*last).0;
             }
         }
         self.natural_model(&natural)
@@ -393,7 +393,7 @@ impl LimitData<'_> {
     /// d p / d odds at the optimiser's vector, for the last parameter (1 when it is not p).
     pub fn p_per_odds(&self, v: &[f64]) -> f64 {
         match (self.has_common_p(), v.last()) {
-            (true, Some(o)) => 1.0 / ((1.0 + o) * (1.0 + o)),
+            (true, Some(&o)) => probability_of_odds(o).1,
             _ => 1.0,
         }
     }
@@ -457,6 +457,12 @@ impl Likelihood for LimitData<'_> {
             ],
         }
     }
+}
+
+/// A probability fitted as its odds o (the optimiser works on positive parameters): p = o/(1+o),
+/// and dp/do = 1/(1+o)², the chain rule's factor for its gradient and covariance.
+pub(crate) fn probability_of_odds(odds: f64) -> (f64, f64) {
+    (odds / (1.0 + odds), 1.0 / ((1.0 + odds) * (1.0 + odds)))
 }
 
 /// Three starts for a split limit's π (a share leave at once, the rest never), as odds: half

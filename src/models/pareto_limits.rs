@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_limits::{split_start_odds, Limit};
+use super::bg_limits::{probability_of_odds, split_start_odds, Limit};
 use super::histories::Histories;
 use super::lifetime::Lifetime;
 use super::pareto_nbd::{purchases_over_a_lifetime, ParetoNbdParams, MAX_SHAPE};
@@ -371,7 +371,7 @@ impl ParetoLimitData<'_> {
     pub fn to_model(&self, v: &[f64]) -> ParetoFamilyLimit {
         let mut natural = v.to_vec();
         if let (true, Some(last)) = (self.split, natural.last_mut()) {
-            *last /= 1.0 + *last;
+            *last = probability_of_odds(*last).0;
         }
         self.natural_model(&natural)
     }
@@ -379,7 +379,7 @@ impl ParetoLimitData<'_> {
     /// dπ/d odds at the optimiser's vector, for the last parameter (1 when it is not π).
     pub fn pi_per_odds(&self, v: &[f64]) -> f64 {
         match (self.split, v.last()) {
-            (true, Some(o)) => 1.0 / ((1.0 + o) * (1.0 + o)),
+            (true, Some(&o)) => probability_of_odds(o).1,
             _ => 1.0,
         }
     }

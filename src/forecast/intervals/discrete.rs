@@ -14,16 +14,14 @@ use super::draws::{draws_of, Otherwise};
 use super::predictive::smallest_count_reaching;
 use super::quantiles::round_bound;
 use super::{
-    quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions, TotalInterval, PURCHASES,
+    push_purchase_bounds, quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions,
+    TotalInterval,
 };
 use crate::data::discrete::DiscreteSummary;
 use crate::data::summary::CustomerSummary as _;
 use crate::error::{ClvError, Result};
 use crate::forecast::discrete::{distinct_histories, DiscreteSettings};
-use crate::forecast::{
-    interval_column_names, ForecastColumn, ForecastOptions, Forecasts, Interval, CLV, EXPECTED_AVG_SPEND,
-    EXPECTED_PURCHASES,
-};
+use crate::forecast::{ForecastOptions, Forecasts, Interval, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES};
 use crate::model_file::{GammaGammaFit, ModelFit};
 use crate::models::bg_bb::BgBb;
 
@@ -199,10 +197,8 @@ pub fn add_discrete_intervals(
         let quantile = |q: f64| smallest_count_reaching(&cumulative, q - 1e-12);
         (quantile(q_lo), quantile(q_hi))
     });
-    let (lo, hi): (Vec<f64>, Vec<f64>) = (0..summary.len()).map(|i| predictive[history_of(i)]).unzip();
-    let (lo_name, hi_name) = interval_column_names(level, PURCHASES);
-    forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
-    forecasts.push(ForecastColumn::counts(&hi_name, hi))?;
+    let bounds = (0..summary.len()).map(|i| predictive[history_of(i)]).unzip();
+    push_purchase_bounds(forecasts, level, bounds)?;
     Ok(AggregateIntervals {
         level,
         draws,

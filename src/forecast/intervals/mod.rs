@@ -528,10 +528,8 @@ pub fn add_parameter_intervals_by_group(
         &p_alive_of_history,
     )?;
     let predictive_intervals = predictive.is_some();
-    if let Some((lo, hi)) = predictive {
-        let (lo_name, hi_name) = interval_column_names(level, PURCHASES);
-        forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
-        forecasts.push(ForecastColumn::counts(&hi_name, hi))?;
+    if let Some(bounds) = predictive {
+        push_purchase_bounds(forecasts, level, bounds)?;
     }
     Ok(AggregateIntervals {
         level,
@@ -545,6 +543,14 @@ pub fn add_parameter_intervals_by_group(
         method: drawn.method,
         failed_refits: drawn.failed_refits,
     })
+}
+
+/// Adds each customer's predictive interval of her own purchases at `level`, `(lo, hi)`, as the
+/// count columns `purchases_q05` and `purchases_q95` (for 90%).
+fn push_purchase_bounds(forecasts: &mut Forecasts, level: f64, (lo, hi): (Vec<f64>, Vec<f64>)) -> Result<()> {
+    let (lo_name, hi_name) = interval_column_names(level, PURCHASES);
+    forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
+    forecasts.push(ForecastColumn::counts(&hi_name, hi))
 }
 
 /// Sets the intervals of P(alive), churn and E[Y] of each customer from her history's bounds
