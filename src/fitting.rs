@@ -196,6 +196,12 @@ pub fn fit_retention(histories: &SurvivalHistories, options: &FitOptions) -> Res
         .collect()
 }
 
+/// Fits the sBG model to cohort `cohort` of `histories`: the full model, or the limit at which
+/// its data's likelihood is highest.
+pub fn fit_cohort_sbg(histories: &SurvivalHistories, cohort: u32, options: &FitOptions) -> Result<ModelFit<Retention>> {
+    fit_sbg(histories, cohort, options)
+}
+
 /// Fits BG/BB (Fader, Hardie & Shang 2010) to discrete-time histories by maximum likelihood: the
 /// full model, or the limit at which its data's likelihood is highest (`boundary`).
 pub fn fit_bg_bb(histories: &DiscreteHistories, options: &FitOptions) -> Result<ModelFit<BgBb>> {

@@ -216,7 +216,6 @@ fn alone(args: &EvaluateArgs, name: &str) -> Result<()> {
 /// `clv retention --calibration-periods K`, into the evaluation's folder.
 fn evaluate_sbg(args: EvaluateArgs) -> Result<()> {
     alone(&args, "sbg")?;
-    args.interval.refuse("sBG")?;
     let Some(k) = args.calibration_periods else {
         return Err(ClvError::InvalidArgument(
             "sBG is fitted on tenures 1..=K and checked on the later ones: give --calibration-periods K".into(),
@@ -234,6 +233,7 @@ fn evaluate_sbg(args: EvaluateArgs) -> Result<()> {
         customer_col: args.log_args.customer_col,
         date_format: args.log_args.date_format,
         report_dir,
+        interval: args.interval,
     })
 }
 

@@ -6,7 +6,7 @@ use clap::Args;
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
 use crate::forecast::interval_column_names;
-use crate::forecast::intervals::{AggregateIntervals, DrawnModels, IntervalMethod, IntervalOptions, TotalInterval};
+use crate::forecast::intervals::{AggregateIntervals, DrawnModels, IntervalOptions, TotalInterval};
 use crate::model_file::FittedModels;
 
 /// Intervals from parameter uncertainty.
@@ -16,7 +16,9 @@ pub struct IntervalArgs {
     /// p_alive_q05 and p_alive_q95, …, clv_q05 and clv_q95), from the fitted parameters'
     /// uncertainty: where the forecast for the average customer with this history lies, given
     /// how well the data pin the parameters down. It is not the range of one customer's own
-    /// future purchases, which vary far more (BG/NBD, Pareto/NBD, MBG/NBD, NBD, BG/BB)
+    /// future purchases, which vary far more (BG/NBD, Pareto/NBD, MBG/NBD, NBD, BG/BB; and for
+    /// sBG in `clv retention` the projection, the value of the base and each subscriber's
+    /// forecasts)
     #[arg(long, value_name = "LEVEL")]
     pub interval: Option<f64>,
     /// Parameter vectors drawn for --interval, from each fit's normal approximation in its log
@@ -26,7 +28,7 @@ pub struct IntervalArgs {
     #[arg(long, default_value_t = 200, requires = "interval")]
     pub draws: usize,
     /// Instead of --draws: refit the models to N resamples of the customers (drawn with
-    /// replacement) and evaluate every forecast at each refit. It answers the same question
+    /// replacement; for sBG, of each cohort's subscribers) and evaluate every forecast at each refit. It answers the same question
     /// without trusting the normal approximation: for few customers, skewed or near-limit
     /// parameters (a refit may land on a limiting model), at the cost of N fits
     #[arg(long, value_name = "N", requires = "interval", conflicts_with = "draws")]
@@ -49,16 +51,6 @@ impl IntervalArgs {
         };
         options.validate()?;
         Ok(Some(options))
-    }
-
-    /// Refuses --interval where intervals are not built yet.
-    pub fn refuse(&self, model: &str) -> Result<()> {
-        match self.interval {
-            Some(_) => Err(ClvError::InvalidArgument(format!(
-                "--interval is built for the continuous-time purchase models; {model} forecasts have no intervals yet"
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// The interval asked for where only the normal approximation is built (`--bootstrap`
@@ -103,10 +95,7 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
     let show = |t: &TotalInterval, decimals: usize| {
         format!("{:.decimals$} [{:.decimals$}, {:.decimals$}]", t.estimate, t.lo, t.hi)
     };
-    let source = match totals.method {
-        IntervalMethod::NormalApproximation => format!("{} draws", totals.draws),
-        IntervalMethod::Bootstrap => format!("{} bootstrap refits", totals.draws),
-    };
+    let source = totals.method.describe(totals.draws);
     let mut line = format!(
         "Totals with their {}% interval from parameter uncertainty ({source}): expected purchases {}",
         100.0 * totals.level,

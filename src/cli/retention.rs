@@ -14,9 +14,14 @@ use crate::data::contractual::{
 };
 use crate::data::io::{column_names, refuse_output_onto_input, scan_table, write_table, TableFormat};
 use crate::data::period::Period;
-use crate::decisions::decide;
+use crate::decisions::{decide, report_groupings, Grouping};
 use crate::error::{ClvError, Result};
-use crate::fitting::{fit_retention, CohortFit};
+use crate::fitting::{fit_cohort_sbg, fit_retention, CohortFit};
+use crate::forecast::interval_column_names;
+use crate::forecast::intervals::{
+    add_subscriber_intervals, cohort_intervals, retention_draws, retention_refits, AggregateIntervals, CohortModels,
+    IntervalOptions, TotalInterval, RENEWALS,
+};
 use crate::forecast::retention::{forecast_subscribers, project, residual_payments, RetentionOptions};
 use crate::forecast::CLV;
 use crate::forecast::{annual_rate, ClvMethod, ForecastOptions};
@@ -88,6 +93,8 @@ pub struct RetentionArgs {
     pub at_risk: usize,
     #[command(flatten)]
     pub decisions: super::DecisionArgs,
+    #[command(flatten)]
+    pub interval: super::intervals::IntervalArgs,
 }
 
 /// The settings, checked: (per-period discount rate, retention options, their description).
@@ -168,6 +175,7 @@ pub fn run(args: RetentionArgs) -> Result<()> {
         let fitting = progress.step("fitting sBG per cohort");
         let fits = fit_retention(&fitted, &fit_options)?;
         drop(fitting);
+        let drawn = cohort_draws(&fits, &fitted, &args, &fit_options, &progress)?;
         let value_per_payment = args.price.map(|p| p * args.margin);
         let cohorts = fits
             .into_iter()
@@ -187,6 +195,7 @@ pub fn run(args: RetentionArgs) -> Result<()> {
                     &groups,
                     value_per_payment.is_some(),
                     &options,
+                    drawn_of(&drawn, c),
                 )
             })
             .collect::<Result<Vec<_>>>()?;
@@ -290,8 +299,9 @@ fn log_cohorts(
     let fitting = progress.step("fitting sBG per cohort");
     let fits = fit_retention(&fitted, fit_options)?;
     drop(fitting);
+    let drawn = cohort_draws(&fits, &fitted, args, fit_options, progress)?;
     let models: Vec<Retention> = fits.iter().map(|f| f.sbg.params).collect();
-    let forecasts = forecast_subscribers(&summary, histories.cohorts(), &models, options)?;
+    let mut forecasts = forecast_subscribers(&summary, histories.cohorts(), &models, options)?;
     let reports = fits
         .into_iter()
         .enumerate()
@@ -310,31 +320,55 @@ fn log_cohorts(
                 &groups,
                 summary.price.is_some(),
                 options,
+                drawn_of(&drawn, c as u32),
             )
         })
         .collect::<Result<Vec<_>>>()?;
     print_and_write(&reports, args, described, report_dir)?;
     // With prices, each subscriber's value: tiers, statuses and value at stake, as for purchases.
     let decisions = match forecasts.column(CLV) {
-        Some(_) => {
-            let decisions = decide(&summary, &forecasts, &args.decisions.options())?;
-            say!();
-            super::report::print_and_write(
+        Some(_) => Some(decide(&summary, &forecasts, &args.decisions.options())?),
+        None => None,
+    };
+    // The decisions read the forecasts at the estimates; the intervals then bound the totals of
+    // their groups, the membership fixed.
+    let groupings: Vec<Grouping> = decisions
+        .as_ref()
+        .map(|d| report_groupings(&summary, d))
+        .unwrap_or_default();
+    let totals = match &drawn {
+        Some((interval, drawn)) => {
+            let groups: Vec<_> = groupings.iter().map(Grouping::customer_groups).collect();
+            let totals = add_subscriber_intervals(
                 &summary,
-                &forecasts,
-                &decisions,
-                super::report::ValueExtras {
-                    cac: args.decisions.cac,
-                    ..Default::default()
-                },
-                report_dir,
-                args.at_risk,
-                &format!("residual CLV: margin × price × DERL, {}", args.period),
+                (histories.cohorts(), &models, drawn),
+                options,
+                interval,
+                &mut forecasts,
+                &groups,
             )?;
-            Some(decisions)
+            say!();
+            echo_subscriber_intervals(&totals, args.horizon, args.period);
+            Some(totals)
         }
         None => None,
     };
+    if let Some(decisions) = &decisions {
+        say!();
+        super::report::print_and_write(
+            &summary,
+            &forecasts,
+            decisions,
+            super::report::ValueExtras {
+                cac: args.decisions.cac,
+                intervals: totals.as_ref().map(|t| (groupings.as_slice(), t)),
+                ..Default::default()
+            },
+            report_dir,
+            args.at_risk,
+            &format!("residual CLV: margin × price × DERL, {}", args.period),
+        )?;
+    }
     let subscribers = summary.duration.len();
     let mut frame = forecasts.into_frame(summary)?;
     if let Some(decisions) = decisions {
@@ -343,6 +377,78 @@ fn log_cohorts(
     write_table(&mut frame, &output)?;
     say!("wrote {subscribers} subscriber forecasts to {}", output.display());
     Ok(())
+}
+
+/// Each cohort's sBG models for `--interval`: drawn from its fit's normal approximation, or
+/// (`--bootstrap`) refitted to resamples of its subscribers in `fitted`, the histories fitted.
+fn cohort_draws(
+    fits: &[CohortFit],
+    fitted: &SurvivalHistories,
+    args: &RetentionArgs,
+    fit_options: &FitOptions,
+    progress: &super::Progress,
+) -> Result<Option<(IntervalOptions, Vec<CohortModels>)>> {
+    let Some(interval) = args.interval.options()? else {
+        return Ok(None);
+    };
+    let _drawing = progress.step(&args.interval.progress_label(&interval));
+    let drawn = fits
+        .iter()
+        .enumerate()
+        .map(|(c, fit)| {
+            let c = c as u32;
+            match args.interval.bootstrap {
+                Some(_) => retention_refits(fitted, c, &interval, |resample| {
+                    Ok(fit_cohort_sbg(resample, c, fit_options)?.params)
+                }),
+                None => retention_draws(&fit.sbg, c, &interval),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some((interval, drawn)))
+}
+
+/// Cohort `c`'s drawn models, with the interval asked for.
+fn drawn_of(drawn: &Option<(IntervalOptions, Vec<CohortModels>)>, c: u32) -> Option<(&IntervalOptions, &CohortModels)> {
+    drawn
+        .as_ref()
+        .and_then(|(interval, models)| Some((interval, models.get(c as usize)?)))
+}
+
+/// Prints the subscribers' totals with their intervals, and what the predictive columns hold.
+fn echo_subscriber_intervals(totals: &AggregateIntervals, horizon: u32, period: Period) {
+    let show = |t: &TotalInterval, decimals: usize| {
+        format!("{:.decimals$} [{:.decimals$}, {:.decimals$}]", t.estimate, t.lo, t.hi)
+    };
+    let mut line = format!(
+        "Subscribers' totals with their {}% interval from parameter uncertainty ({}): expected renewals in \
+         the next {horizon} {period}s {}",
+        100.0 * totals.level,
+        totals.method.describe(totals.draws),
+        show(&totals.expected_purchases, 1)
+    );
+    if let Some(clv) = &totals.clv {
+        line.push_str(&format!(", residual CLV {}", show(clv, 2)));
+    }
+    say!("{line}");
+    let (lo, hi) = interval_column_names(totals.level, RENEWALS);
+    say!(
+        "Each subscriber's own renewals over those {horizon} {period}s: {lo} to {hi}, their {}% predictive interval \
+         (whether she renews is random even with known parameters)",
+        100.0 * totals.level
+    );
+    if totals.failed_refits > 0 {
+        eprintln!(
+            "note: {} bootstrap refits failed and were left out of the intervals",
+            totals.failed_refits
+        );
+    }
+    if totals.failed_evaluations > 0 {
+        eprintln!(
+            "note: {} DERL series did not converge at a drawn parameter vector and were left out of their quantiles",
+            totals.failed_evaluations
+        );
+    }
 }
 
 fn cohort_index(summary: &ContractualSummary, cohorts: &[String], i: usize) -> Option<usize> {
@@ -380,6 +486,7 @@ fn cohort_report(
     groups: &[(u32, f64)],
     in_money: bool,
     options: &RetentionOptions,
+    drawn: Option<(&IntervalOptions, &CohortModels)>,
 ) -> Result<CohortReport> {
     let (sbg, constant) = (fit.sbg.params, fit.constant.params);
     let last = observed.max(calibration_periods) + options.horizon;
@@ -406,7 +513,17 @@ fn cohort_report(
         new_subscriber_constant: per_new(&constant),
         in_money,
     };
+    let intervals = drawn.map(|(interval, models)| {
+        cohort_intervals(
+            models,
+            last,
+            (groups, groups_unit(groups, active), d),
+            (value.sbg, value.new_subscriber_sbg),
+            interval,
+        )
+    });
     Ok(CohortReport {
+        intervals,
         subscribers: histories.active_after(cohort, 0).unwrap_or(0.0),
         fit,
         calibration_periods,
@@ -434,6 +551,7 @@ pub struct RetentionEvaluation {
     pub customer_col: String,
     pub date_format: Option<String>,
     pub report_dir: PathBuf,
+    pub interval: super::intervals::IntervalArgs,
 }
 
 pub fn evaluate(e: RetentionEvaluation) -> Result<()> {
@@ -457,6 +575,7 @@ pub fn evaluate(e: RetentionEvaluation) -> Result<()> {
         date_format: e.date_format,
         at_risk: 10,
         decisions: defaults()?,
+        interval: e.interval,
     })
 }
 

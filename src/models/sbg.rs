@@ -68,6 +68,21 @@ impl Retention {
         }
     }
 
+    /// The parameters of `to_vec` that are probabilities (θ, π), the rest positive.
+    pub const PROBABILITIES: [&'static str; 2] = ["theta", "pi"];
+
+    /// The model of this form at the parameters `v` (in `to_vec`'s order); `None` where they
+    /// are not as many or describe no model.
+    pub fn with_values(&self, v: &[f64]) -> Option<Self> {
+        let model = match (*self, v) {
+            (Self::Beta { .. }, &[gamma, delta]) => Self::Beta { gamma, delta },
+            (Self::Common { .. }, &[theta]) => Self::Common { theta },
+            (Self::Split { .. }, &[pi]) => Self::Split { pi },
+            _ => return None,
+        };
+        model.is_valid().then_some(model)
+    }
+
     /// Parameters that can describe a model: positive, and θ and π in (0, 1).
     pub fn is_valid(&self) -> bool {
         match *self {

@@ -10,6 +10,8 @@ use polars::prelude::{Column, DataFrame};
 use crate::data::io::{write_table, write_text};
 use crate::error::{ClvError, PolarsContext, Result};
 use crate::fitting::CohortFit;
+use crate::forecast::interval_column_names;
+use crate::forecast::intervals::CohortIntervals;
 use crate::forecast::retention::ProjectedPeriod;
 use crate::models::sbg::Retention;
 
@@ -24,6 +26,8 @@ pub struct CohortReport {
     /// The constant-retention model's survival at the same periods.
     pub constant_survival: Vec<f64>,
     pub value: BaseValue,
+    /// With `--interval`: the projection's and the value's intervals from parameter uncertainty.
+    pub intervals: Option<CohortIntervals>,
 }
 
 /// The discounted payments still to come from a cohort's active subscribers, by the sBG model
@@ -167,7 +171,7 @@ pub fn retention_report_text(cohorts: &[CohortReport], period: &str, settings: &
     }
     for c in cohorts {
         if let Some(e) = c.holdout_error() {
-            let _ = writeln!(
+            let _ = write!(
                 s,
                 "  {}: holdout periods {}–{}, mean absolute error of survival: sBG {:.2} points, constant retention {:.2}",
                 c.fit.cohort,
@@ -176,6 +180,25 @@ pub fn retention_report_text(cohorts: &[CohortReport], period: &str, settings: &
                 100.0 * e.sbg,
                 100.0 * e.constant
             );
+            if let Some(i) = &c.intervals {
+                let holdout: Vec<bool> = c
+                    .projection
+                    .iter()
+                    .filter(|p| p.period > c.calibration_periods)
+                    .filter_map(|p| {
+                        let (lo, hi) = i.survival.get(p.period as usize)?;
+                        Some((*lo..=*hi).contains(&p.actual_survival?))
+                    })
+                    .collect();
+                let _ = write!(
+                    s,
+                    "; the actual inside sBG's {}% interval in {} of {} periods",
+                    100.0 * i.level,
+                    holdout.iter().filter(|&&inside| inside).count(),
+                    holdout.len()
+                );
+            }
+            s.push('\n');
         }
     }
     let _ = writeln!(
@@ -223,7 +246,39 @@ pub fn retention_report_text(cohorts: &[CohortReport], period: &str, settings: &
         "  Constant retention misses that those still subscribed are the loyal ones: it undervalues the base \
          (Fader & Hardie 2010)."
     );
+    for c in cohorts {
+        if let Some(i) = &c.intervals {
+            let _ = writeln!(s, "{}", cohort_intervals_line(c, i));
+        }
+    }
     s
+}
+
+/// A cohort's intervals in one line: the value of its base, a new subscriber's, and the survival
+/// projected to the last period shown.
+fn cohort_intervals_line(c: &CohortReport, i: &CohortIntervals) -> String {
+    let source = i.method.describe(i.draws);
+    let mut line = format!(
+        "  {}: {}% intervals from parameter uncertainty ({source}): value of the base (sBG) [{:.2}, {:.2}]",
+        c.fit.cohort,
+        100.0 * i.level,
+        i.value.lo,
+        i.value.hi
+    );
+    if let Some(new) = &i.new_subscriber {
+        let _ = write!(line, ", a new subscriber [{:.2}, {:.2}]", new.lo, new.hi);
+    }
+    if let (Some(p), Some(&(lo, hi))) = (c.projection.last(), i.survival.last()) {
+        let _ = write!(
+            line,
+            ", survival after period {} {:.1}% [{:.1}, {:.1}]",
+            p.period,
+            100.0 * p.model_survival,
+            100.0 * lo,
+            100.0 * hi
+        );
+    }
+    line
 }
 
 /// Writes retention_projection.csv, retention_fits.json and the survival and retention-rate
@@ -277,6 +332,30 @@ pub fn write_retention_report(dir: &Path, cohorts: &[CohortReport], period: &str
         ),
     ])
     .context(|| "building the retention projection".to_string())?;
+    // With intervals, the bounds of the sBG projection beside it (empty for a cohort without).
+    if let Some(level) = cohorts.iter().find_map(|c| c.intervals.as_ref().map(|i| i.level)) {
+        type Bounds = fn(&CohortIntervals, usize) -> Option<(f64, f64)>;
+        let measures: [(&str, Bounds); 2] = [
+            ("sbg_survival", |i, t| i.survival.get(t).copied()),
+            ("sbg_retention", |i, t| i.retention.get(t).copied().flatten()),
+        ];
+        for (name, bounds_at) in measures {
+            let (lo_name, hi_name) = interval_column_names(level, name);
+            let bounds: Vec<Option<(f64, f64)>> = rows
+                .iter()
+                .map(|r| r.0.intervals.as_ref().and_then(|i| bounds_at(i, r.1.period as usize)))
+                .collect();
+            for (column, pick) in [(lo_name, 0), (hi_name, 1)] {
+                let values: Vec<Option<f64>> = bounds
+                    .iter()
+                    .map(|b| b.map(|(lo, hi)| if pick == 0 { lo } else { hi }))
+                    .collect();
+                frame
+                    .with_column(Column::new(column.as_str().into(), values))
+                    .context(|| "adding the projection's bounds".to_string())?;
+            }
+        }
+    }
     let path = dir.join("retention_projection.csv");
     write_table(&mut frame, &path)?;
     written.push(path);
@@ -290,6 +369,7 @@ pub fn write_retention_report(dir: &Path, cohorts: &[CohortReport], period: &str
                 "holdout_error": c.holdout_error(),
                 "sbg": c.fit.sbg,
                 "constant_retention": c.fit.constant,
+                "intervals": c.intervals,
             })
         })
         .collect();
@@ -336,18 +416,41 @@ fn figures(dir: &Path, cohorts: &[CohortReport], period: &str) -> Result<Vec<Pat
     };
     let survival = series(|p| p.actual_survival, |p| Some(p.model_survival));
     let retention = series(|p| p.actual_retention, |p| p.model_retention);
-    for (name, title, y_desc, series) in [
+    // The sBG series of cohort k is series 2k + 1: its interval shaded in its colour.
+    let bands = |bounds_at: fn(&CohortIntervals, usize) -> Option<(f64, f64)>| -> Vec<crate::figures::Band> {
+        cohorts
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| {
+                let i = c.intervals.as_ref()?;
+                let points = c
+                    .projection
+                    .iter()
+                    .filter_map(|p| {
+                        let (lo, hi) = bounds_at(i, p.period as usize)?;
+                        Some((f64::from(p.period), 100.0 * lo, 100.0 * hi))
+                    })
+                    .collect();
+                Some((2 * k + 1, points))
+            })
+            .collect()
+    };
+    let survival_bands = bands(|i, t| i.survival.get(t).copied());
+    let retention_bands = bands(|i, t| i.retention.get(t).copied().flatten());
+    for (name, title, y_desc, series, bands) in [
         (
             "survival",
             "Survival: share still subscribed, actual and sBG projection",
             "% still subscribed",
             survival,
+            survival_bands,
         ),
         (
             "retention_rate",
             "Retention rate r(t): actual and sBG, rising with tenure",
             "% of subscribers who renew",
             retention,
+            retention_bands,
         ),
     ] {
         let (png, svg) = (dir.join(format!("{name}.png")), dir.join(format!("{name}.svg")));
@@ -359,7 +462,7 @@ fn figures(dir: &Path, cohorts: &[CohortReport], period: &str) -> Result<Vec<Pat
                 categories: None,
                 marker: Some((f64::from(last_fitted), "end of the fitted periods")),
                 legend_left: false,
-                bands: Vec::new(),
+                bands,
                 series,
             },
             &png,

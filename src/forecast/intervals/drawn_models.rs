@@ -107,6 +107,16 @@ pub enum IntervalMethod {
     Bootstrap,
 }
 
+impl IntervalMethod {
+    /// Where `draws` models came from, in words: "200 draws", "200 bootstrap refits".
+    pub fn describe(self, draws: usize) -> String {
+        match self {
+            Self::NormalApproximation => format!("{draws} draws"),
+            Self::Bootstrap => format!("{draws} bootstrap refits"),
+        }
+    }
+}
+
 impl DrawnModels {
     /// `interval.draws` parameter vectors from the normal approximation: the purchase model's,
     /// then (`with_spend`, and a spend model fitted) the spend model's, drawn in that order from

@@ -14,6 +14,7 @@ mod drawn_models;
 mod draws;
 mod predictive;
 mod quantiles;
+mod retention;
 
 use std::collections::HashMap;
 
@@ -25,6 +26,10 @@ pub use self::draws::parameter_draws;
 use self::predictive::predictive_bounds;
 pub use self::quantiles::{quantile, quantile_pair};
 use self::quantiles::{round_bound, ExtremeDraws};
+pub use self::retention::{
+    add_subscriber_intervals, cohort_intervals, resampled_counts, retention_draws, retention_refits, CohortIntervals,
+    CohortModels, RENEWALS,
+};
 use super::continuous::IfAliveForecast;
 use super::engine::{Distinct, DistinctHistories};
 use super::new_customer::new_customer_value;
