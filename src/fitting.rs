@@ -6,14 +6,15 @@ use rayon::prelude::*;
 
 use crate::boundary::{fit_constant_retention, fit_sbg, fit_spend, identifiable};
 use crate::data::compressed::CompressedSummary;
+use crate::data::discrete::DiscreteSummary;
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::mle::FitOptions;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
 use crate::models::bg_bb::BgBb;
-use crate::models::gamma_gamma::GammaGammaData;
-use crate::models::histories::{DiscreteHistories, Histories, SurvivalHistories};
+use crate::models::gamma_gamma::{GammaGammaData, SpendParams};
+use crate::models::histories::{DiscreteHistories, DiscreteRow, Histories, SurvivalHistories};
 use crate::models::sbg::Retention;
 use crate::models::Likelihood as _;
 use crate::registry::{PurchaseModelKind, BG_NBD};
@@ -194,6 +195,39 @@ pub fn fit_retention(histories: &SurvivalHistories, options: &FitOptions) -> Res
             })
         })
         .collect()
+}
+
+/// BG/BB (and, `with_spend`, Gamma-Gamma) refitted to the customers `rows` of `summary` (a
+/// bootstrap resample: a row may repeat): the models only; a spend model that cannot be fitted
+/// is `None`.
+pub fn refit_discrete(
+    summary: &DiscreteSummary,
+    rows: &[usize],
+    with_spend: bool,
+    options: &FitOptions,
+) -> Result<(BgBb, Option<SpendParams>)> {
+    let histories = DiscreteHistories::from_rows(rows.iter().map(|&i| DiscreteRow {
+        x: summary.frequency[i],
+        t_x: summary.recency[i],
+        n: summary.periods[i],
+        weight: 1.0,
+    }))
+    .map_err(|(row, why)| ClvError::Model {
+        model: "bootstrap",
+        reason: format!("a resampled history (row {row}) is not one: {why}"),
+    })?;
+    let purchase = fit_bg_bb(&histories, options)?.params;
+    let spend = match (with_spend, summary.monetary_value.as_deref()) {
+        (true, Some(monetary)) => {
+            let frequency: Vec<f64> = rows.iter().map(|&i| f64::from(summary.frequency[i])).collect();
+            let monetary: Vec<f64> = rows.iter().map(|&i| monetary[i]).collect();
+            fit_spend_to(&frequency, Some(&monetary), None, options)?
+                .0
+                .map(|g| g.fit.params)
+        }
+        _ => None,
+    };
+    Ok((purchase, spend))
 }
 
 /// Fits the sBG model to cohort `cohort` of `histories`: the full model, or the limit at which

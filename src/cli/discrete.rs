@@ -14,9 +14,9 @@ use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
 use crate::decisions::decide;
 use crate::error::{ClvError, Result};
-use crate::fitting::{fit_bg_bb, fit_spend_to};
+use crate::fitting::{fit_bg_bb, fit_spend_to, refit_discrete};
 use crate::forecast::discrete::{forecast_discrete, periods_in_months};
-use crate::forecast::intervals::{add_discrete_intervals, AggregateIntervals, IntervalOptions};
+use crate::forecast::intervals::{add_discrete_intervals, AggregateIntervals, DiscreteDraws, IntervalOptions};
 use crate::forecast::Forecasts;
 use crate::forecast::{annual_rate, ForecastOptions, CLV};
 use crate::mle::FitOptions;
@@ -27,7 +27,7 @@ use crate::report::{bg_bb_report, top_customers};
 
 pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     let period = opportunity(args.opportunity)?;
-    let interval = args.forecast.interval.normal_options("BG/BB")?;
+    let interval = args.forecast.interval.options()?;
     let fit_options = FitOptions::default().with_penalizer(args.penalizer)?;
     let output = super::run::checked_outputs(&args)?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
@@ -79,7 +79,7 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
         &progress,
         &args.forecast,
         interval.as_ref(),
-        (&purchase, gamma_gamma.as_ref()),
+        (&purchase, gamma_gamma.as_ref(), &fit_options),
         &summary,
         &options,
         &mut forecasts,
@@ -125,13 +125,14 @@ pub fn run_bg_bb(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// With `interval`, adds the intervals of BG/BB's forecasts (`add_discrete_intervals`) at the fits
-/// `models`, showing progress; their totals.
+/// With `interval`, adds the intervals of BG/BB's forecasts (`add_discrete_intervals`) at
+/// models drawn from the fits' normal approximation or (--bootstrap) refitted to resamples of
+/// `summary`'s customers with `fit_options`, showing progress; their totals.
 fn intervals_of(
     progress: &super::Progress,
     forecast: &ForecastArgs,
     interval: Option<&IntervalOptions>,
-    (purchase, gamma_gamma): (&ModelFit<BgBb>, Option<&GammaGammaFit>),
+    (purchase, gamma_gamma, fit_options): (&ModelFit<BgBb>, Option<&GammaGammaFit>, &FitOptions),
     summary: &DiscreteSummary,
     options: &ForecastOptions,
     forecasts: &mut Forecasts,
@@ -140,7 +141,14 @@ fn intervals_of(
         return Ok(None);
     };
     let _drawing = progress.step(&forecast.interval.progress_label(interval));
-    add_discrete_intervals(purchase, gamma_gamma, summary, options, interval, forecasts).map(Some)
+    let with_spend = gamma_gamma.is_some() && summary.monetary_value.is_some() && forecasts.column(CLV).is_some();
+    let drawn = match forecast.interval.bootstrap {
+        Some(_) => DiscreteDraws::bootstrap(summary.len(), interval, with_spend, |rows| {
+            refit_discrete(summary, rows, with_spend, fit_options)
+        })?,
+        None => DiscreteDraws::normal(purchase, gamma_gamma, with_spend, interval)?,
+    };
+    add_discrete_intervals(purchase, &drawn, summary, options, interval, forecasts).map(Some)
 }
 
 /// The forecast settings of BG/BB, whose horizon and CLV count opportunities: 12 months are 12
@@ -175,7 +183,9 @@ fn settings(options: &ForecastOptions, clv_periods: u32, period: Period) -> Stri
 /// (`clv summarize LOG --period P`) with a stored BG/BB fit, and adds the decision columns.
 pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
     let period = models.period;
-    let interval = args.forecast.interval.normal_options("BG/BB")?;
+    let interval = args.forecast.interval.options()?;
+    // A bootstrap refits as the stored fit was made: with its penalizer.
+    let fit_options = FitOptions::default().with_penalizer(models.purchase.penalizer)?;
     let (options, clv_periods) = opportunity_options(&args.forecast, period)?;
     let progress = super::Progress::new();
     let reading = progress.step(&format!("reading {}", args.rfm.display()));
@@ -189,7 +199,7 @@ pub fn predict_bg_bb(args: &PredictArgs, models: BgBbModels) -> Result<()> {
         &progress,
         &args.forecast,
         interval.as_ref(),
-        (&models.purchase, models.gamma_gamma.as_ref()),
+        (&models.purchase, models.gamma_gamma.as_ref(), &fit_options),
         &summary,
         &options,
         &mut forecasts,

@@ -18,7 +18,6 @@ use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::evaluate::{evaluate, evaluate_discrete};
-use crate::forecast::intervals::IntervalMethod;
 use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use crate::report::{
@@ -155,10 +154,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     say_part!("{}", summary_report(&summary));
     let fitting = progress.step(&format!("fitting and checking {} models on the holdout", kinds.len()));
     let interval = args.interval.options()?;
-    let method = match args.interval.bootstrap {
-        Some(_) => IntervalMethod::Bootstrap,
-        None => IntervalMethod::NormalApproximation,
-    };
+    let method = args.interval.method();
     let evaluation = evaluate(&log, &summary, &kinds, &options, interval.as_ref().map(|i| (i, method)))?;
     drop(fitting);
     say!();
@@ -173,7 +169,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 /// `clv evaluate LOG --model bg-bb --period P --calibration-end DATE`.
 fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOptions) -> Result<()> {
     alone(&args, super::BG_BB_NAME)?;
-    let interval = args.interval.normal_options("BG/BB")?;
+    let interval = args.interval.options()?;
+    let method = args.interval.method();
     let period = super::discrete::opportunity(args.period)?;
     let progress = super::Progress::new();
     let (dir, log) = folder_and_log(&args, &progress)?;
@@ -191,7 +188,7 @@ fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOp
         &summary,
         &by_period,
         &options,
-        interval.as_ref(),
+        interval.as_ref().map(|i| (i, method)),
     )?;
     drop(fitting);
     say_part!("{}", discrete_evaluation_report(&evaluation));

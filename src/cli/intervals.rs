@@ -4,9 +4,9 @@
 use clap::Args;
 
 use crate::data::rfm::RfmTable;
-use crate::error::{ClvError, Result};
+use crate::error::Result;
 use crate::forecast::interval_column_names;
-use crate::forecast::intervals::{AggregateIntervals, DrawnModels, IntervalOptions, TotalInterval};
+use crate::forecast::intervals::{AggregateIntervals, DrawnModels, IntervalMethod, IntervalOptions, TotalInterval};
 use crate::model_file::FittedModels;
 
 /// Intervals from parameter uncertainty.
@@ -53,16 +53,12 @@ impl IntervalArgs {
         Ok(Some(options))
     }
 
-    /// The interval asked for where only the normal approximation is built (`--bootstrap`
-    /// refused, naming `model`).
-    pub fn normal_options(&self, model: &str) -> Result<Option<IntervalOptions>> {
-        if self.bootstrap.is_some() {
-            return Err(ClvError::InvalidArgument(format!(
-                "--bootstrap is built for the continuous-time purchase models; {model}'s intervals come from the \
-                 normal approximation (--interval with --draws)"
-            )));
+    /// Where the models the forecasts are evaluated at come from.
+    pub fn method(&self) -> IntervalMethod {
+        match self.bootstrap {
+            Some(_) => IntervalMethod::Bootstrap,
+            None => IntervalMethod::NormalApproximation,
         }
-        self.options()
     }
 
     /// What the progress line says while the draws are made and forecast.

@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -19,9 +17,9 @@ use crate::data::period::Period;
 use crate::data::summary::CustomerSummary as _;
 use crate::data::transactions::from_epoch_days;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::fitting::fit_bg_bb;
+use crate::fitting::{fit_bg_bb, refit_discrete};
 use crate::forecast::engine::Distinct;
-use crate::forecast::intervals::{bg_bb_draws, IntervalOptions, TotalInterval};
+use crate::forecast::intervals::{DiscreteDraws, IntervalMethod, IntervalOptions, TotalInterval};
 use crate::mle::FitOptions;
 use crate::models::bg_bb::BgBb;
 
@@ -76,6 +74,11 @@ pub struct DiscreteEvaluation {
 pub struct DiscreteEvaluationIntervals {
     pub level: f64,
     pub draws: usize,
+    /// Where the models came from: drawn from the fit's normal approximation, or refitted to
+    /// resamples of the calibration customers.
+    pub method: IntervalMethod,
+    /// Bootstrap refits that failed (left out).
+    pub failed_refits: usize,
     /// Σ E[X(n, n + n*) | x, t_x, n] over the calibration customers.
     pub holdout_transactions: TotalInterval,
     /// Bounds of the expected repeat transactions of each period (`expected_by_period`).
@@ -85,13 +88,15 @@ pub struct DiscreteEvaluationIntervals {
 
 /// Fits BG/BB on the calibration histories of `summary` (built with a calibration end) and
 /// checks it against the holdout and the transactions of each period; with `interval`, the
-/// holdout total and the transactions per period get their intervals.
+/// holdout total and the transactions per period get their intervals, from parameter vectors
+/// drawn from the fit's normal approximation or (`IntervalMethod::Bootstrap`) refits to
+/// resamples of the calibration customers.
 pub fn evaluate_discrete(
     log_name: &str,
     summary: &DiscreteSummary,
     by_period: &TransactionsByPeriod,
     options: &FitOptions,
-    interval: Option<&IntervalOptions>,
+    interval: Option<(&IntervalOptions, IntervalMethod)>,
 ) -> Result<DiscreteEvaluation> {
     let (holdout_x, holdout_n) = summary.holdout.as_ref().ok_or_else(|| {
         ClvError::InvalidArgument("an evaluation needs a calibration end (--calibration-end DATE)".into())
@@ -148,9 +153,14 @@ pub fn evaluate_discrete(
 
     let expected_per_period = expected_by_period(&model, summary, by_period);
     let intervals = match interval {
-        Some(interval) => {
-            interval.validate()?;
-            let models = bg_bb_draws(&fit, interval, &mut StdRng::seed_from_u64(interval.seed))?;
+        Some((interval, method)) => {
+            let drawn = match method {
+                IntervalMethod::NormalApproximation => DiscreteDraws::normal(&fit, None, false, interval)?,
+                IntervalMethod::Bootstrap => DiscreteDraws::bootstrap(summary.len(), interval, false, |rows| {
+                    refit_discrete(summary, rows, false, options)
+                })?,
+            };
+            let models = drawn.purchase_models();
             let customers = keys.counts();
             // Per draw: the holdout total over the distinct histories, and the periods' curve.
             let at_draws: Vec<(f64, Vec<f64>)> = models
@@ -173,6 +183,8 @@ pub fn evaluate_discrete(
             Some(DiscreteEvaluationIntervals {
                 level: interval.level,
                 draws: models.len(),
+                method,
+                failed_refits: drawn.failed_refits(),
                 holdout_transactions: TotalInterval {
                     estimate: expected_holdout.iter().sum(),
                     lo,

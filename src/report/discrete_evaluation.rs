@@ -28,7 +28,7 @@ pub fn discrete_evaluation_report(ev: &DiscreteEvaluation) -> String {
         ev.holdout_customers_with_purchases,
     );
     if let Some(i) = &ev.intervals {
-        let drawn = format!("{} parameter draws", i.draws);
+        let drawn = i.method.describe(i.draws);
         write_holdout_interval(
             &mut s,
             i.level,

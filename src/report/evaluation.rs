@@ -147,11 +147,7 @@ pub fn evaluation_report(ev: &crate::evaluate::Evaluation) -> String {
             a.holdout_customers_with_purchases,
         );
         if let Some(i) = &m.intervals {
-            let source = match i.method {
-                crate::forecast::intervals::IntervalMethod::NormalApproximation => "parameter draws",
-                crate::forecast::intervals::IntervalMethod::Bootstrap => "bootstrap refits",
-            };
-            let drawn = format!("{} {source}", i.draws);
+            let drawn = i.method.describe(i.draws);
             write_holdout_interval(&mut s, i.level, &drawn, &i.holdout_transactions, a.holdout_transactions);
         }
         let _ = writeln!(

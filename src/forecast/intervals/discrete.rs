@@ -6,11 +6,11 @@
 //! at the estimates.
 
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
-use super::drawn_models::spend_draws;
-use super::draws::{draws_of, Otherwise};
+use super::drawn_models::{refit_resamples, spend_draws};
+use super::draws::draws_of;
 use super::predictive::smallest_count_reaching;
 use super::quantiles::round_bound;
 use super::{
@@ -24,19 +24,13 @@ use crate::forecast::discrete::{distinct_histories, DiscreteSettings};
 use crate::forecast::{ForecastOptions, Forecasts, Interval, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES};
 use crate::model_file::{GammaGammaFit, ModelFit};
 use crate::models::bg_bb::BgBb;
+use crate::models::gamma_gamma::SpendParams;
 
 /// `interval.draws` BG/BB models drawn from the fit's normal approximation (the logit of a
 /// probability, the log of the rest, with the full covariance), with `rng`.
 pub fn bg_bb_draws(purchase: &ModelFit<BgBb>, interval: &IntervalOptions, rng: &mut StdRng) -> Result<Vec<BgBb>> {
     let values = purchase.params.to_vec();
-    let drawn = draws_of(
-        purchase,
-        &values,
-        &BgBb::PROBABILITIES,
-        (interval.draws, rng),
-        "BG/BB",
-        Otherwise::PointForecasts,
-    )?;
+    let drawn = draws_of(purchase, &values, &BgBb::PROBABILITIES, (interval.draws, rng), "BG/BB")?;
     drawn
         .iter()
         .map(|v| purchase.params.with_values(v))
@@ -47,27 +41,100 @@ pub fn bg_bb_draws(purchase: &ModelFit<BgBb>, interval: &IntervalOptions, rng: &
         })
 }
 
+/// The models BG/BB's forecasts are evaluated at, one per draw or bootstrap refit: BG/BB's and,
+/// where CLV is forecast, Gamma-Gamma's.
+pub struct DiscreteDraws {
+    purchase: Vec<BgBb>,
+    spend: Option<Vec<SpendParams>>,
+    method: IntervalMethod,
+    failed_refits: usize,
+}
+
+impl DiscreteDraws {
+    /// `interval.draws` parameter vectors from the fits' normal approximation: BG/BB's, then
+    /// (`with_spend`, and a spend model fitted) Gamma-Gamma's, in that order from `interval.seed`.
+    pub fn normal(
+        purchase: &ModelFit<BgBb>,
+        gamma_gamma: Option<&GammaGammaFit>,
+        with_spend: bool,
+        interval: &IntervalOptions,
+    ) -> Result<Self> {
+        interval.validate()?;
+        let mut rng = StdRng::seed_from_u64(interval.seed);
+        let models = bg_bb_draws(purchase, interval, &mut rng)?;
+        let spend = match (gamma_gamma, with_spend) {
+            (Some(gg), true) => Some(spend_draws(gg, interval, &mut rng)?),
+            _ => None,
+        };
+        Ok(Self {
+            purchase: models,
+            spend,
+            method: IntervalMethod::NormalApproximation,
+            failed_refits: 0,
+        })
+    }
+
+    /// What `refit` finds on `interval.draws` resamples of `customers` customers (as many, drawn
+    /// with replacement, given to `refit` as row numbers; each resample from its own seed). A
+    /// resample whose refit fails, or lacks the spend model `with_spend` asks for, is left out
+    /// and counted; when more than a tenth fail, the bootstrap is refused.
+    pub fn bootstrap(
+        customers: usize,
+        interval: &IntervalOptions,
+        with_spend: bool,
+        refit: impl Fn(&[usize]) -> Result<(BgBb, Option<SpendParams>)> + Sync,
+    ) -> Result<Self> {
+        let (fitted, failed_refits) = refit_resamples(interval, interval.seed, "customers", |rng| {
+            let rows: Vec<usize> = (0..customers).map(|_| rng.random_range(0..customers)).collect();
+            let (purchase, spend) = refit(&rows)?;
+            if with_spend && spend.is_none() {
+                return Err(ClvError::NotConverged {
+                    model: "Gamma-Gamma",
+                    reason: "the spend model could not be fitted to a resample".into(),
+                });
+            }
+            Ok((purchase, spend))
+        })?;
+        let spend = with_spend.then(|| fitted.iter().filter_map(|(_, s)| *s).collect());
+        Ok(Self {
+            purchase: fitted.into_iter().map(|(p, _)| p).collect(),
+            spend,
+            method: IntervalMethod::Bootstrap,
+            failed_refits,
+        })
+    }
+}
+
+impl DiscreteDraws {
+    /// BG/BB at each draw or refit.
+    pub fn purchase_models(&self) -> &[BgBb] {
+        &self.purchase
+    }
+
+    /// Bootstrap refits that failed (left out).
+    pub fn failed_refits(&self) -> usize {
+        self.failed_refits
+    }
+}
+
 /// Adds intervals at `interval.level` to BG/BB's forecasts `forecasts` of `summary` (p_alive,
-/// churn_probability, expected_purchases and, with a spend model, expected_avg_spend and clv),
-/// and each customer's predictive interval of her own transactions over the horizon (columns
-/// purchases_q05 and purchases_q95 for 90%); returns the totals' intervals.
+/// churn_probability, expected_purchases and, with spend models drawn, expected_avg_spend and
+/// clv), evaluated at the models `drawn`, and each customer's predictive interval of her own
+/// transactions over the horizon at the fitted `purchase` (columns purchases_q05 and
+/// purchases_q95 for 90%); returns the totals' intervals.
 pub fn add_discrete_intervals(
     purchase: &ModelFit<BgBb>,
-    gamma_gamma: Option<&GammaGammaFit>,
+    drawn: &DiscreteDraws,
     summary: &DiscreteSummary,
     options: &ForecastOptions,
     interval: &IntervalOptions,
     forecasts: &mut Forecasts,
 ) -> Result<AggregateIntervals> {
     interval.validate()?;
-    let draws = interval.draws;
-    let mut rng = StdRng::seed_from_u64(interval.seed);
-    let models = bg_bb_draws(purchase, interval, &mut rng)?;
-    let spend = match (gamma_gamma, summary.monetary_value.as_deref(), forecasts.column(CLV)) {
-        (Some(gg), Some(monetary), Some(_)) => Some((
-            spend_draws(gg, interval, &mut rng, Otherwise::PointForecasts)?,
-            monetary,
-        )),
+    let models = &drawn.purchase;
+    let draws = models.len();
+    let spend = match (&drawn.spend, summary.monetary_value.as_deref(), forecasts.column(CLV)) {
+        (Some(spend), Some(monetary), Some(_)) => Some((spend, monetary)),
         _ => None,
     };
     let settings = DiscreteSettings::new(options, summary.period);
@@ -208,7 +275,7 @@ pub fn add_discrete_intervals(
         predictive_intervals: true,
         failed_evaluations,
         group_clv: Vec::new(),
-        method: IntervalMethod::NormalApproximation,
-        failed_refits: 0,
+        method: drawn.method,
+        failed_refits: drawn.failed_refits,
     })
 }

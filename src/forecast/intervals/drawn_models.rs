@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 
-use super::draws::{draws_of, Otherwise};
+use super::draws::draws_of;
 use super::IntervalOptions;
 use crate::data::rfm::RfmTable;
 use crate::error::{ClvError, Result};
@@ -33,14 +34,29 @@ pub fn bootstrap_refits<T: Send>(
     interval: &IntervalOptions,
     fit: impl Fn(&RfmTable) -> Result<T> + Sync,
 ) -> Result<(Vec<T>, usize)> {
-    interval.validate()?;
     let n = rfm.len();
+    refit_resamples(interval, interval.seed, "customers", |rng| {
+        let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+        fit(&rfm.rows(&rows)?)
+    })
+}
+
+/// `refit` at `interval.draws` resamples, each drawn with its own generator (seeded from
+/// `seed` and the resample's number), in parallel; the refits that succeeded, and how many
+/// failed (left out). When more than a tenth fail, the bootstrap is refused with the first
+/// failure's message, naming what was resampled (`of_what`: "customers", "subscribers").
+pub fn refit_resamples<T: Send>(
+    interval: &IntervalOptions,
+    seed: u64,
+    of_what: &str,
+    refit: impl Fn(&mut StdRng) -> Result<T> + Sync,
+) -> Result<(Vec<T>, usize)> {
+    interval.validate()?;
     let refits: Vec<Result<T>> = (0..interval.draws)
+        .into_par_iter()
         .map(|replicate| {
-            let seed = interval.seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64);
-            let mut rng = StdRng::seed_from_u64(seed);
-            let rows: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            fit(&rfm.rows(&rows)?)
+            let seed = seed.wrapping_mul(1_000_003).wrapping_add(replicate as u64);
+            refit(&mut StdRng::seed_from_u64(seed))
         })
         .collect();
     let failed = refits.iter().filter(|r| r.is_err()).count();
@@ -49,7 +65,7 @@ pub fn bootstrap_refits<T: Send>(
         return Err(ClvError::Model {
             model: "bootstrap",
             reason: format!(
-                "{failed} of {} refits to resampled customers failed, the first with: {}",
+                "{failed} of {} refits to resampled {of_what} failed, the first with: {}",
                 interval.draws,
                 first.unwrap_or_default()
             ),
@@ -72,7 +88,6 @@ pub fn purchase_draws(
         purchase.probabilities(),
         (interval.draws, rng),
         purchase.kind().label(),
-        Otherwise::Bootstrap,
     )?;
     draws.iter().map(|v| purchase.with_values(v)).collect()
 }
@@ -83,17 +98,9 @@ pub(super) fn spend_draws(
     gamma_gamma: &GammaGammaFit,
     interval: &IntervalOptions,
     rng: &mut StdRng,
-    otherwise: Otherwise,
 ) -> Result<Vec<SpendParams>> {
     let values = gamma_gamma.fit.params.to_vec();
-    let draws = draws_of(
-        &gamma_gamma.fit,
-        &values,
-        &[],
-        (interval.draws, rng),
-        "Gamma-Gamma",
-        otherwise,
-    )?;
+    let draws = draws_of(&gamma_gamma.fit, &values, &[], (interval.draws, rng), "Gamma-Gamma")?;
     Ok(draws.iter().map(|v| gamma_gamma.fit.params.with_values(v)).collect())
 }
 
@@ -126,7 +133,7 @@ impl DrawnModels {
         let mut rng = StdRng::seed_from_u64(interval.seed);
         let purchase = purchase_draws(&models.purchase, interval, &mut rng)?;
         let spend = match (&models.gamma_gamma, with_spend) {
-            (Some(gg), true) => Some(spend_draws(gg, interval, &mut rng, Otherwise::Bootstrap)?),
+            (Some(gg), true) => Some(spend_draws(gg, interval, &mut rng)?),
             _ => None,
         };
         Ok(Self {

@@ -52,33 +52,18 @@ pub fn parameter_draws(
     )
 }
 
-/// Where a fit's draws cannot be made: what else answers the question (a command-line hint).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Otherwise {
-    /// The continuous models, which can refit resamples instead.
-    Bootstrap,
-    /// BG/BB, whose intervals come from the normal approximation only.
-    PointForecasts,
-}
-
 /// `draws` parameter vectors of `fit` (at `values`, the fit's parameters in its
 /// `parameter_order`; `probabilities` drawn on the logit scale, the rest on the log scale), or
-/// why they cannot be drawn, naming `label` and what answers the question `otherwise`.
+/// why they cannot be drawn, naming `label` and what answers the question instead.
 pub(super) fn draws_of<P>(
     fit: &ModelFit<P>,
     values: &[f64],
     probabilities: &[&str],
     (draws, rng): (usize, &mut StdRng),
     label: &str,
-    otherwise: Otherwise,
 ) -> Result<Vec<Vec<f64>>> {
-    let hint = match otherwise {
-        Otherwise::Bootstrap => {
-            "--bootstrap N refits resamples of the customers instead, where they can be fitted; without --interval \
-             the point forecasts stand"
-        }
-        Otherwise::PointForecasts => "without --interval the point forecasts stand",
-    };
+    let hint = "--bootstrap N refits resamples of the customers instead, where they can be fitted; without \
+                --interval the point forecasts stand";
     let no_intervals = |why: &str| ClvError::Model {
         model: "intervals",
         reason: format!("{label}: {why}, so its parameters' uncertainty cannot be drawn ({hint})"),

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-pub use self::discrete::{add_discrete_intervals, bg_bb_draws};
+pub use self::discrete::{add_discrete_intervals, bg_bb_draws, DiscreteDraws};
 pub use self::drawn_models::{bootstrap_refits, purchase_draws, DrawnModels, IntervalMethod};
 pub use self::draws::parameter_draws;
 use self::predictive::predictive_bounds;

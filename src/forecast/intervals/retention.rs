@@ -10,7 +10,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
-use super::draws::{draws_of, Otherwise};
+use super::drawn_models::refit_resamples;
+use super::draws::draws_of;
 use super::predictive::smallest_count_reaching;
 use super::quantiles::round_bound;
 use super::{quantile_pair, AggregateIntervals, CustomerGroups, IntervalMethod, IntervalOptions, TotalInterval};
@@ -55,7 +56,6 @@ pub fn retention_draws(fit: &ModelFit<Retention>, cohort: u32, interval: &Interv
         &Retention::PROBABILITIES,
         (interval.draws, &mut rng),
         "sBG",
-        Otherwise::Bootstrap,
     )?;
     let models = drawn
         .iter()
@@ -104,7 +104,6 @@ pub fn retention_refits(
     interval: &IntervalOptions,
     fit: impl Fn(&SurvivalHistories) -> Result<Retention> + Sync,
 ) -> Result<CohortModels> {
-    interval.validate()?;
     let rows: Vec<SurvivalRow> = histories
         .rows()
         .iter()
@@ -112,44 +111,26 @@ pub fn retention_refits(
         .copied()
         .collect();
     let weights: Vec<f64> = rows.iter().map(|r| r.weight).collect();
-    let refits: Vec<Result<Retention>> = (0..interval.draws)
-        .into_par_iter()
-        .map(|replicate| {
-            let seed = cohort_seed(interval, cohort)
-                .wrapping_mul(1_000_003)
-                .wrapping_add(replicate as u64);
-            let counts = resampled_counts(&weights, &mut StdRng::seed_from_u64(seed));
-            let resample = rows
-                .iter()
-                .zip(&counts)
-                .filter(|(_, &count)| count > 0.0)
-                .map(|(row, &count)| SurvivalRow { weight: count, ..*row });
-            let resampled =
-                SurvivalHistories::from_rows(histories.cohorts().to_vec(), resample).map_err(|(row, why)| {
-                    ClvError::Model {
-                        model: "bootstrap",
-                        reason: format!("a resampled history (row {row}) is not one: {why}"),
-                    }
-                })?;
-            fit(&resampled)
-        })
-        .collect();
-    let failed = refits.iter().filter(|r| r.is_err()).count();
-    if failed * 10 > interval.draws {
-        let first = refits.iter().find_map(|r| r.as_ref().err().map(|e| e.to_string()));
-        return Err(ClvError::Model {
-            model: "bootstrap",
-            reason: format!(
-                "{failed} of {} sBG refits to resampled subscribers failed, the first with: {}",
-                interval.draws,
-                first.unwrap_or_default()
-            ),
-        });
-    }
+    let (models, failed_refits) = refit_resamples(interval, cohort_seed(interval, cohort), "subscribers", |rng| {
+        let counts = resampled_counts(&weights, rng);
+        let resample = rows
+            .iter()
+            .zip(&counts)
+            .filter(|(_, &count)| count > 0.0)
+            .map(|(row, &count)| SurvivalRow { weight: count, ..*row });
+        let resampled =
+            SurvivalHistories::from_rows(histories.cohorts().to_vec(), resample).map_err(|(row, why)| {
+                ClvError::Model {
+                    model: "bootstrap",
+                    reason: format!("a resampled history (row {row}) is not one: {why}"),
+                }
+            })?;
+        fit(&resampled)
+    })?;
     Ok(CohortModels {
-        models: refits.into_iter().flatten().collect(),
+        models,
         method: IntervalMethod::Bootstrap,
-        failed_refits: failed,
+        failed_refits,
     })
 }
 
