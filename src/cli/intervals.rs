@@ -112,6 +112,12 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
         }
         false => eprintln!("note: a limiting model has no predictive distribution here: no purchases_q columns"),
     }
+    note_left_out(totals, "forecasts did not converge");
+}
+
+/// Notes the bootstrap refits that failed and the forecasts (`what`) that could not be evaluated
+/// at a drawn model, each left out of the intervals.
+pub(crate) fn note_left_out(totals: &AggregateIntervals, what: &str) {
     if totals.failed_refits > 0 {
         eprintln!(
             "note: {} bootstrap refits failed and were left out of the intervals",
@@ -120,7 +126,7 @@ pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
     }
     if totals.failed_evaluations > 0 {
         eprintln!(
-            "note: {} forecasts did not converge at a drawn parameter vector and were left out of their quantiles",
+            "note: {} {what} at a drawn parameter vector and were left out of their quantiles",
             totals.failed_evaluations
         );
     }

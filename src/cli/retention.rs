@@ -437,18 +437,7 @@ fn echo_subscriber_intervals(totals: &AggregateIntervals, horizon: u32, period: 
          (whether she renews is random even with known parameters)",
         100.0 * totals.level
     );
-    if totals.failed_refits > 0 {
-        eprintln!(
-            "note: {} bootstrap refits failed and were left out of the intervals",
-            totals.failed_refits
-        );
-    }
-    if totals.failed_evaluations > 0 {
-        eprintln!(
-            "note: {} DERL series did not converge at a drawn parameter vector and were left out of their quantiles",
-            totals.failed_evaluations
-        );
-    }
+    super::intervals::note_left_out(totals, "DERL series did not converge");
 }
 
 fn cohort_index(summary: &ContractualSummary, cohorts: &[String], i: usize) -> Option<usize> {

@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use super::predictive::predictive_bounds;
 use super::quantiles::{round_bound, ExtremeDraws};
 use super::{
-    push_purchase_bounds, quantile_pair, set_history_bounds, AggregateIntervals, CustomerGroups, DrawnModels,
-    IntervalOptions, TotalInterval,
+    push_count_bounds, quantile_pair, set_history_bounds, AggregateIntervals, CustomerGroups, DrawnModels,
+    IntervalOptions, TotalInterval, PURCHASES,
 };
 use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
@@ -440,7 +440,7 @@ pub fn add_parameter_intervals_by_group(
     )?;
     let predictive_intervals = predictive.is_some();
     if let Some(bounds) = predictive {
-        push_purchase_bounds(forecasts, level, bounds)?;
+        push_count_bounds(forecasts, level, PURCHASES, bounds)?;
     }
     Ok(AggregateIntervals {
         level,

@@ -14,8 +14,8 @@ use super::draws::draws_of;
 use super::predictive::smallest_count_reaching;
 use super::quantiles::round_bound;
 use super::{
-    push_purchase_bounds, quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions,
-    TotalInterval,
+    push_count_bounds, quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions,
+    TotalInterval, PURCHASES,
 };
 use crate::data::discrete::DiscreteSummary;
 use crate::data::summary::CustomerSummary as _;
@@ -265,7 +265,7 @@ pub fn add_discrete_intervals(
         (quantile(q_lo), quantile(q_hi))
     });
     let bounds = (0..summary.len()).map(|i| predictive[history_of(i)]).unzip();
-    push_purchase_bounds(forecasts, level, bounds)?;
+    push_count_bounds(forecasts, level, PURCHASES, bounds)?;
     Ok(AggregateIntervals {
         level,
         draws,

@@ -107,14 +107,15 @@ pub struct CustomerGroups<'a> {
     pub groups: usize,
 }
 
-/// Adds each customer's predictive interval of her own purchases at `level`, `(lo, hi)`, as the
-/// count columns `purchases_q05` and `purchases_q95` (for 90%).
-pub(super) fn push_purchase_bounds(
+/// Adds each customer's predictive interval at `level` of a count of her own, `(lo, hi)`, as the
+/// count columns `{prefix}_q05` and `{prefix}_q95` (for 90%): `purchases`, `renewals`.
+pub(super) fn push_count_bounds(
     forecasts: &mut Forecasts,
     level: f64,
+    prefix: &str,
     (lo, hi): (Vec<f64>, Vec<f64>),
 ) -> Result<()> {
-    let (lo_name, hi_name) = interval_column_names(level, PURCHASES);
+    let (lo_name, hi_name) = interval_column_names(level, prefix);
     forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
     forecasts.push(ForecastColumn::counts(&hi_name, hi))
 }

@@ -14,12 +14,15 @@ use super::drawn_models::refit_resamples;
 use super::draws::draws_of;
 use super::predictive::smallest_count_reaching;
 use super::quantiles::round_bound;
-use super::{quantile_pair, AggregateIntervals, CustomerGroups, IntervalMethod, IntervalOptions, TotalInterval};
+use super::{
+    push_count_bounds, quantile_pair, AggregateIntervals, CustomerGroups, IntervalMethod, IntervalOptions,
+    TotalInterval,
+};
 use crate::data::contractual::ContractualSummary;
 use crate::error::{ClvError, Result};
 use crate::forecast::engine::Distinct;
 use crate::forecast::retention::{RetentionOptions, DERL, EXPECTED_RENEWALS};
-use crate::forecast::{interval_column_names, ForecastColumn, Forecasts, Interval};
+use crate::forecast::{Forecasts, Interval};
 use crate::forecast::{CHURN_PROBABILITY, CLV, EXPECTED_PURCHASES, P_ALIVE};
 use crate::model_file::ModelFit;
 use crate::models::histories::{SurvivalHistories, SurvivalRow};
@@ -377,10 +380,7 @@ pub fn add_subscriber_intervals(
         let quantile = |q: f64| smallest_count_reaching(&cumulative, q - 1e-12);
         (quantile(q_lo), quantile(q_hi))
     });
-    let (lo, hi): (Vec<f64>, Vec<f64>) = (0..n).map(|i| predictive[of(i)]).unzip();
-    let (lo_name, hi_name) = interval_column_names(level, RENEWALS);
-    forecasts.push(ForecastColumn::counts(&lo_name, lo))?;
-    forecasts.push(ForecastColumn::counts(&hi_name, hi))?;
+    push_count_bounds(forecasts, level, RENEWALS, (0..n).map(|i| predictive[of(i)]).unzip())?;
     let method = drawn.first().map_or(IntervalMethod::NormalApproximation, |d| d.method);
     Ok(AggregateIntervals {
         level,
