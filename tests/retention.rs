@@ -845,7 +845,7 @@ fn sbg_intervals_cover_the_true_forecasts_nine_times_in_ten() {
             clv::models::histories::SurvivalHistories::from_survival(vec![("simulated".into(), active.clone())])
                 .unwrap();
         let fit = &fit_retention(&histories, &FitOptions::default()).unwrap()[0].sbg;
-        let drawn = retention_draws(fit, 0, &interval).unwrap();
+        let drawn = retention_draws(fit, (0, "simulated"), &interval).unwrap();
         let groups = [(7, active[7])];
         let intervals = cohort_intervals(&drawn, 12, (&groups, 1.0, 0.1), (f64::NAN, f64::NAN), &interval);
         let (lo, hi) = intervals.survival[12];

@@ -401,7 +401,7 @@ fn cohort_draws(
                 Some(_) => retention_refits(fitted, c, &interval, |resample| {
                     Ok(fit_cohort_sbg(resample, c, fit_options)?.params)
                 }),
-                None => retention_draws(&fit.sbg, c, &interval),
+                None => retention_draws(&fit.sbg, (c, &fit.cohort), &interval),
             }
         })
         .collect::<Result<Vec<_>>>()?;

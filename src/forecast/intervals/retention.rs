@@ -47,9 +47,13 @@ fn cohort_seed(interval: &IntervalOptions, cohort: u32) -> u64 {
         .wrapping_add(u64::from(cohort).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-/// `interval.draws` sBG models of cohort `cohort` drawn from `fit`'s normal approximation (the
-/// log of γ and δ, the logit of θ or π).
-pub fn retention_draws(fit: &ModelFit<Retention>, cohort: u32, interval: &IntervalOptions) -> Result<CohortModels> {
+/// `interval.draws` sBG models of cohort number `cohort`, named `name`, drawn from `fit`'s normal
+/// approximation (the log of γ and δ, the logit of θ or π).
+pub fn retention_draws(
+    fit: &ModelFit<Retention>,
+    (cohort, name): (u32, &str),
+    interval: &IntervalOptions,
+) -> Result<CohortModels> {
     interval.validate()?;
     let mut rng = StdRng::seed_from_u64(cohort_seed(interval, cohort));
     let values = fit.params.to_vec();
@@ -58,7 +62,7 @@ pub fn retention_draws(fit: &ModelFit<Retention>, cohort: u32, interval: &Interv
         &values,
         &Retention::PROBABILITIES,
         (interval.draws, &mut rng),
-        "sBG",
+        &format!("sBG, cohort '{name}'"),
     )?;
     let models = drawn
         .iter()
@@ -66,7 +70,9 @@ pub fn retention_draws(fit: &ModelFit<Retention>, cohort: u32, interval: &Interv
         .collect::<Option<_>>()
         .ok_or_else(|| ClvError::Model {
             model: "intervals",
-            reason: "sBG: a parameter vector drawn from the fit's normal approximation describes no model".into(),
+            reason: format!(
+                "sBG, cohort '{name}': a parameter vector drawn from the fit's normal approximation describes no model"
+            ),
         })?;
     Ok(CohortModels {
         models,
