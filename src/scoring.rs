@@ -12,6 +12,7 @@ use crate::data::rfm::RfmTable;
 use crate::data::TimeUnit;
 use crate::decisions::value_at_stake;
 use crate::error::{ClvError, Result};
+use crate::forecast::intervals::{add_parameter_intervals_by_group, DrawnModels, IntervalOptions};
 use crate::forecast::{forecast, ForecastColumn, ForecastOptions};
 use crate::model_file::FittedModels;
 
@@ -91,15 +92,20 @@ pub fn list_partitions(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Scores this shard's partitions of `input` with `models` into `output`, partition by
-/// partition.
+/// partition; with `interval`, every forecast gets its interval from parameter draws made once
+/// from `interval.seed`, the same in every partition and every shard, so each customer's bounds
+/// are those of the whole table scored at once.
 pub fn score_partitions(
     models: &FittedModels,
-    input: &Path,
-    output: &Path,
+    (input, output): (&Path, &Path),
     options: &ForecastOptions,
     time_unit: Option<TimeUnit>,
     shard: Shard,
+    interval: Option<&IntervalOptions>,
 ) -> Result<PartitionsScored> {
+    let drawn = interval
+        .map(|i| Ok::<_, ClvError>((i, DrawnModels::normal(models, i, models.gamma_gamma.is_some())?)))
+        .transpose()?;
     let partitions = list_partitions(input)?;
     let mut done = PartitionsScored {
         partitions: partitions.len(),
@@ -124,6 +130,9 @@ pub fn score_partitions(
         let rfm = RfmTable::read(&input.join(relative), time_unit)?;
         let customers = rfm.len();
         let mut forecasts = forecast(models, &rfm, options)?;
+        if let Some((interval, drawn)) = &drawn {
+            add_parameter_intervals_by_group(models, &rfm, options, interval, drawn, &mut forecasts, &[])?;
+        }
         if let Some(values) = value_at_stake(&forecasts) {
             // A forecast column like the others: no CLV (NaN) is written empty, as clv is.
             forecasts.push(ForecastColumn::new("value_at_stake", values))?;

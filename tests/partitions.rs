@@ -105,6 +105,54 @@ fn partitions_scored_in_shards_are_the_whole_tables_predictions() {
 }
 
 #[test]
+fn partitions_scored_with_intervals_have_the_whole_tables_bounds() {
+    // The draws are made once from the seed, so every partition and shard evaluates the same
+    // models: each customer's bounds are those of the whole table scored at once.
+    let dir = scratch_dir("partitions-intervals");
+    let (whole, parts, model) = partitioned(&dir);
+    let interval = ["--interval", "0.9", "--draws", "50", "--interval-seed", "3"];
+    let expected = read(&{
+        let out = dir.join("whole.parquet");
+        predict(&[&[s(&whole), "--model-file", s(&model), "-o", s(&out)][..], &interval].concat());
+        out
+    })
+    .drop_many(["value_tier", "clv_percentile", "status"]);
+    assert!(expected.column("clv_q95").is_ok() && expected.column("purchases_q05").is_ok());
+    let out = dir.join("predictions");
+    for shard in ["0/2", "1/2"] {
+        let said = predict(
+            &[
+                &[s(&parts), "--model-file", s(&model), "-o", s(&out), "--shard", shard][..],
+                &interval,
+            ]
+            .concat(),
+        );
+        assert!(
+            said.contains("with its 90% interval from parameter uncertainty (50 draws"),
+            "{said}"
+        );
+    }
+    let mut together: Option<DataFrame> = None;
+    for path in [
+        "country=FR/part-0.parquet",
+        "country=FR/part-1.parquet",
+        "country=DE/part-0.parquet",
+    ] {
+        let part = read(&out.join(path));
+        together = Some(match together {
+            None => part,
+            Some(acc) => acc.vstack(&part).unwrap(),
+        });
+    }
+    let together = together.unwrap();
+    assert_eq!(together.get_column_names(), expected.get_column_names());
+    assert!(
+        together.equals_missing(&expected),
+        "partitions' bounds differ from the whole table's"
+    );
+}
+
+#[test]
 fn a_bad_partition_stops_the_run_and_a_rerun_finishes_it() {
     let dir = scratch_dir("partitions-resume");
     let (_, parts, model) = partitioned(&dir);
@@ -138,7 +186,7 @@ fn a_directory_of_partitions_is_refused_what_it_cannot_do() {
     let dir = scratch_dir("partitions-refused");
     let (whole, parts, model) = partitioned(&dir);
     let (out, inside) = (dir.join("out"), parts.join("x"));
-    let cases: [(Vec<&str>, &str); 4] = [
+    let cases: [(Vec<&str>, &str); 5] = [
         (vec![s(&parts), "--model", "bg-nbd", "-o", s(&out)], "give --model-file"),
         (
             vec![s(&parts), "--model-file", s(&model), "-o", s(&inside)],
@@ -151,6 +199,20 @@ fn a_directory_of_partitions_is_refused_what_it_cannot_do() {
         (
             vec![s(&parts), "--model-file", s(&model), "-o", s(&out), "--shard", "2/2"],
             "not a shard",
+        ),
+        (
+            vec![
+                s(&parts),
+                "--model-file",
+                s(&model),
+                "-o",
+                s(&out),
+                "--interval",
+                "0.9",
+                "--bootstrap",
+                "20",
+            ],
+            "--bootstrap refits the models to resamples of a whole table",
         ),
     ];
     for (args, words) in cases {

@@ -159,9 +159,13 @@ fn predict_partitions(args: &PredictArgs) -> Result<()> {
     let Some(model_file) = args.model_file.as_deref() else {
         return refuse("partitions are scored with a fitted model: give --model-file (fit it with `clv fit`, on a compressed summary for a large table)");
     };
-    if args.forecast.interval.interval.is_some() {
-        return refuse("--interval is for one table");
+    if args.forecast.interval.bootstrap.is_some() {
+        return refuse(
+            "--bootstrap refits the models to resamples of a whole table; partitions get their intervals from the \
+             normal approximation's draws (--interval with --draws)",
+        );
     }
+    let interval = args.forecast.interval.options()?;
     let (input, output) = (absolute(&args.rfm), absolute(&args.output));
     if output.starts_with(&input) || input.starts_with(&output) {
         return refuse("--output must be a directory outside the input directory, and not contain it");
@@ -177,7 +181,14 @@ fn predict_partitions(args: &PredictArgs) -> Result<()> {
     let shard = args.shard.unwrap_or(Shard::ALL);
     let progress = super::Progress::new();
     let scoring = progress.step(&format!("scoring the partitions of {}", args.rfm.display()));
-    let done = score_partitions(&models, &args.rfm, &args.output, &options, args.time_unit, shard)?;
+    let done = score_partitions(
+        &models,
+        (&args.rfm, &args.output),
+        &options,
+        args.time_unit,
+        shard,
+        interval.as_ref(),
+    )?;
     drop(scoring);
     super::echo_forecast_settings(&options, models.time_unit);
     let of_shard = match shard == Shard::ALL {
@@ -192,6 +203,13 @@ fn predict_partitions(args: &PredictArgs) -> Result<()> {
         args.output.display(),
         done.skipped
     );
+    if let Some(interval) = &interval {
+        say!(
+            "each forecast with its {}% interval from parameter uncertainty ({} draws, the same in every partition)",
+            100.0 * interval.level,
+            interval.draws
+        );
+    }
     Ok(())
 }
 
