@@ -95,7 +95,16 @@ def scorer(models: FittedModels, spark: Any = None, **options: Any) -> Callable[
 
     ``options`` are :meth:`clv.FittedModels.predict`'s (horizon, clv_months, discount_rate,
     margin...). With ``spark`` (a SparkSession), the model is broadcast once; without, it travels
-    in the function (its JSON is a few kilobytes either way)."""
+    in the function (its JSON is a few kilobytes either way). ``interval=0.9`` adds every
+    forecast's bounds: the parameter draws come from ``interval_seed`` alone, the same in every
+    batch, so each customer's bounds are those ``clv predict --interval`` writes for the whole
+    table. ``bootstrap``, which refits to resamples of a whole table, is refused: a batch is not
+    the table."""
+    if options.get("bootstrap") is not None:
+        raise ValueError(
+            "bootstrap refits the models to resamples of a whole table, and Spark scores batches: "
+            "use interval= with draws= (the normal approximation's draws, the same in every batch)"
+        )
     text = models.to_json()
     shipped = spark.sparkContext.broadcast(text) if spark is not None else None
 

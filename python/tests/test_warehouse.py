@@ -219,3 +219,29 @@ def test_a_spark_job_predicts_what_clv_predict_writes(spark, run_cli, tmp_path):
     # Spark's mean spends are its sums over counts, clv's are those to 12 significant digits
     # (rule 7): they differ by a few 1e-12, and so do the forecasts that read them.
     assert_frame_equal(got, expected.sort("customer_id"), check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_a_spark_job_bounds_each_customer_as_clv_predict_does(spark, run_cli, tmp_path):
+    # With interval=, every batch draws the same parameter vectors from the seed, so a Spark job's
+    # bounds are `clv predict --interval`'s for the whole table. The bounds are written to six
+    # significant digits, rounded outward, from mean spends that differ by a few 1e-12 (see
+    # above): a bound may land one unit of its sixth digit apart, 1e-5 of itself at most.
+    spark_log(spark)
+    full = clv.summarize(CDNOW_LOG, time_unit="weeks", calibration_end=CALIBRATION_END)
+    full.write_parquet(tmp_path / "rfm.parquet")
+    models = clv.fit(full)
+    models.save(tmp_path / "model.json")
+    rfm = spark.sql(summary_sql(run_cli, "spark", "--calibration-end", CALIBRATION_END)).repartition(3)
+    options = dict(clv_months=24, discount_rate=0.01, interval=0.9, draws=50, interval_seed=5)
+    predictions = to_polars(clv.spark.predict(models, rfm, **options))
+    run_cli(
+        "predict", tmp_path / "rfm.parquet", "--model-file", tmp_path / "model.json", "-o", tmp_path / "p.parquet",
+        "--clv-months", 24, "--discount-rate", 0.01, "--interval", 0.9, "--draws", 50, "--interval-seed", 5,
+    )
+    expected = pl.read_parquet(tmp_path / "p.parquet").drop(clv.spark.RANKED_COLUMNS)
+    assert "clv_q95" in expected.columns and "purchases_q05" in expected.columns
+    assert predictions.columns == expected.columns
+    got = predictions.sort("customer_id").cast(dict(expected.schema))
+    assert_frame_equal(got, expected.sort("customer_id"), check_exact=False, rel_tol=1e-5, abs_tol=1e-12)
+    with pytest.raises(ValueError, match="bootstrap refits the models to resamples of a whole table"):
+        clv.spark.scorer(models, interval=0.9, bootstrap=20)
