@@ -99,6 +99,8 @@ pub struct RetentionArgs {
 
 /// The settings, checked: (per-period discount rate, retention options, their description).
 fn settings(args: &RetentionArgs) -> Result<(RetentionOptions, String)> {
+    // An interval's level and draws are checked before anything is read or fitted.
+    args.interval.options()?;
     let monthly = args.discount.monthly()?;
     ForecastOptions {
         horizon: f64::from(args.horizon.max(1)),
