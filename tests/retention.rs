@@ -860,3 +860,48 @@ fn sbg_intervals_cover_the_true_forecasts_nine_times_in_ten() {
     assert!((0.85..=0.95).contains(&survival), "survival in year 12: {survival}");
     assert!((0.85..=0.95).contains(&value), "value of the base: {value}");
 }
+
+#[test]
+fn where_the_data_do_not_identify_heterogeneity_the_draws_say_so_and_the_bootstrap_answers() {
+    // 1,000 subscribers who all churn with probability 0.2 a year (active 1000 · 0.8^t, rounded):
+    // nothing tells how heterogeneous they are, and the sBG fit ends at γ, δ in the thousands with
+    // standard errors 85 times the estimates. Drawn in their logarithms, the parameters then
+    // range from no heterogeneity to a great deal, and the 90% interval of the survival after
+    // year 13 spans [5.3%, 80.2%]: the run says the approximation is poor there and points to
+    // --bootstrap, whose refits stay near the data (measured: [4.7%, 7.4%], around the truth
+    // 0.8^13 = 5.5%). Both intervals must hold the truth, the bootstrap's at most half as wide.
+    let dir = scratch_dir("retention_unidentified");
+    let table = dir.join("geometric.csv");
+    let mut text = String::from("cohort,period,active\n");
+    for t in 0..=8 {
+        let _ = writeln!(text, "geo,{t},{}", (1000.0 * 0.8f64.powi(t)).round());
+    }
+    std::fs::write(&table, text).unwrap();
+    let survival_13 = |extra: &[&str], folder: &str| {
+        let report = dir.join(folder);
+        let mut args = vec!["retention", s(&table), "--period", "year", "--interval", "0.9"];
+        args.extend(extra);
+        args.extend(["--report-dir", s(&report)]);
+        let r = clv(&args);
+        assert!(r.success, "{}", r.stderr);
+        let (header, rows) = csv_header_and_rows(&report.join("retention_projection.csv"));
+        let row = rows.iter().find(|row| row[column(&header, "period")] == "13").unwrap();
+        let at = |name: &str| -> f64 { row[column(&header, name)].parse().unwrap() };
+        (r.stderr, at("sbg_survival_q05"), at("sbg_survival_q95"))
+    };
+    let truth = 0.8f64.powi(13);
+    let (said, lo, hi) = survival_13(&[], "normal");
+    assert!(
+        said.contains("note: sBG, cohort 'geo': the data do not identify gamma, delta")
+            && said.contains("--bootstrap N refits resamples"),
+        "{said}"
+    );
+    assert!(lo <= truth && truth <= hi, "[{lo}, {hi}]");
+    let (said, b_lo, b_hi) = survival_13(&["--bootstrap", "200"], "bootstrap");
+    assert!(!said.contains("do not identify"), "{said}");
+    assert!(b_lo <= truth && truth <= b_hi, "[{b_lo}, {b_hi}]");
+    assert!(
+        b_hi - b_lo <= 0.5 * (hi - lo),
+        "bootstrap [{b_lo}, {b_hi}], draws [{lo}, {hi}]"
+    );
+}

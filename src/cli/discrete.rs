@@ -146,7 +146,10 @@ fn intervals_of(
         Some(_) => DiscreteDraws::bootstrap(summary.len(), interval, with_spend, |rows| {
             refit_discrete(summary, rows, with_spend, fit_options)
         })?,
-        None => DiscreteDraws::normal(purchase, gamma_gamma, with_spend, interval)?,
+        None => {
+            super::intervals::note_unidentified("BG/BB", &purchase.warnings);
+            DiscreteDraws::normal(purchase, gamma_gamma, with_spend, interval)?
+        }
     };
     add_discrete_intervals(purchase, &drawn, summary, options, interval, forecasts).map(Some)
 }

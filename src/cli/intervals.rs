@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::forecast::interval_column_names;
 use crate::forecast::intervals::{AggregateIntervals, DrawnModels, IntervalMethod, IntervalOptions, TotalInterval};
 use crate::model_file::FittedModels;
+use crate::warnings::FitWarning;
 
 /// Intervals from parameter uncertainty.
 #[derive(Debug, Args)]
@@ -81,8 +82,37 @@ impl IntervalArgs {
     ) -> Result<DrawnModels> {
         match self.bootstrap {
             Some(_) => DrawnModels::bootstrap(rfm, fit, interval, with_spend),
-            None => DrawnModels::normal(models, interval, with_spend),
+            None => {
+                note_unidentified(models.purchase.kind().label(), &models.purchase.erased().warnings);
+                if let (Some(gg), true) = (&models.gamma_gamma, with_spend) {
+                    note_unidentified("Gamma-Gamma", &gg.fit.warnings);
+                }
+                DrawnModels::normal(models, interval, with_spend)
+            }
         }
+    }
+}
+
+/// Notes, before drawing from the normal approximation of the fit `label`, the parameters its
+/// `warnings` say the data do not identify: around them the approximation is poor, and its
+/// intervals can be far too wide.
+pub(crate) fn note_unidentified(label: &str, warnings: &[FitWarning]) {
+    let names: Vec<&str> = warnings
+        .iter()
+        .filter_map(|w| match w {
+            FitWarning::NotIdentified { parameter, .. } | FitWarning::AtTheEdge { parameter, .. } => {
+                Some(parameter.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    if !names.is_empty() {
+        eprintln!(
+            "note: {label}: the data do not identify {} (see the fit's warnings); the normal approximation of the \
+             parameters' uncertainty is poor there and its intervals can be far too wide: --bootstrap N refits \
+             resamples of the customers instead",
+            names.join(", ")
+        );
     }
 }
 

@@ -403,7 +403,11 @@ fn cohort_draws(
                 Some(_) => retention_refits(fitted, c, &interval, |resample| {
                     Ok(fit_cohort_sbg(resample, c, fit_options)?.params)
                 }),
-                None => retention_draws(&fit.sbg, (c, &fit.cohort), &interval),
+                None => {
+                    let label = format!("sBG, cohort '{}'", fit.cohort);
+                    super::intervals::note_unidentified(&label, &fit.sbg.warnings);
+                    retention_draws(&fit.sbg, (c, &fit.cohort), &interval)
+                }
             }
         })
         .collect::<Result<Vec<_>>>()?;
