@@ -820,6 +820,13 @@ fn an_interval_on_a_parameter_the_data_do_not_identify_is_refused_naming_it() {
     let r = clv(&with_interval);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stderr.contains("the data do not identify mu = "), "{}", r.stderr);
+    // Before drawing, the run says why the draws would be poor there.
+    assert!(
+        r.stderr
+            .contains("note: Pareto/NBD: the data do not identify mu (see the fit's warnings)"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("without --interval the point forecasts stand"),
         "{}",

@@ -18,6 +18,7 @@ use crate::data::transactions::Transactions;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::evaluate::{evaluate, evaluate_discrete};
+use crate::forecast::intervals::IntervalMethod;
 use crate::mle::FitOptions;
 use crate::registry::{PurchaseModelKind, PURCHASE_MODELS};
 use crate::report::{
@@ -157,6 +158,11 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let method = args.interval.method();
     let evaluation = evaluate(&log, &summary, &kinds, &options, interval.as_ref().map(|i| (i, method)))?;
     drop(fitting);
+    if interval.is_some() && method == IntervalMethod::NormalApproximation {
+        for m in &evaluation.models {
+            super::intervals::note_unidentified(m.label, &m.fit.warnings);
+        }
+    }
     say!();
     say_part!("{}", evaluation_report(&evaluation));
     let writing = progress.step("writing the evaluation and its figures");
@@ -191,6 +197,9 @@ fn evaluate_bg_bb(args: EvaluateArgs, calibration_end: NaiveDate, options: FitOp
         interval.as_ref().map(|i| (i, method)),
     )?;
     drop(fitting);
+    if interval.is_some() && method == IntervalMethod::NormalApproximation {
+        super::intervals::note_unidentified("BG/BB", &evaluation.fit.warnings);
+    }
     say_part!("{}", discrete_evaluation_report(&evaluation));
     let written = write_discrete_evaluation(&dir, &evaluation, &summary)?;
     say!("\nwrote the evaluation ({} files) to {}", written.len(), dir.display());

@@ -97,15 +97,14 @@ impl IntervalArgs {
 /// `warnings` say the data do not identify: around them the approximation is poor, and its
 /// intervals can be far too wide.
 pub(crate) fn note_unidentified(label: &str, warnings: &[FitWarning]) {
-    let names: Vec<&str> = warnings
-        .iter()
-        .filter_map(|w| match w {
-            FitWarning::NotIdentified { parameter, .. } | FitWarning::AtTheEdge { parameter, .. } => {
-                Some(parameter.as_str())
+    let mut names: Vec<&str> = Vec::new();
+    for w in warnings {
+        if let FitWarning::NotIdentified { parameter, .. } | FitWarning::AtTheEdge { parameter, .. } = w {
+            if !names.contains(&parameter.as_str()) {
+                names.push(parameter);
             }
-            _ => None,
-        })
-        .collect();
+        }
+    }
     if !names.is_empty() {
         eprintln!(
             "note: {label}: the data do not identify {} (see the fit's warnings); the normal approximation of the \
