@@ -14,7 +14,7 @@ use crate::mle::FitOptions;
 use crate::model_file::{FittedModels, GammaGammaFit, ModelFit, PurchaseFit, MODEL_FORMAT_VERSION};
 use crate::models::bg_bb::BgBb;
 use crate::models::gamma_gamma::{GammaGammaData, SpendParams};
-use crate::models::histories::{DiscreteHistories, DiscreteRow, Histories, SurvivalHistories};
+use crate::models::histories::{DiscreteHistories, Histories, SurvivalHistories};
 use crate::models::sbg::Retention;
 use crate::models::Likelihood as _;
 use crate::registry::{PurchaseModelKind, BG_NBD};
@@ -206,17 +206,7 @@ pub fn refit_discrete(
     with_spend: bool,
     options: &FitOptions,
 ) -> Result<(BgBb, Option<SpendParams>)> {
-    let histories = DiscreteHistories::from_rows(rows.iter().map(|&i| DiscreteRow {
-        x: summary.frequency[i],
-        t_x: summary.recency[i],
-        n: summary.periods[i],
-        weight: 1.0,
-    }))
-    .map_err(|(row, why)| ClvError::Model {
-        model: "bootstrap",
-        reason: format!("a resampled history (row {row}) is not one: {why}"),
-    })?;
-    let purchase = fit_bg_bb(&histories, options)?.params;
+    let purchase = fit_bg_bb(&summary.histories_of(rows.iter().copied())?, options)?.params;
     let spend = match (with_spend, summary.monetary_value.as_deref()) {
         (true, Some(monetary)) => {
             let frequency: Vec<f64> = rows.iter().map(|&i| f64::from(summary.frequency[i])).collect();

@@ -117,9 +117,7 @@ pub(crate) fn note_unidentified(label: &str, warnings: &[FitWarning]) {
 
 /// Prints the totals' intervals.
 pub(crate) fn echo_total_intervals(totals: &AggregateIntervals) {
-    let show = |t: &TotalInterval, decimals: usize| {
-        format!("{:.decimals$} [{:.decimals$}, {:.decimals$}]", t.estimate, t.lo, t.hi)
-    };
+    let show = shown_total;
     let source = totals.method.describe(totals.draws);
     let mut line = format!(
         "Totals with their {}% interval from parameter uncertainty ({source}): expected purchases {}",
@@ -159,4 +157,9 @@ pub(crate) fn note_left_out(totals: &AggregateIntervals, what: &str) {
             totals.failed_evaluations
         );
     }
+}
+
+/// A total and its interval as the terminal shows them: `estimate [lo, hi]` to `decimals`.
+pub(crate) fn shown_total(t: &TotalInterval, decimals: usize) -> String {
+    format!("{:.decimals$} [{:.decimals$}, {:.decimals$}]", t.estimate, t.lo, t.hi)
 }

@@ -20,7 +20,7 @@ use crate::fitting::{fit_cohort_sbg, fit_retention, CohortFit};
 use crate::forecast::interval_column_names;
 use crate::forecast::intervals::{
     add_subscriber_intervals, cohort_intervals, retention_draws, retention_refits, AggregateIntervals, CohortModels,
-    IntervalOptions, TotalInterval, RENEWALS,
+    IntervalOptions, RENEWALS,
 };
 use crate::forecast::retention::{forecast_subscribers, project, residual_payments, RetentionOptions};
 use crate::forecast::CLV;
@@ -423,9 +423,7 @@ fn drawn_of(drawn: &Option<(IntervalOptions, Vec<CohortModels>)>, c: u32) -> Opt
 
 /// Prints the subscribers' totals with their intervals, and what the predictive columns hold.
 fn echo_subscriber_intervals(totals: &AggregateIntervals, horizon: u32, period: Period) {
-    let show = |t: &TotalInterval, decimals: usize| {
-        format!("{:.decimals$} [{:.decimals$}, {:.decimals$}]", t.estimate, t.lo, t.hi)
-    };
+    let show = super::intervals::shown_total;
     let mut line = format!(
         "Subscribers' totals with their {}% interval from parameter uncertainty ({}): expected renewals in \
          the next {horizon} {period}s {}",

@@ -338,14 +338,21 @@ impl DiscreteSummary {
 
     /// The distinct (x, t_x, n) with their customer counts, as a model fits them.
     pub fn histories(&self) -> Result<DiscreteHistories> {
-        let rows = (0..self.len()).map(|i| DiscreteRow {
+        self.histories_of(0..self.len())
+    }
+
+    /// The distinct (x, t_x, n) of the customers `rows` (a row may repeat, as in a bootstrap
+    /// resample) with their counts; an invalid history is an error naming its customer.
+    pub fn histories_of(&self, rows: impl Iterator<Item = usize> + Clone) -> Result<DiscreteHistories> {
+        let histories = rows.clone().map(|i| DiscreteRow {
             x: self.frequency[i],
             t_x: self.recency[i],
             n: self.periods[i],
             weight: 1.0,
         });
-        DiscreteHistories::from_rows(rows).map_err(|(i, message)| {
-            ClvError::InvalidArgument(format!("customer '{}': {message}", self.customer_id.label(i)))
+        DiscreteHistories::from_rows(histories).map_err(|(k, message)| {
+            let customer = rows.clone().nth(k).unwrap_or(k);
+            ClvError::InvalidArgument(format!("customer '{}': {message}", self.customer_id.label(customer)))
         })
     }
 

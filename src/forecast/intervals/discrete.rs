@@ -10,8 +10,8 @@ use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
 use super::drawn_models::{refit_resamples, spend_draws};
-use super::draws::draws_of;
-use super::predictive::smallest_count_reaching;
+use super::draws::drawn_models_of;
+use super::predictive::count_quantiles;
 use super::quantiles::round_bound;
 use super::{
     push_count_bounds, quantile_pair, set_history_bounds, AggregateIntervals, IntervalMethod, IntervalOptions,
@@ -29,16 +29,14 @@ use crate::models::gamma_gamma::SpendParams;
 /// `interval.draws` BG/BB models drawn from the fit's normal approximation (the logit of a
 /// probability, the log of the rest, with the full covariance), with `rng`.
 pub fn bg_bb_draws(purchase: &ModelFit<BgBb>, interval: &IntervalOptions, rng: &mut StdRng) -> Result<Vec<BgBb>> {
-    let values = purchase.params.to_vec();
-    let drawn = draws_of(purchase, &values, &BgBb::PROBABILITIES, (interval.draws, rng), "BG/BB")?;
-    drawn
-        .iter()
-        .map(|v| purchase.params.with_values(v))
-        .collect::<Option<_>>()
-        .ok_or_else(|| ClvError::Model {
-            model: "intervals",
-            reason: "BG/BB: a parameter vector drawn from the fit's normal approximation describes no model".into(),
-        })
+    drawn_models_of(
+        purchase,
+        &purchase.params.to_vec(),
+        &BgBb::PROBABILITIES,
+        (interval.draws, rng),
+        "BG/BB",
+        |v| purchase.params.with_values(v),
+    )
 }
 
 /// The models BG/BB's forecasts are evaluated at, one per draw or bootstrap refit: BG/BB's and,
@@ -261,8 +259,7 @@ pub fn add_discrete_intervals(
                 break;
             }
         }
-        let quantile = |q: f64| smallest_count_reaching(&cumulative, q - 1e-12);
-        (quantile(q_lo), quantile(q_hi))
+        count_quantiles(&cumulative, (q_lo, q_hi))
     });
     let bounds = (0..summary.len()).map(|i| predictive[history_of(i)]).unzip();
     push_count_bounds(forecasts, level, PURCHASES, bounds)?;

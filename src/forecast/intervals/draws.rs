@@ -52,6 +52,27 @@ pub fn parameter_draws(
     )
 }
 
+/// `draws` models of the form of `fit` drawn from its normal approximation (`draws_of` at its
+/// parameters, `probabilities` on the logit scale), each vector made a model by `model`; an error
+/// naming `label` when a vector describes none.
+pub(super) fn drawn_models_of<P, M>(
+    fit: &ModelFit<P>,
+    values: &[f64],
+    probabilities: &[&str],
+    (draws, rng): (usize, &mut StdRng),
+    label: &str,
+    model: impl Fn(&[f64]) -> Option<M>,
+) -> Result<Vec<M>> {
+    draws_of(fit, values, probabilities, (draws, rng), label)?
+        .iter()
+        .map(|v| model(v))
+        .collect::<Option<_>>()
+        .ok_or_else(|| ClvError::Model {
+            model: "intervals",
+            reason: format!("{label}: a parameter vector drawn from the fit's normal approximation describes no model"),
+        })
+}
+
 /// `draws` parameter vectors of `fit` (at `values`, the fit's parameters in its
 /// `parameter_order`; `probabilities` drawn on the logit scale, the rest on the log scale), or
 /// why they cannot be drawn, naming `label` and what answers the question instead.

@@ -100,3 +100,10 @@ pub(super) fn smallest_count_reaching(cumulative: &[f64], target: f64) -> f64 {
         .partition_point(|&f| f < target)
         .min(cumulative.len().saturating_sub(1)) as f64
 }
+
+/// A count's quantiles `q_lo` and `q_hi` from its distribution function `cumulative` (P(K ≤ k)
+/// at k = 0, 1, …): the smallest k reaching each, within rounding (1e-12).
+pub(super) fn count_quantiles(cumulative: &[f64], (q_lo, q_hi): (f64, f64)) -> (f64, f64) {
+    let quantile = |q: f64| smallest_count_reaching(cumulative, q - 1e-12);
+    (quantile(q_lo), quantile(q_hi))
+}

@@ -11,8 +11,8 @@ use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 
 use super::drawn_models::refit_resamples;
-use super::draws::draws_of;
-use super::predictive::smallest_count_reaching;
+use super::draws::drawn_models_of;
+use super::predictive::count_quantiles;
 use super::quantiles::round_bound;
 use super::{
     push_count_bounds, quantile_pair, AggregateIntervals, CustomerGroups, IntervalMethod, IntervalOptions,
@@ -56,24 +56,14 @@ pub fn retention_draws(
 ) -> Result<CohortModels> {
     interval.validate()?;
     let mut rng = StdRng::seed_from_u64(cohort_seed(interval, cohort));
-    let values = fit.params.to_vec();
-    let drawn = draws_of(
+    let models = drawn_models_of(
         fit,
-        &values,
+        &fit.params.to_vec(),
         &Retention::PROBABILITIES,
         (interval.draws, &mut rng),
         &format!("sBG, cohort '{name}'"),
+        |v| fit.params.with_values(v),
     )?;
-    let models = drawn
-        .iter()
-        .map(|v| fit.params.with_values(v))
-        .collect::<Option<_>>()
-        .ok_or_else(|| ClvError::Model {
-            model: "intervals",
-            reason: format!(
-                "sBG, cohort '{name}': a parameter vector drawn from the fit's normal approximation describes no model"
-            ),
-        })?;
     Ok(CohortModels {
         models,
         method: IntervalMethod::NormalApproximation,
@@ -383,8 +373,7 @@ pub fn add_subscriber_intervals(
             cumulative.push(1.0 - still);
         }
         cumulative.push(1.0);
-        let quantile = |q: f64| smallest_count_reaching(&cumulative, q - 1e-12);
-        (quantile(q_lo), quantile(q_hi))
+        count_quantiles(&cumulative, (q_lo, q_hi))
     });
     push_count_bounds(forecasts, level, RENEWALS, (0..n).map(|i| predictive[of(i)]).unzip())?;
     let method = drawn.first().map_or(IntervalMethod::NormalApproximation, |d| d.method);
