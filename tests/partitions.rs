@@ -50,6 +50,23 @@ fn read(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
 }
 
+/// The scored partitions under `out`, stacked in the whole table's row order.
+fn stacked(out: &Path) -> DataFrame {
+    let mut together: Option<DataFrame> = None;
+    for path in [
+        "country=FR/part-0.parquet",
+        "country=FR/part-1.parquet",
+        "country=DE/part-0.parquet",
+    ] {
+        let part = read(&out.join(path));
+        together = Some(match together {
+            None => part,
+            Some(acc) => acc.vstack(&part).unwrap(),
+        });
+    }
+    together.unwrap()
+}
+
 fn predict(args: &[&str]) -> String {
     let r = clv(&[&["predict"], args].concat());
     assert_eq!(r.code, Some(0), "{}", r.stderr);
@@ -83,19 +100,7 @@ fn partitions_scored_in_shards_are_the_whole_tables_predictions() {
         "{said}"
     );
 
-    let mut together: Option<DataFrame> = None;
-    for path in [
-        "country=FR/part-0.parquet",
-        "country=FR/part-1.parquet",
-        "country=DE/part-0.parquet",
-    ] {
-        let part = read(&out.join(path));
-        together = Some(match together {
-            None => part,
-            Some(acc) => acc.vstack(&part).unwrap(),
-        });
-    }
-    let together = together.unwrap();
+    let together = stacked(&out);
     assert_eq!(together.get_column_names(), expected.get_column_names());
     assert!(
         together.equals_missing(&expected),
@@ -132,19 +137,7 @@ fn partitions_scored_with_intervals_have_the_whole_tables_bounds() {
             "{said}"
         );
     }
-    let mut together: Option<DataFrame> = None;
-    for path in [
-        "country=FR/part-0.parquet",
-        "country=FR/part-1.parquet",
-        "country=DE/part-0.parquet",
-    ] {
-        let part = read(&out.join(path));
-        together = Some(match together {
-            None => part,
-            Some(acc) => acc.vstack(&part).unwrap(),
-        });
-    }
-    let together = together.unwrap();
+    let together = stacked(&out);
     assert_eq!(together.get_column_names(), expected.get_column_names());
     assert!(
         together.equals_missing(&expected),

@@ -17,6 +17,31 @@ use clv::mle::FitOptions;
 use clv::models::sbg::Retention;
 use common::{clv, column, csv_header_and_rows, repo, s, scratch_dir};
 
+/// `clv retention` on the papers' table, fitted on years 1–7, at 10% a year, its report into
+/// `report`, with `extra` arguments.
+fn retention_on_the_papers_table(report: &std::path::Path, extra: &[&str]) -> common::Outcome {
+    let table = repo("data/retention_cohorts.csv");
+    let mut args = vec![
+        "retention",
+        s(&table),
+        "--period",
+        "year",
+        "--calibration-periods",
+        "7",
+        "--annual-discount-rate",
+        "0.10",
+        "--report-dir",
+        s(report),
+    ];
+    args.extend(extra);
+    clv(&args)
+}
+
+/// The report folder's retention_fits.json.
+fn read_fits(report: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap()
+}
+
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs()
 }
@@ -116,18 +141,7 @@ fn the_projection_of_years_8_to_12_is_the_papers_next_to_the_actual() {
 fn retention_on_the_papers_table_prints_the_fits_the_holdout_and_the_value_of_the_base() {
     let dir = scratch_dir("retention_table");
     let report = dir.join("report");
-    let r = clv(&[
-        "retention",
-        s(&repo("data/retention_cohorts.csv")),
-        "--period",
-        "year",
-        "--calibration-periods",
-        "7",
-        "--annual-discount-rate",
-        "0.10",
-        "--report-dir",
-        s(&report),
-    ]);
+    let r = retention_on_the_papers_table(&report, &[]);
     assert!(r.success, "{}", r.stderr);
     for (cohort, line) in [
         (
@@ -170,8 +184,7 @@ fn retention_on_the_papers_table_prints_the_fits_the_holdout_and_the_value_of_th
     let cells: Vec<&str> = regular.split_whitespace().collect();
     assert_eq!(&cells[1..5], ["241", "1649.00", "629.33", "61.8%"], "{regular}");
     assert_eq!(&cells[5..8], ["3.69", "/", "3.37"], "{regular}");
-    let fits: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap();
+    let fits = read_fits(&report);
     let gamma = fits[0]["sbg"]["params"]["gamma"].as_f64().unwrap();
     assert!(close(gamma, 0.704077298473516, 1e-7), "{gamma}");
     assert!(
@@ -388,8 +401,7 @@ fn a_simulated_subscription_log_gives_back_its_parameters() {
         s(&report),
     ]);
     assert!(r.success, "{}", r.stderr);
-    let fits: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap();
+    let fits = read_fits(&report);
     let sbg = &fits[0]["sbg"];
     for (name, truth) in [("gamma", 0.704), ("delta", 1.182)] {
         let estimate = sbg["params"][name].as_f64().unwrap();
@@ -430,8 +442,7 @@ fn evaluate_with_sbg_measures_the_papers_holdout_years() {
         "{}",
         r.stdout
     );
-    let fits: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap();
+    let fits = read_fits(&report);
     for (fit, (sbg, constant)) in fits.as_array().unwrap().iter().zip([
         (0.00288232211918815, 0.113705424087951),
         (0.0119107851093937, 0.0885969428142),
@@ -578,25 +589,9 @@ fn intervals_of_the_value_of_the_base_and_the_projection_agree_with_the_delta_me
     // in ln δ and the linearisation part most).
     let dir = scratch_dir("retention_intervals");
     let report = dir.join("report");
-    let r = clv(&[
-        "retention",
-        s(&repo("data/retention_cohorts.csv")),
-        "--period",
-        "year",
-        "--calibration-periods",
-        "7",
-        "--annual-discount-rate",
-        "0.10",
-        "--report-dir",
-        s(&report),
-        "--interval",
-        "0.9",
-        "--draws",
-        "2000",
-    ]);
+    let r = retention_on_the_papers_table(&report, &["--interval", "0.9", "--draws", "2000"]);
     assert!(r.success, "{}", r.stderr);
-    let fits: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap();
+    let fits = read_fits(&report);
     let (header, projection) = csv_header_and_rows(&report.join("retention_projection.csv"));
     for (k, (name, active)) in [("regular", 241.0), ("high end", 491.0)].into_iter().enumerate() {
         let ([gamma, delta], cov) = fitted_sbg(&fits, k);
@@ -692,8 +687,7 @@ fn a_subscription_logs_intervals_bound_each_subscriber_and_her_own_renewals() {
         s(&report),
     ]);
     assert!(r.success, "{}", r.stderr);
-    let fits: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap();
+    let fits = read_fits(&report);
     let ([gamma, delta], _) = fitted_sbg(&fits, 0);
     let (header, rows) = csv_header_and_rows(&out);
     let at = |row: &Vec<String>, name: &str| -> f64 { row[column(&header, name)].parse().unwrap() };
@@ -781,8 +775,7 @@ fn bootstrap_and_normal_intervals_of_sbg_agree_on_the_papers_cohorts() {
         args.extend(["--report-dir", s(&report)]);
         let r = clv(&args);
         assert!(r.success, "{}", r.stderr);
-        let fits: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(report.join("retention_fits.json")).unwrap()).unwrap();
+        let fits = read_fits(&report);
         (r.stdout, fits)
     };
     let (bootstrap_out, bootstrap) = evaluate(&["--bootstrap", "400"], "bootstrap");
