@@ -898,3 +898,23 @@ fn where_the_data_do_not_identify_heterogeneity_the_draws_say_so_and_the_bootstr
         "bootstrap [{b_lo}, {b_hi}], draws [{lo}, {hi}]"
     );
 }
+
+#[test]
+fn a_bad_interval_is_refused_before_anything_is_read() {
+    // The level is checked first: a file that does not exist is not even opened, and nothing is
+    // written.
+    let dir = scratch_dir("retention_bad_interval");
+    let missing = dir.join("no_such_table.csv");
+    let r = clv(&["retention", s(&missing), "--interval", "1.5"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("an interval's level is a probability between 0 and 1")
+            && !r.stderr.contains("no_such_table"),
+        "{}",
+        r.stderr
+    );
+    let r = clv(&["retention", s(&missing), "--interval", "0.9", "--draws", "5"]);
+    assert!(r.stderr.contains("5 draws cannot place the quantiles"), "{}", r.stderr);
+    assert!(std::fs::read_dir(&dir).unwrap().next().is_none());
+}
