@@ -84,20 +84,38 @@ pub fn add_parameter_intervals_by_group(
     let DistinctHistories { histories, pairs } = distinct.as_ref();
     let if_alive_forecast = IfAliveForecast::new(options, units_per_month, with_value);
     let if_alive = if_alive_at_draws(pairs, purchase_models, &if_alive_forecast, with_value);
-    // The customers of each distinct history, contiguous: those of history h are
-    // members[first[h]..first[h + 1]].
+    // Histories in the order of x, then T, then t_x: neighbours share most terms of P(alive)
+    // (`p_alive_of_histories`) and their extreme draws (`ExtremeDraws`). History `order[r]` is
+    // the r-th evaluated; every table below is laid out in that order, so that the pass reads
+    // each one front to back rather than from wherever a history's first customer put it.
+    let mut order: Vec<u32> = (0..histories.values.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (histories.values[a as usize], histories.values[b as usize]);
+        a[0].total_cmp(&b[0])
+            .then(a[2].total_cmp(&b[2]))
+            .then(a[1].total_cmp(&b[1]))
+    });
+    let mut rank = vec![0u32; order.len()];
+    for (r, &h) in order.iter().enumerate() {
+        rank[h as usize] = r as u32;
+    }
+    let ordered_histories: Vec<[f64; 3]> = order.par_iter().map(|&h| histories.values[h as usize]).collect();
+    let ordered_pairs: Vec<u32> = order.par_iter().map(|&h| pairs.index_of[h as usize]).collect();
+    // The customers of each history, contiguous: those of the r-th evaluated history are
+    // members[first[r]..first[r + 1]].
     let mut first = vec![0usize; histories.values.len() + 1];
     for &h in &histories.index_of {
-        first[h as usize + 1] += 1;
+        first[rank[h as usize] as usize + 1] += 1;
     }
-    for h in 0..histories.values.len() {
-        first[h + 1] += first[h];
+    for r in 0..histories.values.len() {
+        first[r + 1] += first[r];
     }
     let mut members = vec![0u32; rfm.len()];
     let mut next = first.clone();
     for (i, &h) in histories.index_of.iter().enumerate() {
-        members[next[h as usize]] = i as u32;
-        next[h as usize] += 1;
+        let r = rank[h as usize] as usize;
+        members[next[r]] = i as u32;
+        next[r] += 1;
     }
     let (q_lo, q_hi) = interval.quantiles();
     let bounds = |v: &[f64]| quantile_pair(v, q_lo, q_hi);
@@ -147,8 +165,7 @@ pub fn add_parameter_intervals_by_group(
         spend_bounds: HashMap<u64, (f64, f64)>,
         // Where the extreme draws of P(alive), E[Y], spend and CLV were last (`spend_slot`).
         extremes: ExtremeDraws,
-        // The histories of a block, and their P(alive) at every draw: by draw, then by history.
-        keys: Vec<[f64; 3]>,
+        // The P(alive) of a block's histories at every draw: by draw, then by history.
         p_alive_block: Vec<f64>,
         p_alive_by_history: Vec<f64>,
         p_alive: Vec<f64>,
@@ -175,7 +192,6 @@ pub fn add_parameter_intervals_by_group(
         lines_x: f64::NAN,
         spend_bounds: HashMap::new(),
         extremes: Default::default(),
-        keys: Vec::with_capacity(HISTORIES_PER_BLOCK),
         p_alive_block: Vec::new(),
         p_alive_by_history: Vec::new(),
         p_alive: Vec::with_capacity(draws),
@@ -183,26 +199,17 @@ pub fn add_parameter_intervals_by_group(
         discounted: Vec::with_capacity(draws),
         by_spend: Vec::new(),
     };
-    // Histories in the order of x, then T, then t_x: neighbours share most terms of P(alive)
-    // (`p_alive_of_histories`) and their extreme draws (`ExtremeDraws`).
-    let mut order: Vec<u32> = (0..histories.values.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (histories.values[a as usize], histories.values[b as usize]);
-        a[0].total_cmp(&b[0])
-            .then(a[2].total_cmp(&b[2]))
-            .then(a[1].total_cmp(&b[1]))
-    });
-    // One history's bounds and its share of the totals, with its P(alive) at every draw at
+    // The r-th history's bounds and its share of the totals, with its P(alive) at every draw at
     // acc.p_alive_by_history[j · draws..].
-    let evaluate_history = |acc: &mut Evaluated, h: usize, j: usize| {
-        let [x, _, _] = histories.values[h];
-        let pair = &if_alive[pairs.index_of[h] as usize * draws..][..draws];
+    let evaluate_history = |acc: &mut Evaluated, r: usize, j: usize| {
+        let [x, _, _] = ordered_histories[r];
+        let pair = &if_alive[ordered_pairs[r] as usize * draws..][..draws];
         let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
         p_alive.clear();
         p_alive.extend_from_slice(&acc.p_alive_by_history[j * draws..(j + 1) * draws]);
         expected.clear();
         expected.extend(p_alive.iter().zip(pair).map(|(p, v)| p * v[0]));
-        let count = (first[h + 1] - first[h]) as f64;
+        let count = (first[r + 1] - first[r]) as f64;
         for (total, e) in acc.expected_totals.iter_mut().zip(&expected) {
             match e.is_nan() {
                 true => acc.failed += 1,
@@ -243,7 +250,7 @@ pub fn add_parameter_intervals_by_group(
             // evaluated, bounded and added up once per run of them.
             let mut by_spend = std::mem::take(&mut acc.by_spend);
             by_spend.clear();
-            by_spend.extend(first[h] as u32..first[h + 1] as u32);
+            by_spend.extend(first[r] as u32..first[r + 1] as u32);
             let spend_at = |k: u32| member_spend[k as usize];
             if by_spend.len() > 1 {
                 by_spend.sort_unstable_by(|&a, &b| spend_at(a).total_cmp(&spend_at(b)));
@@ -318,24 +325,25 @@ pub fn add_parameter_intervals_by_group(
         let alive = acc.extremes.quantile_pair(0, &p_alive, q_lo, q_hi);
         let churn = (1.0 - alive.1, 1.0 - alive.0);
         let expected_bounds = acc.extremes.quantile_pair(1, &expected, q_lo, q_hi);
-        acc.histories
-            .push((h, [outward(alive), outward(churn), outward(expected_bounds)]));
+        acc.histories.push((
+            order[r] as usize,
+            [outward(alive), outward(churn), outward(expected_bounds)],
+        ));
         (acc.p_alive, acc.expected) = (p_alive, expected);
     };
-    let evaluated = order
+    let evaluated = ordered_histories
         .par_chunks(HISTORIES_PER_BLOCK)
-        .fold(empty, |mut acc, block| {
+        .enumerate()
+        .fold(empty, |mut acc, (b, block)| {
             // P(alive) of the block's histories at every draw: draw d's at d · len.
             let len = block.len();
-            acc.keys.clear();
-            acc.keys.extend(block.iter().map(|&h| histories.values[h as usize]));
             acc.p_alive_block.resize(draws * len, 0.0);
             for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
-                model.p_alive_of_histories(&acc.keys, p_alive);
+                model.p_alive_of_histories(block, p_alive);
             }
             transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
-            for (j, &h) in block.iter().enumerate() {
-                evaluate_history(&mut acc, h as usize, j);
+            for j in 0..len {
+                evaluate_history(&mut acc, b * HISTORIES_PER_BLOCK + j, j);
             }
             acc
         })
@@ -428,7 +436,7 @@ pub fn add_parameter_intervals_by_group(
     // first customer.
     let p_alive_at = forecasts.require(P_ALIVE, "predictive intervals")?;
     let p_alive_of_history: Vec<f64> = (0..histories.values.len())
-        .map(|h| p_alive_at[members[first[h]] as usize])
+        .map(|h| p_alive_at[members[first[rank[h] as usize]] as usize])
         .collect();
     let predictive = predictive_bounds(
         models,
