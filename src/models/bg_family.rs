@@ -5,7 +5,7 @@
 
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
-use super::{parallel_sum, weigh};
+use super::{parallel_sum, weigh, PAliveRatio};
 use crate::special::{
     beta_expectation, beta_expectations, beta_reg, digamma, euler_complement, euler_complement_many, ln_beta, ln_gamma,
     log_add_exp, logistic, WeightedEulerComplement, EULER_SIDE_BY_SIDE,
@@ -104,6 +104,19 @@ pub(crate) fn family_p_alive_of_histories(
         };
         *p_alive = logistic(-(ln_a - ln_b_x + (r + x) * gap));
     }
+}
+
+/// [`family_p_alive`] as a ratio of powers of the times (`PurchaseModel::p_alive_ratio`): with
+/// (α+T)/(α+t_x) = (1+T/α)/(1+t_x/α), k = a/(b+x+δ−1) and e = r+x; k = 0 where she cannot have
+/// dropped out (x + δ = 0).
+pub(crate) fn family_p_alive_ratio(p: &BgNbdParams, dropout: Dropout, x: f64) -> PAliveRatio {
+    let BgNbdParams { r, alpha, a, b } = *p;
+    let chances = x + dropout.shift();
+    let k = match chances > 0.0 {
+        true => a / (b + chances - 1.0),
+        false => 0.0,
+    };
+    PAliveRatio { k, e: r + x, alpha }
 }
 
 /// An alive customer's future is the same in both models, but her dropout probability has the

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use super::bg_family::{
     alive_posterior, family_conditional_expected_purchases, family_expected_purchases,
     family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive,
-    family_p_alive_of_histories, family_penalty_centres, family_probability_of_no_purchase,
+    family_p_alive_of_histories, family_p_alive_ratio, family_penalty_centres, family_probability_of_no_purchase,
     family_probability_of_purchases, family_start_points, family_total, family_weighted_expected_purchases_if_alive,
     purchase_probabilities, Dropout,
 };
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
-use super::Likelihood;
+use super::{Likelihood, PAliveRatio};
 
 const DROPOUT: Dropout = Dropout::AlsoAtFirstPurchase;
 
@@ -136,6 +136,9 @@ impl super::PurchaseModel for MbgNbdParams {
     }
     fn p_alive_of_histories(&self, histories: &[[f64; 3]], p_alive: &mut [f64]) {
         family_p_alive_of_histories(&self.same_numbers(), DROPOUT, histories, p_alive);
+    }
+    fn p_alive_ratio(&self, x: f64) -> Option<PAliveRatio> {
+        Some(family_p_alive_ratio(&self.same_numbers(), DROPOUT, x))
     }
     fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> Option<f64> {
         MbgNbdParams::conditional_expected_purchases(self, horizon, x, t_x, t)

@@ -51,6 +51,27 @@ parameters!(
     bg_bb::BgBb
 );
 
+/// P(alive | x, t_x, T) = 1 / (1 + k · R(T) / R(t_x)), R(t) = (1 + t/α)^e, for the histories of
+/// one x (`PurchaseModel::p_alive_ratio`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PAliveRatio {
+    pub k: f64,
+    pub e: f64,
+    pub alpha: f64,
+}
+
+impl PAliveRatio {
+    /// ln R(t) = e · ln(1 + t/α), which `exp` turns into R(t).
+    pub fn ln_r(&self, t: f64) -> f64 {
+        self.e * (t / self.alpha).ln_1p()
+    }
+
+    /// P(alive) from R(t_x) and R(T).
+    pub fn p_alive(&self, r_t_x: f64, r_t: f64) -> f64 {
+        r_t_x / (r_t_x + self.k * r_t)
+    }
+}
+
 /// A fitted purchase model: the forecasts every model offers, whatever the model, for a customer
 /// with x repeat purchases, the last at t_x, observed to T (the continuous non-contractual
 /// summary). `None` where the model's special functions cannot be evaluated.
@@ -65,6 +86,14 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
         for (p, &[x, t_x, t]) in p_alive.iter_mut().zip(histories) {
             *p = self.p_alive(x, t_x, t).unwrap_or(f64::NAN);
         }
+    }
+
+    /// P(alive | x, t_x, T) of the histories of one x as 1 / (1 + k · R(T) / R(t_x)), with
+    /// R(t) = (1 + t/α)^e, where the model has that form: `Some(PAliveRatio { k, e, alpha })`.
+    /// Many histories of one x then take R once per distinct time rather than a power each
+    /// (`PAliveRatio::p_alive`, to within a few units in the 13th digit of `p_alive`).
+    fn p_alive_ratio(&self, _x: f64) -> Option<PAliveRatio> {
+        None
     }
 
     /// E[Y(t) | x, t_x, T]: expected purchases in (T, T+t].

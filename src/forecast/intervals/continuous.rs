@@ -21,7 +21,7 @@ use crate::forecast::engine::{Distinct, DistinctHistories};
 use crate::forecast::new_customer::new_customer_value;
 use crate::forecast::{ForecastOptions, Forecasts, Interval, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
 use crate::model_file::FittedModels;
-use crate::models::PurchaseModel;
+use crate::models::{PAliveRatio, PurchaseModel};
 
 /// A customer's (spend bounds, CLV bounds).
 type CustomerBounds = ((f64, f64), (f64, f64));
@@ -101,6 +101,16 @@ pub fn add_parameter_intervals_by_group(
     }
     let ordered_histories: Vec<[f64; 3]> = order.par_iter().map(|&h| histories.values[h as usize]).collect();
     let ordered_pairs: Vec<u32> = order.par_iter().map(|&h| pairs.index_of[h as usize]).collect();
+    // Every t_x and T of the histories, sorted and distinct, and each evaluated history's
+    // (t_x, T) as indices into them (`PowersOfTimes`).
+    let mut times: Vec<f64> = ordered_histories.iter().flat_map(|&[_, t_x, t]| [t_x, t]).collect();
+    times.par_sort_unstable_by(f64::total_cmp);
+    times.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    let index_of_time = |t: f64| times.binary_search_by(|v| v.total_cmp(&t)).unwrap_or(0) as u32;
+    let time_index: Vec<[u32; 2]> = ordered_histories
+        .par_iter()
+        .map(|&[_, t_x, t]| [index_of_time(t_x), index_of_time(t)])
+        .collect();
     // The customers of each history, contiguous: those of the r-th evaluated history are
     // members[first[r]..first[r + 1]].
     let mut first = vec![0usize; histories.values.len() + 1];
@@ -331,37 +341,66 @@ pub fn add_parameter_intervals_by_group(
         ));
         (acc.p_alive, acc.expected) = (p_alive, expected);
     };
-    let evaluated = ordered_histories
-        .par_chunks(HISTORIES_PER_BLOCK)
-        .enumerate()
-        .fold(empty, |mut acc, (b, block)| {
-            // P(alive) of the block's histories at every draw: draw d's at d · len.
-            let len = block.len();
-            acc.p_alive_block.resize(draws * len, 0.0);
-            for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
-                model.p_alive_of_histories(block, p_alive);
+    let merge = |mut a: Evaluated, b: Evaluated| {
+        a.histories.extend(b.histories);
+        a.customers.extend(b.customers);
+        for (x, y) in a.expected_totals.iter_mut().zip(&b.expected_totals) {
+            *x += y;
+        }
+        for (x, y) in a.clv_totals.iter_mut().zip(&b.clv_totals) {
+            *x += y;
+        }
+        for (x, y) in a.group_totals.iter_mut().zip(&b.group_totals) {
+            *x += y;
+        }
+        a.failed += b.failed;
+        a
+    };
+    // P(alive) of the histories from `start`, `len` of them, at every draw (draw d's at d · len),
+    // then each history's bounds: from a table of R(t) at every draw where the histories' x has
+    // one (`PowersOfTimes`), else from the model.
+    let evaluate_block = |acc: &mut Evaluated, start: usize, len: usize, powers: Option<&PowersOfTimes>| {
+        acc.p_alive_block.resize(draws * len, 0.0);
+        match powers {
+            Some(powers) => powers.p_alive(&time_index[start..start + len], &mut acc.p_alive_block),
+            None => {
+                let block = &ordered_histories[start..start + len];
+                for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
+                    model.p_alive_of_histories(block, p_alive);
+                }
             }
-            transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
-            for j in 0..len {
-                evaluate_history(&mut acc, b * HISTORIES_PER_BLOCK + j, j);
-            }
-            acc
+        }
+        transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
+        for j in 0..len {
+            evaluate_history(acc, start + j, j);
+        }
+    };
+    // One x after another (each x's table of powers is built for its histories and dropped),
+    // its histories in blocks in parallel.
+    let mut evaluated = empty();
+    for group in ordered_histories
+        .chunk_by(|a, b| a[0].to_bits() == b[0].to_bits())
+        .scan(0, |start, group| {
+            let range = *start..*start + group.len();
+            *start = range.end;
+            Some(range)
         })
-        .reduce(empty, |mut a, b| {
-            a.histories.extend(b.histories);
-            a.customers.extend(b.customers);
-            for (x, y) in a.expected_totals.iter_mut().zip(&b.expected_totals) {
-                *x += y;
-            }
-            for (x, y) in a.clv_totals.iter_mut().zip(&b.clv_totals) {
-                *x += y;
-            }
-            for (x, y) in a.group_totals.iter_mut().zip(&b.group_totals) {
-                *x += y;
-            }
-            a.failed += b.failed;
-            a
-        });
+    {
+        let x = ordered_histories[group.start][0];
+        let powers = PowersOfTimes::new(purchase_models, x, &times, group.len());
+        let part = group
+            .clone()
+            .step_by(HISTORIES_PER_BLOCK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .fold(empty, |mut acc, start| {
+                let len = (group.end - start).min(HISTORIES_PER_BLOCK);
+                evaluate_block(&mut acc, start, len, powers.as_ref());
+                acc
+            })
+            .reduce(empty, merge);
+        evaluated = merge(evaluated, part);
+    }
     let Evaluated {
         histories: history_rows,
         customers: customer_rows,
@@ -532,6 +571,69 @@ fn transpose(by_row: &[f64], len: usize, by_column: &mut Vec<f64>) {
     }
 }
 
+/// The powers R(t) = (1 + t/α)^e of `PAliveRatio` at every draw and time, for the histories of
+/// one x: P(alive | x, t_x, T) = 1 / (1 + k · R(T) / R(t_x)) then takes two lookups and a
+/// division per history and draw, where the model's own P(alive) takes a logarithm and a power.
+struct PowersOfTimes {
+    ratios: Vec<PAliveRatio>,
+    /// R at draw d and time i at d · times + i.
+    powers: Vec<f64>,
+    times: usize,
+}
+
+impl PowersOfTimes {
+    /// The table for the `histories` histories of `x`, where it pays and is safe: every model has
+    /// the ratio form, the histories outnumber the times (the table costs one power per time and
+    /// draw), someone can have dropped out (k > 0 at some draw; otherwise P(alive) = 1 costs
+    /// nothing), and every ln R is finite and at most `MAX_LN_POWER`, so that R neither
+    /// overflows nor loses more than a few units in the 13th digit to the rounding of e·ln(1+t/α).
+    fn new(models: &[std::sync::Arc<dyn PurchaseModel>], x: f64, times: &[f64], histories: usize) -> Option<Self> {
+        const MAX_LN_POWER: f64 = 600.0;
+        let (&first, &last) = (times.first()?, times.last()?);
+        if histories < times.len() || first < 0.0 {
+            return None;
+        }
+        let ratios: Vec<PAliveRatio> = models.iter().map(|m| m.p_alive_ratio(x)).collect::<Option<_>>()?;
+        let usable = |q: &PAliveRatio| {
+            let top = q.ln_r(last);
+            q.k.is_finite() && q.k >= 0.0 && q.alpha > 0.0 && top.is_finite() && (0.0..=MAX_LN_POWER).contains(&top)
+        };
+        if !ratios.iter().all(usable) || ratios.iter().all(|q| q.k == 0.0) {
+            return None;
+        }
+        let mut powers = vec![0.0; ratios.len() * times.len()];
+        powers
+            .par_chunks_mut(times.len())
+            .zip(&ratios)
+            .for_each(|(row, ratio)| {
+                for (power, &t) in row.iter_mut().zip(times) {
+                    *power = ratio.ln_r(t).exp();
+                }
+            });
+        Some(Self {
+            ratios,
+            powers,
+            times: times.len(),
+        })
+    }
+
+    /// P(alive) of the histories whose (t_x, T) are at `time_index` in the times, at every draw:
+    /// draw d's into `p_alive[d · len..]`, len = `time_index.len()`.
+    fn p_alive(&self, time_index: &[[u32; 2]], p_alive: &mut [f64]) {
+        let len = time_index.len();
+        for ((ratio, row), out) in self
+            .ratios
+            .iter()
+            .zip(self.powers.chunks(self.times))
+            .zip(p_alive.chunks_mut(len))
+        {
+            for (p, &[t_x, t]) in out.iter_mut().zip(time_index) {
+                *p = ratio.p_alive(row[t_x as usize], row[t as usize]);
+            }
+        }
+    }
+}
+
 /// Histories whose P(alive) is evaluated together at each draw (`p_alive_of_histories`).
 const HISTORIES_PER_BLOCK: usize = 256;
 
@@ -583,4 +685,107 @@ pub fn new_customer_interval(
             TotalInterval { estimate, lo, hi }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::models::bg_nbd::BgNbdParams;
+    use crate::models::mbg_nbd::MbgNbdParams;
+
+    /// Weeks at daily resolution over 78 weeks, as a summary of a year and a half has them.
+    fn times() -> Vec<f64> {
+        (0..=546).map(|day| day as f64 / 7.0).collect()
+    }
+
+    /// Every (t_x, T) with t_x ≤ T on a coarser grid of the times, as indices into them.
+    fn histories() -> Vec<[u32; 2]> {
+        let mut pairs = Vec::new();
+        for t in (0..=546u32).step_by(13) {
+            for t_x in (0..=t).step_by(3) {
+                pairs.push([t_x, t]);
+            }
+            pairs.push([t, t]);
+        }
+        pairs
+    }
+
+    #[test]
+    fn p_alive_from_the_table_of_powers_is_the_models_own_to_the_12th_digit() {
+        let models: Vec<Arc<dyn PurchaseModel>> = vec![
+            // CDNOW's BG/NBD estimates (Fader, Hardie & Lee 2005), and MBG/NBD near them.
+            Arc::new(BgNbdParams {
+                r: 0.243,
+                alpha: 4.414,
+                a: 0.793,
+                b: 2.426,
+            }),
+            Arc::new(MbgNbdParams {
+                r: 0.525,
+                alpha: 6.183,
+                a: 0.891,
+                b: 1.614,
+            }),
+            // Purchase rates nearly alike (α ≫ T: ln(1 + t/α) small, e large) and very unlike.
+            Arc::new(BgNbdParams {
+                r: 2.0e4,
+                alpha: 9.0e4,
+                a: 0.5,
+                b: 3.0,
+            }),
+            Arc::new(BgNbdParams {
+                r: 0.05,
+                alpha: 0.02,
+                a: 2.0,
+                b: 0.7,
+            }),
+        ];
+        let (times, histories) = (times(), histories());
+        let mut worst: f64 = 0.0;
+        for model in &models {
+            for x in [1.0, 2.0, 7.0, 30.0] {
+                let one = [model.clone()];
+                let powers = PowersOfTimes::new(&one, x, &times, times.len()).expect("a table");
+                let mut p_alive = vec![0.0; histories.len()];
+                powers.p_alive(&histories, &mut p_alive);
+                for (&p, &[t_x, t]) in p_alive.iter().zip(&histories) {
+                    let own = model.p_alive(x, times[t_x as usize], times[t as usize]).unwrap();
+                    let relative = ((p - own) / own).abs();
+                    assert!(relative < 1e-12, "x = {x}, t_x = {t_x}, T = {t}: {p} against {own}");
+                    worst = worst.max(relative);
+                }
+            }
+        }
+        // Measured: 6.1e-14 at most, over the 4 models, 4 x and 3,985 histories.
+        assert!(worst > 0.0 && worst < 1e-12, "{worst}");
+    }
+
+    #[test]
+    fn the_table_of_powers_is_left_where_it_cannot_serve() {
+        let cdnow: Arc<dyn PurchaseModel> = Arc::new(BgNbdParams {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        });
+        let times = times();
+        let many = times.len();
+        // BG/NBD at x = 0: nobody can have dropped out, P(alive) = 1 without any power.
+        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 0.0, &times, many).is_none());
+        // Fewer histories than times: the table would cost more powers than it saves.
+        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 1.0, &times, many - 1).is_none());
+        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 1.0, &times, many).is_some());
+        // R(78) = (1 + 78/4.414)^(0.243 + 300) would overflow: e·ln(1 + t/α) = 890 > 600.
+        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 300.0, &times, many).is_none());
+        // A model without the ratio form (Pareto/NBD) at any of the draws.
+        let pareto: Arc<dyn PurchaseModel> = Arc::new(crate::models::pareto_nbd::ParetoNbdParams {
+            r: 0.55,
+            alpha: 10.58,
+            s: 0.61,
+            beta: 11.67,
+        });
+        assert!(PowersOfTimes::new(&[cdnow, pareto], 1.0, &times, many).is_none());
+    }
 }
