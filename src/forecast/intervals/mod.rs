@@ -9,6 +9,7 @@
 //! range of this customer's own random future (a customer buys 0, 1, 2, … times, whatever the
 //! parameters).
 
+mod at_draws;
 mod continuous;
 mod discrete;
 mod drawn_models;
