@@ -86,6 +86,10 @@ pub(super) struct PowersOfTimes {
     times: usize,
 }
 
+/// Values the tables of one pass hold at most together: 8M (64 MB; the 1M-customer log's 24
+/// tables of 200 draws by 545 times hold 2.6M).
+const MAX_TABLED_POWERS: usize = 1 << 23;
+
 impl PowersOfTimes {
     /// The table for the `histories` histories of `x`, where it pays and is safe: every model has
     /// the ratio form, the histories outnumber the times (the table costs one power per time and
@@ -125,6 +129,34 @@ impl PowersOfTimes {
             powers,
             times: times.len(),
         })
+    }
+
+    /// The tables of groups of histories, each (x, how many histories), for those that get one
+    /// (`new`): the largest groups first, while all the tables together hold at most
+    /// `MAX_TABLED_POWERS` values.
+    pub(super) fn of_groups(
+        models: &[std::sync::Arc<dyn PurchaseModel>],
+        groups: &[(f64, usize)],
+        times: &[f64],
+    ) -> Vec<Option<Self>> {
+        let per_table = models.len() * times.len();
+        let mut by_size: Vec<usize> = (0..groups.len()).collect();
+        by_size.sort_by_key(|&g| std::cmp::Reverse(groups[g].1));
+        let (mut tabled, mut room) = (vec![false; groups.len()], MAX_TABLED_POWERS);
+        for g in by_size {
+            if groups[g].1 >= times.len() && per_table <= room {
+                tabled[g] = true;
+                room -= per_table;
+            }
+        }
+        groups
+            .par_iter()
+            .zip(&tabled)
+            .map(|(&(x, histories), &tabled)| match tabled {
+                true => Self::new(models, x, times, histories),
+                false => None,
+            })
+            .collect()
     }
 
     /// P(alive) of the histories whose (t_x, T) are at `time_index` in the times, at every draw:

@@ -376,32 +376,38 @@ pub fn add_parameter_intervals_by_group(
             evaluate_history(acc, start + j, j);
         }
     };
-    // One x after another (each x's table of powers is built for its histories and dropped),
-    // its histories in blocks in parallel.
-    let mut evaluated = empty();
-    for group in ordered_histories
+    // The histories of each x (a range of the evaluated order), their tables of powers where they
+    // get one, and blocks of them, in parallel: no block waits for another.
+    let x_groups: Vec<std::ops::Range<usize>> = ordered_histories
         .chunk_by(|a, b| a[0].to_bits() == b[0].to_bits())
         .scan(0, |start, group| {
             let range = *start..*start + group.len();
             *start = range.end;
             Some(range)
         })
-    {
-        let x = ordered_histories[group.start][0];
-        let powers = PowersOfTimes::new(purchase_models, x, &times, group.len());
-        let part = group
-            .clone()
-            .step_by(HISTORIES_PER_BLOCK)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .fold(empty, |mut acc, start| {
-                let len = (group.end - start).min(HISTORIES_PER_BLOCK);
-                evaluate_block(&mut acc, start, len, powers.as_ref());
-                acc
-            })
-            .reduce(empty, merge);
-        evaluated = merge(evaluated, part);
-    }
+        .collect();
+    let sizes: Vec<(f64, usize)> = x_groups
+        .iter()
+        .map(|group| (ordered_histories[group.start][0], group.len()))
+        .collect();
+    let powers = PowersOfTimes::of_groups(purchase_models, &sizes, &times);
+    let blocks: Vec<(usize, usize, usize)> = x_groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, group)| {
+            group
+                .clone()
+                .step_by(HISTORIES_PER_BLOCK)
+                .map(move |start| (g, start, (group.end - start).min(HISTORIES_PER_BLOCK)))
+        })
+        .collect();
+    let evaluated = blocks
+        .par_iter()
+        .fold(empty, |mut acc, &(g, start, len)| {
+            evaluate_block(&mut acc, start, len, powers[g].as_ref());
+            acc
+        })
+        .reduce(empty, merge);
     let Evaluated {
         histories: history_rows,
         customers: customer_rows,
