@@ -277,4 +277,27 @@ mod tests {
         });
         assert!(PowersOfTimes::new(&[cdnow, pareto], 1.0, &times, many).is_none());
     }
+
+    #[test]
+    fn tables_go_to_the_largest_groups_while_they_fit() {
+        let cdnow: Arc<dyn PurchaseModel> = Arc::new(BgNbdParams {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        });
+        let models = vec![cdnow; 200];
+        let times = times();
+        // A table is 200 × 547 = 109,400 values: 76 fit in 2^23 (8,388,608), not 77.
+        let per_table = models.len() * times.len();
+        assert_eq!(MAX_TABLED_POWERS / per_table, 76);
+        // 80 groups of x = 1, with 600 + g histories each (the largest last), and one too small.
+        let mut groups: Vec<(f64, usize)> = (0..80).map(|g| (1.0, 600 + g)).collect();
+        groups.push((1.0, times.len() - 1));
+        let tables = PowersOfTimes::of_groups(&models, &groups, &times);
+        let tabled: Vec<bool> = tables.iter().map(Option::is_some).collect();
+        // The four smallest of the 80 and the one with fewer histories than times go without.
+        assert_eq!(tabled.iter().filter(|&&t| t).count(), 76);
+        assert!(tabled[..4].iter().all(|&t| !t) && tabled[4..80].iter().all(|&t| t) && !tabled[80]);
+    }
 }
