@@ -91,20 +91,15 @@ pub(super) struct PowersOfTimes {
 const MAX_TABLED_POWERS: usize = 1 << 23;
 
 impl PowersOfTimes {
-    /// The table for the `histories` histories of `x`, where it pays and is safe: every model has
-    /// the ratio form, the histories outnumber the times (the table costs one power per time and
-    /// draw), someone can have dropped out (k > 0 at some draw; otherwise P(alive) = 1 costs
-    /// nothing), and every ln R is finite and at most `MAX_LN_POWER`, so that R neither
+    /// The table for the histories of `x`, where it is safe and does some good: every model has
+    /// the ratio form, someone can have dropped out (k > 0 at some draw; otherwise P(alive) = 1
+    /// costs nothing), and every ln R is finite and at most `MAX_LN_POWER`, so that R neither
     /// overflows nor loses more than a few units in the 13th digit to the rounding of e·ln(1+t/α).
-    pub(super) fn new(
-        models: &[std::sync::Arc<dyn PurchaseModel>],
-        x: f64,
-        times: &[f64],
-        histories: usize,
-    ) -> Option<Self> {
+    /// Whether it pays for its histories is `of_groups`' choice.
+    pub(super) fn new(models: &[std::sync::Arc<dyn PurchaseModel>], x: f64, times: &[f64]) -> Option<Self> {
         const MAX_LN_POWER: f64 = 600.0;
         let (&first, &last) = (times.first()?, times.last()?);
-        if histories < times.len() || first < 0.0 {
+        if first < 0.0 {
             return None;
         }
         let ratios: Vec<PAliveRatio> = models.iter().map(|m| m.p_alive_ratio(x)).collect::<Option<_>>()?;
@@ -132,7 +127,8 @@ impl PowersOfTimes {
     }
 
     /// The tables of groups of histories, each (x, how many histories), for those that get one
-    /// (`new`): the largest groups first, while all the tables together hold at most
+    /// (`new`): groups with at least as many histories as times (a table costs one power per time
+    /// and draw), the largest first, while all the tables together hold at most
     /// `MAX_TABLED_POWERS` values.
     pub(super) fn of_groups(
         models: &[std::sync::Arc<dyn PurchaseModel>],
@@ -152,8 +148,8 @@ impl PowersOfTimes {
         groups
             .par_iter()
             .zip(&tabled)
-            .map(|(&(x, histories), &tabled)| match tabled {
-                true => Self::new(models, x, times, histories),
+            .map(|(&(x, _), &tabled)| match tabled {
+                true => Self::new(models, x, times),
                 false => None,
             })
             .collect()
@@ -236,7 +232,7 @@ mod tests {
         for model in &models {
             for x in [1.0, 2.0, 7.0, 30.0] {
                 let one = [model.clone()];
-                let powers = PowersOfTimes::new(&one, x, &times, times.len()).expect("a table");
+                let powers = PowersOfTimes::new(&one, x, &times).expect("a table");
                 let mut p_alive = vec![0.0; histories.len()];
                 powers.p_alive(&histories, &mut p_alive);
                 for (&p, &[t_x, t]) in p_alive.iter().zip(&histories) {
@@ -261,13 +257,15 @@ mod tests {
         });
         let times = times();
         let many = times.len();
+        let one = std::slice::from_ref(&cdnow);
         // BG/NBD at x = 0: nobody can have dropped out, P(alive) = 1 without any power.
-        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 0.0, &times, many).is_none());
+        assert!(PowersOfTimes::new(one, 0.0, &times).is_none());
         // Fewer histories than times: the table would cost more powers than it saves.
-        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 1.0, &times, many - 1).is_none());
-        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 1.0, &times, many).is_some());
+        let tabled = |histories: usize| PowersOfTimes::of_groups(one, &[(1.0, histories)], &times)[0].is_some();
+        assert!(!tabled(many - 1));
+        assert!(tabled(many));
         // R(78) = (1 + 78/4.414)^(0.243 + 300) would overflow: e·ln(1 + t/α) = 890 > 600.
-        assert!(PowersOfTimes::new(std::slice::from_ref(&cdnow), 300.0, &times, many).is_none());
+        assert!(PowersOfTimes::new(one, 300.0, &times).is_none());
         // A model without the ratio form (Pareto/NBD) at any of the draws.
         let pareto: Arc<dyn PurchaseModel> = Arc::new(crate::models::pareto_nbd::ParetoNbdParams {
             r: 0.55,
@@ -275,7 +273,7 @@ mod tests {
             s: 0.61,
             beta: 11.67,
         });
-        assert!(PowersOfTimes::new(&[cdnow, pareto], 1.0, &times, many).is_none());
+        assert!(PowersOfTimes::new(&[cdnow, pareto], 1.0, &times).is_none());
     }
 
     #[test]
