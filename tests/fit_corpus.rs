@@ -517,3 +517,54 @@ fn pareto_nbd_where_some_never_come_back_and_the_rest_never_leave_fits_the_split
     ]);
     assert!(r.success, "{}", r.stderr);
 }
+
+#[test]
+fn intervals_at_the_homogeneous_rate_limit_of_mbg_nbd_are_finite_and_hold_the_estimate() {
+    // Near-identical buyers who never leave: MBG/NBD's fit is the homogeneous-rate limit with a
+    // poorly pinned Beta of small a and b (a = 0.0074 ± 0.0062, b = 0.13 ± 0.11). An interval
+    // draws a and b far below them, where the expected purchases of an alive customer were a
+    // quadrature over p per history, horizon and draw: 244 s for this log. They are now a sum
+    // over her Poisson purchase opportunities (bg_limits/forecast.rs, with its digits checked
+    // there against mpmath); here the whole run must give every customer an interval that
+    // holds her estimate.
+    let dir = scratch_dir("corpus_rate_interval");
+    let (log, rfm) = (dir.join("log.csv"), dir.join("rfm.csv"));
+    std::fs::write(&log, common::log_where_nobody_leaves(2000, 0)).unwrap();
+    let r = clv(&["summarize", s(&log), "-o", s(&rfm)]);
+    assert!(r.success, "{}", r.stderr);
+    let (key, entry, stdout) = fit(&dir, &rfm, "mbg-nbd");
+    assert_eq!(key, "mbg_nbd_limit", "{stdout}");
+    assert!(
+        entry["limit"]
+            .as_str()
+            .unwrap()
+            .starts_with("homogeneous purchase rate:"),
+        "{entry}"
+    );
+    let pred = dir.join("pred.csv");
+    let r = clv(&[
+        "predict",
+        s(&rfm),
+        "--model-file",
+        s(&dir.join("mbg-nbd.json")),
+        "--interval",
+        "0.9",
+        "-o",
+        s(&pred),
+    ]);
+    assert!(r.success, "{}", r.stderr);
+    assert!(r.stdout.contains("Totals with their 90% interval"), "{}", r.stdout);
+    let (header, rows) = common::csv_header_and_rows(&pred);
+    assert_eq!(rows.len(), 2000);
+    for name in ["p_alive", "expected_purchases", "clv"] {
+        let [at, lo, hi] =
+            [name.to_string(), format!("{name}_q05"), format!("{name}_q95")].map(|c| common::column(&header, &c));
+        for row in &rows {
+            let [estimate, lo, hi] = [at, lo, hi].map(|i| row[i].parse::<f64>().unwrap());
+            assert!(
+                lo.is_finite() && hi.is_finite() && lo <= estimate && estimate <= hi,
+                "{name}: {estimate} not in [{lo}, {hi}] for {row:?}"
+            );
+        }
+    }
+}
