@@ -4,7 +4,8 @@
 //! By parts, with E[Y(0)] = 0, it is P(alive) · δ ∫₀^∞ e^(−δt) E[Y(t) | x, T, alive] dt, and with
 //! v = e^(−δt) it is P(alive) · ∫₀¹ E[Y(−ln v / δ) | x, T, alive] dv: one bounded integral for
 //! every model, by adaptive quadrature. For Pareto/NBD it is FHL's closed form with Tricomi's
-//! confluent hypergeometric function U (checked against it); BG/NBD and MBG/NBD have none.
+//! confluent hypergeometric function U (checked against it); BG/NBD and MBG/NBD have none, but
+//! their limits with one purchase rate do (`PurchaseModel::dert_if_alive_in_closed_form`).
 
 use crate::models::PurchaseModel;
 use crate::special::integrate;
@@ -17,9 +18,21 @@ pub fn continuous_rate(annual: f64, units_per_year: f64) -> f64 {
     annual.ln_1p() / units_per_year
 }
 
-/// DERT of a customer alive at T with x repeat purchases: ∫₀¹ E[Y(−ln v / δ) | x, T, alive] dv.
+/// DERT of a customer alive at T with x repeat purchases: ∫₀¹ E[Y(−ln v / δ) | x, T, alive] dv,
+/// or the model's own closed form where it has one (`PurchaseModel::dert_if_alive_in_closed_form`).
 /// `None` when δ ≤ 0 (the sum is infinite) or the integral does not converge.
 pub fn dert_if_alive(model: &dyn PurchaseModel, delta: f64, x: f64, t: f64) -> Option<f64> {
+    if !(delta > 0.0 && delta.is_finite()) {
+        return None;
+    }
+    if let Some(value) = model.dert_if_alive_in_closed_form(delta, x, t) {
+        return Some(value);
+    }
+    integrated_dert_if_alive(model, delta, x, t)
+}
+
+/// `dert_if_alive` by the quadrature over v = e^(−δt), for every model.
+pub fn integrated_dert_if_alive(model: &dyn PurchaseModel, delta: f64, x: f64, t: f64) -> Option<f64> {
     if !(delta > 0.0 && delta.is_finite()) {
         return None;
     }

@@ -131,6 +131,13 @@ pub trait PurchaseModel: std::fmt::Debug + Send + Sync {
         weighted_one_by_one(self, horizons, weight_sets, t, xs, out);
     }
 
+    /// DERT of a customer alive at T with x repeat purchases, δ ∫₀^∞ e^(−δt) E[Y(t) | x, T, alive] dt
+    /// at the continuous discount rate δ, where the model has it in closed form or as a series;
+    /// `None` sends `forecast::dert` to its quadrature of `expected_purchases_if_alive`.
+    fn dert_if_alive_in_closed_form(&self, _delta: f64, _x: f64, _t: f64) -> Option<f64> {
+        None
+    }
+
     /// E[X(t)]: expected repeat purchases of a new customer in (0, t].
     fn expected_purchases(&self, horizon: f64) -> Option<f64>;
 
