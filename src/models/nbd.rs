@@ -35,6 +35,13 @@ impl PurchaseModel for Nbd {
         Some(horizon.max(0.0) * self.0.mean_if_alive(x, t))
     }
 
+    /// DERT = δ ∫₀^∞ e^(−δt) t · (r+x)/(α+T) dt = (r+x)/((α+T) δ): purchases at the posterior mean
+    /// rate forever, discounted (or λ/δ at the limit).
+    fn dert_if_alive_in_closed_form(&self, delta: f64, x: f64, t: f64) -> Option<f64> {
+        let value = self.0.mean_if_alive(x, t) / delta;
+        value.is_finite().then_some(value)
+    }
+
     /// E[X(t)] = r·t/α (the gamma mixture's mean rate times t), or λ·t.
     fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         Some(horizon.max(0.0) * self.0.mean_if_alive(0.0, 0.0))
@@ -160,6 +167,12 @@ mod tests {
             1e-12,
         );
         assert_eq!(CDNOW.p_alive(2.0, 30.43, 38.86), Some(1.0));
+        // DERT = (r+x)/((α+T) δ) at δ = 0.002 = 23.411251222825514 (mpmath, 30 digits), and as
+        // `forecast::dert` integrates it for every model.
+        let dert = CDNOW.dert_if_alive_in_closed_form(0.002, 2.0, 38.86).unwrap();
+        close(dert, 23.411251222825514, 1e-15);
+        let integrated = crate::forecast::dert::integrated_dert_if_alive(&CDNOW, 0.002, 2.0, 38.86).unwrap();
+        close(dert, integrated, 1e-9);
     }
 
     #[test]
