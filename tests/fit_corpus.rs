@@ -23,6 +23,15 @@ fn simulated_rfm(dir: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
     rfm
 }
 
+/// Writes the transaction log `log` to `dir`, summarizes it and returns the RFM table's path.
+fn summarized(dir: &Path, log: &str) -> std::path::PathBuf {
+    let (log_path, rfm) = (dir.join("log.csv"), dir.join("rfm.csv"));
+    std::fs::write(&log_path, log).unwrap();
+    let r = clv(&["summarize", s(&log_path), "-o", s(&rfm)]);
+    assert!(r.success, "{}", r.stderr);
+    rfm
+}
+
 /// Fits `model` on `rfm`; the model file's purchase entry (its key and contents) and the terminal output.
 fn fit(dir: &Path, rfm: &Path, model: &str) -> (String, Value, String) {
     let out = dir.join(format!("{model}.json"));
@@ -443,10 +452,7 @@ fn pareto_nbd_where_some_never_come_back_and_the_rest_never_leave_fits_the_split
     // μ = 4e-11 ("not identified", its standard error 5,957 times the estimate), a log-likelihood
     // of −24335.94 where this limit reaches −24071.06, and said the likelihood was highest there.
     let dir = scratch_dir("corpus_pareto_split");
-    let (log, rfm) = (dir.join("log.csv"), dir.join("rfm.csv"));
-    std::fs::write(&log, common::log_where_nobody_leaves(3000, 3)).unwrap();
-    let r = clv(&["summarize", s(&log), "-o", s(&rfm)]);
-    assert!(r.success, "{}", r.stderr);
+    let rfm = summarized(&dir, &common::log_where_nobody_leaves(3000, 3));
     let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
     assert_eq!(key, "pareto_nbd_limit", "{stdout}");
     assert!(
@@ -528,10 +534,7 @@ fn intervals_at_the_homogeneous_rate_limit_of_mbg_nbd_are_finite_and_hold_the_es
     // there against mpmath); here the whole run must give every customer an interval that
     // holds her estimate.
     let dir = scratch_dir("corpus_rate_interval");
-    let (log, rfm) = (dir.join("log.csv"), dir.join("rfm.csv"));
-    std::fs::write(&log, common::log_where_nobody_leaves(2000, 0)).unwrap();
-    let r = clv(&["summarize", s(&log), "-o", s(&rfm)]);
-    assert!(r.success, "{}", r.stderr);
+    let rfm = summarized(&dir, &common::log_where_nobody_leaves(2000, 0));
     let (key, entry, stdout) = fit(&dir, &rfm, "mbg-nbd");
     assert_eq!(key, "mbg_nbd_limit", "{stdout}");
     assert!(
