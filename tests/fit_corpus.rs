@@ -23,6 +23,12 @@ fn simulated_rfm(dir: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
     rfm
 }
 
+/// The fit's entry names the limiting model whose description starts with `limit`.
+fn assert_limit(entry: &Value, limit: &str) {
+    let found = entry["limit"].as_str().unwrap_or_default();
+    assert!(found.starts_with(limit), "{entry}");
+}
+
 /// Writes the transaction log `log` to `dir`, summarizes it and returns the RFM table's path.
 fn summarized(dir: &Path, log: &str) -> std::path::PathBuf {
     let (log_path, rfm) = (dir.join("log.csv"), dir.join("rfm.csv"));
@@ -89,10 +95,7 @@ fn a_single_cohort_whose_dropout_looks_homogeneous_fits_the_limiting_model() {
     for (model, key) in [("bg-nbd", "bg_nbd_limit"), ("mbg-nbd", "mbg_nbd_limit")] {
         let (found, entry, stdout) = fit(&dir, &rfm, model);
         assert_eq!(found, key, "{stdout}");
-        assert!(
-            entry["limit"].as_str().unwrap().starts_with("homogeneous dropout"),
-            "{entry}"
-        );
+        assert_limit(&entry, "homogeneous dropout");
         assert_eq!(entry["parameter_order"], serde_json::json!(["r", "alpha", "p"]));
         let p = entry["params"]["p"].as_f64().unwrap();
         let se = entry["standard_errors"]["p"].as_f64().unwrap();
@@ -142,13 +145,7 @@ fn homogeneous_purchase_rates_fit_the_limiting_model_or_an_interior_point_with_a
     );
     let (key, entry, _) = fit(&dir, &rfm, "bg-nbd");
     assert_eq!(key, "bg_nbd_limit");
-    assert!(
-        entry["limit"]
-            .as_str()
-            .unwrap()
-            .starts_with("homogeneous purchase rate:"),
-        "{entry}"
-    );
+    assert_limit(&entry, "homogeneous purchase rate:");
     let lambda = entry["params"]["lambda"].as_f64().unwrap();
     let se = entry["standard_errors"]["lambda"].as_f64().unwrap();
     assert!((lambda - 0.1).abs() < 3.0 * se, "λ = {lambda} ± {se}");
@@ -167,13 +164,7 @@ fn homogeneous_purchase_rates_fit_the_limiting_model_or_an_interior_point_with_a
     let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
     assert_eq!(key, "pareto_nbd_limit", "{stdout}");
     assert_eq!(entry["parameter_order"], serde_json::json!(["lambda", "mu"]));
-    assert!(
-        entry["limit"]
-            .as_str()
-            .unwrap()
-            .starts_with("homogeneous purchase and dropout rates:"),
-        "{entry}"
-    );
+    assert_limit(&entry, "homogeneous purchase and dropout rates:");
     assert_forecasts_are_sane(&dir, &rfm, "pareto-nbd");
 }
 
@@ -416,13 +407,7 @@ fn a_share_who_leave_at_their_first_chance_and_the_rest_never_fit_the_split_drop
     );
     let (key, entry, stdout) = fit(&dir, &rfm, "bg-nbd");
     assert_eq!(key, "bg_nbd_limit", "{stdout}");
-    assert!(
-        entry["limit"]
-            .as_str()
-            .unwrap()
-            .starts_with("dropping out at once or never:"),
-        "{entry}"
-    );
+    assert_limit(&entry, "dropping out at once or never:");
     for (name, truth) in [("r", 0.243), ("alpha", 4.414), ("pi", 0.3)] {
         let estimate = entry["params"][name].as_f64().unwrap();
         let se = entry["standard_errors"][name].as_f64().unwrap();
@@ -455,13 +440,7 @@ fn pareto_nbd_where_some_never_come_back_and_the_rest_never_leave_fits_the_split
     let rfm = summarized(&dir, &common::log_where_nobody_leaves(3000, 3));
     let (key, entry, stdout) = fit(&dir, &rfm, "pareto-nbd");
     assert_eq!(key, "pareto_nbd_limit", "{stdout}");
-    assert!(
-        entry["limit"]
-            .as_str()
-            .unwrap()
-            .starts_with("leaving at once or never:"),
-        "{entry}"
-    );
+    assert_limit(&entry, "leaving at once or never:");
     assert!(entry["warnings"].as_array().unwrap().is_empty(), "{stdout}");
     // π: 3 in 10 left at once (the stayers who bought once are explained by their rate).
     let pi = entry["params"]["pi"].as_f64().unwrap();
@@ -537,13 +516,7 @@ fn intervals_at_the_homogeneous_rate_limit_of_mbg_nbd_are_finite_and_hold_the_es
     let rfm = summarized(&dir, &common::log_where_nobody_leaves(2000, 0));
     let (key, entry, stdout) = fit(&dir, &rfm, "mbg-nbd");
     assert_eq!(key, "mbg_nbd_limit", "{stdout}");
-    assert!(
-        entry["limit"]
-            .as_str()
-            .unwrap()
-            .starts_with("homogeneous purchase rate:"),
-        "{entry}"
-    );
+    assert_limit(&entry, "homogeneous purchase rate:");
     let pred = dir.join("pred.csv");
     let r = clv(&[
         "predict",
