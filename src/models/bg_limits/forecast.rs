@@ -241,14 +241,14 @@ fn common_rate_beta_dropout_purchases(lambda: f64, a: f64, b: f64, horizons: &[f
     // W_k for k = 0, 1, …, extended as the horizons need; `survival` is the next (b)_j/(a+b)_j.
     let mut survived_sums = vec![0.0];
     let mut survival = 1.0;
-    let mut sum_to = |k: usize, sums: &mut Vec<f64>| {
-        while sums.len() <= k {
-            let j = (sums.len() - 1) as f64;
-            let last = sums[sums.len() - 1];
-            sums.push(last + survival);
+    let mut sum_to = |k: usize| {
+        while survived_sums.len() <= k {
+            let j = (survived_sums.len() - 1) as f64;
+            let last = survived_sums[survived_sums.len() - 1];
+            survived_sums.push(last + survival);
             survival *= (b + j) / (a + b + j);
         }
-        sums[k]
+        survived_sums[k]
     };
     for (out, &horizon) in out.iter_mut().zip(horizons) {
         let m = lambda * horizon;
@@ -266,7 +266,7 @@ fn common_rate_beta_dropout_purchases(lambda: f64, a: f64, b: f64, horizons: &[f
                 // left below k are each at most w_k W_k.
                 let (mut k, mut weight) = (mode, 1.0);
                 loop {
-                    purchases += weight * sum_to(k, &mut survived_sums);
+                    purchases += weight * sum_to(k);
                     weights += weight;
                     if k == 0 || k as f64 * weight <= SERIES_TAIL * weights {
                         break;
@@ -280,7 +280,7 @@ fn common_rate_beta_dropout_purchases(lambda: f64, a: f64, b: f64, horizons: &[f
                 loop {
                     weight *= m / (k + 1) as f64;
                     k += 1;
-                    let term = weight * sum_to(k, &mut survived_sums);
+                    let term = weight * sum_to(k);
                     purchases += term;
                     weights += weight;
                     let q = m / k as f64;
