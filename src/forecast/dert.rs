@@ -4,9 +4,10 @@
 //! By parts, with E[Y(0)] = 0, it is P(alive) · δ ∫₀^∞ e^(−δt) E[Y(t) | x, T, alive] dt, and with
 //! v = e^(−δt) it is P(alive) · ∫₀¹ E[Y(−ln v / δ) | x, T, alive] dv: one bounded integral for
 //! every model, by adaptive quadrature (in w = v^(1/4)). For Pareto/NBD it is FHL's closed form
-//! with Tricomi's confluent hypergeometric function U (checked against it); BG/NBD and MBG/NBD
-//! have none, but their limits with one purchase rate do, as NBD
-//! (`PurchaseModel::dert_if_alive_in_closed_form`).
+//! with Tricomi's confluent hypergeometric function U (checked against it). Models with a closed
+//! form or a shorter road use it (`PurchaseModel::dert_if_alive_in_closed_form`): NBD, the BG
+//! family's limits with one purchase rate, and BG/NBD and MBG/NBD, whose average over the
+//! purchase rate is an exponential integral (`models::bg_family::family_dert_if_alive`).
 
 use crate::models::PurchaseModel;
 use crate::special::integrate;

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_family::{
-    alive_posterior, family_conditional_expected_purchases, family_expected_purchases,
+    alive_posterior, family_conditional_expected_purchases, family_dert_if_alive, family_expected_purchases,
     family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive,
     family_p_alive_of_histories, family_p_alive_ratio, family_penalty_centres, family_probability_of_no_purchase,
     family_probability_of_purchases, family_start_points, family_total, family_weighted_expected_purchases_if_alive,
@@ -158,6 +158,9 @@ impl super::PurchaseModel for MbgNbdParams {
         out: &mut [Option<f64>],
     ) {
         family_weighted_expected_purchases_if_alive(&self.same_numbers(), DROPOUT, horizons, weight_sets, t, xs, out);
+    }
+    fn dert_if_alive_in_closed_form(&self, delta: f64, x: f64, t: f64) -> Option<f64> {
+        family_dert_if_alive(&self.same_numbers(), DROPOUT, delta, x, t)
     }
     fn expected_purchases(&self, horizon: f64) -> Option<f64> {
         MbgNbdParams::expected_purchases(self, horizon)

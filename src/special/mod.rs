@@ -5,11 +5,15 @@
 //! statrs supplies ln Γ, ψ and the regularized incomplete beta function; it has no 2F1, so the
 //! series the BG/NBD and Pareto/NBD expressions need are summed here.
 
+mod exponential_integral;
 mod hypergeometric;
 mod quadrature;
+mod sinh_trapezoid;
 
+pub use exponential_integral::*;
 pub use hypergeometric::*;
 pub use quadrature::*;
+pub use sinh_trapezoid::*;
 pub use statrs::function::beta::{beta_reg, ln_beta};
 pub use statrs::function::gamma::{digamma, ln_gamma};
 
