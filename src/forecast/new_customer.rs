@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::dert::dert;
 use super::engine::discounted_value;
 use super::intervals::{new_customer_interval, IntervalOptions};
 use super::{ClvMethod, ForecastOptions};
@@ -14,7 +15,6 @@ use crate::data::TimeUnit;
 use crate::error::Result;
 use crate::model_file::FittedModels;
 use crate::models::PurchaseModel;
-use crate::special::integrate;
 
 /// A new customer's expected CLV and its parts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -51,25 +51,12 @@ pub fn new_customer_value(
             units_per_month,
             options.monthly_discount_rate,
         )?,
-        // ∫₀^∞ e^(−δt) dE[X(t)] = ∫₀¹ E[X(−ln v / δ)] dv, as `dert`.
+        // A customer acquired now is one observed at T = 0 with no repeat purchase, so
+        // E[X(t)] = E[Y(t) | 0, 0, 0] and her repeat purchases' DERT is `dert` there: in the
+        // model's closed form where it has one (the BG family's needs E[X(t)] at no horizon).
         ClvMethod::Dert => {
             let delta = options.monthly_discount_rate.ln_1p() / units_per_month;
-            let failed = std::cell::Cell::new(false);
-            let integral = integrate(
-                |v| {
-                    purchases.expected_purchases(-v.ln() / delta).unwrap_or_else(|| {
-                        failed.set(true);
-                        f64::NAN
-                    })
-                },
-                0.0,
-                1.0,
-                1e-10,
-            )?;
-            if failed.get() {
-                return None;
-            }
-            per_purchase * integral
+            per_purchase * dert(purchases, delta, 0.0, 0.0, 0.0)?
         }
     };
     Some(NewCustomerValue {
@@ -164,4 +151,61 @@ fn cohort_value(
         None => None,
     };
     Ok(NewCustomerValue { interval, ..value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::bg_nbd::BgNbdParams;
+    use crate::models::mbg_nbd::MbgNbdParams;
+    use crate::special::integrate;
+    use crate::test_support::*;
+
+    #[test]
+    fn a_new_customers_dert_is_her_first_purchase_and_her_discounted_repeat_purchases() {
+        // Spend 40 at margin 0.3 less 2 to serve: each purchase is worth 10. Discounted
+        // continuously at δ = ln 1.15 / 52 a week (the monthly rate set to match).
+        let delta = 0.002687729661060744;
+        let options = ForecastOptions {
+            monthly_discount_rate: (delta * TimeUnit::Weeks.per_month()).exp_m1(),
+            margin: 0.3,
+            cost_per_order: 2.0,
+            clv_method: ClvMethod::Dert,
+            ..ForecastOptions::default()
+        };
+        // BG/NBD at CDNOW's estimates as printed: δ ∫ e^(−δt) E[X(t)] dt = 3.6556991152323235
+        // repeat purchases, mpmath at 30 digits with eq. (9) (the x = T = 0 case of
+        // bg_nbd's DERT test).
+        let cdnow = BgNbdParams {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        };
+        let value = new_customer_value(&cdnow, 40.0, &options, TimeUnit::Weeks).unwrap();
+        assert_close(value.first_purchase, 10.0, 1e-15);
+        assert_close(value.repeat_value, 36.556991152323235, 1e-11);
+        assert_close(value.clv, 46.556991152323235, 1e-11);
+        assert_eq!(value.repeat_purchases, None);
+        // Each model against the quadrature of its own E[X(t)], in w = e^(−δt/4) (E[X] grows
+        // like t, so in e^(−δt) the integrand would be singular at 0), to its 1e-11.
+        let mbg = MbgNbdParams {
+            r: 0.525,
+            alpha: 6.183,
+            a: 0.891,
+            b: 1.614,
+        };
+        let models: [&dyn PurchaseModel; 3] = [&cdnow, &mbg, &PARETO_NBD_PAPER];
+        for model in models {
+            let integral = integrate(
+                |w| model.expected_purchases(-4.0 * w.ln() / delta).unwrap() * 4.0 * w.powi(3),
+                0.0,
+                1.0,
+                1e-11,
+            )
+            .unwrap();
+            let value = new_customer_value(model, 40.0, &options, TimeUnit::Weeks).unwrap();
+            assert_close(value.repeat_value, 10.0 * integral, 1e-9);
+        }
+    }
 }
