@@ -158,18 +158,27 @@ impl ParetoFamilyLimit {
             return Some((value, [value * shared, 0.0, value * (1.0 / mu + shared), 0.0]));
         }
         let rate = self.rate;
-        // The integrand falls off from u = 0 at the rate d ln g/du: (s+1)/(β+from) or μ, plus
-        // (r+x)/(α+from) or λ; its mass can lie far inside [0, d].
-        let decay = match remaining {
+        // With a Pareto lifetime the integral is taken in y = ln(1 + u/β), where the density
+        // s/(β+u) (1+u/β)^(−s) du is s e^(−sy) dy: as s, β → 0 (nobody leaves but a share at
+        // once: β = 1.3e-21) its mass is spread evenly over the 22 decades of u up to a year,
+        // each a piece of the quadrature in u. `to_u` gives u and du/dy (1 and the identity in u).
+        let (span, to_u): (f64, &dyn Fn(f64) -> (f64, f64)) = match remaining {
+            Lifetime::Pareto { beta, .. } => ((d / beta).ln_1p(), &move |y: f64| (beta * y.exp_m1(), beta * y.exp())),
+            _ => (d, &|u: f64| (u, 1.0)),
+        };
+        // The integrand falls off from 0 at the rate d ln g/du: (s+1)/(β+from) or μ, plus
+        // (r+x)/(α+from) or λ; its mass can lie far inside [0, d]. In y, times du/dy = β at 0.
+        let decay = (match remaining {
             Lifetime::Pareto { s, beta } => (s + 1.0) / beta,
             Lifetime::Exponential { mu } => mu,
             Lifetime::Split { .. } => 0.0,
         } + match rate {
             PurchaseRate::Gamma { r, alpha } => (r + x) / (alpha + from),
             PurchaseRate::Common { lambda } => lambda,
-        };
+        }) * to_u(0.0).1;
         let [value, d_rate_0, d_rate_1, d_life_0, d_life_1] = integrate_decreasing_with(
-            |u| {
+            |v| {
+                let (u, du) = to_u(v);
                 let (ln_none, d_rate) = match rate {
                     PurchaseRate::Gamma { r, alpha } => {
                         let a = alpha + from;
@@ -181,17 +190,18 @@ impl ParetoFamilyLimit {
                 // The density as hazard × e^(ln S): one logarithm fewer per node.
                 let (hazard, ln_survival, d_life) = match remaining {
                     Lifetime::Pareto { s, beta } => {
-                        let l = (u / beta).ln_1p();
+                        // ln(1 + u/β) is y itself.
+                        let l = v;
                         let d_beta = -1.0 / (beta + u) + s * u / (beta * (beta + u));
                         (s / (beta + u), -s * l, [1.0 / s - l, d_beta])
                     }
                     Lifetime::Exponential { mu } => (mu, -mu * u, [1.0 / mu - u, 0.0]),
                     Lifetime::Split { .. } => (0.0, 0.0, [0.0, 0.0]),
                 };
-                let g = hazard * (ln_none + ln_survival).exp();
+                let g = hazard * du * (ln_none + ln_survival).exp();
                 [g, g * d_rate[0], g * d_rate[1], g * d_life[0], g * d_life[1]]
             },
-            d,
+            span,
             1.0 / decay,
             QUADRATURE_TOLERANCE,
         )?;
@@ -609,6 +619,25 @@ mod tests {
                 PAPER.p_alive(x, tx, t).unwrap(),
                 1e-11,
             );
+        }
+    }
+
+    #[test]
+    fn a_lifetime_at_the_edge_of_nobody_leaving_is_integrated_over_all_its_decades() {
+        // The fit to `log_where_nobody_leaves(2000, 0)`, rounded: one rate λ = 0.1114 and a
+        // Pareto lifetime with s = 0.00107, β = 1.32e-21, whose density s/(β+τ)(1+τ/β)^(−s) dτ
+        // spreads 5% of the customers' deaths evenly over the 22 decades of τ from β to a year.
+        // L = λ^x e^(−λT) (1+T/β)^(−s) + ∫_(t_x)^T f(τ) λ^x e^(−λτ) dτ by mpmath at 40 digits,
+        // split at t_x + 10^k β for k = 0..24 (and again in y = ln(1 + τ/β), to the same digits
+        // for t_x = 0).
+        let model = ParetoFamilyLimit::at_limit(Limit::HomogeneousRate, &[0.1114, 0.00107, 1.32e-21]);
+        for (x, tx, t, ln_likelihood, p_alive) in [
+            (0.0, 0.0, 38.86, -2.744956658228497, 0.19409539268924542),
+            (0.0, 0.0, 5.0, -0.5199647370289616, 0.9137489814428852),
+            (3.0, 20.0, 40.0, -11.092177030830001, 0.9969088417639319),
+        ] {
+            assert_close(model.log_likelihood(x, tx, t), ln_likelihood, 1e-12);
+            assert_close(model.p_alive(x, tx, t).unwrap(), p_alive, 1e-12);
         }
     }
 
