@@ -90,6 +90,14 @@ impl ParetoNbdParams {
         hi > LONG_SERIES_RATIO * lo || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
     }
 
+    /// `integral_form_is_better` for one customer, as P(alive) may decide (no search needs the
+    /// customers' values to come from one form): the series' length at t_x, about
+    /// 37 (max(α, β) + t_x)/(min(α, β) + t_x) terms, falls as t_x grows.
+    fn integral_form_is_better_at(&self, t_x: f64) -> bool {
+        let (lo, hi) = (self.alpha.min(self.beta), self.alpha.max(self.beta));
+        hi + t_x > LONG_SERIES_RATIO * (lo + t_x) || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
+    }
+
     /// One customer's log-likelihood (§3): ln[Γ(r+x)α^r β^s/Γ(r)] + ln(e^alive + e^died).
     /// NaN when the hypergeometric function cannot be evaluated (never seen for finite input).
     pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
@@ -193,7 +201,7 @@ impl ParetoNbdParams {
 
     /// P(alive | x, t_x, T) (§5): the "alive at T" share of the likelihood, 1 / (1 + e^(died − alive)).
     pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> Option<f64> {
-        if t_x < t && self.integral_form_is_better() {
+        if t_x < t && self.integral_form_is_better_at(t_x) {
             return ParetoFamilyLimit::general(*self).p_alive_by_quadrature(x, t_x, t);
         }
         let (alive, died) = self.log_terms(x, t_x, t)?;
@@ -453,6 +461,36 @@ mod tests {
         for t in [1.0, 39.0, 78.0] {
             let pmf = |n| PAPER.probability_of_purchases(t, n).unwrap();
             assert_pmf_sums_to_one_with_mean(pmf, PAPER.expected_purchases(t));
+        }
+    }
+
+    #[test]
+    fn p_alive_takes_the_closed_form_where_this_customers_series_is_short() {
+        // A fit with β/α = 31 (a young customer base: α = 0.42, β = 13.1) is past the ratio at
+        // which the likelihood is integrated, so P(alive) was integrated for every customer. The
+        // series' length falls with t_x: (13.1 + 20)/(0.42 + 20) = 1.6 at t_x = 20. Each form
+        // against the other, two independent evaluations, on both sides of the switch.
+        let young = ParetoNbdParams {
+            r: 0.273,
+            alpha: 0.42,
+            s: 0.385,
+            beta: 13.1,
+        };
+        assert!(young.integral_form_is_better());
+        let integrated = ParetoFamilyLimit::general(young);
+        for (x, tx, t) in [
+            (0.0, 0.0, 3.0),
+            (1.0, 0.2, 2.0),
+            (4.0, 20.0, 30.0),
+            (500.0, 100.0, 104.0),
+        ] {
+            assert_eq!(young.integral_form_is_better_at(tx), tx < 1.0, "t_x = {tx}");
+            let closed = {
+                let (alive, died) = young.log_terms(x, tx, t).unwrap();
+                logistic(alive - died)
+            };
+            assert_close(young.p_alive(x, tx, t).unwrap(), closed, 1e-11);
+            assert_close(integrated.p_alive_by_quadrature(x, tx, t).unwrap(), closed, 1e-11);
         }
     }
 
