@@ -2,6 +2,8 @@
 //! few nodes for an integrand analytic on (0, 1), where the adaptive `beta_expectation` pays
 //! for its robustness with hundreds.
 
+use super::{log_add_exp, logistic};
+
 /// E[h(p)] for p ~ Beta(a, b), for h analytic on (0, 1) and bounded by a power of p(1−p), by
 /// the trapezoidal rule in τ, with p = logistic(t) and t = t* + w sinh τ: in t = ln(p/(1−p)) the
 /// density times dp/dt is p^a (1−p)^b, smooth and log-concave, with its mode at t* = ln(a/b) and
@@ -26,13 +28,7 @@ pub fn beta_expectation_sinh(a: f64, b: f64, h: impl Fn(f64) -> f64, rel_tol: f6
     let terms = |tau: f64| -> (f64, f64) {
         let t = centre + scale * tau.sinh();
         let density = (ln_density(a, b, t) - ln_density_at_centre).exp() * scale * tau.cosh();
-        // p, or 1 − p's complement where p rounds to 1.
-        let p = if t < 0.0 {
-            1.0 / (1.0 + (-t).exp())
-        } else {
-            1.0 - 1.0 / (1.0 + t.exp())
-        };
-        (h(p) * density, density)
+        (h(logistic(t)) * density, density)
     };
     // Level 0: step 1/2, every τ = k/2 out to where both sums stop changing.
     let mut step = INITIAL_STEP;
@@ -88,8 +84,7 @@ fn sum_outwards(terms: &impl Fn(f64) -> (f64, f64), first: f64, stride: f64) -> 
 
 /// a ln p + b ln(1−p) at p = logistic(t), each logarithm as −ln(1 + e^(∓t)) without overflow.
 fn ln_density(a: f64, b: f64, t: f64) -> f64 {
-    let softplus = |u: f64| u.max(0.0) + (-u.abs()).exp().ln_1p();
-    -a * softplus(-t) - b * softplus(t)
+    -a * log_add_exp(0.0, -t) - b * log_add_exp(0.0, t)
 }
 
 /// Beyond this a + b the log-density (about (a+b) times an O(1) number) keeps fewer than 12
