@@ -86,13 +86,13 @@ impl ParetoNbdParams {
     /// forms would carry the finite-difference gradient's bias (~1e-8 per customer) on some
     /// customers and not others, and a search stalls on it.
     fn integral_form_is_better(&self) -> bool {
-        let (lo, hi) = (self.alpha.min(self.beta), self.alpha.max(self.beta));
-        hi > LONG_SERIES_RATIO * lo || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
+        self.integral_form_is_better_at(0.0)
     }
 
     /// `integral_form_is_better` for one customer, as P(alive) may decide (no search needs the
     /// customers' values to come from one form): the series' length at t_x, about
-    /// 37 (max(α, β) + t_x)/(min(α, β) + t_x) terms, falls as t_x grows.
+    /// 37 (max(α, β) + t_x)/(min(α, β) + t_x) terms, falls as t_x grows. At t_x = 0 it is the
+    /// likelihood's rule.
     fn integral_form_is_better_at(&self, t_x: f64) -> bool {
         let (lo, hi) = (self.alpha.min(self.beta), self.alpha.max(self.beta));
         hi + t_x > LONG_SERIES_RATIO * (lo + t_x) || self.r > LARGE_SHAPE || self.s > LARGE_SHAPE
