@@ -1,6 +1,24 @@
 //! Assertions shared by the unit tests of the models and special functions.
 
+use crate::models::bg_nbd::BgNbdParams;
+use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::pareto_nbd::ParetoNbdParams;
+
+/// BG/NBD's published CDNOW estimates, rounded (Fader, Hardie & Lee 2005).
+pub(crate) const BG_NBD_PAPER: BgNbdParams = BgNbdParams {
+    r: 0.243,
+    alpha: 4.414,
+    a: 0.793,
+    b: 2.426,
+};
+
+/// MBG/NBD's estimates on CDNOW by R's BTYDplus (shared/REFERENCE.md).
+pub(crate) const MBG_NBD_BTYDPLUS: MbgNbdParams = MbgNbdParams {
+    r: 0.525,
+    alpha: 6.183,
+    a: 0.891,
+    b: 1.614,
+};
 
 /// Pareto/NBD's published CDNOW estimates, rounded (Fader, Hardie & Lee 2005).
 pub(crate) const PARETO_NBD_PAPER: ParetoNbdParams = ParetoNbdParams {

@@ -242,12 +242,7 @@ mod tests {
     use crate::test_support::assert_close;
 
     /// BG/NBD's published CDNOW estimates (Fader, Hardie & Lee 2005).
-    const PAPER: BgNbdParams = BgNbdParams {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
+    const PAPER: BgNbdParams = crate::test_support::BG_NBD_PAPER;
 
     #[test]
     fn undiscounted_value_telescopes_to_spend_times_expected_purchases() {

@@ -156,8 +156,6 @@ fn cohort_value(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::bg_nbd::BgNbdParams;
-    use crate::models::mbg_nbd::MbgNbdParams;
     use crate::special::integrate;
     use crate::test_support::*;
 
@@ -176,26 +174,14 @@ mod tests {
         // BG/NBD at CDNOW's estimates as printed: δ ∫ e^(−δt) E[X(t)] dt = 3.6556991152323235
         // repeat purchases, mpmath at 30 digits with eq. (9) (the x = T = 0 case of
         // bg_nbd's DERT test).
-        let cdnow = BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        };
-        let value = new_customer_value(&cdnow, 40.0, &options, TimeUnit::Weeks).unwrap();
+        let value = new_customer_value(&BG_NBD_PAPER, 40.0, &options, TimeUnit::Weeks).unwrap();
         assert_close(value.first_purchase, 10.0, 1e-15);
         assert_close(value.repeat_value, 36.556991152323235, 1e-11);
         assert_close(value.clv, 46.556991152323235, 1e-11);
         assert_eq!(value.repeat_purchases, None);
         // Each model against the quadrature of its own E[X(t)], in w = e^(−δt/4) (E[X] grows
         // like t, so in e^(−δt) the integrand would be singular at 0), to its 1e-11.
-        let mbg = MbgNbdParams {
-            r: 0.525,
-            alpha: 6.183,
-            a: 0.891,
-            b: 1.614,
-        };
-        let models: [&dyn PurchaseModel; 3] = [&cdnow, &mbg, &PARETO_NBD_PAPER];
+        let models: [&dyn PurchaseModel; 3] = [&BG_NBD_PAPER, &MBG_NBD_BTYDPLUS, &PARETO_NBD_PAPER];
         for model in models {
             let integral = integrate(
                 |w| model.expected_purchases(-4.0 * w.ln() / delta).unwrap() * 4.0 * w.powi(3),

@@ -206,12 +206,7 @@ mod tests {
     use crate::test_support::*;
 
     /// Rounded published estimates (Fader, Hardie & Lee 2005, CDNOW sample).
-    const PAPER: BgNbdParams = BgNbdParams {
-        r: 0.243,
-        alpha: 4.414,
-        a: 0.793,
-        b: 2.426,
-    };
+    const PAPER: BgNbdParams = BG_NBD_PAPER;
 
     /// Maximum-likelihood estimate on `cdnow_customers_summary.csv` (shared/REFERENCE.md).
     const MLE: BgNbdParams = BgNbdParams {
@@ -513,17 +508,11 @@ mod tests {
             a: 0.1788,
             b: 0.7186,
         };
-        let cdnow = BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        };
-        let r_is_one = BgNbdParams { r: 1.0, ..cdnow };
+        let r_is_one = BgNbdParams { r: 1.0, ..PAPER };
         for (model, delta, x, t, expected) in [
-            (cdnow, cdnow_delta, 2.0, 38.86, 7.1149276090864335),
-            (cdnow, cdnow_delta, 0.0, 38.86, 1.0187461946469323),
-            (cdnow, cdnow_delta, 0.0, 0.0, 3.6556991152323235),
+            (PAPER, cdnow_delta, 2.0, 38.86, 7.1149276090864335),
+            (PAPER, cdnow_delta, 0.0, 38.86, 1.0187461946469323),
+            (PAPER, cdnow_delta, 0.0, 0.0, 3.6556991152323235),
             (heavy, 0.0018, 0.0, 0.5, 52.673351688451234),
             (heavy, 0.0018, 3.0, 2.0, 321.30371421519294),
             (heavy, 0.0018, 500.0, 100.0, 2114.321539307251),
@@ -532,17 +521,13 @@ mod tests {
             let got = crate::models::PurchaseModel::dert_if_alive_in_closed_form(&model, delta, x, t).unwrap();
             assert_close(got, expected, 1e-12);
         }
-        let mbg = crate::models::mbg_nbd::MbgNbdParams {
-            r: 0.525,
-            alpha: 6.183,
-            a: 0.891,
-            b: 1.614,
-        };
-        let got = crate::models::PurchaseModel::dert_if_alive_in_closed_form(&mbg, cdnow_delta, 2.0, 38.86).unwrap();
+        let got =
+            crate::models::PurchaseModel::dert_if_alive_in_closed_form(&MBG_NBD_BTYDPLUS, cdnow_delta, 2.0, 38.86)
+                .unwrap();
         assert_close(got, 6.973463594309246, 1e-12);
         // No discounting, or none to speak of: not a number to return.
         assert_eq!(
-            crate::models::PurchaseModel::dert_if_alive_in_closed_form(&cdnow, 0.0, 2.0, 38.86),
+            crate::models::PurchaseModel::dert_if_alive_in_closed_form(&PAPER, 0.0, 2.0, 38.86),
             None
         );
     }

@@ -196,12 +196,7 @@ mod tests {
     use crate::test_support::*;
 
     /// R's BTYDplus estimate on CDNOW (shared/REFERENCE.md).
-    const CDNOW: MbgNbdParams = MbgNbdParams {
-        r: 0.525,
-        alpha: 6.183,
-        a: 0.891,
-        b: 1.614,
-    };
+    const CDNOW: MbgNbdParams = MBG_NBD_BTYDPLUS;
 
     #[test]
     fn likelihood_of_a_customer_without_repeat_purchases_has_a_closed_form() {

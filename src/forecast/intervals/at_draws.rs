@@ -178,7 +178,7 @@ mod tests {
 
     use super::*;
     use crate::models::bg_nbd::BgNbdParams;
-    use crate::models::mbg_nbd::MbgNbdParams;
+    use crate::test_support::{BG_NBD_PAPER, MBG_NBD_BTYDPLUS};
 
     /// Weeks at daily resolution over 78 weeks, as a summary of a year and a half has them.
     fn times() -> Vec<f64> {
@@ -201,18 +201,8 @@ mod tests {
     fn p_alive_from_the_table_of_powers_is_the_models_own_to_the_12th_digit() {
         let models: Vec<Arc<dyn PurchaseModel>> = vec![
             // CDNOW's BG/NBD estimates (Fader, Hardie & Lee 2005), and MBG/NBD near them.
-            Arc::new(BgNbdParams {
-                r: 0.243,
-                alpha: 4.414,
-                a: 0.793,
-                b: 2.426,
-            }),
-            Arc::new(MbgNbdParams {
-                r: 0.525,
-                alpha: 6.183,
-                a: 0.891,
-                b: 1.614,
-            }),
+            Arc::new(BG_NBD_PAPER),
+            Arc::new(MBG_NBD_BTYDPLUS),
             // Purchase rates nearly alike (α ≫ T: ln(1 + t/α) small, e large) and very unlike.
             Arc::new(BgNbdParams {
                 r: 2.0e4,
@@ -249,12 +239,7 @@ mod tests {
 
     #[test]
     fn the_table_of_powers_is_left_where_it_cannot_serve() {
-        let cdnow: Arc<dyn PurchaseModel> = Arc::new(BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        });
+        let cdnow: Arc<dyn PurchaseModel> = Arc::new(BG_NBD_PAPER);
         let times = times();
         let many = times.len();
         let one = std::slice::from_ref(&cdnow);
@@ -278,12 +263,7 @@ mod tests {
 
     #[test]
     fn tables_go_to_the_largest_groups_while_they_fit() {
-        let cdnow: Arc<dyn PurchaseModel> = Arc::new(BgNbdParams {
-            r: 0.243,
-            alpha: 4.414,
-            a: 0.793,
-            b: 2.426,
-        });
+        let cdnow: Arc<dyn PurchaseModel> = Arc::new(BG_NBD_PAPER);
         let models = vec![cdnow; 200];
         let times = times();
         // A table is 200 × 547 = 109,400 values: 76 fit in 2^23 (8,388,608), not 77.
