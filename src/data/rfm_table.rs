@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::conventions::{
     numeric_column_names, SummaryColumn, AGE, CUSTOMER_ID, FIRST_PURCHASE, FREQUENCY, MONETARY_VALUE, RECENCY,
@@ -167,19 +168,22 @@ impl RfmTable {
             row: i + 1,
             message,
         };
-        for i in 0..frame.height() {
+        // The first row that breaks a rule, found in parallel, then named.
+        let breaks_a_rule = |i: usize| {
+            check_history(frequency[i], recency[i], t[i]).is_err()
+                || monetary_value.as_ref().is_some_and(|m| m[i] < 0.0)
+        };
+        if let Some(i) = (0..frame.height()).into_par_iter().position_first(breaks_a_rule) {
             if let Err((column, message)) = check_history(frequency[i], recency[i], t[i]) {
                 let name = [&x_col, &tx_col, &t_col][column as usize];
                 return Err(bad(name, i, message));
             }
             if let Some(m) = &monetary_value {
-                if m[i] < 0.0 {
-                    return Err(bad(
-                        m_col.as_deref().unwrap_or("monetary_value"),
-                        i,
-                        format!("monetary value {} is negative", m[i]),
-                    ));
-                }
+                return Err(bad(
+                    m_col.as_deref().unwrap_or("monetary_value"),
+                    i,
+                    format!("monetary value {} is negative", m[i]),
+                ));
             }
         }
         Ok(Self {
@@ -225,6 +229,21 @@ impl RfmTable {
 
 /// A column as finite f64 values; a value that is not a finite number is an error naming its row.
 pub(super) fn numeric_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<f64>> {
+    // The common case, every value there and a finite number, as one copy of the column's values
+    // (the four columns of a million-customer summary: 13-18 ms, where the value-by-value read
+    // below took 40-55 ms); anything else goes the long way, which names the row at fault.
+    let ctx = || format!("reading column '{name}' of {}", source.display());
+    let values = frame.column(name).context(ctx)?.cast(&DataType::Float64).context(ctx)?;
+    let values = values.f64().context(ctx)?;
+    if values.null_count() == 0 {
+        let mut out = Vec::with_capacity(values.len());
+        for chunk in values.downcast_iter() {
+            out.extend_from_slice(chunk.values());
+        }
+        if out.iter().all(|v| v.is_finite()) {
+            return Ok(out);
+        }
+    }
     // Without nulls allowed every value is `Some`.
     Ok(nullable_numeric_column(frame, source, name, false)?
         .into_iter()
@@ -272,6 +291,7 @@ pub(super) fn nullable_numeric_column(
 
 /// The checks of rule 6 on one customer's (x, t_x, T): on failure, which of the three is at fault
 /// (0, 1, 2) and why.
+#[inline]
 pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<(), (u8, String)> {
     check_frequency(x).map_err(|message| (0, message))?;
     if age < 0.0 {
@@ -299,8 +319,12 @@ pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<()
 }
 
 /// Rule 6's frequency: a whole number ≥ 0, or why not.
+#[inline]
 pub(super) fn check_frequency(x: f64) -> std::result::Result<(), String> {
-    match x >= 0.0 && x.fract() == 0.0 {
+    // Whole: at least 2^52 (every double there is), or unchanged by truncation to an integer (a
+    // conversion, where `fract` calls the C library).
+    const WHOLE_FROM: f64 = 4_503_599_627_370_496.0;
+    match x >= 0.0 && x.is_finite() && (x >= WHOLE_FROM || (x as u64) as f64 == x) {
         true => Ok(()),
         false => Err(format!("frequency {x} is not a whole number ≥ 0")),
     }
@@ -405,4 +429,45 @@ fn table_time_unit(frame: &DataFrame, source: &Path) -> Result<TimeUnit> {
     found.ok_or_else(|| ClvError::EmptyInput {
         path: source.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_frequency_is_what_fract_calls_whole() {
+        // The definition it replaces: x ≥ 0 with no fractional part (NaN and ±∞ have NaN's).
+        let by_fract = |x: f64| x >= 0.0 && x.fract() == 0.0;
+        let two_52 = 2f64.powi(52);
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            2.5,
+            -1.0,
+            0.999_999_999_999_999_9,
+            1.0 + f64::EPSILON,
+            two_52 - 0.5,
+            two_52 - 1.0,
+            two_52,
+            two_52 + 1.0,
+            2f64.powi(63),
+            2f64.powi(64) + 4096.0,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for x in values {
+            assert_eq!(check_frequency(x).is_ok(), by_fract(x), "{x}");
+        }
+        // And every quarter from -2 to 2^20.
+        for k in -8..(1 << 22) {
+            let x = k as f64 / 4.0;
+            assert_eq!(check_frequency(x).is_ok(), by_fract(x), "{x}");
+        }
+    }
 }
