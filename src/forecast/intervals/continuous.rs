@@ -148,10 +148,11 @@ pub fn add_parameter_intervals_by_group(
     // Per distinct history, in parallel: the bounds of P(alive) and E[Y], and for each of its
     // customers with a spend model the bounds of her spend and CLV; the totals per draw summed
     // alongside. Nothing customer × draw is kept (at 1M customers and 200 draws: gigabytes).
+    // Each block of histories writes its bounds into its own part of two tables laid out as the
+    // pass reads: `by_rank`, each history's bounds of P(alive), churn and E[Y] (rounded,
+    // `outward`) in the evaluated order, and `by_member`, each customer's in the order of
+    // `members`.
     struct Evaluated {
-        // Each history's bounds of P(alive), churn and E[Y], rounded (`outward`).
-        histories: Vec<(usize, [(f64, f64); 3])>,
-        customers: Vec<(u32, CustomerBounds)>,
         expected_totals: Vec<f64>,
         clv_totals: Vec<f64>,
         group_totals: Vec<f64>,
@@ -186,8 +187,6 @@ pub fn add_parameter_intervals_by_group(
         by_spend: Vec<u32>,
     }
     let empty = || Evaluated {
-        histories: Vec::new(),
-        customers: Vec::new(),
         expected_totals: vec![0.0; draws],
         clv_totals: vec![0.0; draws],
         group_totals: vec![0.0; all_groups * draws],
@@ -210,9 +209,14 @@ pub fn add_parameter_intervals_by_group(
         discounted: Vec::with_capacity(draws),
         by_spend: Vec::new(),
     };
-    // The r-th history's bounds and its share of the totals, with its P(alive) at every draw at
-    // acc.p_alive_by_history[j · draws..].
-    let evaluate_history = |acc: &mut Evaluated, r: usize, j: usize| {
+    // The r-th history's bounds, into `bounds` and (its customers', from position `first[r]` of
+    // `members` on) `customer_bounds`, and its share of the totals, with its P(alive) at every
+    // draw at acc.p_alive_by_history[j · draws..].
+    let evaluate_history = |acc: &mut Evaluated,
+                            r: usize,
+                            j: usize,
+                            bounds: &mut [(f64, f64); 3],
+                            customer_bounds: &mut [CustomerBounds]| {
         let [x, _, _] = ordered_histories[r];
         let pair = &if_alive[ordered_pairs[r] as usize * draws..][..draws];
         let (mut p_alive, mut expected) = (std::mem::take(&mut acc.p_alive), std::mem::take(&mut acc.expected));
@@ -306,15 +310,16 @@ pub fn add_parameter_intervals_by_group(
                         bounds
                     }
                 };
-                let customer_bounds = (
+                let customer_bounds_of_run = (
                     spend_bounds,
                     outward(
                         acc.extremes
                             .quantile_pair(3 + 2 * spend_slot(zbar), &acc.clvs, q_lo, q_hi),
                     ),
                 );
-                acc.customers
-                    .extend(run.iter().map(|&k| (members[k as usize], customer_bounds)));
+                for &k in run {
+                    customer_bounds[k as usize - first[r]] = customer_bounds_of_run;
+                }
             }
             // Summed over n customers whose mean spends add up to Z, the CLVs at a draw are
             // n·u + Z·v. Customers without a CLV (an infinite expected spend, at every z̄ of a
@@ -336,15 +341,10 @@ pub fn add_parameter_intervals_by_group(
         let alive = acc.extremes.quantile_pair(0, &p_alive, q_lo, q_hi);
         let churn = (1.0 - alive.1, 1.0 - alive.0);
         let expected_bounds = acc.extremes.quantile_pair(1, &expected, q_lo, q_hi);
-        acc.histories.push((
-            order[r] as usize,
-            [outward(alive), outward(churn), outward(expected_bounds)],
-        ));
+        *bounds = [outward(alive), outward(churn), outward(expected_bounds)];
         (acc.p_alive, acc.expected) = (p_alive, expected);
     };
     let merge = |mut a: Evaluated, b: Evaluated| {
-        a.histories.extend(b.histories);
-        a.customers.extend(b.customers);
         for (x, y) in a.expected_totals.iter_mut().zip(&b.expected_totals) {
             *x += y;
         }
@@ -358,9 +358,14 @@ pub fn add_parameter_intervals_by_group(
         a
     };
     // P(alive) of the histories from `start`, `len` of them, at every draw (draw d's at d · len),
-    // then each history's bounds: from a table of R(t) at every draw where the histories' x has
-    // one (`PowersOfTimes`), else from the model.
-    let evaluate_block = |acc: &mut Evaluated, start: usize, len: usize, powers: Option<&PowersOfTimes>| {
+    // then each history's bounds, into the block's parts of `by_rank` and `by_member`: from a
+    // table of R(t) at every draw where the histories' x has one (`PowersOfTimes`), else from the
+    // model.
+    let evaluate_block = |acc: &mut Evaluated,
+                          (start, len): (usize, usize),
+                          powers: Option<&PowersOfTimes>,
+                          bounds: &mut [[(f64, f64); 3]],
+                          customer_bounds: &mut [CustomerBounds]| {
         acc.p_alive_block.resize(draws * len, 0.0);
         match powers {
             Some(powers) => powers.p_alive(&time_index[start..start + len], &mut acc.p_alive_block),
@@ -372,8 +377,14 @@ pub fn add_parameter_intervals_by_group(
             }
         }
         transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
-        for j in 0..len {
-            evaluate_history(acc, start + j, j);
+        let first_member = first[start];
+        for (j, bounds) in bounds.iter_mut().enumerate() {
+            let r = start + j;
+            let members = match with_spend {
+                true => &mut customer_bounds[first[r] - first_member..first[r + 1] - first_member],
+                false => &mut [],
+            };
+            evaluate_history(acc, r, j, bounds, members);
         }
     };
     // The histories of each x (a range of the evaluated order), their tables of powers where they
@@ -401,31 +412,57 @@ pub fn add_parameter_intervals_by_group(
                 .map(move |start| (g, start, (group.end - start).min(HISTORIES_PER_BLOCK)))
         })
         .collect();
-    let evaluated = blocks
-        .par_iter()
-        .fold(empty, |mut acc, &(g, start, len)| {
-            evaluate_block(&mut acc, start, len, powers[g].as_ref());
+    // Each block's parts of the two tables: its histories, and (with a spend model) their
+    // customers, contiguous in `members`.
+    let unset = (f64::NAN, f64::NAN);
+    let mut by_rank = vec![[unset; 3]; histories.values.len()];
+    let mut by_member: Vec<CustomerBounds> = match with_spend {
+        true => vec![(unset, unset); rfm.len()],
+        false => Vec::new(),
+    };
+    let mut parts = Vec::with_capacity(blocks.len());
+    let (mut rest_of_ranks, mut rest_of_members) = (&mut by_rank[..], &mut by_member[..]);
+    for &(g, start, len) in &blocks {
+        let (bounds, later) = std::mem::take(&mut rest_of_ranks).split_at_mut(len);
+        rest_of_ranks = later;
+        let customers = match with_spend {
+            true => first[start + len] - first[start],
+            false => 0,
+        };
+        let (customer_bounds, later) = std::mem::take(&mut rest_of_members).split_at_mut(customers);
+        rest_of_members = later;
+        parts.push(((g, start, len), bounds, customer_bounds));
+    }
+    let evaluated = parts
+        .into_par_iter()
+        .fold(empty, |mut acc, ((g, start, len), bounds, customer_bounds)| {
+            evaluate_block(&mut acc, (start, len), powers[g].as_ref(), bounds, customer_bounds);
             acc
         })
         .reduce(empty, merge);
     let Evaluated {
-        histories: history_rows,
-        customers: customer_rows,
         expected_totals,
         clv_totals,
         group_totals,
         failed,
         ..
     } = evaluated;
-    // rayon's reduce need not keep the order: each row carries its index.
-    let mut history_bounds = vec![[(f64::NAN, f64::NAN); 3]; histories.values.len()];
-    for (h, bounds) in history_rows {
-        history_bounds[h] = bounds;
+    // Back from the evaluated order: history h's bounds, and customer i's (at her position in
+    // `members`).
+    let history_bounds: Vec<[(f64, f64); 3]> = rank.par_iter().map(|&r| by_rank[r as usize]).collect();
+    let mut position = vec![
+        0u32;
+        match with_spend {
+            true => rfm.len(),
+            false => 0,
+        }
+    ];
+    if with_spend {
+        for (k, &i) in members.iter().enumerate() {
+            position[i as usize] = k as u32;
+        }
     }
-    let mut per_customer: Vec<CustomerBounds> = vec![((f64::NAN, f64::NAN), (f64::NAN, f64::NAN)); rfm.len()];
-    for (i, b) in customer_rows {
-        per_customer[i as usize] = b;
-    }
+    let customer = |i: usize| by_member[position[i] as usize];
 
     let of_customers = |pick: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> (Vec<f64>, Vec<f64>) {
         (0..rfm.len()).into_par_iter().map(pick).unzip()
@@ -448,8 +485,8 @@ pub fn add_parameter_intervals_by_group(
     let clv = match with_spend {
         true => {
             let estimate = point_total(CLV).unwrap_or(f64::NAN);
-            set(forecasts, EXPECTED_AVG_SPEND, of_customers(&|i| per_customer[i].0))?;
-            set(forecasts, CLV, of_customers(&|i| per_customer[i].1))?;
+            set(forecasts, EXPECTED_AVG_SPEND, of_customers(&|i| customer(i).0))?;
+            set(forecasts, CLV, of_customers(&|i| customer(i).1))?;
             Some(total(estimate, &clv_totals))
         }
         false => None,
