@@ -3,8 +3,6 @@
 //! the point forecast is, bounded by its quantiles; and each customer's predictive interval of
 //! her own purchases.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use super::at_draws::{if_alive_at_draws, transpose, PowersOfTimes};
@@ -22,7 +20,7 @@ use crate::forecast::engine::DistinctHistories;
 use crate::forecast::new_customer::new_customer_value;
 use crate::forecast::{ForecastOptions, Forecasts, Interval, CLV, EXPECTED_AVG_SPEND, EXPECTED_PURCHASES, P_ALIVE};
 use crate::model_file::FittedModels;
-use crate::models::PurchaseModel;
+use crate::models::{BitsMap, PurchaseModel};
 
 /// A customer's (spend bounds, CLV bounds).
 type CustomerBounds = ((f64, f64), (f64, f64));
@@ -174,7 +172,7 @@ pub fn add_parameter_intervals_by_group(
         // the spends of that x found so far, by mean spend (its bits).
         lines: Vec<(f64, f64)>,
         lines_x: f64,
-        spend_bounds: HashMap<u64, (f64, f64)>,
+        spend_bounds: BitsMap<u64, (f64, f64)>,
         // Where the extreme draws of P(alive), E[Y], spend and CLV were last (`spend_slot`).
         extremes: ExtremeDraws,
         // The P(alive) of a block's histories at every draw: by draw, then by history.
@@ -200,7 +198,7 @@ pub fn add_parameter_intervals_by_group(
         per_spend_value: Vec::with_capacity(draws),
         lines: Vec::with_capacity(draws),
         lines_x: f64::NAN,
-        spend_bounds: HashMap::new(),
+        spend_bounds: BitsMap::default(),
         extremes: Default::default(),
         p_alive_block: Vec::new(),
         p_alive_by_history: Vec::new(),
