@@ -3,6 +3,8 @@
 //! (x, t_x, T)), so a likelihood sums over far fewer rows than customers, and a table built
 //! elsewhere (a warehouse's GROUP BY, a sample) plugs in with its counts.
 
+use rayon::prelude::*;
+
 use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap};
 
 /// The continuous non-contractual summary as every purchase model fits it: the distinct
@@ -41,7 +43,7 @@ impl Histories {
     /// distinct history with its number of customers); counts validated upstream (finite, ≥ 0).
     pub fn with_counts(frequency: &[f64], recency: &[f64], age: &[f64], counts: Option<&[f64]>) -> Self {
         let count = |i: usize| counts.map_or(1.0, |c| c[i]);
-        let distinct = count_distinct((0..frequency.len()).map(|i| ([frequency[i], recency[i], age[i]], count(i))));
+        let distinct = count_distinct_histories(frequency, recency, age, &count);
         let n: f64 = distinct.iter().map(|r| r.1).sum();
         let (mut xs, mut recencies, mut ages) = (Vec::new(), Vec::new(), Vec::new());
         let (mut x_index, mut recency_index, mut age_index) =
@@ -364,9 +366,133 @@ impl SurvivalHistories {
     }
 }
 
+/// `count_distinct` of the rows (x, t_x, T) with weights `weight(i)`, the same rows in the same
+/// order with the same sums, by a cheaper route where it applies: each row's history as one u64,
+/// x (a whole number below 2^21) above the ranks of its t_x and T among their distinct values
+/// (by bit pattern, as `count_distinct` orders them), so that the sort compares one integer
+/// where `count_distinct` compares three and moves 16 bytes where it moves 32. At a million
+/// customers: 35-40 ms where `count_distinct` takes 80-90 ms (on the one core the spend fit
+/// leaves). Any other table (an x that is not such a whole number, more than 2^21 distinct
+/// times) goes to `count_distinct`.
+fn count_distinct_histories(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weight: &(impl Fn(usize) -> f64 + Sync),
+) -> Vec<([f64; 3], f64)> {
+    const BITS: u32 = 21;
+    let general = || count_distinct((0..frequency.len()).map(|i| ([frequency[i], recency[i], age[i]], weight(i))));
+    // x's own value is its key where it is a whole number below 2^21 (not -0, whose bits differ).
+    let small_whole = |x: f64| x.to_bits() < (1u64 << 63) && x < f64::from(1u32 << BITS) && x == (x as u64) as f64;
+    if !frequency.par_iter().all(|&x| small_whole(x)) {
+        return general();
+    }
+    let (Some(recency_rank), Some(age_rank)) = (ranks_by_bits(recency, BITS), ranks_by_bits(age, BITS)) else {
+        return general();
+    };
+    let mut keyed: Vec<(u64, f64)> = (0..frequency.len())
+        .into_par_iter()
+        .map(|i| {
+            let (recency, age) = (u64::from(recency_rank.of_row[i]), u64::from(age_rank.of_row[i]));
+            let key = ((frequency[i] as u64) << (2 * BITS)) | (recency << BITS) | age;
+            (key, weight(i))
+        })
+        .collect();
+    keyed.par_sort_unstable_by_key(|&(key, _)| key);
+    let mut distinct: Vec<([f64; 3], f64)> = Vec::new();
+    let mut last = None;
+    for (key, w) in keyed {
+        match distinct.last_mut() {
+            Some((_, total)) if last == Some(key) => *total += w,
+            _ => {
+                let mask = (1u64 << BITS) - 1;
+                let history = [
+                    (key >> (2 * BITS)) as f64,
+                    recency_rank.values[((key >> BITS) & mask) as usize],
+                    age_rank.values[(key & mask) as usize],
+                ];
+                distinct.push((history, w));
+                last = Some(key);
+            }
+        }
+    }
+    distinct
+}
+
+/// The distinct values of a column, ascending by bit pattern, and each row's rank among them.
+struct RanksByBits {
+    values: Vec<f64>,
+    of_row: Vec<u32>,
+}
+
+/// `RanksByBits` of `column`, or `None` past 2^`bits` distinct values.
+fn ranks_by_bits(column: &[f64], bits: u32) -> Option<RanksByBits> {
+    let (mut index, mut seen): (BitsMap<u64, u32>, Vec<u64>) = (BitsMap::default(), Vec::new());
+    let first_seen: Vec<u32> = column
+        .iter()
+        .map(|v| table_index(&mut index, &mut seen, v.to_bits(), v.to_bits()))
+        .collect();
+    if seen.len() > 1 << bits {
+        return None;
+    }
+    let mut ascending: Vec<u32> = (0..seen.len() as u32).collect();
+    ascending.sort_unstable_by_key(|&k| seen[k as usize]);
+    let mut rank = vec![0u32; seen.len()];
+    for (r, &k) in ascending.iter().enumerate() {
+        rank[k as usize] = r as u32;
+    }
+    Some(RanksByBits {
+        values: ascending.iter().map(|&k| f64::from_bits(seen[k as usize])).collect(),
+        of_row: first_seen.par_iter().map(|&k| rank[k as usize]).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histories_keyed_by_ranks_count_as_the_general_sort_does() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(7);
+        // Daily-resolution weeks over a year, with the repeats a summary has; -0.0 (bits apart
+        // from 0.0) among the times; counts as weights.
+        let n = 20_000;
+        let mut frequency = Vec::with_capacity(n);
+        let (mut recency, mut age) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let t = rng.random_range(0..365u32) as f64 / 7.0;
+            let x = rng.random_range(0..6u32) as f64;
+            let t_x = match (x, rng.random_range(0..50u32)) {
+                (_, 0) => -0.0,
+                (0.0, _) => 0.0,
+                _ => rng.random_range(0..=(t * 7.0) as u32) as f64 / 7.0,
+            };
+            frequency.push(x);
+            recency.push(t_x);
+            age.push(t);
+        }
+        let counts: Vec<f64> = (0..n).map(|_| rng.random_range(1..4u32) as f64).collect();
+        let general =
+            |frequency: &[f64]| count_distinct((0..n).map(|i| ([frequency[i], recency[i], age[i]], counts[i])));
+        let bits = |rows: &[([f64; 3], f64)]| -> Vec<([u64; 3], u64)> {
+            rows.iter().map(|(h, w)| (h.map(f64::to_bits), w.to_bits())).collect()
+        };
+        let weight = |i: usize| counts[i];
+        let ranked = count_distinct_histories(&frequency, &recency, &age, &weight);
+        assert!(ranked.len() > 1000 && ranked.len() < n, "{}", ranked.len());
+        assert_eq!(bits(&ranked), bits(&general(&frequency)));
+        // An x that is not a small whole number, and -0.0 as an x: the general sort, the same.
+        for odd in [2.5, (1u64 << 21) as f64, -0.0] {
+            let mut frequency = frequency.clone();
+            frequency[n / 2] = odd;
+            assert_eq!(
+                bits(&count_distinct_histories(&frequency, &recency, &age, &weight)),
+                bits(&general(&frequency))
+            );
+        }
+    }
 
     #[test]
     fn counted_rows_are_the_customers_they_count_whatever_their_order() {
