@@ -111,7 +111,7 @@ pub fn add_parameter_intervals_by_group(
         .map(|&[_, t_x, t]| [index_of_time(t_x), index_of_time(t)])
         .collect();
     // The customers of each history, contiguous: those of the r-th evaluated history are
-    // members[first[r]..first[r + 1]].
+    // members[first[r]..first[r + 1]]; customer i is at members[position[i]].
     let mut first = vec![0usize; histories.values.len() + 1];
     for &h in &histories.index_of {
         first[rank[h as usize] as usize + 1] += 1;
@@ -119,11 +119,12 @@ pub fn add_parameter_intervals_by_group(
     for r in 0..histories.values.len() {
         first[r + 1] += first[r];
     }
-    let mut members = vec![0u32; rfm.len()];
+    let (mut members, mut position) = (vec![0u32; rfm.len()], vec![0u32; rfm.len()]);
     let mut next = first.clone();
     for (i, &h) in histories.index_of.iter().enumerate() {
         let r = rank[h as usize] as usize;
         members[next[r]] = i as u32;
+        position[i] = next[r] as u32;
         next[r] += 1;
     }
     let (q_lo, q_hi) = interval.quantiles();
@@ -445,21 +446,8 @@ pub fn add_parameter_intervals_by_group(
         failed,
         ..
     } = evaluated;
-    // Back from the evaluated order: history h's bounds, and customer i's (at her position in
-    // `members`).
+    // Back from the evaluated order: history h's bounds, and customer i's.
     let history_bounds: Vec<[(f64, f64); 3]> = rank.par_iter().map(|&r| by_rank[r as usize]).collect();
-    let mut position = vec![
-        0u32;
-        match with_spend {
-            true => rfm.len(),
-            false => 0,
-        }
-    ];
-    if with_spend {
-        for (k, &i) in members.iter().enumerate() {
-            position[i as usize] = k as u32;
-        }
-    }
     let customer = |i: usize| by_member[position[i] as usize];
 
     let of_customers = |pick: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> (Vec<f64>, Vec<f64>) {
