@@ -399,24 +399,20 @@ fn count_distinct_histories(
         })
         .collect();
     keyed.par_sort_unstable_by_key(|&(key, _)| key);
-    let mut distinct: Vec<([f64; 3], f64)> = Vec::new();
-    let mut last = None;
-    for (key, w) in keyed {
-        match distinct.last_mut() {
-            Some((_, total)) if last == Some(key) => *total += w,
-            _ => {
-                let mask = (1u64 << BITS) - 1;
-                let history = [
-                    (key >> (2 * BITS)) as f64,
-                    recency_rank.values[((key >> BITS) & mask) as usize],
-                    age_rank.values[(key & mask) as usize],
-                ];
-                distinct.push((history, w));
-                last = Some(key);
-            }
-        }
-    }
-    distinct
+    let mask = (1u64 << BITS) - 1;
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|rows| {
+            let key = rows[0].0;
+            let history = [
+                (key >> (2 * BITS)) as f64,
+                recency_rank.values[((key >> BITS) & mask) as usize],
+                age_rank.values[(key & mask) as usize],
+            ];
+            // Summed from the first weight on, as `count_distinct` sums them.
+            (history, rows[1..].iter().fold(rows[0].1, |total, row| total + row.1))
+        })
+        .collect()
 }
 
 /// The distinct values of a column, ascending by bit pattern, and each row's rank among them.
