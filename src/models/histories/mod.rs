@@ -1,0 +1,291 @@
+//! Customer histories, the summaries the models are fitted on, as weighted tables of distinct
+//! histories: customers repeat a lot (every one-time buyer of the same day has the same
+//! (x, t_x, T)), so a likelihood sums over far fewer rows than customers, and a table built
+//! elsewhere (a warehouse's GROUP BY, a sample) plugs in with its counts.
+
+use rayon::prelude::*;
+
+use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap};
+
+mod discrete;
+mod survival;
+
+pub use discrete::{DiscreteHistories, DiscreteRow};
+pub use survival::{SurvivalHistories, SurvivalRow};
+
+/// The continuous non-contractual summary as every purchase model fits it: the distinct
+/// (x, t_x, T) rows with the number of customers in each (a weighted table), stored as indices
+/// into tables of the distinct x, t_x and T values. A likelihood evaluation can then take ln Γ, ψ
+/// and the logarithms once per distinct value (at daily resolution t_x and T take at most as many
+/// values as the log has days, x a few hundred) and per row only one exp and one log1p
+/// (`bg_family::family_total`); `weighted_sum` sums any per-customer term over the rows.
+#[derive(Debug, Clone)]
+pub struct Histories {
+    pub(crate) xs: Vec<f64>,
+    pub(crate) recencies: Vec<f64>,
+    pub(crate) ages: Vec<f64>,
+    pub(crate) rows: Vec<IndexedRow>,
+    n_customers: f64,
+    mean_frequency: f64,
+    mean_t: f64,
+}
+
+/// One distinct (x, t_x, T): indices into `Histories`' value tables, and the customers in it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IndexedRow {
+    pub(crate) x: u32,
+    pub(crate) recency: u32,
+    pub(crate) age: u32,
+    pub(crate) weight: f64,
+}
+
+impl Histories {
+    /// From per-customer frequency (x), recency (t_x) and age (T), all validated upstream.
+    pub fn new(frequency: &[f64], recency: &[f64], age: &[f64]) -> Self {
+        Self::with_counts(frequency, recency, age, None)
+    }
+
+    /// As `new`, each row standing for `counts[i]` customers (a compressed summary: one row per
+    /// distinct history with its number of customers); counts validated upstream (finite, ≥ 0).
+    pub fn with_counts(frequency: &[f64], recency: &[f64], age: &[f64], counts: Option<&[f64]>) -> Self {
+        let count = |i: usize| counts.map_or(1.0, |c| c[i]);
+        let distinct = count_distinct_histories(frequency, recency, age, &count);
+        let n: f64 = distinct.iter().map(|r| r.1).sum();
+        let (mut xs, mut recencies, mut ages) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut x_index, mut recency_index, mut age_index) =
+            (BitsMap::default(), BitsMap::default(), BitsMap::default());
+        let (mut total_x, mut total_t) = (0.0, 0.0);
+        let rows = distinct
+            .into_iter()
+            .map(|([x, tx, t], weight)| {
+                total_x += weight * x;
+                total_t += weight * t;
+                IndexedRow {
+                    x: table_index(&mut x_index, &mut xs, x, x.to_bits()),
+                    recency: table_index(&mut recency_index, &mut recencies, tx, tx.to_bits()),
+                    age: table_index(&mut age_index, &mut ages, t, t.to_bits()),
+                    weight,
+                }
+            })
+            .collect();
+        Self {
+            xs,
+            recencies,
+            ages,
+            rows,
+            n_customers: n,
+            mean_frequency: total_x / n.max(1.0),
+            mean_t: total_t / n.max(1.0),
+        }
+    }
+
+    /// Σ over customers of a per-customer (log-likelihood, gradient), over the distinct rows.
+    pub(crate) fn weighted_sum<const N: usize>(
+        &self,
+        term: impl Fn(f64, f64, f64) -> (f64, [f64; N]) + Sync,
+    ) -> (f64, Vec<f64>) {
+        let (ll, grad) = parallel_sum(&self.rows, |row| {
+            let (l, g) = term(
+                self.xs[row.x as usize],
+                self.recencies[row.recency as usize],
+                self.ages[row.age as usize],
+            );
+            (row.weight * l, g.map(|gi| row.weight * gi))
+        });
+        (ll, grad.to_vec())
+    }
+
+    /// Mean frequency and mean T over customers, for start points.
+    pub(crate) fn means(&self) -> (f64, f64) {
+        (self.mean_frequency, self.mean_t)
+    }
+
+    /// Number of distinct (x, t_x, T) rows the likelihood is summed over.
+    pub fn n_distinct(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Number of customers (the rows' weights summed).
+    pub fn n_customers(&self) -> f64 {
+        self.n_customers
+    }
+
+    /// Whether every customer's (x, t_x, T) satisfies `holds` (rows counting no customer aside).
+    pub fn every_customer(&self, holds: impl Fn(f64, f64, f64) -> bool) -> bool {
+        self.rows.iter().filter(|r| r.weight > 0.0).all(|r| {
+            holds(
+                self.xs[r.x as usize],
+                self.recencies[r.recency as usize],
+                self.ages[r.age as usize],
+            )
+        })
+    }
+
+    /// A systematic sample of the customers for a warm start (`super::sample_rows`); `None` when
+    /// the table is small enough to fit directly.
+    pub(crate) fn warm_start_sample(&self) -> Option<Self> {
+        Some(Self {
+            xs: self.xs.clone(),
+            recencies: self.recencies.clone(),
+            ages: self.ages.clone(),
+            rows: sample_rows(&self.rows, |r| r.weight, |r, weight| IndexedRow { weight, ..r })?,
+            ..*self
+        })
+    }
+}
+
+/// `count_distinct` of the rows (x, t_x, T) with weights `weight(i)`, the same rows in the same
+/// order with the same sums, by a cheaper route where it applies: each row's history as one u64,
+/// x (a whole number below 2^21) above the ranks of its t_x and T among their distinct values
+/// (by bit pattern, as `count_distinct` orders them), so that the sort compares one integer
+/// where `count_distinct` compares three and moves 16 bytes where it moves 32. At a million
+/// customers, alone on both cores: 22-38 ms where `count_distinct` took 50-60 ms. Any other
+/// table (an x that is not such a whole number, more than 2^21 distinct times) goes to
+/// `count_distinct`.
+fn count_distinct_histories(
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weight: &(impl Fn(usize) -> f64 + Sync),
+) -> Vec<([f64; 3], f64)> {
+    const BITS: u32 = 21;
+    let general = || count_distinct((0..frequency.len()).map(|i| ([frequency[i], recency[i], age[i]], weight(i))));
+    // x's own value is its key where it is a whole number below 2^21 (not -0, whose bits differ).
+    let small_whole = |x: f64| x.to_bits() < (1u64 << 63) && x < f64::from(1u32 << BITS) && x == (x as u64) as f64;
+    if !frequency.par_iter().all(|&x| small_whole(x)) {
+        return general();
+    }
+    let (Some(recency_rank), Some(age_rank)) = (ranks_by_bits(recency, BITS), ranks_by_bits(age, BITS)) else {
+        return general();
+    };
+    let mut keyed: Vec<(u64, f64)> = (0..frequency.len())
+        .into_par_iter()
+        .map(|i| {
+            let (recency, age) = (u64::from(recency_rank.of_row[i]), u64::from(age_rank.of_row[i]));
+            let key = ((frequency[i] as u64) << (2 * BITS)) | (recency << BITS) | age;
+            (key, weight(i))
+        })
+        .collect();
+    keyed.par_sort_unstable_by_key(|&(key, _)| key);
+    let mask = (1u64 << BITS) - 1;
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|rows| {
+            let key = rows[0].0;
+            let history = [
+                (key >> (2 * BITS)) as f64,
+                recency_rank.values[((key >> BITS) & mask) as usize],
+                age_rank.values[(key & mask) as usize],
+            ];
+            // Summed from the first weight on, as `count_distinct` sums them.
+            (history, rows[1..].iter().fold(rows[0].1, |total, row| total + row.1))
+        })
+        .collect()
+}
+
+/// The distinct values of a column, ascending by bit pattern, and each row's rank among them.
+struct RanksByBits {
+    values: Vec<f64>,
+    of_row: Vec<u32>,
+}
+
+/// `RanksByBits` of `column`, or `None` past 2^`bits` distinct values.
+fn ranks_by_bits(column: &[f64], bits: u32) -> Option<RanksByBits> {
+    let (mut index, mut seen): (BitsMap<u64, u32>, Vec<u64>) = (BitsMap::default(), Vec::new());
+    let first_seen: Vec<u32> = column
+        .iter()
+        .map(|v| table_index(&mut index, &mut seen, v.to_bits(), v.to_bits()))
+        .collect();
+    if seen.len() > 1 << bits {
+        return None;
+    }
+    let mut ascending: Vec<u32> = (0..seen.len() as u32).collect();
+    ascending.sort_unstable_by_key(|&k| seen[k as usize]);
+    let mut rank = vec![0u32; seen.len()];
+    for (r, &k) in ascending.iter().enumerate() {
+        rank[k as usize] = r as u32;
+    }
+    Some(RanksByBits {
+        values: ascending.iter().map(|&k| f64::from_bits(seen[k as usize])).collect(),
+        of_row: first_seen.par_iter().map(|&k| rank[k as usize]).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histories_keyed_by_ranks_count_as_the_general_sort_does() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(7);
+        // Daily-resolution weeks over a year, with the repeats a summary has; -0.0 (bits apart
+        // from 0.0) among the times; counts as weights.
+        let n = 20_000;
+        let mut frequency = Vec::with_capacity(n);
+        let (mut recency, mut age) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let t = rng.random_range(0..365u32) as f64 / 7.0;
+            let x = rng.random_range(0..6u32) as f64;
+            let t_x = match (x, rng.random_range(0..50u32)) {
+                (_, 0) => -0.0,
+                (0.0, _) => 0.0,
+                _ => rng.random_range(0..=(t * 7.0) as u32) as f64 / 7.0,
+            };
+            frequency.push(x);
+            recency.push(t_x);
+            age.push(t);
+        }
+        let counts: Vec<f64> = (0..n).map(|_| rng.random_range(1..4u32) as f64).collect();
+        let general =
+            |frequency: &[f64]| count_distinct((0..n).map(|i| ([frequency[i], recency[i], age[i]], counts[i])));
+        let bits = |rows: &[([f64; 3], f64)]| -> Vec<([u64; 3], u64)> {
+            rows.iter().map(|(h, w)| (h.map(f64::to_bits), w.to_bits())).collect()
+        };
+        let weight = |i: usize| counts[i];
+        let ranked = count_distinct_histories(&frequency, &recency, &age, &weight);
+        assert!(ranked.len() > 1000 && ranked.len() < n, "{}", ranked.len());
+        assert_eq!(bits(&ranked), bits(&general(&frequency)));
+        // An x that is not a small whole number, and -0.0 as an x: the general sort, the same.
+        for odd in [2.5, (1u64 << 21) as f64, -0.0] {
+            let mut frequency = frequency.clone();
+            frequency[n / 2] = odd;
+            assert_eq!(
+                bits(&count_distinct_histories(&frequency, &recency, &age, &weight)),
+                bits(&general(&frequency))
+            );
+        }
+    }
+
+    #[test]
+    fn counted_rows_are_the_customers_they_count_whatever_their_order() {
+        // Five customers: (0, 0, 10) three times, (2, 4.5, 10) twice. As rows of one customer in
+        // any order, or as two counted rows (and a zero-count row), the table is the same.
+        let expanded = Histories::new(&[2.0, 0.0, 0.0, 2.0, 0.0], &[4.5, 0.0, 0.0, 4.5, 0.0], &[10.0; 5]);
+        let counted = Histories::with_counts(&[0.0, 2.0, 1.0], &[0.0, 4.5, 1.0], &[10.0; 3], Some(&[3.0, 2.0, 0.0]));
+        for h in [&expanded, &counted] {
+            assert_eq!(h.n_customers, 5.0);
+            assert_eq!(h.means(), (4.0 / 5.0, 10.0));
+            let term = |x: f64, t_x: f64, t: f64| (x + 10.0 * t_x + 100.0 * t, [1.0]);
+            // Σ per customer: 3 × 1000 + 2 × (2 + 45 + 1000) = 5094; 5 customers.
+            assert_eq!(h.weighted_sum(term), (5094.0, vec![5.0]));
+        }
+        let rows = |h: &Histories| -> Vec<(f64, f64, f64, f64)> {
+            h.rows
+                .iter()
+                .filter(|r| r.weight > 0.0)
+                .map(|r| {
+                    (
+                        h.xs[r.x as usize],
+                        h.recencies[r.recency as usize],
+                        h.ages[r.age as usize],
+                        r.weight,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(rows(&expanded), vec![(0.0, 0.0, 10.0, 3.0), (2.0, 4.5, 10.0, 2.0)]);
+        assert_eq!(rows(&counted), rows(&expanded));
+    }
+}
