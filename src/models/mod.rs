@@ -13,6 +13,7 @@ pub mod pareto_limits;
 pub mod pareto_nbd;
 pub mod purchase_rate;
 pub mod sbg;
+pub mod spend_limits;
 
 use rayon::prelude::*;
 use serde::Serialize;
