@@ -1,6 +1,7 @@
 //! Assertions shared by the unit tests of the models and special functions.
 
 use crate::models::bg_nbd::BgNbdParams;
+use crate::models::gamma_gamma::GammaGammaParams;
 use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::pareto_nbd::ParetoNbdParams;
 
@@ -26,6 +27,13 @@ pub(crate) const PARETO_NBD_PAPER: ParetoNbdParams = ParetoNbdParams {
     alpha: 10.578,
     s: 0.606,
     beta: 11.669,
+};
+
+/// Gamma-Gamma's published CDNOW estimates, rounded (Fader & Hardie 2013).
+pub(crate) const GAMMA_GAMMA_PAPER: GammaGammaParams = GammaGammaParams {
+    p: 6.25,
+    q: 3.74,
+    v: 15.44,
 };
 
 /// |actual − expected| ≤ rel · |expected|.

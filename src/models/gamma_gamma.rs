@@ -319,12 +319,7 @@ mod tests {
     use super::*;
     use crate::test_support::*;
 
-    /// Rounded published estimates (Fader & Hardie 2013, CDNOW sample).
-    const PAPER: GammaGammaParams = GammaGammaParams {
-        p: 6.25,
-        q: 3.74,
-        v: 15.44,
-    };
+    use crate::test_support::GAMMA_GAMMA_PAPER as PAPER;
 
     #[test]
     fn the_spend_line_is_eq_5_in_z_bar() {

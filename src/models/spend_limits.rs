@@ -150,12 +150,7 @@ mod tests {
     use crate::models::gamma_gamma::{GammaGammaParams, SpendParams};
     use crate::test_support::*;
 
-    /// Rounded published estimates (Fader & Hardie 2013, CDNOW sample).
-    const PAPER: GammaGammaParams = GammaGammaParams {
-        p: 6.25,
-        q: 3.74,
-        v: 15.44,
-    };
+    use crate::test_support::GAMMA_GAMMA_PAPER as PAPER;
 
     #[test]
     fn the_homogeneous_limit_is_the_models_limit_and_its_gradient_the_derivative() {
