@@ -81,9 +81,8 @@ pub(super) fn transpose(by_row: &[f64], len: usize, by_column: &mut Vec<f64>) {
 /// division per history and draw, where the model's own P(alive) takes a logarithm and a power.
 pub(super) struct PowersOfTimes {
     ratios: Vec<PAliveRatio>,
-    /// R at draw d and time i at d · times + i.
+    /// R at time i and draw d at i · draws + d: a history's two times read two runs of draws.
     powers: Vec<f64>,
-    times: usize,
 }
 
 /// Values the tables of one pass hold at most together: 8M (64 MB; the 1M-customer log's 24
@@ -112,18 +111,14 @@ impl PowersOfTimes {
         }
         let mut powers = vec![0.0; ratios.len() * times.len()];
         powers
-            .par_chunks_mut(times.len())
-            .zip(&ratios)
-            .for_each(|(row, ratio)| {
-                for (power, &t) in row.iter_mut().zip(times) {
+            .par_chunks_mut(ratios.len())
+            .zip(times)
+            .for_each(|(at_draws, &t)| {
+                for (power, ratio) in at_draws.iter_mut().zip(&ratios) {
                     *power = ratio.ln_r(t).exp();
                 }
             });
-        Some(Self {
-            ratios,
-            powers,
-            times: times.len(),
-        })
+        Some(Self { ratios, powers })
     }
 
     /// The tables of groups of histories, each (x, how many histories), for those that get one
@@ -156,17 +151,14 @@ impl PowersOfTimes {
     }
 
     /// P(alive) of the histories whose (t_x, T) are at `time_index` in the times, at every draw:
-    /// draw d's into `p_alive[d · len..]`, len = `time_index.len()`.
+    /// history j's into `p_alive[j · draws..]`, as the pass reads them (no transposing).
     pub(super) fn p_alive(&self, time_index: &[[u32; 2]], p_alive: &mut [f64]) {
-        let len = time_index.len();
-        for ((ratio, row), out) in self
-            .ratios
-            .iter()
-            .zip(self.powers.chunks(self.times))
-            .zip(p_alive.chunks_mut(len))
-        {
-            for (p, &[t_x, t]) in out.iter_mut().zip(time_index) {
-                *p = ratio.p_alive(row[t_x as usize], row[t as usize]);
+        let draws = self.ratios.len();
+        for (&[t_x, t], out) in time_index.iter().zip(p_alive.chunks_mut(draws)) {
+            let at_t_x = &self.powers[t_x as usize * draws..][..draws];
+            let at_t = &self.powers[t as usize * draws..][..draws];
+            for (((p, ratio), &r_t_x), &r_t) in out.iter_mut().zip(&self.ratios).zip(at_t_x).zip(at_t) {
+                *p = ratio.p_alive(r_t_x, r_t);
             }
         }
     }

@@ -176,7 +176,8 @@ pub fn add_parameter_intervals_by_group(
         spend_bounds: BitsMap<u64, (f64, f64)>,
         // Where the extreme draws of P(alive), E[Y], spend and CLV were last (`spend_slot`).
         extremes: ExtremeDraws,
-        // The P(alive) of a block's histories at every draw: by draw, then by history.
+        // The P(alive) of a block's histories at every draw: by draw, then by history, as a model
+        // gives it (without a table of powers); and by history, then by draw.
         p_alive_block: Vec<f64>,
         p_alive_by_history: Vec<f64>,
         p_alive: Vec<f64>,
@@ -356,8 +357,8 @@ pub fn add_parameter_intervals_by_group(
         a.failed += b.failed;
         a
     };
-    // P(alive) of the histories from `start`, `len` of them, at every draw (draw d's at d · len),
-    // then each history's bounds, into the block's parts of `by_rank` and `by_member`: from a
+    // P(alive) of the histories from `start`, `len` of them, at every draw (history j's at
+    // j · draws of acc.p_alive_by_history), then each history's bounds, into the block's parts of `by_rank` and `by_member`: from a
     // table of R(t) at every draw where the histories' x has one (`PowersOfTimes`), else from the
     // model.
     let evaluate_block = |acc: &mut Evaluated,
@@ -365,17 +366,20 @@ pub fn add_parameter_intervals_by_group(
                           powers: Option<&PowersOfTimes>,
                           bounds: &mut [[(f64, f64); 3]],
                           customer_bounds: &mut [CustomerBounds]| {
-        acc.p_alive_block.resize(draws * len, 0.0);
         match powers {
-            Some(powers) => powers.p_alive(&time_index[start..start + len], &mut acc.p_alive_block),
+            Some(powers) => {
+                acc.p_alive_by_history.resize(draws * len, 0.0);
+                powers.p_alive(&time_index[start..start + len], &mut acc.p_alive_by_history);
+            }
             None => {
+                acc.p_alive_block.resize(draws * len, 0.0);
                 let block = &ordered_histories[start..start + len];
                 for (model, p_alive) in purchase_models.iter().zip(acc.p_alive_block.chunks_mut(len)) {
                     model.p_alive_of_histories(block, p_alive);
                 }
+                transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
             }
         }
-        transpose(&acc.p_alive_block, len, &mut acc.p_alive_by_history);
         let first_member = first[start];
         for (j, bounds) in bounds.iter_mut().enumerate() {
             let r = start + j;
