@@ -211,16 +211,21 @@ mod tests {
         ];
         let (times, histories) = (times(), histories());
         let mut worst: f64 = 0.0;
-        for model in &models {
-            for x in [1.0, 2.0, 7.0, 30.0] {
-                let one = [model.clone()];
-                let powers = PowersOfTimes::new(&one, x, &times).expect("a table");
-                let mut p_alive = vec![0.0; histories.len()];
-                powers.p_alive(&histories, &mut p_alive);
-                for (&p, &[t_x, t]) in p_alive.iter().zip(&histories) {
+        // The four models as the draws of one table: history j's P(alive) at draw d is at
+        // j · draws + d.
+        let draws = models.len();
+        for x in [1.0, 2.0, 7.0, 30.0] {
+            let powers = PowersOfTimes::new(&models, x, &times).expect("a table");
+            let mut p_alive = vec![0.0; histories.len() * draws];
+            powers.p_alive(&histories, &mut p_alive);
+            for (at_draws, &[t_x, t]) in p_alive.chunks(draws).zip(&histories) {
+                for (d, (&p, model)) in at_draws.iter().zip(&models).enumerate() {
                     let own = model.p_alive(x, times[t_x as usize], times[t as usize]).unwrap();
                     let relative = ((p - own) / own).abs();
-                    assert!(relative < 1e-12, "x = {x}, t_x = {t_x}, T = {t}: {p} against {own}");
+                    assert!(
+                        relative < 1e-12,
+                        "draw {d}, x = {x}, t_x = {t_x}, T = {t}: {p} against {own}"
+                    );
                     worst = worst.max(relative);
                 }
             }

@@ -358,9 +358,9 @@ pub fn add_parameter_intervals_by_group(
         a
     };
     // P(alive) of the histories from `start`, `len` of them, at every draw (history j's at
-    // j · draws of acc.p_alive_by_history), then each history's bounds, into the block's parts of `by_rank` and `by_member`: from a
-    // table of R(t) at every draw where the histories' x has one (`PowersOfTimes`), else from the
-    // model.
+    // j · draws of acc.p_alive_by_history), then each history's bounds, into the block's parts of
+    // `by_rank` and `by_member`: from a table of R(t) at every draw where the histories' x has one
+    // (`PowersOfTimes`), else from the model.
     let evaluate_block = |acc: &mut Evaluated,
                           (start, len): (usize, usize),
                           powers: Option<&PowersOfTimes>,

@@ -125,6 +125,8 @@ pub fn round_bound(value: f64, up: bool) -> f64 {
 
 /// Values [`ExtremeDraws`] compares at a time into a bit mask (a multiple of the four of `masks`).
 const MASKED: usize = 8;
+// `masks` compares four at a time into u32 masks, and would leave the rest of a chunk unread.
+const _: () = assert!(MASKED.is_multiple_of(4) && MASKED <= 32);
 
 /// [`quantile_pair`] for many value sets drawn at the same parameter draws, one customer after
 /// another, which keeps the draws that held the extreme values last time. The same draws tend to
