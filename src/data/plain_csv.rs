@@ -369,7 +369,7 @@ impl IdBuilder {
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`, if those ten bytes are digits and dashes and a date
 /// (chrono's calendar, as Polars reads it).
-fn iso_day(text: &[u8]) -> Option<i32> {
+pub(super) fn iso_day(text: &[u8]) -> Option<i32> {
     let digits = |range: std::ops::Range<usize>| {
         text[range]
             .iter()
