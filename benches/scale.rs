@@ -2,7 +2,9 @@
 //! per size by the bench, not committed): summarize, the distinct-history tables the fits sum
 //! over, each fit, the forecasts, and end to end
 //! (read CSV → RFM → both fits → forecasts written), and end to end with 90% intervals from 200
-//! parameter draws (`end_to_end_interval`). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
+//! parameter draws (`end_to_end_interval`); then the `clv run` command itself, as a user runs it
+//! (its own process, the value report included), without and with `--interval 0.9` (`clv_run`,
+//! `clv_run_interval`). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
 //! Run: `cargo bench --bench scale`.
 
 use std::hint::black_box;
@@ -82,6 +84,26 @@ fn end_to_end(path: &Path, out: &Path, interval: Option<&IntervalOptions>) {
     write_table(&mut forecasts.into_frame(rfm).expect("frame"), out).expect("written");
 }
 
+/// `clv run LOG -o OUT --report-dir DIR EXTRA…` as a user runs it: its own process (fresh
+/// memory, as every run of the command has; the in-process `end_to_end` reuses the memory its
+/// last iteration freed), the value report written too, the printed summary discarded.
+fn clv_run(path: &Path, out: &Path, extra: &[&str]) {
+    let report_dir = out.with_extension("report");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_clv"))
+        .arg("run")
+        .arg(path)
+        .arg("-o")
+        .arg(out)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("clv runs");
+    assert!(status.success(), "clv run {extra:?} failed");
+}
+
 fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("scale");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
@@ -129,6 +151,11 @@ fn benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("end_to_end_interval", n), &path, |b, path| {
             b.iter(|| end_to_end(path, &out, Some(&interval)))
         });
+        for (name, extra) in [("clv_run", &[][..]), ("clv_run_interval", &["--interval", "0.9"][..])] {
+            group.bench_with_input(BenchmarkId::new(name, n), &path, |b, path| {
+                b.iter(|| clv_run(path, &out, extra))
+            });
+        }
     }
     group.finish();
 }
