@@ -9,6 +9,7 @@ pub mod io;
 mod log_cells;
 pub mod period;
 mod plain_csv;
+mod plain_fields;
 pub mod rfm;
 pub mod rfm_table;
 pub mod sql;

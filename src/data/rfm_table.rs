@@ -11,7 +11,7 @@ use super::conventions::{
     TIME_UNIT,
 };
 use super::io::{read_table_with_numbers, require_column};
-use super::plain_csv::iso_day;
+use super::plain_fields::iso_day;
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 
