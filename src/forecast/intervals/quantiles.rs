@@ -185,43 +185,52 @@ impl ExtremeDraws {
             .fold(f64::INFINITY, f64::min);
         // One pass keeps the values within each bound, with their draws. Eight values at a time
         // are compared into bit masks (vector compares, no branch), and only the few set bits
-        // are visited: a typical set of 200 values keeps a dozen at each end.
-        self.low_kept.clear();
-        self.high_kept.clear();
+        // are visited: a typical set of 200 values keeps a dozen at each end. The kept values go
+        // into scratch as long as `values`, by index (no capacity to check per value).
+        self.low_kept.resize(n, (0.0, 0));
+        self.high_kept.resize(n, (0.0, 0));
+        let (low_kept, high_kept) = (&mut self.low_kept[..n], &mut self.high_kept[..n]);
+        let (mut low_len, mut high_len) = (0, 0);
         let mut nan = false;
         let mut chunks = values.chunks_exact(MASKED);
         for (first, chunk) in (0u32..).step_by(MASKED).zip(&mut chunks) {
-            let (low_mask, high_mask, nan_mask) = masks(chunk, low_bound, high_bound);
+            let (mut low_mask, mut high_mask, nan_mask) = masks(chunk, low_bound, high_bound);
             nan |= nan_mask != 0;
-            for (mut mask, kept) in [(low_mask, &mut self.low_kept), (high_mask, &mut self.high_kept)] {
-                while mask != 0 {
-                    let j = mask.trailing_zeros();
-                    kept.push((chunk[j as usize], first + j));
-                    mask &= mask - 1;
-                }
+            while low_mask != 0 {
+                let j = low_mask.trailing_zeros();
+                low_kept[low_len] = (chunk[j as usize], first + j);
+                low_len += 1;
+                low_mask &= low_mask - 1;
+            }
+            while high_mask != 0 {
+                let j = high_mask.trailing_zeros();
+                high_kept[high_len] = (chunk[j as usize], first + j);
+                high_len += 1;
+                high_mask &= high_mask - 1;
             }
         }
         let rest = (n - chunks.remainder().len()) as u32;
         for (d, &v) in (rest..).zip(chunks.remainder()) {
             if v <= low_bound {
-                self.low_kept.push((v, d));
+                low_kept[low_len] = (v, d);
+                low_len += 1;
             }
             if v >= high_bound {
-                self.high_kept.push((v, d));
+                high_kept[high_len] = (v, d);
+                high_len += 1;
             }
             nan |= v.is_nan();
         }
-        let (low_len, high_len) = (self.low_kept.len(), self.high_kept.len());
         if nan || low_len < smallest || high_len < largest {
             return quantile_pair(values, q_lo, q_hi);
         }
         let ascending = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0);
-        let low = &mut self.low_kept[..];
+        let low = &mut low_kept[..low_len];
         if low_len > smallest {
             low.select_nth_unstable_by(smallest - 1, ascending);
         }
         let low = &low[..smallest];
-        let high = &mut self.high_kept[..];
+        let high = &mut high_kept[..high_len];
         if high_len > largest {
             high.select_nth_unstable_by(largest - 1, |a, b| ascending(b, a));
         }
