@@ -155,7 +155,9 @@ fn count_distinct_histories(
     if !frequency.par_iter().all(|&x| small_whole(x)) {
         return general();
     }
-    let (Some(recency_rank), Some(age_rank)) = (ranks_by_bits(recency, BITS), ranks_by_bits(age, BITS)) else {
+    let (Some(recency_rank), Some(age_rank)) =
+        rayon::join(|| ranks_by_bits(recency, BITS), || ranks_by_bits(age, BITS))
+    else {
         return general();
     };
     let mut keyed: Vec<(u64, f64)> = (0..frequency.len())
