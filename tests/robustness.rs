@@ -421,7 +421,7 @@ fn too_few_customers_are_refused_and_identical_ones_fit_the_limiting_model() {
 fn an_rfm_table_with_impossible_rows_is_refused_with_the_row() {
     let dir = scratch_dir("rfm_rows");
     let model = dir.join("m.json");
-    let cases: [(&str, &[&str]); 5] = [
+    let cases: [(&str, &[&str]); 6] = [
         (
             "customer_id,frequency,recency,T\na,2,0,10\n",
             &["column 'recency'", "row 1", "recency is 0 but frequency is 2"],
@@ -441,6 +441,10 @@ fn an_rfm_table_with_impossible_rows_is_refused_with_the_row() {
         (
             "customer_id,frequency,recency,T\na,1,2,x\n",
             &["column 'T'", "row 1", "not a finite number"],
+        ),
+        (
+            "customer_id,frequency,recency,T\na,1,2,4\nb,1,,4\n",
+            &["column 'recency'", "row 2", "empty, where a number is needed"],
         ),
     ];
     for (text, words) in cases {

@@ -277,12 +277,18 @@ pub(super) fn nullable_numeric_column(
             Some(v) if v.is_finite() => out.push(Some(v)),
             None if nulls_allowed && raw.get(i).is_ok_and(|v| v.is_null()) => out.push(None),
             _ => {
-                let shown = raw.get(i).map(|v| v.to_string()).unwrap_or_default();
+                let message = match raw.get(i) {
+                    Ok(v) if v.is_null() => "empty, where a number is needed".to_string(),
+                    v => format!(
+                        "{} is not a finite number",
+                        v.map(|v| v.to_string()).unwrap_or_default()
+                    ),
+                };
                 return Err(ClvError::BadValue {
                     path: source.to_path_buf(),
                     column: name.to_string(),
                     row: i + 1,
-                    message: format!("{shown} is not a finite number"),
+                    message,
                 });
             }
         }
@@ -397,10 +403,13 @@ fn dates_by_polars(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i
                 path: source.to_path_buf(),
                 column: name.to_string(),
                 row: i + 1,
-                message: format!(
-                    "{} is not a YYYY-MM-DD date",
-                    raw.get(i).map(|v| v.to_string()).unwrap_or_default()
-                ),
+                message: match raw.get(i) {
+                    Ok(v) if v.is_null() => "empty date".to_string(),
+                    v => format!(
+                        "{} is not a YYYY-MM-DD date",
+                        v.map(|v| v.to_string()).unwrap_or_default()
+                    ),
+                },
             })
         })
         .collect()
@@ -516,15 +525,22 @@ mod tests {
         );
         assert_eq!(date_column(&frame, source, "first_purchase").unwrap(), by_bytes);
         // Text the bytes do not read goes through Polars, with its answer: a date it reads, or
-        // the row it cannot read named.
-        for odd in ["2020-01-05 10:30:00", "2021-02-30", "5 January 2020", ""] {
-            let frame = df!("first_purchase" => ["2020-01-04", odd]).unwrap();
+        // the row it cannot read named (an empty cell, read as null, as an empty date).
+        for odd in [
+            Some("2020-01-05 10:30:00"),
+            Some("2021-02-30"),
+            Some("5 January 2020"),
+            Some(""),
+            None,
+        ] {
+            let frame = df!("first_purchase" => [Some("2020-01-04"), odd]).unwrap();
             assert!(iso_days(frame.column("first_purchase").unwrap().str().unwrap()).is_none());
             let ours = date_column(&frame, source, "first_purchase");
             let polars = dates_by_polars(&frame, source, "first_purchase");
-            assert_eq!(format!("{ours:?}"), format!("{polars:?}"), "{odd}");
+            assert_eq!(format!("{ours:?}"), format!("{polars:?}"), "{odd:?}");
             if let Err(e) = ours {
-                assert!(e.to_string().contains("data row 2"), "{odd}: {e}");
+                assert!(e.to_string().contains("data row 2"), "{odd:?}: {e}");
+                assert_eq!(odd.is_none(), e.to_string().ends_with(": empty date"), "{odd:?}: {e}");
             }
         }
     }
