@@ -277,18 +277,11 @@ pub(super) fn nullable_numeric_column(
             Some(v) if v.is_finite() => out.push(Some(v)),
             None if nulls_allowed && raw.get(i).is_ok_and(|v| v.is_null()) => out.push(None),
             _ => {
-                let message = match raw.get(i) {
-                    Ok(v) if v.is_null() => "empty, where a number is needed".to_string(),
-                    v => format!(
-                        "{} is not a finite number",
-                        v.map(|v| v.to_string()).unwrap_or_default()
-                    ),
-                };
                 return Err(ClvError::BadValue {
                     path: source.to_path_buf(),
                     column: name.to_string(),
                     row: i + 1,
-                    message,
+                    message: bad_cell_message(raw, i, "empty, where a number is needed", "a finite number"),
                 });
             }
         }
@@ -365,16 +358,24 @@ pub(super) fn resolve_time_unit(
 /// A column of dates (Date, or ISO text) as days since 1970-01-01; a value that is not a date is
 /// an error naming its row.
 pub(super) fn date_column(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i32>> {
-    let ctx = || format!("reading column '{name}' of {}", source.display());
-    let raw = frame.column(name).context(ctx)?;
     // The common case, text that is all `YYYY-MM-DD`, read byte by byte in parallel (a
     // 100,000-customer table: 6 ms through Polars' strptime, most of it zeroing memory for a
     // column of nulls, by `perf`); anything else goes through Polars, which names the row at
     // fault.
-    if let Some(days) = raw.str().ok().and_then(iso_days) {
+    let text = frame.column(name).ok().and_then(|raw| raw.str().ok());
+    if let Some(days) = text.and_then(iso_days) {
         return Ok(days);
     }
     dates_by_polars(frame, source, name)
+}
+
+/// The message for cell `i` of `raw`, which is not what its column needs: `empty` where the cell
+/// is empty (null), else its value and that it is not `wanted`.
+fn bad_cell_message(raw: &Column, i: usize, empty: &str, wanted: &str) -> String {
+    match raw.get(i) {
+        Ok(v) if v.is_null() => empty.to_string(),
+        v => format!("{} is not {wanted}", v.map(|v| v.to_string()).unwrap_or_default()),
+    }
 }
 
 /// `date_column` through Polars: text as `%Y-%m-%d` (non-strict), anything else cast to a date.
@@ -403,13 +404,7 @@ fn dates_by_polars(frame: &DataFrame, source: &Path, name: &str) -> Result<Vec<i
                 path: source.to_path_buf(),
                 column: name.to_string(),
                 row: i + 1,
-                message: match raw.get(i) {
-                    Ok(v) if v.is_null() => "empty date".to_string(),
-                    v => format!(
-                        "{} is not a YYYY-MM-DD date",
-                        v.map(|v| v.to_string()).unwrap_or_default()
-                    ),
-                },
+                message: bad_cell_message(raw, i, "empty date", "a YYYY-MM-DD date"),
             })
         })
         .collect()
