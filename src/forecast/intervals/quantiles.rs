@@ -194,20 +194,10 @@ impl ExtremeDraws {
         let mut nan = false;
         let mut chunks = values.chunks_exact(MASKED);
         for (first, chunk) in (0u32..).step_by(MASKED).zip(&mut chunks) {
-            let (mut low_mask, mut high_mask, nan_mask) = masks(chunk, low_bound, high_bound);
+            let (low_mask, high_mask, nan_mask) = masks(chunk, low_bound, high_bound);
             nan |= nan_mask != 0;
-            while low_mask != 0 {
-                let j = low_mask.trailing_zeros();
-                low_kept[low_len] = (chunk[j as usize], first + j);
-                low_len += 1;
-                low_mask &= low_mask - 1;
-            }
-            while high_mask != 0 {
-                let j = high_mask.trailing_zeros();
-                high_kept[high_len] = (chunk[j as usize], first + j);
-                high_len += 1;
-                high_mask &= high_mask - 1;
-            }
+            keep_set_bits(low_mask, chunk, first, low_kept, &mut low_len);
+            keep_set_bits(high_mask, chunk, first, high_kept, &mut high_len);
         }
         let rest = (n - chunks.remainder().len()) as u32;
         for (d, &v) in (rest..).zip(chunks.remainder()) {
@@ -266,6 +256,18 @@ fn masks(chunk: &[f64], low: f64, high: f64) -> (u32, u32, u32) {
         nan_mask |= v.is_nan().to_bitmask() << (4 * j);
     }
     (low_mask, high_mask, nan_mask)
+}
+
+/// The values of `chunk` (its first at draw `first`) whose bits are set in `mask`, with their
+/// draws, into `kept` from `len` on, `len` advanced past them.
+#[inline]
+fn keep_set_bits(mut mask: u32, chunk: &[f64], first: u32, kept: &mut [(f64, u32)], len: &mut usize) {
+    while mask != 0 {
+        let j = mask.trailing_zeros();
+        kept[*len] = (chunk[j as usize], first + j);
+        *len += 1;
+        mask &= mask - 1;
+    }
 }
 
 /// The innermost value of `set` (the one no other value is `inner` to, where `inner(a, b)` says a
