@@ -23,6 +23,14 @@ use crate::warnings::FitWarning;
 /// L-BFGS memory.
 const LBFGS_MEMORY: usize = 7;
 const MAX_ITERATIONS: u64 = 1000;
+/// The gradient (mean, per customer, in θ) at which the search on a warm-start sample stops. The
+/// sample's maximum lies a few per cent from the full data's in θ (its standard errors are √10
+/// times theirs), so finding it more closely than that buys nothing: at a curvature between 0.01
+/// and 1 per customer this stops within 1e-4 of it, and the Newton steps on all customers
+/// (`finish`, to `GRADIENT_TOLERANCE`) cover the rest. Searched to the full fit's 1e-10 instead,
+/// the samples of the 100,000-customer benchmark table took 113 (Gamma-Gamma) and 97 (BG/NBD)
+/// likelihood evaluations where this takes 32 and 38, for estimates equal to 1e-8.
+const SAMPLE_GRADIENT_TOLERANCE: f64 = 1e-6;
 /// Largest |∂ mean log-likelihood / ∂θ_i| accepted as a stationary point.
 const GRADIENT_TOLERANCE: f64 = 1e-7;
 /// Largest expected gain of a Newton step, ½ gᵀ(−H)⁻¹g per customer, accepted as a stationary
@@ -201,11 +209,15 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, options: &Fi
             penalizer,
             centres: objective.centres.clone(),
         };
-        if let Some((theta, iters)) = sample
-            .start_points()
-            .iter()
-            .find_map(|s| run_lbfgs(&sample, s, max_iterations).ok())
-        {
+        if let Some((theta, iters)) = sample.start_points().iter().find_map(|s| {
+            run_lbfgs(
+                &sample,
+                s,
+                max_iterations,
+                SAMPLE_GRADIENT_TOLERANCE.max(sample.search_gradient_tolerance()),
+            )
+            .ok()
+        }) {
             let hessian = log_space_hessian(&sample, &theta);
             match finish(model, model_name, theta, iters, Some(hessian)) {
                 Ok(fit) => return Ok(fit),
@@ -215,7 +227,7 @@ pub fn maximize<M: Likelihood>(model: &M, model_name: &'static str, options: &Fi
     }
     for start in model.start_points() {
         // Later start points are retries, used only when the earlier ones fail.
-        match run_lbfgs(model, &start, max_iterations).and_then(|(theta, iters)| {
+        match run_lbfgs(model, &start, max_iterations, model.search_gradient_tolerance()).and_then(|(theta, iters)| {
             finish(model, model_name, theta, iters, None).map_err(|e| format!("start {start:?}: {e}"))
         }) {
             Ok(fit) => return Ok(fit),
@@ -500,12 +512,13 @@ impl<M: Likelihood> Gradient for MeanNegLogLikelihood<'_, M> {
     }
 }
 
-/// One L-BFGS run from `start` (natural parameters); returns θ and the iteration count,
-/// or why it failed.
+/// One L-BFGS run from `start` (natural parameters) until the mean gradient is below
+/// `gradient_tolerance`; returns θ and the iteration count, or why it failed.
 fn run_lbfgs<M: Likelihood>(
     model: &M,
     start: &[f64],
     max_iterations: u64,
+    gradient_tolerance: f64,
 ) -> std::result::Result<(Vec<f64>, u64), String> {
     let problem = MeanNegLogLikelihood {
         model,
@@ -514,7 +527,7 @@ fn run_lbfgs<M: Likelihood>(
     };
     let init = Array1::from(start.iter().map(|p| p.ln()).collect::<Vec<_>>());
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
-        .with_tolerance_grad(model.search_gradient_tolerance())
+        .with_tolerance_grad(gradient_tolerance)
         .and_then(|s| s.with_tolerance_cost(1e-15))
         .map_err(|e| e.to_string())?;
     let result = Executor::new(problem, solver)
