@@ -10,6 +10,7 @@ mod log_cells;
 pub mod period;
 mod plain_csv;
 mod plain_fields;
+mod plain_log;
 pub mod rfm;
 pub mod rfm_table;
 pub mod sql;

@@ -1,5 +1,5 @@
 //! The fields parsed by hand, each exactly as Polars reads it, or `None` where it would need
-//! Polars' reading: ISO dates (a plain log's, see `plain_csv`, and an RFM table's
+//! Polars' reading: ISO dates (a plain log's, see `plain_log`, and an RFM table's
 //! `first_purchase`) and a plain log's amounts.
 
 use super::transactions::epoch_days;

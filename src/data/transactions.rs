@@ -10,7 +10,7 @@ use super::log_cells::{
     any_row, date_expr, date_format_hint, describe_date_format, first_row, integer_ids_from_text,
     looks_like_decimal_comma, looks_like_money, money_text_as_number, parse_decimal_comma, raw_cell, raw_value,
 };
-use super::plain_csv;
+use super::plain_log;
 use crate::error::{ClvError, PolarsContext, Result};
 
 /// What to do with negative amounts (returns, refunds).
@@ -217,10 +217,10 @@ impl Transactions {
             .reduce(|a, b| a.and(b))
             .unwrap_or(lit(false));
         columns.push(blank.alias("__blank"));
-        // A plain CSV log is read in one pass (`plain_csv`); anything else by Polars.
+        // A plain CSV log is read in one pass (`plain_log`); anything else by Polars.
         let plain = match (source, spec.date_format.is_none() && !spec.decimal_comma) {
             (LogSource::File { delimiter }, true) => {
-                plain_csv::read(path, delimiter, &customer_col, &date_col, amount_col.as_deref())?
+                plain_log::read(path, delimiter, &customer_col, &date_col, amount_col.as_deref())?
             }
             _ => None,
         };
