@@ -14,8 +14,8 @@ use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::fitting::{fit_bg_bb, fit_compressed, fit_models_using, fit_spend_to};
 use crate::mle::FitOptions;
-use crate::model_file::BgBbModels;
-use crate::registry::BG_NBD;
+use crate::model_file::{BgBbModels, FittedModels};
+use crate::registry::{PurchaseModelKind, BG_NBD};
 use crate::report::{bg_bb_report, fit_report};
 
 #[derive(Debug, Args)]
@@ -59,21 +59,30 @@ pub fn run(args: FitArgs) -> Result<()> {
             "--period is BG/BB's opportunity: use it with --model bg-bb".into(),
         ));
     }
-    let (frame, columns) = read_summary_table(&args.rfm)?;
-    let models = match is_compressed(&columns) {
-        true => {
-            let summary = CompressedSummary::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;
-            fit_compressed(&summary, model, &options)?
-        }
-        false => {
-            let rfm = RfmTable::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;
-            fit_models_using(&rfm, model, &options)?
-        }
+    let models = match RfmTable::read_plain(&args.rfm, args.time_unit)? {
+        Some(rfm) => fit_models_using(&rfm, model, &options)?,
+        None => fit_table(&args, model, &options)?,
     };
     write_text(&args.output, &models.to_json()?)?;
     say_part!("{}", fit_report(&models));
     say!("wrote {}", args.output.display());
     Ok(())
+}
+
+/// The models fitted to a summary table read by Polars: an RFM table, or a compressed summary.
+fn fit_table(args: &FitArgs, model: PurchaseModelKind, options: &FitOptions) -> Result<FittedModels> {
+    let (frame, columns) = read_summary_table(&args.rfm)?;
+    let models = match is_compressed(&columns) {
+        true => {
+            let summary = CompressedSummary::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;
+            fit_compressed(&summary, model, options)?
+        }
+        false => {
+            let rfm = RfmTable::from_frame(&frame, &args.rfm, &columns, args.time_unit)?;
+            fit_models_using(&rfm, model, options)?
+        }
+    };
+    Ok(models)
 }
 
 /// `clv fit SUMMARY --model bg-bb --period P`: BG/BB on a discrete summary (with Gamma-Gamma where

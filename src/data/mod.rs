@@ -11,6 +11,7 @@ pub mod period;
 mod plain_csv;
 mod plain_fields;
 mod plain_log;
+mod plain_rfm;
 pub mod rfm;
 pub mod rfm_table;
 pub mod sql;

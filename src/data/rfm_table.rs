@@ -93,8 +93,17 @@ impl RfmTable {
     /// column names (ID, x, t_x, T, zbar). The time unit comes from its `time_unit` column or,
     /// for a table without one, from `time_unit`; when both are there they must agree.
     pub fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Self> {
+        if let Some(table) = Self::read_plain(path, time_unit)? {
+            return Ok(table);
+        }
         let (frame, available) = read_summary_table(path)?;
         Self::from_frame(&frame, path, &available, time_unit)
+    }
+
+    /// `read` for a table in plain CSV, read in one pass from bytes (`plain_rfm`): `None` when
+    /// it is anything else (a compressed summary among them), for `read_summary_table`.
+    pub fn read_plain(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<Self>> {
+        super::plain_rfm::read(path, time_unit)
     }
 
     /// Validates a frame with RFM columns; `source` names it in error messages.
@@ -109,93 +118,72 @@ impl RfmTable {
                 path: source.to_path_buf(),
             });
         }
-        // Each column by its name or, failing that, the other names it is read as.
-        let find = |column: &SummaryColumn| {
-            column
-                .names()
-                .find(|n| available.iter().any(|c| c == n))
-                .map(str::to_string)
+        let columns = RfmColumns::find(source, available)?;
+        let unit_in_table = match columns.time_unit {
+            true => Some(table_time_unit(frame, source)?),
+            false => None,
         };
-        let pick = |column: &SummaryColumn| match find(column) {
-            Some(n) => Ok(n),
-            None => require_column(source, available, column.name),
-        };
-        if find(&FREQUENCY).is_none() {
-            if let Some(date) = available.iter().find(|c| c.to_ascii_lowercase().contains("date")) {
-                return Err(ClvError::BadFile {
-                    path: source.to_path_buf(),
-                    message: format!(
-                        "this looks like a transaction log (it has a '{date}' column), not an RFM table: \
-                         summarize it with `clv summarize`, or run everything with `clv run`"
-                    ),
-                });
-            }
-        }
-        let id_col = pick(&CUSTOMER_ID)?;
-        let x_col = pick(&FREQUENCY)?;
-        let tx_col = pick(&RECENCY)?;
-        let t_col = pick(&AGE)?;
-        let m_col = find(&MONETARY_VALUE);
-
-        let time_unit = resolve_time_unit(frame, source, available, time_unit)?;
+        let time_unit = reconcile_time_unit(source, unit_in_table, time_unit)?;
 
         let customer_id = CustomerIds::from_column(
             frame
-                .column(&id_col)
+                .column(&columns.id)
                 .context(|| format!("reading {}", source.display()))?,
         )
         .context(|| format!("reading {}", source.display()))?;
         if let Some(i) = customer_id.first_missing() {
             return Err(ClvError::BadValue {
                 path: source.to_path_buf(),
-                column: id_col,
+                column: columns.id,
                 row: i + 1,
                 message: "empty customer id".into(),
             });
         }
         let numbers = |name: &str| numeric_column(frame, source, name);
-        let frequency = numbers(&x_col)?;
-        let recency = numbers(&tx_col)?;
-        let t = numbers(&t_col)?;
-        let monetary_value = m_col.as_deref().map(numbers).transpose()?;
-        let first_purchase = match available.iter().any(|c| c == FIRST_PURCHASE.name) {
-            true => Some(date_column(frame, source, FIRST_PURCHASE.name)?),
-            false => None,
+        let table = Self {
+            customer_id,
+            frequency: numbers(&columns.frequency)?,
+            recency: numbers(&columns.recency)?,
+            t: numbers(&columns.age)?,
+            monetary_value: columns.monetary_value.as_deref().map(numbers).transpose()?,
+            first_purchase: match columns.first_purchase {
+                true => Some(date_column(frame, source, FIRST_PURCHASE.name)?),
+                false => None,
+            },
+            time_unit,
         };
+        table.check_rules(source, &columns)?;
+        Ok(table)
+    }
 
+    /// The first row, if any, that breaks a rule of an RFM table (rule 6 on (x, t_x, T), a
+    /// negative monetary value), found in parallel, as an error naming it.
+    pub(super) fn check_rules(&self, source: &Path, columns: &RfmColumns) -> Result<()> {
+        let (frequency, recency, t) = (&self.frequency, &self.recency, &self.t);
         let bad = |column: &str, i: usize, message: String| ClvError::BadValue {
             path: source.to_path_buf(),
             column: column.to_string(),
             row: i + 1,
             message,
         };
-        // The first row that breaks a rule, found in parallel, then named.
         let breaks_a_rule = |i: usize| {
             check_history(frequency[i], recency[i], t[i]).is_err()
-                || monetary_value.as_ref().is_some_and(|m| m[i] < 0.0)
+                || self.monetary_value.as_ref().is_some_and(|m| m[i] < 0.0)
         };
-        if let Some(i) = (0..frame.height()).into_par_iter().position_first(breaks_a_rule) {
+        if let Some(i) = (0..self.len()).into_par_iter().position_first(breaks_a_rule) {
             if let Err((column, message)) = check_history(frequency[i], recency[i], t[i]) {
-                let name = [&x_col, &tx_col, &t_col][column as usize];
+                let name = [&columns.frequency, &columns.recency, &columns.age][column as usize];
                 return Err(bad(name, i, message));
             }
-            if let Some(m) = &monetary_value {
+            if let Some(m) = &self.monetary_value {
                 return Err(bad(
-                    m_col.as_deref().unwrap_or("monetary_value"),
+                    columns.monetary_value.as_deref().unwrap_or("monetary_value"),
                     i,
                     format!("monetary value {} is negative", m[i]),
                 ));
             }
         }
-        Ok(Self {
-            customer_id,
-            frequency,
-            recency,
-            t,
-            monetary_value,
-            first_purchase,
-            time_unit,
-        })
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
@@ -225,6 +213,57 @@ impl RfmTable {
 
     pub fn is_empty(&self) -> bool {
         self.customer_id.is_empty()
+    }
+}
+
+/// The columns an RFM table is read from, each by its name or another it is read as (the
+/// papers' ID, x, t_x, T, zbar).
+pub(super) struct RfmColumns {
+    pub id: String,
+    pub frequency: String,
+    pub recency: String,
+    pub age: String,
+    pub monetary_value: Option<String>,
+    /// Whether the table has `first_purchase` and `time_unit` columns.
+    pub first_purchase: bool,
+    pub time_unit: bool,
+}
+
+impl RfmColumns {
+    /// The columns of a table with the columns `available`; a missing one is an error that
+    /// lists those there are, and a transaction log is named as one.
+    pub(super) fn find(source: &Path, available: &[String]) -> Result<Self> {
+        let find = |column: &SummaryColumn| {
+            column
+                .names()
+                .find(|n| available.iter().any(|c| c == n))
+                .map(str::to_string)
+        };
+        let pick = |column: &SummaryColumn| match find(column) {
+            Some(n) => Ok(n),
+            None => require_column(source, available, column.name),
+        };
+        if find(&FREQUENCY).is_none() {
+            if let Some(date) = available.iter().find(|c| c.to_ascii_lowercase().contains("date")) {
+                return Err(ClvError::BadFile {
+                    path: source.to_path_buf(),
+                    message: format!(
+                        "this looks like a transaction log (it has a '{date}' column), not an RFM table: \
+                         summarize it with `clv summarize`, or run everything with `clv run`"
+                    ),
+                });
+            }
+        }
+        let has = |name: &str| available.iter().any(|c| c == name);
+        Ok(Self {
+            id: pick(&CUSTOMER_ID)?,
+            frequency: pick(&FREQUENCY)?,
+            recency: pick(&RECENCY)?,
+            age: pick(&AGE)?,
+            monetary_value: find(&MONETARY_VALUE),
+            first_purchase: has(FIRST_PURCHASE.name),
+            time_unit: has(TIME_UNIT.name),
+        })
     }
 }
 
@@ -342,7 +381,17 @@ pub(super) fn resolve_time_unit(
         true => Some(table_time_unit(frame, source)?),
         false => None,
     };
-    match (unit_in_table, given) {
+    reconcile_time_unit(source, unit_in_table, given)
+}
+
+/// The time unit of a summary whose `time_unit` column holds `in_table` (`None`: it has none),
+/// `given` the one --time-unit gives: either where only one is there, and they must agree.
+pub(super) fn reconcile_time_unit(
+    source: &Path,
+    in_table: Option<TimeUnit>,
+    given: Option<TimeUnit>,
+) -> Result<TimeUnit> {
+    match (in_table, given) {
         (Some(a), Some(b)) if a != b => Err(ClvError::InvalidArgument(format!(
             "{} is in {a} (its time_unit column) but --time-unit {b} was given",
             source.display()
