@@ -17,24 +17,31 @@ use crate::error::{ClvError, Result};
 /// Bytes read at a time: memory stays bounded by a block and the columns, whatever the file.
 pub(super) const BLOCK_BYTES: usize = 16 << 20;
 
-/// A table read from plain CSV: pieces of lines parsed on every core, then appended in order.
-pub(super) trait PlainTable: Sync {
-    /// One piece's parsed rows; its buffers are kept from block to block.
-    type Piece: Default + Send;
+/// A table read from plain CSV: each block's lines cut into parts, each part parsed on a core into
+/// a piece of the table (room in its columns, or buffers of the piece's own), then gathered.
+pub(super) trait PlainTable {
+    /// What parses a part's lines, shared by the cores.
+    type Parser: Sync;
+    /// Where one part's rows go.
+    type Piece<'a>: Send
+    where
+        Self: 'a;
+    /// Pieces for parts of `lines[i]` lines each, in order.
+    fn pieces(&mut self, lines: &[usize]) -> Vec<Self::Piece<'_>>;
     /// The lines of `part` into `piece`, or `None` at the first line that is not plain.
-    fn parse(&self, part: &[u8], piece: &mut Self::Piece) -> Option<()>;
-    /// Appends a parsed piece to the table, leaving the piece's buffers empty to be reused.
-    fn append(&mut self, piece: &mut Self::Piece) -> Result<()>;
+    fn parse(parser: &Self::Parser, part: &[u8], piece: &mut Self::Piece<'_>) -> Option<()>;
+    /// What a block's parsed pieces left to gather into the table, once they are done.
+    fn gather(&mut self) -> Result<()>;
 }
 
-/// The plain CSV at `path`, `block_bytes` at a time, into the table `start` makes from the
-/// header's names and the number of rows to expect; `None` where the file is not plain or `start`
-/// declines its header.
+/// The plain CSV at `path`, `block_bytes` at a time, into the table (and by the parser) `start`
+/// makes from the header's names and the number of rows to expect; `None` where the file is not
+/// plain or `start` declines its header.
 pub(super) fn read_plain<T: PlainTable>(
     path: &Path,
     delimiter: u8,
     block_bytes: usize,
-    start: impl FnOnce(&[String], usize) -> Option<T>,
+    start: impl FnOnce(&[String], usize) -> Option<(T::Parser, T)>,
 ) -> Result<Option<T>> {
     let io = |source| ClvError::Io {
         path: path.to_path_buf(),
@@ -66,11 +73,10 @@ pub(super) fn read_plain<T: PlainTable>(
     let Some(names) = header_names(&buffer[..header_end], delimiter) else {
         return Ok(None);
     };
-    let Some(mut table) = start(&names, expected_rows) else {
+    let Some((parser, mut table)) = start(&names, expected_rows) else {
         return Ok(None);
     };
     buffer.drain(..=header_end);
-    let mut pieces = Vec::new();
     loop {
         // The block's complete lines; the rest waits for the next block.
         let complete = match ended {
@@ -78,17 +84,17 @@ pub(super) fn read_plain<T: PlainTable>(
             false => buffer.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1),
         };
         let parts = split_at_lines(&buffer[..complete], rayon::current_num_threads() * 4);
-        pieces.resize_with(parts.len().max(pieces.len()), T::Piece::default);
+        let lines: Vec<usize> = parts.par_iter().map(|part| count_lines(part)).collect();
+        let mut pieces = table.pieces(&lines);
         let plain = parts
             .par_iter()
             .zip(pieces.par_iter_mut())
-            .all(|(part, piece)| table.parse(part, piece).is_some());
+            .all(|(part, piece)| T::parse(&parser, part, piece).is_some());
+        drop(pieces);
         if !plain {
             return Ok(None);
         }
-        for piece in pieces.iter_mut().take(parts.len()) {
-            table.append(piece)?;
-        }
+        table.gather()?;
         if ended {
             break;
         }
@@ -191,6 +197,23 @@ impl<const N: usize> Cells<N> {
         }
         Some(())
     }
+}
+
+/// Lines in `part`, the last one counted whether or not it ends with a line end.
+fn count_lines(part: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', part).count() + usize::from(!part.is_empty() && !part.ends_with(b"\n"))
+}
+
+/// `slots` cut into consecutive runs of `lengths[i]` each (shorter where the slots run out).
+pub(super) fn runs<'a, T>(mut slots: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(lengths.len());
+    for &n in lengths {
+        let taken = std::mem::take(&mut slots);
+        let (run, rest) = taken.split_at_mut(n.min(taken.len()));
+        out.push(run);
+        slots = rest;
+    }
+    out
 }
 
 /// `block` cut into about `n` pieces of whole lines.

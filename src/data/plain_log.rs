@@ -44,14 +44,20 @@ fn read_in_blocks(
             Some(a) => Some(position(a)?),
             None => None,
         };
-        Some(Log {
+        let parser = LogParser {
             cells: Cells::new(delimiter, names.len(), [Some(id), Some(date), amount]),
+            has_amount: amount.is_some(),
+        };
+        let log = Log {
             ids: Ids::Integer(Vec::with_capacity(expected_rows)),
             days: Vec::with_capacity(expected_rows),
             amounts: Vec::with_capacity(if amount.is_some() { expected_rows } else { 0 }),
             has_amount: amount.is_some(),
+            pieces: Vec::new(),
+            in_block: 0,
             context: path.display().to_string(),
-        })
+        };
+        Some((parser, log))
     };
     match read_plain(path, delimiter, block_bytes, start)? {
         Some(log) => log.into_frame().map(Some),
@@ -59,13 +65,21 @@ fn read_in_blocks(
     }
 }
 
-/// The log's columns as they are read, and where its cells are on a line (id, date, amount).
-struct Log {
+/// Where the log's cells are on a line (id, date, amount).
+struct LogParser {
     cells: Cells<3>,
+    has_amount: bool,
+}
+
+/// The log's columns as they are read, and the pieces a block is parsed into.
+struct Log {
     ids: Ids,
     days: Vec<i32>,
     amounts: Vec<f64>,
     has_amount: bool,
+    /// Kept from block to block, with their buffers; the first `in_block` hold the block's rows.
+    pieces: Vec<Piece>,
+    in_block: usize,
     /// The file, for error messages.
     context: String,
 }
@@ -82,11 +96,20 @@ fn integers_as_text(values: &[i64]) -> StringChunked {
 }
 
 impl PlainTable for Log {
-    type Piece = Piece;
+    type Parser = LogParser;
+    type Piece<'a> = &'a mut Piece;
 
-    fn parse(&self, part: &[u8], piece: &mut Piece) -> Option<()> {
+    fn pieces(&mut self, lines: &[usize]) -> Vec<&mut Piece> {
+        self.in_block = lines.len();
+        if self.pieces.len() < lines.len() {
+            self.pieces.resize_with(lines.len(), Piece::default);
+        }
+        self.pieces.iter_mut().take(lines.len()).collect()
+    }
+
+    fn parse(parser: &LogParser, part: &[u8], piece: &mut &mut Piece) -> Option<()> {
         let mut last_date: (&[u8], i32) = (b"", 0);
-        self.cells.for_each_line(part, |&[id, date, amount]| {
+        parser.cells.for_each_line(part, |&[id, date, amount]| {
             let day = match date.get(..10)? {
                 d if d == last_date.0 => last_date.1,
                 d => {
@@ -96,13 +119,26 @@ impl PlainTable for Log {
             };
             piece.ids.push(id)?;
             piece.days.push(day);
-            if self.has_amount {
+            if parser.has_amount {
                 piece.amounts.push(plain_amount(amount)?);
             }
             Some(())
         })
     }
 
+    fn gather(&mut self) -> Result<()> {
+        let mut pieces = std::mem::take(&mut self.pieces);
+        let appended = pieces
+            .iter_mut()
+            .take(self.in_block)
+            .try_for_each(|piece| self.append(piece));
+        self.pieces = pieces;
+        appended
+    }
+}
+
+impl Log {
+    /// Appends a parsed piece, leaving its buffers empty to be reused.
     fn append(&mut self, piece: &mut Piece) -> Result<()> {
         let context = || format!("reading {}", self.context);
         self.days.extend_from_slice(&piece.days);
@@ -133,9 +169,7 @@ impl PlainTable for Log {
         }
         Ok(())
     }
-}
 
-impl Log {
     fn into_frame(self) -> Result<DataFrame> {
         let context = || format!("reading {}", self.context);
         let rows = self.days.len();

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use super::compressed::is_compressed;
 use super::conventions::{FIRST_PURCHASE, TIME_UNIT};
 use super::io::{check_input, TableFormat};
-use super::plain_csv::{read_plain, Cells, PlainTable};
+use super::plain_csv::{read_plain, runs, Cells, PlainTable};
 use super::plain_fields::iso_day;
 use super::rfm_table::{reconcile_time_unit, CustomerIds, RfmColumns, RfmTable};
 use super::TimeUnit;
@@ -60,19 +60,26 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize) 
                 position(TIME_UNIT.name).filter(|_| found.time_unit),
             ],
         );
-        let table = Table {
+        let parser = RfmParser {
             cells,
             has_monetary_value: found.monetary_value.is_some(),
             has_first_purchase: found.first_purchase,
             has_time_unit: found.time_unit,
+        };
+        let table = Table {
+            has_monetary_value: parser.has_monetary_value,
+            has_first_purchase: parser.has_first_purchase,
+            has_time_unit: parser.has_time_unit,
             ids: None,
-            numbers: Numbers::with_capacity(expected_rows),
+            numbers: Numbers::with_capacity(expected_rows, &parser),
             unit: None,
             mixed_units: false,
+            id_builders: Vec::new(),
+            units: Vec::new(),
             context: path.display().to_string(),
         };
         columns = Some(found);
-        Some(table)
+        Some((parser, table))
     };
     let Some(table) = read_plain(path, b',', block_bytes, start)? else {
         return Ok(None);
@@ -124,10 +131,17 @@ fn number(cell: &[u8]) -> Option<f64> {
     fast_float2::parse::<f64, _>(cell).ok().filter(|v| v.is_finite())
 }
 
-/// The table as it is read, and where its cells are on a line: id, frequency, recency, T,
-/// monetary value, first purchase, time unit.
-struct Table {
+/// Where an RFM table's cells are on a line (id, frequency, recency, T, monetary value, first
+/// purchase, time unit), and which it has.
+struct RfmParser {
     cells: Cells<7>,
+    has_monetary_value: bool,
+    has_first_purchase: bool,
+    has_time_unit: bool,
+}
+
+/// The table as it is read.
+struct Table {
     has_monetary_value: bool,
     has_first_purchase: bool,
     has_time_unit: bool,
@@ -136,12 +150,14 @@ struct Table {
     /// The `time_unit` text of the first row, and whether another row's differs.
     unit: Option<Vec<u8>>,
     mixed_units: bool,
+    /// Each part's ids and `time_unit` text, kept from block to block.
+    id_builders: Vec<Option<StringChunkedBuilder>>,
+    units: Vec<Option<Vec<u8>>>,
     /// The file, for error messages.
     context: String,
 }
 
-/// The table's columns other than the ids, as they are read.
-#[derive(Default)]
+/// The table's columns other than the ids, as they are read (a column it lacks stays empty).
 struct Numbers {
     frequency: Vec<f64>,
     recency: Vec<f64>,
@@ -151,81 +167,119 @@ struct Numbers {
 }
 
 impl Numbers {
-    fn with_capacity(rows: usize) -> Self {
+    fn with_capacity(rows: usize, parser: &RfmParser) -> Self {
+        let optional = |has: bool| if has { rows } else { 0 };
         Self {
             frequency: Vec::with_capacity(rows),
             recency: Vec::with_capacity(rows),
             t: Vec::with_capacity(rows),
-            monetary_value: Vec::new(),
-            first_purchase: Vec::new(),
+            monetary_value: Vec::with_capacity(optional(parser.has_monetary_value)),
+            first_purchase: Vec::with_capacity(optional(parser.has_first_purchase)),
         }
     }
 }
 
-/// The fewest bytes a line of an RFM table takes (`1,0,0,0` and its line end).
-const MIN_LINE_BYTES: usize = 8;
+/// One part's rows: their room in the table's columns (empty for a column it lacks), and the
+/// part's ids and `time_unit` text.
+struct Piece<'a> {
+    frequency: &'a mut [f64],
+    recency: &'a mut [f64],
+    t: &'a mut [f64],
+    monetary_value: &'a mut [f64],
+    first_purchase: &'a mut [i32],
+    ids: &'a mut Option<StringChunkedBuilder>,
+    unit: &'a mut Option<Vec<u8>>,
+}
 
-/// One piece of a block, parsed.
-#[derive(Default)]
-struct Piece {
-    ids: Option<StringChunkedBuilder>,
-    numbers: Numbers,
-    unit: Option<Vec<u8>>,
+/// `column` grown by the sum of `lines` (of `has` it), the new room cut into runs of `lines`.
+fn room<'a, T: Copy + Default>(column: &'a mut Vec<T>, lines: &[usize], has: bool) -> Vec<&'a mut [T]> {
+    let start = column.len();
+    let added = if has { lines.iter().sum() } else { 0 };
+    column.resize(start + added, T::default());
+    runs(&mut column[start..], lines)
 }
 
 impl PlainTable for Table {
-    type Piece = Piece;
+    type Parser = RfmParser;
+    type Piece<'a> = Piece<'a>;
 
-    fn parse(&self, part: &[u8], piece: &mut Piece) -> Option<()> {
-        // Room for the most lines the part can hold, reserved once (pages untouched cost nothing).
-        let most_lines = part.len() / MIN_LINE_BYTES + 1;
+    fn pieces(&mut self, lines: &[usize]) -> Vec<Piece<'_>> {
+        let n = &mut self.numbers;
+        let frequency = room(&mut n.frequency, lines, true);
+        let recency = room(&mut n.recency, lines, true);
+        let t = room(&mut n.t, lines, true);
+        let monetary_value = room(&mut n.monetary_value, lines, self.has_monetary_value);
+        let first_purchase = room(&mut n.first_purchase, lines, self.has_first_purchase);
+        self.id_builders.resize_with(lines.len(), || None);
+        self.units.resize_with(lines.len(), || None);
+        frequency
+            .into_iter()
+            .zip(recency)
+            .zip(t)
+            .zip(monetary_value)
+            .zip(first_purchase)
+            .zip(self.id_builders.iter_mut().zip(self.units.iter_mut()))
+            .map(
+                |(((((frequency, recency), t), monetary_value), first_purchase), (ids, unit))| Piece {
+                    frequency,
+                    recency,
+                    t,
+                    monetary_value,
+                    first_purchase,
+                    ids,
+                    unit,
+                },
+            )
+            .collect()
+    }
+
+    fn parse(parser: &RfmParser, part: &[u8], piece: &mut Piece<'_>) -> Option<()> {
+        let rows = piece.frequency.len();
         let ids = piece
             .ids
-            .get_or_insert_with(|| StringChunkedBuilder::new("customer_id".into(), most_lines));
-        let n = &mut piece.numbers;
-        for column in [&mut n.frequency, &mut n.recency, &mut n.t] {
-            column.reserve(most_lines);
-        }
-        n.monetary_value
-            .reserve(if self.has_monetary_value { most_lines } else { 0 });
-        n.first_purchase
-            .reserve(if self.has_first_purchase { most_lines } else { 0 });
+            .get_or_insert_with(|| StringChunkedBuilder::new("customer_id".into(), rows));
         let mut last_date: Option<(&[u8], i32)> = None;
-        self.cells.for_each_line(part, |&[id, x, t_x, age, m, first, unit]| {
+        let mut row = 0;
+        parser.cells.for_each_line(part, |&[id, x, t_x, age, m, first, unit]| {
             let id = std::str::from_utf8(id).ok()?;
             if id.trim().is_empty() {
                 return None;
             }
             ids.append_value(id);
-            n.frequency.push(number(x)?);
-            n.recency.push(number(t_x)?);
-            n.t.push(number(age)?);
-            if self.has_monetary_value {
-                n.monetary_value.push(number(m)?);
+            *piece.frequency.get_mut(row)? = number(x)?;
+            *piece.recency.get_mut(row)? = number(t_x)?;
+            *piece.t.get_mut(row)? = number(age)?;
+            if parser.has_monetary_value {
+                *piece.monetary_value.get_mut(row)? = number(m)?;
             }
-            if self.has_first_purchase {
+            if parser.has_first_purchase {
                 let day = match last_date {
                     Some((text, day)) if text == first => day,
                     _ => iso_day(first)?,
                 };
                 last_date = Some((first, day));
-                n.first_purchase.push(day);
+                *piece.first_purchase.get_mut(row)? = day;
             }
-            if self.has_time_unit {
+            if parser.has_time_unit {
                 match &piece.unit {
                     Some(seen) if seen.as_slice() == unit => {}
                     Some(_) => return None,
-                    None => piece.unit = Some(unit.to_vec()),
+                    None => *piece.unit = Some(unit.to_vec()),
                 }
             }
+            row += 1;
             Some(())
-        })
+        })?;
+        // Every line counted is a row: nothing is left of the room as read.
+        (row == rows).then_some(())
     }
 
-    fn append(&mut self, piece: &mut Piece) -> Result<()> {
+    fn gather(&mut self) -> Result<()> {
         let context = || format!("reading {}", self.context);
-        if let Some(builder) = piece.ids.take() {
-            let text = builder.finish();
+        for builder in self.id_builders.iter_mut() {
+            let Some(text) = builder.take().map(|b| b.finish()) else {
+                continue;
+            };
             match &mut self.ids {
                 Some(all) => {
                     all.append(&text).context(context)?;
@@ -233,21 +287,13 @@ impl PlainTable for Table {
                 None => self.ids = Some(text),
             }
         }
-        let (all, new) = (&mut self.numbers, &mut piece.numbers);
-        for (all, new) in [
-            (&mut all.frequency, &mut new.frequency),
-            (&mut all.recency, &mut new.recency),
-            (&mut all.t, &mut new.t),
-            (&mut all.monetary_value, &mut new.monetary_value),
-        ] {
-            all.append(new);
-        }
-        all.first_purchase.append(&mut new.first_purchase);
-        // Each piece holds one unit (`parse`); pieces that differ make the table not plain.
-        match (&self.unit, piece.unit.take()) {
-            (Some(seen), Some(unit)) if *seen != unit => self.mixed_units = true,
-            (None, unit) => self.unit = unit,
-            _ => {}
+        // Each part holds one unit (`parse`); parts that differ make the table not plain.
+        for unit in self.units.iter_mut().filter_map(Option::take) {
+            match &self.unit {
+                Some(seen) if *seen != unit => self.mixed_units = true,
+                Some(_) => {}
+                None => self.unit = Some(unit),
+            }
         }
         Ok(())
     }
