@@ -1,6 +1,7 @@
 """Each purchase model: the whole `clv fit --model M` process against lifetimes' fitter of M.
 
     python benches/compare_models.py CLV_BINARY [CUSTOMERS (100000)] [SEED (42)] [ROUNDS (3)]
+    python benches/compare_models.py CLV_BINARY LOG_OR_TABLE.csv [ROUNDS (3)]
 
 Run it in a virtualenv with lifetimes (benches/lifetimes-requirements.txt) and clv's Python
 package. The log is `clv.simulate(CUSTOMERS, seed=SEED)`; clv.lifetimes'
@@ -9,7 +10,10 @@ summarises it once, and that one
 RFM table, written as CSV, is what both fit. clv's time is the whole process (start, read, the
 purchase fit and the Gamma-Gamma fit, standard errors, the model file); lifetimes' is its
 purchase-model `fit` alone, with no spend model. Rounds alternate the two tools; each cell is a
-median, and every round's times are printed so the spread is visible.
+median, and every round's times are printed so the spread is visible. Given a CSV file instead,
+clv's Python package is not needed: a log (customer_id, date, amount, as `clv simulate` writes
+it) is summarised by lifetimes' own `summary_data_from_transaction_data`, with the same
+conventions; an RFM table (frequency, recency, T, time_unit) is fitted as it is.
 """
 
 from __future__ import annotations
@@ -25,9 +29,6 @@ import warnings
 warnings.simplefilter("ignore")
 
 import lifetimes  # noqa: E402
-
-import clv  # noqa: E402
-import clv.lifetimes  # noqa: E402
 
 MODELS = [
     ("bg-nbd", "BG/NBD", lifetimes.BetaGeoFitter),
@@ -50,8 +51,43 @@ def time_lifetimes(fitter, summary) -> float:
     return time.perf_counter() - t0
 
 
+def compare(binary: str, table: str, summary, rounds: int, work: str) -> None:
+    print("| model | lifetimes fit (s) | whole `clv fit` (s) | ratio | rounds (lifetimes / clv) |")
+    print("|---|---|---|---|---|")
+    for key, label, fitter in MODELS:
+        theirs, ours = [], []
+        for _ in range(rounds):
+            theirs.append(time_lifetimes(fitter, summary))
+            ours.append(time_clv(binary, table, key, work))
+        t, o = statistics.median(theirs), statistics.median(ours)
+        spread = ", ".join(f"{a:.2f}/{b:.4f}" for a, b in zip(theirs, ours))
+        print(f"| {label} | {t:.3f} | {o:.4f} | {t / o:.1f}× | {spread} |", flush=True)
+
+
 def main() -> None:
     binary = sys.argv[1]
+    if len(sys.argv) > 2 and os.path.isfile(sys.argv[2]):
+        import pandas as pd
+
+        given = sys.argv[2]
+        rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+        frame = pd.read_csv(given)
+        with tempfile.TemporaryDirectory() as work:
+            if "date" in frame.columns:
+                frame["date"] = pd.to_datetime(frame["date"])
+                summary = lifetimes.utils.summary_data_from_transaction_data(
+                    frame, "customer_id", "date", monetary_value_col="amount", freq="D", freq_multiplier=7
+                )
+                table = os.path.join(work, "rfm.csv")
+                summary.assign(time_unit="weeks").to_csv(table, index_label="customer_id")
+            else:
+                summary, table = frame, given
+            print(f"{given}: {len(summary):,} customers.\n")
+            compare(binary, table, summary, rounds, work)
+        return
+    import clv
+    import clv.lifetimes
+
     customers = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 42
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
@@ -64,16 +100,7 @@ def main() -> None:
         summary.assign(time_unit="weeks").to_csv(table, index_label="customer_id")
         print(f"Log: clv.simulate({customers}, seed={seed}): {log.height:,} transactions, "
               f"{len(summary):,} customers.\n")
-        print("| model | lifetimes fit (s) | whole `clv fit` (s) | ratio | rounds (lifetimes / clv) |")
-        print("|---|---|---|---|---|")
-        for key, label, fitter in MODELS:
-            theirs, ours = [], []
-            for _ in range(rounds):
-                theirs.append(time_lifetimes(fitter, summary))
-                ours.append(time_clv(binary, table, key, work))
-            t, o = statistics.median(theirs), statistics.median(ours)
-            spread = ", ".join(f"{a:.2f}/{b:.3f}" for a, b in zip(theirs, ours))
-            print(f"| {label} | {t:.2f} | {o:.3f} | {t / o:.1f}× | {spread} |", flush=True)
+        compare(binary, table, summary, rounds, work)
 
 
 if __name__ == "__main__":
