@@ -1,5 +1,5 @@
 //! Tables in plain CSV read in one pass from bytes to columns: the file streamed in blocks, each
-//! block's lines parsed on every core, the parsed pieces then appended in order. Plain means what
+//! block's lines parsed on every core, the parsed pieces then gathered in order. Plain means what
 //! most exports are: no quotes (or quotes around a whole field that holds no quote, delimiter or
 //! line break), no blank lines, the same number of fields on every line, a header of distinct
 //! names without a byte-order mark, and no compression. Each kind of table (`plain_log`,
@@ -13,9 +13,6 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::error::{ClvError, Result};
-
-/// Bytes read at a time: memory stays bounded by a block and the columns, whatever the file.
-pub(super) const BLOCK_BYTES: usize = 16 << 20;
 
 /// A table read from plain CSV: each block's lines cut into parts, each part parsed on a core into
 /// a piece of the table (room in its columns, or buffers of the piece's own), then gathered.
@@ -131,7 +128,7 @@ fn header_names(header: &[u8], delimiter: u8) -> Option<Vec<String>> {
     Some(names.iter().map(|n| n.to_string()).collect())
 }
 
-/// Which fields of a line a table reads, into `N` cells: cell k holds field `fields[k]`.
+/// Which fields of a line a table reads, into `N` cells.
 #[derive(Debug, Clone)]
 pub(super) struct Cells<const N: usize> {
     delimiter: u8,

@@ -11,9 +11,12 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::log_cells::canonical_integer;
-use super::plain_csv::{read_plain, Cells, PlainTable, BLOCK_BYTES};
+use super::plain_csv::{read_plain, Cells, PlainTable};
 use super::plain_fields::{iso_day, plain_amount};
 use crate::error::{PolarsContext, Result};
+
+/// Bytes read at a time: memory stays bounded by a block and the columns, whatever the file.
+const BLOCK_BYTES: usize = 16 << 20;
 
 /// The log at `path` as columns `__row` (1-based data row), `customer_id` (Int64 or String),
 /// `date` (Int32 days since 1970-01-01) and, when `amount_col` is given, `amount` (Float64);
