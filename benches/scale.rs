@@ -4,7 +4,8 @@
 //! (read CSV → RFM → both fits → forecasts written), and end to end with 90% intervals from 200
 //! parameter draws (`end_to_end_interval`); then the `clv run` command itself, as a user runs it
 //! (its own process, the value report included), without and with `--interval 0.9` (`clv_run`,
-//! `clv_run_interval`). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
+//! `clv_run_interval`), and `clv fit` on the log's RFM table in CSV (`clv_fit`: its own process,
+//! both fits, the model file). `CLV_BENCH_SIZES=10000,100000` limits the sizes.
 //! Run: `cargo bench --bench scale`.
 
 use std::hint::black_box;
@@ -84,24 +85,32 @@ fn end_to_end(path: &Path, out: &Path, interval: Option<&IntervalOptions>) {
     write_table(&mut forecasts.into_frame(rfm).expect("frame"), out).expect("written");
 }
 
+/// `clv ARGS…`, its own process, the printed text discarded.
+fn clv(args: &[&std::ffi::OsStr]) {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_clv"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("clv runs");
+    assert!(status.success(), "clv {args:?} failed");
+}
+
 /// `clv run LOG -o OUT --report-dir DIR EXTRA…` as a user runs it: its own process (fresh
 /// memory, as every run of the command has; the in-process `end_to_end` reuses the memory its
 /// last iteration freed), the value report written too, the printed summary discarded.
 fn clv_run(path: &Path, out: &Path, extra: &[&str]) {
     let report_dir = out.with_extension("report");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_clv"))
-        .arg("run")
-        .arg(path)
-        .arg("-o")
-        .arg(out)
-        .arg("--report-dir")
-        .arg(&report_dir)
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("clv runs");
-    assert!(status.success(), "clv run {extra:?} failed");
+    let mut args = vec![
+        "run".as_ref(),
+        path.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--report-dir".as_ref(),
+        report_dir.as_os_str(),
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    clv(&args);
 }
 
 fn benches(c: &mut Criterion) {
@@ -156,6 +165,13 @@ fn benches(c: &mut Criterion) {
                 b.iter(|| clv_run(path, &out, extra))
             });
         }
+        // The RFM table as `clv summarize` writes it, fitted by `clv fit` (BG/NBD and Gamma-Gamma).
+        let table = output_dir().join(format!("clv-bench-{n}-rfm.csv"));
+        let model = output_dir().join(format!("clv-bench-{n}-model.json"));
+        clv(&["summarize".as_ref(), path.as_os_str(), "-o".as_ref(), table.as_os_str()]);
+        group.bench_with_input(BenchmarkId::new("clv_fit", n), &table, |b, table| {
+            b.iter(|| clv(&["fit".as_ref(), table.as_os_str(), "-o".as_ref(), model.as_os_str()]))
+        });
     }
     group.finish();
 }
