@@ -119,11 +119,7 @@ impl RfmTable {
             });
         }
         let columns = RfmColumns::find(source, available)?;
-        let unit_in_table = match columns.time_unit {
-            true => Some(table_time_unit(frame, source)?),
-            false => None,
-        };
-        let time_unit = reconcile_time_unit(source, unit_in_table, time_unit)?;
+        let time_unit = resolve_time_unit(frame, source, available, time_unit)?;
 
         let customer_id = CustomerIds::from_column(
             frame
