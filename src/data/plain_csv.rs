@@ -23,8 +23,8 @@ pub(super) trait PlainTable {
     type Piece<'a>: Send
     where
         Self: 'a;
-    /// Pieces for parts of `lines[i]` lines each, in order.
-    fn pieces(&mut self, lines: &[usize]) -> Vec<Self::Piece<'_>>;
+    /// Pieces for a block's `parts` (whole lines each), in order.
+    fn pieces(&mut self, parts: &[&[u8]]) -> Vec<Self::Piece<'_>>;
     /// The lines of `part` into `piece`, or `None` at the first line that is not plain.
     fn parse(parser: &Self::Parser, part: &[u8], piece: &mut Self::Piece<'_>) -> Option<()>;
     /// What a block's parsed pieces left to gather into the table, once they are done.
@@ -81,8 +81,7 @@ pub(super) fn read_plain<T: PlainTable>(
             false => buffer.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1),
         };
         let parts = split_at_lines(&buffer[..complete], rayon::current_num_threads() * 4);
-        let lines: Vec<usize> = parts.par_iter().map(|part| count_lines(part)).collect();
-        let mut pieces = table.pieces(&lines);
+        let mut pieces = table.pieces(&parts);
         let plain = parts
             .par_iter()
             .zip(pieces.par_iter_mut())
@@ -197,7 +196,7 @@ impl<const N: usize> Cells<N> {
 }
 
 /// Lines in `part`, the last one counted whether or not it ends with a line end.
-fn count_lines(part: &[u8]) -> usize {
+pub(super) fn count_lines(part: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', part).count() + usize::from(!part.is_empty() && !part.ends_with(b"\n"))
 }
 

@@ -102,12 +102,12 @@ impl PlainTable for Log {
     type Parser = LogParser;
     type Piece<'a> = &'a mut Piece;
 
-    fn pieces(&mut self, lines: &[usize]) -> Vec<&mut Piece> {
-        self.in_block = lines.len();
-        if self.pieces.len() < lines.len() {
-            self.pieces.resize_with(lines.len(), Piece::default);
+    fn pieces(&mut self, parts: &[&[u8]]) -> Vec<&mut Piece> {
+        self.in_block = parts.len();
+        if self.pieces.len() < parts.len() {
+            self.pieces.resize_with(parts.len(), Piece::default);
         }
-        self.pieces.iter_mut().take(lines.len()).collect()
+        self.pieces.iter_mut().take(parts.len()).collect()
     }
 
     fn parse(parser: &LogParser, part: &[u8], piece: &mut &mut Piece) -> Option<()> {

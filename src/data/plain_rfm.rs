@@ -10,11 +10,12 @@
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::compressed::is_compressed;
 use super::conventions::{FIRST_PURCHASE, TIME_UNIT};
 use super::io::{check_input, TableFormat};
-use super::plain_csv::{read_plain, runs, Cells, PlainTable};
+use super::plain_csv::{count_lines, read_plain, runs, Cells, PlainTable};
 use super::plain_fields::iso_day;
 use super::rfm_table::{reconcile_time_unit, CustomerIds, RfmColumns, RfmTable};
 use super::TimeUnit;
@@ -204,13 +205,15 @@ impl PlainTable for Table {
     type Parser = RfmParser;
     type Piece<'a> = Piece<'a>;
 
-    fn pieces(&mut self, lines: &[usize]) -> Vec<Piece<'_>> {
+    fn pieces(&mut self, parts: &[&[u8]]) -> Vec<Piece<'_>> {
+        // Each part's rows get their room in the columns: its lines, counted first.
+        let lines: Vec<usize> = parts.par_iter().map(|part| count_lines(part)).collect();
         let n = &mut self.numbers;
-        let frequency = room(&mut n.frequency, lines, true);
-        let recency = room(&mut n.recency, lines, true);
-        let t = room(&mut n.t, lines, true);
-        let monetary_value = room(&mut n.monetary_value, lines, self.has_monetary_value);
-        let first_purchase = room(&mut n.first_purchase, lines, self.has_first_purchase);
+        let frequency = room(&mut n.frequency, &lines, true);
+        let recency = room(&mut n.recency, &lines, true);
+        let t = room(&mut n.t, &lines, true);
+        let monetary_value = room(&mut n.monetary_value, &lines, self.has_monetary_value);
+        let first_purchase = room(&mut n.first_purchase, &lines, self.has_first_purchase);
         self.id_builders.resize_with(lines.len(), || None);
         self.units.resize_with(lines.len(), || None);
         frequency
