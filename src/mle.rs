@@ -113,6 +113,21 @@ impl<M: Likelihood> Likelihood for Penalized<'_, M> {
         (ll - weight * penalty, grad)
     }
 
+    /// The model's, with the penalty's: −w ln²(p/c) has first derivative −2w ln(p/c)/p and
+    /// second 2w (ln(p/c) − 1)/p².
+    fn gradient_and_hessian(&self, params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        let (mut grad, mut hessian) = self.model.gradient_and_hessian(params)?;
+        let weight = self.penalizer * self.model.n_customers();
+        if self.penalizer != 0.0 {
+            for (i, (p, c)) in params.iter().zip(&self.centres).enumerate() {
+                let distance = (p / c).ln();
+                grad[i] -= 2.0 * weight * distance / p;
+                hessian[i][i] += 2.0 * weight * (distance - 1.0) / (p * p);
+            }
+        }
+        Some((grad, hessian))
+    }
+
     fn n_customers(&self) -> f64 {
         self.model.n_customers()
     }
@@ -357,9 +372,26 @@ fn log_space<M: Likelihood>(model: &M, theta: &[f64]) -> (f64, Vec<f64>) {
     (ll, grad.iter().zip(&params).map(|(g, p)| g * p).collect())
 }
 
-/// Hessian of the total log-likelihood in θ, by central differences of the analytic gradient,
-/// symmetrised.
+/// Hessian of the total log-likelihood in θ: from the model's own (`gradient_and_hessian`) where
+/// it has one, by the chain rule ∂²/∂θᵢ∂θⱼ = pᵢpⱼ ∂²/∂pᵢ∂pⱼ + δᵢⱼ pᵢ ∂/∂pᵢ; otherwise by central
+/// differences of the analytic gradient, symmetrised.
 pub(crate) fn log_space_hessian<M: Likelihood>(model: &M, theta: &[f64]) -> Vec<Vec<f64>> {
+    let params: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
+    if let Some((grad, hessian)) = model.gradient_and_hessian(&params) {
+        return (0..theta.len())
+            .map(|i| {
+                (0..theta.len())
+                    .map(|j| params[i] * params[j] * hessian[i][j] + if i == j { params[i] * grad[i] } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+    }
+    central_difference_hessian(model, theta)
+}
+
+/// The Hessian in θ by central differences of the analytic gradient (step `HESSIAN_STEP`),
+/// symmetrised: 2k gradient evaluations.
+pub(crate) fn central_difference_hessian<M: Likelihood>(model: &M, theta: &[f64]) -> Vec<Vec<f64>> {
     let k = theta.len();
     let mut h = vec![vec![0.0; k]; k];
     for j in 0..k {
@@ -567,6 +599,33 @@ mod tests {
             }
         }
         assert!(spd_inverse(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
+    }
+
+    #[test]
+    fn the_closed_form_hessian_in_log_parameters_matches_central_differences_with_a_penalty() {
+        use crate::models::bg_nbd::BgNbdData;
+        let data = BgNbdData::new(
+            &[0.0, 2.0, 26.0, 1.0, 5.0, 0.0],
+            &[0.0, 30.43, 35.86, 0.5, 20.0, 0.0],
+            &[38.86, 38.86, 38.86, 10.0, 20.0, 12.0],
+        );
+        for penalizer in [0.0, 0.3] {
+            let model = Penalized::new(&data, penalizer);
+            let theta: Vec<f64> = [0.243f64, 4.414, 0.793, 2.426].iter().map(|p| p.ln()).collect();
+            let closed = log_space_hessian(&model, &theta);
+            let differences = central_difference_hessian(&model, &theta);
+            for i in 0..4 {
+                for j in 0..4 {
+                    let scale = (differences[i][i] * differences[j][j]).abs().sqrt();
+                    assert!(
+                        (closed[i][j] - differences[i][j]).abs() <= 1e-7 * scale,
+                        "λ {penalizer}, ∂²/∂θ{i}∂θ{j}: {} against {}",
+                        closed[i][j],
+                        differences[i][j]
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::models::bg_nbd::BgNbdParams;
 use crate::models::gamma_gamma::GammaGammaParams;
 use crate::models::mbg_nbd::MbgNbdParams;
 use crate::models::pareto_nbd::ParetoNbdParams;
+use crate::models::Likelihood;
 
 /// BG/NBD's published CDNOW estimates, rounded (Fader, Hardie & Lee 2005).
 pub(crate) const BG_NBD_PAPER: BgNbdParams = BgNbdParams {
@@ -67,6 +68,35 @@ pub(crate) fn assert_gradient_matches(log_likelihood: impl Fn(&[f64]) -> f64, pa
             (analytic - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
             "parameter {i}: analytic {analytic}, finite difference {fd}"
         );
+    }
+}
+
+/// `model`'s closed-form Hessian (`Likelihood::gradient_and_hessian`) at `params` against central
+/// differences of its analytic gradient (relative step 1e-5), entry by entry to 1e-6 of the
+/// larger of the difference and the geometric mean of the two diagonal entries; its gradient
+/// against `log_likelihood_with_gradient`'s.
+pub(crate) fn assert_hessian_matches(model: &impl Likelihood, params: &[f64]) {
+    let (gradient, hessian) = model.gradient_and_hessian(params).expect("a closed-form Hessian");
+    let (_, expected_gradient) = model.log_likelihood_with_gradient(params);
+    for (g, e) in gradient.iter().zip(&expected_gradient) {
+        assert!((g - e).abs() <= 1e-12 * (1.0 + e.abs()), "gradient {g} against {e}");
+    }
+    for j in 0..params.len() {
+        let h = 1e-5 * params[j];
+        let (mut up, mut down) = (params.to_vec(), params.to_vec());
+        up[j] += h;
+        down[j] -= h;
+        let (_, g_up) = model.log_likelihood_with_gradient(&up);
+        let (_, g_down) = model.log_likelihood_with_gradient(&down);
+        for i in 0..params.len() {
+            let fd = (g_up[i] - g_down[i]) / (2.0 * h);
+            let scale = fd.abs().max((hessian[i][i] * hessian[j][j]).abs().sqrt());
+            assert!(
+                (hessian[i][j] - fd).abs() <= 1e-6 * scale,
+                "∂²/∂p{i}∂p{j}: closed form {}, central difference {fd}",
+                hessian[i][j]
+            );
+        }
     }
 }
 

@@ -178,6 +178,10 @@ impl<M: Likelihood> Likelihood for Restarted<'_, M> {
         self.model.log_likelihood_with_gradient(params)
     }
 
+    fn gradient_and_hessian(&self, params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        self.model.gradient_and_hessian(params)
+    }
+
     fn n_customers(&self) -> f64 {
         self.model.n_customers()
     }

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 pub use super::bg_family::Dropout;
 use super::bg_family::{
     alive_posterior, family_conditional_expected_purchases, family_dert_if_alive, family_expected_purchases,
-    family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive,
-    family_p_alive_of_histories, family_p_alive_ratio, family_penalty_centres, family_probability_of_no_purchase,
-    family_probability_of_purchases, family_start_points, family_total, family_weighted_expected_purchases_if_alive,
-    purchase_probabilities,
+    family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_gradient_and_hessian,
+    family_log_likelihood, family_p_alive, family_p_alive_of_histories, family_p_alive_ratio, family_penalty_centres,
+    family_probability_of_no_purchase, family_probability_of_purchases, family_start_points, family_total,
+    family_weighted_expected_purchases_if_alive, purchase_probabilities,
 };
 use super::histories::Histories;
 use super::{Likelihood, PAliveRatio};
@@ -113,6 +113,14 @@ impl Likelihood for BgNbdData {
 
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         family_total(&self.0, &BgNbdParams::from_slice(params), Dropout::AfterRepeatPurchases)
+    }
+
+    fn gradient_and_hessian(&self, params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        Some(family_gradient_and_hessian(
+            &self.0,
+            &BgNbdParams::from_slice(params),
+            Dropout::AfterRepeatPurchases,
+        ))
     }
 
     fn n_customers(&self) -> f64 {

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::bg_family::{
     alive_posterior, family_conditional_expected_purchases, family_dert_if_alive, family_expected_purchases,
-    family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_log_likelihood, family_p_alive,
-    family_p_alive_of_histories, family_p_alive_ratio, family_penalty_centres, family_probability_of_no_purchase,
-    family_probability_of_purchases, family_start_points, family_total, family_weighted_expected_purchases_if_alive,
-    purchase_probabilities, Dropout,
+    family_expected_purchases_if_alive, family_expected_purchases_if_alive_at, family_gradient_and_hessian,
+    family_log_likelihood, family_p_alive, family_p_alive_of_histories, family_p_alive_ratio, family_penalty_centres,
+    family_probability_of_no_purchase, family_probability_of_purchases, family_start_points, family_total,
+    family_weighted_expected_purchases_if_alive, purchase_probabilities, Dropout,
 };
 use super::bg_nbd::BgNbdParams;
 use super::histories::Histories;
@@ -111,6 +111,14 @@ impl Likelihood for MbgNbdData {
     /// Eq. (6) with one more dropout chance, summed over the value tables (`family_total`).
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
         family_total(&self.0, &BgNbdParams::from_slice(params), DROPOUT)
+    }
+
+    fn gradient_and_hessian(&self, params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        Some(family_gradient_and_hessian(
+            &self.0,
+            &BgNbdParams::from_slice(params),
+            DROPOUT,
+        ))
     }
 
     fn n_customers(&self) -> f64 {

@@ -190,6 +190,14 @@ pub trait Likelihood: Sync {
     /// Number of customers the likelihood sums over.
     fn n_customers(&self) -> f64;
 
+    /// The gradient and the Hessian (the matrix of second derivatives) of the total
+    /// log-likelihood with respect to the natural parameters, where the model has them in closed
+    /// form; `None`, the default, leaves the Hessian to central differences of the gradient
+    /// (`mle::log_space_hessian`), 2k gradients for k parameters.
+    fn gradient_and_hessian(&self, _params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        None
+    }
+
     /// Why these data cannot identify the model, in terms of the data (checked before fitting);
     /// `None` when nothing rules a fit out.
     fn unidentifiable(&self) -> Option<String> {

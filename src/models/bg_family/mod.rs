@@ -5,7 +5,7 @@
 
 mod total;
 
-pub(crate) use total::{family_penalty_centres, family_start_points, family_total};
+pub(crate) use total::{family_gradient_and_hessian, family_penalty_centres, family_start_points, family_total};
 
 use super::bg_nbd::BgNbdParams;
 use super::{weigh, PAliveRatio};
