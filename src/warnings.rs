@@ -27,7 +27,8 @@ pub enum FitWarning {
     /// Gamma-Gamma's q < 2: spend per customer has infinite variance across customers.
     InfiniteSpendVariance { q: f64, mean_spend: f64 },
     /// The limiting model is reported although the likelihood rises a little inside the limit,
-    /// toward a maximum the optimiser could not settle on: by `gain` at `parameter` = `value`,
+    /// toward a maximum the optimiser could not settle on or one whose `parameter` the data do not
+    /// identify: by `gain` at `parameter` = `value`,
     /// too little for the data to tell the two apart (2·gain below the χ²₁ 95% point, 3.84).
     LimitAlmostMaximum { parameter: String, value: f64, gain: f64 },
     /// A warning read back from a model file, as its text.
@@ -67,9 +68,9 @@ impl fmt::Display for FitWarning {
             ),
             Self::LimitAlmostMaximum { parameter, value, gain } => write!(
                 f,
-                "the likelihood is {gain:.4} higher inside this limit, at {parameter} = {value:.0}, where the optimiser \
-                 could not settle on a maximum; the data cannot tell the two apart (a likelihood-ratio test would need \
-                 1.92), and their forecasts differ by less than the estimates' own uncertainty"
+                "the likelihood is {gain:.4} higher inside this limit, at {parameter} = {value:.0}, too little for \
+                 the data to tell the two apart (a likelihood-ratio test would need 1.92), and their forecasts \
+                 differ by less than the estimates' own uncertainty"
             ),
             Self::Stored(text) => f.write_str(text),
         }

@@ -38,6 +38,8 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
     let mut rejected = Vec::new();
     let mut restart = None;
     let mut almost = None;
+    // Where the homogeneous limit stands among the candidates, when it is a maximum.
+    let mut homogeneous = None;
     match maximize(&HomogeneousSpendData(data), LABEL, &options.unpenalized()) {
         Err(e) => rejected.push(format!("homogeneous spend: {}", brief(&e))),
         Ok(fit) => {
@@ -61,22 +63,17 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
                         "homogeneous spend: not a maximum (log-likelihood {ll:.4}; at q = {q:.0} it is {inside_ll:.4})"
                     ));
                     // Should that start not settle either, the limit stands in where the data
-                    // cannot tell it from the rise inside (a likelihood-ratio statistic 2·gain
-                    // below χ²₁'s 95% point).
+                    // cannot tell it from the rise inside.
                     let gain = inside_ll - ll;
-                    if 2.0 * gain < CHI_SQUARE_1_95 {
-                        stored.limit = Some(format!(
-                            "homogeneous spend: {WHAT}; the data's likelihood is as high there as the data can tell"
-                        ));
-                        stored.warnings.push(FitWarning::LimitAlmostMaximum {
-                            parameter: "q".into(),
-                            value: q,
-                            gain,
-                        });
+                    if cannot_tell_apart(gain) {
+                        mark_almost_maximum(&mut stored, WHAT, q, gain);
                         almost = Some(stored);
                     }
                 }
-                None => candidates.push((ll, 2, stored)),
+                None => {
+                    homogeneous = Some((candidates.len(), WHAT));
+                    candidates.push((ll, 2, stored));
+                }
             }
         }
     }
@@ -113,6 +110,20 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
         (interior, _) => interior,
     };
     let interior_error = match interior {
+        // An interior maximum whose q the data do not identify, no higher than the homogeneous
+        // limit by more than the data can tell: the limit, which has the same forecasts with one
+        // parameter fewer and none unidentified (q ~ 10⁷ ± 2·10⁹ would leave no interval).
+        Ok(fit)
+            if homogeneous.is_some_and(|(at, _)| {
+                not_identified(&fit, "q") && cannot_tell_apart(fit.log_likelihood - candidates[at].0)
+            }) =>
+        {
+            if let Some((at, what)) = homogeneous {
+                let gain = fit.log_likelihood - candidates[at].0;
+                mark_almost_maximum(&mut candidates[at].2, what, fit.params[1], gain);
+            }
+            None
+        }
         Ok(fit) => {
             candidates.push((fit.log_likelihood, 3, to_interior(fit)));
             None
@@ -125,6 +136,32 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
         }
     };
     simplest_of_the_best(candidates, tolerance, LABEL, interior_error, &rejected)
+}
+
+/// Whether the data can not tell a limit from the full model's maximum `gain` above it inside:
+/// a likelihood-ratio statistic 2·gain below χ²₁'s 95% point.
+fn cannot_tell_apart(gain: f64) -> bool {
+    2.0 * gain < CHI_SQUARE_1_95
+}
+
+/// Whether `fit` warns that the data do not identify `parameter`.
+fn not_identified(fit: &MleFit, parameter: &str) -> bool {
+    fit.warnings
+        .iter()
+        .any(|w| matches!(w, FitWarning::NotIdentified { parameter: p, .. } if p == parameter))
+}
+
+/// Marks the homogeneous-spend limit (`what` it is) as standing in for a maximum `gain` higher
+/// inside it, at q = `q`, that the data cannot tell from it.
+fn mark_almost_maximum(limit: &mut ModelFit<SpendParams>, what: &str, q: f64, gain: f64) {
+    limit.limit = Some(format!(
+        "homogeneous spend: {what}; the data's likelihood is as high there as the data can tell"
+    ));
+    limit.warnings.push(FitWarning::LimitAlmostMaximum {
+        parameter: "q".into(),
+        value: q,
+        gain,
+    });
 }
 
 /// The interior maximum next to the limit, where the likelihood is nearly flat along q with q/v
@@ -210,5 +247,90 @@ mod tests {
         assert!(fit.limit.as_deref().unwrap().starts_with("homogeneous spend:"));
         assert_close(p / nu, 10.005, 1e-12);
         assert_close(p, 36036008.96296296, 1e-6);
+    }
+
+    #[test]
+    fn an_interior_maximum_the_data_cannot_tell_from_the_homogeneous_limit_gives_way_to_it() {
+        // The spend of fit_corpus's log where nobody leaves (tests/common's
+        // log_where_nobody_leaves(2000, 0): every price 9.99 or 19.99, for everybody) as `clv
+        // summarize` writes it: (x, z̄, customers). Gamma-Gamma's likelihood rises toward the limit
+        // q, v → ∞ with q/v fixed, and then a hair more: its maximum lies at q ≈ 8.6e6, 2.3e-5
+        // above the limit (more than the 1.8e-5 within which two fits count as equal), and q's
+        // standard error there is about 240 times q. The limit stands in, saying so.
+        let rows: [(f64, f64, f64); 54] = [
+            (1.0, 9.99, 141.0),
+            (1.0, 19.99, 111.0),
+            (2.0, 9.99, 56.0),
+            (2.0, 14.99, 138.0),
+            (2.0, 19.99, 55.0),
+            (2.0, 24.985, 1.0),
+            (3.0, 9.99, 20.0),
+            (3.0, 13.3233333333, 102.0),
+            (3.0, 16.6533333333, 3.0),
+            (3.0, 16.6566666667, 92.0),
+            (3.0, 19.9866666667, 3.0),
+            (3.0, 19.99, 31.0),
+            (3.0, 23.32, 1.0),
+            (4.0, 9.99, 13.0),
+            (4.0, 12.4875, 1.0),
+            (4.0, 12.49, 63.0),
+            (4.0, 14.9875, 1.0),
+            (4.0, 14.99, 99.0),
+            (4.0, 17.4875, 3.0),
+            (4.0, 17.49, 53.0),
+            (4.0, 19.9875, 5.0),
+            (4.0, 19.99, 17.0),
+            (4.0, 22.4875, 1.0),
+            (4.0, 24.985, 1.0),
+            (4.0, 24.9875, 1.0),
+            (5.0, 9.99, 4.0),
+            (5.0, 11.99, 43.0),
+            (5.0, 13.99, 77.0),
+            (5.0, 15.988, 5.0),
+            (5.0, 15.99, 75.0),
+            (5.0, 17.988, 6.0),
+            (5.0, 17.99, 29.0),
+            (5.0, 19.988, 3.0),
+            (5.0, 19.99, 12.0),
+            (5.0, 21.988, 2.0),
+            (6.0, 9.99, 4.0),
+            (6.0, 11.6566666667, 22.0),
+            (6.0, 13.3216666667, 1.0),
+            (6.0, 13.3233333333, 59.0),
+            (6.0, 14.9883333333, 1.0),
+            (6.0, 14.99, 76.0),
+            (6.0, 16.655, 7.0),
+            (6.0, 16.6566666667, 44.0),
+            (6.0, 18.3216666667, 6.0),
+            (6.0, 18.3233333333, 32.0),
+            (6.0, 19.9883333333, 2.0),
+            (6.0, 19.99, 5.0),
+            (7.0, 11.4185714286, 8.0),
+            (7.0, 12.8471428571, 41.0),
+            (7.0, 14.2757142857, 66.0),
+            (7.0, 15.7042857143, 60.0),
+            (7.0, 17.1328571429, 43.0),
+            (7.0, 18.5614285714, 14.0),
+            (7.0, 19.99, 2.0),
+        ];
+        let column = |f: fn(&(f64, f64, f64)) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+        let counts = column(|r| r.2);
+        let data = GammaGammaData::with_counts(&column(|r| r.0), &column(|r| r.1), Some(&counts));
+        let interior = maximize(&data, LABEL, &FitOptions::default()).unwrap();
+        assert!(not_identified(&interior, "q"), "{:?}", interior.warnings);
+        let fit = fit_spend(&data, &FitOptions::default()).unwrap();
+        assert!(matches!(fit.params, SpendParams::Homogeneous(_)), "{:?}", fit.params);
+        assert!(fit
+            .limit
+            .as_deref()
+            .unwrap()
+            .ends_with("as high there as the data can tell"));
+        let [FitWarning::LimitAlmostMaximum { parameter, value, gain }] = &fit.warnings[..] else {
+            panic!("{:?}", fit.warnings);
+        };
+        let tolerance = SAME_LIKELIHOOD_PER_CUSTOMER * data.n_customers();
+        assert_eq!((parameter.as_str(), *value), ("q", interior.params[1]));
+        assert_close(*gain, interior.log_likelihood - fit.log_likelihood, 1e-12);
+        assert!(*gain > tolerance && cannot_tell_apart(*gain), "gain {gain}");
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::spend_limits::{ConstantSpend, ConstantSpendData, HomogeneousSpend, HomogeneousSpendData};
 use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap, Likelihood};
-use crate::special::{digamma, ln_gamma};
+use crate::special::{digamma, ln_gamma, trigamma};
 
 /// Gamma-Gamma parameters (p, q, γ = v), v in currency units.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -205,6 +205,72 @@ impl GammaGammaData {
     }
 }
 
+/// The terms of one evaluation at (p, q, v) that depend on x alone, per distinct x:
+/// (ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln v + px ln x, ψ(px+q), ψ(px), ln x), and with the
+/// Hessian also (ψ′(px+q), ψ′(px)); zeros in their place otherwise.
+struct SpendTables {
+    params: GammaGammaParams,
+    ln_v: f64,
+    psi_q: f64,
+    per_x: Vec<[f64; 6]>,
+}
+
+/// One customer's log-likelihood (note eq. 3) and its gradient in (p, q, v).
+struct SpendTerms {
+    ll: f64,
+    gradient: [f64; 3],
+}
+
+impl SpendTables {
+    fn new(data: &GammaGammaData, params: &[f64], curvature: bool) -> Self {
+        let params = GammaGammaParams::from_slice(params);
+        let GammaGammaParams { p, q, v } = params;
+        let (ln_v, lg_q) = (v.ln(), ln_gamma(q));
+        let per_x = data
+            .xs
+            .iter()
+            .map(|&x| {
+                let px = p * x;
+                let (tri_pxq, tri_px) = match curvature {
+                    true => (trigamma(px + q), trigamma(px)),
+                    false => (0.0, 0.0),
+                };
+                [
+                    ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + px * x.ln(),
+                    digamma(px + q),
+                    digamma(px),
+                    x.ln(),
+                    tri_pxq,
+                    tri_px,
+                ]
+            })
+            .collect();
+        Self {
+            params,
+            ln_v,
+            psi_q: digamma(q),
+            per_x,
+        }
+    }
+
+    fn row(&self, data: &GammaGammaData, row: &SpendRow) -> SpendTerms {
+        let GammaGammaParams { p, q, v } = self.params;
+        let x = data.xs[row.x as usize];
+        let [constant, psi_pxq, psi_px, ln_x, ..] = self.per_x[row.x as usize];
+        let px = p * x;
+        let v_xz = v + x * row.zbar;
+        let ln_vxz = v_xz.ln();
+        SpendTerms {
+            ll: constant + (px - 1.0) * row.ln_zbar - (px + q) * ln_vxz,
+            gradient: [
+                x * (psi_pxq - psi_px + row.ln_zbar + ln_x - ln_vxz),
+                psi_pxq - self.psi_q + self.ln_v - ln_vxz,
+                q / v - (px + q) / v_xz,
+            ],
+        }
+    }
+}
+
 impl GammaGammaData {
     /// The customers' mean of `factor(x)·(z̄ − m)²`, m the mean spend: the spread of their mean
     /// spends, for start points by moments.
@@ -240,37 +306,45 @@ impl Likelihood for GammaGammaData {
     /// Σ of `GammaGammaParams::log_likelihood_with_gradient` over customers, the terms in x alone
     /// taken once per distinct x: per customer one logarithm remains.
     fn log_likelihood_with_gradient(&self, params: &[f64]) -> (f64, Vec<f64>) {
-        let GammaGammaParams { p, q, v } = GammaGammaParams::from_slice(params);
-        let (ln_v, lg_q, psi_q) = (v.ln(), ln_gamma(q), digamma(q));
-        // Per x: (ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln v + px ln x, ψ(px+q), ψ(px), ln x).
-        let per_x: Vec<[f64; 4]> = self
-            .xs
-            .iter()
-            .map(|&x| {
-                let px = p * x;
-                [
-                    ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + px * x.ln(),
-                    digamma(px + q),
-                    digamma(px),
-                    x.ln(),
-                ]
-            })
-            .collect();
+        let tables = SpendTables::new(self, params, false);
         let (ll, grad) = parallel_sum(&self.rows, |row| {
-            let x = self.xs[row.x as usize];
-            let [constant, psi_pxq, psi_px, ln_x] = per_x[row.x as usize];
-            let px = p * x;
-            let v_xz = v + x * row.zbar;
-            let ln_vxz = v_xz.ln();
-            let ll = constant + (px - 1.0) * row.ln_zbar - (px + q) * ln_vxz;
-            let g = [
-                x * (psi_pxq - psi_px + row.ln_zbar + ln_x - ln_vxz),
-                psi_pxq - psi_q + ln_v - ln_vxz,
-                q / v - (px + q) / v_xz,
-            ];
-            (row.weight * ll, g.map(|gi| row.weight * gi))
+            let terms = tables.row(self, row);
+            (row.weight * terms.ll, terms.gradient.map(|gi| row.weight * gi))
         });
         (ll, grad.to_vec())
+    }
+
+    /// The gradient and the Hessian in (p, q, v), per customer with s = v + x z̄:
+    /// ∂²/∂p² = x² (ψ′(px+q) − ψ′(px)), ∂²/∂p∂q = x ψ′(px+q), ∂²/∂p∂v = −x/s,
+    /// ∂²/∂q² = ψ′(px+q) − ψ′(q), ∂²/∂q∂v = 1/v − 1/s, ∂²/∂v² = (px+q)/s² − q/v².
+    fn gradient_and_hessian(&self, params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        let tables = SpendTables::new(self, params, true);
+        let GammaGammaParams { p, q, v } = tables.params;
+        let tri_q = trigamma(q);
+        let (_, sums) = parallel_sum(&self.rows, |row| {
+            let terms = tables.row(self, row);
+            let x = self.xs[row.x as usize];
+            let [.., tri_pxq, tri_px] = tables.per_x[row.x as usize];
+            let inv_s = 1.0 / (v + x * row.zbar);
+            let [d_p, d_q, d_v] = terms.gradient;
+            let both = [
+                d_p,
+                d_q,
+                d_v,
+                x * x * (tri_pxq - tri_px),
+                x * tri_pxq,
+                -x * inv_s,
+                tri_pxq - tri_q,
+                1.0 / v - inv_s,
+                (p * x + q) * inv_s * inv_s - q / (v * v),
+            ];
+            (0.0, both.map(|value| row.weight * value))
+        });
+        let [d_p, d_q, d_v, pp, pq, pv, qq, qv, vv] = sums;
+        Some((
+            vec![d_p, d_q, d_v],
+            vec![vec![pp, pq, pv], vec![pq, qq, qv], vec![pv, qv, vv]],
+        ))
     }
 
     fn n_customers(&self) -> f64 {
@@ -320,6 +394,19 @@ mod tests {
     use crate::test_support::*;
 
     use crate::test_support::GAMMA_GAMMA_PAPER as PAPER;
+
+    #[test]
+    fn the_hessian_matches_central_differences_of_the_gradient() {
+        let data = GammaGammaData::with_counts(
+            &[1.0, 2.0, 15.0, 2.0, 40.0],
+            &[11.77, 22.35, 80.0, 5.0, 31.2],
+            Some(&[2.0, 1.0, 1.0, 3.0, 1.0]),
+        );
+        // The paper's estimates, q < 1, and a large p (spend nearly constant per customer).
+        for params in [PAPER.to_vec(), vec![2.0, 0.7, 40.0], vec![900.0, 4.0, 3.0]] {
+            assert_hessian_matches(&data, &params);
+        }
+    }
 
     #[test]
     fn the_spend_line_is_eq_5_in_z_bar() {
