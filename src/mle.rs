@@ -319,8 +319,13 @@ fn finish<M: Likelihood>(
         });
     }
     let params: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
-    // The reported log-likelihood (and AIC, BIC) is the data's, without any penalty.
-    let ll = model.data_log_likelihood(&params);
+    // The reported log-likelihood (and AIC, BIC) is the data's, without any penalty: the last
+    // evaluation's, at these very parameters, when there is none.
+    let ll = if model.penalizer == 0.0 {
+        ll
+    } else {
+        model.data_log_likelihood(&params)
+    };
     let mut warnings = Vec::new();
     for (name, t) in model.parameter_names().iter().zip(&theta) {
         if t.abs() > BOUNDARY_LOG {
