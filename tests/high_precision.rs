@@ -5,11 +5,13 @@
 
 use std::path::Path;
 
+use clv::data::rfm::RfmTable;
 use clv::models::bg_nbd::BgNbdParams;
 use clv::models::mbg_nbd::MbgNbdParams;
 use clv::models::pareto_nbd::ParetoNbdParams;
 use clv::models::PurchaseModel;
 use clv::special::{euler_complement, ln_hyp2f1_c_is_a_plus_1};
+use clv::{fit_models, TimeUnit};
 
 fn table(name: &str) -> Vec<Vec<f64>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
@@ -274,5 +276,71 @@ fn mbg_nbd_expectations_at_a_year_of_month_ends_hold_where_the_series_gives_up()
             rel_err(ours.unwrap(), alone, 1e-300) < 1e-12,
             "t = {h}: {ours:?} vs {alone}"
         );
+    }
+}
+
+#[test]
+fn standard_errors_of_barely_identified_fits_match_a_40_digit_hessian() {
+    // Two 300-customer tables where the fit lies far out along a direction the data barely pin
+    // (tests/data/generate_near_limit_se.py, which computes the references from the estimates
+    // printed there): BG/NBD with b ≈ 1170 ± 120,000, Gamma-Gamma with q ≈ 4,400 ± 53,000. The
+    // inverse of a Hessian so near singular magnifies any error in it: taken by central
+    // differences of the gradient, it put the standard errors of a and b 13.6% too high and those
+    // of q and v 0.26% too high; the closed-form Hessians give them to 6e-7.
+    let read = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+        RfmTable::read(&path, Some(TimeUnit::Weeks)).unwrap()
+    };
+    // To 1e-4: along the direction the data barely pin, the estimates move by a few 1e-5 with the
+    // optimiser's last steps (and the standard errors with them); the errors above are 26 to 1,400
+    // times that.
+    let close = |what: &str, ours: f64, reference: f64| {
+        let e = rel_err(ours, reference, 1e-300);
+        assert!(e < 1e-4, "{what}: {ours} against {reference}, relative error {e:e}");
+    };
+    let bg = fit_models(&read("near_limit_bg_nbd_300.csv"))
+        .unwrap()
+        .bg_nbd()
+        .unwrap();
+    let (p, se) = (bg.params, bg.standard_errors.unwrap());
+    // The estimates the references were computed at.
+    for (ours, at) in [
+        (p.r, 13.590750062484291),
+        (p.alpha, 56.629858407773824),
+        (p.a, 2.941980475107244),
+        (p.b, 1169.6436435221988),
+    ] {
+        close("BG/NBD estimate", ours, at);
+    }
+    for (name, ours, reference) in [
+        ("r", se.r, 2.097406677375014),
+        ("alpha", se.alpha, 8.833542138189644),
+        ("a", se.a, 301.2954971324626),
+        ("b", se.b, 120434.01497676858),
+    ] {
+        close(&format!("BG/NBD SE({name})"), ours, reference);
+    }
+    let spend = fit_models(&read("near_limit_spend_300.csv"))
+        .unwrap()
+        .gamma_gamma
+        .unwrap()
+        .fit;
+    let (p, se) = (
+        spend.params.gamma_gamma().unwrap(),
+        spend.standard_errors.unwrap().gamma_gamma().unwrap(),
+    );
+    for (ours, at) in [
+        (p.p, 6.55821846675269),
+        (p.q, 4365.496935094559),
+        (p.v, 10021.56383671045),
+    ] {
+        close("Gamma-Gamma estimate", ours, at);
+    }
+    for (name, ours, reference) in [
+        ("p", se.p, 0.8936920688488056),
+        ("q", se.q, 52600.16249260875),
+        ("v", se.v, 121448.69614955212),
+    ] {
+        close(&format!("Gamma-Gamma SE({name})"), ours, reference);
     }
 }
