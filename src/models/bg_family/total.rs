@@ -147,18 +147,15 @@ impl Row<'_> {
     /// ∂²(A1 + A2) + (1−w) ∂²u + w ∂²v + w(1−w) Δ Δᵀ, Δ = ∂v − ∂u =
     /// (ln(α+T) − ln(α+t_x), (r+x)(1/(α+T) − 1/(α+t_x)), 1/a, −1/(b+x+δ−1)).
     fn hessian(&self, p: &BgNbdParams) -> [f64; 10] {
-        let Row {
-            f,
-            w,
-            ln_t,
-            inv_t,
-            ln_tx,
-            inv_tx,
-            ..
-        } = *self;
+        let (f, w, inv_t, inv_tx) = (self.f, self.w, self.inv_t, self.inv_tx);
         let [c_rr, c_ab, c_bb] = f.curvature;
         let s = w * (1.0 - w);
-        let delta = [ln_t - ln_tx, f.r_plus_x * (inv_t - inv_tx), 1.0 / p.a, -f.inv_b];
+        let delta = [
+            self.ln_t - self.ln_tx,
+            f.r_plus_x * (inv_t - inv_tx),
+            1.0 / p.a,
+            -f.inv_b,
+        ];
         let outer = |i: usize, j: usize| s * delta[i] * delta[j];
         [
             c_rr + outer(0, 0),
