@@ -68,9 +68,11 @@ impl fmt::Display for FitWarning {
             ),
             Self::LimitAlmostMaximum { parameter, value, gain } => write!(
                 f,
-                "the likelihood is {gain:.4} higher inside this limit, at {parameter} = {value:.0}, too little for \
+                "the likelihood is {} higher inside this limit, at {parameter} = {value:.0}, too little for \
                  the data to tell the two apart (a likelihood-ratio test would need 1.92), and their forecasts \
-                 differ by less than the estimates' own uncertainty"
+                 differ by less than the estimates' own uncertainty",
+                // A gain far below the last of four decimals in two digits rather than as 0.0000.
+                if *gain >= 1e-3 { format!("{gain:.4}") } else { format!("{gain:.1e}") }
             ),
             Self::Stored(text) => f.write_str(text),
         }

@@ -332,5 +332,10 @@ mod tests {
         assert_eq!((parameter.as_str(), *value), ("q", interior.params[1]));
         assert_close(*gain, interior.log_likelihood - fit.log_likelihood, 1e-12);
         assert!(*gain > tolerance && cannot_tell_apart(*gain), "gain {gain}");
+        let text = fit.warnings[0].to_string();
+        assert!(
+            text.starts_with("the likelihood is 2.3e-5 higher inside this limit, at q = 8567"),
+            "{text}"
+        );
     }
 }
