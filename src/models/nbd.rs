@@ -111,6 +111,24 @@ impl Likelihood for NbdData<'_> {
         (ll, gradient)
     }
 
+    /// The gradient and Hessian in (r, α) or λ, summed over the distinct histories
+    /// (`PurchaseRate::ln_purchases_while_alive_curvature`).
+    fn gradient_and_hessian(&self, params: &[f64]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
+        let rate = self.rate(params);
+        let (_, sums) = self.histories.weighted_sum(|x, _t_x, t| {
+            let (_, [d_r, d_alpha]) = rate.ln_purchases_while_alive_with_gradient(x, t);
+            let [rr, r_alpha, alpha_alpha] = rate.ln_purchases_while_alive_curvature(x, t);
+            (0.0, [d_r, d_alpha, rr, r_alpha, alpha_alpha])
+        });
+        let [d_r, d_alpha, rr, r_alpha, alpha_alpha] = sums[..] else {
+            return None;
+        };
+        Some(match self.common_rate {
+            true => (vec![d_r], vec![vec![rr]]),
+            false => (vec![d_r, d_alpha], vec![vec![rr, r_alpha], vec![r_alpha, alpha_alpha]]),
+        })
+    }
+
     fn n_customers(&self) -> f64 {
         self.histories.n_customers()
     }
@@ -148,6 +166,30 @@ mod tests {
 
     fn close(a: f64, b: f64, tolerance: f64) {
         assert!((a - b).abs() <= tolerance * b.abs().max(1e-300), "{a} vs {b}");
+    }
+
+    #[test]
+    fn the_hessian_matches_central_differences_of_the_gradient() {
+        use crate::test_support::assert_hessian_matches;
+        let histories = Histories::with_counts(
+            &[0.0, 2.0, 26.0, 1.0, 5.0],
+            &[0.0, 30.43, 35.86, 0.5, 20.0],
+            &[38.86, 38.86, 38.86, 10.0, 20.0],
+            Some(&[3.0, 1.0, 1.0, 2.0, 1.0]),
+        );
+        let gamma = NbdData {
+            histories: &histories,
+            common_rate: false,
+        };
+        // CDNOW's estimates, and far toward the Poisson limit (r ≥ 1000: the stable difference).
+        for params in [vec![0.385, 12.07], vec![5000.0, 20000.0]] {
+            assert_hessian_matches(&gamma, &params);
+        }
+        let common = NbdData {
+            histories: &histories,
+            common_rate: true,
+        };
+        assert_hessian_matches(&common, &[0.25]);
     }
 
     #[test]
