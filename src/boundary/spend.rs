@@ -17,6 +17,10 @@ use crate::models::Likelihood;
 use crate::warnings::FitWarning;
 
 const LABEL: &str = "Gamma-Gamma";
+/// What the homogeneous-spend limit is, for its `limit` text.
+const HOMOGENEOUS_SPEND: &str =
+    "every customer's transaction values are Gamma(p, nu) with the same rate nu (the limit \
+                                 q, v → ∞ with q/v = nu), so every customer is forecast the same spend p/nu";
 /// The 95% point of the χ² distribution with one degree of freedom.
 const CHI_SQUARE_1_95: f64 = 3.841458820694124;
 
@@ -49,12 +53,10 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
                 data.log_likelihood_with_gradient(&[p, 1.0 / h, 1.0 / (h * nu)]).0
             })
             .map(|(h, inside_ll)| (1.0 / h, inside_ll));
-            const WHAT: &str = "every customer's transaction values are Gamma(p, nu) with the same rate nu (the limit \
-                                q, v → ∞ with q/v = nu), so every customer is forecast the same spend p/nu";
             let mut stored = ModelFit::from_mle(fit, |v| {
                 SpendParams::Homogeneous(HomogeneousSpend { p: v[0], nu: v[1] })
             });
-            stored.limit = Some(limit_text("homogeneous spend", WHAT));
+            stored.limit = Some(limit_text("homogeneous spend", HOMOGENEOUS_SPEND));
             match better_inside {
                 Some((q, inside_ll)) => {
                     // The maximum lies inside, near the limit: a start for the full model there.
@@ -66,12 +68,12 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
                     // cannot tell it from the rise inside.
                     let gain = inside_ll - ll;
                     if cannot_tell_apart(gain) {
-                        mark_almost_maximum(&mut stored, WHAT, q, gain);
+                        mark_almost_maximum(&mut stored, q, gain);
                         almost = Some(stored);
                     }
                 }
                 None => {
-                    homogeneous = Some((candidates.len(), WHAT));
+                    homogeneous = Some(candidates.len());
                     candidates.push((ll, 2, stored));
                 }
             }
@@ -109,21 +111,21 @@ pub fn fit_spend(data: &GammaGammaData, options: &FitOptions) -> Result<ModelFit
         (Err(_), Some(start)) => refit_near_limit(data, start, options),
         (interior, _) => interior,
     };
-    let interior_error = match interior {
-        // An interior maximum whose q the data do not identify, no higher than the homogeneous
-        // limit by more than the data can tell: the limit, which has the same forecasts with one
-        // parameter fewer and none unidentified (q ~ 10⁷ ± 2·10⁹ would leave no interval).
-        Ok(fit)
-            if homogeneous.is_some_and(|(at, _)| {
-                not_identified(&fit, "q") && cannot_tell_apart(fit.log_likelihood - candidates[at].0)
-            }) =>
-        {
-            if let Some((at, what)) = homogeneous {
-                let gain = fit.log_likelihood - candidates[at].0;
-                mark_almost_maximum(&mut candidates[at].2, what, fit.params[1], gain);
-            }
-            None
+    // An interior maximum whose q the data do not identify, no higher than the homogeneous limit
+    // by more than the data can tell: the limit stands in, which has the same forecasts with one
+    // parameter fewer and none unidentified (q ~ 10⁷ ± 2·10⁹ would leave no interval).
+    let limit_stands_in = match (&interior, homogeneous) {
+        (Ok(fit), Some(at)) => {
+            let gain = fit.log_likelihood - candidates[at].0;
+            (not_identified(fit, "q") && cannot_tell_apart(gain)).then_some((at, fit.params[1], gain))
         }
+        _ => None,
+    };
+    if let Some((at, q, gain)) = limit_stands_in {
+        mark_almost_maximum(&mut candidates[at].2, q, gain);
+    }
+    let interior_error = match interior {
+        Ok(_) if limit_stands_in.is_some() => None,
         Ok(fit) => {
             candidates.push((fit.log_likelihood, 3, to_interior(fit)));
             None
@@ -151,11 +153,11 @@ fn not_identified(fit: &MleFit, parameter: &str) -> bool {
         .any(|w| matches!(w, FitWarning::NotIdentified { parameter: p, .. } if p == parameter))
 }
 
-/// Marks the homogeneous-spend limit (`what` it is) as standing in for a maximum `gain` higher
-/// inside it, at q = `q`, that the data cannot tell from it.
-fn mark_almost_maximum(limit: &mut ModelFit<SpendParams>, what: &str, q: f64, gain: f64) {
+/// Marks the homogeneous-spend limit as standing in for a maximum `gain` higher inside it, at
+/// q = `q`, that the data cannot tell from it.
+fn mark_almost_maximum(limit: &mut ModelFit<SpendParams>, q: f64, gain: f64) {
     limit.limit = Some(format!(
-        "homogeneous spend: {what}; the data's likelihood is as high there as the data can tell"
+        "homogeneous spend: {HOMOGENEOUS_SPEND}; the data's likelihood is as high there as the data can tell"
     ));
     limit.warnings.push(FitWarning::LimitAlmostMaximum {
         parameter: "q".into(),
