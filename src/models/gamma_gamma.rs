@@ -215,10 +215,13 @@ struct SpendTables {
     per_x: Vec<[f64; 6]>,
 }
 
-/// One customer's log-likelihood (note eq. 3) and its gradient in (p, q, v).
+/// One customer's log-likelihood (note eq. 3) and its gradient in (p, q, v), with her x and
+/// v + x z̄, which the Hessian needs too.
 struct SpendTerms {
     ll: f64,
     gradient: [f64; 3],
+    x: f64,
+    v_xz: f64,
 }
 
 impl SpendTables {
@@ -267,6 +270,8 @@ impl SpendTables {
                 psi_pxq - self.psi_q + self.ln_v - ln_vxz,
                 q / v - (px + q) / v_xz,
             ],
+            x,
+            v_xz,
         }
     }
 }
@@ -322,11 +327,10 @@ impl Likelihood for GammaGammaData {
         let GammaGammaParams { p, q, v } = tables.params;
         let tri_q = trigamma(q);
         let (_, sums) = parallel_sum(&self.rows, |row| {
-            let terms = tables.row(self, row);
-            let x = self.xs[row.x as usize];
+            let SpendTerms { gradient, x, v_xz, .. } = tables.row(self, row);
             let [.., tri_pxq, tri_px] = tables.per_x[row.x as usize];
-            let inv_s = 1.0 / (v + x * row.zbar);
-            let [d_p, d_q, d_v] = terms.gradient;
+            let inv_s = 1.0 / v_xz;
+            let [d_p, d_q, d_v] = gradient;
             let both = [
                 d_p,
                 d_q,
