@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::boundary::{fit_constant_retention, fit_sbg, fit_spend, identifiable};
 use crate::data::compressed::CompressedSummary;
 use crate::data::discrete::DiscreteSummary;
-use crate::data::rfm::RfmTable;
+use crate::data::rfm::{RfmSlices, RfmTable};
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
 use crate::mle::FitOptions;
@@ -32,10 +32,15 @@ pub fn fit_models_with(rfm: &RfmTable, options: &FitOptions) -> Result<FittedMod
 
 /// Fits the purchase model `kind` and Gamma-Gamma on `rfm`, side by side on rayon's pool.
 pub fn fit_models_using(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<FittedModels> {
+    fit_models_to(rfm.slices(), kind, options)
+}
+
+/// `fit_models_using` on an RFM table's columns alone (`RfmNumbers`, read without the ids).
+pub fn fit_models_to(rfm: RfmSlices<'_>, kind: PurchaseModelKind, options: &FitOptions) -> Result<FittedModels> {
     side_by_side(
         rfm.time_unit,
-        || fit_purchase_model(rfm, kind, options),
-        || fit_spend_model(rfm, options),
+        || fit_purchase_model_on(rfm, kind, options),
+        || fit_spend_to(rfm.frequency, rfm.monetary_value, None, options),
     )
 }
 
@@ -85,7 +90,11 @@ pub fn fit_compressed(
 
 /// Fits one purchase model on the frequency, recency and T of `rfm`, as its registry entry says.
 pub fn fit_purchase_model(rfm: &RfmTable, kind: PurchaseModelKind, options: &FitOptions) -> Result<PurchaseFit> {
-    let histories = Histories::new(&rfm.frequency, &rfm.recency, &rfm.t);
+    fit_purchase_model_on(rfm.slices(), kind, options)
+}
+
+fn fit_purchase_model_on(rfm: RfmSlices<'_>, kind: PurchaseModelKind, options: &FitOptions) -> Result<PurchaseFit> {
+    let histories = Histories::new(rfm.frequency, rfm.recency, rfm.t);
     fit_purchase_model_to(&histories, rfm.time_unit, kind, options)
 }
 

@@ -12,7 +12,7 @@ use crate::data::rfm::RfmTable;
 use crate::data::rfm_table::read_summary_table;
 use crate::data::TimeUnit;
 use crate::error::{ClvError, Result};
-use crate::fitting::{fit_bg_bb, fit_compressed, fit_models_using, fit_spend_to};
+use crate::fitting::{fit_bg_bb, fit_compressed, fit_models_to, fit_models_using, fit_spend_to};
 use crate::mle::FitOptions;
 use crate::model_file::{BgBbModels, FittedModels};
 use crate::registry::{PurchaseModelKind, BG_NBD};
@@ -59,8 +59,8 @@ pub fn run(args: FitArgs) -> Result<()> {
             "--period is BG/BB's opportunity: use it with --model bg-bb".into(),
         ));
     }
-    let models = match RfmTable::read_plain(&args.rfm, args.time_unit)? {
-        Some(rfm) => fit_models_using(&rfm, model, &options)?,
+    let models = match RfmTable::read_plain_numbers(&args.rfm, args.time_unit)? {
+        Some(rfm) => fit_models_to(rfm.slices(), model, &options)?,
         None => fit_table(&args, model, &options)?,
     };
     write_text(&args.output, &models.to_json()?)?;

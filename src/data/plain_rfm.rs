@@ -17,14 +17,44 @@ use super::conventions::{FIRST_PURCHASE, TIME_UNIT};
 use super::io::{check_input, TableFormat};
 use super::plain_csv::{count_lines, read_plain, runs, Cells, PlainTable};
 use super::plain_fields::iso_day;
-use super::rfm_table::{reconcile_time_unit, CustomerIds, RfmColumns, RfmTable};
+use super::rfm_table::{reconcile_time_unit, CustomerIds, RfmColumns, RfmNumbers, RfmTable};
 use super::TimeUnit;
 use crate::error::{PolarsContext, Result};
 
 /// The RFM table at `path` when it is a plain CSV (see the module's text), checked as
 /// `RfmTable::from_frame` checks one, its time unit as there; `None` otherwise.
 pub(super) fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<RfmTable>> {
-    read_in_blocks(path, time_unit, BLOCK_BYTES)
+    let Some(table) = read_in_blocks(path, time_unit, BLOCK_BYTES, Ids::Keep)? else {
+        return Ok(None);
+    };
+    let context = || format!("reading {}", path.display());
+    let Some(ids) = table.ids else {
+        return Ok(None);
+    };
+    // The parts' ids stay the parts' chunks: whatever needs them in one (a file's writer) joins them.
+    let customer_id = CustomerIds::from_column(&ids.into_series().into_column()).context(context)?;
+    let RfmNumbers {
+        frequency,
+        recency,
+        t,
+        monetary_value,
+        time_unit,
+    } = table.numbers;
+    Ok(Some(RfmTable {
+        customer_id,
+        frequency,
+        recency,
+        t,
+        monetary_value,
+        first_purchase: table.first_purchase,
+        time_unit,
+    }))
+}
+
+/// `read`'s numbers alone: the ids are checked as `read` checks them (none blank, UTF-8) but
+/// not kept, and first purchases are not read.
+pub(super) fn read_numbers(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<RfmNumbers>> {
+    Ok(read_in_blocks(path, time_unit, BLOCK_BYTES, Ids::Check)?.map(|table| table.numbers))
 }
 
 /// Bytes read at a time. Smaller than a log's blocks: an RFM table has a tenth of a log's bytes
@@ -33,8 +63,24 @@ pub(super) fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<Rf
 /// for the whole `clv fit` where a block of 16 MB took 6,358).
 const BLOCK_BYTES: usize = 2 << 20;
 
-/// `read`, `block_bytes` at a time.
-fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize) -> Result<Option<RfmTable>> {
+/// Whether a read keeps the customer ids, or only checks them (a fit never reads them: at
+/// 100,000 customers their column is an eighth of the pages `clv fit` touches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ids {
+    Keep,
+    Check,
+}
+
+/// What `read_in_blocks` read: the ids when kept, the numbers, checked, and the first purchases
+/// when the table has them and the ids are kept.
+struct Read {
+    ids: Option<StringChunked>,
+    numbers: RfmNumbers,
+    first_purchase: Option<Vec<i32>>,
+}
+
+/// The table, `block_bytes` at a time.
+fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize, ids: Ids) -> Result<Option<Read>> {
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())
@@ -64,11 +110,13 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize) 
         );
         let parser = RfmParser {
             cells,
+            keep_ids: ids == Ids::Keep,
             has_monetary_value: found.monetary_value.is_some(),
             has_first_purchase: found.first_purchase,
             has_time_unit: found.time_unit,
         };
         let table = Table {
+            keep_ids: parser.keep_ids,
             has_monetary_value: parser.has_monetary_value,
             has_first_purchase: parser.has_first_purchase,
             has_time_unit: parser.has_time_unit,
@@ -89,10 +137,9 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize) 
     let Some(columns) = columns else {
         return Ok(None);
     };
-    let rows = table.numbers.rows;
-    let (Some(ids), true) = (table.ids, rows > 0) else {
+    if table.numbers.rows == 0 {
         return Ok(None);
-    };
+    }
     // A unit Polars' path would refuse (rows that differ, a word it does not know) is left to it.
     let unit_text = table.unit.as_deref().and_then(|text| std::str::from_utf8(text).ok());
     let unit_in_table = match (table.has_time_unit, unit_text.and_then(TimeUnit::parse)) {
@@ -101,9 +148,7 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize) 
         (true, _) => return Ok(None),
     };
     let time_unit = reconcile_time_unit(path, unit_in_table, time_unit)?;
-    let context = || format!("reading {}", path.display());
-    // The parts' ids stay the parts' chunks: whatever needs them in one (a file's writer) joins them.
-    let customer_id = CustomerIds::from_column(&ids.into_series().into_column()).context(context)?;
+    let keeps_first_purchase = table.keeps_first_purchase();
     let Numbers {
         frequency,
         recency,
@@ -112,17 +157,19 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize) 
         first_purchase,
         ..
     } = table.numbers.truncated();
-    let rfm = RfmTable {
-        customer_id,
+    let numbers = RfmNumbers {
         frequency,
         recency,
         t,
         monetary_value: table.has_monetary_value.then_some(monetary_value),
-        first_purchase: table.has_first_purchase.then_some(first_purchase),
         time_unit,
     };
-    rfm.check_rules(path, &columns)?;
-    Ok(Some(rfm))
+    numbers.slices().check_rules(path, &columns)?;
+    Ok(Some(Read {
+        first_purchase: keeps_first_purchase.then_some(first_purchase),
+        ids: table.ids,
+        numbers,
+    }))
 }
 
 /// A number as Polars' CSV reader parses it (fast_float2, after any leading whitespace), if it
@@ -139,6 +186,7 @@ fn number(cell: &[u8]) -> Option<f64> {
 /// purchase, time unit), and which it has.
 struct RfmParser {
     cells: Cells<7>,
+    keep_ids: bool,
     has_monetary_value: bool,
     has_first_purchase: bool,
     has_time_unit: bool,
@@ -146,6 +194,7 @@ struct RfmParser {
 
 /// The table as it is read.
 struct Table {
+    keep_ids: bool,
     has_monetary_value: bool,
     has_first_purchase: bool,
     has_time_unit: bool,
@@ -159,6 +208,19 @@ struct Table {
     units: Vec<Option<Vec<u8>>>,
     /// The file, for error messages.
     context: String,
+}
+
+impl RfmParser {
+    /// Whether the first purchases are kept (read with the ids, checked without them).
+    fn keeps_first_purchase(&self) -> bool {
+        self.has_first_purchase && self.keep_ids
+    }
+}
+
+impl Table {
+    fn keeps_first_purchase(&self) -> bool {
+        self.has_first_purchase && self.keep_ids
+    }
 }
 
 /// The table's columns other than the ids, as they are read (a column it lacks stays empty):
@@ -185,7 +247,7 @@ impl Numbers {
             recency: vec![0.0; expected],
             t: vec![0.0; expected],
             monetary_value: vec![0.0; optional(parser.has_monetary_value)],
-            first_purchase: vec![0; optional(parser.has_first_purchase)],
+            first_purchase: vec![0; optional(parser.keeps_first_purchase())],
             rows: 0,
         }
     }
@@ -241,6 +303,7 @@ impl PlainTable for Table {
     fn pieces(&mut self, parts: &[&[u8]]) -> Vec<Piece<'_>> {
         // Each part's rows get their room in the columns: its lines, counted first.
         let lines: Vec<usize> = parts.par_iter().map(|part| count_lines(part)).collect();
+        let keeps_first_purchase = self.keeps_first_purchase();
         let n = &mut self.numbers;
         let (start, added) = (n.rows, lines.iter().sum());
         n.rows += added;
@@ -248,7 +311,7 @@ impl PlainTable for Table {
         let recency = room(&mut n.recency, start, added, &lines, true);
         let t = room(&mut n.t, start, added, &lines, true);
         let monetary_value = room(&mut n.monetary_value, start, added, &lines, self.has_monetary_value);
-        let first_purchase = room(&mut n.first_purchase, start, added, &lines, self.has_first_purchase);
+        let first_purchase = room(&mut n.first_purchase, start, added, &lines, keeps_first_purchase);
         self.id_builders.resize_with(lines.len(), || None);
         self.units.resize_with(lines.len(), || None);
         frequency
@@ -274,9 +337,11 @@ impl PlainTable for Table {
 
     fn parse(parser: &RfmParser, part: &[u8], piece: &mut Piece<'_>) -> Option<()> {
         let rows = piece.frequency.len();
-        let ids = piece
-            .ids
-            .get_or_insert_with(|| StringChunkedBuilder::new("customer_id".into(), rows));
+        let mut ids = parser.keep_ids.then(|| {
+            piece
+                .ids
+                .get_or_insert_with(|| StringChunkedBuilder::new("customer_id".into(), rows))
+        });
         let mut last_date: Option<(&[u8], i32)> = None;
         let mut row = 0;
         parser.cells.for_each_line(part, |&[id, x, t_x, age, m, first, unit]| {
@@ -284,7 +349,9 @@ impl PlainTable for Table {
             if id.trim().is_empty() {
                 return None;
             }
-            ids.append_value(id);
+            if let Some(ids) = ids.as_mut() {
+                ids.append_value(id);
+            }
             *piece.frequency.get_mut(row)? = number(x)?;
             *piece.recency.get_mut(row)? = number(t_x)?;
             *piece.t.get_mut(row)? = number(age)?;
@@ -297,7 +364,9 @@ impl PlainTable for Table {
                     _ => iso_day(first)?,
                 };
                 last_date = Some((first, day));
-                *piece.first_purchase.get_mut(row)? = day;
+                if let Some(slot) = piece.first_purchase.get_mut(row) {
+                    *slot = day;
+                }
             }
             if parser.has_time_unit {
                 match &piece.unit {
@@ -341,7 +410,7 @@ impl PlainTable for Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::rfm_table::read_summary_table;
+    use crate::data::rfm_table::{read_summary_table, RfmSlices};
 
     /// `text` as `name.csv` in a folder of its own, which the caller removes.
     fn table_file(name: &str, text: &str) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -368,15 +437,19 @@ mod tests {
             "{name}: ids"
         );
         assert_eq!(plain.customer_id.column().dtype(), &DataType::String, "{name}");
-        assert_eq!(bits(&plain.frequency), bits(&polars.frequency), "{name}: frequency");
-        assert_eq!(bits(&plain.recency), bits(&polars.recency), "{name}: recency");
-        assert_eq!(bits(&plain.t), bits(&polars.t), "{name}: T");
+        assert_same_numbers(name, plain.slices(), polars.slices());
+        assert_eq!(plain.first_purchase, polars.first_purchase, "{name}: first purchase");
+    }
+
+    fn assert_same_numbers(name: &str, plain: RfmSlices<'_>, polars: RfmSlices<'_>) {
+        assert_eq!(bits(plain.frequency), bits(polars.frequency), "{name}: frequency");
+        assert_eq!(bits(plain.recency), bits(polars.recency), "{name}: recency");
+        assert_eq!(bits(plain.t), bits(polars.t), "{name}: T");
         assert_eq!(
-            plain.monetary_value.as_deref().map(bits),
-            polars.monetary_value.as_deref().map(bits),
+            plain.monetary_value.map(bits),
+            polars.monetary_value.map(bits),
             "{name}: monetary value"
         );
-        assert_eq!(plain.first_purchase, polars.first_purchase, "{name}: first purchase");
         assert_eq!(plain.time_unit, polars.time_unit, "{name}: time unit");
     }
 
@@ -421,9 +494,23 @@ mod tests {
             let (dir, path) = table_file(name, &text);
             let polars = by_polars(&path, unit).unwrap();
             for block_bytes in [BLOCK_BYTES, 40, 97, 1000] {
-                let plain = read_in_blocks(&path, unit, block_bytes).unwrap();
-                let plain = plain.unwrap_or_else(|| panic!("{name}: the plain reader refused it ({block_bytes})"));
+                let refused = || panic!("{name}: the plain reader refused it ({block_bytes})");
+                let read = |ids| read_in_blocks(&path, unit, block_bytes, ids).unwrap();
+                let plain = read(Ids::Keep).unwrap_or_else(refused);
+                let plain = RfmTable {
+                    customer_id: CustomerIds::from_column(&plain.ids.unwrap().into_series().into_column()).unwrap(),
+                    frequency: plain.numbers.frequency,
+                    recency: plain.numbers.recency,
+                    t: plain.numbers.t,
+                    monetary_value: plain.numbers.monetary_value,
+                    first_purchase: plain.first_purchase,
+                    time_unit: plain.numbers.time_unit,
+                };
                 assert_same(name, &plain, &polars);
+                // Without the ids, the same numbers and nothing else.
+                let numbers = read(Ids::Check).unwrap_or_else(refused);
+                assert!(numbers.ids.is_none() && numbers.first_purchase.is_none(), "{name}");
+                assert_same_numbers(name, numbers.numbers.slices(), polars.slices());
             }
             std::fs::remove_dir_all(dir).unwrap();
         }
@@ -467,6 +554,7 @@ mod tests {
         for (name, text) in refused {
             let (dir, path) = table_file(name, &text);
             assert!(read(&path, None).unwrap().is_none(), "{name}");
+            assert!(read_numbers(&path, None).unwrap().is_none(), "{name}");
             std::fs::remove_dir_all(dir).unwrap();
         }
     }
@@ -495,8 +583,10 @@ mod tests {
         for (name, text, unit) in cases {
             let (dir, path) = table_file(name, &text);
             let plain = read(&path, unit).map(|_| ()).unwrap_err().to_string();
+            let numbers = read_numbers(&path, unit).map(|_| ()).unwrap_err().to_string();
             let polars = by_polars(&path, unit).map(|_| ()).unwrap_err().to_string();
             assert_eq!(plain, polars, "{name}");
+            assert_eq!(numbers, polars, "{name}");
             std::fs::remove_dir_all(dir).unwrap();
         }
     }

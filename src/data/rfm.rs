@@ -17,7 +17,7 @@ use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
 
 pub(super) use super::rfm_table::{date_column, numeric_column};
-pub use super::rfm_table::{CustomerIds, RfmTable};
+pub use super::rfm_table::{CustomerIds, RfmNumbers, RfmSlices, RfmTable};
 
 /// How to summarise a log.
 #[derive(Debug, Clone, Copy)]
