@@ -154,7 +154,7 @@ impl<const N: usize> Cells<N> {
     }
 
     /// Each line of `part` as its cells, to `row`; `None` at the first line that is not plain or
-    /// that `row` refuses. One SIMD sweep finds every delimiter and line end.
+    /// that `row` refuses. One SIMD sweep finds every delimiter and line end (`Separators`).
     pub(super) fn for_each_line<'a>(
         &self,
         part: &'a [u8],
@@ -166,7 +166,7 @@ impl<const N: usize> Cells<N> {
         let unterminated = (!part.is_empty() && !part.ends_with(b"\n")).then_some(part.len());
         // Fields are looked at for quotes only when the part has one (one SIMD sweep).
         let quoted = memchr::memchr(b'"', part).is_some();
-        for end in memchr::memchr2_iter(self.delimiter, b'\n', part).chain(unterminated) {
+        for end in Separators::new(part, self.delimiter).chain(unterminated) {
             let line_ends = end == part.len() || part[end] == b'\n';
             let mut field = &part[start..end];
             if line_ends {
@@ -192,6 +192,74 @@ impl<const N: usize> Cells<N> {
             row(&cells)?;
         }
         Some(())
+    }
+}
+
+/// The positions of the delimiter and of `\n` in a text, in order. Each 64 bytes are compared
+/// with both in four 16-byte vector compares, into one bit mask whose set bits are then read off
+/// one by one: a field is a few bytes long, and a search restarted after each one (memchr2, as
+/// this was before) spends more on restarting than on searching (the 100,000-customer table,
+/// 4.9 MB: 2.8 ms for memchr2's positions, 0.9 ms for these, on one core).
+struct Separators<'a> {
+    text: &'a [u8],
+    delimiter: u8,
+    /// Where the bytes of `mask` start, and where the next 64 do.
+    base: usize,
+    next: usize,
+    /// The separators among the 64 bytes from `base` not yet returned, as bits.
+    mask: u64,
+}
+
+impl<'a> Separators<'a> {
+    fn new(text: &'a [u8], delimiter: u8) -> Self {
+        Self {
+            text,
+            delimiter,
+            base: 0,
+            next: 0,
+            mask: 0,
+        }
+    }
+
+    /// The separators among up to 64 `bytes`, as bits from the lowest.
+    fn mask_of(&self, bytes: &[u8]) -> u64 {
+        use wide::u8x16;
+        let (delimiter, line_end) = (u8x16::splat(self.delimiter), u8x16::splat(b'\n'));
+        let mut mask = 0u64;
+        for (k, sixteen) in bytes.chunks(16).enumerate() {
+            let mut lanes = [0u8; 16];
+            lanes[..sixteen.len()].copy_from_slice(sixteen);
+            let v = u8x16::new(lanes);
+            let found = (v.simd_eq(delimiter) | v.simd_eq(line_end)).to_bitmask();
+            // Lanes past a short tail are zeros, which match neither (unless the delimiter is 0).
+            let valid = if sixteen.len() == 16 {
+                u32::MAX
+            } else {
+                (1u32 << sixteen.len()) - 1
+            };
+            mask |= u64::from(found & valid) << (16 * k);
+        }
+        mask
+    }
+}
+
+impl Iterator for Separators<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            if self.next >= self.text.len() {
+                return None;
+            }
+            let end = (self.next + 64).min(self.text.len());
+            self.mask = self.mask_of(&self.text[self.next..end]);
+            self.base = self.next;
+            self.next = end;
+        }
+        let bit = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + bit)
     }
 }
 
@@ -241,4 +309,36 @@ fn unquoted(field: &[u8]) -> Option<&[u8]> {
     }
     let inside = field.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
     (!inside.contains(&b'"')).then_some(inside)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators_are_every_delimiter_and_line_end_in_order() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(3);
+        // Texts of 0 to 300 bytes (whole and partial 16- and 64-byte blocks), dense and sparse in
+        // separators, with zeros and bytes above 127 around them; the reference is a plain scan.
+        for delimiter in [b',', b';', b'\t', b'|'] {
+            for len in (0..=300).chain([1000, 4096]) {
+                let dense = rng.random_range(0..2u32) == 0;
+                let text: Vec<u8> = (0..len)
+                    .map(|_| match rng.random_range(0..if dense { 4u32 } else { 40 }) {
+                        0 => delimiter,
+                        1 => b'\n',
+                        2 => 0,
+                        3 => 0xe9,
+                        _ => rng.random_range(b'0'..=b'z'),
+                    })
+                    .collect();
+                let expected: Vec<usize> = (0..text.len())
+                    .filter(|&i| text[i] == delimiter || text[i] == b'\n')
+                    .collect();
+                assert_eq!(Separators::new(&text, delimiter).collect::<Vec<_>>(), expected, "{len}");
+            }
+        }
+    }
 }
