@@ -410,6 +410,43 @@ fn a_corrupt_or_foreign_model_file_is_refused() {
 }
 
 #[test]
+fn fit_checks_every_column_of_an_rfm_table_it_does_not_keep() {
+    // `clv fit` reads a plain table's numbers without keeping its ids: a blank id, a date that
+    // is not one, a history that breaks a rule are still refused, by file, column and row, and
+    // no model file is left.
+    let dir = scratch_dir("fitchecks");
+    let header = "customer_id,frequency,recency,T,monetary_value,first_purchase,time_unit";
+    let good = "1,2,3,5,10,2020-01-01,weeks";
+    for (name, row, expected) in [
+        (
+            "blank_id",
+            " ,1,1,5,10,2020-01-01,weeks",
+            ["column 'customer_id'", "row 2", "empty customer id"],
+        ),
+        (
+            "bad_date",
+            "2,1,1,5,10,2020-13-01,weeks",
+            ["column 'first_purchase'", "row 2", "2020-13-01"],
+        ),
+        (
+            "recency_after_t",
+            "2,1,6,5,10,2020-01-01,weeks",
+            ["column 'recency'", "row 2", "6"],
+        ),
+    ] {
+        let table = write(&dir, &format!("{name}.csv"), &format!("{header}\n{good}\n{row}\n"));
+        let model = dir.join(format!("{name}.json"));
+        let r = clv(&["fit", s(&table), "-o", s(&model)]);
+        assert!(!r.success, "{name}: {}", r.stdout);
+        for text in expected {
+            assert!(r.stderr.contains(text), "{name}: {text} in {}", r.stderr);
+        }
+        assert!(r.stderr.contains(&format!("{name}.csv")), "{name}: {}", r.stderr);
+        assert!(!model.exists(), "{name}");
+    }
+}
+
+#[test]
 fn an_rfm_table_without_a_unit_needs_one() {
     let dir = scratch_dir("nounit");
     let r = clv(&[
