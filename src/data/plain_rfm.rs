@@ -51,8 +51,8 @@ pub(super) fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<Rf
     }))
 }
 
-/// `read`'s numbers alone: the ids are checked as `read` checks them (none blank, UTF-8) but
-/// not kept, and first purchases are not read.
+/// `read`'s numbers alone: the ids (none blank, UTF-8) and the first purchases (dates) are
+/// checked as `read` checks them, so that the same files are plain, but not kept.
 pub(super) fn read_numbers(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<RfmNumbers>> {
     Ok(read_in_blocks(path, time_unit, BLOCK_BYTES, Ids::Check)?.map(|table| table.numbers))
 }

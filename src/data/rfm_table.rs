@@ -87,6 +87,7 @@ pub struct RfmNumbers {
 }
 
 impl RfmNumbers {
+    /// The columns the fits read.
     pub fn slices(&self) -> RfmSlices<'_> {
         RfmSlices {
             frequency: &self.frequency,
@@ -170,8 +171,8 @@ impl RfmTable {
         super::plain_rfm::read(path, time_unit)
     }
 
-    /// `read_plain`'s numbers alone, for a fit: the ids are checked as there (none blank) but
-    /// not kept, which at 100,000 customers spares a tenth of `clv fit`'s time.
+    /// `read_plain`'s numbers alone, for a fit: the ids and first purchases are checked as there
+    /// but not kept, which at 100,000 customers spares 7% of `clv fit`'s time (21.1 → 19.6 ms).
     pub fn read_plain_numbers(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<RfmNumbers>> {
         super::plain_rfm::read_numbers(path, time_unit)
     }
