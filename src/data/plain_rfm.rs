@@ -116,9 +116,8 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize, 
             has_time_unit: found.time_unit,
         };
         let table = Table {
-            keep_ids: parser.keep_ids,
+            keeps_first_purchase: parser.keeps_first_purchase(),
             has_monetary_value: parser.has_monetary_value,
-            has_first_purchase: parser.has_first_purchase,
             has_time_unit: parser.has_time_unit,
             ids: None,
             numbers: Numbers::zeroed(expected_rows, &parser),
@@ -148,7 +147,6 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize, 
         (true, _) => return Ok(None),
     };
     let time_unit = reconcile_time_unit(path, unit_in_table, time_unit)?;
-    let keeps_first_purchase = table.keeps_first_purchase();
     let Numbers {
         frequency,
         recency,
@@ -166,7 +164,7 @@ fn read_in_blocks(path: &Path, time_unit: Option<TimeUnit>, block_bytes: usize, 
     };
     numbers.slices().check_rules(path, &columns)?;
     Ok(Some(Read {
-        first_purchase: keeps_first_purchase.then_some(first_purchase),
+        first_purchase: table.keeps_first_purchase.then_some(first_purchase),
         ids: table.ids,
         numbers,
     }))
@@ -194,9 +192,9 @@ struct RfmParser {
 
 /// The table as it is read.
 struct Table {
-    keep_ids: bool,
+    /// Whether the first purchases are kept (`RfmParser::keeps_first_purchase`).
+    keeps_first_purchase: bool,
     has_monetary_value: bool,
-    has_first_purchase: bool,
     has_time_unit: bool,
     ids: Option<StringChunked>,
     numbers: Numbers,
@@ -212,12 +210,6 @@ struct Table {
 
 impl RfmParser {
     /// Whether the first purchases are kept (read with the ids, checked without them).
-    fn keeps_first_purchase(&self) -> bool {
-        self.has_first_purchase && self.keep_ids
-    }
-}
-
-impl Table {
     fn keeps_first_purchase(&self) -> bool {
         self.has_first_purchase && self.keep_ids
     }
@@ -303,7 +295,7 @@ impl PlainTable for Table {
     fn pieces(&mut self, parts: &[&[u8]]) -> Vec<Piece<'_>> {
         // Each part's rows get their room in the columns: its lines, counted first.
         let lines: Vec<usize> = parts.par_iter().map(|part| count_lines(part)).collect();
-        let keeps_first_purchase = self.keeps_first_purchase();
+        let keeps_first_purchase = self.keeps_first_purchase;
         let n = &mut self.numbers;
         let (start, added) = (n.rows, lines.iter().sum());
         n.rows += added;
