@@ -289,13 +289,15 @@ pub(crate) fn sample_rows<R: Copy>(
     if k < 4.0 {
         return None;
     }
-    let mut cumulative = 0.0;
+    // Multiples of k up to the cumulative weight before the row: the last row's count after it.
+    let (mut cumulative, mut before) = (0.0, 0.0);
     let sample = rows
         .iter()
         .filter_map(|row| {
-            let before = (cumulative / k).floor();
             cumulative += weight(row);
-            let kept = (cumulative / k).floor() - before;
+            let after = (cumulative / k).floor();
+            let kept = after - before;
+            before = after;
             (kept > 0.0).then(|| with_weight(*row, kept * k))
         })
         .collect();
