@@ -16,7 +16,7 @@ use super::rfm_table::{
 };
 use super::TimeUnit;
 use crate::error::{ClvError, PolarsContext, Result};
-use crate::models::count_distinct;
+use crate::models::count_distinct_keys;
 
 /// A compressed summary: the rows the purchase model fits on, those Gamma-Gamma fits on, and
 /// the unit of recency and T.
@@ -64,10 +64,9 @@ impl CompressedSummary {
     /// The compressed summary of a per-customer table, its mean spends rounded to
     /// `spend_decimals` decimals (None: as they are).
     pub fn of(rfm: &RfmTable, spend_decimals: Option<u32>) -> Self {
-        let ones = || std::iter::repeat(1.0);
         let mut histories = CountedHistories::default();
         let keys = rfm.frequency.iter().zip(&rfm.recency).zip(&rfm.t);
-        for ([x, tx, t], n) in count_distinct(keys.map(|((&x, &tx), &t)| [x, tx, t]).zip(ones())) {
+        for ([x, tx, t], n) in count_distinct_keys(keys.map(|((&x, &tx), &t)| [x, tx, t])) {
             histories.frequency.push(x);
             histories.recency.push(tx);
             histories.t.push(t);
@@ -77,7 +76,7 @@ impl CompressedSummary {
             let rounded = |z: f64| spend_decimals.map_or(z, |d| round_to_decimals(z, d));
             let keys = rfm.frequency.iter().zip(monetary).map(|(&x, &z)| [x, rounded(z)]);
             let mut spend = CountedSpend::default();
-            for ([x, z], n) in count_distinct(keys.zip(ones())) {
+            for ([x, z], n) in count_distinct_keys(keys) {
                 spend.frequency.push(x);
                 spend.monetary_value.push(z);
                 spend.customers.push(n);

@@ -370,3 +370,15 @@ pub(crate) fn count_distinct<const K: usize>(rows: impl Iterator<Item = ([f64; K
     }
     distinct
 }
+
+/// `count_distinct` of rows of one customer each (every weight 1): the same rows, in the same
+/// order, with the same counts, from the keys alone, sorted and counted run by run. Each row
+/// sorted is then K·8 bytes, not K·8 + 8, and no weight is summed (at 100,000 customers,
+/// Gamma-Gamma's (x, z̄): 1.2 MB fewer pages).
+pub(crate) fn count_distinct_keys<const K: usize>(keys: impl Iterator<Item = [f64; K]>) -> Vec<([f64; K], f64)> {
+    let mut bits: Vec<[u64; K]> = keys.map(|key| key.map(f64::to_bits)).collect();
+    bits.par_sort_unstable();
+    bits.chunk_by(|a, b| a == b)
+        .map(|same| (same[0].map(f64::from_bits), same.len() as f64))
+        .collect()
+}
