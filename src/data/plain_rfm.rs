@@ -24,31 +24,10 @@ use crate::error::{PolarsContext, Result};
 /// The RFM table at `path` when it is a plain CSV (see the module's text), checked as
 /// `RfmTable::from_frame` checks one, its time unit as there; `None` otherwise.
 pub(super) fn read(path: &Path, time_unit: Option<TimeUnit>) -> Result<Option<RfmTable>> {
-    let Some(table) = read_in_blocks(path, time_unit, BLOCK_BYTES, Ids::Keep)? else {
-        return Ok(None);
-    };
-    let context = || format!("reading {}", path.display());
-    let Some(ids) = table.ids else {
-        return Ok(None);
-    };
-    // The parts' ids stay the parts' chunks: whatever needs them in one (a file's writer) joins them.
-    let customer_id = CustomerIds::from_column(&ids.into_series().into_column()).context(context)?;
-    let RfmNumbers {
-        frequency,
-        recency,
-        t,
-        monetary_value,
-        time_unit,
-    } = table.numbers;
-    Ok(Some(RfmTable {
-        customer_id,
-        frequency,
-        recency,
-        t,
-        monetary_value,
-        first_purchase: table.first_purchase,
-        time_unit,
-    }))
+    match read_in_blocks(path, time_unit, BLOCK_BYTES, Ids::Keep)? {
+        Some(read) => read.into_table(path),
+        None => Ok(None),
+    }
 }
 
 /// `read`'s numbers alone: the ids (none blank, UTF-8) and the first purchases (dates) are
@@ -77,6 +56,35 @@ struct Read {
     ids: Option<StringChunked>,
     numbers: RfmNumbers,
     first_purchase: Option<Vec<i32>>,
+}
+
+impl Read {
+    /// The table, when its ids were kept.
+    fn into_table(self, path: &Path) -> Result<Option<RfmTable>> {
+        let Some(ids) = self.ids else {
+            return Ok(None);
+        };
+        let context = || format!("reading {}", path.display());
+        // The parts' ids stay the parts' chunks: whatever needs them in one (a file's writer)
+        // joins them.
+        let customer_id = CustomerIds::from_column(&ids.into_series().into_column()).context(context)?;
+        let RfmNumbers {
+            frequency,
+            recency,
+            t,
+            monetary_value,
+            time_unit,
+        } = self.numbers;
+        Ok(Some(RfmTable {
+            customer_id,
+            frequency,
+            recency,
+            t,
+            monetary_value,
+            first_purchase: self.first_purchase,
+            time_unit,
+        }))
+    }
 }
 
 /// The table, `block_bytes` at a time.
@@ -486,21 +494,12 @@ mod tests {
             let (dir, path) = table_file(name, &text);
             let polars = by_polars(&path, unit).unwrap();
             for block_bytes in [BLOCK_BYTES, 40, 97, 1000] {
-                let refused = || panic!("{name}: the plain reader refused it ({block_bytes})");
+                let refused = format!("{name}: the plain reader refused it ({block_bytes})");
                 let read = |ids| read_in_blocks(&path, unit, block_bytes, ids).unwrap();
-                let plain = read(Ids::Keep).unwrap_or_else(refused);
-                let plain = RfmTable {
-                    customer_id: CustomerIds::from_column(&plain.ids.unwrap().into_series().into_column()).unwrap(),
-                    frequency: plain.numbers.frequency,
-                    recency: plain.numbers.recency,
-                    t: plain.numbers.t,
-                    monetary_value: plain.numbers.monetary_value,
-                    first_purchase: plain.first_purchase,
-                    time_unit: plain.numbers.time_unit,
-                };
-                assert_same(name, &plain, &polars);
+                let plain = read(Ids::Keep).and_then(|read| read.into_table(&path).unwrap());
+                assert_same(name, &plain.unwrap_or_else(|| panic!("{refused}")), &polars);
                 // Without the ids, the same numbers and nothing else.
-                let numbers = read(Ids::Check).unwrap_or_else(refused);
+                let numbers = read(Ids::Check).unwrap_or_else(|| panic!("{refused}"));
                 assert!(numbers.ids.is_none() && numbers.first_purchase.is_none(), "{name}");
                 assert_same_numbers(name, numbers.numbers.slices(), polars.slices());
             }
