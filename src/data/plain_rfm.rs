@@ -16,7 +16,7 @@ use super::compressed::is_compressed;
 use super::conventions::{FIRST_PURCHASE, TIME_UNIT};
 use super::io::{check_input, TableFormat};
 use super::plain_csv::{count_lines, read_plain, runs, Cells, PlainTable};
-use super::plain_fields::iso_day;
+use super::plain_fields::{iso_day, RepeatedCells};
 use super::rfm_table::{reconcile_time_unit, CustomerIds, RfmColumns, RfmNumbers, RfmTable};
 use super::TimeUnit;
 use crate::error::{PolarsContext, Result};
@@ -343,6 +343,10 @@ impl PlainTable for Table {
                 .get_or_insert_with(|| StringChunkedBuilder::new("customer_id".into(), rows))
         });
         let mut last_date: Option<(&[u8], i32)> = None;
+        // Recencies and ages repeat (as many values as the log has days): each distinct cell is
+        // parsed once. Frequencies (short cells, parsed as fast as looked up) and spends (mostly
+        // distinct) are parsed cell by cell.
+        let (mut recencies, mut ages) = (RepeatedCells::new(), RepeatedCells::new());
         let mut row = 0;
         parser.cells.for_each_line(part, |&[id, x, t_x, age, m, first, unit]| {
             let id = std::str::from_utf8(id).ok()?;
@@ -353,8 +357,8 @@ impl PlainTable for Table {
                 ids.append_value(id);
             }
             *piece.frequency.get_mut(row)? = number(x)?;
-            *piece.recency.get_mut(row)? = number(t_x)?;
-            *piece.t.get_mut(row)? = number(age)?;
+            *piece.recency.get_mut(row)? = recencies.parse(t_x, number)?;
+            *piece.t.get_mut(row)? = ages.parse(age, number)?;
             if parser.has_monetary_value {
                 *piece.monetary_value.get_mut(row)? = number(m)?;
             }
