@@ -7,9 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::spend_limits::{ConstantSpend, ConstantSpendData, HomogeneousSpend, HomogeneousSpendData};
-use rayon::prelude::*;
-
-use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap, Likelihood};
+use super::{count_distinct, parallel_sum, sample_rows, sort_beside_the_other_fit, table_index, BitsMap, Likelihood};
 use crate::special::{digamma, ln_gamma, trigamma};
 
 /// Gamma-Gamma parameters (p, q, γ = v), v in currency units.
@@ -204,7 +202,7 @@ impl GammaGammaData {
             left_out += usize::from(repeat & !spent);
         }
         keys.truncate(kept);
-        keys.par_sort_unstable();
+        sort_beside_the_other_fit(&mut keys);
         // Sorted by x first: each new x is the next in the table of distinct x.
         let mut xs: Vec<f64> = Vec::new();
         let rows = keys

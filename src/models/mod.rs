@@ -352,6 +352,19 @@ pub(crate) fn table_index<T, B: std::hash::Hash + Eq>(
     })
 }
 
+/// Sorts keys of the data the two fits of `clv fit` build side by side (the purchase model's
+/// histories, Gamma-Gamma's spends), each on a core of its own: in parallel only where the pool
+/// has cores to spare beyond those two. On two cores a parallel sort only adds its own work to
+/// the other core's (`clv fit`, median of 60: 14.9 ms with both sorts parallel, 14.4 ms with
+/// each on its own core; at 1,000,000 customers, median of 12, 102 and 98 ms).
+pub(crate) fn sort_beside_the_other_fit<T: Ord + Send>(keys: &mut [T]) {
+    if rayon::current_num_threads() > 2 {
+        keys.par_sort_unstable();
+    } else {
+        keys.sort_unstable();
+    }
+}
+
 /// Collapses rows with identical keys into one row carrying the sum of their weights (a count
 /// when each row is one customer), in ascending order of the keys' bit patterns (numeric order
 /// for the non-negative values of a summary), whatever order the rows came in. Customers repeat

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::{count_distinct, parallel_sum, sample_rows, table_index, BitsMap};
+use super::{count_distinct, parallel_sum, sample_rows, sort_beside_the_other_fit, table_index, BitsMap};
 
 mod discrete;
 mod survival;
@@ -230,7 +230,7 @@ fn by_ranks(frequency: &[f64], recency: &[f64], age: &[f64], counts: Option<&[f6
                 kept += usize::from(!first);
             }
             sorted.truncate(kept);
-            sorted.par_sort_unstable();
+            sort_beside_the_other_fit(&mut sorted);
             let firsts: Vec<IndexedRow> = by_age
                 .iter()
                 .enumerate()
