@@ -121,7 +121,7 @@ impl RfmSlices<'_> {
             message,
         };
         let breaks_a_rule = |i: usize| {
-            check_history(frequency[i], recency[i], t[i]).is_err() || self.monetary_value.is_some_and(|m| m[i] < 0.0)
+            !follows_the_rules(frequency[i], recency[i], t[i]) | self.monetary_value.is_some_and(|m| m[i] < 0.0)
         };
         if let Some(i) = (0..frequency.len()).into_par_iter().position_first(breaks_a_rule) {
             if let Err((column, message)) = check_history(frequency[i], recency[i], t[i]) {
@@ -381,10 +381,32 @@ pub(super) fn nullable_numeric_column(
     Ok(out)
 }
 
+/// Whether one customer's (x, t_x, T) passes every check of `check_history`, decided without a
+/// branch: which customers have repeat purchases is as good as random, and branching on it cost
+/// a misprediction every other customer (at 100,000 customers, 0.65 ms of `check_rules`' 0.7).
+#[inline]
+pub(super) fn follows_the_rules(x: f64, tx: f64, age: f64) -> bool {
+    let (repeat, none) = (x > 0.0, x == 0.0);
+    whole_and_not_negative(x)
+        & (age >= 0.0)
+        & (0.0 <= tx)
+        & (tx <= age)
+        & !(repeat & (tx == 0.0))
+        & !(none & (tx > 0.0))
+}
+
 /// The checks of rule 6 on one customer's (x, t_x, T): on failure, which of the three is at fault
 /// (0, 1, 2) and why.
 #[inline]
 pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<(), (u8, String)> {
+    match follows_the_rules(x, tx, age) {
+        true => Ok(()),
+        false => history_fault(x, tx, age),
+    }
+}
+
+/// The first of rule 6's checks (x, t_x, T) fails, in the order `check_history` names them.
+fn history_fault(x: f64, tx: f64, age: f64) -> std::result::Result<(), (u8, String)> {
     check_frequency(x).map_err(|message| (0, message))?;
     if age < 0.0 {
         return Err((2, format!("T {age} is negative")));
@@ -413,13 +435,19 @@ pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<()
 /// Rule 6's frequency: a whole number ≥ 0, or why not.
 #[inline]
 pub(super) fn check_frequency(x: f64) -> std::result::Result<(), String> {
-    // Whole: at least 2^52 (every double there is), or unchanged by truncation to an integer (a
-    // conversion, where `fract` calls the C library).
-    const WHOLE_FROM: f64 = 4_503_599_627_370_496.0;
-    match x >= 0.0 && x.is_finite() && (x >= WHOLE_FROM || (x as u64) as f64 == x) {
+    match whole_and_not_negative(x) {
         true => Ok(()),
         false => Err(format!("frequency {x} is not a whole number ≥ 0")),
     }
+}
+
+/// Rule 6's frequency test, without a branch.
+#[inline]
+fn whole_and_not_negative(x: f64) -> bool {
+    // Whole: at least 2^52 (every double there is), or unchanged by truncation to an integer (a
+    // conversion, where `fract` calls the C library).
+    const WHOLE_FROM: f64 = 4_503_599_627_370_496.0;
+    (x >= 0.0) & x.is_finite() & ((x >= WHOLE_FROM) | ((x as u64) as f64 == x))
 }
 
 /// The time unit of a summary: its `time_unit` column's or, without one, `given` (--time-unit);
@@ -603,6 +631,47 @@ mod tests {
             let x = k as f64 / 4.0;
             assert_eq!(check_frequency(x).is_ok(), by_fract(x), "{x}");
         }
+    }
+
+    #[test]
+    fn the_branch_free_rules_pass_what_the_checks_one_by_one_pass() {
+        // Every (x, t_x, T) of values on and around each rule's edges, and values no number
+        // should be: the one test passes exactly the histories none of the checks refuses.
+        let values = [
+            0.0,
+            -0.0,
+            0.5,
+            1.0,
+            2.5,
+            3.0,
+            10.0,
+            -1.0,
+            2f64.powi(53),
+            1e300,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let (mut passed, mut refused) = (0, 0);
+        for x in values {
+            for tx in values {
+                for age in values {
+                    let checked = history_fault(x, tx, age).is_ok();
+                    assert_eq!(follows_the_rules(x, tx, age), checked, "x {x}, t_x {tx}, T {age}");
+                    assert_eq!(check_history(x, tx, age).is_ok(), checked, "x {x}, t_x {tx}, T {age}");
+                    if checked {
+                        passed += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        // Both outcomes met many times (e.g. (1, 0.5, 3) passes; (1, 0, 3) and (0, 0.5, 3) do not).
+        assert!(passed > 50 && refused > 1000, "{passed} passed, {refused} refused");
+        assert!(follows_the_rules(1.0, 0.5, 3.0));
+        assert!(!follows_the_rules(1.0, 0.0, 3.0) && !follows_the_rules(0.0, 0.5, 3.0));
     }
 
     #[test]
