@@ -28,12 +28,13 @@ use curvature::{covariance_from_log_hessian, log_space, solve_negative_definite}
 const LBFGS_MEMORY: usize = 7;
 const MAX_ITERATIONS: u64 = 1000;
 /// The gradient (mean, per customer, in θ) at which the search on a warm-start sample stops. The
-/// sample's maximum lies a few per cent from the full data's in θ (its standard errors are √10
-/// times theirs), so finding it more closely than that buys nothing: at a curvature between 0.01
-/// and 1 per customer this stops within 1e-4 of it, and the Newton steps on all customers
+/// sample's maximum lies a few per cent from the full data's in θ (its standard errors are up to
+/// √20 times theirs), so finding it more closely than that buys nothing: at a curvature between
+/// 0.01 and 1 per customer this stops within 1e-4 of it, and the Newton steps on all customers
 /// (`finish`, to `GRADIENT_TOLERANCE`) cover the rest. Searched to the full fit's 1e-10 instead,
-/// the samples of the 100,000-customer benchmark table took 113 (Gamma-Gamma) and 97 (BG/NBD)
-/// likelihood evaluations where this takes 32 and 38, for estimates equal to 1e-8.
+/// the samples of the 100,000-customer benchmark table (a tenth of it, as they were then) took
+/// 113 (Gamma-Gamma) and 97 (BG/NBD) likelihood evaluations where this took 32 and 38, for
+/// estimates equal to 1e-8.
 const SAMPLE_GRADIENT_TOLERANCE: f64 = 1e-6;
 /// Largest |∂ mean log-likelihood / ∂θ_i| accepted as a stationary point.
 const GRADIENT_TOLERANCE: f64 = 1e-7;

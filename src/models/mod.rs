@@ -232,14 +232,21 @@ pub trait Likelihood: Sync {
     }
 }
 
-/// Customers a warm-start sample keeps: a tenth of them, at least `WARM_START_MIN` (enough that
-/// its maximum is a few per cent from the full one in ln p: standard errors shrink as 1/√n) and
-/// at most `WARM_START_MAX` (few enough that its fit costs little).
+/// Customers a warm-start sample keeps: a twentieth of them, at least `WARM_START_MIN` (enough
+/// that its maximum is a few per cent from the full one in ln p: standard errors shrink as 1/√n)
+/// and at most `WARM_START_MAX` (few enough that its fit costs little). Between 40,000 and
+/// 1,000,000 customers this halves the sample a tenth kept: on 9 simulated tables of 45,000 to
+/// 300,000 customers (CDNOW's parameters, a single cohort, homogeneous purchase rates or
+/// dropout, Pareto/NBD's), the three purchase models and Gamma-Gamma converged to the same
+/// log-likelihood, limits and warnings, parameters within 6e-7 of a tenth's sample, at most two
+/// Newton steps more; the whole `clv fit` at 100,000 customers 15.9 → 14.8 ms.
 fn warm_start_customers(total: f64) -> f64 {
-    (total / 10.0).clamp(WARM_START_MIN, WARM_START_MAX)
+    (total / 20.0).clamp(WARM_START_MIN, WARM_START_MAX)
 }
-const WARM_START_MIN: f64 = 10_000.0;
+const WARM_START_MIN: f64 = 5_000.0;
 const WARM_START_MAX: f64 = 50_000.0;
+/// Customers from which a fit starts from a warm-start sample; fewer are fitted directly.
+const WARM_START_FROM: f64 = 40_000.0;
 
 /// `PurchaseModel::weighted_expected_purchases_if_alive` from `expected_purchases_if_alive_at`,
 /// one x at a time.
@@ -278,17 +285,17 @@ pub(crate) fn weigh(each: &[Option<f64>], weight_sets: &[&[f64]], out: &mut [Opt
 /// to keep about `warm_start_customers`: a row of w customers keeps the number of multiples of
 /// k its cumulative span (W, W + w] holds, each standing for k customers. A systematic sample of
 /// customers, so heavy rows (one-time buyers of one day) are kept in proportion, not by chance.
-/// `None` below 4 · `WARM_START_MIN` customers.
+/// `None` below `WARM_START_FROM` customers.
 pub(crate) fn sample_rows<R: Copy>(
     rows: &[R],
     weight: impl Fn(&R) -> f64,
     with_weight: impl Fn(R, f64) -> R,
 ) -> Option<Vec<R>> {
     let total: f64 = rows.iter().map(&weight).sum();
-    let k = (total / warm_start_customers(total)).floor();
-    if k < 4.0 {
+    if total < WARM_START_FROM {
         return None;
     }
+    let k = (total / warm_start_customers(total)).floor();
     // Multiples of k up to the cumulative weight before the row: the last row's count after it.
     let (mut cumulative, mut before) = (0.0, 0.0);
     let sample = rows
