@@ -405,7 +405,7 @@ pub(super) fn check_history(x: f64, tx: f64, age: f64) -> std::result::Result<()
     }
 }
 
-/// The first of rule 6's checks (x, t_x, T) fails, in the order `check_history` names them.
+/// Which of rule 6's checks on (x, t_x, T) fails first, in `check_history`'s order, and why.
 fn history_fault(x: f64, tx: f64, age: f64) -> std::result::Result<(), (u8, String)> {
     check_frequency(x).map_err(|message| (0, message))?;
     if age < 0.0 {

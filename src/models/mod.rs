@@ -393,8 +393,8 @@ pub(crate) fn count_distinct<const K: usize>(rows: impl Iterator<Item = ([f64; K
 
 /// `count_distinct` of rows of one customer each (every weight 1): the same rows, in the same
 /// order, with the same counts, from the keys alone, sorted and counted run by run. Each row
-/// sorted is then K·8 bytes, not K·8 + 8, and no weight is summed (at 100,000 customers,
-/// Gamma-Gamma's (x, z̄): 1.2 MB fewer pages).
+/// sorted is then K·8 bytes, not K·8 + 8, and no weight is summed. (Gamma-Gamma's own data of
+/// customers one by one go further: `GammaGammaData::one_by_one`.)
 pub(crate) fn count_distinct_keys<const K: usize>(keys: impl Iterator<Item = [f64; K]>) -> Vec<([f64; K], f64)> {
     let mut bits: Vec<[u64; K]> = keys.map(|key| key.map(f64::to_bits)).collect();
     bits.par_sort_unstable();
