@@ -3,17 +3,24 @@
 The tables (clv summarize of clv simulate logs, in weeks):
   near_limit_bg_nbd_300.csv  clv simulate --customers 300 --seed 2 --params 20,80,0.5,200,40,3000,2000
   near_limit_spend_300.csv   clv simulate --customers 300 --seed 1 --params 0.243,4.414,0.793,2.426,6.25,5000,12000
+  near_limit_pareto_nbd_1000.csv  clv simulate --model pareto-nbd --customers 1000 --seed 2
+                                  --params 2,20,20,1500,6.25,3.74,15.44
 BG/NBD's fit on the first lies where a and b are barely identified (b ≈ 1170 ± 120000); Gamma-
-Gamma's on the second where q and v are (q ≈ 4400 ± 53000). At the estimates clv fit reports,
-this takes the Hessian of the total log-likelihood (BG/NBD eq. 6; Gamma-Gamma's note eq. 3) in
-θ = ln p by central differences of step 1e-10 in 40-digit arithmetic (error ~1e-20), inverts it
-and maps it back by the delta method: SE(p_i) = p_i √((−H⁻¹)_ii).
+Gamma's on the second where q and v are (q ≈ 4400 ± 53000); Pareto/NBD's on the third where s
+and beta are (s ≈ 73 ± 1600, beta ≈ 5600 ± 126000). Pareto/NBD also on CDNOW's calibration
+summary, given as an argument (clv summarize data/cdnow_sample.csv -o CDNOW_RFM.csv
+--time-unit weeks --calibration-end 1997-09-30). At the estimates clv fit reports, this takes
+the Hessian of the total log-likelihood (BG/NBD eq. 6; Gamma-Gamma's note eq. 3; Pareto/NBD:
+Fader & Hardie's 2005 note, eq. 22 with A0 by mpmath's 2F1) in θ = ln p by central differences
+of step 1e-10 in 40-digit arithmetic (error ~1e-20), inverts it and maps it back by the delta
+method: SE(p_i) = p_i √((−H⁻¹)_ii).
 
-    python3 tests/data/generate_near_limit_se.py   (needs mpmath; ~20 s)
+    python3 tests/data/generate_near_limit_se.py CDNOW_RFM.csv   (needs mpmath; ~45 s)
 """
 import collections
 import csv
 import os
+import sys
 
 import mpmath as mp
 
@@ -65,6 +72,26 @@ def gamma_gamma(table):
     return total
 
 
+def pareto_nbd(table):
+    def total(theta):
+        r, alpha, s, beta = [mp.e**t for t in theta]
+        out = mp.mpf(0)
+        for (x, t_x, t), n in table:
+            rsx = r + s + x
+            # A0 with the 2F1 whose argument is in [0, 1): in (alpha - beta) when alpha >= beta.
+            if alpha >= beta:
+                b2, big, diff = s + 1, alpha, alpha - beta
+            else:
+                b2, big, diff = r + x, beta, beta - alpha
+            a0 = (mp.hyp2f1(rsx, b2, rsx + 1, diff / (big + t_x)) / (big + t_x) ** rsx
+                  - mp.hyp2f1(rsx, b2, rsx + 1, diff / (big + t)) / (big + t) ** rsx)
+            out += n * (mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(alpha) + s * mp.log(beta)
+                        + mp.log(1 / ((alpha + t) ** (r + x) * (beta + t) ** s) + s / rsx * a0))
+        return out
+
+    return total
+
+
 def standard_errors(total, params):
     theta = [mp.log(mp.mpf(p)) for p in params]
     k, h = len(theta), mp.mpf("1e-10")
@@ -89,6 +116,9 @@ def standard_errors(total, params):
 # The estimates clv fit reports for the two tables (r, alpha, a, b) and (p, q, v).
 BG_NBD = ["13.590750062484291", "56.629858407773824", "2.941980475107244", "1169.6436435221988"]
 GAMMA_GAMMA = ["6.55821846675269", "4365.496935094559", "10021.56383671045"]
+# And (r, alpha, s, beta) for Pareto/NBD on the third and on CDNOW's calibration summary.
+PARETO_NBD = ["1.8786482383979457", "20.208496941092257", "72.90089413145222", "5646.721058357539"]
+PARETO_NBD_CDNOW = ["0.5532770468531606", "10.577683463302028", "0.6062399891278816", "11.668735288857087"]
 
 purchases = rows("near_limit_bg_nbd_300.csv",
                  lambda r: (int(r["frequency"]), mp.mpf(r["recency"]), mp.mpf(r["T"])))
@@ -97,3 +127,10 @@ spends = rows("near_limit_spend_300.csv",
               if int(r["frequency"]) > 0 and float(r["monetary_value"]) > 0 else None)
 print("BG/NBD r, alpha, a, b:", [mp.nstr(s, 17) for s in standard_errors(bg_nbd(purchases), BG_NBD)])
 print("Gamma-Gamma p, q, v:", [mp.nstr(s, 17) for s in standard_errors(gamma_gamma(spends), GAMMA_GAMMA)])
+history = lambda r: (int(float(r["frequency"])), mp.mpf(r["recency"]), mp.mpf(r["T"]))
+print("Pareto/NBD r, alpha, s, beta:",
+      [mp.nstr(s, 17) for s in standard_errors(pareto_nbd(rows("near_limit_pareto_nbd_1000.csv", history)), PARETO_NBD)])
+if len(sys.argv) > 1:
+    cdnow = rows(os.path.abspath(sys.argv[1]), history)
+    print("Pareto/NBD on CDNOW r, alpha, s, beta:",
+          [mp.nstr(s, 17) for s in standard_errors(pareto_nbd(cdnow), PARETO_NBD_CDNOW)])
