@@ -186,11 +186,11 @@ impl PlainTable for Table {
     }
 
     fn parse(parser: &RfmParser, part: &[u8], piece: &mut Piece<'_>) -> Option<()> {
-        // The thread's cache, or (were it in use: `parse_with` does not call into rayon, so it
-        // never is) a fresh one.
+        // The thread's caches, or (were they in use: `parse_with` does not call into rayon, so
+        // they never are) fresh ones.
         NUMBER_CELLS.with(|cells| match cells.try_borrow_mut() {
             Ok(mut cells) => parse_with(parser, part, piece, &mut cells),
-            Err(_) => parse_with(parser, part, piece, &mut RepeatedCells::new()),
+            Err(_) => parse_with(parser, part, piece, &mut [RepeatedCells::new(), RepeatedCells::new()]),
         })
     }
 
@@ -220,17 +220,24 @@ impl PlainTable for Table {
 }
 
 thread_local! {
-    /// Each thread's cache of recency and age cells, kept from part to part and table to table
-    /// (a value is `number`'s of the cell's own bytes, whichever table it came from, and no other
-    /// parser fills it). A cache per part, 80 KB built for each of a table's parts (24 at 100,000
-    /// customers), was zeroed 48 times and started cold each time.
-    static NUMBER_CELLS: std::cell::RefCell<RepeatedCells> = std::cell::RefCell::new(RepeatedCells::new());
+    /// Each thread's caches of recency and of age cells, kept from part to part and table to
+    /// table (a value is `number`'s of the cell's own bytes, whichever table it came from, and no
+    /// other parser fills them). Caches per part, two of 80 KB built for each of a table's parts
+    /// (24 at 100,000 customers), were zeroed 48 times and started cold each time.
+    static NUMBER_CELLS: std::cell::RefCell<[RepeatedCells; 2]> =
+        std::cell::RefCell::new([RepeatedCells::new(), RepeatedCells::new()]);
 }
 
 /// One part's rows parsed into its piece. Recencies and ages repeat (as many values as the log
-/// has days): each distinct cell is parsed once, through `cells`. Frequencies (short cells,
-/// parsed as fast as looked up) and spends (mostly distinct) are parsed cell by cell.
-fn parse_with(parser: &RfmParser, part: &[u8], piece: &mut Piece<'_>, cells: &mut RepeatedCells) -> Option<()> {
+/// has days): each distinct cell is parsed once, through the thread's cache for its column.
+/// Frequencies (short cells, parsed as fast as looked up) and spends (mostly distinct) are
+/// parsed cell by cell.
+fn parse_with(
+    parser: &RfmParser,
+    part: &[u8],
+    piece: &mut Piece<'_>,
+    [recencies, ages]: &mut [RepeatedCells; 2],
+) -> Option<()> {
     let rows = piece.frequency.len();
     let mut ids = parser.keep_ids.then(|| {
         piece
@@ -248,8 +255,8 @@ fn parse_with(parser: &RfmParser, part: &[u8], piece: &mut Piece<'_>, cells: &mu
             ids.append_value(id);
         }
         *piece.frequency.get_mut(row)? = number(x)?;
-        *piece.recency.get_mut(row)? = cells.parse(t_x, number)?;
-        *piece.t.get_mut(row)? = cells.parse(age, number)?;
+        *piece.recency.get_mut(row)? = recencies.parse(t_x, number)?;
+        *piece.t.get_mut(row)? = ages.parse(age, number)?;
         if parser.has_monetary_value {
             *piece.monetary_value.get_mut(row)? = number(m)?;
         }
