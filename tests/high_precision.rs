@@ -353,27 +353,24 @@ fn standard_errors_of_barely_identified_fits_match_a_40_digit_hessian() {
 
 #[test]
 fn pareto_nbd_standard_errors_match_a_40_digit_hessian() {
-    // Pareto/NBD's Hessian is taken by central differences of its analytic gradient (it has no
-    // closed form here). At two fits (tests/data/generate_near_limit_se.py), the standard errors
-    // against those of a Hessian taken in 40-digit arithmetic from the likelihood itself (Fader &
-    // Hardie's note, eq. 22, with mpmath's 2F1), at the estimates printed there.
-    let pareto_nbd = |rfm: &RfmTable| {
+    // Pareto/NBD's Hessian, and its dropout limit's, are taken by central differences of the
+    // analytic gradient (they have no closed form here). At three fits
+    // (tests/data/generate_near_limit_se.py), the estimates and standard errors against those of
+    // a Hessian taken in 40-digit arithmetic from the likelihood itself (Fader & Hardie's note,
+    // eq. 22, with mpmath's 2F1; the limit's with mpmath's incomplete gamma function), at the
+    // estimates printed there.
+    let check = |what: &str, rfm: &RfmTable, tag: &str, expected: &[(&str, f64, f64)], tolerance: f64| {
         let fit = fit_purchase_model(rfm, PARETO_NBD, &FitOptions::default()).unwrap();
-        fit.typed::<ParetoNbdParams>("pareto_nbd")
-            .unwrap_or_else(|| panic!("not Pareto/NBD: {}", fit.tag()))
-    };
-    let check = |what: &str, rfm: &RfmTable, estimates: [f64; 4], references: [f64; 4], tolerance: f64| {
-        let fit = pareto_nbd(rfm);
-        let (p, se) = (fit.params, fit.standard_errors.unwrap());
-        let names = ["r", "alpha", "s", "beta"];
-        for (name, ours, at) in side_by_side(names, [p.r, p.alpha, p.s, p.beta], estimates) {
+        assert_eq!(fit.tag(), tag, "{what}");
+        let (params, se) = (&fit.fit.params, fit.fit.standard_errors.as_ref().unwrap());
+        for &(name, at, reference) in expected {
+            let ours = params.get(name).unwrap();
             let e = rel_err(ours, at, 1e-300);
             assert!(
                 e < tolerance,
                 "{what} {name}: {ours} against {at}, relative error {e:e}"
             );
-        }
-        for (name, ours, reference) in side_by_side(names, [se.r, se.alpha, se.s, se.beta], references) {
+            let ours = se.get(name).unwrap();
             let e = rel_err(ours, reference, 1e-300);
             assert!(
                 e < tolerance,
@@ -381,22 +378,21 @@ fn pareto_nbd_standard_errors_match_a_40_digit_hessian() {
             );
         }
     };
+    let simulated = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+        RfmTable::read(&path, Some(TimeUnit::Weeks)).unwrap()
+    };
     // CDNOW's calibration summary, well identified: the standard errors agree to 3e-9 when
     // written (the central differences' error, O(h²) with h = 1e-5 in ln p).
     check(
         "CDNOW",
         &common::cdnow_calibration_rfm(),
-        [
-            0.5532770468531606,
-            10.577683463302028,
-            0.6062399891278816,
-            11.668735288857087,
-        ],
-        [
-            0.04762792597913266,
-            0.8427225338164092,
-            0.18728134231169408,
-            6.211113590597451,
+        "pareto_nbd",
+        &[
+            ("r", 0.5532770468531606, 0.04762792597913266),
+            ("alpha", 10.577683463302028, 0.8427225338164092),
+            ("s", 0.6062399891278816, 0.18728134231169408),
+            ("beta", 11.668735288857087, 6.211113590597451),
         ],
         1e-7,
     );
@@ -404,31 +400,31 @@ fn pareto_nbd_standard_errors_match_a_40_digit_hessian() {
     // (s ≈ 73 ± 1,600, beta ≈ 5,600 ± 126,000): they agree to 2.6e-6 when written. To 1e-4, as
     // the fits above: along that direction the estimates move by a few 1e-5 with the optimiser's
     // last steps, and the standard errors with them.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/near_limit_pareto_nbd_1000.csv");
     check(
         "near its limit",
-        &RfmTable::read(&path, Some(TimeUnit::Weeks)).unwrap(),
-        [
-            1.8786482383979457,
-            20.208496941092257,
-            72.90089413145222,
-            5646.721058357539,
-        ],
-        [
-            0.1826757741514651,
-            1.9028522717324658,
-            1620.4553050014406,
-            126138.51429086039,
+        &simulated("near_limit_pareto_nbd_1000.csv"),
+        "pareto_nbd",
+        &[
+            ("r", 1.8786482383979457, 0.1826757741514651),
+            ("alpha", 20.208496941092257, 1.9028522717324658),
+            ("s", 72.90089413145222, 1620.4553050014406),
+            ("beta", 5646.721058357539, 126138.51429086039),
         ],
         1e-4,
     );
-}
-
-/// The three arrays' entries side by side.
-fn side_by_side<const N: usize>(
-    names: [&'static str; N],
-    ours: [f64; N],
-    references: [f64; N],
-) -> impl Iterator<Item = (&'static str, f64, f64)> {
-    names.into_iter().zip(ours).zip(references).map(|((n, o), r)| (n, o, r))
+    // 1,000 more, drawn the same way, whose likelihood is highest at the limit s, beta → ∞ with
+    // s/beta = mu (every lifetime exponential at one rate): the limit's estimates are the
+    // 40-digit likelihood's maximum (its gradient there below 2e-15 per customer), and their
+    // standard errors agree to 6e-8 when written.
+    check(
+        "at its dropout limit",
+        &simulated("pareto_nbd_dropout_limit_1000.csv"),
+        "pareto_nbd_limit",
+        &[
+            ("r", 1.8614965639501795, 0.1629267343951581),
+            ("alpha", 19.959865152725538, 1.753144546777968),
+            ("mu", 0.011891697697863335, 0.0006854622814246736),
+        ],
+        1e-6,
+    );
 }

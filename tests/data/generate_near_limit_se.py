@@ -5,9 +5,13 @@ The tables (clv summarize of clv simulate logs, in weeks):
   near_limit_spend_300.csv   clv simulate --customers 300 --seed 1 --params 0.243,4.414,0.793,2.426,6.25,5000,12000
   near_limit_pareto_nbd_1000.csv  clv simulate --model pareto-nbd --customers 1000 --seed 2
                                   --params 2,20,20,1500,6.25,3.74,15.44
+  pareto_nbd_dropout_limit_1000.csv  the same with --seed 1
 BG/NBD's fit on the first lies where a and b are barely identified (b ≈ 1170 ± 120000); Gamma-
 Gamma's on the second where q and v are (q ≈ 4400 ± 53000); Pareto/NBD's on the third where s
-and beta are (s ≈ 73 ± 1600, beta ≈ 5600 ± 126000). Pareto/NBD also on CDNOW's calibration
+and beta are (s ≈ 73 ± 1600, beta ≈ 5600 ± 126000); on the fourth, Pareto/NBD's likelihood is
+highest at its homogeneous-dropout limit (r, alpha, mu), whose likelihood is Γ(r+x)α^r/Γ(r) ·
+[e^(−μT)/(α+T)^(r+x) + μ e^(μα) μ^(r+x−1) Γ(1−r−x; μ(α+t_x), μ(α+T))], the last an incomplete
+gamma function between two bounds (mpmath's gammainc). Pareto/NBD also on CDNOW's calibration
 summary, given as an argument (clv summarize data/cdnow_sample.csv -o CDNOW_RFM.csv
 --time-unit weeks --calibration-end 1997-09-30). At the estimates clv fit reports, this takes
 the Hessian of the total log-likelihood (BG/NBD eq. 6; Gamma-Gamma's note eq. 3; Pareto/NBD:
@@ -15,7 +19,7 @@ Fader & Hardie's 2005 note, eq. 22 with A0 by mpmath's 2F1) in θ = ln p by cent
 of step 1e-10 in 40-digit arithmetic (error ~1e-20), inverts it and maps it back by the delta
 method: SE(p_i) = p_i √((−H⁻¹)_ii).
 
-    python3 tests/data/generate_near_limit_se.py CDNOW_RFM.csv   (needs mpmath; ~45 s)
+    python3 tests/data/generate_near_limit_se.py CDNOW_RFM.csv   (needs mpmath; ~70 s)
 """
 import collections
 import csv
@@ -92,6 +96,21 @@ def pareto_nbd(table):
     return total
 
 
+def pareto_nbd_dropout_limit(table):
+    def total(theta):
+        r, alpha, mu = [mp.e**t for t in theta]
+        out = mp.mpf(0)
+        for (x, t_x, t), n in table:
+            k = r + x
+            # μ ∫ from t_x to T of e^(−μτ) (α+τ)^(−k) dτ: alive until T, or gone at τ after t_x.
+            gone = mu * mp.e**(mu * alpha) * mu**(k - 1) * mp.gammainc(1 - k, mu * (alpha + t_x), mu * (alpha + t))
+            out += n * (mp.loggamma(k) - mp.loggamma(r) + r * mp.log(alpha)
+                        + mp.log(mp.e**(-mu * t) / (alpha + t) ** k + gone))
+        return out
+
+    return total
+
+
 def standard_errors(total, params):
     theta = [mp.log(mp.mpf(p)) for p in params]
     k, h = len(theta), mp.mpf("1e-10")
@@ -118,6 +137,7 @@ BG_NBD = ["13.590750062484291", "56.629858407773824", "2.941980475107244", "1169
 GAMMA_GAMMA = ["6.55821846675269", "4365.496935094559", "10021.56383671045"]
 # And (r, alpha, s, beta) for Pareto/NBD on the third and on CDNOW's calibration summary.
 PARETO_NBD = ["1.8786482383979457", "20.208496941092257", "72.90089413145222", "5646.721058357539"]
+PARETO_NBD_DROPOUT_LIMIT = ["1.8614965639501795", "19.959865152725538", "0.011891697697863335"]
 PARETO_NBD_CDNOW = ["0.5532770468531606", "10.577683463302028", "0.6062399891278816", "11.668735288857087"]
 
 purchases = rows("near_limit_bg_nbd_300.csv",
@@ -130,6 +150,9 @@ print("Gamma-Gamma p, q, v:", [mp.nstr(s, 17) for s in standard_errors(gamma_gam
 history = lambda r: (int(float(r["frequency"])), mp.mpf(r["recency"]), mp.mpf(r["T"]))
 print("Pareto/NBD r, alpha, s, beta:",
       [mp.nstr(s, 17) for s in standard_errors(pareto_nbd(rows("near_limit_pareto_nbd_1000.csv", history)), PARETO_NBD)])
+limit = pareto_nbd_dropout_limit(rows("pareto_nbd_dropout_limit_1000.csv", history))
+print("Pareto/NBD's dropout limit r, alpha, mu:",
+      [mp.nstr(s, 17) for s in standard_errors(limit, PARETO_NBD_DROPOUT_LIMIT)])
 if len(sys.argv) > 1:
     cdnow = rows(os.path.abspath(sys.argv[1]), history)
     print("Pareto/NBD on CDNOW r, alpha, s, beta:",
