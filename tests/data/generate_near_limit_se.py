@@ -6,20 +6,22 @@ The tables (clv summarize of clv simulate logs, in weeks):
   near_limit_pareto_nbd_1000.csv  clv simulate --model pareto-nbd --customers 1000 --seed 2
                                   --params 2,20,20,1500,6.25,3.74,15.44
   pareto_nbd_dropout_limit_1000.csv  the same with --seed 1
+  bg_nbd_dropout_limit_1000.csv  clv simulate --customers 1000 --seed 3 --params 0.8,8,60,180,6.25,3.74,15.44
 BG/NBD's fit on the first lies where a and b are barely identified (b ≈ 1170 ± 120000); Gamma-
 Gamma's on the second where q and v are (q ≈ 4400 ± 53000); Pareto/NBD's on the third where s
 and beta are (s ≈ 73 ± 1600, beta ≈ 5600 ± 126000); on the fourth, Pareto/NBD's likelihood is
 highest at its homogeneous-dropout limit (r, alpha, mu), whose likelihood is Γ(r+x)α^r/Γ(r) ·
 [e^(−μT)/(α+T)^(r+x) + μ e^(μα) μ^(r+x−1) Γ(1−r−x; μ(α+t_x), μ(α+T))], the last an incomplete
-gamma function between two bounds (mpmath's gammainc). Pareto/NBD also on CDNOW's calibration
-summary, given as an argument (clv summarize data/cdnow_sample.csv -o CDNOW_RFM.csv
+gamma function between two bounds (mpmath's gammainc); on the fifth, BG/NBD's is highest at its
+homogeneous-dropout limit (r, alpha, p): eq. 6 with (1−p)^x and p(1−p)^(x−1) in place of the two
+Beta-function ratios, p differenced in its odds. Pareto/NBD also on CDNOW's calibration summary, given as an argument (clv summarize data/cdnow_sample.csv -o CDNOW_RFM.csv
 --time-unit weeks --calibration-end 1997-09-30). At the estimates clv fit reports, this takes
 the Hessian of the total log-likelihood (BG/NBD eq. 6; Gamma-Gamma's note eq. 3; Pareto/NBD:
 Fader & Hardie's 2005 note, eq. 22 with A0 by mpmath's 2F1) in θ = ln p by central differences
 of step 1e-10 in 40-digit arithmetic (error ~1e-20), inverts it and maps it back by the delta
 method: SE(p_i) = p_i √((−H⁻¹)_ii).
 
-    python3 tests/data/generate_near_limit_se.py CDNOW_RFM.csv   (needs mpmath; ~70 s)
+    python3 tests/data/generate_near_limit_se.py CDNOW_RFM.csv   (needs mpmath; ~75 s)
 """
 import collections
 import csv
@@ -111,6 +113,21 @@ def pareto_nbd_dropout_limit(table):
     return total
 
 
+def bg_nbd_dropout_limit(table):
+    def total(theta):
+        r, alpha, odds = [mp.e**t for t in theta]
+        p = odds / (1 + odds)
+        out = mp.mpf(0)
+        for (x, t_x, t), n in table:
+            term = (1 - p) ** x / (alpha + t) ** (r + x)
+            if x > 0:
+                term += p * (1 - p) ** (x - 1) / (alpha + t_x) ** (r + x)
+            out += n * (mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(alpha) + mp.log(term))
+        return out
+
+    return total
+
+
 def standard_errors(total, params):
     theta = [mp.log(mp.mpf(p)) for p in params]
     k, h = len(theta), mp.mpf("1e-10")
@@ -138,6 +155,7 @@ GAMMA_GAMMA = ["6.55821846675269", "4365.496935094559", "10021.56383671045"]
 # And (r, alpha, s, beta) for Pareto/NBD on the third and on CDNOW's calibration summary.
 PARETO_NBD = ["1.8786482383979457", "20.208496941092257", "72.90089413145222", "5646.721058357539"]
 PARETO_NBD_DROPOUT_LIMIT = ["1.8614965639501795", "19.959865152725538", "0.011891697697863335"]
+BG_NBD_DROPOUT_LIMIT = ["0.7665336070796078", "7.69149421662199", "0.2426356640644633"]
 PARETO_NBD_CDNOW = ["0.5532770468531606", "10.577683463302028", "0.6062399891278816", "11.668735288857087"]
 
 purchases = rows("near_limit_bg_nbd_300.csv",
@@ -153,6 +171,12 @@ print("Pareto/NBD r, alpha, s, beta:",
 limit = pareto_nbd_dropout_limit(rows("pareto_nbd_dropout_limit_1000.csv", history))
 print("Pareto/NBD's dropout limit r, alpha, mu:",
       [mp.nstr(s, 17) for s in standard_errors(limit, PARETO_NBD_DROPOUT_LIMIT)])
+# p differenced in its odds o = p/(1−p): `standard_errors` gives SE(o) = o·SE(ln o), and
+# SE(p) = SE(o)·dp/do = SE(o)·(1−p)².
+r, alpha, p = [mp.mpf(v) for v in BG_NBD_DROPOUT_LIMIT]
+limit = bg_nbd_dropout_limit(rows("bg_nbd_dropout_limit_1000.csv", history))
+se_r, se_alpha, se_odds = standard_errors(limit, [r, alpha, p / (1 - p)])
+print("BG/NBD's dropout limit r, alpha, p:", [mp.nstr(s, 17) for s in (se_r, se_alpha, se_odds * (1 - p) ** 2)])
 if len(sys.argv) > 1:
     cdnow = rows(os.path.abspath(sys.argv[1]), history)
     print("Pareto/NBD on CDNOW r, alpha, s, beta:",
