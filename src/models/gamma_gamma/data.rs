@@ -45,15 +45,8 @@ impl GammaGammaData {
     /// rows in the same order with the same counts as `counted` with counts of one, and at
     /// 100,000 customers (49,866 kept) 2.2 ms where `count_distinct_keys` took 3.7.
     fn one_by_one(frequency: &[f64], monetary_value: &[f64]) -> Self {
-        // Room for the kept customers, counted first, and one slot more, which the customers
-        // after the last kept one write to in turn (the allocator may hand these zeros over
-        // already written, from memory it has had back, so they are as few as the kept).
-        let kept_in_all = frequency
-            .iter()
-            .zip(monetary_value)
-            .filter(|&(&x, &zbar)| (x > 0.0) & (zbar > 0.0))
-            .count();
-        let mut keys = vec![0u128; kept_in_all + 1];
+        // Zeros, not a capacity: only the pages the kept customers fill are touched.
+        let mut keys = vec![0u128; frequency.len()];
         let (mut kept, mut left_out) = (0, 0);
         for (&x, &zbar) in frequency.iter().zip(monetary_value) {
             let Some(slot) = keys.get_mut(kept) else { break };
