@@ -359,12 +359,10 @@ fn pareto_nbd_standard_errors_match_a_40_digit_hessian() {
     // a Hessian taken in 40-digit arithmetic from the likelihood itself (Fader & Hardie's note,
     // eq. 22, with mpmath's 2F1; the limit's with mpmath's incomplete gamma function), at the
     // estimates printed there.
-    let check = |what: &str, rfm: &RfmTable, tag: &str, expected: &[(&str, f64, f64)], tolerance: f64| {
-        check_estimates_and_standard_errors(PARETO_NBD, what, rfm, tag, expected, tolerance)
-    };
     // CDNOW's calibration summary, well identified: the standard errors agree to 3e-9 when
     // written (the central differences' error, O(h²) with h = 1e-5 in ln p).
-    check(
+    check_estimates_and_standard_errors(
+        PARETO_NBD,
         "CDNOW",
         &common::cdnow_calibration_rfm(),
         "pareto_nbd",
@@ -380,7 +378,8 @@ fn pareto_nbd_standard_errors_match_a_40_digit_hessian() {
     // (s ≈ 73 ± 1,600, beta ≈ 5,600 ± 126,000): they agree to 2.6e-6 when written. To 1e-4, as
     // the fits above: along that direction the estimates move by a few 1e-5 with the optimiser's
     // last steps, and the standard errors with them.
-    check(
+    check_estimates_and_standard_errors(
+        PARETO_NBD,
         "near its limit",
         &simulated("near_limit_pareto_nbd_1000.csv"),
         "pareto_nbd",
@@ -396,7 +395,8 @@ fn pareto_nbd_standard_errors_match_a_40_digit_hessian() {
     // s/beta = mu (every lifetime exponential at one rate): the limit's estimates are the
     // 40-digit likelihood's maximum (its gradient there below 2e-15 per customer), and their
     // standard errors agree to 6e-8 when written.
-    check(
+    check_estimates_and_standard_errors(
+        PARETO_NBD,
         "at its dropout limit",
         &simulated("pareto_nbd_dropout_limit_1000.csv"),
         "pareto_nbd_limit",
