@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::expected_cumulative_purchases;
+use super::model::expected_cumulative_purchases;
 use crate::data::rfm::RfmTable;
 use crate::forecast::engine::Distinct;
 use crate::forecast::intervals::{quantile_pair, IntervalMethod, IntervalOptions, TotalInterval};
