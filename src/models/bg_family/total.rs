@@ -88,19 +88,20 @@ impl Tables {
         let f = &self.per_x[row.x as usize];
         let (ln_t, inv_t) = self.per_age[row.age as usize];
         let a3 = -f.r_plus_x * ln_t;
-        let (ll, w, ln_tx, inv_tx) = match f.ln_odds {
+        let (ll_but_tail, tail, w, ln_tx, inv_tx) = match f.ln_odds {
             Some(ln_odds) => {
                 let (ln_tx, inv_tx) = self.per_recency[row.recency as usize];
                 let d = ln_odds - f.r_plus_x * ln_tx - a3;
                 let e = (-d.abs()).exp();
                 let w = if d >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
-                (f.constant + a3 + d.max(0.0) + e.ln_1p(), w, ln_tx, inv_tx)
+                (f.constant + a3 + d.max(0.0), Some(e), w, ln_tx, inv_tx)
             }
-            None => (f.constant + a3, 0.0, 0.0, 0.0),
+            None => (f.constant + a3, None, 0.0, 0.0, 0.0),
         };
         Row {
             f,
-            ll,
+            ll_but_tail,
+            tail,
             w,
             ln_t,
             inv_t,
@@ -115,7 +116,11 @@ impl Tables {
 /// likelihood from "dropped out after the last purchase" (0 without a dropout chance).
 struct Row<'a> {
     f: &'a PerFrequency,
-    ll: f64,
+    /// ln L but its last term ln(1 + e^−|u−v|), and that term's e^−|u−v| (`None` without a
+    /// dropout chance): the term is taken only when ln L is asked for (`ll`), not by the
+    /// Hessian's pass, which needs w alone.
+    ll_but_tail: f64,
+    tail: Option<f64>,
     w: f64,
     ln_t: f64,
     inv_t: f64,
@@ -124,6 +129,14 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// ln L = A1 + A2 + max(u, v) + ln(1 + e^−|u−v|).
+    fn ll(&self) -> f64 {
+        match self.tail {
+            Some(e) => self.ll_but_tail + e.ln_1p(),
+            None => self.ll_but_tail,
+        }
+    }
+
     /// ∂ ln L / ∂(r, α, a, b) = ∂(A1 + A2) + (1−w) ∂u + w ∂v.
     fn gradient(&self, p: &BgNbdParams) -> [f64; 4] {
         let Row {
@@ -179,7 +192,7 @@ pub(crate) fn family_total(histories: &Histories, p: &BgNbdParams, dropout: Drop
     let (ll, grad) = parallel_sum(&histories.rows, |row| {
         let terms = tables.row(row);
         (
-            row.weight * terms.ll,
+            row.weight * terms.ll(),
             terms.gradient(&tables.p).map(|gi| row.weight * gi),
         )
     });
