@@ -2,6 +2,7 @@
 
     python benches/compare_models.py CLV_BINARY [CUSTOMERS (100000)] [SEED (42)] [ROUNDS (3)]
     python benches/compare_models.py CLV_BINARY LOG_OR_TABLE.csv [ROUNDS (3)]
+    python benches/compare_models.py --fresh CLV_BINARY TABLE.csv [ROUNDS (3)]
 
 Run it in a virtualenv with lifetimes (benches/lifetimes-requirements.txt) and clv's Python
 package. The log is `clv.simulate(CUSTOMERS, seed=SEED)`; clv.lifetimes'
@@ -15,6 +16,10 @@ warmed up first (`WARM_UP_FITS`), so that each is timed at its fastest. Given a 
 clv's Python package is not needed: a log (customer_id, date, amount, as `clv simulate` writes
 it) is summarised by lifetimes' own `summary_data_from_transaction_data`, with the same
 conventions; an RFM table (frequency, recency, T, time_unit) is fitted as it is.
+
+With `--fresh` (an RFM table only), each of lifetimes' fits runs in a Python process of its own,
+as a user's script or notebook meets it, and is timed alone (its `fit` call, not the start and
+the read): no warm-up, and glibc's malloc in the state a new process has it in.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ import time
 import warnings
 
 warnings.simplefilter("ignore")
+
+# numpy's OpenBLAS with one thread. With its default, one per core, its worker spins for about
+# 0.1 s after each of lifetimes' fits returns, holding one of a 2-core machine's cores, and the
+# `clv fit` timed right after shares the other with it (on the 100k table, medians of ten: 32 ms
+# right after a fit, 24 ms with one thread). lifetimes' own fits take the same time or less
+# with one thread (BG/NBD 0.93 against 0.96 s, MBG/NBD 0.78 against 0.81 s, warmed up). Set
+# before numpy loads; a fresh fit's process inherits it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import lifetimes  # noqa: E402
 
@@ -70,14 +83,35 @@ def warm_up(summary) -> None:
     print("lifetimes' BG/NBD fit while warming up (s, untimed):", ", ".join(f"{t:.2f}" for t in times), "\n")
 
 
-def compare(binary: str, table: str, summary, rounds: int, work: str) -> None:
-    warm_up(summary)
+FRESH_FIT = """
+import sys, time, warnings
+warnings.simplefilter("ignore")
+import lifetimes, pandas as pd
+summary = pd.read_csv(sys.argv[1])
+fitter = getattr(lifetimes, sys.argv[2])
+t0 = time.perf_counter()
+fitter().fit(summary["frequency"], summary["recency"], summary["T"])
+print(time.perf_counter() - t0)
+"""
+
+
+def time_lifetimes_fresh(fitter, table: str) -> float:
+    done = subprocess.run([sys.executable, "-c", FRESH_FIT, table, fitter.__name__], check=True,
+                          capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
+
+
+def compare(binary: str, table: str, summary, rounds: int, work: str, fresh: bool = False) -> None:
+    if fresh:
+        print("lifetimes: each fit in a fresh Python process, no warm-up\n")
+    else:
+        warm_up(summary)
     print("| model | lifetimes fit (s) | whole `clv fit` (s) | ratio | rounds (lifetimes / clv) |")
     print("|---|---|---|---|---|")
     for key, label, fitter in MODELS:
         theirs, ours = [], []
         for _ in range(rounds):
-            theirs.append(time_lifetimes(fitter, summary))
+            theirs.append(time_lifetimes_fresh(fitter, table) if fresh else time_lifetimes(fitter, summary))
             ours.append(time_clv(binary, table, key, work))
         t, o = statistics.median(theirs), statistics.median(ours)
         spread = ", ".join(f"{a:.2f}/{b:.4f}" for a, b in zip(theirs, ours))
@@ -85,6 +119,9 @@ def compare(binary: str, table: str, summary, rounds: int, work: str) -> None:
 
 
 def main() -> None:
+    fresh = "--fresh" in sys.argv
+    if fresh:
+        sys.argv.remove("--fresh")
     binary = sys.argv[1]
     if len(sys.argv) > 2 and os.path.isfile(sys.argv[2]):
         import pandas as pd
@@ -102,9 +139,13 @@ def main() -> None:
                 summary.assign(time_unit="weeks").to_csv(table, index_label="customer_id")
             else:
                 summary, table = frame, given
+            if fresh and table != given:
+                sys.exit("--fresh takes an RFM table (frequency, recency, T, time_unit), not a log")
             print(f"{given}: {len(summary):,} customers.\n")
-            compare(binary, table, summary, rounds, work)
+            compare(binary, table, summary, rounds, work, fresh)
         return
+    if fresh:
+        sys.exit("--fresh takes an RFM table (frequency, recency, T, time_unit), not a log")
     import clv
     import clv.lifetimes
 
