@@ -14,11 +14,18 @@ table of times and ratios, and the estimates side by side.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
 
 warnings.simplefilter("ignore")
+
+# numpy's OpenBLAS with one thread: with one per core its worker spins for about 0.1 s after
+# lifetimes' last step, holding a core that clv's first step, timed right after, would share
+# (compare_models.py says more). lifetimes' BG/NBD and MBG/NBD fits are no slower with one
+# thread (measured there); its other steps were not timed both ways. Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import lifetimes  # noqa: E402
 
