@@ -2,7 +2,7 @@
 
     python benches/compare_models.py CLV_BINARY [CUSTOMERS (100000)] [SEED (42)] [ROUNDS (3)]
     python benches/compare_models.py CLV_BINARY LOG_OR_TABLE.csv [ROUNDS (3)]
-    python benches/compare_models.py --fresh CLV_BINARY TABLE.csv [ROUNDS (3)]
+    python benches/compare_models.py --fresh CLV_BINARY ...   (either of the above)
 
 Run it in a virtualenv with lifetimes (benches/lifetimes-requirements.txt) and clv's Python
 package. The log is `clv.simulate(CUSTOMERS, seed=SEED)`; clv.lifetimes'
@@ -17,9 +17,10 @@ clv's Python package is not needed: a log (customer_id, date, amount, as `clv si
 it) is summarised by lifetimes' own `summary_data_from_transaction_data`, with the same
 conventions; an RFM table (frequency, recency, T, time_unit) is fitted as it is.
 
-With `--fresh` (an RFM table only), each of lifetimes' fits runs in a Python process of its own,
-as a user's script or notebook meets it, and is timed alone (its `fit` call, not the start and
-the read): no warm-up, and glibc's malloc in the state a new process has it in.
+With `--fresh`, each of lifetimes' fits runs in a Python process of its own (this script with
+`--time-one-fit`, on the table clv fits), as a user's script or notebook meets it, and is timed
+alone (its `fit` call, not the start and the read): no warm-up, and glibc's malloc in the state a
+new process has it in.
 """
 
 from __future__ import annotations
@@ -83,25 +84,14 @@ def warm_up(summary) -> None:
     print("lifetimes' BG/NBD fit while warming up (s, untimed):", ", ".join(f"{t:.2f}" for t in times), "\n")
 
 
-FRESH_FIT = """
-import sys, time, warnings
-warnings.simplefilter("ignore")
-import lifetimes, pandas as pd
-summary = pd.read_csv(sys.argv[1])
-fitter = getattr(lifetimes, sys.argv[2])
-t0 = time.perf_counter()
-fitter().fit(summary["frequency"], summary["recency"], summary["T"])
-print(time.perf_counter() - t0)
-"""
-
-
 def time_lifetimes_fresh(fitter, table: str) -> float:
-    done = subprocess.run([sys.executable, "-c", FRESH_FIT, table, fitter.__name__], check=True,
+    """`time_lifetimes` in a Python process of its own (this script, `--time-one-fit`)."""
+    done = subprocess.run([sys.executable, __file__, "--time-one-fit", fitter.__name__, table], check=True,
                           capture_output=True, text=True)
     return float(done.stdout.split()[-1])
 
 
-def compare(binary: str, table: str, summary, rounds: int, work: str, fresh: bool = False) -> None:
+def compare(binary: str, table: str, summary, rounds: int, work: str, fresh: bool) -> None:
     if fresh:
         print("lifetimes: each fit in a fresh Python process, no warm-up\n")
     else:
@@ -119,6 +109,11 @@ def compare(binary: str, table: str, summary, rounds: int, work: str, fresh: boo
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--time-one-fit"]:
+        import pandas as pd
+
+        print(time_lifetimes(getattr(lifetimes, sys.argv[2]), pd.read_csv(sys.argv[3])))
+        return
     fresh = "--fresh" in sys.argv
     if fresh:
         sys.argv.remove("--fresh")
@@ -139,13 +134,9 @@ def main() -> None:
                 summary.assign(time_unit="weeks").to_csv(table, index_label="customer_id")
             else:
                 summary, table = frame, given
-            if fresh and table != given:
-                sys.exit("--fresh takes an RFM table (frequency, recency, T, time_unit), not a log")
             print(f"{given}: {len(summary):,} customers.\n")
             compare(binary, table, summary, rounds, work, fresh)
         return
-    if fresh:
-        sys.exit("--fresh takes an RFM table (frequency, recency, T, time_unit), not a log")
     import clv
     import clv.lifetimes
 
@@ -161,7 +152,7 @@ def main() -> None:
         summary.assign(time_unit="weeks").to_csv(table, index_label="customer_id")
         print(f"Log: clv.simulate({customers}, seed={seed}): {log.height:,} transactions, "
               f"{len(summary):,} customers.\n")
-        compare(binary, table, summary, rounds, work)
+        compare(binary, table, summary, rounds, work, fresh)
 
 
 if __name__ == "__main__":
